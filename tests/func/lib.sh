@@ -1,0 +1,311 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Functional test harness: TAP output, temp dirs, real knotd / SoftHSM /
+# PostgreSQL instances on loopback. Source it from a test script:
+#
+#   . "$ZG_SRCDIR/tests/func/lib.sh"
+#   zg_init            # temp dir in $ZG_TMP, cleanup trap
+#   ok CMD... ; is GOT WANT NAME ; like TEXT REGEX NAME
+#   zg_done            # prints the plan, exit status
+#
+# Everything started here is recorded and stopped by pid at exit, also when
+# the test fails or is interrupted. Every wait is bounded. Set ZG_KEEP=1 to
+# keep the temp dir for inspection.
+
+: "${ZG_SRCDIR:=$(cd "$(dirname "${BASH_SOURCE[0]:-$0}")/../.." && pwd)}"
+: "${ZG_BUILDDIR:=$ZG_SRCDIR}"
+: "${KNOTD:=$(command -v knotd || echo /usr/sbin/knotd)}"
+: "${KNOTC:=$(command -v knotc || echo /usr/sbin/knotc)}"
+: "${PYTHON3:=python3}"
+ZG_SOFTHSM_LIB=${ZG_SOFTHSM_LIB:-/usr/lib/softhsm/libsofthsm2.so}
+ZG_MODULE_LIBDIR=${ZG_MODULE_LIBDIR:-}
+
+_zg_n=0
+_zg_failed=0
+_zg_pids=()
+_zg_cleanups=()
+
+zg_diag() { printf '# %s\n' "$*" | sed '2,$s/^/# /'; }
+
+# ok NAME CMD... : runs CMD, one test point named NAME.
+ok() {
+	local name=$1; shift
+	_zg_n=$((_zg_n + 1))
+	local out
+	if out=$("$@" 2>&1); then
+		echo "ok $_zg_n - $name"
+	else
+		echo "not ok $_zg_n - $name"
+		_zg_failed=$((_zg_failed + 1))
+		zg_diag "command: $*"
+		[ -n "$out" ] && zg_diag "$(printf '%s\n' "$out" | tail -n 15)"
+	fi
+}
+
+# pass/fail NAME: record a test point decided by the caller.
+pass() { _zg_n=$((_zg_n + 1)); echo "ok $_zg_n - $1"; }
+fail() {
+	_zg_n=$((_zg_n + 1)); _zg_failed=$((_zg_failed + 1))
+	echo "not ok $_zg_n - $1"; shift; [ $# -gt 0 ] && zg_diag "$*"
+	return 0
+}
+
+# is GOT WANT NAME
+is() {
+	if [ "$1" = "$2" ]; then pass "$3"; else fail "$3" "got '$1', expected '$2'"; fi
+}
+
+# like TEXT EXTENDED-REGEX NAME
+like() {
+	if printf '%s\n' "$1" | grep -Eq -- "$2"; then
+		pass "$3"
+	else
+		fail "$3" "no match for /$2/ in: $(printf '%s\n' "$1" | tail -n 10)"
+	fi
+}
+
+# unlike TEXT EXTENDED-REGEX NAME
+unlike() {
+	if printf '%s\n' "$1" | grep -Eq -- "$2"; then
+		fail "$3" "unexpected match for /$2/ in: $(printf '%s\n' "$1" | grep -E -- "$2" | head -n 5)"
+	else
+		pass "$3"
+	fi
+}
+
+zg_skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+
+# bail REASON: abort the test (counts as failure), cleanup still runs.
+zg_bail() { echo "Bail out! $*"; exit 1; }
+
+zg_done() {
+	echo "1..$_zg_n"
+	if [ "$_zg_n" -eq 0 ]; then
+		zg_diag "no test ran"
+		exit 1
+	fi
+	[ "$_zg_failed" -eq 0 ]
+	exit $?
+}
+
+_zg_cleanup() {
+	local i
+	for ((i = ${#_zg_cleanups[@]} - 1; i >= 0; i--)); do
+		eval "${_zg_cleanups[$i]}" >/dev/null 2>&1 || true
+	done
+	for pid in "${_zg_pids[@]}"; do
+		zg_stop_pid "$pid" >/dev/null 2>&1 || true
+	done
+	if [ -n "${ZG_TMP:-}" ] && [ -d "$ZG_TMP" ]; then
+		if [ -n "${ZG_KEEP:-}" ]; then
+			echo "# kept $ZG_TMP" >&2
+		else
+			rm -rf "$ZG_TMP"
+		fi
+	fi
+}
+
+# zg_on_exit CMD: run CMD (a string) at exit, before pids are stopped.
+zg_on_exit() { _zg_cleanups+=("$1"); }
+
+zg_init() {
+	ZG_TMP=$(mktemp -d /tmp/zg.XXXXXX) || zg_bail "cannot create temp dir"
+	chmod 755 "$ZG_TMP"
+	trap _zg_cleanup EXIT
+	trap 'exit 130' INT TERM
+}
+
+# zg_wait SECONDS CMD...: retry CMD every 0.1 s until it succeeds or time runs out.
+zg_wait() {
+	local deadline=$((SECONDS + $1)); shift
+	while ! "$@" >/dev/null 2>&1; do
+		[ $SECONDS -ge $deadline ] && return 1
+		sleep 0.1
+	done
+	return 0
+}
+
+# zg_stop_pid PID [SECONDS]: TERM, wait bounded, then KILL.
+zg_stop_pid() {
+	local pid=$1 t=${2:-15}
+	kill -0 "$pid" 2>/dev/null || return 0
+	kill -TERM "$pid" 2>/dev/null
+	local deadline=$((SECONDS + t))
+	while kill -0 "$pid" 2>/dev/null; do
+		if [ $SECONDS -ge $deadline ]; then
+			kill -KILL "$pid" 2>/dev/null
+			sleep 0.2
+			return 1
+		fi
+		sleep 0.1
+	done
+	return 0
+}
+
+# zg_free_port: a TCP+UDP port free on 127.0.0.1 right now.
+zg_free_port() {
+	"$PYTHON3" - <<'PY'
+import socket
+for _ in range(100):
+    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    t.bind(("127.0.0.1", 0))
+    port = t.getsockname()[1]
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        u.bind(("127.0.0.1", port))
+    except OSError:
+        t.close(); continue
+    t.close(); u.close()
+    print(port)
+    break
+PY
+}
+
+# zg_module_file NAME: path of a module .so built in this tree.
+zg_module_file() {
+	local d=${ZG_MODULE_LIBDIR:-$ZG_BUILDDIR/modules/$1/.libs}
+	echo "$d/$1.so"
+}
+
+# zg_knot_conf DIR PORT: writes the common part of a knotd config to stdout:
+# listen on 127.0.0.1@PORT, rundir/storage/log inside DIR, control socket
+# DIR/knot.sock, and the zonegate modules loaded from the build tree
+# (unless ZG_MODULES_INSTALLED=1: then knotd loads them from its module dir).
+zg_knot_conf() {
+	local dir=$1 port=$2
+	mkdir -p "$dir/db" "$dir/zones"
+	cat <<CONF
+server:
+    rundir: "$dir"
+    listen: 127.0.0.1@$port
+    udp-workers: 2
+    tcp-workers: 2
+    background-workers: 2
+
+database:
+    storage: "$dir/db"
+
+control:
+    listen: "$dir/knot.sock"
+    timeout: 30
+
+log:
+  - target: "$dir/knotd.log"
+    any: info
+
+CONF
+	if [ -z "${ZG_MODULES_INSTALLED:-}" ]; then
+		echo "module:"
+		local m
+		for m in ingest validate dsync; do
+			printf '  - id: mod-%s\n    file: "%s"\n' "$m" "$(zg_module_file "$m")"
+		done
+		echo
+	fi
+}
+
+# zg_knotc DIR ARGS...: knotc against the instance in DIR.
+zg_knotc() {
+	local dir=$1; shift
+	"$KNOTC" -c "$dir/knot.conf" -t 30 "$@"
+}
+
+# zg_knotd_start DIR: checks DIR/knot.conf with `knotc conf-check`, starts
+# knotd in the foreground of a background job, waits (bounded) until its
+# control socket answers. Sets ZG_KNOTD_PID. Returns non-zero on failure,
+# with the reason on stderr.
+zg_knotd_start() {
+	local dir=$1
+	local out
+	if ! out=$("$KNOTC" -c "$dir/knot.conf" conf-check 2>&1); then
+		echo "conf-check failed: $out" >&2
+		return 1
+	fi
+	"$KNOTD" -c "$dir/knot.conf" >>"$dir/knotd.stderr" 2>&1 &
+	ZG_KNOTD_PID=$!
+	_zg_pids+=("$ZG_KNOTD_PID")
+	echo "$ZG_KNOTD_PID" >"$dir/knotd.pid"
+	if ! zg_wait 30 zg_knotc "$dir" status; then
+		echo "knotd did not answer on its control socket within 30 s" >&2
+		tail -n 20 "$dir/knotd.log" "$dir/knotd.stderr" >&2 2>/dev/null
+		return 1
+	fi
+	return 0
+}
+
+# zg_knotd_stop DIR: stops the knotd of DIR by pid; non-zero if it had to be killed.
+zg_knotd_stop() {
+	local pid
+	pid=$(cat "$1/knotd.pid" 2>/dev/null) || return 0
+	zg_stop_pid "$pid" 30
+}
+
+# zg_zone_loaded DIR ZONE: the zone is loaded (has a serial) in the instance.
+zg_zone_loaded() {
+	zg_knotc "$1" zone-status "$2" 2>/dev/null | grep -Eq 'serial: [0-9]+'
+}
+
+# zg_softhsm_init DIR LABEL PIN: a fresh SoftHSMv2 token in DIR; exports SOFTHSM2_CONF.
+zg_softhsm_init() {
+	local dir=$1 label=$2 pin=$3
+	mkdir -p "$dir/tokens"
+	printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' \
+		"$dir" >"$dir/softhsm2.conf"
+	export SOFTHSM2_CONF=$dir/softhsm2.conf
+	softhsm2-util --init-token --free --label "$label" --pin "$pin" --so-pin "$pin$pin" >/dev/null
+}
+
+# zg_pkcs11_uri LABEL PIN: Knot's pkcs11 keystore config string for the token.
+zg_pkcs11_uri() {
+	echo "pkcs11:token=$1;pin-value=$2 $ZG_SOFTHSM_LIB"
+}
+
+# zg_pg_start DIR: a throwaway PostgreSQL cluster in DIR (unix socket only,
+# socket in DIR), run by an unprivileged user when we are root. Exports
+# PGHOST, PGPORT, PGUSER, PGDATABASE (database "zonegate") and ZG_PG_URI.
+zg_pg_start() {
+	local dir=$1 bindir
+	bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+	[ -x "$bindir/initdb" ] || { echo "postgresql server binaries not found" >&2; return 1; }
+	local asuser=()
+	local pguser
+	pguser=$(id -un)
+	if [ "$(id -u)" -eq 0 ]; then
+		pguser=postgres
+		id postgres >/dev/null 2>&1 || { echo "no 'postgres' user to run the cluster" >&2; return 1; }
+		asuser=(runuser -u postgres --)
+	fi
+	mkdir -p "$dir"
+	chown "$pguser" "$dir"
+	local port
+	port=$(zg_free_port)
+	"${asuser[@]}" "$bindir/initdb" -D "$dir/data" -U "$pguser" -A trust -E UTF8 \
+		--no-sync >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; return 1; }
+	"${asuser[@]}" "$bindir/pg_ctl" -D "$dir/data" -l "$dir/pg.log" -w -t 30 \
+		-o "-k $dir -c listen_addresses='' -p $port -c fsync=off" start \
+		>/dev/null 2>&1 || { cat "$dir/pg.log" >&2; return 1; }
+	ZG_PG_DIR=$dir ZG_PG_BINDIR=$bindir ZG_PG_ASUSER="${asuser[*]}"
+	zg_on_exit "zg_pg_stop '$dir'"
+	export PGHOST=$dir PGPORT=$port PGUSER=$pguser PGDATABASE=zonegate
+	export ZG_PG_URI="postgresql://$pguser@/zonegate?host=$dir&port=$port"
+	zg_wait 30 "$bindir/pg_isready" -q || { echo "postgresql not ready" >&2; return 1; }
+	"$bindir/createdb" zonegate
+}
+
+# zg_pg_stop DIR: fast shutdown, bounded.
+zg_pg_stop() {
+	local dir=$1
+	[ -f "$dir/data/postmaster.pid" ] || return 0
+	$ZG_PG_ASUSER "$ZG_PG_BINDIR/pg_ctl" -D "$dir/data" -m fast -w -t 30 stop >/dev/null 2>&1 && return 0
+	local pid
+	pid=$(head -n 1 "$dir/data/postmaster.pid" 2>/dev/null) && kill -KILL "$pid" 2>/dev/null
+	return 1
+}
+
+# zg_genzone ORIGIN N [SEED]: an unsigned TLD-like zone on stdout.
+zg_genzone() { "$PYTHON3" "$ZG_SRCDIR/bench/genzone.py" "$@"; }
+
+# zg_axfr ADDR PORT ZONE: the zone by AXFR, one RR per line, closing SOA removed.
+zg_axfr() {
+	kdig @"$1" -p "$2" "$3" AXFR +nocomments +nostats +noheader 2>/dev/null |
+		awk '!/^;/ && NF && !seen[$0]++'
+}
