@@ -63,6 +63,12 @@ static int ingest_conf_check(knotd_conf_check_args_t *args)
 		args->err_str = "source must be spool:/ABSOLUTE/PATH or postgresql://...";
 		return KNOT_EINVAL;
 	}
+	knotd_conf_t srv = knotd_conf_check_item(args, MOD_SERVER);
+	if (srv.count == 1 && srv.single.addr.ss_family != AF_INET &&
+	    srv.single.addr.ss_family != AF_INET6) {
+		args->err_str = "server must be an IP address, optionally with @port";
+		return KNOT_EINVAL;
+	}
 	return KNOT_EOK;
 }
 

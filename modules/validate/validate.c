@@ -55,6 +55,12 @@ static int validate_conf_check(knotd_conf_check_args_t *args)
 		args->err_str = "alarm must be an absolute path to an executable";
 		return KNOT_EINVAL;
 	}
+	knotd_conf_t src = knotd_conf_check_item(args, MOD_SOURCE);
+	if (src.count == 1 && src.single.addr.ss_family != AF_INET &&
+	    src.single.addr.ss_family != AF_INET6) {
+		args->err_str = "source must be an IP address, optionally with @port";
+		return KNOT_EINVAL;
+	}
 	return KNOT_EOK;
 }
 

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+# A wrong module config item is rejected by `knotc conf-check` with a message
+# naming the item (bad type, unknown key, missing reference, module checks).
+. "$ZG_SRCDIR/tests/func/lib.sh"
+zg_init
+
+# refused NAME STANZA REGEX: conf-check fails and its message matches REGEX.
+refused() {
+	local name=$1 stanza=$2 re=$3 out rc
+	{ zg_knot_conf "$ZG_TMP" 53; printf '%b' "$stanza"; } >"$ZG_TMP/bad.conf"
+	out=$("$KNOTC" -c "$ZG_TMP/bad.conf" conf-check 2>&1)
+	rc=$?
+	if [ $rc -ne 0 ]; then pass "$name: conf-check fails"; else fail "$name: conf-check fails" "$out"; fi
+	like "$out" "$re" "$name: message names the problem"
+}
+
+refused "validate horizon bad type" 'mod-validate:\n  - id: gate\n    horizon: soon\n' \
+	"item 'horizon', value 'soon'"
+refused "validate horizon negative" 'mod-validate:\n  - id: gate\n    horizon: -5\n' \
+	"item 'horizon', value '-5'"
+refused "validate unknown key" 'mod-validate:\n  - id: gate\n    bogus: 1\n' \
+	"item 'bogus'.*invalid item"
+refused "validate source not an IP" 'mod-validate:\n  - id: gate\n    source: /tmp/sock\n' \
+	"mod-validate\\[gate\\].*source must be an IP address"
+refused "validate relative alarm" 'mod-validate:\n  - id: gate\n    alarm: page-me\n' \
+	"mod-validate\\[gate\\].*alarm must be an absolute path"
+refused "ingest missing key reference" 'mod-ingest:\n  - id: r\n    key: nokey\n' \
+	"item 'key', value 'nokey' \\(invalid reference\\)"
+refused "ingest bad source scheme" 'mod-ingest:\n  - id: r\n    source: ftp://x\n' \
+	"mod-ingest\\[r\\].*source must be spool:/ABSOLUTE/PATH or postgresql://"
+refused "ingest relative spool" 'mod-ingest:\n  - id: r\n    source: spool:relative/dir\n' \
+	"mod-ingest\\[r\\].*source must be spool:/ABSOLUTE/PATH"
+refused "ingest server not an IP" 'mod-ingest:\n  - id: r\n    server: signer.example\n' \
+	"mod-ingest\\[r\\].*server must be an IP address"
+refused "ingest server bad port" 'mod-ingest:\n  - id: r\n    server: 127.0.0.1@99999\n' \
+	"item 'server', value '127.0.0.1@99999'"
+refused "dsync bad mode" 'mod-dsync:\n  - id: d\n    mode: sideways\n' \
+	"item 'mode', value 'sideways'"
+refused "zone references a missing module instance" \
+	'zone:\n  - domain: test\n    module: mod-ingest/nothere\n' \
+	"item 'module', value 'mod-ingest/nothere' \\(invalid module reference\\)"
+
+# And the good stanzas pass, so the failures above are about the items.
+{
+	zg_knot_conf "$ZG_TMP" 53
+	printf 'key:\n  - id: k\n    algorithm: hmac-sha256\n    secret: AAAAAAAAAAAAAAAAAAAAAA==\n'
+	printf 'mod-ingest:\n  - id: r\n    source: postgresql://zg@localhost/zonegate\n    key: k\n    server: ::1@5353\n'
+	printf 'mod-validate:\n  - id: gate\n    source: 127.0.0.1\n    horizon: 36h\n    alarm: /bin/true\n'
+	printf 'mod-dsync:\n  - id: d\n    mode: parent\n'
+	printf 'zone:\n  - domain: test\n    module: [mod-ingest/r, mod-validate/gate, mod-dsync/d]\n'
+} >"$ZG_TMP/good.conf"
+ok "the same items with good values pass conf-check" "$KNOTC" -c "$ZG_TMP/good.conf" conf-check
+
+zg_done

@@ -30,15 +30,18 @@ zg_diag() { printf '# %s\n' "$*" | sed '2,$s/^/# /'; }
 ok() {
 	local name=$1; shift
 	_zg_n=$((_zg_n + 1))
-	local out
-	if out=$("$@" 2>&1); then
+	# Run in this shell (not a subshell), so what CMD sets or starts stays known.
+	local outf=${ZG_TMP:-/tmp}/.ok.$$.out
+	if "$@" >"$outf" 2>&1; then
 		echo "ok $_zg_n - $name"
 	else
 		echo "not ok $_zg_n - $name"
 		_zg_failed=$((_zg_failed + 1))
 		zg_diag "command: $*"
-		[ -n "$out" ] && zg_diag "$(printf '%s\n' "$out" | tail -n 15)"
+		[ -s "$outf" ] && zg_diag "$(tail -n 15 "$outf")"
 	fi
+	rm -f "$outf"
+	return 0
 }
 
 # pass/fail NAME: record a test point decided by the caller.
@@ -92,7 +95,9 @@ _zg_cleanup() {
 	for ((i = ${#_zg_cleanups[@]} - 1; i >= 0; i--)); do
 		eval "${_zg_cleanups[$i]}" >/dev/null 2>&1 || true
 	done
-	for pid in "${_zg_pids[@]}"; do
+	local pids=("${_zg_pids[@]}")
+	[ -f "${ZG_TMP:-}/.pids" ] && pids+=($(cat "$ZG_TMP/.pids"))
+	for pid in "${pids[@]}"; do
 		zg_stop_pid "$pid" >/dev/null 2>&1 || true
 	done
 	if [ -n "${ZG_TMP:-}" ] && [ -d "$ZG_TMP" ]; then
@@ -114,6 +119,13 @@ zg_init() {
 	trap 'exit 130' INT TERM
 }
 
+# zg_track_pid PID: stop PID at exit (also when recorded from a subshell).
+zg_track_pid() {
+	_zg_pids+=("$1")
+	[ -n "${ZG_TMP:-}" ] && echo "$1" >>"$ZG_TMP/.pids"
+	return 0
+}
+
 # zg_wait SECONDS CMD...: retry CMD every 0.1 s until it succeeds or time runs out.
 zg_wait() {
 	local deadline=$((SECONDS + $1)); shift
@@ -124,13 +136,21 @@ zg_wait() {
 	return 0
 }
 
+# zg_alive PID: the process exists and is not a zombie (in a container
+# nothing may reap daemons that were reparented to pid 1).
+zg_alive() {
+	local st
+	st=$(awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null) || return 1
+	[ -n "$st" ] && [ "$st" != Z ]
+}
+
 # zg_stop_pid PID [SECONDS]: TERM, wait bounded, then KILL.
 zg_stop_pid() {
 	local pid=$1 t=${2:-15}
-	kill -0 "$pid" 2>/dev/null || return 0
+	zg_alive "$pid" || return 0
 	kill -TERM "$pid" 2>/dev/null
 	local deadline=$((SECONDS + t))
-	while kill -0 "$pid" 2>/dev/null; do
+	while zg_alive "$pid"; do
 		if [ $SECONDS -ge $deadline ]; then
 			kill -KILL "$pid" 2>/dev/null
 			sleep 0.2
@@ -222,7 +242,7 @@ zg_knotd_start() {
 	fi
 	"$KNOTD" -c "$dir/knot.conf" >>"$dir/knotd.stderr" 2>&1 &
 	ZG_KNOTD_PID=$!
-	_zg_pids+=("$ZG_KNOTD_PID")
+	zg_track_pid "$ZG_KNOTD_PID"
 	echo "$ZG_KNOTD_PID" >"$dir/knotd.pid"
 	if ! zg_wait 30 zg_knotc "$dir" status; then
 		echo "knotd did not answer on its control socket within 30 s" >&2
@@ -308,4 +328,39 @@ zg_genzone() { "$PYTHON3" "$ZG_SRCDIR/bench/genzone.py" "$@"; }
 zg_axfr() {
 	kdig @"$1" -p "$2" "$3" AXFR +nocomments +nostats +noheader 2>/dev/null |
 		awk '!/^;/ && NF && !seen[$0]++'
+}
+
+# zg_signer_conf LABEL PIN [NSEC3]: keystore + policy sections for a knotd
+# that signs with keys generated inside the SoftHSM token LABEL (ECDSA P-256,
+# KSK+ZSK; NSEC3 opt-out without salt/iterations when NSEC3=nsec3, else NSEC).
+# Zones use it with `dnssec-signing: on` and `dnssec-policy: hsm`.
+zg_signer_conf() {
+	local label=$1 pin=$2 nsec3=${3:-nsec3}
+	cat <<CONF
+keystore:
+  - id: hsm
+    backend: pkcs11
+    config: "$(zg_pkcs11_uri "$label" "$pin")"
+
+policy:
+  - id: hsm
+    keystore: hsm
+    algorithm: ecdsap256sha256
+    ksk-lifetime: 0
+    zsk-lifetime: 0
+CONF
+	if [ "$nsec3" = nsec3 ]; then
+		cat <<CONF
+    nsec3: on
+    nsec3-opt-out: on
+    nsec3-iterations: 0
+    nsec3-salt-length: 0
+CONF
+	fi
+	echo
+}
+
+# zg_zone_signed DIR ZONE: the zone in the instance has been signed (DNSKEY present).
+zg_zone_signed() {
+	zg_knotc "$1" zone-read "$2" @ DNSKEY 2>/dev/null | grep -q DNSKEY
 }
