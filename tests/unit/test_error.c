@@ -2,6 +2,7 @@
 #include <errno.h>
 
 #include <libknot/errcode.h>
+#include <libknot/error.h>
 #include <libdnssec/error.h>
 
 #include "zonegate/error.h"
