@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "zonegate/arena.h"
+
+struct zg_arena_chunk {
+	zg_arena_chunk_t *next;
+	size_t size;
+	size_t pos;
+	_Alignas(8) uint8_t data[];
+};
+
+void zg_arena_init(zg_arena_t *arena, size_t chunk_size)
+{
+	arena->head = NULL;
+	arena->chunk_size = chunk_size ? chunk_size : (1 << 20);
+	arena->used = 0;
+}
+
+void zg_arena_deinit(zg_arena_t *arena)
+{
+	zg_arena_chunk_t *c = arena->head;
+	while (c != NULL) {
+		zg_arena_chunk_t *next = c->next;
+		free(c);
+		c = next;
+	}
+	arena->head = NULL;
+	arena->used = 0;
+}
+
+void *zg_arena_alloc(zg_arena_t *arena, size_t size)
+{
+	size = (size + 7) & ~(size_t)7;
+	zg_arena_chunk_t *c = arena->head;
+	if (c == NULL || c->size - c->pos < size) {
+		if (size > arena->chunk_size / 4) {
+			/* Big item: own chunk, keep using the current one. */
+			zg_arena_chunk_t *big = malloc(sizeof(*big) + size);
+			if (big == NULL) {
+				return NULL;
+			}
+			big->size = size;
+			big->pos = size;
+			if (c != NULL) {
+				big->next = c->next;
+				c->next = big;
+			} else {
+				big->next = NULL;
+				arena->head = big;
+			}
+			arena->used += size;
+			return big->data;
+		}
+		zg_arena_chunk_t *nc = malloc(sizeof(*nc) + arena->chunk_size);
+		if (nc == NULL) {
+			return NULL;
+		}
+		nc->size = arena->chunk_size;
+		nc->pos = 0;
+		nc->next = c;
+		arena->head = nc;
+		c = nc;
+	}
+	void *p = c->data + c->pos;
+	c->pos += size;
+	arena->used += size;
+	return p;
+}
+
+void *zg_arena_memdup(zg_arena_t *arena, const void *src, size_t size)
+{
+	void *p = zg_arena_alloc(arena, size);
+	if (p != NULL && size > 0) {
+		memcpy(p, src, size);
+	}
+	return p;
+}
+
+void zg_buf_deinit(zg_buf_t *buf)
+{
+	free(buf->data);
+	zg_buf_init(buf);
+}
+
+int zg_buf_reserve(zg_buf_t *buf, size_t extra)
+{
+	if (buf->cap - buf->len >= extra) {
+		return 0;
+	}
+	size_t ncap = buf->cap ? buf->cap : 256;
+	while (ncap - buf->len < extra) {
+		ncap *= 2;
+	}
+	uint8_t *n = realloc(buf->data, ncap);
+	if (n == NULL) {
+		return -ENOMEM;
+	}
+	buf->data = n;
+	buf->cap = ncap;
+	return 0;
+}
+
+int zg_buf_append(zg_buf_t *buf, const void *src, size_t len)
+{
+	int ret = zg_buf_reserve(buf, len);
+	if (ret != 0) {
+		return ret;
+	}
+	if (len > 0) {
+		memcpy(buf->data + buf->len, src, len);
+	}
+	buf->len += len;
+	return 0;
+}

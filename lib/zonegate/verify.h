@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*!
+ * \file
+ * DNSSEC validation of a zone held in a zg_zone_t.
+ *
+ * Checks (findings go to a zg_report_t as `<owner> <TYPE>: <reason>`):
+ *   - every authoritative RRset (including DS at delegations, not delegation
+ *     NS, not glue) has a valid RRSIG by a zone key of each algorithm in the
+ *     DNSKEY RRset (RFC 6840 5.11); RRSIG signer, labels, original TTL,
+ *     inception/expiration against the validation time; RRSIGs without RRset;
+ *   - the DNSKEY RRset is signed by a key with the SEP flag, or by a key that
+ *     matches a DS given in the options;
+ *   - NSEC chain: every authoritative name has one NSEC, next names follow the
+ *     canonical order and close at the apex, type bitmaps match exactly;
+ *   - NSEC3 chain: NSEC3PARAM consistent with the chain, every authoritative
+ *     name and empty non-terminal hashed and present (except those covered by
+ *     an opt-out NSEC3: insecure delegations and empty non-terminals), bitmaps,
+ *     next-hash order and closure, no orphan NSEC3;
+ *   - unsigned delegation NS and glue; RRSIG or NSEC below a delegation;
+ *   - ZONEMD (RFC 8976, scheme 1, SHA-384/SHA-512) when present;
+ *   - warnings for signatures expiring within the horizon; the earliest
+ *     expiry is kept in the report statistics.
+ *
+ * A zg_verifier_t holds what is derived from the apex (keys, algorithms,
+ * NSEC3 parameters): create it after the zone is loaded and again after the
+ * apex DNSKEY or NSEC3PARAM RRsets change. Whole-zone validation runs in
+ * threads (zg_verify_zone); incremental users (mod-validate) call
+ * zg_verify_node() for each changed owner, its NSEC predecessor and the NSEC3
+ * nodes concerned, with one zg_verify_worker_t per thread.
+ */
+#ifndef ZONEGATE_VERIFY_H
+#define ZONEGATE_VERIFY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "zonegate/arena.h"
+#include "zonegate/report.h"
+#include "zonegate/zone.h"
+
+/*! Validation options. */
+typedef struct {
+	int64_t now;             /*!< Validation time (unix seconds). */
+	int64_t horizon;         /*!< Warn about signatures expiring within this many seconds; 0: off. */
+	unsigned threads;        /*!< Worker threads for zg_verify_zone(); 0: online CPUs. */
+	const uint8_t *ds;       /*!< Trusted DS rdata, packed as zg_rrset_t data (uint16 length, rdata)...; NULL: use SEP. */
+	size_t ds_size;          /*!< Bytes at \a ds. */
+	uint16_t ds_count;       /*!< Number of DS records at \a ds. */
+	bool skip_zonemd;        /*!< Do not verify ZONEMD digests. */
+} zg_verify_opts_t;
+
+/*! Zone-level validation state; opaque. */
+typedef struct zg_verifier zg_verifier_t;
+
+/*! Per-thread state (crypto context and buffers); opaque. */
+typedef struct zg_verify_worker zg_verify_worker_t;
+
+/*!
+ * Prepares validation of \a zone: parses the apex DNSKEY RRset and NSEC3PARAM.
+ * Zone-level findings (no DNSKEY, unsupported algorithms) go to \a report.
+ *
+ * The zone must stay alive and unchanged (apex keys) while the verifier is used;
+ * \a opts is copied (the DS data it points to must outlive the verifier).
+ *
+ * \return 0, -ENOMEM; free with zg_verifier_free().
+ */
+int zg_verifier_new(zg_verifier_t **out, const zg_zone_t *zone, const zg_verify_opts_t *opts,
+                    zg_report_t *report);
+
+/*! Frees a verifier (NULL is allowed). */
+void zg_verifier_free(zg_verifier_t *v);
+
+/*! Creates per-thread state; free with zg_verify_worker_free(). Returns 0 or -ENOMEM. */
+int zg_verify_worker_new(zg_verify_worker_t **out);
+
+/*! Frees per-thread state (NULL is allowed). */
+void zg_verify_worker_free(zg_verify_worker_t *w);
+
+/*!
+ * Validates the whole zone with opts.threads threads; findings are appended
+ * to \a report in owner order (names, then NSEC3 owners, then ZONEMD).
+ * Clears and uses the ZG_NODE_MARK bits of the zone.
+ *
+ * \return 0 (the zone may still be invalid: see report->errors), -ENOMEM,
+ *         or -errno if threads cannot be started.
+ */
+int zg_verify_zone(zg_verifier_t *v, zg_report_t *report);
+
+/*!
+ * Validates one owner node: for a name node its RRSIGs, delegation/glue rules,
+ * its NSEC (next name against the current successor, bitmap) or its NSEC3 and
+ * the NSEC3 of the empty non-terminals between its predecessor and itself; for
+ * an NSEC3 node its RRSIGs, parameters and next hash. When \a mark is true,
+ * the NSEC3 nodes matched by hashed names get ZG_NODE_MARK (used by the
+ * whole-zone orphan check).
+ *
+ * Thread-safe for distinct workers as long as the zone does not change.
+ *
+ * \return 0 or -ENOMEM.
+ */
+int zg_verify_node(zg_verifier_t *v, zg_verify_worker_t *w, zg_node_t *node,
+                   zg_report_t *report);
+
+/*!
+ * Validates the ZONEMD RRset at the apex (if any) by digesting the zone.
+ *
+ * \return 0 or -ENOMEM.
+ */
+int zg_verify_zonemd(zg_verifier_t *v, zg_report_t *report);
+
+/*!
+ * Reads DS records (presentation format, owner = \a origin) from a file.
+ *
+ * \param out    Receives the packed rdata (uint16 length in host order, rdata),
+ *               ready for zg_verify_opts_t.ds; the caller frees it with zg_buf_deinit().
+ * \param count  Receives the number of DS records.
+ *
+ * \return 0; ZG_ESYNTAX, ZG_EINPUT (owner not the zone, other types, no DS)
+ *         or -errno with \a err filled.
+ */
+int zg_ds_load_file(const char *path, const uint8_t *origin, zg_buf_t *out, uint16_t *count,
+                    zg_load_error_t *err);
+
+#endif /* ZONEGATE_VERIFY_H */

@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*!
+ * \file
+ * Compact in-memory zone store.
+ *
+ * A zone holds two ordered sets of owner nodes:
+ *   - the name tree: every owner except NSEC3 owners, in canonical DNS order
+ *     (RFC 4034 6.1);
+ *   - the NSEC3 tree: owners holding NSEC3 records (and their RRSIGs), in hash
+ *     order (which is the canonical order of their base32hex labels).
+ *
+ * A node holds its RRsets; each RRset's rdata is kept in canonical form
+ * (names lowercased for the RFC 4034 6.2 / RFC 6840 types), sorted in
+ * canonical order and without duplicates, so RRSIG verification and ZONEMD
+ * need no per-record transformation. RRSIGs are grouped per covered type: an
+ * RRset of type RRSIG has `covered` set.
+ *
+ * Usage:
+ *   - bulk: zg_zone_new(), zg_zone_add() for each RR (grouped by owner for
+ *     best memory use, though any order works), zg_zone_finalize();
+ *     zg_zone_load_file() does all of it from a zone file;
+ *   - incremental (after finalize): zg_zone_add() / zg_zone_remove() change
+ *     one RR at a time and keep the order and the node flags up to date.
+ *
+ * Nodes returned by lookups stay valid until the next change of the same
+ * owner (a change replaces the node) or zg_zone_free(). Lookups may run in
+ * many threads at once; changes must be serialised by the caller and must
+ * not run concurrently with lookups.
+ */
+#ifndef ZONEGATE_ZONE_H
+#define ZONEGATE_ZONE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*! Longest canonical key of a name (escaped, see zg_dname_key()). */
+#define ZG_KEY_MAXLEN 640
+/*! Longest wire-format domain name. */
+#define ZG_DNAME_MAXLEN 255
+
+/*! Node flags. */
+enum zg_node_flags {
+	ZG_NODE_APEX    = 1 << 0,  /*!< The zone apex. */
+	ZG_NODE_DELEG   = 1 << 1,  /*!< Delegation point (NS, not apex, not below another cut). */
+	ZG_NODE_NONAUTH = 1 << 2,  /*!< Strictly below a delegation (glue or occluded data). */
+	ZG_NODE_NSEC3   = 1 << 3,  /*!< Node of the NSEC3 tree. */
+	ZG_NODE_MARK    = 1 << 8,  /*!< Scratch bit for checkers (set with atomics). */
+};
+
+/*! One RRset of a node (read-only view). */
+typedef struct {
+	uint16_t type;          /*!< RR type. */
+	uint16_t covered;       /*!< Type covered for RRSIG sets, otherwise 0. */
+	uint16_t count;         /*!< Number of RRs. */
+	uint16_t reserved;
+	uint32_t ttl;           /*!< TTL (of the first RR in the input). */
+	uint32_t size;          /*!< Bytes at data. */
+	const uint8_t *data;    /*!< count times: uint16_t length (host order), rdata. */
+} zg_rrset_t;
+
+/*! Owner node; opaque except through the functions below. */
+typedef struct zg_node zg_node_t;
+
+/*! Zone; opaque. */
+typedef struct zg_zone zg_zone_t;
+
+/*! Where and why a zone file failed to load. */
+typedef struct {
+	char file[256];       /*!< File name (of an $INCLUDE-d file if the error is there). */
+	uint64_t line;        /*!< Line number, 0 if not applicable. */
+	char reason[256];     /*!< Short lowercase reason. */
+} zg_load_error_t;
+
+/*!
+ * Creates an empty zone in bulk-load mode.
+ *
+ * \param out     Receives the zone; free it with zg_zone_free().
+ * \param origin  Zone apex in wire format (any case).
+ *
+ * \return 0, -ENOMEM or KNOT_EINVAL for a malformed name.
+ */
+int zg_zone_new(zg_zone_t **out, const uint8_t *origin);
+
+/*! Frees the zone and every node (NULL is allowed). */
+void zg_zone_free(zg_zone_t *zone);
+
+/*!
+ * Adds one RR. Before zg_zone_finalize() this appends to the bulk load;
+ * afterwards it updates the zone in place (replacing the owner's node).
+ * Adding an RR that is already present does nothing.
+ *
+ * \param owner  Owner in wire format (any case; stored lowercased).
+ * \param rdata  Rdata in wire format (uncompressed); copied.
+ *
+ * \return 0, ZG_EOUTOFZONE if the owner is not at or below the apex,
+ *         KNOT_EMALF for malformed rdata, -ENOMEM.
+ */
+int zg_zone_add(zg_zone_t *zone, const uint8_t *owner, uint16_t type, uint32_t ttl,
+                const uint8_t *rdata, uint16_t rdlen);
+
+/*!
+ * Removes one RR (matched by owner, type and canonical rdata); an owner left
+ * without RRs disappears. Only after zg_zone_finalize().
+ *
+ * \return 0, KNOT_ENOENT if there is no such RR, KNOT_EINVAL before finalize.
+ */
+int zg_zone_remove(zg_zone_t *zone, const uint8_t *owner, uint16_t type,
+                   const uint8_t *rdata, uint16_t rdlen);
+
+/*!
+ * Ends the bulk load: sorts, merges owners that appeared more than once,
+ * links the ordered sets and computes node flags.
+ *
+ * \return 0, -ENOMEM.
+ */
+int zg_zone_finalize(zg_zone_t *zone);
+
+/*!
+ * Loads a zone file with libzscanner (streaming, the text is not kept).
+ *
+ * \param out     Receives the finalized zone; free it with zg_zone_free().
+ * \param path    Zone file.
+ * \param origin  Origin in presentation format, or NULL to take it from the
+ *                file: the owner of the first SOA record (relative names
+ *                before a $ORIGIN are then relative to the root).
+ * \param err     Filled on failure (may be NULL).
+ *
+ * \return 0; ZG_ESYNTAX (syntax error, err says file and line), ZG_EINPUT
+ *         (no SOA at the apex, class other than IN), ZG_EOUTOFZONE (record
+ *         outside the origin), -errno for I/O errors, -ENOMEM.
+ */
+int zg_zone_load_file(zg_zone_t **out, const char *path, const char *origin,
+                      zg_load_error_t *err);
+
+/*! Zone apex in wire format, lowercase (owned by the zone). */
+const uint8_t *zg_zone_origin(const zg_zone_t *zone);
+
+/*! Apex node, or NULL if the apex has no data. */
+zg_node_t *zg_zone_apex(const zg_zone_t *zone);
+
+/*! SOA serial, or 0 without SOA; \a found (may be NULL) tells which. */
+uint32_t zg_zone_serial(const zg_zone_t *zone, bool *found);
+
+/*! Number of nodes in the name tree and in the NSEC3 tree; number of RRs. */
+void zg_zone_counts(const zg_zone_t *zone, size_t *names, size_t *nsec3, size_t *rrs);
+
+/*! First node of the name tree (the apex if it exists), or NULL. */
+zg_node_t *zg_zone_first(const zg_zone_t *zone);
+
+/*! First node of the NSEC3 tree, or NULL. */
+zg_node_t *zg_zone_nsec3_first(const zg_zone_t *zone);
+
+/*! Last node of the name tree / NSEC3 tree, or NULL. */
+zg_node_t *zg_zone_last(const zg_zone_t *zone);
+zg_node_t *zg_zone_nsec3_last(const zg_zone_t *zone);
+
+/*! Exact lookup of an owner (wire, any case) in the name tree; NULL if absent. */
+zg_node_t *zg_zone_find(const zg_zone_t *zone, const uint8_t *owner);
+
+/*!
+ * Canonical predecessor-or-equal of \a owner in the name tree: the node with
+ * the greatest name <= owner, or NULL if owner sorts before every node.
+ * Its successor (zg_node_next()) is the canonical successor of owner.
+ */
+zg_node_t *zg_zone_find_leq(const zg_zone_t *zone, const uint8_t *owner);
+
+/*! Exact lookup of the NSEC3 node of a raw hash; NULL if absent. */
+zg_node_t *zg_zone_find_nsec3(const zg_zone_t *zone, const uint8_t *hash, size_t hash_len);
+
+/*!
+ * NSEC3 node with the greatest hash <= \a hash, or NULL if the hash sorts
+ * before every NSEC3 owner (the covering NSEC3 is then the last one).
+ */
+zg_node_t *zg_zone_find_nsec3_leq(const zg_zone_t *zone, const uint8_t *hash, size_t hash_len);
+
+/*! Next / previous node in the same tree, or NULL at the end. */
+zg_node_t *zg_node_next(const zg_node_t *node);
+zg_node_t *zg_node_prev(const zg_node_t *node);
+
+/*! Node flags (enum zg_node_flags). */
+uint32_t zg_node_flags(const zg_node_t *node);
+
+/*! Atomically sets ZG_NODE_MARK; returns whether it was set before. */
+bool zg_node_mark(zg_node_t *node);
+
+/*! Clears ZG_NODE_MARK on every node of both trees (not thread-safe). */
+void zg_zone_clear_marks(zg_zone_t *zone);
+
+/*!
+ * Writes the owner of a node in wire format, lowercase.
+ *
+ * \param buf  At least ZG_DNAME_MAXLEN bytes.
+ *
+ * \return Length of the name.
+ */
+size_t zg_node_owner(const zg_node_t *node, uint8_t *buf);
+
+/*! Canonical key of the node (see zg_dname_key()); \a len receives its length. */
+const uint8_t *zg_node_key(const zg_node_t *node, size_t *len);
+
+/*! Number of RRsets of the node. */
+unsigned zg_node_rrset_count(const zg_node_t *node);
+
+/*! The i-th RRset (sorted by type, then covered type). */
+const zg_rrset_t *zg_node_rrset_at(const zg_node_t *node, unsigned i);
+
+/*! RRset of \a type (not RRSIG), or NULL. */
+const zg_rrset_t *zg_node_rrset(const zg_node_t *node, uint16_t type);
+
+/*! RRSIGs covering \a covered, or NULL. */
+const zg_rrset_t *zg_node_rrsig(const zg_node_t *node, uint16_t covered);
+
+/*! Iterates RRs of an RRset: `const uint8_t *rd; uint16_t len; size_t pos = 0;
+ *  while (zg_rrset_next(set, &pos, &rd, &len)) { ... }` */
+static inline bool zg_rrset_next(const zg_rrset_t *set, size_t *pos,
+                                 const uint8_t **rdata, uint16_t *len)
+{
+	if (*pos >= set->size) {
+		return false;
+	}
+	uint16_t l;
+	__builtin_memcpy(&l, set->data + *pos, sizeof(l));
+	*len = l;
+	*rdata = set->data + *pos + 2;
+	*pos += 2 + (size_t)l;
+	return true;
+}
+
+/* ---- Domain name helpers (wire format) ---- */
+
+/*!
+ * Canonical key of a wire name: labels from the root down, lowercased, each
+ * followed by 0x00, bytes 0x00/0x01 escaped as 0x01 0x01 / 0x01 0x02. memcmp()
+ * of two keys gives the canonical DNS order; a key that is a prefix of
+ * another belongs to an ancestor.
+ *
+ * \param key  At least ZG_KEY_MAXLEN bytes.
+ *
+ * \return Key length.
+ */
+size_t zg_dname_key(const uint8_t *name, uint8_t *key);
+
+/*! Converts a key back to a wire name (lowercase); returns the name length. */
+size_t zg_key_to_dname(const uint8_t *key, size_t keylen, uint8_t *name);
+
+/*! Number of labels of a wire name (the root has 0). */
+unsigned zg_dname_labels(const uint8_t *name);
+
+/*! Length of a wire name, or 0 if malformed within \a maxlen bytes. */
+size_t zg_dname_len(const uint8_t *name, size_t maxlen);
+
+/*! Whether key \a a belongs to an ancestor of (or the same name as) key \a b. */
+bool zg_key_is_ancestor(const uint8_t *akey, size_t alen, const uint8_t *bkey, size_t blen);
+
+/*!
+ * Base32hex (RFC 4648) without padding, as used by NSEC3 owner labels.
+ *
+ * \return Characters written (NUL-terminated), 0 if \a outlen is too small.
+ */
+size_t zg_base32hex_encode(const uint8_t *in, size_t len, char *out, size_t outlen, bool lower);
+
+/*!
+ * Decodes base32hex (either case, no padding).
+ *
+ * \return Bytes written, or -1 on a bad character, bad length or overflow.
+ */
+int zg_base32hex_decode(const uint8_t *in, size_t len, uint8_t *out, size_t outlen);
+
+/*! Lowercases ASCII letters of a wire name in place. */
+void zg_dname_lower(uint8_t *name);
+
+/*!
+ * Presentation form of a wire name (absolute, with the final dot).
+ *
+ * \param out  At least 1024 bytes (worst case escaping).
+ */
+char *zg_dname_str(const uint8_t *name, char *out, size_t outlen);
+
+/*!
+ * Rewrites the domain names inside rdata to lowercase if the type is one of
+ * RFC 4034 6.2 as amended by RFC 6840 5.1 (not NSEC).
+ *
+ * \return 0, or KNOT_EMALF if the rdata does not match the type.
+ */
+int zg_rdata_to_canonical(uint16_t type, uint8_t *rdata, size_t len);
+
+/*! Canonical rdata order (RFC 4034 6.3): memcmp, shorter first on a tie. */
+int zg_rdata_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
+
+#endif /* ZONEGATE_ZONE_H */
