@@ -212,19 +212,21 @@ zgv_corpus() {
 }
 
 # zgv_run ARGS...: runs zg-verify, output in ZGV_OUT, exit status in ZGV_RC.
-# A missing binary gives status 127 (and every assertion fails).
+# A missing binary gives status 127 (and every assertion fails); a run over
+# ZGV_TIMEOUT seconds (120) is killed (status 124).
 zgv_run() {
-	ZGV_OUT=$("$ZG_VERIFY" "$@" 2>&1)
+	ZGV_OUT=$(timeout -k 5 "${ZGV_TIMEOUT:-120}" "$ZG_VERIFY" "$@" 2>&1)
 	ZGV_RC=$?
 }
 
 # zgv_peer NAME ZONEFILE [ARGS...]: exit status of a peer validator.
 zgv_peer() {
 	local name=$1 zf=$2; shift 2
+	local t=(timeout -k 5 120)
 	case $name in
-	dnssec-verify) dnssec-verify -q -o "$ZGV_ORIGIN" "$@" "$zf" ;;
-	kzonecheck) kzonecheck -d on -o "$ZGV_ORIGIN" "$@" "$zf" ;;
-	ldns-verify-zone) ldns-verify-zone -V1 "$@" "$zf" ;;
+	dnssec-verify) "${t[@]}" dnssec-verify -q -o "$ZGV_ORIGIN" "$@" "$zf" ;;
+	kzonecheck) "${t[@]}" kzonecheck -d on -o "$ZGV_ORIGIN" "$@" "$zf" ;;
+	ldns-verify-zone) "${t[@]}" ldns-verify-zone -V1 "$@" "$zf" ;;
 	esac >/dev/null 2>&1
 	echo $?
 }
