@@ -16,6 +16,32 @@ zgv_corpus bind RSASHA256 NSEC "$R" || zg_bail "signing with dnssec-signzone fai
 zgv_check_corpus "$E" "bind ECDSAP256SHA256 NSEC3"
 zgv_check_corpus "$R" "bind RSASHA256 NSEC"
 
+# Two algorithms (ED25519 and ECDSAP256SHA256 keys, NSEC): every RRset needs
+# a signature of each (RFC 4035 2.2, RFC 6840 5.11). Removing the ED25519
+# RRSIG over www A leaves a valid ECDSA one. Peer blind spot: kzonecheck 3.2.6
+# and ldns-verify-zone 1.8.3 both accept this zone; only dnssec-verify sees it.
+M=$ZG_TMP/two-alg
+mkdir -p "$M/keys"
+for a in ED25519 ECDSAP256SHA256; do
+	dnssec-keygen -q -K "$M/keys" -a $a -f KSK test. >/dev/null &&
+		dnssec-keygen -q -K "$M/keys" -a $a test. >/dev/null || zg_bail "dnssec-keygen failed"
+done
+zgv_sign bind ECDSAP256SHA256 NSEC "$M/keys" "$ZG_TMP/unsigned.zone" "$M/valid.zone" ||
+	zg_bail "signing with two algorithms failed"
+zgv_rr "$M/valid.zone" >"$M/valid-rr.zone"
+$ZGV_INJECT drop-rrsig "$M/valid-rr.zone" "$M/onealg.zone" www.test. A 15 >/dev/null ||
+	zg_bail "removing the ED25519 RRSIG failed"
+is "$(zgv_peer dnssec-verify "$M/valid.zone")" 0 "two algorithms, valid: dnssec-verify verdict"
+is "$(zgv_peer kzonecheck "$M/valid.zone")" 0 "two algorithms, valid: kzonecheck verdict"
+zgv_run -o test. "$M/valid.zone"
+is "$ZGV_RC" 0 "two algorithms, valid: zg-verify exit 0"
+is "$(zgv_peer dnssec-verify "$M/onealg.zone")" 1 "two algorithms, www A signed by one: dnssec-verify verdict"
+zg_diag "two algorithms, www A signed by one: kzonecheck exit $(zgv_peer kzonecheck "$M/onealg.zone"), ldns-verify-zone exit $(zgv_peer ldns-verify-zone "$M/onealg.zone") (blind spot, not asserted)"
+zgv_run -o test. "$M/onealg.zone"
+is "$ZGV_RC" 1 "two algorithms, www A signed by one: zg-verify exit 1"
+zgv_names "$ZGV_OUT" www.test. 'A|RRSIG' "" "two algorithms, www A signed by one: names www.test. A"
+like "$ZGV_OUT" '(15|ED25519)' "two algorithms, www A signed by one: names the missing algorithm"
+
 # --format json: one object with zone, serial, valid, errors[], warnings[], stats{}.
 json_check() {
 	printf '%s' "$1" | "$PYTHON3" -c '

@@ -10,7 +10,9 @@ the fault is about a denial record), so the test can check that the validator
 names them.
 
   inject.py corrupt-sig      IN OUT OWNER TYPE    alter one RRSIG's signature bytes
-  inject.py drop-rrsig       IN OUT OWNER TYPE    remove the RRSIG(s) over OWNER/TYPE
+  inject.py drop-rrsig       IN OUT OWNER TYPE [ALG]
+                                 remove the RRSIG(s) over OWNER/TYPE (only those of
+                                 algorithm ALG if given)
   inject.py drop-denial      IN OUT OWNER         remove the NSEC/NSEC3 of OWNER + its RRSIG
   inject.py splice-signed    IN OUT OWNER TYPE FROM
                                  add OWNER/TYPE and its RRSIG from zone FROM (signed
@@ -176,7 +178,9 @@ def main():
         print(owner, rtype)
     elif op == 'drop-rrsig':
         owner, rtype = fqdn(args[0]), args[1].upper()
-        out = [rr for rr in rrs if not is_sig_over(rr, owner, rtype)]
+        alg = args[2] if len(args) > 2 else None
+        out = [rr for rr in rrs if not (is_sig_over(rr, owner, rtype) and
+                                        (alg is None or rr.rdata.split()[1] == alg))]
         if len(out) == len(rrs):
             raise SystemExit(f"no RRSIG over {owner} {rtype}")
         print(owner, rtype)
