@@ -86,12 +86,23 @@ opts="parallel=2"
 zg_diag "dpkg-buildpackage -us -uc -b (DEB_BUILD_OPTIONS=$opts)"
 if (cd "$src" && DEB_BUILD_OPTIONS="$opts" timeout -k 10 480 \
 	dpkg-buildpackage -us -uc -b) >"$ZG_TMP/build.log" 2>&1; then
-	pass "dpkg-buildpackage -us -uc -b"
+	pass "dpkg-buildpackage -us -uc -b (${SECONDS}s)"
 else
 	fail "dpkg-buildpackage -us -uc -b" "$(tail -n 40 "$ZG_TMP/build.log")"
 	cp "$ZG_TMP/build.log" "$ZG_SRCDIR/tests/serial/debian-package.build.log" 2>/dev/null &&
 		zg_diag "build log: tests/serial/debian-package.build.log"
 	zg_done
+fi
+
+if [ -z "${ZG_PKG_NOCHECK:-}" ]; then
+	units=$(grep -c '^PASS: tests/unit/' "$ZG_TMP/build.log")
+	if [ "$units" -gt 0 ] && ! grep -Eq '^(FAIL|ERROR): ' "$ZG_TMP/build.log"; then
+		pass "dh_auto_test ran the unit tests ($units points passed)"
+	else
+		fail "dh_auto_test ran the unit tests" "$(grep -E '^(PASS|FAIL|ERROR|SKIP): ' "$ZG_TMP/build.log" | tail -n 10)"
+	fi
+	unlike "$(grep -E '^(PASS|FAIL|ERROR|SKIP): ' "$ZG_TMP/build.log")" "tests/func/" \
+		"dh_auto_test ran no functional test (no knotd, no PostgreSQL)"
 fi
 
 debdir=$ZG_TMP/build
@@ -120,6 +131,7 @@ for m in $MODULES; do
 	like "$files" "^$MODDIR/$m\.so\$" "$p ships $m.so in knotd's module directory"
 	is "$(printf '%s\n' "$files" | grep -c '\.so$')" 1 "$p ships no other shared object"
 	like "$files" "^/usr/share/doc/$p/$m\.rst(\.gz)?\$" "$p ships the $m.rst reference"
+	like "$files" "^/usr/share/doc/$p/README(\.gz)?\$" "$p ships the README (how to install)"
 	depends=$(dpkg-deb -f "$(deb_of "$p")" Depends)
 	like "$depends" "(^|, )knot \\(>= $KNOT_SERIES\\), knot \\(<< $KNOT_NEXT\\)(,|\$)" \
 		"$p depends on the Knot series it was built for: $knot_dep"
@@ -143,26 +155,35 @@ like "$files" "^/usr/include/zonegate/error\.h\$" "libzonegate-dev ships the hea
 # zonegate-tools carries whatever `make install` put into /usr/bin (the tools
 # land one by one), each with its manual page.
 files=$(deb_files zonegate-tools)
-tools=$(printf '%s\n' "$files" | sed -n 's|^/usr/bin/\([^/]\{1,\}\)$|\1|p')
-built_tools=$(cd "$src/debian/tmp/usr/bin" 2>/dev/null && ls)
-is "$(echo $tools)" "$(echo $built_tools)" "zonegate-tools ships every installed program (${tools:-none yet})"
+tools=$(printf '%s\n' "$files" | sed -n 's|^/usr/bin/\([^/]\{1,\}\)$|\1|p' | tr '\n' ' ')
+tools=${tools% }
+built_tools=$(cd "$src/debian/tmp/usr/bin" 2>/dev/null && echo *)
+[ "$built_tools" = "*" ] && built_tools=
+is "$tools" "$built_tools" "zonegate-tools ships every installed program (${tools:-none yet})"
 for t in $tools; do
 	like "$files" "^/usr/share/man/man1/$t\.1(\.gz)?\$" "zonegate-tools ships the manual page of $t"
 done
 
-# --- lintian ---------------------------------------------------------------
+# --- lintian (in the background while the packages are tried out) ----------
 
 changes=$debdir/zonegate_${deb_version}_${arch}.changes
-lint=$(timeout -k 10 240 lintian --fail-on error --display-info "$changes" 2>&1)
-lint_rc=$?
-lint=$(printf '%s\n' "$lint" | grep -v 'running with root privileges')
-if [ $lint_rc -eq 0 ]; then
-	pass "lintian: no errors"
-else
-	fail "lintian: no errors" "$lint"
-fi
-[ -n "$lint" ] && zg_diag "lintian (see debian/README.source for the warnings):
+timeout -k 10 240 lintian --fail-on error --display-info "$changes" >"$ZG_TMP/lintian.out" 2>&1 &
+lintian_pid=$!
+_zg_pids+=("$lintian_pid")
+lintian_result() {
+	local rc lint
+	wait "$lintian_pid"
+	rc=$?
+	lint=$(grep -v 'running with root privileges' "$ZG_TMP/lintian.out")
+	if [ $rc -eq 0 ]; then
+		pass "lintian: no errors"
+	else
+		fail "lintian: no errors (exit $rc)" "$(printf '%s\n' "$lint" | grep -E '^E: ' || printf '%s\n' "$lint" | tail -n 5)"
+	fi
+	[ -n "$lint" ] && zg_diag "lintian (debian/README.source explains the warnings):
 $lint"
+	lintian_pid=
+}
 
 # --- the sandbox -----------------------------------------------------------
 
@@ -299,6 +320,8 @@ else
 	fail "knotd starts with the modules by name and loads zone test." "$(cat "$ZG_TMP/start.err")"
 fi
 ok "knotd stops" zg_knotd_stop "$dir"
+
+lintian_result
 
 # --- purge: nothing left behind --------------------------------------------
 
