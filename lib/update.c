@@ -1,0 +1,557 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libdnssec/random.h>
+#include <libknot/codes.h>
+#include <libknot/descriptor.h>
+#include <libknot/errcode.h>
+#include <libknot/lookup.h>
+#include <libknot/rrtype/opt.h>
+#include <libknot/rrtype/rrsig.h>
+#include <libknot/wire.h>
+
+#include "zonegate/error.h"
+#include "zonegate/update.h"
+
+#define READ_WINDOW	32	/* Queries in flight on one connection. */
+
+typedef enum {
+	OP_DEL_NODE,
+	OP_DEL_RRSET,
+	OP_ADD,
+} op_kind_t;
+
+typedef struct {
+	op_kind_t kind;
+	uint16_t type;
+	const knot_rrset_t *rr;	/* OP_ADD */
+} op_t;
+
+/* Per-build state. */
+typedef struct {
+	zg_update_list_t *list;
+	const zg_msg_t *msg;
+	size_t max_size;
+	size_t tsig_reserve;
+	size_t capacity;	/* Bytes for records in an empty packet. */
+	zg_update_t *cur;	/* Packet being filled. */
+	size_t cur_used;	/* Estimated record bytes in it. */
+	op_t ops[2 * 256 + 1];
+	size_t nops;
+} build_t;
+
+void zg_update_list_init(zg_update_list_t *list)
+{
+	memset(list, 0, sizeof(*list));
+	zg_mpool_init(&list->pool, 0);
+}
+
+void zg_update_list_deinit(zg_update_list_t *list)
+{
+	for (size_t i = 0; i < list->alloc; i++) {
+		knot_pkt_free(list->items[i].pkt);
+	}
+	free(list->items);
+	zg_mpool_deinit(&list->pool);
+	memset(list, 0, sizeof(*list));
+}
+
+static bool type_protected(uint16_t type, bool apex)
+{
+	return zg_msg_type_is_dnssec(type) || type == KNOT_RRTYPE_SOA ||
+	       (apex && type == KNOT_RRTYPE_NS);
+}
+
+static const knot_rrset_t *find_type(const knot_rrset_t *v, uint16_t n, uint16_t type)
+{
+	for (uint16_t i = 0; i < n; i++) {
+		if (v[i].type == type) {
+			return &v[i];
+		}
+	}
+	return NULL;
+}
+
+static bool rrset_same(const knot_rrset_t *a, const knot_rrset_t *b)
+{
+	return a->ttl == b->ttl && knot_rdataset_eq(&a->rrs, &b->rrs);
+}
+
+/* Operations turning the state st into the change ch. */
+static void plan_change(build_t *b, const zg_change_t *ch, const zg_owner_state_t *st)
+{
+	b->nops = 0;
+	op_t *ops = b->ops;
+	if (st == NULL) {
+		/* Blind: no knowledge of what is there. */
+		if (!ch->apex) {
+			ops[b->nops++] = (op_t){ OP_DEL_NODE, KNOT_RRTYPE_ANY, NULL };
+		}
+		for (uint16_t i = 0; i < ch->rrset_count; i++) {
+			if (ch->apex) {
+				ops[b->nops++] = (op_t){ OP_DEL_RRSET, ch->rrsets[i].type, NULL };
+			}
+			ops[b->nops++] = (op_t){ OP_ADD, ch->rrsets[i].type, &ch->rrsets[i] };
+		}
+		return;
+	}
+	if (st->complete) {
+		for (uint16_t i = 0; i < st->count; i++) {
+			uint16_t t = st->rrsets[i].type;
+			if (!type_protected(t, ch->apex) &&
+			    find_type(ch->rrsets, ch->rrset_count, t) == NULL) {
+				ops[b->nops++] = (op_t){ OP_DEL_RRSET, t, NULL };
+			}
+		}
+		for (uint16_t i = 0; i < ch->rrset_count; i++) {
+			const knot_rrset_t *w = &ch->rrsets[i];
+			const knot_rrset_t *cur = find_type(st->rrsets, st->count, w->type);
+			if (cur != NULL && rrset_same(cur, w)) {
+				continue;
+			}
+			if (cur != NULL) {
+				ops[b->nops++] = (op_t){ OP_DEL_RRSET, w->type, NULL };
+			}
+			ops[b->nops++] = (op_t){ OP_ADD, w->type, w };
+		}
+		return;
+	}
+	/* At or below a zone cut only part of the data is visible: leave an
+	 * owner alone if what is seen is what is wanted, else replace it all. */
+	bool same = true;
+	for (uint16_t i = 0; i < st->count && same; i++) {
+		const knot_rrset_t *w = find_type(ch->rrsets, ch->rrset_count, st->rrsets[i].type);
+		same = w != NULL && rrset_same(w, &st->rrsets[i]);
+	}
+	for (uint16_t i = 0; i < ch->rrset_count && same; i++) {
+		same = find_type(st->rrsets, st->count, ch->rrsets[i].type) != NULL;
+	}
+	if (same) {
+		return;
+	}
+	ops[b->nops++] = (op_t){ OP_DEL_NODE, KNOT_RRTYPE_ANY, NULL };
+	for (uint16_t i = 0; i < ch->rrset_count; i++) {
+		ops[b->nops++] = (op_t){ OP_ADD, ch->rrsets[i].type, &ch->rrsets[i] };
+	}
+}
+
+static size_t op_size(const op_t *op, const knot_dname_t *owner)
+{
+	size_t rr_head = knot_dname_size(owner) + 10;
+	if (op->kind != OP_ADD) {
+		return rr_head;
+	}
+	return op->rr->rrs.count * rr_head + op->rr->rrs.size -
+	       op->rr->rrs.count * (sizeof(uint16_t)); /* knot_rdata_t keeps len + data (+pad). */
+}
+
+static int new_packet(build_t *b, size_t change_idx)
+{
+	zg_update_list_t *l = b->list;
+	if (l->count == l->alloc) {
+		size_t n = l->alloc ? l->alloc * 2 : 4;
+		zg_update_t *items = realloc(l->items, n * sizeof(*items));
+		if (items == NULL) {
+			return -ENOMEM;
+		}
+		memset(items + l->alloc, 0, (n - l->alloc) * sizeof(*items));
+		l->items = items;
+		l->alloc = n;
+	}
+	zg_update_t *u = &l->items[l->count];
+	if (u->pkt == NULL) {
+		u->pkt = knot_pkt_new(NULL, ZG_UPDATE_MAX_SIZE, NULL);
+		if (u->pkt == NULL) {
+			return -ENOMEM;
+		}
+	}
+	knot_pkt_t *pkt = u->pkt;
+	knot_pkt_clear(pkt);
+	pkt->max_size = b->max_size;
+	memset(pkt->wire, 0, KNOT_WIRE_HEADER_SIZE);
+	knot_wire_set_id(pkt->wire, dnssec_random_uint16_t());
+	knot_wire_set_opcode(pkt->wire, KNOT_OPCODE_UPDATE);
+	int ret = knot_pkt_put_question(pkt, b->msg->zone, KNOT_CLASS_IN, KNOT_RRTYPE_SOA);
+	if (ret == KNOT_EOK) {
+		ret = knot_pkt_reserve(pkt, b->tsig_reserve);
+	}
+	if (ret == KNOT_EOK) {
+		ret = knot_pkt_begin(pkt, KNOT_AUTHORITY);
+	}
+	if (ret != KNOT_EOK) {
+		return ret;
+	}
+	u->first_change = change_idx;
+	u->last_change = change_idx;
+	l->count++;
+	b->cur = u;
+	b->cur_used = 0;
+	return 0;
+}
+
+static int put_rr(build_t *b, const knot_rrset_t *rr)
+{
+	/* The packet keeps a shallow copy of rr: it must live in the pool. */
+	int ret = knot_pkt_put(b->cur->pkt, KNOT_COMPR_HINT_NONE, rr, 0);
+	if (ret == KNOT_ESPACE) {
+		return ZG_ETOOBIG; /* The size estimate is an upper bound: a bug. */
+	}
+	b->list->ops += rr->rrs.count;
+	return ret;
+}
+
+static int put_op(build_t *b, const op_t *op, const knot_dname_t *owner)
+{
+	if (op->kind == OP_ADD) {
+		return put_rr(b, op->rr);
+	}
+	knot_rrset_t *rr = zg_mpool_alloc(&b->list->pool, sizeof(*rr));
+	if (rr == NULL) {
+		return -ENOMEM;
+	}
+	/* RFC 2136 2.5.2/2.5.3: class ANY, TTL 0, RDLENGTH 0. */
+	knot_rrset_init(rr, (knot_dname_t *)owner, op->type, KNOT_CLASS_ANY, 0);
+	if (knot_rrset_add_rdata(rr, NULL, 0, zg_mpool_mm(&b->list->pool)) != KNOT_EOK) {
+		return -ENOMEM;
+	}
+	return put_rr(b, rr);
+}
+
+/* An owner too big for one packet: its records one by one over several. */
+static int put_split(build_t *b, const knot_dname_t *owner, size_t change_idx)
+{
+	size_t rr_head = knot_dname_size(owner) + 10;
+	for (size_t i = 0; i < b->nops; i++) {
+		const op_t *op = &b->ops[i];
+		if (op->kind != OP_ADD) {
+			if (b->cur_used + rr_head > b->capacity) {
+				int ret = new_packet(b, change_idx);
+				if (ret != 0) {
+					return ret;
+				}
+			}
+			int ret = put_op(b, op, owner);
+			if (ret != 0) {
+				return ret;
+			}
+			b->cur_used += rr_head;
+			b->cur->last_change = change_idx;
+			continue;
+		}
+		knot_rdata_t *rd = op->rr->rrs.rdata;
+		for (uint16_t j = 0; j < op->rr->rrs.count; j++) {
+			size_t sz = rr_head + rd->len;
+			if (b->cur_used + sz > b->capacity) {
+				int ret = new_packet(b, change_idx);
+				if (ret != 0) {
+					return ret;
+				}
+			}
+			knot_rrset_t *one = zg_mpool_alloc(&b->list->pool, sizeof(*one));
+			if (one == NULL) {
+				return -ENOMEM;
+			}
+			*one = *op->rr;
+			one->rrs.count = 1;
+			one->rrs.size = knot_rdata_size(rd->len);
+			one->rrs.rdata = rd;
+			int ret = put_rr(b, one);
+			if (ret != 0) {
+				return ret;
+			}
+			b->cur_used += sz;
+			b->cur->last_change = change_idx;
+			rd = knot_rdataset_next(rd);
+		}
+	}
+	return 0;
+}
+
+int zg_update_build(zg_update_list_t *list, const zg_msg_t *msg,
+                    const zg_owner_state_t *states, size_t max_size,
+                    size_t tsig_reserve)
+{
+	if (max_size == 0 || max_size > ZG_UPDATE_MAX_SIZE) {
+		max_size = ZG_UPDATE_MAX_SIZE;
+	}
+	size_t fixed = KNOT_WIRE_HEADER_SIZE + knot_dname_size(msg->zone) + 4 + tsig_reserve;
+	if (fixed + 512 > max_size) {
+		return ZG_ETOOBIG;
+	}
+	list->count = 0;
+	list->owners_changed = 0;
+	list->ops = 0;
+	zg_mpool_reset(&list->pool);
+	build_t *b = calloc(1, sizeof(*b));
+	if (b == NULL) {
+		return -ENOMEM;
+	}
+	b->list = list;
+	b->msg = msg;
+	b->max_size = max_size;
+	b->tsig_reserve = tsig_reserve;
+	b->capacity = max_size - fixed;
+
+	int ret = 0;
+	for (size_t i = 0; i < msg->change_count && ret == 0; i++) {
+		const zg_change_t *ch = &msg->changes[i];
+		plan_change(b, ch, states != NULL ? &states[i] : NULL);
+		if (b->nops == 0) {
+			continue;
+		}
+		list->owners_changed++;
+		size_t total = 0;
+		for (size_t k = 0; k < b->nops; k++) {
+			total += op_size(&b->ops[k], ch->owner);
+		}
+		if (b->cur == NULL || (b->cur_used + total > b->capacity && total <= b->capacity)) {
+			ret = new_packet(b, i);
+			if (ret != 0) {
+				break;
+			}
+		}
+		if (b->cur_used + total > b->capacity) {
+			ret = put_split(b, ch->owner, i);
+			continue;
+		}
+		for (size_t k = 0; k < b->nops && ret == 0; k++) {
+			ret = put_op(b, &b->ops[k], ch->owner);
+		}
+		b->cur_used += total;
+		b->cur->last_change = i;
+	}
+	free(b);
+	return ret;
+}
+
+/* ---- Reading the current state ---------------------------------------- */
+
+static int state_add(zg_owner_state_t *st, const knot_rrset_t *rr, zg_mpool_t *pool,
+                     uint16_t max)
+{
+	for (uint16_t i = 0; i < st->count; i++) {
+		if (st->rrsets[i].type == rr->type) {
+			knot_rdata_t *rd = rr->rrs.rdata;
+			for (uint16_t j = 0; j < rr->rrs.count; j++) {
+				int ret = knot_rdataset_add(&st->rrsets[i].rrs, rd, zg_mpool_mm(pool));
+				if (ret != KNOT_EOK) {
+					return -ENOMEM;
+				}
+				rd = knot_rdataset_next(rd);
+			}
+			return 0;
+		}
+	}
+	if (st->count >= max) {
+		return ZG_EPROTO;
+	}
+	knot_rrset_t *n = &st->rrsets[st->count];
+	knot_rrset_init(n, rr->owner, rr->type, rr->rclass, rr->ttl);
+	if (knot_rdataset_copy(&n->rrs, &rr->rrs, zg_mpool_mm(pool)) != KNOT_EOK) {
+		return -ENOMEM;
+	}
+	st->count++;
+	return 0;
+}
+
+/* Types read at every owner besides the listed ones: what a registry zone
+ * holds in practice. Other types are not seen (and so not removed). */
+static const uint16_t probe_types[] = {
+	KNOT_RRTYPE_NS, KNOT_RRTYPE_DS, KNOT_RRTYPE_A, KNOT_RRTYPE_AAAA,
+	KNOT_RRTYPE_CNAME, KNOT_RRTYPE_DNAME, KNOT_RRTYPE_TXT, KNOT_RRTYPE_MX,
+	KNOT_RRTYPE_SRV, KNOT_RRTYPE_CAA, KNOT_RRTYPE_PTR, KNOT_RRTYPE_HTTPS,
+	KNOT_RRTYPE_SVCB, KNOT_RRTYPE_TLSA, KNOT_RRTYPE_NAPTR,
+};
+#define PROBE_COUNT	(sizeof(probe_types) / sizeof(probe_types[0]))
+#define STATE_MAX	(PROBE_COUNT + 256)
+
+/* The k-th type to read at change ch: the probe types, then listed others. */
+static bool nth_type(const zg_change_t *ch, size_t k, uint16_t *type)
+{
+	if (k < PROBE_COUNT) {
+		*type = probe_types[k];
+		return true;
+	}
+	size_t extra = 0;
+	for (uint16_t i = 0; i < ch->rrset_count; i++) {
+		bool probed = false;
+		for (size_t j = 0; j < PROBE_COUNT; j++) {
+			probed = probed || probe_types[j] == ch->rrsets[i].type;
+		}
+		if (!probed && extra++ == k - PROBE_COUNT) {
+			*type = ch->rrsets[i].type;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Collects owner's RRset of type from a section. */
+static int collect(zg_owner_state_t *st, const knot_pktsection_t *sec,
+                   const knot_dname_t *owner, uint16_t type, zg_mpool_t *pool,
+                   bool *wildcard)
+{
+	size_t labels = knot_dname_labels(owner, NULL);
+	for (uint16_t i = 0; i < sec->count; i++) {
+		const knot_rrset_t *rr = knot_pkt_rr(sec, i);
+		if (!knot_dname_is_equal(rr->owner, owner) || rr->rclass != KNOT_CLASS_IN) {
+			continue;
+		}
+		if (rr->type == KNOT_RRTYPE_RRSIG) {
+			if (wildcard != NULL && rr->rrs.count > 0 && !knot_dname_is_wildcard(owner) &&
+			    knot_rrsig_labels(rr->rrs.rdata) < labels) {
+				*wildcard = true;
+			}
+			continue;
+		}
+		if (rr->type != type) {
+			continue;
+		}
+		int ret = state_add(st, rr, pool, STATE_MAX);
+		if (ret != 0) {
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/* Adds what an answer to (owner, type) says to the owner's state. */
+static int parse_state(const knot_pkt_t *ans, const knot_dname_t *owner, uint16_t type,
+                       zg_owner_state_t *st, zg_mpool_t *pool)
+{
+	uint8_t rcode = knot_wire_get_rcode(ans->wire);
+	if (rcode == KNOT_RCODE_NXDOMAIN) {
+		return 0;
+	}
+	if (rcode != KNOT_RCODE_NOERROR) {
+		return ZG_EREFUSED;
+	}
+	if (knot_wire_get_aa(ans->wire)) {
+		bool wildcard = false;
+		uint16_t before = st->count;
+		int ret = collect(st, knot_pkt_section(ans, KNOT_ANSWER), owner, type, pool, &wildcard);
+		if (ret == 0 && wildcard) {
+			st->count = before; /* Synthesised from a wildcard: not at the owner. */
+		}
+		return ret;
+	}
+	/* A referral. At the cut, NS is in the authority section (DS is answered
+	 * with AA, other types are occluded). Below it only glue named by the
+	 * cut's NS is visible, in the additional section. */
+	const knot_pktsection_t *auth = knot_pkt_section(ans, KNOT_AUTHORITY);
+	bool at_cut = false;
+	for (uint16_t i = 0; i < auth->count; i++) {
+		const knot_rrset_t *rr = knot_pkt_rr(auth, i);
+		if (rr->type == KNOT_RRTYPE_NS && knot_dname_is_equal(rr->owner, owner)) {
+			at_cut = true;
+		}
+	}
+	if (at_cut) {
+		return type == KNOT_RRTYPE_NS ? collect(st, auth, owner, type, pool, NULL) : 0;
+	}
+	st->complete = false;
+	return collect(st, knot_pkt_section(ans, KNOT_ADDITIONAL), owner, type, pool, NULL);
+}
+
+int zg_update_read_state(zg_dnsconn_t *conn, const zg_msg_t *msg,
+                         zg_owner_state_t *states, zg_mpool_t *pool,
+                         char *reason, size_t reason_len)
+{
+	knot_pkt_t *q = knot_pkt_new(NULL, 1024, NULL);
+	knot_pkt_t *a = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
+	int ret = 0;
+	if (q == NULL || a == NULL) {
+		ret = -ENOMEM;
+		goto done;
+	}
+	size_t n = msg->change_count;
+	for (size_t i = 0; i < n; i++) {
+		states[i].count = 0;
+		states[i].complete = true;
+		states[i].rrsets = zg_mpool_alloc(pool, STATE_MAX * sizeof(knot_rrset_t));
+		if (states[i].rrsets == NULL) {
+			ret = -ENOMEM;
+			goto done;
+		}
+	}
+	/* Queries (owner i, its k-th type) in order; answers come back in order. */
+	uint16_t base = dnssec_random_uint16_t();
+	size_t s_owner = 0, s_k = 0, r_owner = 0, r_k = 0;
+	size_t sent = 0, received = 0;
+	uint16_t type;
+	while (r_owner < n) {
+		if (!nth_type(&msg->changes[r_owner], r_k, &type)) {
+			r_owner++;
+			r_k = 0;
+			continue;
+		}
+		while (s_owner < n && sent - received < READ_WINDOW) {
+			uint16_t stype;
+			if (!nth_type(&msg->changes[s_owner], s_k, &stype)) {
+				s_owner++;
+				s_k = 0;
+				continue;
+			}
+			knot_pkt_clear(q);
+			memset(q->wire, 0, KNOT_WIRE_HEADER_SIZE);
+			knot_wire_set_id(q->wire, (uint16_t)(base + sent));
+			ret = knot_pkt_put_question(q, msg->changes[s_owner].owner, KNOT_CLASS_IN, stype);
+			knot_rrset_t opt;
+			if (ret == KNOT_EOK) {
+				ret = knot_edns_init(&opt, KNOT_WIRE_MAX_PKTSIZE, 0, 0, NULL);
+			}
+			if (ret == KNOT_EOK) {
+				knot_edns_set_do(&opt);
+				ret = knot_pkt_begin(q, KNOT_ADDITIONAL);
+				if (ret == KNOT_EOK) {
+					ret = knot_pkt_put(q, KNOT_COMPR_HINT_NONE, &opt, 0);
+				}
+				knot_rrset_clear(&opt, NULL);
+			}
+			if (ret == KNOT_EOK) {
+				ret = zg_dnsconn_send(conn, q->wire, q->size);
+			}
+			if (ret != 0) {
+				snprintf(reason, reason_len, "cannot send query (%s)", zg_strerror(ret));
+				goto done;
+			}
+			sent++;
+			s_k++;
+		}
+		knot_pkt_clear(a);
+		size_t len = 0;
+		ret = zg_dnsconn_recv(conn, a->wire, a->max_size, &len);
+		if (ret != 0) {
+			snprintf(reason, reason_len, "no answer to a query (%s)", zg_strerror(ret));
+			goto done;
+		}
+		a->size = len;
+		if (knot_wire_get_id(a->wire) != (uint16_t)(base + received) ||
+		    knot_pkt_parse(a, 0) != KNOT_EOK) {
+			ret = ZG_EPROTO;
+			snprintf(reason, reason_len, "malformed or out-of-order answer to a query");
+			goto done;
+		}
+		const knot_dname_t *owner = msg->changes[r_owner].owner;
+		ret = parse_state(a, owner, type, &states[r_owner], pool);
+		if (ret != 0) {
+			char otxt[KNOT_DNAME_TXT_MAXLEN + 1], ttxt[32];
+			knot_dname_to_str(otxt, owner, sizeof(otxt));
+			knot_rrtype_to_string(type, ttxt, sizeof(ttxt));
+			const knot_lookup_t *l = knot_lookup_by_id(knot_rcode_names,
+			                                           knot_wire_get_rcode(a->wire));
+			snprintf(reason, reason_len, "query %s %s answered %s", otxt, ttxt,
+			         l ? l->name : "?");
+			goto done;
+		}
+		received++;
+		r_k++;
+	}
+done:
+	knot_pkt_free(q);
+	knot_pkt_free(a);
+	return ret;
+}

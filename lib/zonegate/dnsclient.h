@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*!
+ * \file
+ * A small DNS-over-TCP client with bounded timeouts and TSIG (RFC 8945):
+ * one connection, requests written with the 2-byte length prefix, answers
+ * matched by message id. Used to send UPDATEs and to read owners' RRsets.
+ */
+#ifndef ZONEGATE_DNSCLIENT_H
+#define ZONEGATE_DNSCLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <libknot/packet/pkt.h>
+#include <libknot/tsig.h>
+
+#define ZG_DNS_TIMEOUT_DEFAULT_MS	10000
+
+typedef struct zg_dnsconn zg_dnsconn_t;
+
+/*!
+ * Parses "ADDR", "ADDR@PORT" or "ADDR#PORT" (IPv4 or IPv6, no names).
+ *
+ * \return 0, or ZG_EINPUT if the text is not an address.
+ */
+int zg_dns_addr_parse(const char *text, uint16_t default_port,
+                      struct sockaddr_storage *out);
+
+/*!
+ * Writes "ADDR@PORT" of addr into buf (at least 64 bytes). Returns buf.
+ */
+char *zg_dns_addr_str(const struct sockaddr_storage *addr, char *buf, size_t len);
+
+/*!
+ * Opens a TCP connection (non-blocking connect bounded by timeout_ms).
+ *
+ * \param addr        Server address.
+ * \param timeout_ms  Bound for the connect and for every later read/write.
+ * \param out         The connection, to close with zg_dnsconn_free().
+ *
+ * \retval 0, ZG_ECONNECT, ZG_ETIMEOUT or -errno.
+ */
+int zg_dnsconn_open(const struct sockaddr_storage *addr, int timeout_ms,
+                    zg_dnsconn_t **out);
+
+/*!
+ * Closes and frees a connection (NULL is fine).
+ */
+void zg_dnsconn_free(zg_dnsconn_t *conn);
+
+/*!
+ * Sends one DNS message (adds the TCP length prefix).
+ *
+ * \retval 0, ZG_ETIMEOUT, or -errno.
+ */
+int zg_dnsconn_send(zg_dnsconn_t *conn, const uint8_t *wire, size_t len);
+
+/*!
+ * Receives one DNS message into buf (at most max bytes).
+ *
+ * \retval 0, ZG_ETIMEOUT, ZG_EPROTO (message too big, connection closed) or -errno.
+ */
+int zg_dnsconn_recv(zg_dnsconn_t *conn, uint8_t *buf, size_t max, size_t *len);
+
+/*!
+ * One request and its answer: TSIG-signs query (when key is set; query must
+ * have space reserved for it, see knot_pkt_reserve()), sends it, receives
+ * and parses the answer into answer (a packet with a 64 KiB buffer), checks
+ * the id and, with a key, the answer's TSIG.
+ *
+ * \retval 0              Answer received (any RCODE; read it from answer).
+ * \retval ZG_EPROTO      Malformed answer, id mismatch, unsigned or badly
+ *                        signed answer.
+ * \retval ZG_ETIMEOUT, ZG_ECONNECT, -errno, KNOT_E*.
+ */
+int zg_dns_request(zg_dnsconn_t *conn, knot_pkt_t *query,
+                   const knot_tsig_key_t *key, knot_pkt_t *answer);
+
+#endif /* ZONEGATE_DNSCLIENT_H */

@@ -1,0 +1,485 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * zg-ingest: applies registry JSON messages (CONTRACTS.md, version 1) to a
+ * primary server with RFC 2136 UPDATEs signed with TSIG.
+ *
+ *   zg-ingest send [OPTIONS] FILE.json
+ *   zg-ingest run --source spool:/DIR [OPTIONS] [--once]
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libknot/dname.h>
+#include <libknot/errcode.h>
+#include <libknot/tsig.h>
+
+#include "zonegate/dnsclient.h"
+#include "zonegate/error.h"
+#include "zonegate/gateway.h"
+#include "zonegate/msg.h"
+#include "zonegate/spool.h"
+
+enum {
+	EXIT_APPLIED = 0,
+	EXIT_REFUSED = 1,
+	EXIT_USAGE = 2,
+	EXIT_SERVER = 3,
+};
+
+#define INTERVAL_MAX	3600
+#define ONCE_RETRIES	3
+
+typedef struct {
+	zg_gateway_conf_t gw;
+	knot_tsig_key_t key;
+	bool have_key;
+	knot_dname_storage_t zone;
+	bool have_zone;
+	zg_msg_limits_t limits;
+	const char *source;
+	double interval;
+	bool once;
+	bool quiet;
+} options_t;
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	"Usage: zg-ingest send [OPTIONS] FILE.json\n"
+	"       zg-ingest run --source spool:/DIR [OPTIONS] [--once] [--interval SEC]\n"
+	"\n"
+	"Applies registry change messages (JSON, version 1) to a primary server with\n"
+	"RFC 2136 dynamic updates signed with TSIG, sending only what differs from the\n"
+	"server's current data.\n"
+	"\n"
+	"Options:\n"
+	"  -s, --server ADDR[@PORT]   UPDATE target (default 127.0.0.1@53)\n"
+	"  -y, --tsig [ALG:]NAME:SECRET  TSIG key (default algorithm hmac-sha256)\n"
+	"  -k, --keyfile FILE         TSIG key from a file holding ALG:NAME:SECRET\n"
+	"  -z, --zone ZONE            refuse messages for any other zone\n"
+	"  -t, --timeout SEC          bound of every network operation (default 10)\n"
+	"      --max-size BYTES       refuse bigger messages (default 64 MiB)\n"
+	"      --ttl-min SEC, --ttl-max SEC  accepted TTL range (default 0..2147483647)\n"
+	"      --blind                do not read the owners first; replace each listed owner\n"
+	"                             (makes the signer re-sign unchanged data)\n"
+	"  run only:\n"
+	"      --source spool:/DIR    the spool directory (incoming/, done/, failed/)\n"
+	"      --interval SEC         poll interval when the queue is empty (default 1)\n"
+	"      --once                 drain the queue and exit\n"
+	"  -q, --quiet                print only refusals and errors\n"
+	"  -h, --help                 this text\n"
+	"\n"
+	"Exit status: send: 0 applied, 1 refused, 2 usage or I/O error, 3 server or\n"
+	"network error. run: 0 (--once: queue drained), 2 usage, 3 server unreachable\n"
+	"(--once only; the daemon retries).\n");
+}
+
+static void say(const options_t *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(const options_t *o, const char *fmt, ...)
+{
+	if (o->quiet) {
+		return;
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+}
+
+static int parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end = NULL;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v > max || s[0] == '-') {
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static int key_from_str(options_t *o, const char *s)
+{
+	/* NAME:SECRET or ALG:NAME:SECRET; the default algorithm is hmac-sha256. */
+	char buf[1024];
+	const char *first = strchr(s, ':');
+	if (first != NULL && strchr(first + 1, ':') == NULL) {
+		snprintf(buf, sizeof(buf), "hmac-sha256:%s", s);
+		s = buf;
+	}
+	return knot_tsig_key_init_str(&o->key, s);
+}
+
+static void print_result(const options_t *o, const char *what, const zg_msg_t *msg,
+                         const zg_apply_result_t *r)
+{
+	if (r->serial_known) {
+		say(o, "applied %s (message %s): %zu owners changed, %zu UPDATEs, serial %u\n",
+		    what, msg->id, r->owners_changed, r->updates, r->serial);
+	} else {
+		say(o, "applied %s (message %s): %zu owners changed, %zu UPDATEs\n",
+		    what, msg->id, r->owners_changed, r->updates);
+	}
+}
+
+static int cmd_send(options_t *o, const char *file)
+{
+	FILE *f = fopen(file, "rb");
+	if (f == NULL) {
+		fprintf(stderr, "zg-ingest: cannot open %s (%s)\n", file, strerror(errno));
+		return EXIT_USAGE;
+	}
+	size_t cap = 1 << 16, len = 0;
+	char *data = malloc(cap);
+	while (data != NULL) {
+		if (len == cap) {
+			if (cap > o->limits.max_size) {
+				break;
+			}
+			char *n = realloc(data, cap * 2);
+			if (n == NULL) {
+				free(data);
+				data = NULL;
+				break;
+			}
+			data = n;
+			cap *= 2;
+		}
+		size_t r = fread(data + len, 1, cap - len, f);
+		len += r;
+		if (r == 0) {
+			break;
+		}
+	}
+	bool ioerr = ferror(f);
+	fclose(f);
+	if (data == NULL || ioerr) {
+		fprintf(stderr, "zg-ingest: cannot read %s\n", file);
+		free(data);
+		return EXIT_USAGE;
+	}
+
+	zg_msg_parser_t *parser = zg_msg_parser_new(&o->limits);
+	zg_gateway_t *gw = zg_gateway_new(&o->gw);
+	zg_msg_t msg;
+	zg_msg_init(&msg);
+	char reason[ZG_MSG_REASON_MAX];
+	int rc;
+	int ret = zg_msg_parse(parser, data, len, o->have_zone ? o->zone : NULL, &msg,
+	                       reason, sizeof(reason));
+	if (ret != 0) {
+		printf("refused %s: %s\n", file, reason);
+		rc = EXIT_REFUSED;
+	} else {
+		zg_apply_result_t res;
+		ret = zg_gateway_apply(gw, &msg, &res, reason, sizeof(reason));
+		if (ret == 0) {
+			print_result(o, file, &msg, &res);
+			rc = EXIT_APPLIED;
+		} else if (ret == ZG_EREFUSED) {
+			printf("refused %s: %s\n", file, reason);
+			rc = EXIT_REFUSED;
+		} else {
+			fprintf(stderr, "zg-ingest: %s\n", reason);
+			rc = EXIT_SERVER;
+		}
+	}
+	zg_msg_deinit(&msg);
+	zg_gateway_free(gw);
+	zg_msg_parser_free(parser);
+	free(data);
+	return rc;
+}
+
+static void sleep_interruptible(double sec)
+{
+	struct timespec end;
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += (time_t)sec;
+	end.tv_nsec += (long)((sec - (double)(time_t)sec) * 1e9);
+	if (end.tv_nsec >= 1000000000L) {
+		end.tv_sec++;
+		end.tv_nsec -= 1000000000L;
+	}
+	while (!stop_requested) {
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec)) {
+			return;
+		}
+		struct timespec step = { 0, 50 * 1000000L };
+		nanosleep(&step, NULL);
+	}
+}
+
+static int cmd_run(options_t *o)
+{
+	if (o->source == NULL || strncmp(o->source, "spool:/", 7) != 0) {
+		fprintf(stderr, "zg-ingest: run needs --source spool:/ABSOLUTE/DIR\n");
+		return EXIT_USAGE;
+	}
+	zg_spool_t *spool = NULL;
+	int ret = zg_spool_open(o->source + 6, &spool);
+	if (ret != 0) {
+		fprintf(stderr, "zg-ingest: cannot open spool %s (%s)\n", o->source + 6,
+		        zg_strerror(ret));
+		return EXIT_USAGE;
+	}
+	zg_msg_parser_t *parser = zg_msg_parser_new(&o->limits);
+	zg_gateway_t *gw = zg_gateway_new(&o->gw);
+	zg_msg_t msg;
+	zg_msg_init(&msg);
+	int rc = EXIT_APPLIED;
+	unsigned failures = 0;
+	double backoff = 0.2;
+
+	while (!stop_requested) {
+		char name[ZG_SPOOL_NAME_MAX + 1];
+		ret = zg_spool_next(spool, name, NULL);
+		if (ret == -ENOENT) {
+			if (o->once) {
+				break;
+			}
+			sleep_interruptible(o->interval);
+			continue;
+		}
+		if (ret != 0) {
+			fprintf(stderr, "zg-ingest: cannot read the spool (%s)\n", zg_strerror(ret));
+			rc = EXIT_USAGE;
+			break;
+		}
+		char *data = NULL;
+		size_t len = 0;
+		char reason[ZG_MSG_REASON_MAX];
+		ret = zg_spool_read(spool, name, o->limits.max_size, &data, &len);
+		if (ret == -EFBIG) {
+			snprintf(reason, sizeof(reason), "message (no id): file %s bigger than "
+			         "the limit of %zu bytes", name, o->limits.max_size);
+			ret = ZG_ETOOBIG;
+		} else if (ret == -ENOENT) {
+			continue; /* Taken away meanwhile. */
+		} else if (ret != 0) {
+			fprintf(stderr, "zg-ingest: cannot read %s (%s)\n", name, zg_strerror(ret));
+			rc = EXIT_USAGE;
+			break;
+		} else {
+			ret = zg_msg_parse(parser, data, len, o->have_zone ? o->zone : NULL, &msg,
+			                   reason, sizeof(reason));
+		}
+		free(data);
+		if (ret == 0) {
+			zg_apply_result_t res;
+			ret = zg_gateway_apply(gw, &msg, &res, reason, sizeof(reason));
+			if (ret == 0) {
+				int mret = zg_spool_done(spool, name);
+				if (mret != 0) {
+					fprintf(stderr, "zg-ingest: cannot move %s to done/ (%s)\n",
+					        name, zg_strerror(mret));
+					rc = EXIT_USAGE;
+					break;
+				}
+				print_result(o, name, &msg, &res);
+				failures = 0;
+				backoff = 0.2;
+				continue;
+			}
+			if (ret != ZG_EREFUSED) {
+				/* Try the same message again later. */
+				fprintf(stderr, "zg-ingest: %s (will retry)\n", reason);
+				if (o->once && ++failures >= ONCE_RETRIES) {
+					rc = EXIT_SERVER;
+					break;
+				}
+				sleep_interruptible(backoff);
+				backoff = backoff * 2 > 30 ? 30 : backoff * 2;
+				continue;
+			}
+		}
+		/* Refused: parse rule or the server's verdict. */
+		int mret = zg_spool_fail(spool, name, reason);
+		if (mret != 0) {
+			fprintf(stderr, "zg-ingest: cannot move %s to failed/ (%s)\n", name,
+			        zg_strerror(mret));
+			rc = EXIT_USAGE;
+			break;
+		}
+		printf("refused %s: %s\n", name, reason);
+		fflush(stdout);
+	}
+	zg_msg_deinit(&msg);
+	zg_gateway_free(gw);
+	zg_msg_parser_free(parser);
+	zg_spool_free(spool);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	options_t o = { .interval = 1.0 };
+	zg_gateway_conf_default(&o.gw);
+	zg_msg_limits_default(&o.limits);
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "send") != 0 && strcmp(cmd, "run") != 0) {
+		fprintf(stderr, "zg-ingest: unknown command '%s' (send or run)\n", cmd);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	enum { O_MAXSIZE = 256, O_TTLMIN, O_TTLMAX, O_BLIND, O_SOURCE, O_INTERVAL, O_ONCE };
+	static const struct option longopts[] = {
+		{ "server",   required_argument, NULL, 's' },
+		{ "tsig",     required_argument, NULL, 'y' },
+		{ "keyfile",  required_argument, NULL, 'k' },
+		{ "zone",     required_argument, NULL, 'z' },
+		{ "timeout",  required_argument, NULL, 't' },
+		{ "max-size", required_argument, NULL, O_MAXSIZE },
+		{ "ttl-min",  required_argument, NULL, O_TTLMIN },
+		{ "ttl-max",  required_argument, NULL, O_TTLMAX },
+		{ "blind",    no_argument,       NULL, O_BLIND },
+		{ "source",   required_argument, NULL, O_SOURCE },
+		{ "interval", required_argument, NULL, O_INTERVAL },
+		{ "once",     no_argument,       NULL, O_ONCE },
+		{ "quiet",    no_argument,       NULL, 'q' },
+		{ "help",     no_argument,       NULL, 'h' },
+		{ NULL }
+	};
+	int rc = EXIT_USAGE;
+	optind = 2;
+	int c;
+	unsigned long v;
+	while ((c = getopt_long(argc, argv, "s:y:k:z:t:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			if (zg_dns_addr_parse(optarg, 53, &o.gw.server) != 0) {
+				fprintf(stderr, "zg-ingest: bad server '%s' (ADDR[@PORT])\n", optarg);
+				goto done;
+			}
+			break;
+		case 'y':
+		case 'k':
+			if (o.have_key) {
+				fprintf(stderr, "zg-ingest: only one of -y and -k, once\n");
+				goto done;
+			}
+			if ((c == 'y' ? key_from_str(&o, optarg) :
+			     knot_tsig_key_init_file(&o.key, optarg)) != KNOT_EOK) {
+				fprintf(stderr, "zg-ingest: bad TSIG key %s (want [ALG:]NAME:BASE64SECRET)\n",
+				        c == 'y' ? "argument" : optarg);
+				goto done;
+			}
+			o.have_key = true;
+			break;
+		case 'z':
+			if (knot_dname_from_str(o.zone, optarg, sizeof(o.zone)) == NULL) {
+				fprintf(stderr, "zg-ingest: bad zone '%s'\n", optarg);
+				goto done;
+			}
+			knot_dname_to_lower(o.zone);
+			o.have_zone = true;
+			break;
+		case 't':
+			if (parse_uint(optarg, 3600, &v) != 0 || v == 0) {
+				fprintf(stderr, "zg-ingest: bad timeout '%s' (1..3600 s)\n", optarg);
+				goto done;
+			}
+			o.gw.timeout_ms = (int)v * 1000;
+			break;
+		case O_MAXSIZE:
+			if (parse_uint(optarg, (unsigned long)1 << 30, &v) != 0 || v == 0) {
+				fprintf(stderr, "zg-ingest: bad --max-size '%s'\n", optarg);
+				goto done;
+			}
+			o.limits.max_size = v;
+			break;
+		case O_TTLMIN:
+		case O_TTLMAX:
+			if (parse_uint(optarg, ZG_MSG_TTL_MAX_DEFAULT, &v) != 0) {
+				fprintf(stderr, "zg-ingest: bad TTL '%s'\n", optarg);
+				goto done;
+			}
+			*(c == O_TTLMIN ? &o.limits.ttl_min : &o.limits.ttl_max) = (uint32_t)v;
+			break;
+		case O_BLIND:
+			o.gw.blind = true;
+			break;
+		case O_SOURCE:
+			o.source = optarg;
+			break;
+		case O_INTERVAL: {
+			char *end = NULL;
+			o.interval = strtod(optarg, &end);
+			if (end == optarg || *end != '\0' || !(o.interval >= 0.05) ||
+			    o.interval > INTERVAL_MAX) {
+				fprintf(stderr, "zg-ingest: bad --interval '%s' (0.05..%d s)\n",
+				        optarg, INTERVAL_MAX);
+				goto done;
+			}
+			break;
+		}
+		case O_ONCE:
+			o.once = true;
+			break;
+		case 'q':
+			o.quiet = true;
+			break;
+		case 'h':
+			usage(stdout);
+			rc = 0;
+			goto done;
+		default:
+			usage(stderr);
+			goto done;
+		}
+	}
+	if (o.limits.ttl_min > o.limits.ttl_max) {
+		fprintf(stderr, "zg-ingest: --ttl-min above --ttl-max\n");
+		goto done;
+	}
+	if (o.have_key) {
+		o.gw.key = &o.key;
+	}
+	if (strcmp(cmd, "send") == 0) {
+		if (optind != argc - 1) {
+			fprintf(stderr, "zg-ingest: send takes exactly one FILE.json\n");
+			goto done;
+		}
+		rc = cmd_send(&o, argv[optind]);
+	} else {
+		if (optind != argc) {
+			fprintf(stderr, "zg-ingest: run takes no file arguments\n");
+			goto done;
+		}
+		struct sigaction sa = { .sa_handler = on_signal };
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+		rc = cmd_run(&o);
+	}
+done:
+	if (o.have_key) {
+		knot_tsig_key_deinit(&o.key);
+	}
+	return rc;
+}
