@@ -645,11 +645,14 @@ static int check_nsec3_name(zg_verifier_t *v, zg_verify_worker_t *w, const uint8
 	char b32[128];
 	zg_base32hex_encode(hash, (size_t)hl, b32, sizeof(b32), false);
 	zg_node_t *n3 = zg_zone_find_nsec3(v->zone, hash, (size_t)hl);
+	if (n3 != NULL && zg_node_rrset(n3, RT_NSEC3) == NULL) {
+		n3 = NULL; /* only an RRSIG left there: the NSEC3 is missing */
+	}
 	if (n3 != NULL) {
 		zg_node_mark(n3);
 		nsec3_t rec;
 		if (!node_nsec3(v, n3, &rec)) {
-			return 0; /* reported with the NSEC3 node */
+			return 0; /* other parameters: reported with the NSEC3 node */
 		}
 		uint16_t want[MAX_TYPES];
 		size_t nwant = ent ? 0 : node_types(node, flags, false, want);
@@ -751,10 +754,14 @@ static int check_nsec3_node(zg_verifier_t *v, zg_verify_worker_t *w, zg_node_t *
 		return 0;
 	}
 	/* Successor in hash order, wrapping to the first. */
-	zg_node_t *succ = zg_node_next(node);
-	if (succ == NULL) {
-		succ = zg_zone_nsec3_first(v->zone);
-	}
+	zg_node_t *succ = node;
+	nsec3_t srec;
+	do {
+		succ = zg_node_next(succ);
+		if (succ == NULL) {
+			succ = zg_zone_nsec3_first(v->zone);
+		}
+	} while (succ != node && !node_nsec3(v, succ, &srec));
 	uint8_t sowner[ZG_DNAME_MAXLEN], shash[64];
 	zg_node_owner(succ, sowner);
 	int shl = zg_base32hex_decode(sowner + 1, sowner[0], shash, sizeof(shash));

@@ -1,0 +1,340 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libknot/descriptor.h>
+#include <libknot/dname.h>
+
+#include "zonegate/error.h"
+#include "zonegate/verify.h"
+#include "zonegate/zone.h"
+#include "tap.h"
+
+#define T_2025 1735689600LL   /* fixtures are valid 2024-01-01 .. 2030-01-01 */
+
+static char *fixture(const char *name)
+{
+	static char path[4096];
+	const char *src = getenv("ZG_SRCDIR");
+	snprintf(path, sizeof(path), "%s/tests/data/verify/%s", src ? src : ".", name);
+	return path;
+}
+
+static const uint8_t *dn(const char *s)
+{
+	static uint8_t bufs[8][256];
+	static int i;
+	uint8_t *b = bufs[i++ % 8];
+	knot_dname_from_str(b, s, 256);
+	return b;
+}
+
+static zg_zone_t *load(const char *name)
+{
+	zg_zone_t *z = NULL;
+	zg_load_error_t err;
+	if (zg_zone_load_file(&z, fixture(name), NULL, &err) != 0) {
+		diag("cannot load %s: %s:%llu: %s", name, err.file, (unsigned long long)err.line, err.reason);
+		return NULL;
+	}
+	return z;
+}
+
+typedef struct {
+	int64_t now;
+	int64_t horizon;
+	const zg_buf_t *ds;
+	uint16_t ds_count;
+} run_opts_t;
+
+static void run(zg_zone_t *z, const run_opts_t *o, zg_report_t *r)
+{
+	zg_verify_opts_t vo = { .now = o && o->now ? o->now : T_2025, .threads = 2 };
+	if (o != NULL) {
+		vo.horizon = o->horizon;
+		if (o->ds != NULL) {
+			vo.ds = o->ds->data;
+			vo.ds_size = o->ds->len;
+			vo.ds_count = o->ds_count;
+		}
+	}
+	zg_report_init(r);
+	zg_verifier_t *v = NULL;
+	if (zg_verifier_new(&v, z, &vo, r) != 0 || zg_verify_zone(v, r) != 0) {
+		diag("verification aborted");
+	}
+	zg_verifier_free(v);
+}
+
+static bool has(const zg_report_t *r, const char *needle)
+{
+	char line[2300];
+	for (size_t i = 0; i < r->len; i++) {
+		zg_report_item_str(&r->items[i], line, sizeof(line));
+		if (strstr(line, needle) != NULL) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static void dump(const zg_report_t *r)
+{
+	char line[2300];
+	for (size_t i = 0; i < r->len && i < 20; i++) {
+		zg_report_item_str(&r->items[i], line, sizeof(line));
+		diag("  %s", line);
+	}
+}
+
+#define expect(z, opts, needle, desc) do { \
+	zg_report_t rep_; \
+	run((z), (opts), &rep_); \
+	if (!ok(has(&rep_, (needle)), "%s: reports '%s'", (desc), (needle))) { dump(&rep_); } \
+	zg_report_deinit(&rep_); \
+} while (0)
+
+/* Copies the RRs of an RRset so they survive changes of the node. */
+typedef struct {
+	uint8_t data[8192];
+	uint16_t len[32];
+	size_t n;
+} rrs_copy_t;
+
+static void copy_rrs(const zg_rrset_t *s, rrs_copy_t *c)
+{
+	c->n = 0;
+	size_t pos = 0, off = 0;
+	const uint8_t *rd;
+	uint16_t len;
+	while (s != NULL && zg_rrset_next(s, &pos, &rd, &len) && c->n < 32) {
+		memcpy(c->data + off, rd, len);
+		c->len[c->n++] = len;
+		off += len;
+	}
+}
+
+static const uint8_t *copy_at(const rrs_copy_t *c, size_t i)
+{
+	size_t off = 0;
+	for (size_t k = 0; k < i; k++) {
+		off += c->len[k];
+	}
+	return c->data + off;
+}
+
+static void remove_rrsigs(zg_zone_t *z, const char *owner, uint16_t covered, int only_tag)
+{
+	rrs_copy_t c;
+	copy_rrs(zg_node_rrsig(zg_zone_find(z, dn(owner)), covered), &c);
+	for (size_t i = 0; i < c.n; i++) {
+		const uint8_t *rd = copy_at(&c, i);
+		if (only_tag >= 0 && ((rd[16] << 8) | rd[17]) != only_tag) {
+			continue;
+		}
+		zg_zone_remove(z, dn(owner), KNOT_RRTYPE_RRSIG, rd, c.len[i]);
+	}
+}
+
+static void test_nsec(void)
+{
+	zg_zone_t *z = load("nsec.zone");
+	if (!ok(z != NULL, "nsec.zone loaded")) {
+		return;
+	}
+	zg_report_t r;
+	run(z, NULL, &r);
+	is_int(r.errors, 0, "signed NSEC zone validates");
+	is_int(r.warnings, 0, "no warnings");
+	is_int(r.stats.signatures, 24, "24 signatures verified");
+	is_int(r.stats.earliest_expiry, 1893456000, "earliest expiry 2030-01-01");
+	dump(&r);
+	zg_report_deinit(&r);
+
+	run_opts_t late = { .now = 1893456000LL + 10 };
+	expect(z, &late, "mail.example.test. A: signature expired 2030-01-01T00:00:00Z (key ", "after expiry");
+	run_opts_t early = { .now = 1704067200LL - 10 };
+	expect(z, &early, "signature not yet valid, inception 2024-01-01T00:00:00Z", "before inception");
+	run_opts_t hz = { .now = 1893456000LL - 86400, .horizon = 2 * 86400 };
+	run(z, &hz, &r);
+	ok(r.errors == 0 && r.warnings > 0 && has(&r, "within the horizon"), "horizon warnings, no errors");
+	zg_report_deinit(&r);
+
+	/* DS trust anchor. */
+	zg_buf_t ds;
+	zg_buf_init(&ds);
+	uint16_t nds = 0;
+	zg_load_error_t err;
+	is_int(zg_ds_load_file(fixture("example.ds"), zg_zone_origin(z), &ds, &nds, &err), 0, "DS file loads");
+	run_opts_t with_ds = { .ds = &ds, .ds_count = nds };
+	run(z, &with_ds, &r);
+	is_int(r.errors, 0, "DNSKEY signed by a key matching the DS");
+	zg_report_deinit(&r);
+	ds.data[ds.len - 1] ^= 1;
+	expect(z, &with_ds, "example.test. DNSKEY: no signature by a key matching a trusted DS", "wrong DS");
+	zg_buf_deinit(&ds);
+
+	/* Faults injected through the incremental API. */
+	uint8_t a99[4] = { 192, 0, 2, 99 };
+	zg_zone_add(z, dn("mail.example.test."), KNOT_RRTYPE_A, 300, a99, 4);
+	expect(z, NULL, "mail.example.test. A: bad signature (key ", "RR added to a signed RRset");
+	zg_zone_remove(z, dn("mail.example.test."), KNOT_RRTYPE_A, a99, 4);
+
+	remove_rrsigs(z, "mail.example.test.", KNOT_RRTYPE_A, -1);
+	expect(z, NULL, "mail.example.test. A: missing RRSIG for algorithm 13", "RRSIG removed");
+	zg_zone_free(z);
+
+	z = load("nsec.zone");
+	uint8_t txt[] = { 3, 'a', 'b', 'c' };
+	zg_zone_add(z, dn("mail.example.test."), KNOT_RRTYPE_TXT, 300, txt, sizeof(txt));
+	run(z, NULL, &r);
+	ok(has(&r, "mail.example.test. NSEC: type bitmap lacks TXT"), "NSEC bitmap lacks a new type");
+	ok(has(&r, "mail.example.test. TXT: missing RRSIG for algorithm 13"), "new RRset unsigned");
+	ok(has(&r, "example.test. ZONEMD: digest mismatch (scheme 1, hash SHA-384)"), "ZONEMD SHA-384 mismatch");
+	ok(has(&r, "example.test. ZONEMD: digest mismatch (scheme 1, hash SHA-512)"), "ZONEMD SHA-512 mismatch");
+	zg_report_deinit(&r);
+
+	/* Per-owner validation (mod-validate's path). */
+	zg_verify_opts_t vo = { .now = T_2025 };
+	zg_report_init(&r);
+	zg_verifier_t *v = NULL;
+	zg_verify_worker_t *w = NULL;
+	ok(zg_verifier_new(&v, z, &vo, &r) == 0 && zg_verify_worker_new(&w) == 0, "verifier and worker");
+	zg_verify_node(v, w, zg_zone_find(z, dn("mail.example.test.")), &r);
+	is_int(r.errors, 2, "per-owner check finds the two problems at mail");
+	zg_report_deinit(&r);
+	zg_report_init(&r);
+	zg_verify_node(v, w, zg_zone_find(z, dn("ns1.example.test.")), &r);
+	is_int(r.errors, 0, "per-owner check of an intact owner");
+	zg_report_deinit(&r);
+	zg_verify_worker_free(w);
+	zg_verifier_free(v);
+	zg_zone_free(z);
+
+	z = load("nsec.zone");
+	rrs_copy_t c;
+	copy_rrs(zg_node_rrset(zg_zone_find(z, dn("mail.example.test.")), KNOT_RRTYPE_NSEC), &c);
+	zg_zone_remove(z, dn("mail.example.test."), KNOT_RRTYPE_NSEC, c.data, c.len[0]);
+	expect(z, NULL, "mail.example.test. NSEC: missing NSEC", "NSEC removed");
+	zg_zone_free(z);
+
+	z = load("nsec.zone");
+	zg_zone_add(z, dn("mailb.example.test."), KNOT_RRTYPE_A, 300, a99, 4);
+	expect(z, NULL, "mail.example.test. NSEC: next name ns1.example.test., expected mailb.example.test.",
+	       "name inserted into the chain");
+	zg_zone_free(z);
+
+	/* Delegation NS signed: reuse the DS signature with the type covered changed. */
+	z = load("nsec.zone");
+	copy_rrs(zg_node_rrsig(zg_zone_find(z, dn("secure.example.test.")), KNOT_RRTYPE_DS), &c);
+	c.data[1] = KNOT_RRTYPE_NS;
+	zg_zone_add(z, dn("secure.example.test."), KNOT_RRTYPE_RRSIG, 300, c.data, c.len[0]);
+	expect(z, NULL, "secure.example.test. NS: delegation NS must not be signed", "signed delegation NS");
+	copy_rrs(zg_node_rrsig(zg_zone_find(z, dn("ns1.example.test.")), KNOT_RRTYPE_A), &c);
+	zg_zone_add(z, dn("ns.sub.example.test."), KNOT_RRTYPE_RRSIG, 300, c.data, c.len[0]);
+	expect(z, NULL, "ns.sub.example.test. A: RRSIG on non-authoritative data below a delegation",
+	       "signed glue");
+	zg_zone_free(z);
+
+	/* DNSKEY signed only by the ZSK. */
+	z = load("nsec.zone");
+	const zg_rrset_t *keys = zg_node_rrset(zg_zone_apex(z), KNOT_RRTYPE_DNSKEY);
+	size_t pos = 0;
+	const uint8_t *rd;
+	uint16_t len;
+	int ksk_tag = -1;
+	while (zg_rrset_next(keys, &pos, &rd, &len)) {
+		if (rd[1] & 1) {
+			extern uint16_t zg_dnskey_tag(const uint8_t *, size_t);
+			ksk_tag = zg_dnskey_tag(rd, len);
+		}
+	}
+	remove_rrsigs(z, "example.test.", KNOT_RRTYPE_DNSKEY, ksk_tag);
+	run(z, NULL, &r);
+	ok(has(&r, "example.test. DNSKEY: no signature by a key with the SEP flag"), "DNSKEY not signed by the KSK");
+	ok(has(&r, "example.test. DNSKEY: missing RRSIG for algorithm 13"), "DNSKEY lost its only signature");
+	is_int(r.errors, 4, "and ZONEMD no longer matches (SHA-384, SHA-512)");
+	zg_report_deinit(&r);
+	/* DS at a non-delegation. */
+	uint8_t dsr[36] = { 0x30, 0x39, 13, 2 };
+	zg_zone_add(z, dn("mail.example.test."), KNOT_RRTYPE_DS, 300, dsr, sizeof(dsr));
+	expect(z, NULL, "mail.example.test. DS: DS at a name that is not a delegation", "stray DS");
+	zg_zone_free(z);
+
+	/* Unsigned zone. */
+	z = load("nsec.zone");
+	copy_rrs(zg_node_rrset(zg_zone_apex(z), KNOT_RRTYPE_DNSKEY), &c);
+	for (size_t i = 0; i < c.n; i++) {
+		zg_zone_remove(z, dn("example.test."), KNOT_RRTYPE_DNSKEY, copy_at(&c, i), c.len[i]);
+	}
+	expect(z, NULL, "example.test. DNSKEY: no DNSKEY RRset at the apex", "no DNSKEY");
+	zg_zone_free(z);
+}
+
+static void test_nsec3(void)
+{
+	zg_zone_t *z = load("nsec3.zone");
+	if (!ok(z != NULL, "nsec3.zone loaded")) {
+		return;
+	}
+	zg_report_t r;
+	run(z, NULL, &r);
+	is_int(r.errors, 0, "signed NSEC3 zone validates");
+	is_int(r.warnings, 0, "no warnings");
+	dump(&r);
+	zg_report_deinit(&r);
+
+	uint8_t txt[] = { 3, 'a', 'b', 'c' };
+	zg_zone_add(z, dn("mail.example.test."), KNOT_RRTYPE_TXT, 300, txt, sizeof(txt));
+	expect(z, NULL, "NSEC3: type bitmap lacks TXT (hashed name mail.example.test.)", "NSEC3 bitmap");
+	zg_zone_free(z);
+
+	/* Remove the first NSEC3 record. */
+	z = load("nsec3.zone");
+	zg_node_t *first = zg_zone_nsec3_first(z);
+	uint8_t owner[256];
+	zg_node_owner(first, owner);
+	rrs_copy_t c;
+	copy_rrs(zg_node_rrset(first, KNOT_RRTYPE_NSEC3), &c);
+	zg_zone_remove(z, owner, KNOT_RRTYPE_NSEC3, c.data, c.len[0]);
+	run(z, NULL, &r);
+	ok(has(&r, "NSEC3: missing NSEC3 (hash "), "a hashed name lost its NSEC3");
+	ok(has(&r, "names no NSEC3 owner"), "the last NSEC3 points to the removed one");
+	ok(has(&r, "RRSIG without a matching RRset"), "its RRSIG is left alone");
+	zg_report_deinit(&r);
+
+	/* An orphan NSEC3: a copy of an existing one at another hash. */
+	copy_rrs(zg_node_rrset(zg_zone_nsec3_first(z), KNOT_RRTYPE_NSEC3), &c);
+	zg_zone_add(z, dn("00000000000000000000000000000000.example.test."), KNOT_RRTYPE_NSEC3, 300,
+	            c.data, c.len[0]);
+	run(z, NULL, &r);
+	ok(has(&r, "00000000000000000000000000000000.example.test. NSEC3: no name in the zone hashes to this NSEC3 (orphan)"),
+	   "orphan NSEC3");
+	ok(has(&r, "00000000000000000000000000000000.example.test. NSEC3: missing RRSIG for algorithm 13"),
+	   "orphan NSEC3 unsigned");
+	zg_report_deinit(&r);
+	zg_zone_free(z);
+
+	/* NSEC3PARAM with another salt. */
+	z = load("nsec3.zone");
+	copy_rrs(zg_node_rrset(zg_zone_apex(z), KNOT_RRTYPE_NSEC3PARAM), &c);
+	zg_zone_remove(z, dn("example.test."), KNOT_RRTYPE_NSEC3PARAM, c.data, c.len[0]);
+	uint8_t p2[] = { 1, 0, 0, 1, 2, 0xBE, 0xEF };
+	zg_zone_add(z, dn("example.test."), KNOT_RRTYPE_NSEC3PARAM, 0, p2, sizeof(p2));
+	run(z, NULL, &r);
+	ok(has(&r, "NSEC3: parameters (alg 1, iterations 1, salt 0A0B) differ from NSEC3PARAM"),
+	   "chain parameters differ");
+	ok(has(&r, "example.test. NSEC3PARAM: bad signature"), "NSEC3PARAM signature broken");
+	zg_report_deinit(&r);
+	zg_zone_free(z);
+}
+
+int main(void)
+{
+	plan_lazy();
+	test_nsec();
+	test_nsec3();
+	return done_testing();
+}
