@@ -54,11 +54,19 @@ void *zg_arena_alloc(zg_arena_t *arena, size_t size)
 			arena->used += size;
 			return big->data;
 		}
-		zg_arena_chunk_t *nc = malloc(sizeof(*nc) + arena->chunk_size);
+		/* Chunks grow from 16 KiB up to chunk_size, so small arenas stay small. */
+		size_t csize = (c == NULL) ? 16384 : c->size * 2;
+		if (csize > arena->chunk_size) {
+			csize = arena->chunk_size;
+		}
+		if (csize < size) {
+			csize = size;
+		}
+		zg_arena_chunk_t *nc = malloc(sizeof(*nc) + csize);
 		if (nc == NULL) {
 			return NULL;
 		}
-		nc->size = arena->chunk_size;
+		nc->size = csize;
 		nc->pos = 0;
 		nc->next = c;
 		arena->head = nc;

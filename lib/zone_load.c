@@ -76,14 +76,17 @@ static void on_record(zs_scanner_t *s)
 }
 
 /* Finds the owner of the first SOA record; parses the file with origin ".". */
-static int find_origin(const char *path, uint8_t *origin, zg_load_error_t *err)
+static int set_input(zs_scanner_t *s, const char *path, const char *text, size_t len);
+
+static int find_origin(const char *path, const char *text, size_t text_len, uint8_t *origin,
+                       zg_load_error_t *err)
 {
 	zs_scanner_t *s = malloc(sizeof(*s));
 	if (s == NULL) {
 		return -ENOMEM;
 	}
 	int ret = ZG_EINPUT;
-	if (zs_init(s, ".", KNOT_CLASS_IN, 3600) != 0 || zs_set_input_file(s, path) != 0) {
+	if (zs_init(s, ".", KNOT_CLASS_IN, 3600) != 0 || set_input(s, path, text, text_len) != 0) {
 		ret = (s->error.code == ZS_FILE_ACCESS || s->error.code == ZS_FILE_OPEN) ? -ENOENT : ZG_ESYNTAX;
 		set_err(err, path, 0, "%s", zs_strerror(s->error.code));
 		zs_deinit(s);
@@ -118,22 +121,14 @@ static int find_origin(const char *path, uint8_t *origin, zg_load_error_t *err)
 	return ret;
 }
 
-int zg_zone_load_file(zg_zone_t **out, const char *path, const char *origin_str,
-                      zg_load_error_t *err)
+static int set_input(zs_scanner_t *s, const char *path, const char *text, size_t len)
 {
-	if (err != NULL) {
-		memset(err, 0, sizeof(*err));
-	}
-	struct stat st;
-	if (stat(path, &st) != 0) {
-		int e = errno;
-		set_err(err, path, 0, "%s", strerror(e));
-		return -e;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		set_err(err, path, 0, "not a regular file");
-		return -EINVAL;
-	}
+	return text != NULL ? zs_set_input_string(s, text, len) : zs_set_input_file(s, path);
+}
+
+static int load(zg_zone_t **out, const char *path, const char *text, size_t text_len,
+                const char *origin_str, zg_load_error_t *err)
+{
 	uint8_t origin[ZG_DNAME_MAXLEN];
 	if (origin_str != NULL) {
 		if (knot_dname_from_str(origin, origin_str, sizeof(origin)) == NULL) {
@@ -141,7 +136,7 @@ int zg_zone_load_file(zg_zone_t **out, const char *path, const char *origin_str,
 			return ZG_EINPUT;
 		}
 	} else {
-		int ret = find_origin(path, origin, err);
+		int ret = find_origin(path, text, text_len, origin, err);
 		if (ret != 0) {
 			return ret;
 		}
@@ -162,7 +157,7 @@ int zg_zone_load_file(zg_zone_t **out, const char *path, const char *origin_str,
 	}
 	load_ctx_t ctx = { .zone = zone, .err = err, .ret = 0 };
 	if (zs_init(s, origin_txt, KNOT_CLASS_IN, 3600) != 0 ||
-	    zs_set_input_file(s, path) != 0 ||
+	    set_input(s, path, text, text_len) != 0 ||
 	    zs_set_processing(s, on_record, on_error, &ctx) != 0) {
 		set_err(err, path, 0, "%s", zs_strerror(s->error.code));
 		ret = ZG_ESYNTAX;
@@ -195,4 +190,32 @@ int zg_zone_load_file(zg_zone_t **out, const char *path, const char *origin_str,
 	}
 	*out = zone;
 	return 0;
+}
+
+int zg_zone_load_file(zg_zone_t **out, const char *path, const char *origin,
+                      zg_load_error_t *err)
+{
+	if (err != NULL) {
+		memset(err, 0, sizeof(*err));
+	}
+	struct stat st;
+	if (stat(path, &st) != 0) {
+		int e = errno;
+		set_err(err, path, 0, "%s", strerror(e));
+		return -e;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		set_err(err, path, 0, "not a regular file");
+		return -EINVAL;
+	}
+	return load(out, path, NULL, 0, origin, err);
+}
+
+int zg_zone_load_string(zg_zone_t **out, const char *text, size_t len, const char *origin,
+                        zg_load_error_t *err)
+{
+	if (err != NULL) {
+		memset(err, 0, sizeof(*err));
+	}
+	return load(out, "(string)", text, len, origin, err);
 }

@@ -26,7 +26,8 @@ typedef struct {
  * Initialises an empty arena.
  *
  * \param arena       Arena to initialise (caller-owned storage).
- * \param chunk_size  Payload size of each chunk; 0 selects 1 MiB.
+ * \param chunk_size  Largest chunk payload (chunks grow from 16 KiB up to
+ *                    it); 0 selects 1 MiB.
  */
 void zg_arena_init(zg_arena_t *arena, size_t chunk_size);
 

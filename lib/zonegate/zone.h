@@ -133,6 +133,13 @@ int zg_zone_finalize(zg_zone_t *zone);
 int zg_zone_load_file(zg_zone_t **out, const char *path, const char *origin,
                       zg_load_error_t *err);
 
+/*!
+ * Like zg_zone_load_file() but parses zone text from memory (no $INCLUDE).
+ * Error locations name the file "(string)".
+ */
+int zg_zone_load_string(zg_zone_t **out, const char *text, size_t len, const char *origin,
+                        zg_load_error_t *err);
+
 /*! Zone apex in wire format, lowercase (owned by the zone). */
 const uint8_t *zg_zone_origin(const zg_zone_t *zone);
 
