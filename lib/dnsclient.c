@@ -282,3 +282,52 @@ int zg_dns_request(zg_dnsconn_t *conn, knot_pkt_t *query,
 	}
 	return ZG_EPROTO;
 }
+
+int zg_dns_send_query(zg_dnsconn_t *conn, knot_pkt_t *query, const knot_tsig_key_t *key,
+                      uint8_t *mac, size_t *mac_len)
+{
+	size_t size = query->size;
+	uint16_t arcount = knot_wire_get_arcount(query->wire);
+	*mac_len = 0;
+	if (key != NULL) {
+		size_t len = 64;
+		int ret = knot_tsig_sign(query->wire, &query->size, query->max_size,
+		                         NULL, 0, mac, &len, key, 0, 0);
+		if (ret != KNOT_EOK) {
+			return ret;
+		}
+		*mac_len = len;
+	}
+	int ret = zg_dnsconn_send(conn, query->wire, query->size);
+	query->size = size;
+	knot_wire_set_arcount(query->wire, arcount);
+	return ret;
+}
+
+int zg_dns_recv_answer(zg_dnsconn_t *conn, knot_pkt_t *answer, const knot_tsig_key_t *key,
+                       bool (*find_mac)(void *ctx, uint16_t id, const uint8_t **mac,
+                                        size_t *mac_len),
+                       void *ctx)
+{
+	knot_pkt_clear(answer);
+	size_t len = 0;
+	int ret = zg_dnsconn_recv(conn, answer->wire, answer->max_size, &len);
+	if (ret != 0) {
+		return ret;
+	}
+	answer->size = len;
+	const uint8_t *mac = NULL;
+	size_t mac_len = 0;
+	if (!find_mac(ctx, knot_wire_get_id(answer->wire), &mac, &mac_len)) {
+		return ZG_EPROTO;
+	}
+	if (knot_pkt_parse(answer, 0) != KNOT_EOK) {
+		return ZG_EPROTO;
+	}
+	if (key != NULL && (answer->tsig_rr == NULL ||
+	    knot_tsig_client_check(answer->tsig_rr, answer->wire, answer->size,
+	                           mac, mac_len, key, 0) != KNOT_EOK)) {
+		return ZG_EPROTO;
+	}
+	return 0;
+}

@@ -30,7 +30,24 @@ struct zg_gateway {
 	zg_mpool_t state_pool;
 	zg_owner_state_t *states;
 	size_t states_alloc;
+	zg_update_list_t *lists;	/* One per message of a batch. */
+	size_t lists_alloc;
 };
+
+/* One pipelined UPDATE. */
+typedef struct {
+	uint16_t id;
+	uint8_t rcode;
+	bool answered;
+	size_t item;
+	uint8_t mac[64];
+	size_t mac_len;
+} request_t;
+
+typedef struct {
+	request_t *reqs;
+	size_t count;
+} req_table_t;
 
 void zg_gateway_conf_default(zg_gateway_conf_t *conf)
 {
@@ -42,6 +59,7 @@ void zg_gateway_conf_default(zg_gateway_conf_t *conf)
 	conf->timeout_ms = ZG_DNS_TIMEOUT_DEFAULT_MS;
 	conf->servfail_retries = 3;
 	conf->retry_delay_ms = 200;
+	conf->batch_max = 16;
 }
 
 zg_gateway_t *zg_gateway_new(const zg_gateway_conf_t *conf)
@@ -74,6 +92,10 @@ void zg_gateway_free(zg_gateway_t *gw)
 	zg_update_list_deinit(&gw->updates);
 	zg_mpool_deinit(&gw->state_pool);
 	free(gw->states);
+	for (size_t i = 0; i < gw->lists_alloc; i++) {
+		zg_update_list_deinit(&gw->lists[i]);
+	}
+	free(gw->lists);
 	free(gw);
 }
 
@@ -167,7 +189,10 @@ static int ensure_states(zg_gateway_t *gw, size_t n)
 static int apply_once(zg_gateway_t *gw, const zg_msg_t *msg, zg_apply_result_t *res,
                       char *reason, size_t reason_len, bool *fresh_conn)
 {
-	*fresh_conn = gw->conn == NULL;
+	/* Knot may close a TCP connection once it has answered an UPDATE on it,
+	 * so every message starts on a fresh connection. */
+	disconnect(gw);
+	*fresh_conn = true;
 	int ret = connect_gw(gw);
 	if (ret != 0) {
 		char a[80];
@@ -238,6 +263,9 @@ static int apply_once(zg_gateway_t *gw, const zg_msg_t *msg, zg_apply_result_t *
 		res->updates++;
 	}
 	uint32_t serial = 0;
+	if (res->updates > 0) {
+		disconnect(gw);
+	}
 	if (zg_gateway_serial(gw, msg->zone, &serial) == 0) {
 		res->serial = serial;
 		res->serial_known = true;
@@ -261,5 +289,259 @@ int zg_gateway_apply(zg_gateway_t *gw, const zg_msg_t *msg, zg_apply_result_t *r
 		memset(res, 0, sizeof(*res));
 		ret = apply_once(gw, msg, res, reason, reason_len, &fresh);
 	}
+	return ret;
+}
+
+/* ---- Batches ------------------------------------------------------------ */
+
+static bool find_req_mac(void *ctx, uint16_t id, const uint8_t **mac, size_t *mac_len)
+{
+	req_table_t *t = ctx;
+	for (size_t i = 0; i < t->count; i++) {
+		if (t->reqs[i].id == id && !t->reqs[i].answered) {
+			*mac = t->reqs[i].mac;
+			*mac_len = t->reqs[i].mac_len;
+			return true;
+		}
+	}
+	return false;
+}
+
+static int ensure_lists(zg_gateway_t *gw, size_t n)
+{
+	if (n <= gw->lists_alloc) {
+		return 0;
+	}
+	zg_update_list_t *l = realloc(gw->lists, n * sizeof(*l));
+	if (l == NULL) {
+		return -ENOMEM;
+	}
+	for (size_t i = gw->lists_alloc; i < n; i++) {
+		zg_update_list_init(&l[i]);
+	}
+	gw->lists = l;
+	gw->lists_alloc = n;
+	return 0;
+}
+
+/* Sends the UPDATEs of items idx[0..m) pipelined; ok[k] tells whether every
+ * UPDATE of the k-th got NOERROR. Returns a transient code or 0. */
+static int batch_send(zg_gateway_t *gw, zg_apply_item_t *items, const size_t *idx,
+                      size_t m, bool *ok_out, uint8_t *rcode_out)
+{
+	disconnect(gw);
+	int ret = connect_gw(gw);
+	if (ret != 0) {
+		return ret;
+	}
+	ret = ensure_lists(gw, m);
+	if (ret != 0) {
+		return ret;
+	}
+	zg_mpool_reset(&gw->state_pool);
+	size_t tsig = gw->conf.key != NULL ? knot_tsig_wire_size(gw->conf.key) : 0;
+	size_t total = 0;
+	for (size_t k = 0; k < m; k++) {
+		zg_apply_item_t *it = &items[idx[k]];
+		const zg_msg_t *msg = it->msg;
+		zg_owner_state_t *states = NULL;
+		if (!gw->conf.blind && msg->change_count > 0) {
+			states = zg_mpool_alloc(&gw->state_pool, msg->change_count * sizeof(*states));
+			if (states == NULL) {
+				return -ENOMEM;
+			}
+			char why[256];
+			ret = zg_update_read_state(gw->conn, msg, states, &gw->state_pool,
+			                           why, sizeof(why));
+			if (ret != 0) {
+				snprintf(it->reason, sizeof(it->reason), "message %s: reading current "
+				         "data failed: %s", msg->id, why);
+				disconnect(gw);
+				return ret == ZG_EREFUSED ? ZG_EPROTO : ret;
+			}
+		}
+		ret = zg_update_build(&gw->lists[k], msg, states, ZG_UPDATE_MAX_SIZE, tsig);
+		if (ret != 0) {
+			return ret;
+		}
+		total += gw->lists[k].count;
+	}
+	req_table_t t = { calloc(total > 0 ? total : 1, sizeof(request_t)), 0 };
+	if (t.reqs == NULL) {
+		return -ENOMEM;
+	}
+	uint16_t base = dnssec_random_uint16_t();
+	for (size_t k = 0; k < m && ret == 0; k++) {
+		for (size_t u = 0; u < gw->lists[k].count && ret == 0; u++) {
+			request_t *r = &t.reqs[t.count];
+			knot_pkt_t *pkt = gw->lists[k].items[u].pkt;
+			r->id = (uint16_t)(base + t.count);
+			r->item = k;
+			knot_wire_set_id(pkt->wire, r->id);
+			ret = zg_dns_send_query(gw->conn, pkt, gw->conf.key, r->mac, &r->mac_len);
+			t.count++;
+		}
+	}
+	for (size_t i = 0; i < t.count && ret == 0; i++) {
+		ret = zg_dns_recv_answer(gw->conn, gw->answer, gw->conf.key, find_req_mac, &t);
+		if (ret != 0) {
+			break;
+		}
+		uint16_t id = knot_wire_get_id(gw->answer->wire);
+		for (size_t j = 0; j < t.count; j++) {
+			if (t.reqs[j].id == id && !t.reqs[j].answered) {
+				t.reqs[j].answered = true;
+				t.reqs[j].rcode = knot_wire_get_rcode(gw->answer->wire);
+				break;
+			}
+		}
+	}
+	disconnect(gw);
+	for (size_t k = 0; k < m; k++) {
+		ok_out[k] = ret == 0;
+		rcode_out[k] = KNOT_RCODE_NOERROR;
+		items[idx[k]].res.owners_changed = gw->lists[k].owners_changed;
+		items[idx[k]].res.ops = gw->lists[k].ops;
+		items[idx[k]].res.updates = gw->lists[k].count;
+	}
+	for (size_t j = 0; j < t.count && ret == 0; j++) {
+		if (t.reqs[j].rcode != KNOT_RCODE_NOERROR) {
+			ok_out[t.reqs[j].item] = false;
+			rcode_out[t.reqs[j].item] = t.reqs[j].rcode;
+		}
+	}
+	free(t.reqs);
+	return ret;
+}
+
+static int batch_apply(zg_gateway_t *gw, zg_apply_item_t *items, const size_t *idx, size_t m)
+{
+	if (m == 1) {
+		zg_apply_item_t *it = &items[idx[0]];
+		it->ret = zg_gateway_apply(gw, it->msg, &it->res, it->reason, sizeof(it->reason));
+		return (it->ret == 0 || it->ret == ZG_EREFUSED) ? 0 : it->ret;
+	}
+	bool *ok = calloc(m, sizeof(*ok));
+	uint8_t *rcode = calloc(m, sizeof(*rcode));
+	size_t *failed = calloc(m, sizeof(*failed));
+	int ret = 0;
+	if (ok == NULL || rcode == NULL || failed == NULL) {
+		ret = -ENOMEM;
+		goto done;
+	}
+	ret = batch_send(gw, items, idx, m, ok, rcode);
+	if (ret != 0) {
+		goto done;
+	}
+	uint32_t serial = 0;
+	bool serial_known = zg_gateway_serial(gw, items[idx[0]].msg->zone, &serial) == 0;
+	size_t nf = 0;
+	for (size_t k = 0; k < m; k++) {
+		zg_apply_item_t *it = &items[idx[k]];
+		if (ok[k]) {
+			it->ret = 0;
+			it->reason[0] = '\0';
+			it->res.serial = serial;
+			it->res.serial_known = serial_known;
+		} else {
+			failed[nf++] = idx[k];
+		}
+	}
+	if (nf == 0) {
+		goto done;
+	}
+	if (nf < m) {
+		/* Retry the failed ones as a smaller group (they are re-read, so
+		 * whatever of them got applied is not sent again). */
+		ret = batch_apply(gw, items, failed, nf);
+	} else {
+		/* Everything failed: bisect until the culprit is alone. */
+		ret = batch_apply(gw, items, idx, m / 2);
+		if (ret == 0) {
+			ret = batch_apply(gw, items, idx + m / 2, m - m / 2);
+		}
+	}
+done:
+	free(ok);
+	free(rcode);
+	free(failed);
+	return ret;
+}
+
+/* Does msg share an owner with the sorted owner list? */
+static int owner_cmp(const void *a, const void *b)
+{
+	return knot_dname_cmp(*(const knot_dname_t *const *)a, *(const knot_dname_t *const *)b);
+}
+
+int zg_gateway_apply_batch(zg_gateway_t *gw, zg_apply_item_t *items, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		items[i].ret = ZG_EINACTIVE;
+		items[i].reason[0] = '\0';
+		memset(&items[i].res, 0, sizeof(items[i].res));
+	}
+	size_t max = gw->conf.batch_max > 0 ? gw->conf.batch_max : 1;
+	size_t *idx = calloc(n > 0 ? n : 1, sizeof(*idx));
+	size_t owners_alloc = 0, owners_n = 0;
+	const knot_dname_t **owners = NULL;
+	int ret = idx == NULL ? -ENOMEM : 0;
+	size_t start = 0;
+	while (ret == 0 && start < n) {
+		/* The longest run from start with disjoint owners, at most max. */
+		size_t end = start;
+		owners_n = 0;
+		while (end < n && end - start < max) {
+			const zg_msg_t *msg = items[end].msg;
+			bool overlap = false;
+			for (size_t c = 0; c < msg->change_count && !overlap && owners_n > 0; c++) {
+				overlap = bsearch(&msg->changes[c].owner, owners, owners_n,
+				                  sizeof(*owners), owner_cmp) != NULL;
+			}
+			if (overlap) {
+				break;
+			}
+			if (owners_n + msg->change_count > owners_alloc) {
+				size_t na = (owners_n + msg->change_count) * 2;
+				const knot_dname_t **no = realloc(owners, na * sizeof(*no));
+				if (no == NULL) {
+					ret = -ENOMEM;
+					break;
+				}
+				owners = no;
+				owners_alloc = na;
+			}
+			for (size_t c = 0; c < msg->change_count; c++) {
+				owners[owners_n++] = msg->changes[c].owner;
+			}
+			qsort(owners, owners_n, sizeof(*owners), owner_cmp);
+			end++;
+		}
+		if (ret != 0) {
+			break;
+		}
+		if (end == start) {
+			end = start + 1;
+		}
+		for (size_t i = start; i < end; i++) {
+			idx[i - start] = i;
+		}
+		ret = batch_apply(gw, items, idx, end - start);
+		start = end;
+	}
+	if (ret != 0) {
+		for (size_t i = 0; i < n; i++) {
+			if (items[i].ret == ZG_EINACTIVE) {
+				items[i].ret = ret;
+				if (items[i].reason[0] == '\0') {
+					snprintf(items[i].reason, sizeof(items[i].reason),
+					         "message %s: not applied (%s)", items[i].msg->id,
+					         zg_strerror(ret));
+				}
+			}
+		}
+	}
+	free(owners);
+	free(idx);
 	return ret;
 }

@@ -126,6 +126,48 @@ int zg_spool_next(zg_spool_t *spool, char *name, time_t *enqueued)
 	return scan(spool, name, enqueued, NULL, NULL);
 }
 
+int zg_spool_list(zg_spool_t *spool, char (*names)[ZG_SPOOL_NAME_MAX + 1], size_t max,
+                  size_t *count)
+{
+	*count = 0;
+	if (max == 0) {
+		return 0;
+	}
+	int fd = dup(spool->incoming);
+	if (fd < 0) {
+		return -errno;
+	}
+	DIR *d = fdopendir(fd);
+	if (d == NULL) {
+		close(fd);
+		return -errno;
+	}
+	rewinddir(d);
+	/* Keep the max smallest names (sorted insertion; max is small). */
+	size_t n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (!is_message(e->d_name)) {
+			continue;
+		}
+		if (n == max && strcmp(e->d_name, names[n - 1]) >= 0) {
+			continue;
+		}
+		size_t pos = n < max ? n : max - 1;
+		while (pos > 0 && strcmp(e->d_name, names[pos - 1]) < 0) {
+			memcpy(names[pos], names[pos - 1], sizeof(names[0]));
+			pos--;
+		}
+		strcpy(names[pos], e->d_name);
+		if (n < max) {
+			n++;
+		}
+	}
+	closedir(d);
+	*count = n;
+	return 0;
+}
+
 int zg_spool_pending(zg_spool_t *spool, size_t *count, time_t *oldest)
 {
 	return scan(spool, NULL, NULL, count, oldest);

@@ -81,6 +81,7 @@ static void usage(FILE *f)
 	"      --source spool:/DIR    the spool directory (incoming/, done/, failed/)\n"
 	"      --interval SEC         poll interval when the queue is empty (default 1)\n"
 	"      --once                 drain the queue and exit\n"
+	"      --batch N              messages sent at once, pipelined (default 16)\n"
 	"  -q, --quiet                print only refusals and errors\n"
 	"  -h, --help                 this text\n"
 	"\n"
@@ -228,6 +229,33 @@ static void sleep_interruptible(double sec)
 	}
 }
 
+/* Reads and parses spool message name into msg; reason on refusal. */
+static int load_message(options_t *o, zg_spool_t *spool, zg_msg_parser_t *parser,
+                        const char *name, zg_msg_t *msg, char *reason, size_t reason_len)
+{
+	char *data = NULL;
+	size_t len = 0;
+	int ret = zg_spool_read(spool, name, o->limits.max_size, &data, &len);
+	if (ret == -EFBIG) {
+		snprintf(reason, reason_len, "message (no id): file %s bigger than the limit "
+		         "of %zu bytes", name, o->limits.max_size);
+		return ZG_ETOOBIG;
+	}
+	if (ret != 0) {
+		return ret; /* -errno: not a refusal. */
+	}
+	ret = zg_msg_parse(parser, data, len, o->have_zone ? o->zone : NULL, msg,
+	                   reason, reason_len);
+	free(data);
+	return ret;
+}
+
+static bool is_refusal(int ret)
+{
+	return ret == ZG_ESYNTAX || ret == ZG_EINPUT || ret == ZG_EOUTOFZONE ||
+	       ret == ZG_ETOOBIG || ret == ZG_EREFUSED;
+}
+
 static int cmd_run(options_t *o)
 {
 	if (o->source == NULL || strncmp(o->source, "spool:/", 7) != 0) {
@@ -241,88 +269,130 @@ static int cmd_run(options_t *o)
 		        zg_strerror(ret));
 		return EXIT_USAGE;
 	}
+	size_t bmax = o->gw.batch_max;
 	zg_msg_parser_t *parser = zg_msg_parser_new(&o->limits);
 	zg_gateway_t *gw = zg_gateway_new(&o->gw);
-	zg_msg_t msg;
-	zg_msg_init(&msg);
+	char (*names)[ZG_SPOOL_NAME_MAX + 1] = calloc(bmax, sizeof(*names));
+	zg_msg_t *msgs = calloc(bmax, sizeof(*msgs));
+	zg_apply_item_t *items = calloc(bmax, sizeof(*items));
+	size_t *item_of = calloc(bmax, sizeof(*item_of));
+	int *pret = calloc(bmax, sizeof(*pret));
+	char (*preason)[ZG_MSG_REASON_MAX] = calloc(bmax, sizeof(*preason));
+	if (parser == NULL || gw == NULL || names == NULL || msgs == NULL || items == NULL ||
+	    item_of == NULL || pret == NULL || preason == NULL) {
+		fprintf(stderr, "zg-ingest: out of memory\n");
+		return EXIT_USAGE;
+	}
+	for (size_t i = 0; i < bmax; i++) {
+		zg_msg_init(&msgs[i]);
+	}
 	int rc = EXIT_APPLIED;
 	unsigned failures = 0;
 	double backoff = 0.2;
 
 	while (!stop_requested) {
-		char name[ZG_SPOOL_NAME_MAX + 1];
-		ret = zg_spool_next(spool, name, NULL);
-		if (ret == -ENOENT) {
+		size_t n = 0;
+		ret = zg_spool_list(spool, names, bmax, &n);
+		if (ret != 0) {
+			fprintf(stderr, "zg-ingest: cannot read the spool (%s)\n", zg_strerror(ret));
+			rc = EXIT_USAGE;
+			break;
+		}
+		if (n == 0) {
 			if (o->once) {
 				break;
 			}
 			sleep_interruptible(o->interval);
 			continue;
 		}
-		if (ret != 0) {
-			fprintf(stderr, "zg-ingest: cannot read the spool (%s)\n", zg_strerror(ret));
-			rc = EXIT_USAGE;
-			break;
-		}
-		char *data = NULL;
-		size_t len = 0;
-		char reason[ZG_MSG_REASON_MAX];
-		ret = zg_spool_read(spool, name, o->limits.max_size, &data, &len);
-		if (ret == -EFBIG) {
-			snprintf(reason, sizeof(reason), "message (no id): file %s bigger than "
-			         "the limit of %zu bytes", name, o->limits.max_size);
-			ret = ZG_ETOOBIG;
-		} else if (ret == -ENOENT) {
-			continue; /* Taken away meanwhile. */
-		} else if (ret != 0) {
-			fprintf(stderr, "zg-ingest: cannot read %s (%s)\n", name, zg_strerror(ret));
-			rc = EXIT_USAGE;
-			break;
-		} else {
-			ret = zg_msg_parse(parser, data, len, o->have_zone ? o->zone : NULL, &msg,
-			                   reason, sizeof(reason));
-		}
-		free(data);
-		if (ret == 0) {
-			zg_apply_result_t res;
-			ret = zg_gateway_apply(gw, &msg, &res, reason, sizeof(reason));
-			if (ret == 0) {
-				int mret = zg_spool_done(spool, name);
-				if (mret != 0) {
-					fprintf(stderr, "zg-ingest: cannot move %s to done/ (%s)\n",
-					        name, zg_strerror(mret));
-					rc = EXIT_USAGE;
-					break;
+		/* Parse all; the valid ones go to the gateway as one batch. */
+		size_t ni = 0;
+		bool io_error = false;
+		for (size_t i = 0; i < n; i++) {
+			pret[i] = load_message(o, spool, parser, names[i], &msgs[i], preason[i],
+			                       sizeof(preason[i]));
+			if (pret[i] == 0) {
+				items[ni].msg = &msgs[i];
+				item_of[i] = ni++;
+			} else if (!is_refusal(pret[i])) {
+				/* Unreadable (or gone): stop the batch before it. */
+				if (pret[i] != -ENOENT) {
+					fprintf(stderr, "zg-ingest: cannot read %s (%s)\n", names[i],
+					        zg_strerror(pret[i]));
+					io_error = true;
 				}
-				print_result(o, name, &msg, &res);
-				failures = 0;
-				backoff = 0.2;
-				continue;
+				n = i;
+				break;
 			}
-			if (ret != ZG_EREFUSED) {
-				/* Try the same message again later. */
+		}
+		if (io_error && n == 0) {
+			rc = EXIT_USAGE;
+			break;
+		}
+		int bret = ni > 0 ? zg_gateway_apply_batch(gw, items, ni) : 0;
+		bool stop_batch = false;
+		for (size_t i = 0; i < n && !stop_batch; i++) {
+			int r = pret[i];
+			const char *reason = preason[i];
+			if (r == 0) {
+				zg_apply_item_t *it = &items[item_of[i]];
+				r = it->ret;
+				reason = it->reason;
+				if (r == 0) {
+					int mret = zg_spool_done(spool, names[i]);
+					if (mret != 0) {
+						fprintf(stderr, "zg-ingest: cannot move %s to done/ (%s)\n",
+						        names[i], zg_strerror(mret));
+						rc = EXIT_USAGE;
+						stop_requested = 1;
+						break;
+					}
+					print_result(o, names[i], &msgs[i], &it->res);
+					continue;
+				}
+			}
+			if (!is_refusal(r)) {
+				/* Not done: this one and the rest are tried again later. */
 				fprintf(stderr, "zg-ingest: %s (will retry)\n", reason);
-				if (o->once && ++failures >= ONCE_RETRIES) {
-					rc = EXIT_SERVER;
-					break;
-				}
-				sleep_interruptible(backoff);
-				backoff = backoff * 2 > 30 ? 30 : backoff * 2;
-				continue;
+				stop_batch = true;
+				break;
 			}
+			int mret = zg_spool_fail(spool, names[i], reason);
+			if (mret != 0) {
+				fprintf(stderr, "zg-ingest: cannot move %s to failed/ (%s)\n",
+				        names[i], zg_strerror(mret));
+				rc = EXIT_USAGE;
+				stop_requested = 1;
+				break;
+			}
+			printf("refused %s: %s\n", names[i], reason);
+			fflush(stdout);
 		}
-		/* Refused: parse rule or the server's verdict. */
-		int mret = zg_spool_fail(spool, name, reason);
-		if (mret != 0) {
-			fprintf(stderr, "zg-ingest: cannot move %s to failed/ (%s)\n", name,
-			        zg_strerror(mret));
+		if (stop_batch || bret != 0) {
+			if (o->once && ++failures >= ONCE_RETRIES) {
+				rc = EXIT_SERVER;
+				break;
+			}
+			sleep_interruptible(backoff);
+			backoff = backoff * 2 > 30 ? 30 : backoff * 2;
+		} else {
+			failures = 0;
+			backoff = 0.2;
+		}
+		if (io_error) {
 			rc = EXIT_USAGE;
 			break;
 		}
-		printf("refused %s: %s\n", name, reason);
-		fflush(stdout);
 	}
-	zg_msg_deinit(&msg);
+	for (size_t i = 0; i < bmax; i++) {
+		zg_msg_deinit(&msgs[i]);
+	}
+	free(names);
+	free(msgs);
+	free(items);
+	free(item_of);
+	free(pret);
+	free(preason);
 	zg_gateway_free(gw);
 	zg_msg_parser_free(parser);
 	zg_spool_free(spool);
@@ -348,7 +418,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	enum { O_MAXSIZE = 256, O_TTLMIN, O_TTLMAX, O_BLIND, O_SOURCE, O_INTERVAL, O_ONCE };
+	enum { O_MAXSIZE = 256, O_TTLMIN, O_TTLMAX, O_BLIND, O_SOURCE, O_INTERVAL, O_ONCE,
+	       O_BATCH };
 	static const struct option longopts[] = {
 		{ "server",   required_argument, NULL, 's' },
 		{ "tsig",     required_argument, NULL, 'y' },
@@ -362,6 +433,7 @@ int main(int argc, char **argv)
 		{ "source",   required_argument, NULL, O_SOURCE },
 		{ "interval", required_argument, NULL, O_INTERVAL },
 		{ "once",     no_argument,       NULL, O_ONCE },
+		{ "batch",    required_argument, NULL, O_BATCH },
 		{ "quiet",    no_argument,       NULL, 'q' },
 		{ "help",     no_argument,       NULL, 'h' },
 		{ NULL }
@@ -441,6 +513,13 @@ int main(int argc, char **argv)
 		}
 		case O_ONCE:
 			o.once = true;
+			break;
+		case O_BATCH:
+			if (parse_uint(optarg, 1024, &v) != 0 || v == 0) {
+				fprintf(stderr, "zg-ingest: bad --batch '%s' (1..1024)\n", optarg);
+				goto done;
+			}
+			o.gw.batch_max = (unsigned)v;
 			break;
 		case 'q':
 			o.quiet = true;

@@ -8,6 +8,7 @@
 #ifndef ZONEGATE_DNSCLIENT_H
 #define ZONEGATE_DNSCLIENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -76,5 +77,32 @@ int zg_dnsconn_recv(zg_dnsconn_t *conn, uint8_t *buf, size_t max, size_t *len);
  */
 int zg_dns_request(zg_dnsconn_t *conn, knot_pkt_t *query,
                    const knot_tsig_key_t *key, knot_pkt_t *answer);
+
+/*!
+ * Sends query without waiting for the answer (pipelining), TSIG-signed
+ * when key is set; the packet is left unsigned afterwards (re-sendable).
+ *
+ * \param mac      Out: the request MAC (at least 64 bytes), for zg_dns_recv_answer().
+ * \param mac_len  Out: its length (0 without a key).
+ *
+ * \retval 0, ZG_ETIMEOUT, ZG_ECONNECT, -errno, KNOT_E*.
+ */
+int zg_dns_send_query(zg_dnsconn_t *conn, knot_pkt_t *query, const knot_tsig_key_t *key,
+                      uint8_t *mac, size_t *mac_len);
+
+/*!
+ * Receives and parses the next answer (any id; read it from answer->wire).
+ * With a key, the answer's TSIG is checked against the request MAC that
+ * find_mac() returns for the answer's id.
+ *
+ * \param find_mac  Callback: request MAC (and its length) for an answer id,
+ *                  false if the id is unknown.
+ *
+ * \retval 0, ZG_EPROTO (malformed, unknown id, bad TSIG), ZG_ETIMEOUT, ZG_ECONNECT.
+ */
+int zg_dns_recv_answer(zg_dnsconn_t *conn, knot_pkt_t *answer, const knot_tsig_key_t *key,
+                       bool (*find_mac)(void *ctx, uint16_t id, const uint8_t **mac,
+                                        size_t *mac_len),
+                       void *ctx);
 
 #endif /* ZONEGATE_DNSCLIENT_H */

@@ -25,6 +25,7 @@ typedef struct {
 	bool blind;                     /*!< Do not read the owners first. */
 	unsigned servfail_retries;      /*!< Retries of an UPDATE answered SERVFAIL. */
 	unsigned retry_delay_ms;        /*!< First retry delay (doubles each time). */
+	unsigned batch_max;             /*!< Most messages sent at once (pipelined). */
 } zg_gateway_conf_t;
 
 /*! What applying one message did. */
@@ -36,10 +37,19 @@ typedef struct {
 	bool serial_known;
 } zg_apply_result_t;
 
+/*! One message of a batch and its outcome. */
+typedef struct {
+	const zg_msg_t *msg;            /*!< In: the parsed message. */
+	int ret;                        /*!< Out: 0 applied, ZG_EREFUSED refused, else not done. */
+	zg_apply_result_t res;          /*!< Out: what was done. */
+	char reason[ZG_MSG_REASON_MAX]; /*!< Out: reason when ret != 0. */
+} zg_apply_item_t;
+
 typedef struct zg_gateway zg_gateway_t;
 
 /*!
- * Fills conf with defaults: 127.0.0.1@53, no key, 10 s, 3 retries from 200 ms.
+ * Fills conf with defaults: 127.0.0.1@53, no key, 10 s, 3 retries from
+ * 200 ms, batches of up to 16 messages.
  */
 void zg_gateway_conf_default(zg_gateway_conf_t *conf);
 
@@ -75,6 +85,27 @@ void zg_gateway_free(zg_gateway_t *gw);
  */
 int zg_gateway_apply(zg_gateway_t *gw, const zg_msg_t *msg, zg_apply_result_t *res,
                      char *reason, size_t reason_len);
+
+/*!
+ * Applies several consecutive messages of one zone, pipelining their UPDATEs
+ * so that the server can apply them as one batch (Knot 3.2: one serial bump
+ * and one signing pass for all UPDATEs waiting).
+ *
+ * Messages are grouped in runs whose owners do not overlap (so their order
+ * inside a run does not matter) of at most conf.batch_max. Knot answers
+ * SERVFAIL to every UPDATE of a batch when one of them fails; the gateway
+ * then retries the failed messages, splitting the group in halves
+ * (bisection) until the failing message is alone, and only a message sent
+ * alone is refused on the server's verdict. A retried message is read and
+ * diffed again, so what already got applied is not sent twice.
+ *
+ * \param items  Messages in queue order; ret, res and reason are filled.
+ *
+ * \return 0 when every item has its verdict (ret 0 or ZG_EREFUSED); else a
+ *         transient code, and items without verdict carry it in ret (apply
+ *         them again later).
+ */
+int zg_gateway_apply_batch(zg_gateway_t *gw, zg_apply_item_t *items, size_t n);
 
 /*!
  * Reads the zone's SOA serial (a plain query over the gateway's connection).

@@ -48,6 +48,17 @@ void zg_spool_free(zg_spool_t *spool);
 int zg_spool_next(zg_spool_t *spool, char *name, time_t *enqueued);
 
 /*!
+ * Names of the first messages waiting in incoming/ (file-name order).
+ *
+ * \param names  Array of max buffers of ZG_SPOOL_NAME_MAX + 1 bytes.
+ * \param count  Set to the number of names written (0 if none waits).
+ *
+ * \return 0 or -errno.
+ */
+int zg_spool_list(zg_spool_t *spool, char (*names)[ZG_SPOOL_NAME_MAX + 1], size_t max,
+                  size_t *count);
+
+/*!
  * Number of messages waiting and the modification time of the oldest one.
  */
 int zg_spool_pending(zg_spool_t *spool, size_t *count, time_t *oldest);

@@ -67,7 +67,7 @@ echo '{"partial":' >"$sp/incoming/023-tmp.json.tmp"
 
 out=$(timeout 120 "$ZG_BUILDDIR/libtool" --mode=execute "$ZG_INGEST" run --source "spool:$sp" \
 	-s "$srv" -y "$key" --once 2>&1); rc=$?
-is "$rc" 0 "run --once: exit 0"
+is "$rc" 0 "run --once: exit 0"; [ "$rc" = 0 ] || zg_diag "$out"
 is "$(ls "$sp/done" | tr '\n' ' ')" "010-add.json 012-change.json 018-remove.json 020-after.json 021-size.json " "applied messages in done/"
 is "$(ls "$sp/failed" | grep -v '\.error$' | tr '\n' ' ')" "011-outside.json 013-badrdata.json 014-apexns.json 015-dnssec.json 016-ttl.json 017-unknown.json 019-poison.json 022-garbage.json " "refused messages in failed/"
 is "$(ls "$sp/incoming")" "023-tmp.json.tmp" "incoming/ drained (a .tmp file is left alone)"
@@ -79,6 +79,8 @@ is "$(err 015-dnssec)" "message 015-dnssec: owner c.test. rrset RRSIG: DNSSEC re
 is "$(err 016-ttl)" "message 016-ttl: owner c.test. rrset A: TTL 4294967296 out of range 0..2147483647" "reason: TTL"
 is "$(err 017-unknown)" 'message 017-unknown: owner c.test.: unknown field "comment"' "reason: unknown field"
 like "$(err 019-poison)" "^message 019-poison: server answered REFUSED to UPDATE 1/1 \(owners x.dn.test. .. x.dn.test.\)" "reason: Knot refused the poisoned message"
+like "$(cat "$d/knotd.log")" "DDNS, processing ([2-9]|[1-9][0-9]+) updates" "UPDATEs of several messages went into one Knot batch"
+like "$(cat "$d/knotd.log")" "failed to apply \(not allowed\)" "Knot failed a batch because of the poisoned message"
 like "$(err 022-garbage)" "^message \(no id\): invalid JSON at line 1 column 3" "reason: not JSON"
 is "$(wc -l <"$sp/failed/011-outside.json.error")" 1 "reason file is one line"
 like "$out" "refused 013-badrdata.json: message 013-badrdata" "run prints refusals"
