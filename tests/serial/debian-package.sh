@@ -81,7 +81,7 @@ is "$upstream_version" "$ac_version" "debian/changelog version $deb_version matc
 
 # --- build -----------------------------------------------------------------
 
-opts="parallel=2"
+opts="parallel=2 noautodbgsym"
 [ -n "${ZG_PKG_NOCHECK:-}" ] && opts="$opts nocheck"
 zg_diag "dpkg-buildpackage -us -uc -b (DEB_BUILD_OPTIONS=$opts)"
 if (cd "$src" && DEB_BUILD_OPTIONS="$opts" timeout -k 10 480 \
