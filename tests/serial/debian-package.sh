@@ -124,7 +124,7 @@ deb_files() { dpkg-deb -c "$(deb_of "$1")" | awk '{ print $6 }' | sed 's|^\./|/|
 
 # --- contents --------------------------------------------------------------
 
-knot_dep="knot (>= $KNOT_SERIES), knot (<< $KNOT_NEXT)"
+knot_dep="knot (>= $KNOT_SERIES), knot (<< $KNOT_NEXT~)"
 for m in $MODULES; do
 	p=knot-module-$m
 	files=$(deb_files "$p")
@@ -133,7 +133,7 @@ for m in $MODULES; do
 	like "$files" "^/usr/share/doc/$p/$m\.rst(\.gz)?\$" "$p ships the $m.rst reference"
 	like "$files" "^/usr/share/doc/$p/README(\.gz)?\$" "$p ships the README (how to install)"
 	depends=$(dpkg-deb -f "$(deb_of "$p")" Depends)
-	like "$depends" "(^|, )knot \\(>= $KNOT_SERIES\\), knot \\(<< $KNOT_NEXT\\)(,|\$)" \
+	like "$depends" "(^|, )knot \\(>= $KNOT_SERIES\\), knot \\(<< $KNOT_NEXT~\\)(,|\$)" \
 		"$p depends on the Knot series it was built for: $knot_dep"
 	ctrl=$(dpkg-deb --ctrl-tarfile "$(deb_of "$p")" | tar -t)
 	unlike "$ctrl" "(pre|post)(inst|rm)\$" \
