@@ -287,7 +287,7 @@ int zg_trust_anchor_load(const char *path, knot_rdataset_t *ds, knot_rdataset_t 
 		knot_dname_to_lower(sc->r_owner);
 		if (*owner == NULL) {
 			*owner = knot_dname_copy(sc->r_owner, NULL);
-		} else if (!knot_dname_is_equal(*owner, sc->r_owner)) {
+		} else if (!knot_dname_is_case_equal(*owner, sc->r_owner)) {
 			snprintf(err, errlen, "trust anchor %s line %" PRIu64 ": records of more than one "
 			         "owner", path, sc->line_counter);
 			ret = ZG_EINPUT;

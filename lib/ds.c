@@ -82,7 +82,7 @@ int zg_signed_rrset_add_text(zg_signed_rrset_t *s, const char *origin, const cha
 				ret = -ENOMEM;
 				goto done;
 			}
-		} else if (!knot_dname_is_equal(s->rr.owner, sc->r_owner)) {
+		} else if (!knot_dname_is_case_equal(s->rr.owner, sc->r_owner)) {
 			ret = ZG_EINPUT;
 			goto done;
 		}
@@ -287,7 +287,7 @@ int zg_rrset_verify(const knot_rrset_t *rrset, const knot_rdataset_t *sigs,
 		    knot_rrsig_type_covered(sig) != rrset->type ||
 		    knot_rrsig_labels(sig) != labels || !sig_time_ok(sig, now) ||
 		    knot_dname_wire_check(knot_rrsig_signer_name(sig), sig->data + sig->len, NULL) <= 0 ||
-		    (signer != NULL && !knot_dname_is_equal(knot_rrsig_signer_name(sig), signer))) {
+		    (signer != NULL && !knot_dname_is_case_equal(knot_rrsig_signer_name(sig), signer))) {
 			continue;
 		}
 		uint8_t *data = NULL;

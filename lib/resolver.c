@@ -283,6 +283,12 @@ int zg_stub_query(const zg_server_t *srv, const knot_dname_t *qname, uint16_t qt
 		goto done;
 	}
 	knot_edns_set_do(&opt);
+	if (opts != NULL && opts->edns_opt_code != 0 &&
+	    (ret = knot_edns_add_option(&opt, opts->edns_opt_code, opts->edns_opt_len,
+	                                opts->edns_opt_data, &q->mm)) != KNOT_EOK) {
+		knot_rrset_clear(&opt, &q->mm);
+		goto done;
+	}
 	if ((ret = knot_pkt_put(q, KNOT_COMPR_HINT_NONE, &opt, KNOT_PF_FREE)) != KNOT_EOK) {
 		knot_rrset_clear(&opt, &q->mm);
 		goto done;
@@ -303,7 +309,7 @@ int zg_stub_query(const zg_server_t *srv, const knot_dname_t *qname, uint16_t qt
 	memcpy(a->wire, buf, len);
 	a->size = len;
 	if (knot_pkt_parse(a, 0) != KNOT_EOK || knot_wire_get_qdcount(a->wire) != 1 ||
-	    knot_pkt_qtype(a) != qtype || !knot_dname_is_equal(knot_pkt_qname(a), qname)) {
+	    knot_pkt_qtype(a) != qtype || !knot_dname_is_case_equal(knot_pkt_qname(a), qname)) {
 		ret = ZG_EPROTO;
 		goto done;
 	}
@@ -331,7 +337,7 @@ int zg_stub_collect(const knot_pkt_t *pkt, knot_section_t section, zg_signed_rrs
 	int found = 0;
 	for (uint16_t i = 0; i < sec->count; i++) {
 		const knot_rrset_t *rr = knot_pkt_rr(sec, i);
-		if (rr->rclass != KNOT_CLASS_IN || !knot_dname_is_equal(rr->owner, out->rr.owner)) {
+		if (rr->rclass != KNOT_CLASS_IN || !knot_dname_is_case_equal(rr->owner, out->rr.owner)) {
 			continue;
 		}
 		knot_rdata_t *rd = rr->rrs.rdata;
@@ -452,7 +458,7 @@ static int ns_names(const zg_server_t *res, const knot_dname_t *name, const zg_s
 	const knot_pktsection_t *sec = knot_pkt_section(a, KNOT_ANSWER);
 	for (uint16_t i = 0; i < sec->count && *count < MAX_NS_NAMES; i++) {
 		const knot_rrset_t *rr = knot_pkt_rr(sec, i);
-		if (rr->type != KNOT_RRTYPE_NS || !knot_dname_is_equal(rr->owner, name)) {
+		if (rr->type != KNOT_RRTYPE_NS || !knot_dname_is_case_equal(rr->owner, name)) {
 			continue;
 		}
 		knot_rdata_t *rd = rr->rrs.rdata;

@@ -372,7 +372,7 @@ int main(int argc, char **argv)
 			exit_code = fail("parent server %s: %s", parents[i].name, zg_strerror(ret));
 			goto done;
 		}
-		if (ta_owner != NULL && !knot_dname_is_equal(ta_owner, pviews[i].parent)) {
+		if (ta_owner != NULL && !knot_dname_is_case_equal(ta_owner, pviews[i].parent)) {
 			char o[KNOT_DNAME_TXT_MAXLEN + 1], p[KNOT_DNAME_TXT_MAXLEN + 1];
 			knot_dname_to_str(o, ta_owner, sizeof(o));
 			knot_dname_to_str(p, pviews[i].parent, sizeof(p));

@@ -39,6 +39,9 @@ typedef struct {
 	int timeout_ms;   /*!< Per attempt; default 2000. */
 	int udp_tries;    /*!< UDP attempts before giving up; default 3. */
 	bool rd;          /*!< Set RD (for recursive resolvers); default off. */
+	uint16_t edns_opt_code;      /*!< Extra EDNS option sent with every query (0 = none). */
+	const uint8_t *edns_opt_data; /*!< Its data (not owned). */
+	uint16_t edns_opt_len;
 } zg_stub_opts_t;
 
 /*!
