@@ -9,7 +9,7 @@ zg_init
 declare -A counters=(
 	[ingest]="messages-applied messages-refused changes-applied queue-lag-seconds last-applied-id"
 	[validate]="serials-validated serials-failed last-validated-serial validation-latency-ms transfers-refused earliest-expiry-seconds"
-	[dsync]="parent-ds-checks-ok parent-ds-checks-failed syncs-overdue"
+	[dsync]="parent-ds-checks-ok parent-ds-checks-failed syncs-overdue cds-unsafe cds-servfail"
 )
 
 for m in ingest validate dsync; do
