@@ -132,11 +132,30 @@ ok "v5 loaded" reload_zone 5
 ok "CDS served again" zg_wait 10 status_is CDS NOERROR
 ok "recovery logged" log_has "notice: .*mod-dsync.*cds/cdnskey safe again, serving them"
 
+# 5b. A DNSKEY answer too big for UDP (4 extra RSA keys): the worker's check
+# must fall back to TCP to see the unsafe CDS for one of them.
+BIG=""
+for i in 1 2 3 4; do BIG="$BIG $(dnssec-keygen -q -K "$kd" -a RSASHA256 -b 2048 $Z)"; done
+big_extra() { local k; for k in $BIG; do dnskey "$k"; done; cds "$K1"; cdnskey "$K1"; }
+ok "zone v7 signed (big DNSKEY RRset, safe CDS)" version 7 "$K1" "$(big_extra)"
+ok "v7 loaded" reload_zone 7
+tc=$(kdig @127.0.0.1 -p "$port" +notcp +ignore +bufsize=1232 +dnssec $Z DNSKEY 2>/dev/null)
+like "$tc" "Flags: qr aa tc" "the DNSKEY answer is truncated over UDP"
+set -- $BIG
+ok "zone v8 signed (big DNSKEY RRset, CDS for a non-signing RSA key)" version 8 "$K1" \
+	"$(big_extra; cds "$1")"
+ok "v8 loaded" reload_zone 8
+ok "unsafe CDS found through TCP, SERVFAIL" zg_wait 10 status_is CDS SERVFAIL
+ok "reason names the RSA key" log_has "does not sign the dnskey rrset|not signed"
+ok "zone v9 (safe set again)" version 9 "$K1" "$(cds "$K1"; cdnskey "$K1")"
+ok "v9 loaded" reload_zone 9
+ok "CDS served again" zg_wait 10 status_is CDS NOERROR
+
 # 6. With allow-delete the delete form is served (config reload restarts the module).
-ok "zone v6 signed (delete form)" version 6 "$K1" "$(printf '@ CDS 0 0 0 00\n@ CDNSKEY 0 3 0 AA==\n')"
+ok "zone v10 signed (delete form)" version 10 "$K1" "$(printf '@ CDS 0 0 0 00\n@ CDNSKEY 0 3 0 AA==\n')"
 write_conf on
 ok "knotc reload with allow-delete: on" zg_knotc "$d" reload
-ok "v6 loaded" reload_zone 6
+ok "v10 loaded" reload_zone 10
 ok "delete form served with permission" zg_wait 10 status_is CDS NOERROR
 like "$(kdig @127.0.0.1 -p "$port" +short $Z CDS)" "^0 0 0 00" "the CDS is the delete form"
 
