@@ -633,8 +633,31 @@ static bool node_nsec3(const zg_verifier_t *v, const zg_node_t *n3node, nsec3_t 
 	return false;
 }
 
+/* Whether an empty non-terminal (key \a ekey) has only insecure delegations
+ * (and what lies below them) in its subtree, which starts at \a first: only
+ * then may an opt-out chain leave it out (RFC 5155 7.1). */
+static bool ent_only_insecure(const zg_node_t *first, const uint8_t *ekey, size_t elen)
+{
+	for (const zg_node_t *n = first; n != NULL; n = zg_node_next(n)) {
+		size_t klen;
+		const uint8_t *key = zg_node_key(n, &klen);
+		if (!zg_key_is_ancestor(ekey, elen, key, klen)) {
+			break;
+		}
+		uint32_t f = zg_node_flags(n);
+		if (f & ZG_NODE_NONAUTH) {
+			continue;
+		}
+		if (!(f & ZG_NODE_DELEG) || zg_node_rrset(n, RT_DS) != NULL) {
+			return false;
+		}
+	}
+	return true;
+}
+
 static int check_nsec3_name(zg_verifier_t *v, zg_verify_worker_t *w, const uint8_t *name,
-                            const zg_node_t *node, uint32_t flags, bool ent, zg_report_t *r)
+                            const zg_node_t *node, uint32_t flags, bool ent,
+                            bool ent_opt_out_ok, zg_report_t *r)
 {
 	uint8_t hash[64];
 	int hl = zg_nsec3_hash(w->crypto, v->n3_alg, v->n3_iter, v->n3_salt, v->n3_salt_len,
@@ -663,7 +686,7 @@ static int check_nsec3_name(zg_verifier_t *v, zg_verify_worker_t *w, const uint8
 		return compare_bitmap(r, n3owner, RT_NSEC3, rec.bitmap, rec.bitmap_len, want, nwant,
 		                      suffix);
 	}
-	bool may_opt_out = ent || ((flags & ZG_NODE_DELEG) && zg_node_rrset(node, RT_DS) == NULL);
+	bool may_opt_out = ent ? ent_opt_out_ok : ((flags & ZG_NODE_DELEG) && zg_node_rrset(node, RT_DS) == NULL);
 	if (may_opt_out) {
 		zg_node_t *cov = zg_zone_find_nsec3_leq(v->zone, hash, (size_t)hl);
 		if (cov == NULL) {
@@ -917,13 +940,14 @@ static int check_name_node(zg_verifier_t *v, zg_verify_worker_t *w, zg_node_t *n
 			}
 			uint8_t ent[ZG_DNAME_MAXLEN];
 			zg_key_to_dname(key, l + 1, ent);
-			int ret = check_nsec3_name(v, w, ent, NULL, 0, true, r);
+			bool opt_ok = ent_only_insecure(node, key, l + 1);
+			int ret = check_nsec3_name(v, w, ent, NULL, 0, true, opt_ok, r);
 			if (ret != 0) {
 				return ret;
 			}
 		}
 	}
-	return check_nsec3_name(v, w, owner, node, flags, false, r);
+	return check_nsec3_name(v, w, owner, node, flags, false, false, r);
 }
 
 int zg_verify_node(zg_verifier_t *v, zg_verify_worker_t *w, zg_node_t *node, zg_report_t *report)
