@@ -147,6 +147,7 @@ int zg_gateway_serial(zg_gateway_t *gw, const knot_dname_t *zone, uint32_t *seri
 		return ret;
 	}
 	uint8_t wire[512];
+	memset(wire, 0, sizeof(wire));
 	knot_pkt_t *q = knot_pkt_new(wire, sizeof(wire), NULL);
 	if (q == NULL) {
 		return -ENOMEM;

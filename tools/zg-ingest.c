@@ -24,6 +24,7 @@
 #include "zonegate/error.h"
 #include "zonegate/gateway.h"
 #include "zonegate/msg.h"
+#include "zonegate/pgqueue.h"
 #include "zonegate/spool.h"
 
 enum {
@@ -47,6 +48,8 @@ typedef struct {
 	double interval;
 	bool once;
 	bool quiet;
+	const char *consumer;
+	unsigned lease_s;
 } options_t;
 
 static volatile sig_atomic_t stop_requested;
@@ -62,6 +65,7 @@ static void usage(FILE *f)
 	fprintf(f,
 	"Usage: zg-ingest send [OPTIONS] FILE.json\n"
 	"       zg-ingest run --source spool:/DIR [OPTIONS] [--once] [--interval SEC]\n"
+	"       zg-ingest run --source postgresql://... -z ZONE [OPTIONS] [--once]\n"
 	"\n"
 	"Applies registry change messages (JSON, version 1) to a primary server with\n"
 	"RFC 2136 dynamic updates signed with TSIG, sending only what differs from the\n"
@@ -79,6 +83,9 @@ static void usage(FILE *f)
 	"                             (makes the signer re-sign unchanged data)\n"
 	"  run only:\n"
 	"      --source spool:/DIR    the spool directory (incoming/, done/, failed/)\n"
+	"      --source postgresql://...  the zonegate_queue table (needs -z ZONE)\n"
+	"      --consumer NAME        this consumer's name in the lease (default host:pid)\n"
+	"      --lease SEC            lease duration, renewed on every claim (default 30)\n"
 	"      --interval SEC         poll interval when the queue is empty (default 1)\n"
 	"      --once                 drain the queue and exit\n"
 	"      --batch N              messages sent at once, pipelined (default 16)\n"
@@ -256,10 +263,190 @@ static bool is_refusal(int ret)
 	       ret == ZG_ETOOBIG || ret == ZG_EREFUSED;
 }
 
+static int cmd_run_pg(options_t *o)
+{
+	if (!o->have_zone) {
+		fprintf(stderr, "zg-ingest: a PostgreSQL source needs -z ZONE\n");
+		return EXIT_USAGE;
+	}
+	char zone_txt[KNOT_DNAME_TXT_MAXLEN + 1];
+	knot_dname_to_str(zone_txt, o->zone, sizeof(zone_txt));
+	char consumer[300];
+	if (o->consumer != NULL) {
+		snprintf(consumer, sizeof(consumer), "%s", o->consumer);
+	} else {
+		char host[256] = "localhost";
+		gethostname(host, sizeof(host) - 1);
+		snprintf(consumer, sizeof(consumer), "%s:%d", host, (int)getpid());
+	}
+	zg_pgqueue_t *q = NULL;
+	if (zg_pgqueue_new(o->source, zone_txt, consumer, o->lease_s, &q) != 0) {
+		fprintf(stderr, "zg-ingest: out of memory\n");
+		return EXIT_USAGE;
+	}
+	size_t bmax = o->gw.batch_max;
+	zg_msg_parser_t *parser = zg_msg_parser_new(&o->limits);
+	zg_gateway_t *gw = zg_gateway_new(&o->gw);
+	zg_msg_t *msgs = calloc(bmax, sizeof(*msgs));
+	zg_apply_item_t *items = calloc(bmax, sizeof(*items));
+	size_t *item_of = calloc(bmax, sizeof(*item_of));
+	int *pret = calloc(bmax, sizeof(*pret));
+	char (*preason)[ZG_MSG_REASON_MAX] = calloc(bmax, sizeof(*preason));
+	char (*lines)[ZG_MSG_REASON_MAX + 128] = calloc(bmax, sizeof(*lines));
+	if (parser == NULL || gw == NULL || msgs == NULL || items == NULL || item_of == NULL ||
+	    pret == NULL || preason == NULL || lines == NULL) {
+		fprintf(stderr, "zg-ingest: out of memory\n");
+		return EXIT_USAGE;
+	}
+	for (size_t i = 0; i < bmax; i++) {
+		zg_msg_init(&msgs[i]);
+	}
+	int rc = EXIT_APPLIED;
+	unsigned failures = 0;
+	double backoff = 0.2;
+	bool standby_said = false;
+	int64_t last_token = -1;
+	while (!stop_requested) {
+		zg_pgitem_t *rows = NULL;
+		size_t n = 0;
+		int64_t token = 0;
+		char err[512] = "";
+		int ret = zg_pgqueue_claim(q, bmax, &rows, &n, &token, err, sizeof(err));
+		if (ret == ZG_EFENCED) {
+			if (!standby_said) {
+				say(o, "standby: another consumer holds the lease of %s\n", zone_txt);
+				standby_said = true;
+			}
+			if (o->once) {
+				break;
+			}
+			sleep_interruptible(o->interval);
+			continue;
+		}
+		if (ret != 0) {
+			fprintf(stderr, "zg-ingest: %s (will retry)\n", err[0] ? err : zg_strerror(ret));
+			if (o->once && ++failures >= 10) {
+				rc = EXIT_SERVER;
+				break;
+			}
+			sleep_interruptible(backoff);
+			backoff = backoff * 2 > 5 ? 5 : backoff * 2;
+			continue;
+		}
+		standby_said = false;
+		if (token != last_token) {
+			say(o, "lease of %s taken, fencing token %lld\n", zone_txt, (long long)token);
+			last_token = token;
+		}
+		if (n == 0) {
+			ret = zg_pgqueue_commit(q, err, sizeof(err));
+			if (o->once) {
+				break;
+			}
+			if (ret == 0) {
+				zg_pgqueue_wait(q, (int)(o->interval * 1000));
+			}
+			continue;
+		}
+		size_t ni = 0;
+		for (size_t i = 0; i < n; i++) {
+			pret[i] = zg_msg_parse(parser, rows[i].json, rows[i].len, o->zone, &msgs[i],
+			                       preason[i], sizeof(preason[i]));
+			if (pret[i] == 0) {
+				items[ni].msg = &msgs[i];
+				item_of[i] = ni++;
+			}
+		}
+		int bret = ni > 0 ? zg_gateway_apply_batch(gw, items, ni) : 0;
+		size_t done = 0;
+		bool db_error = false;
+		for (size_t i = 0; i < n; i++) {
+			int r = pret[i];
+			const char *reason = preason[i];
+			const zg_apply_item_t *it = r == 0 ? &items[item_of[i]] : NULL;
+			if (it != NULL) {
+				r = it->ret;
+				reason = it->reason;
+			}
+			if (r != 0 && !is_refusal(r)) {
+				fprintf(stderr, "zg-ingest: %s (will retry)\n", reason);
+				break;
+			}
+			bool applied = r == 0;
+			int64_t serial = applied && it->res.serial_known ? (int64_t)it->res.serial : -1;
+			if (zg_pgqueue_finish(q, rows[i].id, applied, serial, applied ? NULL : reason,
+			                      err, sizeof(err)) != 0) {
+				db_error = true;
+				break;
+			}
+			if (applied) {
+				snprintf(lines[done], sizeof(lines[done]), "applied row %lld (message %s): "
+				         "%zu owners changed, %zu UPDATEs, serial %lld\n",
+				         (long long)rows[i].id, msgs[i].id, it->res.owners_changed,
+				         it->res.updates, (long long)serial);
+			} else {
+				snprintf(lines[done], sizeof(lines[done]), "refused row %lld: %s\n",
+				         (long long)rows[i].id, reason);
+			}
+			done++;
+		}
+		if (!db_error) {
+			ret = zg_pgqueue_commit(q, err, sizeof(err));
+			if (ret == 0) {
+				for (size_t i = 0; i < done; i++) {
+					if (lines[i][0] == 'a') {
+						say(o, "%s", lines[i]);
+					} else {
+						printf("%s", lines[i]);
+					}
+				}
+				fflush(stdout);
+			} else if (ret == ZG_EFENCED) {
+				fprintf(stderr, "zg-ingest: lease of %s lost; outcomes rolled back\n",
+				        zone_txt);
+			} else {
+				db_error = true;
+			}
+		}
+		if (db_error) {
+			fprintf(stderr, "zg-ingest: %s (rows stay pending, will retry)\n", err);
+		}
+		if (db_error || bret != 0 || done < n) {
+			if (o->once && ++failures >= 10) {
+				rc = EXIT_SERVER;
+				break;
+			}
+			sleep_interruptible(backoff);
+			backoff = backoff * 2 > 5 ? 5 : backoff * 2;
+		} else {
+			failures = 0;
+			backoff = 0.2;
+		}
+	}
+	for (size_t i = 0; i < bmax; i++) {
+		zg_msg_deinit(&msgs[i]);
+	}
+	free(msgs);
+	free(items);
+	free(item_of);
+	free(pret);
+	free(preason);
+	free(lines);
+	zg_gateway_free(gw);
+	zg_msg_parser_free(parser);
+	zg_pgqueue_free(q);
+	return rc;
+}
+
 static int cmd_run(options_t *o)
 {
+	if (o->source != NULL && (strncmp(o->source, "postgresql://", 13) == 0 ||
+	    strncmp(o->source, "postgres://", 11) == 0)) {
+		return cmd_run_pg(o);
+	}
 	if (o->source == NULL || strncmp(o->source, "spool:/", 7) != 0) {
-		fprintf(stderr, "zg-ingest: run needs --source spool:/ABSOLUTE/DIR\n");
+		fprintf(stderr, "zg-ingest: run needs --source spool:/ABSOLUTE/DIR or "
+		        "postgresql://...\n");
 		return EXIT_USAGE;
 	}
 	zg_spool_t *spool = NULL;
@@ -401,7 +588,7 @@ static int cmd_run(options_t *o)
 
 int main(int argc, char **argv)
 {
-	options_t o = { .interval = 1.0 };
+	options_t o = { .interval = 1.0, .lease_s = 30 };
 	zg_gateway_conf_default(&o.gw);
 	zg_msg_limits_default(&o.limits);
 	if (argc < 2) {
@@ -419,7 +606,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	enum { O_MAXSIZE = 256, O_TTLMIN, O_TTLMAX, O_BLIND, O_SOURCE, O_INTERVAL, O_ONCE,
-	       O_BATCH };
+	       O_BATCH, O_CONSUMER, O_LEASE };
 	static const struct option longopts[] = {
 		{ "server",   required_argument, NULL, 's' },
 		{ "tsig",     required_argument, NULL, 'y' },
@@ -434,6 +621,8 @@ int main(int argc, char **argv)
 		{ "interval", required_argument, NULL, O_INTERVAL },
 		{ "once",     no_argument,       NULL, O_ONCE },
 		{ "batch",    required_argument, NULL, O_BATCH },
+		{ "consumer", required_argument, NULL, O_CONSUMER },
+		{ "lease",    required_argument, NULL, O_LEASE },
 		{ "quiet",    no_argument,       NULL, 'q' },
 		{ "help",     no_argument,       NULL, 'h' },
 		{ NULL }
@@ -513,6 +702,16 @@ int main(int argc, char **argv)
 		}
 		case O_ONCE:
 			o.once = true;
+			break;
+		case O_CONSUMER:
+			o.consumer = optarg;
+			break;
+		case O_LEASE:
+			if (parse_uint(optarg, 86400, &v) != 0 || v == 0) {
+				fprintf(stderr, "zg-ingest: bad --lease '%s' (1..86400 s)\n", optarg);
+				goto done;
+			}
+			o.lease_s = (unsigned)v;
 			break;
 		case O_BATCH:
 			if (parse_uint(optarg, 1024, &v) != 0 || v == 0) {

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*!
+ * \file
+ * The PostgreSQL queue (libpq): table zonegate_queue of CONTRACTS.md, one
+ * consumer per zone at a time.
+ *
+ * zg_pgqueue_claim() opens a transaction that takes or renews the zone's
+ * lease (table zonegate_lease: holder, fencing token, expiry) and keeps its
+ * row locked, then locks the oldest pending rows of the zone in id order
+ * (FOR UPDATE SKIP LOCKED). The caller applies them, records each outcome
+ * with zg_pgqueue_finish() and ends with zg_pgqueue_commit(), so a row is
+ * marked applied (with the serial) in the same transaction that holds the
+ * lease. A second consumer cannot take the lease while the first is inside
+ * such a transaction, and an expired lease taken over bumps the token.
+ * If the transaction is lost (crash, PostgreSQL restart), its rows stay
+ * pending and are applied again, which full-state replacement makes
+ * invisible. Tables, index and a NOTIFY trigger are created if missing.
+ */
+#ifndef ZONEGATE_PGQUEUE_H
+#define ZONEGATE_PGQUEUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define ZG_PGQUEUE_CHANNEL	"zonegate_queue"
+
+typedef struct zg_pgqueue zg_pgqueue_t;
+
+/*! A claimed row (memory owned by the queue until the next claim). */
+typedef struct {
+	int64_t id;
+	const char *json;     /*!< The message as JSON text. */
+	size_t len;
+	time_t enqueued;      /*!< enqueued_at. */
+} zg_pgitem_t;
+
+/*!
+ * Creates a queue handle (connects lazily, on the first claim).
+ *
+ * \param conninfo  libpq URI or key=value string.
+ * \param zone      Zone name (with or without the final dot).
+ * \param consumer  This consumer's name in the lease (e.g. host:pid).
+ * \param lease_s   Lease duration in seconds (renewed on every claim).
+ * \param out       The queue, to release with zg_pgqueue_free().
+ *
+ * \return 0 or -ENOMEM.
+ */
+int zg_pgqueue_new(const char *conninfo, const char *zone, const char *consumer,
+                   unsigned lease_s, zg_pgqueue_t **out);
+
+/*!
+ * Rolls back any open transaction, disconnects and frees (NULL is fine).
+ */
+void zg_pgqueue_free(zg_pgqueue_t *q);
+
+/*!
+ * Takes the lease and claims up to max pending rows in id order, inside a
+ * transaction left open.
+ *
+ * \param items  Set to an array of count rows (owned by the queue).
+ * \param token  If not NULL, set to the fencing token held.
+ *
+ * \retval 0           Lease held (count may be 0; commit to end the transaction).
+ * \retval ZG_EFENCED  Another consumer holds the lease (no transaction open).
+ * \retval ZG_ECONNECT The database is unreachable or failed; err says why
+ *                     (the connection is reset; try again later).
+ */
+int zg_pgqueue_claim(zg_pgqueue_t *q, size_t max, zg_pgitem_t **items, size_t *count,
+                     int64_t *token, char *err, size_t err_len);
+
+/*!
+ * Records the outcome of a claimed row (inside the claim's transaction).
+ *
+ * \param applied  True: state 'applied', applied_serial = serial (if serial >= 0);
+ *                 false: state 'refused', error = reason.
+ *
+ * \return 0 or ZG_ECONNECT.
+ */
+int zg_pgqueue_finish(zg_pgqueue_t *q, int64_t id, bool applied, int64_t serial,
+                      const char *reason, char *err, size_t err_len);
+
+/*!
+ * Commits the claim's transaction (checking the lease is still ours first).
+ *
+ * \retval 0, ZG_EFENCED (lease lost: rolled back), ZG_ECONNECT.
+ */
+int zg_pgqueue_commit(zg_pgqueue_t *q, char *err, size_t err_len);
+
+/*!
+ * Rolls the claim's transaction back (rows stay pending).
+ */
+void zg_pgqueue_rollback(zg_pgqueue_t *q);
+
+/*!
+ * Waits up to timeout_ms for a NOTIFY on the queue channel (a producer
+ * inserted a row); returns early on a notification. Bounded.
+ *
+ * \return 0 (notified or timed out) or ZG_ECONNECT.
+ */
+int zg_pgqueue_wait(zg_pgqueue_t *q, int timeout_ms);
+
+/*!
+ * Number of pending rows of the zone and the enqueue time of the oldest.
+ *
+ * \return 0 or ZG_ECONNECT.
+ */
+int zg_pgqueue_pending(zg_pgqueue_t *q, size_t *count, time_t *oldest);
+
+#endif /* ZONEGATE_PGQUEUE_H */

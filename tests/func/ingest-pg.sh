@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+# zg-ingest with the PostgreSQL queue against a real signing knotd: rows
+# applied in id order and marked with the serial, refusals recorded with
+# their reason, two consumers on one zone never both apply (lease with a
+# fencing token), PostgreSQL restarted in the middle of a run.
+. "$ZG_SRCDIR/tests/func/lib.sh"
+. "$ZG_SRCDIR/tests/func/ingest-lib.sh"
+zg_init
+command -v softhsm2-util >/dev/null || zg_skip_all "softhsm2-util not installed"
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || zg_skip_all "postgresql server not installed"
+
+ok "PostgreSQL cluster starts" zg_pg_start "$ZG_TMP/pg"
+psql_q() { psql -X -q -A -t -v ON_ERROR_STOP=1 -c "$1" 2>&1; }
+
+d=$ZG_TMP/signer
+mkdir -p "$d"
+zg_softhsm_init "$ZG_TMP/hsm" zonegate 1234 || zg_bail "SoftHSM token"
+port=$(zg_free_port)
+secret=$(head -c 32 /dev/urandom | base64)
+key="hmac-sha256:ingest:$secret"
+zg_genzone test. 100 >"$ZG_TMP/test.zone"
+ingest_signer_conf "$d" "$port" "$secret" "$ZG_TMP/test.zone" >"$d/knot.conf"
+ok "signing knotd starts" zg_knotd_start "$d"
+ok "zone signed" zg_wait 60 zg_zone_signed "$d" test.
+srv="127.0.0.1@$port"
+run() { timeout 120 "$ZG_BUILDDIR/libtool" --mode=execute "$ZG_INGEST" run --consumer "${CONSUMER:-tester}" \
+	--source "$ZG_PG_URI" -z test. -s "$srv" -y "$key" "$@"; }
+
+# The first run creates the table.
+out=$(run --once 2>&1); rc=$?
+is "$rc" 0 "run --once on an empty queue: exit 0"
+is "$(psql_q "SELECT count(*) FROM zonegate_queue")" 0 "zonegate_queue created"
+
+enqueue() { # ID ZONE CHANGES
+	psql_q "INSERT INTO zonegate_queue (zone, message) VALUES ('$2', \$\$$(ingest_msg "$1" "$3")\$\$)" >/dev/null
+}
+enqueue p-1 test. '[{"owner":"p.test.","rrsets":[{"type":"A","ttl":300,"rdata":["192.0.2.1"]}]}]'
+enqueue p-2 test. '[{"owner":"www.other.","rrsets":[]}]'
+enqueue p-3 test '[{"owner":"p.test.","rrsets":[{"type":"A","ttl":300,"rdata":["192.0.2.3"]}]}]'
+enqueue p-4 test. '[{"owner":"q.test.","rrsets":[{"type":"TXT","ttl":300,"rdata":["\"q\""]}]}]'
+enqueue o-1 other. '[{"owner":"x.other.","rrsets":[]}]'
+out=$(run --once 2>&1); rc=$?
+is "$rc" 0 "run --once: exit 0"
+is "$(psql_q "SELECT string_agg(message->>'id' || '=' || state, ' ' ORDER BY id) FROM zonegate_queue")" \
+	"p-1=applied p-2=refused p-3=applied p-4=applied o-1=pending" "rows of the zone applied or refused, other zone left alone"
+is "$(psql_q "SELECT error FROM zonegate_queue WHERE message->>'id' = 'p-2'")" \
+	"message p-2: owner www.other. outside zone test." "refusal reason recorded"
+serial=$(ingest_serial "$port")
+is "$(psql_q "SELECT max(applied_serial) FROM zonegate_queue")" "$serial" "applied_serial is the served serial"
+ok "applied_at set" test "$(psql_q "SELECT count(*) FROM zonegate_queue WHERE state <> 'pending' AND applied_at IS NULL")" = 0
+is "$(ingest_rr "$port" p.test. A)" "192.0.2.3" "id order kept (p-3 after p-1)"
+ok "q.test. TXT served signed" ingest_signed "$port" q.test. TXT
+like "$out" "lease of test. taken, fencing token [0-9]+" "lease taken"
+
+# Two consumers at once: only one applies; the other stays standby.
+for i in $(seq -w 1 30); do
+	enqueue "c-$i" test. "[{\"owner\":\"c$i.test.\",\"rrsets\":[{\"type\":\"A\",\"ttl\":300,\"rdata\":[\"192.0.2.$((10#$i))\"]}]}]"
+done
+# Started with exec through the libtool wrapper, so that $! is the consumer itself.
+daemon() { # NAME
+	exec "$ZG_INGEST" run --consumer "$1" --source "$ZG_PG_URI" -z test. -s "$srv" \
+		-y "$key" --interval 0.2 >"$ZG_TMP/$1.out" 2>&1
+}
+daemon one & p1=$!
+daemon two & p2=$!
+zg_track_pid "$p1"; zg_track_pid "$p2"
+pending() { [ "$(psql_q "SELECT count(*) FROM zonegate_queue WHERE zone = 'test.' AND state = 'pending'")" = 0 ]; }
+ok "30 rows applied by two consumers within 60 s" zg_wait 60 pending
+
+# PostgreSQL restarted while the consumers run.
+enqueue r-1 test. '[{"owner":"r1.test.","rrsets":[{"type":"A","ttl":300,"rdata":["192.0.2.101"]}]}]'
+ok "PostgreSQL restarts" $ZG_PG_ASUSER "$ZG_PG_BINDIR/pg_ctl" -D "$ZG_TMP/pg/data" -m fast -w -t 30 restart -l "$ZG_TMP/pg/pg.log"
+enqueue r-2 test. '[{"owner":"r2.test.","rrsets":[{"type":"A","ttl":300,"rdata":["192.0.2.102"]}]}]'
+ok "rows enqueued around the restart applied within 60 s" zg_wait 60 pending
+is "$(ingest_rr "$port" r2.test. A)" "192.0.2.102" "r2.test. served after the restart"
+ok "consumer one stops on TERM" zg_stop_pid "$p1"
+ok "consumer two stops on TERM" zg_stop_pid "$p2"
+
+applied_by_one=$(grep -c '^applied row' "$ZG_TMP/one.out")
+applied_by_two=$(grep -c '^applied row' "$ZG_TMP/two.out")
+is "$((applied_by_one + applied_by_two))" 32 "every row applied exactly once (one: $applied_by_one, two: $applied_by_two)"
+is "$(cat "$ZG_TMP/one.out" "$ZG_TMP/two.out" | grep '^applied row' | awk '{print $3}' | sort | uniq -d)" "" "no row applied by both"
+is "$(psql_q "SELECT count(*) FROM zonegate_queue WHERE zone = 'test.' AND state = 'applied' AND applied_serial IS NOT NULL")" 34 "34 rows recorded applied with a serial"
+ok "c01..c30 all served" test "$(for i in $(seq -w 1 30); do ingest_rr "$port" "c$i.test." A; done | wc -l)" = 30
+like "$(cat "$ZG_TMP/one.out" "$ZG_TMP/two.out")" "standby: another consumer holds the lease of test." "one consumer waited as standby"
+
+ok "knotd stops cleanly" zg_knotd_stop "$d"
+zg_done
