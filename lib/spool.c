@@ -188,6 +188,7 @@ int zg_spool_read(zg_spool_t *spool, const char *name, size_t max,
 	}
 	if ((size_t)st.st_size > max) {
 		close(fd);
+		*len = (size_t)st.st_size;
 		return -EFBIG;
 	}
 	size_t size = (size_t)st.st_size;

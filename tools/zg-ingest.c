@@ -23,9 +23,8 @@
 #include "zonegate/dnsclient.h"
 #include "zonegate/error.h"
 #include "zonegate/gateway.h"
+#include "zonegate/ingest.h"
 #include "zonegate/msg.h"
-#include "zonegate/pgqueue.h"
-#include "zonegate/spool.h"
 
 enum {
 	EXIT_APPLIED = 0,
@@ -215,375 +214,66 @@ static int cmd_send(options_t *o, const char *file)
 	return rc;
 }
 
-static void sleep_interruptible(double sec)
+static void on_outcome(void *ctx, const zg_ingest_outcome_t *oc)
 {
-	struct timespec end;
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	end.tv_sec += (time_t)sec;
-	end.tv_nsec += (long)((sec - (double)(time_t)sec) * 1e9);
-	if (end.tv_nsec >= 1000000000L) {
-		end.tv_sec++;
-		end.tv_nsec -= 1000000000L;
-	}
-	while (!stop_requested) {
-		struct timespec now;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec)) {
-			return;
-		}
-		struct timespec step = { 0, 50 * 1000000L };
-		nanosleep(&step, NULL);
-	}
-}
-
-/* Reads and parses spool message name into msg; reason on refusal. */
-static int load_message(options_t *o, zg_spool_t *spool, zg_msg_parser_t *parser,
-                        const char *name, zg_msg_t *msg, char *reason, size_t reason_len)
-{
-	char *data = NULL;
-	size_t len = 0;
-	int ret = zg_spool_read(spool, name, o->limits.max_size, &data, &len);
-	if (ret == -EFBIG) {
-		snprintf(reason, reason_len, "message (no id): file %s bigger than the limit "
-		         "of %zu bytes", name, o->limits.max_size);
-		return ZG_ETOOBIG;
-	}
-	if (ret != 0) {
-		return ret; /* -errno: not a refusal. */
-	}
-	ret = zg_msg_parse(parser, data, len, o->have_zone ? o->zone : NULL, msg,
-	                   reason, reason_len);
-	free(data);
-	return ret;
-}
-
-static bool is_refusal(int ret)
-{
-	return ret == ZG_ESYNTAX || ret == ZG_EINPUT || ret == ZG_EOUTOFZONE ||
-	       ret == ZG_ETOOBIG || ret == ZG_EREFUSED;
-}
-
-static int cmd_run_pg(options_t *o)
-{
-	if (!o->have_zone) {
-		fprintf(stderr, "zg-ingest: a PostgreSQL source needs -z ZONE\n");
-		return EXIT_USAGE;
-	}
-	char zone_txt[KNOT_DNAME_TXT_MAXLEN + 1];
-	knot_dname_to_str(zone_txt, o->zone, sizeof(zone_txt));
-	char consumer[300];
-	if (o->consumer != NULL) {
-		snprintf(consumer, sizeof(consumer), "%s", o->consumer);
+	const options_t *o = ctx;
+	char what[300];
+	if (oc->name != NULL) {
+		snprintf(what, sizeof(what), "%s", oc->name);
 	} else {
-		char host[256] = "localhost";
-		gethostname(host, sizeof(host) - 1);
-		snprintf(consumer, sizeof(consumer), "%s:%d", host, (int)getpid());
+		snprintf(what, sizeof(what), "row %lld", (long long)oc->row_id);
 	}
-	zg_pgqueue_t *q = NULL;
-	if (zg_pgqueue_new(o->source, zone_txt, consumer, o->lease_s, &q) != 0) {
-		fprintf(stderr, "zg-ingest: out of memory\n");
-		return EXIT_USAGE;
-	}
-	size_t bmax = o->gw.batch_max;
-	zg_msg_parser_t *parser = zg_msg_parser_new(&o->limits);
-	zg_gateway_t *gw = zg_gateway_new(&o->gw);
-	zg_msg_t *msgs = calloc(bmax, sizeof(*msgs));
-	zg_apply_item_t *items = calloc(bmax, sizeof(*items));
-	size_t *item_of = calloc(bmax, sizeof(*item_of));
-	int *pret = calloc(bmax, sizeof(*pret));
-	char (*preason)[ZG_MSG_REASON_MAX] = calloc(bmax, sizeof(*preason));
-	char (*lines)[ZG_MSG_REASON_MAX + 128] = calloc(bmax, sizeof(*lines));
-	if (parser == NULL || gw == NULL || msgs == NULL || items == NULL || item_of == NULL ||
-	    pret == NULL || preason == NULL || lines == NULL) {
-		fprintf(stderr, "zg-ingest: out of memory\n");
-		return EXIT_USAGE;
-	}
-	for (size_t i = 0; i < bmax; i++) {
-		zg_msg_init(&msgs[i]);
-	}
-	int rc = EXIT_APPLIED;
-	unsigned failures = 0;
-	double backoff = 0.2;
-	bool standby_said = false;
-	int64_t last_token = -1;
-	while (!stop_requested) {
-		zg_pgitem_t *rows = NULL;
-		size_t n = 0;
-		int64_t token = 0;
-		char err[512] = "";
-		int ret = zg_pgqueue_claim(q, bmax, &rows, &n, &token, err, sizeof(err));
-		if (ret == ZG_EFENCED) {
-			if (!standby_said) {
-				say(o, "standby: another consumer holds the lease of %s\n", zone_txt);
-				standby_said = true;
-			}
-			if (o->once) {
-				break;
-			}
-			sleep_interruptible(o->interval);
-			continue;
-		}
-		if (ret != 0) {
-			fprintf(stderr, "zg-ingest: %s (will retry)\n", err[0] ? err : zg_strerror(ret));
-			if (o->once && ++failures >= 10) {
-				rc = EXIT_SERVER;
-				break;
-			}
-			sleep_interruptible(backoff);
-			backoff = backoff * 2 > 5 ? 5 : backoff * 2;
-			continue;
-		}
-		standby_said = false;
-		if (token != last_token) {
-			say(o, "lease of %s taken, fencing token %lld\n", zone_txt, (long long)token);
-			last_token = token;
-		}
-		if (n == 0) {
-			ret = zg_pgqueue_commit(q, err, sizeof(err));
-			if (o->once) {
-				break;
-			}
-			if (ret == 0) {
-				zg_pgqueue_wait(q, (int)(o->interval * 1000));
-			}
-			continue;
-		}
-		size_t ni = 0;
-		for (size_t i = 0; i < n; i++) {
-			pret[i] = zg_msg_parse(parser, rows[i].json, rows[i].len, o->zone, &msgs[i],
-			                       preason[i], sizeof(preason[i]));
-			if (pret[i] == 0) {
-				items[ni].msg = &msgs[i];
-				item_of[i] = ni++;
-			}
-		}
-		int bret = ni > 0 ? zg_gateway_apply_batch(gw, items, ni) : 0;
-		size_t done = 0;
-		bool db_error = false;
-		for (size_t i = 0; i < n; i++) {
-			int r = pret[i];
-			const char *reason = preason[i];
-			const zg_apply_item_t *it = r == 0 ? &items[item_of[i]] : NULL;
-			if (it != NULL) {
-				r = it->ret;
-				reason = it->reason;
-			}
-			if (r != 0 && !is_refusal(r)) {
-				fprintf(stderr, "zg-ingest: %s (will retry)\n", reason);
-				break;
-			}
-			bool applied = r == 0;
-			int64_t serial = applied && it->res.serial_known ? (int64_t)it->res.serial : -1;
-			if (zg_pgqueue_finish(q, rows[i].id, applied, serial, applied ? NULL : reason,
-			                      err, sizeof(err)) != 0) {
-				db_error = true;
-				break;
-			}
-			if (applied) {
-				snprintf(lines[done], sizeof(lines[done]), "applied row %lld (message %s): "
-				         "%zu owners changed, %zu UPDATEs, serial %lld\n",
-				         (long long)rows[i].id, msgs[i].id, it->res.owners_changed,
-				         it->res.updates, (long long)serial);
-			} else {
-				snprintf(lines[done], sizeof(lines[done]), "refused row %lld: %s\n",
-				         (long long)rows[i].id, reason);
-			}
-			done++;
-		}
-		if (!db_error) {
-			ret = zg_pgqueue_commit(q, err, sizeof(err));
-			if (ret == 0) {
-				for (size_t i = 0; i < done; i++) {
-					if (lines[i][0] == 'a') {
-						say(o, "%s", lines[i]);
-					} else {
-						printf("%s", lines[i]);
-					}
-				}
-				fflush(stdout);
-			} else if (ret == ZG_EFENCED) {
-				fprintf(stderr, "zg-ingest: lease of %s lost; outcomes rolled back\n",
-				        zone_txt);
-			} else {
-				db_error = true;
-			}
-		}
-		if (db_error) {
-			fprintf(stderr, "zg-ingest: %s (rows stay pending, will retry)\n", err);
-		}
-		if (db_error || bret != 0 || done < n) {
-			if (o->once && ++failures >= 10) {
-				rc = EXIT_SERVER;
-				break;
-			}
-			sleep_interruptible(backoff);
-			backoff = backoff * 2 > 5 ? 5 : backoff * 2;
+	if (oc->applied) {
+		if (oc->res->serial_known) {
+			say(o, "applied %s (message %s): %zu owners changed, %zu UPDATEs, serial %u\n",
+			    what, oc->msg_id, oc->res->owners_changed, oc->res->updates,
+			    oc->res->serial);
 		} else {
-			failures = 0;
-			backoff = 0.2;
+			say(o, "applied %s (message %s): %zu owners changed, %zu UPDATEs\n",
+			    what, oc->msg_id, oc->res->owners_changed, oc->res->updates);
 		}
+	} else {
+		printf("refused %s: %s\n", what, oc->reason);
+		fflush(stdout);
 	}
-	for (size_t i = 0; i < bmax; i++) {
-		zg_msg_deinit(&msgs[i]);
+}
+
+static void on_log(void *ctx, int level, const char *text)
+{
+	const options_t *o = ctx;
+	if (level <= ZG_INGEST_LOG_WARNING) {
+		fprintf(stderr, "zg-ingest: %s\n", text);
+	} else {
+		say(o, "%s\n", text);
 	}
-	free(msgs);
-	free(items);
-	free(item_of);
-	free(pret);
-	free(preason);
-	free(lines);
-	zg_gateway_free(gw);
-	zg_msg_parser_free(parser);
-	zg_pgqueue_free(q);
-	return rc;
 }
 
 static int cmd_run(options_t *o)
 {
-	if (o->source != NULL && (strncmp(o->source, "postgresql://", 13) == 0 ||
-	    strncmp(o->source, "postgres://", 11) == 0)) {
-		return cmd_run_pg(o);
-	}
-	if (o->source == NULL || strncmp(o->source, "spool:/", 7) != 0) {
+	zg_ingest_conf_t c;
+	zg_ingest_conf_default(&c);
+	c.source = o->source;
+	c.zone = o->have_zone ? o->zone : NULL;
+	c.consumer = o->consumer;
+	c.lease_s = o->lease_s;
+	c.gw = o->gw;
+	c.limits = o->limits;
+	c.interval = o->interval;
+	c.once = o->once;
+	c.stop = &stop_requested;
+	c.on_outcome = on_outcome;
+	c.on_log = on_log;
+	c.ctx = o;
+	if (c.source == NULL) {
 		fprintf(stderr, "zg-ingest: run needs --source spool:/ABSOLUTE/DIR or "
 		        "postgresql://...\n");
 		return EXIT_USAGE;
 	}
-	zg_spool_t *spool = NULL;
-	int ret = zg_spool_open(o->source + 6, &spool);
-	if (ret != 0) {
-		fprintf(stderr, "zg-ingest: cannot open spool %s (%s)\n", o->source + 6,
-		        zg_strerror(ret));
-		return EXIT_USAGE;
+	int ret = zg_ingest_run(&c);
+	if (ret == 0) {
+		return EXIT_APPLIED;
 	}
-	size_t bmax = o->gw.batch_max;
-	zg_msg_parser_t *parser = zg_msg_parser_new(&o->limits);
-	zg_gateway_t *gw = zg_gateway_new(&o->gw);
-	char (*names)[ZG_SPOOL_NAME_MAX + 1] = calloc(bmax, sizeof(*names));
-	zg_msg_t *msgs = calloc(bmax, sizeof(*msgs));
-	zg_apply_item_t *items = calloc(bmax, sizeof(*items));
-	size_t *item_of = calloc(bmax, sizeof(*item_of));
-	int *pret = calloc(bmax, sizeof(*pret));
-	char (*preason)[ZG_MSG_REASON_MAX] = calloc(bmax, sizeof(*preason));
-	if (parser == NULL || gw == NULL || names == NULL || msgs == NULL || items == NULL ||
-	    item_of == NULL || pret == NULL || preason == NULL) {
-		fprintf(stderr, "zg-ingest: out of memory\n");
-		return EXIT_USAGE;
-	}
-	for (size_t i = 0; i < bmax; i++) {
-		zg_msg_init(&msgs[i]);
-	}
-	int rc = EXIT_APPLIED;
-	unsigned failures = 0;
-	double backoff = 0.2;
-
-	while (!stop_requested) {
-		size_t n = 0;
-		ret = zg_spool_list(spool, names, bmax, &n);
-		if (ret != 0) {
-			fprintf(stderr, "zg-ingest: cannot read the spool (%s)\n", zg_strerror(ret));
-			rc = EXIT_USAGE;
-			break;
-		}
-		if (n == 0) {
-			if (o->once) {
-				break;
-			}
-			sleep_interruptible(o->interval);
-			continue;
-		}
-		/* Parse all; the valid ones go to the gateway as one batch. */
-		size_t ni = 0;
-		bool io_error = false;
-		for (size_t i = 0; i < n; i++) {
-			pret[i] = load_message(o, spool, parser, names[i], &msgs[i], preason[i],
-			                       sizeof(preason[i]));
-			if (pret[i] == 0) {
-				items[ni].msg = &msgs[i];
-				item_of[i] = ni++;
-			} else if (!is_refusal(pret[i])) {
-				/* Unreadable (or gone): stop the batch before it. */
-				if (pret[i] != -ENOENT) {
-					fprintf(stderr, "zg-ingest: cannot read %s (%s)\n", names[i],
-					        zg_strerror(pret[i]));
-					io_error = true;
-				}
-				n = i;
-				break;
-			}
-		}
-		if (io_error && n == 0) {
-			rc = EXIT_USAGE;
-			break;
-		}
-		int bret = ni > 0 ? zg_gateway_apply_batch(gw, items, ni) : 0;
-		bool stop_batch = false;
-		for (size_t i = 0; i < n && !stop_batch; i++) {
-			int r = pret[i];
-			const char *reason = preason[i];
-			if (r == 0) {
-				zg_apply_item_t *it = &items[item_of[i]];
-				r = it->ret;
-				reason = it->reason;
-				if (r == 0) {
-					int mret = zg_spool_done(spool, names[i]);
-					if (mret != 0) {
-						fprintf(stderr, "zg-ingest: cannot move %s to done/ (%s)\n",
-						        names[i], zg_strerror(mret));
-						rc = EXIT_USAGE;
-						stop_requested = 1;
-						break;
-					}
-					print_result(o, names[i], &msgs[i], &it->res);
-					continue;
-				}
-			}
-			if (!is_refusal(r)) {
-				/* Not done: this one and the rest are tried again later. */
-				fprintf(stderr, "zg-ingest: %s (will retry)\n", reason);
-				stop_batch = true;
-				break;
-			}
-			int mret = zg_spool_fail(spool, names[i], reason);
-			if (mret != 0) {
-				fprintf(stderr, "zg-ingest: cannot move %s to failed/ (%s)\n",
-				        names[i], zg_strerror(mret));
-				rc = EXIT_USAGE;
-				stop_requested = 1;
-				break;
-			}
-			printf("refused %s: %s\n", names[i], reason);
-			fflush(stdout);
-		}
-		if (stop_batch || bret != 0) {
-			if (o->once && ++failures >= ONCE_RETRIES) {
-				rc = EXIT_SERVER;
-				break;
-			}
-			sleep_interruptible(backoff);
-			backoff = backoff * 2 > 30 ? 30 : backoff * 2;
-		} else {
-			failures = 0;
-			backoff = 0.2;
-		}
-		if (io_error) {
-			rc = EXIT_USAGE;
-			break;
-		}
-	}
-	for (size_t i = 0; i < bmax; i++) {
-		zg_msg_deinit(&msgs[i]);
-	}
-	free(names);
-	free(msgs);
-	free(items);
-	free(item_of);
-	free(pret);
-	free(preason);
-	zg_gateway_free(gw);
-	zg_msg_parser_free(parser);
-	zg_spool_free(spool);
-	return rc;
+	return ret == ZG_ECONNECT ? EXIT_SERVER : EXIT_USAGE;
 }
 
 int main(int argc, char **argv)

@@ -66,7 +66,7 @@ int zg_spool_pending(zg_spool_t *spool, size_t *count, time_t *oldest);
 /*!
  * Reads incoming/NAME whole.
  *
- * \param max   Refuse files bigger than this (-EFBIG).
+ * \param max   Refuse files bigger than this (-EFBIG, *len set to the size).
  * \param data  Set to a malloc'd buffer the caller frees (NUL-terminated).
  *
  * \return 0 or -errno.
