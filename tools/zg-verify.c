@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libknot/dname.h>
 
@@ -253,7 +254,7 @@ int main(int argc, char **argv)
 		.zone = zg_dname_str(zg_zone_origin(zone), zname, sizeof(zname)),
 		.serial = zg_zone_serial(zone, NULL),
 		.now = vo.now,
-		.threads = vo.threads,
+		.threads = vo.threads ? vo.threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN),
 		.elapsed = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
 	};
 	int code = report.errors ? 1 : 0;

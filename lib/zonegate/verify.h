@@ -43,7 +43,8 @@ typedef struct {
 	int64_t now;             /*!< Validation time (unix seconds). */
 	int64_t horizon;         /*!< Warn about signatures expiring within this many seconds; 0: off. */
 	unsigned threads;        /*!< Worker threads for zg_verify_zone(); 0: online CPUs. */
-	const uint8_t *ds;       /*!< Trusted DS rdata, packed as zg_rrset_t data (uint16 length, rdata)...; NULL: use SEP. */
+	const uint8_t *ds;       /*!< Trusted DS rdata packed like zg_rrset_t data (host-order
+	                              uint16 length, rdata; see zg_ds_load_file()); NULL: trust SEP keys. */
 	size_t ds_size;          /*!< Bytes at \a ds. */
 	uint16_t ds_count;       /*!< Number of DS records at \a ds. */
 	bool skip_zonemd;        /*!< Do not verify ZONEMD digests. */
@@ -90,9 +91,13 @@ int zg_verify_zone(zg_verifier_t *v, zg_report_t *report);
  * Validates one owner node: for a name node its RRSIGs, delegation/glue rules,
  * its NSEC (next name against the current successor, bitmap) or its NSEC3 and
  * the NSEC3 of the empty non-terminals between its predecessor and itself; for
- * an NSEC3 node its RRSIGs, parameters and next hash. When \a mark is true,
- * the NSEC3 nodes matched by hashed names get ZG_NODE_MARK (used by the
- * whole-zone orphan check).
+ * an NSEC3 node its RRSIGs, parameters and next hash (orphan NSEC3 records are
+ * only found by zg_verify_zone()). NSEC3 nodes matched by hashed names get
+ * ZG_NODE_MARK.
+ *
+ * After a change, call it for every changed owner, for the NSEC predecessor
+ * of added/removed owners (zg_zone_find_leq() / zg_node_prev()), and for the
+ * NSEC3 nodes whose next hash may be affected.
  *
  * Thread-safe for distinct workers as long as the zone does not change.
  *
