@@ -12,9 +12,11 @@
 #
 # Signed zones are cached in bench/out/verify/ (gitignored): a re-run skips
 # signing unless the signatures expire within 60 days. Prints, per zone, a
-# table of wall time and peak RSS (/usr/bin/time -f '%e %M'), ratios against
-# the fastest peer, every tool's verdict (all must be "valid"), and the
-# signature rate against `openssl speed -multi 2 -seconds 3`.
+# table of wall time, CPU time (user+sys) and peak RSS (/usr/bin/time), the
+# wall-time ratio against the fastest peer, every tool's verdict (all must be
+# "valid"), and the signature rate against `openssl speed -multi 2 -seconds 3`
+# for the zone's algorithm, measured just before that zone's runs (on a
+# loaded machine the CPU column is the steadier figure).
 set -u
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
@@ -80,15 +82,15 @@ prepare() {
 	echo "$signed"
 }
 
-# run_tool NAME ZONEFILE: prints "NAME WALL RSS_KB RC".
+# run_tool NAME ZONEFILE: prints "NAME WALL RSS_KB CPU_S RC".
 run_tool() {
 	local name=$1 zf=$2 rc tf
 	tf=$(mktemp)
 	case $name in
-	zg-verify) $TIME -o "$tf" -f '%e %M' "$ZGV" -o "$ORIGIN" "$zf" >"$tf.out" 2>&1 ;;
-	kzonecheck) $TIME -o "$tf" -f '%e %M' kzonecheck -d on -o "$ORIGIN" "$zf" >"$tf.out" 2>&1 ;;
-	dnssec-verify) $TIME -o "$tf" -f '%e %M' dnssec-verify -q -o "$ORIGIN" "$zf" >"$tf.out" 2>&1 ;;
-	ldns-verify-zone) $TIME -o "$tf" -f '%e %M' ldns-verify-zone -V1 "$zf" >"$tf.out" 2>&1 ;;
+	zg-verify) $TIME -o "$tf" -f '%e %M %U %S' "$ZGV" -o "$ORIGIN" "$zf" >"$tf.out" 2>&1 ;;
+	kzonecheck) $TIME -o "$tf" -f '%e %M %U %S' kzonecheck -d on -o "$ORIGIN" "$zf" >"$tf.out" 2>&1 ;;
+	dnssec-verify) $TIME -o "$tf" -f '%e %M %U %S' dnssec-verify -q -o "$ORIGIN" "$zf" >"$tf.out" 2>&1 ;;
+	ldns-verify-zone) $TIME -o "$tf" -f '%e %M %U %S' ldns-verify-zone -V1 "$zf" >"$tf.out" 2>&1 ;;
 	esac
 	rc=$?
 	if [ $rc -ne 0 ]; then
@@ -96,7 +98,7 @@ run_tool() {
 		tail -n 5 "$tf.out" >&2
 	fi
 	# time(1) prints "Command exited with non-zero status N" first on failure.
-	echo "$name $(tail -n 1 "$tf") $rc"
+	echo "$name $(tail -n 1 "$tf" | awk '{ printf "%s %s %.2f", $1, $2, $3 + $4 }') $rc"
 	rm -f "$tf" "$tf.out"
 }
 
@@ -127,32 +129,31 @@ else
 	tools="zg-verify $PEERS"
 fi
 
-ec_rate=$(openssl_rate ecdsap256)
-rsa_rate=$(openssl_rate rsa2048)
-echo "# openssl speed -multi 2 -seconds 3: ecdsap256 ${ec_rate} verify/s, rsa2048 ${rsa_rate} verify/s"
 
 for z in "${zones[@]}"; do
 	n=$(basename "$(dirname "$z")")
 	signer=$(basename "$z" .signed)
 	sigs=$(grep -Ec 'RRSIG[[:space:]]+[A-Z0-9]+[[:space:]]+[0-9]+[[:space:]]+[0-9]+' "$z")
-	[ "$signer" = bind ] && rate=$ec_rate || rate=$rsa_rate
+	[ "$signer" = bind ] && alg=ecdsap256 || alg=rsa2048
+	rate=$(openssl_rate $alg)
 	echo
 	echo "## $n delegations, $signer ($([ "$signer" = bind ] && echo 'ECDSAP256SHA256, NSEC3 opt-out' || echo 'RSASHA256, NSEC')), $(du -m "$z" | cut -f1) MB, $sigs RRSIGs"
+	echo "# openssl speed -multi 2 -seconds 3 $alg: $rate verify/s"
 	results=()
 	for t in $tools; do
 		results+=("$(run_tool "$t" "$z")")
 	done
-	fastest=$(printf '%s\n' "${results[@]}" | awk '$1 != "zg-verify" && $4 == 0 { print $2 }' | sort -g | head -n 1)
-	printf '%-18s %9s %10s %8s %10s %10s  %s\n' tool wall_s peak_MB vs_best sigs/s of_openssl verdict
+	fastest=$(printf '%s\n' "${results[@]}" | awk '$1 != "zg-verify" && $5 == 0 { print $2 }' | sort -g | head -n 1)
+	printf '%-18s %9s %9s %10s %8s %10s %10s  %s\n' tool wall_s cpu_s peak_MB vs_best sigs/s of_openssl verdict
 	for r in "${results[@]}"; do
 		set -- $r
 		verdict=valid
-		[ "$4" -ne 0 ] && { verdict="INVALID (exit $4)"; status=1; }
-		awk -v t="$1" -v w="$2" -v m="$3" -v f="${fastest:-0}" -v s="$sigs" -v r="${rate:-0}" -v v="$verdict" 'BEGIN {
+		[ "$5" -ne 0 ] && { verdict="INVALID (exit $5)"; status=1; }
+		awk -v t="$1" -v w="$2" -v m="$3" -v c="$4" -v f="${fastest:-0}" -v s="$sigs" -v r="${rate:-0}" -v v="$verdict" 'BEGIN {
 			ratio = (f > 0) ? sprintf("%.2fx", w / f) : "-"
 			sps = (w > 0) ? s / w : 0
 			pct = (r > 0) ? sprintf("%.0f%%", 100 * sps / r) : "-"
-			printf "%-18s %9.2f %10.0f %8s %10.0f %10s  %s\n", t, w, m / 1024, ratio, sps, pct, v
+			printf "%-18s %9.2f %9.2f %10.0f %8s %10.0f %10s  %s\n", t, w, c, m / 1024, ratio, sps, pct, v
 		}'
 	done
 done
