@@ -203,6 +203,12 @@ checkds 2 "${ALL[@]}" child.test.
 like "$out" "broken: parent server 127\.0\.0\.1@$pp1 serves ds $tag/$alg/$dt that authenticates no dnskey" \
 	"wrong digest: broken, naming the server and the key tag"
 unlike "$out" "broken: parent server 127\.0\.0\.1@$pp2" "the good parent server is not blamed"
+checkds 2 "${ALL[@]}" --format nagios child.test.
+like "$(printf '%s\n' "$out" | head -n 1)" "^ZONEGATE CHECKDS CRITICAL - child\.test\. broken: parent server 127\.0\.0\.1@$pp1 serves ds" \
+	"nagios CRITICAL names the server"
+checkds 2 "${ALL[@]}" --format json child.test.
+json_broken() { "$PYTHON3" -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["state"]=="broken" and d["exit"]==2 and any(f["state"]=="broken" for f in d["findings"]), d' "$out"; }
+ok "json: state broken with a broken finding" json_broken
 ok "P1 DS restored" set_ds "${CDS1[@]}"
 ok "P1 serves the right DS again" zg_wait 20 ds_is "$pp1" "${CDS1[@]}"
 ok "P2 refreshed" refresh "$P2" test. "$pp1" "$pp2"
