@@ -3,14 +3,26 @@
  * mod-ingest: applies registry JSON messages from a queue to the zone as
  * RFC 2136 UPDATEs signed with TSIG.
  *
- * This build registers the configuration schema and the counters; the
- * gateway itself lands with the ingest issue, and until then a configured
- * instance says once at load that it is inactive.
+ * One worker thread per zone, started in load and stopped and joined in
+ * unload (a configuration reload unloads and loads the module again). The
+ * thread runs zg_ingest_run() of libzgcore: messages from the queue are
+ * applied in batches as UPDATEs to this server (or the configured one),
+ * signed with the TSIG key from the key section, and counted.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <knot/module.h>
+#include <libknot/dname.h>
+#include <libknot/tsig.h>
+
+#include "zonegate/error.h"
+#include "zonegate/ingest.h"
 
 #define MOD_SOURCE	"\x06""source"
 #define MOD_KEY		"\x03""key"
@@ -43,8 +55,18 @@ static const char *const ctr_names[CTR_COUNT] = {
 	[CTR_LAST_ID]         = "last-applied-id",
 };
 
+#define WORKER_TIMEOUT_MS	5000	/* Bound of each network operation. */
+
 typedef struct {
+	knotd_mod_t *mod;
 	char *source;
+	knot_tsig_key_t key;
+	bool have_key;
+	knot_dname_t *zone;
+	zg_ingest_conf_t conf;
+	pthread_t thread;
+	bool started;
+	volatile sig_atomic_t stop;
 } ingest_ctx_t;
 
 static bool source_valid(const char *src)
@@ -72,43 +94,196 @@ static int ingest_conf_check(knotd_conf_check_args_t *args)
 	return KNOT_EOK;
 }
 
+static void on_outcome(void *arg, const zg_ingest_outcome_t *o)
+{
+	ingest_ctx_t *ctx = arg;
+	char what[300];
+	if (o->name != NULL) {
+		snprintf(what, sizeof(what), "%s", o->name);
+	} else {
+		snprintf(what, sizeof(what), "row %lld", (long long)o->row_id);
+	}
+	if (o->applied) {
+		knotd_mod_stats_incr(ctx->mod, 0, CTR_MSG_APPLIED, 0, 1);
+		knotd_mod_stats_incr(ctx->mod, 0, CTR_CHANGES_APPLIED, 0, o->res->owners_changed);
+		if (o->row_id >= 0) {
+			knotd_mod_stats_store(ctx->mod, 0, CTR_LAST_ID, 0, (uint64_t)o->row_id);
+		}
+		knotd_mod_log(ctx->mod, LOG_INFO, "applied %s (message %s, %zu owners changed, "
+		              "%zu updates)", what, o->msg_id, o->res->owners_changed, o->res->updates);
+	} else {
+		knotd_mod_stats_incr(ctx->mod, 0, CTR_MSG_REFUSED, 0, 1);
+		knotd_mod_log(ctx->mod, LOG_WARNING, "refused %s (%s)", what, o->reason);
+	}
+}
+
+static void on_log(void *arg, int level, const char *text)
+{
+	ingest_ctx_t *ctx = arg;
+	knotd_mod_log(ctx->mod, level, "%s", text);
+}
+
+static void on_lag(void *arg, int64_t seconds)
+{
+	ingest_ctx_t *ctx = arg;
+	knotd_mod_stats_store(ctx->mod, 0, CTR_QUEUE_LAG, 0, seconds > 0 ? (uint64_t)seconds : 0);
+}
+
+static void *worker(void *arg)
+{
+	ingest_ctx_t *ctx = arg;
+	/* Signals belong to knotd's main thread. */
+	sigset_t all;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	int ret = zg_ingest_run(&ctx->conf);
+	if (ret != 0) {
+		knotd_mod_log(ctx->mod, LOG_ERR, "stopped (%s)", zg_strerror(ret));
+	}
+	return NULL;
+}
+
+/* The TSIG key of the key section named by the key item. */
+static int load_key(knotd_mod_t *mod, ingest_ctx_t *ctx)
+{
+	knotd_conf_t id = knotd_conf_mod(mod, MOD_KEY);
+	if (id.count == 0) {
+		return KNOT_EOK;
+	}
+	knotd_conf_t alg = knotd_conf(mod, (const yp_name_t *)"\x03""key",
+	                              (const yp_name_t *)"\x09""algorithm", &id);
+	knotd_conf_t secret = knotd_conf(mod, (const yp_name_t *)"\x03""key",
+	                                 (const yp_name_t *)"\x06""secret", &id);
+	if (secret.single.data == NULL || secret.single.data_len == 0) {
+		knotd_mod_log(mod, LOG_ERR, "key has no secret");
+		return KNOT_EINVAL;
+	}
+	ctx->key.algorithm = (dnssec_tsig_algorithm_t)alg.single.option;
+	ctx->key.name = knot_dname_copy(id.single.dname, NULL);
+	ctx->key.secret.data = malloc(secret.single.data_len);
+	if (ctx->key.name == NULL || ctx->key.secret.data == NULL) {
+		return KNOT_ENOMEM;
+	}
+	memcpy(ctx->key.secret.data, secret.single.data, secret.single.data_len);
+	ctx->key.secret.size = secret.single.data_len;
+	ctx->have_key = true;
+	return KNOT_EOK;
+}
+
+/* The configured server, or this server's first listen address (an
+ * unspecified address becomes loopback). */
+static int load_server(knotd_mod_t *mod, struct sockaddr_storage *out)
+{
+	knotd_conf_t srv = knotd_conf_mod(mod, MOD_SERVER);
+	if (srv.count == 1) {
+		*out = srv.single.addr;
+		return KNOT_EOK;
+	}
+	knotd_conf_t listen = knotd_conf(mod, (const yp_name_t *)"\x06""server",
+	                                 (const yp_name_t *)"\x06""listen", NULL);
+	if (listen.count == 0) {
+		knotd_conf_free(&listen);
+		return KNOT_EINVAL;
+	}
+	*out = listen.multi[0].addr;
+	knotd_conf_free(&listen);
+	if (out->ss_family == AF_INET) {
+		struct sockaddr_in *in4 = (struct sockaddr_in *)out;
+		if (in4->sin_addr.s_addr == htonl(INADDR_ANY)) {
+			in4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		}
+	} else if (out->ss_family == AF_INET6) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)out;
+		if (IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr)) {
+			in6->sin6_addr = in6addr_loopback;
+		}
+	} else {
+		return KNOT_EINVAL;
+	}
+	return KNOT_EOK;
+}
+
+static void ctx_free(ingest_ctx_t *ctx)
+{
+	if (ctx == NULL) {
+		return;
+	}
+	free(ctx->source);
+	knot_dname_free(ctx->zone, NULL);
+	if (ctx->have_key || ctx->key.name != NULL || ctx->key.secret.data != NULL) {
+		knot_dname_free(ctx->key.name, NULL);
+		free(ctx->key.secret.data);
+	}
+	free(ctx);
+}
+
 static int ingest_load(knotd_mod_t *mod)
 {
 	ingest_ctx_t *ctx = calloc(1, sizeof(*ctx));
 	if (ctx == NULL) {
 		return KNOT_ENOMEM;
 	}
+	ctx->mod = mod;
+	int ret = KNOT_ENOMEM;
 
 	knotd_conf_t src = knotd_conf_mod(mod, MOD_SOURCE);
 	ctx->source = strdup(src.single.string);
-	if (ctx->source == NULL) {
+	ctx->zone = knot_dname_copy(knotd_mod_zone(mod), NULL);
+	if (ctx->source == NULL || ctx->zone == NULL) {
 		goto fail;
 	}
 
 	for (int i = 0; i < CTR_COUNT; i++) {
-		int ret = knotd_mod_stats_add(mod, ctr_names[i], 1, NULL);
+		ret = knotd_mod_stats_add(mod, ctr_names[i], 1, NULL);
 		if (ret != KNOT_EOK) {
 			goto fail;
 		}
 	}
 
+	ret = load_key(mod, ctx);
+	if (ret != KNOT_EOK) {
+		goto fail;
+	}
+	zg_ingest_conf_default(&ctx->conf);
+	ret = load_server(mod, &ctx->conf.gw.server);
+	if (ret != KNOT_EOK) {
+		knotd_mod_log(mod, LOG_ERR, "no server address to send updates to");
+		goto fail;
+	}
+	ctx->conf.source = ctx->source;
+	ctx->conf.zone = ctx->zone;
+	ctx->conf.gw.key = ctx->have_key ? &ctx->key : NULL;
+	ctx->conf.gw.timeout_ms = WORKER_TIMEOUT_MS;
+	ctx->conf.stop = &ctx->stop;
+	ctx->conf.on_outcome = on_outcome;
+	ctx->conf.on_log = on_log;
+	ctx->conf.on_lag = on_lag;
+	ctx->conf.ctx = ctx;
+
+	if (pthread_create(&ctx->thread, NULL, worker, ctx) != 0) {
+		ret = KNOT_ERROR;
+		goto fail;
+	}
+	ctx->started = true;
 	knotd_mod_ctx_set(mod, ctx);
-	knotd_mod_log(mod, LOG_NOTICE, "configured but inactive, queue not consumed "
-	              "in this build (source %s)", ctx->source);
+	knotd_mod_log(mod, LOG_INFO, "consuming %s", ctx->source);
 	return KNOT_EOK;
 fail:
-	free(ctx->source);
-	free(ctx);
-	return KNOT_ENOMEM;
+	ctx_free(ctx);
+	return ret;
 }
 
 static void ingest_unload(knotd_mod_t *mod)
 {
 	ingest_ctx_t *ctx = knotd_mod_ctx(mod);
-	if (ctx != NULL) {
-		free(ctx->source);
-		free(ctx);
+	if (ctx == NULL) {
+		return;
 	}
+	if (ctx->started) {
+		ctx->stop = 1;
+		pthread_join(ctx->thread, NULL);
+	}
+	ctx_free(ctx);
 }
 
 KNOTD_MOD_API(ingest, KNOTD_MOD_FLAG_SCOPE_ZONE | KNOTD_MOD_FLAG_OPT_CONF,

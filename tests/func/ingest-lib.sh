@@ -5,11 +5,13 @@ ZG_INGEST=${ZG_INGEST:-$ZG_BUILDDIR/tools/zg-ingest}
 # zg-ingest links the shared libzonegate of the build tree.
 zg_ingest() { "$ZG_BUILDDIR/libtool" --mode=execute "$ZG_INGEST" "$@"; }
 
-# ingest_signer DIR PORT SECRET ZONEFILE [EXTRA_ZONE_CONF]: knot.conf of a
-# signing knotd (SoftHSM keystore, NSEC3) serving zone "test." from ZONEFILE,
-# accepting updates signed with the hmac-sha256 key "ingest" (SECRET).
+# ingest_signer_conf DIR PORT SECRET ZONEFILE [EXTRA_ZONE_CONF [SECTIONS]]:
+# knot.conf of a signing knotd (SoftHSM keystore, NSEC3) serving zone "test."
+# from ZONEFILE, accepting updates signed with the hmac-sha256 key "ingest"
+# (SECRET). EXTRA_ZONE_CONF is appended to the zone, SECTIONS (e.g. a
+# mod-ingest section) go before the zone section.
 ingest_signer_conf() {
-	local dir=$1 port=$2 secret=$3 zonefile=$4 extra=${5:-}
+	local dir=$1 port=$2 secret=$3 zonefile=$4 extra=${5:-} sections=${6:-}
 	mkdir -p "$dir/zones"
 	cp "$zonefile" "$dir/zones/test.zone"
 	zg_knot_conf "$dir" "$port"
@@ -28,6 +30,8 @@ acl:
   - id: xfr
     address: 127.0.0.1
     action: transfer
+
+$sections
 
 zone:
   - domain: test

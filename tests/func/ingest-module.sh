@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+# mod-ingest inside a signing knotd (module loaded from the build tree): the
+# worker consumes a spool, applies and refuses messages, counts them in
+# knotc zone-stats, survives knotc reload (unload joins the thread, load
+# starts a new one) and stops with knotd.
+. "$ZG_SRCDIR/tests/func/lib.sh"
+. "$ZG_SRCDIR/tests/func/ingest-lib.sh"
+zg_init
+command -v softhsm2-util >/dev/null || zg_skip_all "softhsm2-util not installed"
+[ -f "$(zg_module_file ingest)" ] || zg_skip_all "module not built"
+
+d=$ZG_TMP/signer
+sp=$ZG_TMP/spool
+mkdir -p "$d" "$sp"
+zg_softhsm_init "$ZG_TMP/hsm" zonegate 1234 || zg_bail "SoftHSM token"
+port=$(zg_free_port)
+secret=$(head -c 32 /dev/urandom | base64)
+zg_genzone test. 100 >"$ZG_TMP/test.zone"
+ingest_signer_conf "$d" "$port" "$secret" "$ZG_TMP/test.zone" \
+	"    module: mod-ingest/registry" \
+	"mod-ingest:
+  - id: registry
+    source: spool:$sp
+    key: ingest
+" >"$d/knot.conf"
+ok "knotc conf-check accepts the mod-ingest stanza" zg_knotc "$d" conf-check
+ok "signing knotd with mod-ingest starts" zg_knotd_start "$d"
+ok "zone signed" zg_wait 60 zg_zone_signed "$d" test.
+like "$(cat "$d/knotd.log")" "mod-ingest.*consuming spool:$sp" "worker started"
+
+put() { ingest_msg "$1" "$2" >"$sp/$1.json.tmp" && mv "$sp/$1.json.tmp" "$sp/incoming/$1.json"; }
+put m-01 '[{"owner":"mod1.test.","rrsets":[{"type":"NS","ttl":3600,"rdata":["ns.provider.example."]},{"type":"DS","ttl":3600,"rdata":["1 13 2 3A4B5C6D7E8F90123A4B5C6D7E8F90123A4B5C6D7E8F90123A4B5C6D7E8F9012"]}]}]'
+put m-02 '[{"owner":"www.other.","rrsets":[]}]'
+put m-03 '[{"owner":"mod3.test.","rrsets":[{"type":"A","ttl":300,"rdata":["192.0.2.3"]}]},{"owner":"mod4.test.","rrsets":[{"type":"TXT","ttl":300,"rdata":["\"four\""]}]}]'
+drained() { [ -z "$(ls "$sp/incoming")" ]; }
+ok "spool drained by the module within 30 s" zg_wait 30 drained
+is "$(ls "$sp/done" | tr '\n' ' ')" "m-01.json m-03.json " "applied messages in done/"
+is "$(cat "$sp/failed/m-02.json.error")" "message m-02: owner www.other. outside zone test." "refusal reason"
+ok "mod1.test. DS served signed" zg_wait 10 ingest_signed "$port" mod1.test. DS
+is "$(ingest_rr "$port" mod3.test. A)" "192.0.2.3" "mod3.test. A served"
+
+stats() { zg_knotc "$d" zone-stats test. mod-ingest 2>&1; }
+st=$(stats)
+like "$st" "mod-ingest.messages-applied = 2$" "messages-applied 2"
+like "$st" "mod-ingest.messages-refused = 1$" "messages-refused 1"
+like "$st" "mod-ingest.changes-applied = 3$" "changes-applied 3"
+like "$st" "queue-lag-seconds" "queue-lag-seconds reported"
+like "$(cat "$d/knotd.log")" "mod-ingest.*refused m-02.json \(message m-02: owner www.other. outside zone test.\)" "refusal logged"
+
+ok "knotc reload" zg_knotc "$d" reload
+ok "worker started again after reload" zg_wait 20 sh -c "[ \$(grep -c 'consuming spool:' '$d/knotd.log') -ge 2 ]"
+put m-04 '[{"owner":"mod5.test.","rrsets":[{"type":"AAAA","ttl":300,"rdata":["2001:db8::5"]}]}]'
+ok "message after the reload applied within 30 s" zg_wait 30 drained
+is "$(ingest_rr "$port" mod5.test. AAAA)" "2001:db8::5" "mod5.test. AAAA served"
+ok "knotd stops cleanly (worker joined)" zg_knotd_stop "$d"
+unlike "$(cat "$d/knotd.stderr" 2>/dev/null)" "Segmentation|Aborted|double free" "no crash"
+zg_done
