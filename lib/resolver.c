@@ -359,18 +359,35 @@ int zg_stub_collect(const knot_pkt_t *pkt, knot_section_t section, zg_signed_rrs
 	return found;
 }
 
-int zg_stub_fetch(const zg_server_t *srv, const zg_stub_opts_t *opts, zg_signed_rrset_t *out)
+static void fetch_error(char *err, size_t errlen, uint16_t type, const char *fmt, const char *what)
+{
+	if (err == NULL || errlen == 0) {
+		return;
+	}
+	char tname[32] = "?";
+	knot_rrtype_to_string(type, tname, sizeof(tname));
+	char msg[128];
+	snprintf(msg, sizeof(msg), fmt, what);
+	snprintf(err, errlen, "%s query %s", tname, msg);
+}
+
+int zg_stub_fetch(const zg_server_t *srv, const zg_stub_opts_t *opts, zg_signed_rrset_t *out,
+                  char *err, size_t errlen)
 {
 	knot_pkt_t *a = NULL;
 	int ret = zg_stub_query(srv, out->rr.owner, out->rr.type, opts, &a);
 	if (ret != 0) {
+		fetch_error(err, errlen, out->rr.type, "failed (%s)", zg_strerror(ret));
 		return ret;
 	}
 	uint8_t rcode = knot_wire_get_rcode(a->wire);
 	if (rcode != KNOT_RCODE_NOERROR && rcode != KNOT_RCODE_NXDOMAIN) {
+		const knot_lookup_t *rc = knot_lookup_by_id(knot_rcode_names, rcode);
+		fetch_error(err, errlen, out->rr.type, "answered %s", rc != NULL ? rc->name : "an error");
 		ret = ZG_EPROTO;
 	} else if ((opts == NULL || !opts->rd) && !knot_wire_get_aa(a->wire)) {
-		ret = ZG_EPROTO; /* Not authoritative for the name (lame or referral). */
+		fetch_error(err, errlen, out->rr.type, "answered %s", "without the AA bit (not authoritative)");
+		ret = ZG_EPROTO;
 	} else {
 		ret = zg_stub_collect(a, KNOT_ANSWER, out);
 		ret = ret < 0 ? ret : 0;
@@ -380,15 +397,15 @@ int zg_stub_fetch(const zg_server_t *srv, const zg_stub_opts_t *opts, zg_signed_
 }
 
 int zg_child_view_fetch(zg_child_view_t *v, const zg_server_t *srv, const knot_dname_t *zone,
-                        const zg_stub_opts_t *opts)
+                        const zg_stub_opts_t *opts, char *err, size_t errlen)
 {
 	int ret = zg_child_view_init(v, zone, srv->name);
 	if (ret != 0) {
 		return ret;
 	}
-	if ((ret = zg_stub_fetch(srv, opts, &v->dnskey)) != 0 ||
-	    (ret = zg_stub_fetch(srv, opts, &v->cds)) != 0 ||
-	    (ret = zg_stub_fetch(srv, opts, &v->cdnskey)) != 0) {
+	if ((ret = zg_stub_fetch(srv, opts, &v->dnskey, err, errlen)) != 0 ||
+	    (ret = zg_stub_fetch(srv, opts, &v->cds, err, errlen)) != 0 ||
+	    (ret = zg_stub_fetch(srv, opts, &v->cdnskey, err, errlen)) != 0) {
 		return ret;
 	}
 	return 0;
@@ -406,7 +423,7 @@ void zg_parent_view_deinit(zg_parent_view_t *v)
 }
 
 int zg_parent_view_fetch(zg_parent_view_t *v, const zg_server_t *srv, const knot_dname_t *zone,
-                         const zg_stub_opts_t *opts)
+                         const zg_stub_opts_t *opts, char *err, size_t errlen)
 {
 	memset(v, 0, sizeof(*v));
 	v->server = srv->name;
@@ -417,7 +434,7 @@ int zg_parent_view_fetch(zg_parent_view_t *v, const zg_server_t *srv, const knot
 	if (ret != 0) {
 		return ret;
 	}
-	if ((ret = zg_stub_fetch(srv, opts, &v->ds)) != 0) {
+	if ((ret = zg_stub_fetch(srv, opts, &v->ds, err, errlen)) != 0) {
 		return ret;
 	}
 	const knot_dname_t *parent = NULL;
@@ -442,7 +459,7 @@ int zg_parent_view_fetch(zg_parent_view_t *v, const zg_server_t *srv, const knot
 	if (v->dnskey.rr.owner == NULL) {
 		return -ENOMEM;
 	}
-	return zg_stub_fetch(srv, opts, &v->dnskey);
+	return zg_stub_fetch(srv, opts, &v->dnskey, err, errlen);
 }
 
 /* Names of the NS RRset at name (answer section), from the resolver. */

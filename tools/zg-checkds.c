@@ -367,9 +367,10 @@ int main(int argc, char **argv)
 		goto done;
 	}
 	for (size_t i = 0; i < np; i++) {
-		int ret = zg_parent_view_fetch(&pviews[i], &parents[i], zone, &sopts);
+		char err[256];
+		int ret = zg_parent_view_fetch(&pviews[i], &parents[i], zone, &sopts, err, sizeof(err));
 		if (ret != 0) {
-			exit_code = fail("parent server %s: %s", parents[i].name, zg_strerror(ret));
+			exit_code = fail("parent server %s: %s", parents[i].name, err);
 			goto done;
 		}
 		if (ta_owner != NULL && !knot_dname_is_case_equal(ta_owner, pviews[i].parent)) {
@@ -382,9 +383,10 @@ int main(int argc, char **argv)
 		}
 	}
 	for (size_t i = 0; i < nc; i++) {
-		int ret = zg_child_view_fetch(&cviews[i], &children[i], zone, &sopts);
+		char err[256];
+		int ret = zg_child_view_fetch(&cviews[i], &children[i], zone, &sopts, err, sizeof(err));
 		if (ret != 0) {
-			exit_code = fail("child server %s: %s", children[i].name, zg_strerror(ret));
+			exit_code = fail("child server %s: %s", children[i].name, err);
 			goto done;
 		}
 	}

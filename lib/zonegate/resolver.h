@@ -71,17 +71,21 @@ int zg_stub_collect(const knot_pkt_t *pkt, knot_section_t section, zg_signed_rrs
  * SERVFAIL is ZG_EPROTO. An authoritative answer (AA) is required when
  * opts->rd is off; NXDOMAIN and NODATA give an empty set.
  *
+ * \param err, errlen  Optional (NULL): on failure a lowercase sentence such as
+ *                     "CDS query answered SERVFAIL".
+ *
  * \return 0 or a code from zg_stub_query(), ZG_EPROTO.
  */
-int zg_stub_fetch(const zg_server_t *srv, const zg_stub_opts_t *opts, zg_signed_rrset_t *out);
+int zg_stub_fetch(const zg_server_t *srv, const zg_stub_opts_t *opts, zg_signed_rrset_t *out,
+                  char *err, size_t errlen);
 
 /*!
  * Fetches DNSKEY, CDS and CDNSKEY of zone from one child server into v
  * (initialized here; free with zg_child_view_deinit() also on error).
- * v->server points to srv->name.
+ * v->server points to srv->name. err/errlen as for zg_stub_fetch().
  */
 int zg_child_view_fetch(zg_child_view_t *v, const zg_server_t *srv, const knot_dname_t *zone,
-                        const zg_stub_opts_t *opts);
+                        const zg_stub_opts_t *opts, char *err, size_t errlen);
 
 /*! What a parent server serves for one child. */
 typedef struct {
@@ -94,10 +98,10 @@ typedef struct {
 /*!
  * Fetches the child's DS and the parent's DNSKEY from one parent server.
  * The parent apex is the DS RRSIG signer name, or the child minus one label.
- * Free with zg_parent_view_deinit() (also on error).
+ * Free with zg_parent_view_deinit() (also on error). err/errlen as for zg_stub_fetch().
  */
 int zg_parent_view_fetch(zg_parent_view_t *v, const zg_server_t *srv, const knot_dname_t *zone,
-                         const zg_stub_opts_t *opts);
+                         const zg_stub_opts_t *opts, char *err, size_t errlen);
 
 /*! Frees what a parent view holds (not v). */
 void zg_parent_view_deinit(zg_parent_view_t *v);

@@ -160,11 +160,12 @@ static void guard_check(dsync_ctx_t *ctx, char *last, size_t last_len, int *last
 		.edns_opt_len = GUARD_TOKEN_LEN,
 	};
 	zg_child_view_t v;
-	int ret = zg_child_view_fetch(&v, &ctx->server, ctx->zone, &opts);
+	char err[256];
+	int ret = zg_child_view_fetch(&v, &ctx->server, ctx->zone, &opts, err, sizeof(err));
 	if (ret != 0) {
 		if (ret != *last_err) {
 			knotd_mod_log(ctx->mod, LOG_WARNING, "failed to check cds/cdnskey (server %s, %s)%s",
-			              ctx->server.name, zg_strerror(ret),
+			              ctx->server.name, err,
 			              atomic_load(&ctx->guard) == GUARD_UNKNOWN ?
 			              ", withholding them until checked" : "");
 			*last_err = ret;
