@@ -9,6 +9,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "tap.h"
 #include "test_ds_keys.h"
@@ -226,6 +229,43 @@ static void test_server_parse(void)
 	is_int(zg_server_parse(&s, "@53", 53), ZG_EINPUT, "empty address refused");
 }
 
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Bounded waits of the stub against local sockets (no DNS server involved). */
+static void test_stub_bounds(void)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, len) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) != 0) {
+		ok(false, "local UDP socket");
+		return;
+	}
+	zg_server_t srv;
+	zg_server_set(&srv, (struct sockaddr *)&sa);
+	zg_stub_opts_t opts = { .timeout_ms = 150, .udp_tries = 2 };
+	knot_pkt_t *a = NULL;
+	int64_t t0 = mono_ms();
+	is_int(zg_stub_query(&srv, zone, KNOT_RRTYPE_DS, &opts, &a), ZG_ETIMEOUT, "silent server: timeout");
+	int64_t el = mono_ms() - t0;
+	ok(el >= 250 && el < 1500, "bounded by tries x timeout (%lld ms)", (long long)el);
+	ok(a == NULL, "no answer returned");
+	close(fd); /* now nothing listens: ICMP port unreachable */
+	is_int(zg_stub_query(&srv, zone, KNOT_RRTYPE_DS, &opts, &a), ZG_ECONNECT, "closed port: not reachable");
+	char err[128] = "";
+	zg_signed_rrset_t s;
+	zg_signed_rrset_init(&s, zone, KNOT_RRTYPE_CDS);
+	ok(zg_stub_fetch(&srv, &opts, &s, err, sizeof(err)) == ZG_ECONNECT &&
+	   strcmp(err, "CDS query failed (server not reachable)") == 0, "fetch error names the query (%s)", err);
+	zg_signed_rrset_deinit(&s);
+}
+
 static int write_file(const char *name, const char *text, char *path, size_t len)
 {
 	snprintf(path, len, "%s/%s", tmpdir, name);
@@ -295,6 +335,7 @@ int main(void)
 		test_states(k1, k2, zsk, k14);
 	}
 	test_server_parse();
+	test_stub_bounds();
 	test_trust_anchor();
 
 	const char *names[] = { "good", "a", "two", "syntax", "empty" };
