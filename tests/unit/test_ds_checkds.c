@@ -11,6 +11,8 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
 #include <sys/socket.h>
 
 #include "tap.h"
@@ -266,6 +268,104 @@ static void test_stub_bounds(void)
 	zg_signed_rrset_deinit(&s);
 }
 
+/* A fake recursive resolver in a thread: fixed NS/A/AAAA data, NODATA otherwise. */
+typedef struct {
+	int fd;
+	volatile bool stop;
+	int queries;
+} fake_t;
+
+static void fake_put(knot_pkt_t *resp, const char *owner, uint16_t type, const uint8_t *rd, uint16_t len)
+{
+	knot_dname_t *o = knot_dname_from_str_alloc(owner);
+	knot_rrset_t rr;
+	knot_rrset_init(&rr, knot_dname_copy(o, &resp->mm), type, KNOT_CLASS_IN, 60);
+	knot_rrset_add_rdata(&rr, rd, len, &resp->mm);
+	knot_pkt_put(resp, KNOT_COMPR_HINT_NONE, &rr, KNOT_PF_FREE); /* contents freed with resp */
+	knot_dname_free(o, NULL);
+}
+
+static void *fake_resolver(void *arg)
+{
+	fake_t *f = arg;
+	uint8_t buf[1500];
+	for (int rounds = 0; !f->stop && rounds < 200; rounds++) {
+		struct pollfd p = { .fd = f->fd, .events = POLLIN };
+		if (poll(&p, 1, 50) <= 0) {
+			continue;
+		}
+		struct sockaddr_storage from;
+		socklen_t flen = sizeof(from);
+		ssize_t n = recvfrom(f->fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
+		if (n <= 0) {
+			continue;
+		}
+		f->queries++;
+		knot_pkt_t *q = knot_pkt_new(buf, n, NULL);
+		knot_pkt_t *r = knot_pkt_new(NULL, 1232, NULL);
+		if (knot_pkt_parse(q, 0) == KNOT_EOK && knot_pkt_init_response(r, q) == KNOT_EOK) {
+			char qn[KNOT_DNAME_TXT_MAXLEN + 1];
+			knot_dname_to_str(qn, knot_pkt_qname(q), sizeof(qn));
+			uint16_t qt = knot_pkt_qtype(q);
+			knot_pkt_begin(r, KNOT_ANSWER);
+			static const uint8_t a1[] = { 192, 0, 2, 1 }, a53[] = { 192, 0, 2, 53 };
+			static const uint8_t aaaa1[] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
+			if (qt == KNOT_RRTYPE_NS && strcmp(qn, "child.test.") == 0) {
+				fake_put(r, qn, qt, (const uint8_t *)"\x03""ns1""\x05""child""\x04""test", 16);
+			} else if (qt == KNOT_RRTYPE_NS && strcmp(qn, "test.") == 0) {
+				fake_put(r, qn, qt, (const uint8_t *)"\x02""ns""\x04""test", 9);
+			} else if (qt == KNOT_RRTYPE_A && strcmp(qn, "ns1.child.test.") == 0) {
+				fake_put(r, qn, qt, a1, 4);
+			} else if (qt == KNOT_RRTYPE_AAAA && strcmp(qn, "ns1.child.test.") == 0) {
+				fake_put(r, qn, qt, aaaa1, 16);
+			} else if (qt == KNOT_RRTYPE_A && strcmp(qn, "ns.test.") == 0) {
+				fake_put(r, qn, qt, a53, 4);
+			}
+			sendto(f->fd, r->wire, r->size, 0, (struct sockaddr *)&from, flen);
+		}
+		knot_pkt_free(q);
+		knot_pkt_free(r);
+	}
+	return NULL;
+}
+
+static void test_discover(void)
+{
+	fake_t f = { .fd = socket(AF_INET, SOCK_DGRAM, 0) };
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	pthread_t th;
+	if (f.fd < 0 || bind(f.fd, (struct sockaddr *)&sa, len) != 0 ||
+	    getsockname(f.fd, (struct sockaddr *)&sa, &len) != 0 ||
+	    pthread_create(&th, NULL, fake_resolver, &f) != 0) {
+		ok(false, "fake resolver started");
+		return;
+	}
+	zg_server_t res;
+	zg_server_set(&res, (struct sockaddr *)&sa);
+	zg_stub_opts_t opts = { .timeout_ms = 500, .udp_tries = 2 };
+	zg_server_t *list = NULL;
+	size_t n = 0;
+	is_int(zg_stub_discover(&res, zone, false, &opts, &list, &n), 0, "child servers discovered");
+	ok(n == 2 && strcmp(list[0].name, "192.0.2.1@53") == 0 && strcmp(list[1].name, "2001:db8::1@53") == 0,
+	   "child: A and AAAA of ns1.child.test. (%zu)", n);
+	free(list);
+	is_int(zg_stub_discover(&res, zone, true, &opts, &list, &n), 0, "parent servers discovered");
+	ok(n == 1 && strcmp(list[0].name, "192.0.2.53@53") == 0, "parent: ns.test.");
+	free(list);
+	knot_dname_t *deep = knot_dname_from_str_alloc("a.b.test.");
+	is_int(zg_stub_discover(&res, deep, true, &opts, &list, &n), 0, "parent found above an empty non-terminal");
+	ok(n == 1 && strcmp(list[0].name, "192.0.2.53@53") == 0, "walked up to test.");
+	free(list);
+	knot_dname_free(deep, NULL);
+	knot_dname_t *none = knot_dname_from_str_alloc("nothing.example.");
+	is_int(zg_stub_discover(&res, none, false, &opts, &list, &n), ZG_EINPUT, "no NS: error");
+	knot_dname_free(none, NULL);
+	f.stop = true;
+	pthread_join(th, NULL);
+	close(f.fd);
+}
+
 static int write_file(const char *name, const char *text, char *path, size_t len)
 {
 	snprintf(path, len, "%s/%s", tmpdir, name);
@@ -336,6 +436,7 @@ int main(void)
 	}
 	test_server_parse();
 	test_stub_bounds();
+	test_discover();
 	test_trust_anchor();
 
 	const char *names[] = { "good", "a", "two", "syntax", "empty" };
