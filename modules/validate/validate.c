@@ -1,26 +1,85 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * mod-validate: follows the zone by IXFR, validates every serial
- * incrementally and refuses outgoing transfers of serials that did not
- * validate.
+ * mod-validate: a worker thread per zone follows the zone (NOTIFY received
+ * by the server and SOA polling of the source), transfers every new serial,
+ * validates it with the zonegate engine and keeps the verdict; a
+ * KNOTD_STAGE_BEGIN hook refuses outgoing AXFR/IXFR of a served serial that
+ * has not validated. Validated serials are announced to the zone's notify
+ * remotes; failed serials are logged and passed to the alarm command.
  *
- * This build registers the configuration schema and the counters; the
- * validator lands with its own issue, and until then a configured instance
- * says once at load that it is inactive (it refuses nothing).
+ * Threads: knotd's workers only run the hook (lock-free verdict lookup, a
+ * condition-variable signal for NOTIFY); everything else, including the
+ * configuration read at load, belongs to the worker thread of the module,
+ * which is joined in unload.
  */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <knot/module.h>
+#include <libknot/rrtype/soa.h>
+
+#include "zonegate/axfr.h"
+#include "zonegate/dnsclient.h"
+#include "zonegate/error.h"
+#include "zonegate/report.h"
+#include "zonegate/verify.h"
+#include "zonegate/xfr.h"
+#include "zonegate/zone.h"
+
+extern char **environ;
 
 #define MOD_SOURCE	"\x06""source"
 #define MOD_HORIZON	"\x07""horizon"
 #define MOD_ALARM	"\x05""alarm"
+#define MOD_ALARM_TO	"\x0d""alarm-timeout"
+#define MOD_POLL	"\x0d""poll-interval"
+#define MOD_ALLOW	"\x05""allow"
+#define MOD_KEY		"\x03""key"
+
+#define C_KEY		"\x03""key"
+#define C_ALG		"\x09""algorithm"
+#define C_SECRET	"\x06""secret"
+#define C_RMT		"\x06""remote"
+#define C_RMTS		"\x07""remotes"
+#define C_ADDR		"\x07""address"
+#define C_NOTIFY	"\x06""notify"
+#define C_SERVER	"\x06""server"
+#define C_LISTEN	"\x06""listen"
+
+/*! Verdicts remembered (most recent serials). */
+#define VERDICTS	64
+/*! Problems of a failed serial written to the log. */
+#define LOG_PROBLEMS	10
+/*! Seconds between two log lines about refused transfers. */
+#define REFUSE_LOG_SEC	10
+/*! After a NOTIFY, the source is polled this often (ms) ... */
+#define BURST_MS	200
+/*! ... this many times. */
+#define BURST_POLLS	50
+/*! Alarm commands running at once. */
+#define ALARMS		8
+/*! NOTIFY targets kept. */
+#define NOTIFY_MAX	16
 
 static const yp_item_t validate_conf[] = {
-	{ MOD_SOURCE,  YP_TADDR, YP_VADDR = { 53 } },
-	{ MOD_HORIZON, YP_TINT,  YP_VINT = { 0, UINT32_MAX, 2 * 86400, YP_STIME } },
-	{ MOD_ALARM,   YP_TSTR,  YP_VNONE },
+	{ MOD_SOURCE,   YP_TADDR, YP_VADDR = { 53 } },
+	{ MOD_HORIZON,  YP_TINT,  YP_VINT = { 0, UINT32_MAX, 2 * 86400, YP_STIME } },
+	{ MOD_ALARM,    YP_TSTR,  YP_VNONE },
+	{ MOD_ALARM_TO, YP_TINT,  YP_VINT = { 1, 3600, 30, YP_STIME } },
+	{ MOD_POLL,     YP_TINT,  YP_VINT = { 1, 86400, 5, YP_STIME } },
+	{ MOD_ALLOW,    YP_TNET,  YP_VNONE, YP_FMULTI },
+	{ MOD_KEY,      YP_TREF,  YP_VREF = { C_KEY }, YP_FNONE, { knotd_conf_check_ref } },
 	{ NULL }
 };
 
@@ -43,10 +102,446 @@ static const char *const ctr_names[CTR_COUNT] = {
 	[CTR_EXPIRY_SECONDS]    = "earliest-expiry-seconds",
 };
 
+/* A verdict entry: bit 32 present, bit 33 valid, low 32 bits the serial. */
+#define V_PRESENT	(1ULL << 32)
+#define V_VALID		(1ULL << 33)
+
 typedef struct {
+	struct sockaddr_storage addr;
+	knot_tsig_key_t key;    /*!< name NULL: unsigned. */
+} notify_target_t;
+
+typedef struct {
+	pid_t pid;
+	time_t started;
+} alarm_child_t;
+
+typedef struct {
+	knotd_mod_t *mod;
+	char zone_str[KNOT_DNAME_TXT_MAXLEN + 1];
+	uint8_t zone[KNOT_DNAME_MAXLEN];
+
+	/* Configuration (read in load, constant afterwards). */
+	struct sockaddr_storage source;
+	char source_str[80];
+	bool source_self;
 	uint32_t horizon;
+	uint32_t poll_sec;
+	uint32_t alarm_timeout;
 	char *alarm;
+	knotd_conf_t allow;         /*!< Configured ranges (count 0: none). */
+	bool allow_loopback;        /*!< Default: 127.0.0.1 and ::1. */
+	knot_tsig_key_t key;        /*!< name NULL: no key. */
+	char key_str[512];
+	notify_target_t notify[NOTIFY_MAX];
+	unsigned notify_count;
+
+	/* Verdicts, read by the hook without locks. */
+	_Atomic uint64_t verdicts[VERDICTS];
+	atomic_uint verdict_next;
+
+	/* Refusal log rate limit. */
+	atomic_llong refuse_logged;
+	atomic_ullong refuse_quiet;
+
+	/* Worker. */
+	pthread_t thread;
+	bool thread_started;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool stop;
+	bool notified;
+	alarm_child_t alarms[ALARMS];
+	int64_t earliest_expiry;    /*!< Of the last validated serial; INT64_MAX if unknown. */
 } validate_ctx_t;
+
+/* ---- verdicts ---- */
+
+static int verdict_get(validate_ctx_t *ctx, uint32_t serial)
+{
+	for (unsigned i = 0; i < VERDICTS; i++) {
+		uint64_t v = atomic_load_explicit(&ctx->verdicts[i], memory_order_acquire);
+		if ((v & V_PRESENT) && (uint32_t)v == serial) {
+			return (v & V_VALID) ? 1 : 0;
+		}
+	}
+	return -1;
+}
+
+static void verdict_put(validate_ctx_t *ctx, uint32_t serial, bool valid)
+{
+	uint64_t v = V_PRESENT | (valid ? V_VALID : 0) | serial;
+	for (unsigned i = 0; i < VERDICTS; i++) {
+		uint64_t old = atomic_load(&ctx->verdicts[i]);
+		if ((old & V_PRESENT) && (uint32_t)old == serial) {
+			atomic_store_explicit(&ctx->verdicts[i], v, memory_order_release);
+			return;
+		}
+	}
+	unsigned i = atomic_fetch_add(&ctx->verdict_next, 1) % VERDICTS;
+	atomic_store_explicit(&ctx->verdicts[i], v, memory_order_release);
+}
+
+/* ---- alarm ---- */
+
+static void alarms_reap(validate_ctx_t *ctx, bool kill_all)
+{
+	time_t now = time(NULL);
+	for (unsigned i = 0; i < ALARMS; i++) {
+		alarm_child_t *a = &ctx->alarms[i];
+		if (a->pid <= 0) {
+			continue;
+		}
+		int status;
+		pid_t r = waitpid(a->pid, &status, WNOHANG);
+		if (r == a->pid || (r < 0 && errno == ECHILD)) {
+			if (r == a->pid && (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
+				knotd_mod_log(ctx->mod, LOG_WARNING, "alarm command failed (%s %d)",
+				              WIFEXITED(status) ? "exit status" : "signal",
+				              WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+			}
+			a->pid = 0;
+			continue;
+		}
+		if (kill_all || now - a->started >= (time_t)ctx->alarm_timeout) {
+			knotd_mod_log(ctx->mod, LOG_WARNING, "alarm command killed (%s)",
+			              kill_all ? "module unloaded" : "timeout");
+			kill(a->pid, SIGKILL);
+			/* SIGKILL cannot be caught: the child is gone promptly. */
+			for (int t = 0; t < 100 && waitpid(a->pid, &status, WNOHANG) == 0; t++) {
+				usleep(10000);
+			}
+			a->pid = 0;
+		}
+	}
+}
+
+static void alarm_run(validate_ctx_t *ctx, uint32_t serial, const char *reason)
+{
+	if (ctx->alarm == NULL) {
+		return;
+	}
+	alarms_reap(ctx, false);
+	alarm_child_t *slot = NULL;
+	for (unsigned i = 0; i < ALARMS; i++) {
+		if (ctx->alarms[i].pid <= 0) {
+			slot = &ctx->alarms[i];
+			break;
+		}
+	}
+	if (slot == NULL) {
+		knotd_mod_log(ctx->mod, LOG_WARNING, "alarm command not run, serial %u "
+		              "(%u alarm commands still running)", serial, ALARMS);
+		return;
+	}
+	char serial_str[16];
+	snprintf(serial_str, sizeof(serial_str), "%u", serial);
+	char *argv[] = { ctx->alarm, ctx->zone_str, serial_str, (char *)reason, NULL };
+
+	/* knotd blocks its signals in every thread and ignores SIGPIPE: reset both. */
+	posix_spawnattr_t attr;
+	posix_spawnattr_init(&attr);
+	sigset_t none, dfl;
+	sigemptyset(&none);
+	sigemptyset(&dfl);
+	sigaddset(&dfl, SIGPIPE);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &dfl);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	pid_t pid;
+	int ret = posix_spawn(&pid, ctx->alarm, NULL, &attr, argv, environ);
+	posix_spawnattr_destroy(&attr);
+	if (ret != 0) {
+		knotd_mod_log(ctx->mod, LOG_ERR, "alarm command failed to start, serial %u (%s)",
+		              serial, strerror(ret));
+		return;
+	}
+	slot->pid = pid;
+	slot->started = time(NULL);
+	knotd_mod_log(ctx->mod, LOG_INFO, "alarm command started, serial %u", serial);
+}
+
+/* ---- worker ---- */
+
+static void notify_all(validate_ctx_t *ctx, uint32_t serial)
+{
+	for (unsigned i = 0; i < ctx->notify_count; i++) {
+		notify_target_t *t = &ctx->notify[i];
+		char addr[80];
+		zg_dns_addr_str(&t->addr, addr, sizeof(addr));
+		int ret = ZG_ETIMEOUT;
+		for (int attempt = 0; attempt < 2 && ret != 0; attempt++) {
+			ret = zg_xfr_notify(&t->addr, t->key.name != NULL ? &t->key : NULL, ctx->zone,
+			                    serial, ZG_XFR_QUERY_TIMEOUT_MS);
+		}
+		if (ret == 0) {
+			knotd_mod_log(ctx->mod, LOG_INFO, "NOTIFY, outgoing, remote %s, serial %u",
+			              addr, serial);
+		} else {
+			knotd_mod_log(ctx->mod, LOG_WARNING, "NOTIFY, outgoing, remote %s, "
+			              "serial %u, failed (%s)", addr, serial, zg_strerror(ret));
+		}
+	}
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool stopping(validate_ctx_t *ctx)
+{
+	pthread_mutex_lock(&ctx->lock);
+	bool s = ctx->stop;
+	pthread_mutex_unlock(&ctx->lock);
+	return s;
+}
+
+/* Transfers and validates the zone; returns 0 with *serial set once a verdict is stored. */
+static int check_serial(validate_ctx_t *ctx, uint32_t *serial)
+{
+	int64_t t0 = mono_ms();
+	zg_zone_t *zone = NULL;
+	char reason[256] = "";
+	int ret = zg_axfr_load(&zone, ctx->source_str, ctx->key.name != NULL ? ctx->key_str : NULL,
+	                       ctx->zone_str, reason, sizeof(reason));
+	if (ret != 0) {
+		knotd_mod_log(ctx->mod, LOG_WARNING, "AXFR, incoming, remote %s, failed (%s)",
+		              ctx->source_str, reason[0] != '\0' ? reason : zg_strerror(ret));
+		return ret;
+	}
+	*serial = zg_zone_serial(zone, NULL);
+	if (verdict_get(ctx, *serial) >= 0) {
+		zg_zone_free(zone);
+		return 0;
+	}
+
+	zg_verify_opts_t opts = {
+		.now = time(NULL),
+		.horizon = ctx->horizon,
+		.threads = 1,
+	};
+	zg_report_t report;
+	zg_report_init(&report);
+	zg_verifier_t *v = NULL;
+	ret = zg_verifier_new(&v, zone, &opts, &report);
+	if (ret == 0) {
+		ret = zg_verify_zone(v, &report);
+	}
+	zg_verifier_free(v);
+	zg_zone_free(zone);
+	if (ret != 0) {
+		knotd_mod_log(ctx->mod, LOG_ERR, "serial %u, validation aborted (%s)", *serial,
+		              zg_strerror(ret));
+		zg_report_deinit(&report);
+		return ret;
+	}
+	int64_t ms = mono_ms() - t0;
+	knotd_mod_stats_store(ctx->mod, 0, CTR_LATENCY_MS, 0, (uint64_t)ms);
+
+	if (report.errors == 0) {
+		verdict_put(ctx, *serial, true);
+		ctx->earliest_expiry = report.stats.earliest_expiry;
+		knotd_mod_stats_incr(ctx->mod, 0, CTR_SERIALS_VALIDATED, 0, 1);
+		knotd_mod_stats_store(ctx->mod, 0, CTR_LAST_SERIAL, 0, *serial);
+		knotd_mod_log(ctx->mod, LOG_INFO, "serial %u, validated (%llu signatures, "
+		              "%zu warnings, %lld ms)", *serial,
+		              (unsigned long long)report.stats.signatures, report.warnings,
+		              (long long)ms);
+		if (report.warnings > 0) {
+			char line[1024];
+			for (size_t i = 0; i < report.len; i++) {
+				zg_report_item_str(&report.items[i], line, sizeof(line));
+				knotd_mod_log(ctx->mod, LOG_WARNING, "serial %u, warning: %s", *serial, line);
+				if (i + 1 == LOG_PROBLEMS) {
+					break;
+				}
+			}
+			alarm_run(ctx, *serial, "signatures expire within the horizon");
+		}
+		notify_all(ctx, *serial);
+	} else {
+		verdict_put(ctx, *serial, false);
+		knotd_mod_stats_incr(ctx->mod, 0, CTR_SERIALS_FAILED, 0, 1);
+		knotd_mod_log(ctx->mod, LOG_ERR, "serial %u, validation failed (%zu errors, "
+		              "transfers of it refused)", *serial, report.errors);
+		char line[1024];
+		char first[1024] = "";
+		size_t logged = 0;
+		for (size_t i = 0; i < report.len && logged < LOG_PROBLEMS; i++) {
+			if (report.items[i].severity != ZG_SEV_ERROR) {
+				continue;
+			}
+			zg_report_item_str(&report.items[i], line, sizeof(line));
+			if (logged == 0) {
+				snprintf(first, sizeof(first), "%s", line);
+			}
+			knotd_mod_log(ctx->mod, LOG_ERR, "serial %u, %s", *serial, line);
+			logged++;
+		}
+		char why[1200];
+		snprintf(why, sizeof(why), "%zu validation errors, first: %s", report.errors, first);
+		alarm_run(ctx, *serial, why);
+	}
+	zg_report_deinit(&report);
+	return 0;
+}
+
+static void *worker(void *arg)
+{
+	validate_ctx_t *ctx = arg;
+	bool have_serial = false;
+	uint32_t last = 0;
+	int burst = BURST_POLLS;   /* Poll fast while the server starts. */
+	int last_err = 0;
+
+	while (!stopping(ctx)) {
+		uint32_t serial = 0;
+		int ret = zg_xfr_soa_serial(&ctx->source, ctx->key.name != NULL ? &ctx->key : NULL,
+		                            ctx->zone, ZG_XFR_QUERY_TIMEOUT_MS, &serial);
+		if (ret != 0) {
+			if (ret != last_err && burst == 0) {
+				knotd_mod_log(ctx->mod, LOG_WARNING, "SOA query, remote %s, failed (%s)",
+				              ctx->source_str, zg_strerror(ret));
+			}
+			last_err = burst == 0 ? ret : 0;
+		} else {
+			if (last_err != 0) {
+				knotd_mod_log(ctx->mod, LOG_INFO, "SOA query, remote %s, answered again",
+				              ctx->source_str);
+			}
+			last_err = 0;
+			if (!have_serial || serial != last) {
+				uint32_t got = 0;
+				if (check_serial(ctx, &got) == 0) {
+					have_serial = true;
+					last = got;
+					if (got != serial) {
+						continue;  /* Changed during the transfer: ask again. */
+					}
+				}
+			}
+		}
+		if (ctx->earliest_expiry != INT64_MAX && ctx->earliest_expiry != 0) {
+			int64_t left = ctx->earliest_expiry - time(NULL);
+			knotd_mod_stats_store(ctx->mod, 0, CTR_EXPIRY_SECONDS, 0,
+			                      left > 0 ? (uint64_t)left : 0);
+		}
+		alarms_reap(ctx, false);
+
+		pthread_mutex_lock(&ctx->lock);
+		if (!ctx->stop && !ctx->notified) {
+			int64_t ms = burst > 0 ? BURST_MS : (int64_t)ctx->poll_sec * 1000;
+			struct timespec ts;
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			ts.tv_sec += ms / 1000;
+			ts.tv_nsec += (ms % 1000) * 1000000;
+			if (ts.tv_nsec >= 1000000000) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000;
+			}
+			pthread_cond_timedwait(&ctx->cond, &ctx->lock, &ts);
+		}
+		if (ctx->notified) {
+			ctx->notified = false;
+			burst = BURST_POLLS;
+		} else if (burst > 0) {
+			burst--;
+		}
+		pthread_mutex_unlock(&ctx->lock);
+	}
+	alarms_reap(ctx, true);
+	return NULL;
+}
+
+/* ---- the gate ---- */
+
+static bool is_loopback(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+		return ntohl(in->sin_addr.s_addr) == INADDR_LOOPBACK;
+	}
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+		return IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
+	}
+	return false;
+}
+
+static bool transfer_allowed(validate_ctx_t *ctx, knotd_qdata_t *qdata)
+{
+	const struct sockaddr_storage *remote = knotd_qdata_remote_addr(qdata);
+	if (remote != NULL) {
+		if (ctx->allow.count > 0 && knotd_conf_addr_range_match(&ctx->allow, remote)) {
+			return true;
+		}
+		if (ctx->allow_loopback && is_loopback(remote)) {
+			return true;
+		}
+	}
+	/* The key name only: knotd verifies the signature against the zone ACL later. */
+	const knot_rrset_t *tsig = qdata->query->tsig_rr;
+	return ctx->key.name != NULL && tsig != NULL &&
+	       knot_dname_is_equal(tsig->owner, ctx->key.name);
+}
+
+static knotd_state_t validate_begin(knotd_state_t state, knot_pkt_t *pkt,
+                                    knotd_qdata_t *qdata, knotd_mod_t *mod)
+{
+	(void)pkt;
+	validate_ctx_t *ctx = knotd_mod_ctx(mod);
+	if (ctx == NULL) {
+		return state;
+	}
+	if (qdata->type == KNOTD_QUERY_TYPE_NOTIFY) {
+		pthread_mutex_lock(&ctx->lock);
+		ctx->notified = true;
+		pthread_cond_signal(&ctx->cond);
+		pthread_mutex_unlock(&ctx->lock);
+		return state;
+	}
+	if (qdata->type != KNOTD_QUERY_TYPE_AXFR && qdata->type != KNOTD_QUERY_TYPE_IXFR) {
+		return state;
+	}
+	if (transfer_allowed(ctx, qdata)) {
+		return state;
+	}
+	knot_rrset_t soa = knotd_qdata_zone_apex_rrset(qdata, KNOT_RRTYPE_SOA);
+	if (soa.rrs.count == 0) {
+		return state;  /* Zone not loaded: knotd answers that itself. */
+	}
+	uint32_t serial = knot_soa_serial(soa.rrs.rdata);
+	int verdict = verdict_get(ctx, serial);
+	if (verdict == 1) {
+		return state;
+	}
+
+	knotd_mod_stats_incr(mod, qdata->params->thread_id, CTR_XFR_REFUSED, 0, 1);
+	long long now = (long long)time(NULL);
+	long long last = atomic_load(&ctx->refuse_logged);
+	if (now - last >= REFUSE_LOG_SEC &&
+	    atomic_compare_exchange_strong(&ctx->refuse_logged, &last, now)) {
+		char addr[80] = "unknown";
+		const struct sockaddr_storage *remote = knotd_qdata_remote_addr(qdata);
+		if (remote != NULL) {
+			zg_dns_addr_str(remote, addr, sizeof(addr));
+		}
+		unsigned long long quiet = atomic_exchange(&ctx->refuse_quiet, 0);
+		knotd_mod_log(mod, LOG_NOTICE, "%s, outgoing, remote %s, refused (serial %u %s, "
+		              "%llu more refused since the last message)",
+		              qdata->type == KNOTD_QUERY_TYPE_AXFR ? "AXFR" : "IXFR", addr, serial,
+		              verdict == 0 ? "failed validation" : "not validated yet", quiet);
+	} else {
+		atomic_fetch_add(&ctx->refuse_quiet, 1);
+	}
+	qdata->rcode = KNOT_RCODE_REFUSED;
+	return KNOTD_STATE_FAIL;
+}
+
+/* ---- configuration ---- */
 
 static int validate_conf_check(knotd_conf_check_args_t *args)
 {
@@ -64,42 +559,203 @@ static int validate_conf_check(knotd_conf_check_args_t *args)
 	return KNOT_EOK;
 }
 
+/* Copies a key of the key: section (raw id = wire name) into key. */
+static int key_load(knotd_mod_t *mod, const knotd_conf_val_t *ref, knot_tsig_key_t *key)
+{
+	knotd_conf_t id = { .single = *ref, .count = 1 };
+	knotd_conf_t alg = knotd_conf(mod, C_KEY, C_ALG, &id);
+	knotd_conf_t sec = knotd_conf(mod, C_KEY, C_SECRET, &id);
+	if (sec.single.data == NULL || sec.single.data_len == 0) {
+		return KNOT_ENOENT;
+	}
+	key->algorithm = alg.single.option;
+	key->name = knot_dname_copy(ref->data, NULL);
+	key->secret.data = malloc(sec.single.data_len);
+	if (key->name == NULL || key->secret.data == NULL) {
+		knot_tsig_key_deinit(key);
+		return KNOT_ENOMEM;
+	}
+	memcpy(key->secret.data, sec.single.data, sec.single.data_len);
+	key->secret.size = sec.single.data_len;
+	return KNOT_EOK;
+}
+
+static void notify_add_remote(validate_ctx_t *ctx, const knotd_conf_val_t *ref)
+{
+	knotd_conf_t id = { .single = *ref, .count = 1 };
+	knotd_conf_t addrs = knotd_conf(ctx->mod, C_RMT, C_ADDR, &id);
+	if (addrs.count == 0) {
+		/* A remotes: group: its members. */
+		knotd_conf_t members = knotd_conf(ctx->mod, C_RMTS, C_RMT, &id);
+		for (size_t i = 0; i < members.count; i++) {
+			knotd_conf_t mid = { .single = members.multi[i], .count = 1 };
+			knotd_conf_t maddrs = knotd_conf(ctx->mod, C_RMT, C_ADDR, &mid);
+			if (maddrs.count > 0) {
+				notify_add_remote(ctx, &members.multi[i]);
+			}
+			knotd_conf_free(&maddrs);
+		}
+		knotd_conf_free(&members);
+		return;
+	}
+	knotd_conf_t key = knotd_conf(ctx->mod, C_RMT, C_KEY, &id);
+	for (size_t i = 0; i < addrs.count && ctx->notify_count < NOTIFY_MAX; i++) {
+		notify_target_t *t = &ctx->notify[ctx->notify_count];
+		memset(t, 0, sizeof(*t));
+		t->addr = addrs.multi[i].addr;
+		if (key.count == 1 && key_load(ctx->mod, &key.single, &t->key) != KNOT_EOK) {
+			knotd_mod_log(ctx->mod, LOG_WARNING, "notify remote key not usable, "
+			              "sending unsigned NOTIFY");
+		}
+		ctx->notify_count++;
+	}
+	knotd_conf_free(&addrs);
+}
+
+static void ctx_free(validate_ctx_t *ctx)
+{
+	if (ctx == NULL) {
+		return;
+	}
+	free(ctx->alarm);
+	knotd_conf_free(&ctx->allow);
+	knot_tsig_key_deinit(&ctx->key);
+	for (unsigned i = 0; i < ctx->notify_count; i++) {
+		knot_tsig_key_deinit(&ctx->notify[i].key);
+	}
+	pthread_mutex_destroy(&ctx->lock);
+	pthread_cond_destroy(&ctx->cond);
+	free(ctx);
+}
+
 static int validate_load(knotd_mod_t *mod)
 {
 	validate_ctx_t *ctx = calloc(1, sizeof(*ctx));
 	if (ctx == NULL) {
 		return KNOT_ENOMEM;
 	}
+	ctx->mod = mod;
+	ctx->earliest_expiry = INT64_MAX;
+	pthread_mutex_init(&ctx->lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&ctx->cond, &ca);
+	pthread_condattr_destroy(&ca);
+
+	int ret = KNOT_ENOMEM;
+	const knot_dname_t *zone = knotd_mod_zone(mod);
+	if (zone == NULL) {
+		ret = KNOT_EINVAL;
+		goto fail;
+	}
+	knot_dname_to_wire(ctx->zone, zone, sizeof(ctx->zone));
+	knot_dname_to_str(ctx->zone_str, zone, sizeof(ctx->zone_str));
 
 	ctx->horizon = knotd_conf_mod(mod, MOD_HORIZON).single.integer;
+	ctx->poll_sec = knotd_conf_mod(mod, MOD_POLL).single.integer;
+	ctx->alarm_timeout = knotd_conf_mod(mod, MOD_ALARM_TO).single.integer;
 	knotd_conf_t alarm = knotd_conf_mod(mod, MOD_ALARM);
 	if (alarm.count == 1 && (ctx->alarm = strdup(alarm.single.string)) == NULL) {
 		goto fail;
 	}
 
-	for (int i = 0; i < CTR_COUNT; i++) {
-		if (knotd_mod_stats_add(mod, ctr_names[i], 1, NULL) != KNOT_EOK) {
+	knotd_conf_t key = knotd_conf_mod(mod, MOD_KEY);
+	if (key.count == 1) {
+		ret = key_load(mod, &key.single, &ctx->key);
+		if (ret == KNOT_EOK) {
+			ret = zg_xfr_key_str(&ctx->key, ctx->key_str, sizeof(ctx->key_str));
+		}
+		if (ret != KNOT_EOK) {
+			knotd_mod_log(mod, LOG_ERR, "key not usable (%s)", zg_strerror(ret));
 			goto fail;
 		}
 	}
 
+	knotd_conf_t src = knotd_conf_mod(mod, MOD_SOURCE);
+	if (src.count == 1) {
+		ctx->source = src.single.addr;
+	} else {
+		/* This server: its first listen address (loopback for a wildcard). */
+		ctx->source_self = true;
+		knotd_conf_t listen = knotd_conf(mod, C_SERVER, C_LISTEN, NULL);
+		struct sockaddr_storage ss = { 0 };
+		if (listen.count > 0) {
+			ss = listen.multi[0].addr;
+		}
+		knotd_conf_free(&listen);
+		if (ss.ss_family == AF_INET) {
+			struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+			if (in->sin_addr.s_addr == htonl(INADDR_ANY)) {
+				in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+			}
+		} else if (ss.ss_family == AF_INET6) {
+			struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+			if (IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr)) {
+				in6->sin6_addr = in6addr_loopback;
+			}
+		} else {
+			struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+			memset(&ss, 0, sizeof(ss));
+			in->sin_family = AF_INET;
+			in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+			in->sin_port = htons(53);
+		}
+		ctx->source = ss;
+	}
+	zg_dns_addr_str(&ctx->source, ctx->source_str, sizeof(ctx->source_str));
+
+	ctx->allow = knotd_conf_mod(mod, MOD_ALLOW);
+	ctx->allow_loopback = ctx->allow.count == 0 && key.count == 0 && ctx->source_self;
+
+	knotd_conf_t notify = knotd_conf_zone(mod, C_NOTIFY, zone);
+	for (size_t i = 0; i < notify.count; i++) {
+		notify_add_remote(ctx, &notify.multi[i]);
+	}
+	knotd_conf_free(&notify);
+
+	for (int i = 0; i < CTR_COUNT; i++) {
+		if (knotd_mod_stats_add(mod, ctr_names[i], 1, NULL) != KNOT_EOK) {
+			ret = KNOT_ENOMEM;
+			goto fail;
+		}
+	}
+
+	ret = knotd_mod_hook(mod, KNOTD_STAGE_BEGIN, validate_begin);
+	if (ret != KNOT_EOK) {
+		goto fail;
+	}
+
 	knotd_mod_ctx_set(mod, ctx);
-	knotd_mod_log(mod, LOG_NOTICE, "configured but inactive, zone not validated "
-	              "and transfers not gated in this build");
+	if (pthread_create(&ctx->thread, NULL, worker, ctx) != 0) {
+		knotd_mod_ctx_set(mod, NULL);
+		ret = KNOT_ENOMEM;
+		goto fail;
+	}
+	ctx->thread_started = true;
+	knotd_mod_log(mod, LOG_INFO, "validating transfers from %s, poll interval %u s, "
+	              "%u notify targets", ctx->source_str, ctx->poll_sec, ctx->notify_count);
 	return KNOT_EOK;
 fail:
-	free(ctx->alarm);
-	free(ctx);
-	return KNOT_ENOMEM;
+	ctx_free(ctx);
+	return ret;
 }
 
 static void validate_unload(knotd_mod_t *mod)
 {
 	validate_ctx_t *ctx = knotd_mod_ctx(mod);
-	if (ctx != NULL) {
-		free(ctx->alarm);
-		free(ctx);
+	if (ctx == NULL) {
+		return;
 	}
+	if (ctx->thread_started) {
+		pthread_mutex_lock(&ctx->lock);
+		ctx->stop = true;
+		pthread_cond_signal(&ctx->cond);
+		pthread_mutex_unlock(&ctx->lock);
+		pthread_join(ctx->thread, NULL);
+	}
+	knotd_mod_ctx_set(mod, NULL);
+	ctx_free(ctx);
 }
 
 KNOTD_MOD_API(validate, KNOTD_MOD_FLAG_SCOPE_ZONE | KNOTD_MOD_FLAG_OPT_CONF,
