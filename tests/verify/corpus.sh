@@ -8,18 +8,24 @@
 #   zgv_unsigned DIR              DIR/unsigned.zone and DIR/unsigned-txt.zone
 #   zgv_sign SIGNER ALG DENIAL KEYDIR IN OUT [valid|expired|horizon]
 #   zgv_corpus SIGNER ALG DENIAL DIR   the valid zone and every fault in DIR
-#   zgv_check_corpus DIR          runs zg-verify and the peers on each case
+#   zgv_check_corpus DIR LABEL    runs zg-verify and the peers on each case
+#   zgv_run ARGS... / zgv_peer NAME FILE [ARGS...] / zgv_names ...  helpers
+#
+# Peer blind spots found with this corpus (asserted only where the peer can
+# see the fault; see zgv_check_corpus and the verify-*.sh scripts):
+#   ldns-verify-zone 1.8.3: NSEC/NSEC3 bitmap lacking a present type; DNSKEY
+#     RRset without a SEP-key signature (if the ZSK signs it); an RRset
+#     signed by only one of two zone algorithms.
+#   kzonecheck 3.2.6: an RRset signed by only one of two zone algorithms;
+#     ZONEMD digest mismatch.
+#   dnssec-verify 9.18: ZONEMD digest mismatch.
+#   None of the three has a horizon option except ldns-verify-zone -e.
 
 ZGV_ORIGIN=test.
 ZGV_INJECT="$PYTHON3 $ZG_SRCDIR/tests/verify/inject.py"
 : "${ZG_VERIFY:=$ZG_BUILDDIR/tools/zg-verify}"
 ZGV_NOW=$(date +%s)
 ZGV_SALT=C0FFEE42
-
-# Owners the faults are injected at (see zgv_unsigned).
-ZGV_MULTI=www.test.      # A, AAAA and MX: corrupt signature, bitmap fault (TXT)
-ZGV_UNSIGNED_AT=mail.test. # gets an unsigned TXT
-ZGV_DENIAL_AT=x.wild.test. # denial record removed ... see zgv_corpus
 
 zgv_stamp() { date -u -d "@$1" +%Y%m%d%H%M%S; }
 
