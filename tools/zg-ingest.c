@@ -16,10 +16,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libknot/descriptor.h>
 #include <libknot/dname.h>
+#include <libzscanner/scanner.h>
 #include <libknot/errcode.h>
 #include <libknot/tsig.h>
 
+#include "zonegate/ctlload.h"
 #include "zonegate/dnsclient.h"
 #include "zonegate/error.h"
 #include "zonegate/gateway.h"
@@ -49,6 +52,8 @@ typedef struct {
 	bool quiet;
 	const char *consumer;
 	unsigned lease_s;
+	const char *socket;
+	const char *format;
 } options_t;
 
 static volatile sig_atomic_t stop_requested;
@@ -65,6 +70,7 @@ static void usage(FILE *f)
 	"Usage: zg-ingest send [OPTIONS] FILE.json\n"
 	"       zg-ingest run --source spool:/DIR [OPTIONS] [--once] [--interval SEC]\n"
 	"       zg-ingest run --source postgresql://... -z ZONE [OPTIONS] [--once]\n"
+	"       zg-ingest init -c SOCKET -z ZONE [--format zone|jsonl] FILE\n"
 	"\n"
 	"Applies registry change messages (JSON, version 1) to a primary server with\n"
 	"RFC 2136 dynamic updates signed with TSIG, sending only what differs from the\n"
@@ -88,6 +94,10 @@ static void usage(FILE *f)
 	"      --interval SEC         poll interval when the queue is empty (default 1)\n"
 	"      --once                 drain the queue and exit\n"
 	"      --batch N              messages sent at once, pipelined (default 16)\n"
+	"  init only (bulk load through knotd's control socket, one transaction):\n"
+	"  -c, --socket PATH          knotd's control socket\n"
+	"      --format zone|jsonl    a zone file, or JSON lines of messages (default:\n"
+	"                             jsonl for *.jsonl, else zone)\n"
 	"  -q, --quiet                print only refusals and errors\n"
 	"  -h, --help                 this text\n"
 	"\n"
@@ -276,6 +286,156 @@ static int cmd_run(options_t *o)
 	return ret == ZG_ECONNECT ? EXIT_SERVER : EXIT_USAGE;
 }
 
+/* Loads one record set unless the signer owns it. */
+static int init_add(zg_ctlload_t *load, const options_t *o, const knot_rrset_t *rr,
+                    size_t *skipped)
+{
+	bool apex = knot_dname_is_equal(rr->owner, o->zone);
+	if (rr->type == KNOT_RRTYPE_SOA || zg_msg_type_is_dnssec(rr->type) ||
+	    (apex && rr->type == KNOT_RRTYPE_NS)) {
+		(*skipped)++;
+		return 0;
+	}
+	return zg_ctlload_add(load, rr);
+}
+
+static int init_zonefile(zg_ctlload_t *load, const options_t *o, const char *file,
+                         size_t *skipped, char *err, size_t err_len)
+{
+	zs_scanner_t *zs = malloc(sizeof(*zs));
+	char origin[KNOT_DNAME_TXT_MAXLEN + 1];
+	knot_dname_to_str(origin, o->zone, sizeof(origin));
+	if (zs == NULL || zs_init(zs, origin, KNOT_CLASS_IN, 3600) != 0 ||
+	    zs_set_input_file(zs, file) != 0) {
+		snprintf(err, err_len, "cannot read zone file %s", file);
+		if (zs != NULL) {
+			zs_deinit(zs);
+			free(zs);
+		}
+		return EXIT_USAGE;
+	}
+	int rc = 0;
+	knot_rrset_t rr;
+	uint8_t rdbuf[sizeof(knot_rdata_t) + 65536];
+	while (zs_parse_record(zs) == 0 && zs->state == ZS_STATE_DATA) {
+		if (knot_dname_in_bailiwick(zs->r_owner, o->zone) < 0) {
+			char ow[KNOT_DNAME_TXT_MAXLEN + 1];
+			knot_dname_to_str(ow, zs->r_owner, sizeof(ow));
+			snprintf(err, err_len, "%s line %llu: owner %s outside zone %s", file,
+			         (unsigned long long)zs->line_counter, ow, origin);
+			rc = EXIT_REFUSED;
+			break;
+		}
+		knot_rrset_init(&rr, zs->r_owner, zs->r_type, zs->r_class, zs->r_ttl);
+		knot_rdata_t *rd = (knot_rdata_t *)rdbuf;
+		knot_rdata_init(rd, (uint16_t)zs->r_data_length, zs->r_data);
+		rr.rrs.count = 1;
+		rr.rrs.size = knot_rdata_size(rd->len);
+		rr.rrs.rdata = rd;
+		if (init_add(load, o, &rr, skipped) != 0) {
+			snprintf(err, err_len, "lost the control connection");
+			rc = EXIT_SERVER;
+			break;
+		}
+	}
+	if (rc == 0 && zs->state == ZS_STATE_ERROR) {
+		snprintf(err, err_len, "%s line %llu: %s", file,
+		         (unsigned long long)zs->line_counter, zs_strerror(zs->error.code));
+		rc = EXIT_REFUSED;
+	}
+	zs_deinit(zs);
+	free(zs);
+	return rc;
+}
+
+static int init_jsonl(zg_ctlload_t *load, const options_t *o, const char *file,
+                      size_t *skipped, char *err, size_t err_len)
+{
+	FILE *f = fopen(file, "r");
+	if (f == NULL) {
+		snprintf(err, err_len, "cannot open %s (%s)", file, strerror(errno));
+		return EXIT_USAGE;
+	}
+	zg_msg_parser_t *parser = zg_msg_parser_new(&o->limits);
+	zg_msg_t msg;
+	zg_msg_init(&msg);
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	unsigned long lineno = 0;
+	int rc = 0;
+	while (rc == 0 && (n = getline(&line, &cap, f)) > 0) {
+		lineno++;
+		if (n == 1 && line[0] == '\n') {
+			continue;
+		}
+		char reason[ZG_MSG_REASON_MAX];
+		if (zg_msg_parse(parser, line, (size_t)n, o->zone, &msg, reason, sizeof(reason)) != 0) {
+			snprintf(err, err_len, "%s line %lu: %s", file, lineno, reason);
+			rc = EXIT_REFUSED;
+			break;
+		}
+		for (size_t i = 0; i < msg.change_count && rc == 0; i++) {
+			for (uint16_t j = 0; j < msg.changes[i].rrset_count; j++) {
+				if (init_add(load, o, &msg.changes[i].rrsets[j], skipped) != 0) {
+					snprintf(err, err_len, "lost the control connection");
+					rc = EXIT_SERVER;
+					break;
+				}
+			}
+		}
+	}
+	free(line);
+	fclose(f);
+	zg_msg_deinit(&msg);
+	zg_msg_parser_free(parser);
+	return rc;
+}
+
+static int cmd_init(options_t *o, const char *file)
+{
+	if (o->socket == NULL || !o->have_zone) {
+		fprintf(stderr, "zg-ingest: init needs -c SOCKET and -z ZONE\n");
+		return EXIT_USAGE;
+	}
+	const char *fmt = o->format;
+	if (fmt == NULL) {
+		size_t n = strlen(file);
+		fmt = (n > 6 && strcmp(file + n - 6, ".jsonl") == 0) ? "jsonl" : "zone";
+	}
+	if (strcmp(fmt, "zone") != 0 && strcmp(fmt, "jsonl") != 0) {
+		fprintf(stderr, "zg-ingest: --format must be zone or jsonl\n");
+		return EXIT_USAGE;
+	}
+	char err[3072] = "";
+	zg_ctlload_t *load = NULL;
+	int ret = zg_ctlload_begin(o->socket, o->zone, o->gw.timeout_ms * 6, &load, err,
+	                           sizeof(err));
+	if (ret != 0) {
+		fprintf(stderr, "zg-ingest: %s\n", err);
+		return ret == ZG_EREFUSED ? EXIT_REFUSED : EXIT_SERVER;
+	}
+	size_t skipped = 0;
+	int rc = strcmp(fmt, "zone") == 0 ? init_zonefile(load, o, file, &skipped, err, sizeof(err)) :
+	                                    init_jsonl(load, o, file, &skipped, err, sizeof(err));
+	if (rc != 0) {
+		fprintf(stderr, "zg-ingest: %s (transaction aborted)\n", err);
+		zg_ctlload_free(load);
+		return rc;
+	}
+	size_t added = 0, failed = 0;
+	ret = zg_ctlload_commit(load, &added, &failed, err, sizeof(err));
+	zg_ctlload_free(load);
+	if (ret != 0) {
+		fprintf(stderr, "zg-ingest: %s; %zu of %zu records refused, transaction aborted\n",
+		        err, failed, added);
+		return ret == ZG_EREFUSED ? EXIT_REFUSED : EXIT_SERVER;
+	}
+	say(o, "committed %zu records (%zu left to the signer: SOA, apex NS, DNSSEC)\n",
+	    added, skipped);
+	return EXIT_APPLIED;
+}
+
 int main(int argc, char **argv)
 {
 	options_t o = { .interval = 1.0, .lease_s = 30 };
@@ -290,13 +450,13 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	const char *cmd = argv[1];
-	if (strcmp(cmd, "send") != 0 && strcmp(cmd, "run") != 0) {
-		fprintf(stderr, "zg-ingest: unknown command '%s' (send or run)\n", cmd);
+	if (strcmp(cmd, "send") != 0 && strcmp(cmd, "run") != 0 && strcmp(cmd, "init") != 0) {
+		fprintf(stderr, "zg-ingest: unknown command '%s' (send, run or init)\n", cmd);
 		usage(stderr);
 		return EXIT_USAGE;
 	}
 	enum { O_MAXSIZE = 256, O_TTLMIN, O_TTLMAX, O_BLIND, O_SOURCE, O_INTERVAL, O_ONCE,
-	       O_BATCH, O_CONSUMER, O_LEASE };
+	       O_BATCH, O_CONSUMER, O_LEASE, O_FORMAT };
 	static const struct option longopts[] = {
 		{ "server",   required_argument, NULL, 's' },
 		{ "tsig",     required_argument, NULL, 'y' },
@@ -313,6 +473,8 @@ int main(int argc, char **argv)
 		{ "batch",    required_argument, NULL, O_BATCH },
 		{ "consumer", required_argument, NULL, O_CONSUMER },
 		{ "lease",    required_argument, NULL, O_LEASE },
+		{ "socket",   required_argument, NULL, 'c' },
+		{ "format",   required_argument, NULL, O_FORMAT },
 		{ "quiet",    no_argument,       NULL, 'q' },
 		{ "help",     no_argument,       NULL, 'h' },
 		{ NULL }
@@ -321,7 +483,7 @@ int main(int argc, char **argv)
 	optind = 2;
 	int c;
 	unsigned long v;
-	while ((c = getopt_long(argc, argv, "s:y:k:z:t:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:y:k:z:t:c:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			if (zg_dns_addr_parse(optarg, 53, &o.gw.server) != 0) {
@@ -393,6 +555,12 @@ int main(int argc, char **argv)
 		case O_ONCE:
 			o.once = true;
 			break;
+		case 'c':
+			o.socket = optarg;
+			break;
+		case O_FORMAT:
+			o.format = optarg;
+			break;
 		case O_CONSUMER:
 			o.consumer = optarg;
 			break;
@@ -429,7 +597,13 @@ int main(int argc, char **argv)
 	if (o.have_key) {
 		o.gw.key = &o.key;
 	}
-	if (strcmp(cmd, "send") == 0) {
+	if (strcmp(cmd, "init") == 0) {
+		if (optind != argc - 1) {
+			fprintf(stderr, "zg-ingest: init takes exactly one FILE\n");
+			goto done;
+		}
+		rc = cmd_init(&o, argv[optind]);
+	} else if (strcmp(cmd, "send") == 0) {
 		if (optind != argc - 1) {
 			fprintf(stderr, "zg-ingest: send takes exactly one FILE.json\n");
 			goto done;
