@@ -115,7 +115,8 @@ static bool serves_announced(const zg_parent_view_t *p, const zg_child_view_t *c
 	}
 }
 
-static bool parent_keys_ok(const zg_checkds_input_t *in, const zg_parent_view_t *p, const char **how)
+static bool parent_keys_ok(const zg_checkds_input_t *in, const zg_parent_view_t *p,
+                           const char **how)
 {
 	if (p->dnskey.rr.owner == NULL || p->dnskey.rr.rrs.count == 0) {
 		*how = "no dnskey served";

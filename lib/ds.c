@@ -473,7 +473,8 @@ static int delete_form(const knot_rdataset_t *rrs, bool cdnskey)
 	return del == rrs->count ? 1 : -1;
 }
 
-static void say(char *reason, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void say(char *reason, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 static void say(char *reason, size_t len, const char *fmt, ...)
 {
 	if (reason == NULL || len == 0) {
@@ -501,7 +502,8 @@ int zg_cds_check_published(const zg_child_view_t *v, uint32_t now, bool allow_de
 	int cds_del = delete_form(cds, false);
 	int cdnskey_del = delete_form(cdnskey, true);
 	if (cds_del < 0) {
-		UNSAFE("cds delete form mixed with other records (cds %s)", zg_tags_str(cds, false, t1, sizeof(t1)));
+		UNSAFE("cds delete form mixed with other records (cds %s)",
+		       zg_tags_str(cds, false, t1, sizeof(t1)));
 	}
 	if (cdnskey_del < 0) {
 		UNSAFE("cdnskey delete form mixed with other records (cdnskey %s)",
@@ -677,13 +679,15 @@ int zg_cds_evaluate(const zg_cds_input_t *in, zg_cds_result_t *res)
 	}
 	/* CDS and CDNSKEY must be signed by a key the current DS set authenticates. */
 	if (v->cds.rr.rrs.count > 0 &&
-	    zg_rrset_verify(&v->cds.rr, &v->cds.sigs, v->dnskey.rr.owner, &authkeys, in->now, NULL) != 0) {
+	    zg_rrset_verify(&v->cds.rr, &v->cds.sigs, v->dnskey.rr.owner, &authkeys,
+	                    in->now, NULL) != 0) {
 		REFUSE("cds not signed by a key the current ds set authenticates (ds %s, cds %s)",
 		       zg_tags_str(in->current_ds, false, t1, sizeof(t1)),
 		       zg_tags_str(&v->cds.rr.rrs, false, t2, sizeof(t2)));
 	}
 	if (v->cdnskey.rr.rrs.count > 0 &&
-	    zg_rrset_verify(&v->cdnskey.rr, &v->cdnskey.sigs, v->dnskey.rr.owner, &authkeys, in->now, NULL) != 0) {
+	    zg_rrset_verify(&v->cdnskey.rr, &v->cdnskey.sigs, v->dnskey.rr.owner, &authkeys,
+	                    in->now, NULL) != 0) {
 		REFUSE("cdnskey not signed by a key the current ds set authenticates (ds %s, cdnskey %s)",
 		       zg_tags_str(in->current_ds, false, t1, sizeof(t1)),
 		       zg_tags_str(&v->cdnskey.rr.rrs, true, t2, sizeof(t2)));

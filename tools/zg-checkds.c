@@ -137,7 +137,8 @@ static void print_report(const zg_checkds_report_t *rep, const zg_parent_view_t 
 			json_t *p = json_object();
 			json_object_set_new(p, "server", json_string(parents[i].server));
 			json_object_set_new(p, "parent", json_string(pname));
-			json_object_set_new(p, "ds", tags_json(zg_tags_str(&parents[i].ds.rr.rrs, false, t1, sizeof(t1))));
+			zg_tags_str(&parents[i].ds.rr.rrs, false, t1, sizeof(t1));
+			json_object_set_new(p, "ds", tags_json(t1));
 			json_object_set_new(p, "ds_ttl", json_integer(parents[i].ds.rr.ttl));
 			json_array_append_new(pa, p);
 		}
@@ -146,9 +147,12 @@ static void print_report(const zg_checkds_report_t *rep, const zg_parent_view_t 
 		for (size_t i = 0; i < nc; i++) {
 			json_t *c = json_object();
 			json_object_set_new(c, "server", json_string(children[i].server));
-			json_object_set_new(c, "dnskey", tags_json(zg_tags_str(&children[i].dnskey.rr.rrs, true, t1, sizeof(t1))));
-			json_object_set_new(c, "cds", tags_json(zg_tags_str(&children[i].cds.rr.rrs, false, t2, sizeof(t2))));
-			json_object_set_new(c, "cdnskey", tags_json(zg_tags_str(&children[i].cdnskey.rr.rrs, true, t3, sizeof(t3))));
+			zg_tags_str(&children[i].dnskey.rr.rrs, true, t1, sizeof(t1));
+			zg_tags_str(&children[i].cds.rr.rrs, false, t2, sizeof(t2));
+			zg_tags_str(&children[i].cdnskey.rr.rrs, true, t3, sizeof(t3));
+			json_object_set_new(c, "dnskey", tags_json(t1));
+			json_object_set_new(c, "cds", tags_json(t2));
+			json_object_set_new(c, "cdnskey", tags_json(t3));
 			json_array_append_new(ca, c);
 		}
 		json_object_set_new(o, "children", ca);

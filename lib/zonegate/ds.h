@@ -178,7 +178,8 @@ typedef struct {
 /*! Output of zg_cds_evaluate(). */
 typedef struct {
 	zg_cds_verdict_t verdict;
-	knot_rdataset_t ds; /*!< The resulting DS set (UPDATE, UNCHANGED); free with zg_cds_result_deinit(). */
+	/*! The resulting DS set (UPDATE, UNCHANGED); freed by zg_cds_result_deinit(). */
+	knot_rdataset_t ds;
 	char reason[256];   /*!< Lowercase reason, also for accepted verdicts (audit). */
 } zg_cds_result_t;
 
