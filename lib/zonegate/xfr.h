@@ -8,11 +8,14 @@
 #ifndef ZONEGATE_XFR_H
 #define ZONEGATE_XFR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
 #include <libknot/tsig.h>
+
+#include "zonegate/arena.h"
 
 /*! Default bound for one SOA query or NOTIFY exchange (connect, send, receive). */
 #define ZG_XFR_QUERY_TIMEOUT_MS 3000
@@ -49,5 +52,63 @@ int zg_xfr_notify(const struct sockaddr_storage *addr, const knot_tsig_key_t *ke
  * \return 0, ZG_ETOOBIG if \a len is too small, KNOT_EINVAL, -ENOMEM.
  */
 int zg_xfr_key_str(const knot_tsig_key_t *key, char *buf, size_t len);
+
+/*! What an IXFR request brought. */
+typedef enum {
+	ZG_XFR_UPTODATE = 0,  /*!< The server has no newer serial (single SOA answer). */
+	ZG_XFR_IXFR,          /*!< Incremental answer: the diff holds the changes. */
+	ZG_XFR_AXFR,          /*!< The server answered with a full zone (AXFR style);
+	                           the transfer was not read further: use zg_axfr_load(). */
+} zg_xfr_kind_t;
+
+/*! One RR change of an IXFR, in transfer order (views into the diff buffer). */
+typedef struct {
+	bool add;              /*!< Added (true) or removed (false). */
+	uint16_t type;
+	uint32_t ttl;
+	uint16_t rdlen;
+	const uint8_t *owner;  /*!< Wire format, as received. */
+	const uint8_t *rdata;  /*!< Uncompressed wire rdata. */
+} zg_xfr_change_t;
+
+/*!
+ * The changes of one IXFR answer (possibly several deltas, RFC 1995), kept in
+ * one reused buffer: apply them in order (removals and additions of each
+ * delta, the SOA included).
+ */
+typedef struct {
+	zg_buf_t buf;
+	size_t count;          /*!< Number of changes. */
+	uint32_t serial_from;  /*!< Serial the diff applies to. */
+	uint32_t serial_to;    /*!< Serial after the diff. */
+} zg_xfr_diff_t;
+
+/*! Initialises an empty diff (no allocation). */
+void zg_xfr_diff_init(zg_xfr_diff_t *diff);
+
+/*! Frees the diff's buffer. */
+void zg_xfr_diff_deinit(zg_xfr_diff_t *diff);
+
+/*!
+ * Iterates the changes: `size_t pos = 0; zg_xfr_change_t ch;
+ * while (zg_xfr_diff_next(diff, &pos, &ch)) { ... }`.
+ */
+bool zg_xfr_diff_next(const zg_xfr_diff_t *diff, size_t *pos, zg_xfr_change_t *out);
+
+/*!
+ * Requests IXFR of \a zone from \a serial (TCP; TSIG-signed when \a key is set,
+ * every signed answer checked, at most 99 unsigned in a row).
+ *
+ * \param diff    Filled (cleared first) for ZG_XFR_IXFR; owned by the caller.
+ * \param kind    Receives what the server answered.
+ * \param reason  Receives a short lowercase reason on failure.
+ *
+ * \return 0; ZG_ECONNECT, ZG_ETIMEOUT, ZG_EREFUSED (error rcode), ZG_EPROTO
+ *         (malformed or inconsistent answer, TSIG failure, connection closed
+ *         before the end), -ENOMEM.
+ */
+int zg_xfr_ixfr(const struct sockaddr_storage *addr, const knot_tsig_key_t *key,
+                const uint8_t *zone, uint32_t serial, int timeout_ms, zg_xfr_diff_t *diff,
+                zg_xfr_kind_t *kind, char *reason, size_t reason_len);
 
 #endif /* ZONEGATE_XFR_H */

@@ -1,0 +1,438 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libknot/consts.h>
+#include <libknot/descriptor.h>
+#include <libknot/dname.h>
+#include <libknot/errcode.h>
+
+#include "zonegate/arena.h"
+#include "zonegate/error.h"
+#include "zonegate/incr.h"
+
+/* Touched owner entry in incr->touched: u8 flags, u8 name length, name. */
+#define T_BELOW 0x01   /* NS or DNAME changed: names below change status. */
+
+typedef struct {
+	uint32_t exp;      /* RRSIG expiration (unix, 32-bit). */
+	uint32_t count;    /* Signatures with that expiration. */
+} exp_slot_t;
+
+struct zg_incr {
+	zg_zone_t *zone;
+	uint8_t apex[ZG_DNAME_MAXLEN];
+	bool full;               /* Next verify checks the whole zone. */
+	zg_buf_t touched;        /* Touched owners since the last verify. */
+	size_t last_len;         /* Offset of the last touched entry (dedup of runs). */
+	exp_slot_t *exps;        /* Sorted by exp; slots with count 0 removed. */
+	size_t nexp, capexp;
+	zg_node_t **nodes;       /* Scratch: nodes to verify. */
+	size_t nnodes, capnodes;
+	size_t last_checked;
+};
+
+/* ---- expiry structure ---- */
+
+static size_t exp_find(const zg_incr_t *in, uint32_t exp)
+{
+	size_t lo = 0, hi = in->nexp;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (in->exps[mid].exp < exp) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	return lo;
+}
+
+static int exp_add(zg_incr_t *in, uint32_t exp)
+{
+	size_t i = exp_find(in, exp);
+	if (i < in->nexp && in->exps[i].exp == exp) {
+		in->exps[i].count++;
+		return 0;
+	}
+	if (in->nexp == in->capexp) {
+		size_t cap = in->capexp ? in->capexp * 2 : 16;
+		exp_slot_t *n = realloc(in->exps, cap * sizeof(*n));
+		if (n == NULL) {
+			return -ENOMEM;
+		}
+		in->exps = n;
+		in->capexp = cap;
+	}
+	memmove(&in->exps[i + 1], &in->exps[i], (in->nexp - i) * sizeof(*in->exps));
+	in->exps[i] = (exp_slot_t){ .exp = exp, .count = 1 };
+	in->nexp++;
+	return 0;
+}
+
+static void exp_del(zg_incr_t *in, uint32_t exp)
+{
+	size_t i = exp_find(in, exp);
+	if (i < in->nexp && in->exps[i].exp == exp && --in->exps[i].count == 0) {
+		memmove(&in->exps[i], &in->exps[i + 1], (in->nexp - i - 1) * sizeof(*in->exps));
+		in->nexp--;
+	}
+}
+
+static uint32_t rrsig_exp(const uint8_t *rd, uint16_t len)
+{
+	if (len < 12) {
+		return 0;
+	}
+	return (uint32_t)rd[8] << 24 | (uint32_t)rd[9] << 16 | (uint32_t)rd[10] << 8 | rd[11];
+}
+
+static int exp_scan_tree(zg_incr_t *in, zg_node_t *n)
+{
+	for (; n != NULL; n = zg_node_next(n)) {
+		unsigned cnt = zg_node_rrset_count(n);
+		for (unsigned i = 0; i < cnt; i++) {
+			const zg_rrset_t *set = zg_node_rrset_at(n, i);
+			if (set->type != KNOT_RRTYPE_RRSIG) {
+				continue;
+			}
+			const uint8_t *rd;
+			uint16_t len;
+			size_t pos = 0;
+			while (zg_rrset_next(set, &pos, &rd, &len)) {
+				if (exp_add(in, rrsig_exp(rd, len)) != 0) {
+					return -ENOMEM;
+				}
+			}
+		}
+	}
+	return 0;
+}
+
+int64_t zg_incr_earliest_expiry(const zg_incr_t *incr)
+{
+	return (incr == NULL || incr->nexp == 0) ? INT64_MAX : (int64_t)incr->exps[0].exp;
+}
+
+size_t zg_incr_last_checked(const zg_incr_t *incr)
+{
+	return incr != NULL ? incr->last_checked : 0;
+}
+
+/* ---- life cycle ---- */
+
+int zg_incr_new(zg_incr_t **out, zg_zone_t *zone)
+{
+	if (out == NULL || zone == NULL) {
+		zg_zone_free(zone);
+		return KNOT_EINVAL;
+	}
+	zg_incr_t *in = calloc(1, sizeof(*in));
+	if (in == NULL) {
+		zg_zone_free(zone);
+		return -ENOMEM;
+	}
+	in->zone = zone;
+	in->full = true;
+	zg_buf_init(&in->touched);
+	memcpy(in->apex, zg_zone_origin(zone), knot_dname_size(zg_zone_origin(zone)));
+	if (exp_scan_tree(in, zg_zone_first(zone)) != 0 ||
+	    exp_scan_tree(in, zg_zone_nsec3_first(zone)) != 0) {
+		zg_incr_free(in);
+		return -ENOMEM;
+	}
+	*out = in;
+	return 0;
+}
+
+void zg_incr_free(zg_incr_t *incr)
+{
+	if (incr == NULL) {
+		return;
+	}
+	zg_zone_free(incr->zone);
+	zg_buf_deinit(&incr->touched);
+	free(incr->exps);
+	free(incr->nodes);
+	free(incr);
+}
+
+const zg_zone_t *zg_incr_zone(const zg_incr_t *incr)
+{
+	return incr != NULL ? incr->zone : NULL;
+}
+
+/* ---- changes ---- */
+
+/* Node of an owner in either tree (NSEC3 owners: hash label right below the apex). */
+static zg_node_t *find_any(const zg_incr_t *in, const uint8_t *owner, bool leq)
+{
+	zg_node_t *n = zg_zone_find(in->zone, owner);
+	if (n != NULL) {
+		return n;
+	}
+	if (zg_dname_labels(owner) == zg_dname_labels(in->apex) + 1 && owner[0] > 0) {
+		uint8_t hash[64];
+		int hl = zg_base32hex_decode(owner + 1, owner[0], hash, sizeof(hash));
+		if (hl > 0) {
+			n = zg_zone_find_nsec3(in->zone, hash, (size_t)hl);
+			if (n == NULL && leq && zg_zone_nsec3_first(in->zone) != NULL) {
+				n = zg_zone_find_nsec3_leq(in->zone, hash, (size_t)hl);
+				if (n == NULL) {
+					n = zg_zone_nsec3_last(in->zone);
+				}
+			}
+			if (n != NULL) {
+				return n;
+			}
+		}
+	}
+	return leq ? zg_zone_find_leq(in->zone, owner) : NULL;
+}
+
+/* Whether an RRSIG with this rdata is at the owner (canonical comparison). */
+static bool rrsig_present(const zg_incr_t *in, const uint8_t *owner, const uint8_t *rdata,
+                          uint16_t rdlen)
+{
+	zg_node_t *n = find_any(in, owner, false);
+	if (n == NULL || rdlen < 2) {
+		return false;
+	}
+	const zg_rrset_t *set = zg_node_rrsig(n, (uint16_t)(rdata[0] << 8 | rdata[1]));
+	if (set == NULL) {
+		return false;
+	}
+	uint8_t canon[65535];
+	memcpy(canon, rdata, rdlen);
+	if (zg_rdata_to_canonical(KNOT_RRTYPE_RRSIG, canon, rdlen) != 0) {
+		return false;
+	}
+	const uint8_t *rd;
+	uint16_t len;
+	size_t pos = 0;
+	while (zg_rrset_next(set, &pos, &rd, &len)) {
+		if (len == rdlen && memcmp(rd, canon, len) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static int touch(zg_incr_t *in, const uint8_t *owner, uint8_t flags)
+{
+	size_t olen = knot_dname_size(owner);
+	if (in->touched.len > 0) {
+		uint8_t *last = in->touched.data + in->last_len;
+		if (last[1] == olen && memcmp(last + 2, owner, olen) == 0) {
+			last[0] |= flags;
+			return 0;
+		}
+	}
+	if (zg_buf_reserve(&in->touched, 2 + olen) != 0) {
+		return -ENOMEM;
+	}
+	in->last_len = in->touched.len;
+	uint8_t *p = in->touched.data + in->touched.len;
+	p[0] = flags;
+	p[1] = (uint8_t)olen;
+	memcpy(p + 2, owner, olen);
+	in->touched.len += 2 + olen;
+	return 0;
+}
+
+int zg_incr_apply(zg_incr_t *incr, bool add, const uint8_t *owner, uint16_t type,
+                  uint32_t ttl, const uint8_t *rdata, uint16_t rdlen)
+{
+	if (incr == NULL || owner == NULL || (rdata == NULL && rdlen > 0)) {
+		return KNOT_EINVAL;
+	}
+	uint8_t lower[ZG_DNAME_MAXLEN];
+	size_t olen = zg_dname_len(owner, ZG_DNAME_MAXLEN);
+	if (olen == 0) {
+		return KNOT_EMALF;
+	}
+	memcpy(lower, owner, olen);
+	zg_dname_lower(lower);
+
+	bool sig = type == KNOT_RRTYPE_RRSIG;
+	bool sig_known = sig && rrsig_present(incr, lower, rdata, rdlen);
+	int ret = add ? zg_zone_add(incr->zone, lower, type, ttl, rdata, rdlen)
+	              : zg_zone_remove(incr->zone, lower, type, rdata, rdlen);
+	if (ret != 0) {
+		return ret;
+	}
+	if (sig && add && !sig_known) {
+		ret = exp_add(incr, rrsig_exp(rdata, rdlen));
+	} else if (sig && !add && sig_known) {
+		exp_del(incr, rrsig_exp(rdata, rdlen));
+	}
+	if (ret != 0) {
+		return ret;
+	}
+
+	uint16_t t = sig && rdlen >= 2 ? (uint16_t)(rdata[0] << 8 | rdata[1]) : type;
+	if (knot_dname_is_equal(lower, incr->apex) &&
+	    (t == KNOT_RRTYPE_DNSKEY || t == KNOT_RRTYPE_NSEC3PARAM)) {
+		incr->full = true;
+	}
+	uint8_t flags = (t == KNOT_RRTYPE_NS || t == KNOT_RRTYPE_DNAME) ? T_BELOW : 0;
+	return touch(incr, lower, flags);
+}
+
+int zg_incr_apply_diff(zg_incr_t *incr, const zg_xfr_diff_t *diff)
+{
+	if (incr == NULL || diff == NULL) {
+		return KNOT_EINVAL;
+	}
+	size_t pos = 0;
+	zg_xfr_change_t ch;
+	while (zg_xfr_diff_next(diff, &pos, &ch)) {
+		int ret = zg_incr_apply(incr, ch.add, ch.owner, ch.type, ch.ttl, ch.rdata, ch.rdlen);
+		if (ret != 0) {
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/* ---- validation ---- */
+
+static int node_push(zg_incr_t *in, zg_node_t *n)
+{
+	if (n == NULL) {
+		return 0;
+	}
+	if (in->nnodes == in->capnodes) {
+		size_t cap = in->capnodes ? in->capnodes * 2 : 64;
+		zg_node_t **p = realloc(in->nodes, cap * sizeof(*p));
+		if (p == NULL) {
+			return -ENOMEM;
+		}
+		in->nodes = p;
+		in->capnodes = cap;
+	}
+	in->nodes[in->nnodes++] = n;
+	return 0;
+}
+
+static int ptr_cmp(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)*(zg_node_t *const *)a;
+	uintptr_t y = (uintptr_t)*(zg_node_t *const *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Collects the nodes a touched owner can affect. */
+static int collect(zg_incr_t *in, const uint8_t *owner, uint8_t flags)
+{
+	zg_node_t *n = find_any(in, owner, false);
+	int ret = 0;
+	if (n != NULL) {
+		bool nsec3 = zg_node_flags(n) & ZG_NODE_NSEC3;
+		zg_node_t *prev = zg_node_prev(n);
+		if (prev == NULL && nsec3) {
+			prev = zg_zone_nsec3_last(in->zone);
+		}
+		ret = node_push(in, n);
+		if (ret == 0) {
+			ret = node_push(in, prev);
+		}
+		if (ret == 0 && !nsec3) {
+			ret = node_push(in, zg_node_next(n));
+		}
+	} else {
+		/* Removed owner: its neighbours in both trees. */
+		zg_node_t *leq = find_any(in, owner, true);
+		ret = node_push(in, leq);
+		if (ret == 0 && leq != NULL && !(zg_node_flags(leq) & ZG_NODE_NSEC3)) {
+			ret = node_push(in, zg_node_next(leq));
+		}
+		zg_node_t *nleq = zg_zone_find_leq(in->zone, owner);
+		if (ret == 0 && nleq != leq) {
+			ret = node_push(in, nleq);
+			if (ret == 0 && nleq != NULL) {
+				ret = node_push(in, zg_node_next(nleq));
+			}
+		}
+		n = nleq;
+	}
+	if (ret == 0 && (flags & T_BELOW)) {
+		uint8_t key[ZG_KEY_MAXLEN];
+		size_t klen = zg_dname_key(owner, key);
+		zg_node_t *d = n != NULL ? zg_node_next(n) : zg_zone_first(in->zone);
+		for (; d != NULL && ret == 0; d = zg_node_next(d)) {
+			size_t dlen;
+			const uint8_t *dkey = zg_node_key(d, &dlen);
+			if (!zg_key_is_ancestor(key, klen, dkey, dlen)) {
+				break;
+			}
+			ret = node_push(in, d);
+		}
+	}
+	return ret;
+}
+
+int zg_incr_verify(zg_incr_t *incr, const zg_verify_opts_t *opts, zg_report_t *report,
+                   bool *full)
+{
+	if (incr == NULL || opts == NULL || report == NULL) {
+		return KNOT_EINVAL;
+	}
+	zg_verifier_t *v = NULL;
+	int ret = zg_verifier_new(&v, incr->zone, opts, report);
+	if (ret != 0) {
+		return ret;
+	}
+	bool whole = incr->full;
+	if (whole) {
+		ret = zg_verify_zone(v, report);
+		size_t names = 0, nsec3 = 0;
+		zg_zone_counts(incr->zone, &names, &nsec3, NULL);
+		incr->last_checked = names + nsec3;
+	} else {
+		incr->nnodes = 0;
+		ret = node_push(incr, zg_zone_apex(incr->zone));
+		if (ret == 0) {
+			ret = node_push(incr, zg_zone_last(incr->zone));
+		}
+		for (size_t pos = 0; ret == 0 && pos < incr->touched.len;) {
+			const uint8_t *e = incr->touched.data + pos;
+			ret = collect(incr, e + 2, e[0]);
+			pos += 2 + e[1];
+		}
+		if (ret == 0) {
+			qsort(incr->nodes, incr->nnodes, sizeof(*incr->nodes), ptr_cmp);
+			size_t u = 0;
+			for (size_t i = 0; i < incr->nnodes; i++) {
+				if (u == 0 || incr->nodes[u - 1] != incr->nodes[i]) {
+					incr->nodes[u++] = incr->nodes[i];
+				}
+			}
+			incr->nnodes = u;
+			incr->last_checked = u;
+			zg_verify_worker_t *w = NULL;
+			ret = zg_verify_worker_new(&w);
+			for (size_t i = 0; ret == 0 && i < incr->nnodes; i++) {
+				ret = zg_verify_node(v, w, incr->nodes[i], report);
+			}
+			zg_verify_worker_free(w);
+		}
+		zg_node_t *apex = zg_zone_apex(incr->zone);
+		if (ret == 0 && !opts->skip_zonemd && apex != NULL &&
+		    zg_node_rrset(apex, KNOT_RRTYPE_ZONEMD) != NULL) {
+			ret = zg_verify_zonemd(v, report);
+		}
+	}
+	zg_verifier_free(v);
+	if (ret != 0) {
+		return ret;
+	}
+	incr->touched.len = 0;
+	/* After a failure, errors elsewhere may remain: check everything next time. */
+	incr->full = report->errors > 0;
+	if (full != NULL) {
+		*full = whole;
+	}
+	return 0;
+}

@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Incremental validation (lib/incr.c) against whole-zone validation on the
+ * same data: for each change set applied to the signed NSEC3 fixture, the
+ * incremental verdict equals the verdict of a whole-zone run over a fresh copy
+ * of the zone with the same changes. Also: the expiry structure, the number
+ * of nodes checked, IXFR diff iteration.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libknot/descriptor.h>
+#include <libknot/dname.h>
+#include <libknot/errcode.h>
+
+#include "zonegate/error.h"
+#include "zonegate/incr.h"
+#include "zonegate/verify.h"
+#include "zonegate/xfr.h"
+#include "zonegate/zone.h"
+#include "tap.h"
+
+#define T_2025 1735689600LL   /* fixtures are valid 2024-01-01 .. 2030-01-01 */
+#define EXP_2030 1893456000LL /* 20300101000000 */
+
+static char *fixture(const char *name)
+{
+	static char path[4096];
+	const char *src = getenv("ZG_SRCDIR");
+	snprintf(path, sizeof(path), "%s/tests/data/verify/%s", src ? src : ".", name);
+	return path;
+}
+
+static zg_zone_t *load(void)
+{
+	zg_zone_t *z = NULL;
+	zg_load_error_t err;
+	if (zg_zone_load_file(&z, fixture("nsec3.zone"), NULL, &err) != 0) {
+		diag("cannot load: %s:%llu: %s", err.file, (unsigned long long)err.line, err.reason);
+		return NULL;
+	}
+	return z;
+}
+
+typedef struct {
+	bool add;
+	uint8_t owner[256];
+	uint16_t type;
+	uint32_t ttl;
+	uint8_t rd[1024];
+	uint16_t len;
+} op_t;
+
+static op_t ops[16];
+static size_t nops;
+
+static zg_node_t *node_of(zg_zone_t *z, const uint8_t *owner)
+{
+	zg_node_t *n = zg_zone_find(z, owner);
+	if (n == NULL && owner[0] > 0) {
+		uint8_t hash[64];
+		int hl = zg_base32hex_decode(owner + 1, owner[0], hash, sizeof(hash));
+		if (hl > 0) {
+			n = zg_zone_find_nsec3(z, hash, (size_t)hl);
+		}
+	}
+	return n;
+}
+
+/* Queues an operation with explicit rdata. */
+static void op_raw(bool add, const char *owner, uint16_t type, const void *rd, uint16_t len)
+{
+	op_t *o = &ops[nops++];
+	o->add = add;
+	knot_dname_from_str(o->owner, owner, sizeof(o->owner));
+	o->type = type;
+	o->ttl = 300;
+	memcpy(o->rd, rd, len);
+	o->len = len;
+}
+
+/* Queues the removal of the first RR of a type (RRSIG: covering \a covered) at owner. */
+static bool op_remove_existing(zg_zone_t *z, const char *owner, uint16_t type, uint16_t covered)
+{
+	uint8_t name[256];
+	knot_dname_from_str(name, owner, sizeof(name));
+	zg_node_t *n = node_of(z, name);
+	const zg_rrset_t *set = n == NULL ? NULL : type == KNOT_RRTYPE_RRSIG
+	                        ? zg_node_rrsig(n, covered) : zg_node_rrset(n, type);
+	if (set == NULL) {
+		diag("no %u at %s", type, owner);
+		return false;
+	}
+	const uint8_t *rd;
+	uint16_t len;
+	size_t pos = 0;
+	zg_rrset_next(set, &pos, &rd, &len);
+	op_raw(false, owner, type, rd, len);
+	return true;
+}
+
+static int apply_plain(zg_zone_t *z)
+{
+	for (size_t i = 0; i < nops; i++) {
+		op_t *o = &ops[i];
+		int ret = o->add ? zg_zone_add(z, o->owner, o->type, o->ttl, o->rd, o->len)
+		                 : zg_zone_remove(z, o->owner, o->type, o->rd, o->len);
+		if (ret != 0) {
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static const zg_verify_opts_t vopts = { .now = T_2025, .threads = 1 };
+
+/* Runs one case: incremental vs whole-zone verdict on the queued changes. */
+static void check_case(const char *name, bool want_valid)
+{
+	zg_zone_t *z = load();
+	zg_incr_t *in = NULL;
+	if (z == NULL || zg_incr_new(&in, z) != 0) {
+		ok(false, "%s: setup", name);
+		return;
+	}
+	zg_report_t r0;
+	zg_report_init(&r0);
+	bool full = false;
+	is_int(zg_incr_verify(in, &vopts, &r0, &full), 0, "%s: first validation runs", name);
+	ok(full && r0.errors == 0, "%s: first validation is whole-zone and valid", name);
+	zg_report_deinit(&r0);
+
+	int ret = 0;
+	for (size_t i = 0; i < nops && ret == 0; i++) {
+		op_t *o = &ops[i];
+		ret = zg_incr_apply(in, o->add, o->owner, o->type, o->ttl, o->rd, o->len);
+	}
+	is_int(ret, 0, "%s: changes apply to the shadow", name);
+	zg_report_t ri;
+	zg_report_init(&ri);
+	is_int(zg_incr_verify(in, &vopts, &ri, &full), 0, "%s: incremental validation runs", name);
+
+	zg_zone_t *w = load();
+	zg_report_t rw;
+	zg_report_init(&rw);
+	zg_verifier_t *v = NULL;
+	if (w == NULL || apply_plain(w) != 0 || zg_verifier_new(&v, w, &vopts, &rw) != 0 ||
+	    zg_verify_zone(v, &rw) != 0) {
+		diag("%s: whole-zone run failed", name);
+	}
+	is_int(ri.errors == 0, rw.errors == 0, "%s: incremental verdict equals whole-zone verdict", name);
+	is_int(rw.errors == 0, want_valid, "%s: verdict is %s", name, want_valid ? "valid" : "invalid");
+	if ((ri.errors == 0) != (rw.errors == 0) || (rw.errors == 0) != want_valid) {
+		char line[1024];
+		for (size_t i = 0; i < rw.len; i++) {
+			zg_report_item_str(&rw.items[i], line, sizeof(line));
+			diag("whole: %s", line);
+		}
+		for (size_t i = 0; i < ri.len; i++) {
+			zg_report_item_str(&ri.items[i], line, sizeof(line));
+			diag("incr: %s", line);
+		}
+	}
+	if (!full && want_valid) {
+		size_t names = 0, nsec3 = 0;
+		zg_zone_counts(zg_incr_zone(in), &names, &nsec3, NULL);
+		ok(zg_incr_last_checked(in) < names + nsec3, "%s: checked %zu of %zu nodes", name,
+		   zg_incr_last_checked(in), names + nsec3);
+	}
+	zg_verifier_free(v);
+	zg_report_deinit(&ri);
+	zg_report_deinit(&rw);
+	zg_zone_free(w);
+	zg_incr_free(in);
+	nops = 0;
+}
+
+int main(void)
+{
+	plan_lazy();
+	zg_zone_t *z = load();
+	if (z == NULL) {
+		skip_all("fixture not loadable");
+	}
+
+	/* Expiry structure. */
+	zg_incr_t *in = NULL;
+	is_int(zg_incr_new(&in, z), 0, "state over the fixture");
+	is_int(zg_incr_earliest_expiry(in), EXP_2030, "earliest expiry found by the initial scan");
+	uint8_t sig[64] = { 0, KNOT_RRTYPE_A, 13, 3, 0, 0, 1, 44, 0x70, 0, 0, 0 };
+	/* expiration 0x70000000 (2029-07-14), inception 0, keytag 0, signer example.test. */
+	uint8_t signer[] = "\x07""example""\x04""test";
+	memcpy(sig + 18, signer, sizeof(signer));
+	sig[18 + sizeof(signer)] = 0xaa;
+	uint16_t siglen = 18 + sizeof(signer) + 1;
+	uint8_t owner[256];
+	knot_dname_from_str(owner, "mail.example.test.", sizeof(owner));
+	is_int(zg_incr_apply(in, true, owner, KNOT_RRTYPE_RRSIG, 300, sig, siglen), 0, "add an RRSIG");
+	is_int(zg_incr_earliest_expiry(in), 0x70000000, "earliest expiry follows an added RRSIG");
+	is_int(zg_incr_apply(in, true, owner, KNOT_RRTYPE_RRSIG, 300, sig, siglen), 0, "add it twice");
+	is_int(zg_incr_apply(in, false, owner, KNOT_RRTYPE_RRSIG, 300, sig, siglen), 0, "remove it");
+	is_int(zg_incr_earliest_expiry(in), EXP_2030, "earliest expiry back after the removal");
+	is_int(zg_incr_apply(in, false, owner, KNOT_RRTYPE_RRSIG, 300, sig, siglen), KNOT_ENOENT,
+	       "removing an absent RR fails (diff does not fit)");
+	zg_incr_free(in);
+
+	/* Verdict equivalence. */
+	zg_zone_t *ref = load();
+	uint8_t a4[4] = { 192, 0, 2, 99 };
+	uint8_t ns_x[] = "\x02""ns""\x04""else""\x07""example";
+
+	check_case("no change", true);
+
+	op_remove_existing(ref, "mail.example.test.", KNOT_RRTYPE_A, 0);
+	uint8_t a_mail[4] = { 192, 0, 2, 2 };
+	op_raw(true, "mail.example.test.", KNOT_RRTYPE_A, a_mail, 4);
+	check_case("remove and re-add an A record", true);
+
+	op_raw(true, "new.example.test.", KNOT_RRTYPE_NS, ns_x, sizeof(ns_x));
+	check_case("insecure delegation added under opt-out", true);
+
+	op_raw(true, "ns2.sub.example.test.", KNOT_RRTYPE_A, a4, 4);
+	check_case("glue added below a delegation", true);
+
+	op_remove_existing(ref, "secure.example.test.", KNOT_RRTYPE_RRSIG, KNOT_RRTYPE_DS);
+	check_case("DS signature removed", false);
+
+	op_raw(true, "txt.example.test.", KNOT_RRTYPE_A, a4, 4);
+	check_case("unsigned A added at a signed name", false);
+
+	op_remove_existing(ref, "a1veaseodd2lkj8orhvbovlps5loali4.example.test.", KNOT_RRTYPE_NSEC3, 0);
+	check_case("NSEC3 of a name removed", false);
+
+	op_remove_existing(ref, "insecure.example.test.", KNOT_RRTYPE_NS, 0);
+	op_remove_existing(ref, "86ec26j2m3vrg29a27jcpoqr2ne23uup.example.test.", KNOT_RRTYPE_NSEC3, 0);
+	op_remove_existing(ref, "86ec26j2m3vrg29a27jcpoqr2ne23uup.example.test.", KNOT_RRTYPE_RRSIG,
+	                   KNOT_RRTYPE_NSEC3);
+	check_case("delegation and its NSEC3 removed (chain broken)", false);
+
+	op_raw(true, "txt.example.test.", KNOT_RRTYPE_NS, ns_x, sizeof(ns_x));
+	check_case("signed name turned into a delegation", false);
+
+	op_raw(true, "a.b.c.ent.example.test.", KNOT_RRTYPE_NS, ns_x, sizeof(ns_x));
+	check_case("ENT branch leaf turned into a delegation", false);
+
+	op_remove_existing(ref, "example.test.", KNOT_RRTYPE_DNSKEY, 0);
+	check_case("a DNSKEY removed (whole-zone fallback)", false);
+
+	zg_zone_free(ref);
+
+	/* IXFR diff iteration. */
+	zg_xfr_diff_t d;
+	zg_xfr_diff_init(&d);
+	is_int((int)d.count, 0, "empty diff");
+	zg_xfr_change_t ch;
+	size_t pos = 0;
+	ok(!zg_xfr_diff_next(&d, &pos, &ch), "empty diff iterates nothing");
+	zg_xfr_diff_deinit(&d);
+
+	return done_testing();
+}
