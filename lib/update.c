@@ -358,31 +358,62 @@ static int state_add(zg_owner_state_t *st, const knot_rrset_t *rr, zg_mpool_t *p
 }
 
 /* Types read at every owner besides the listed ones: what a registry zone
- * holds in practice. Other types are not seen (and so not removed). */
+ * holds in practice. Other types are not seen (and so not removed). Phase 1
+ * reads NS, DS and the listed types; phase 2 the rest, only at owners that
+ * exist and are not zone cuts (at a cut only NS and DS are served). */
 static const uint16_t probe_types[] = {
-	KNOT_RRTYPE_NS, KNOT_RRTYPE_DS, KNOT_RRTYPE_A, KNOT_RRTYPE_AAAA,
+	KNOT_RRTYPE_NS, KNOT_RRTYPE_DS,
+	KNOT_RRTYPE_A, KNOT_RRTYPE_AAAA,
 	KNOT_RRTYPE_CNAME, KNOT_RRTYPE_DNAME, KNOT_RRTYPE_TXT, KNOT_RRTYPE_MX,
 	KNOT_RRTYPE_SRV, KNOT_RRTYPE_CAA, KNOT_RRTYPE_PTR, KNOT_RRTYPE_HTTPS,
 	KNOT_RRTYPE_SVCB, KNOT_RRTYPE_TLSA, KNOT_RRTYPE_NAPTR,
 };
 #define PROBE_COUNT	(sizeof(probe_types) / sizeof(probe_types[0]))
+#define PHASE1_PROBES	2
 #define STATE_MAX	(PROBE_COUNT + 256)
 
-/* The k-th type to read at change ch: the probe types, then listed others. */
-static bool nth_type(const zg_change_t *ch, size_t k, uint16_t *type)
+static bool listed(const zg_change_t *ch, uint16_t type)
 {
-	if (k < PROBE_COUNT) {
-		*type = probe_types[k];
-		return true;
-	}
-	size_t extra = 0;
 	for (uint16_t i = 0; i < ch->rrset_count; i++) {
-		bool probed = false;
-		for (size_t j = 0; j < PROBE_COUNT; j++) {
-			probed = probed || probe_types[j] == ch->rrsets[i].type;
+		if (ch->rrsets[i].type == type) {
+			return true;
 		}
-		if (!probed && extra++ == k - PROBE_COUNT) {
-			*type = ch->rrsets[i].type;
+	}
+	return false;
+}
+
+/* The k-th type to read at change ch in a phase (false when no more). */
+static bool nth_type(const zg_change_t *ch, int phase, bool skip, size_t k, uint16_t *type)
+{
+	if (phase == 1) {
+		if (k < PHASE1_PROBES) {
+			*type = probe_types[k];
+			return true;
+		}
+		/* Listed types, in the order listed, except NS and DS. */
+		size_t n = PHASE1_PROBES;
+		for (uint16_t i = 0; i < ch->rrset_count; i++) {
+			uint16_t t = ch->rrsets[i].type;
+			if (t == KNOT_RRTYPE_NS || t == KNOT_RRTYPE_DS) {
+				continue;
+			}
+			if (n++ == k) {
+				*type = t;
+				return true;
+			}
+		}
+		return false;
+	}
+	if (skip) {
+		return false;
+	}
+	size_t n = 0;
+	for (size_t j = PHASE1_PROBES; j < PROBE_COUNT; j++) {
+		if (listed(ch, probe_types[j])) {
+			continue;
+		}
+		if (n++ == k) {
+			*type = probe_types[j];
 			return true;
 		}
 	}
@@ -424,6 +455,7 @@ static int parse_state(const knot_pkt_t *ans, const knot_dname_t *owner, uint16_
 {
 	uint8_t rcode = knot_wire_get_rcode(ans->wire);
 	if (rcode == KNOT_RCODE_NXDOMAIN) {
+		st->absent = true;
 		return 0;
 	}
 	if (rcode != KNOT_RCODE_NOERROR) {
@@ -450,6 +482,7 @@ static int parse_state(const knot_pkt_t *ans, const knot_dname_t *owner, uint16_
 		}
 	}
 	if (at_cut) {
+		st->at_cut = true;
 		return type == KNOT_RRTYPE_NS ? collect(st, auth, owner, type, pool, NULL) : 0;
 	}
 	st->complete = false;
@@ -471,6 +504,8 @@ int zg_update_read_state(zg_dnsconn_t *conn, const zg_msg_t *msg,
 	for (size_t i = 0; i < n; i++) {
 		states[i].count = 0;
 		states[i].complete = true;
+		states[i].absent = false;
+		states[i].at_cut = false;
 		states[i].rrsets = zg_mpool_alloc(pool, STATE_MAX * sizeof(knot_rrset_t));
 		if (states[i].rrsets == NULL) {
 			ret = -ENOMEM;
@@ -479,76 +514,81 @@ int zg_update_read_state(zg_dnsconn_t *conn, const zg_msg_t *msg,
 	}
 	/* Queries (owner i, its k-th type) in order; answers come back in order. */
 	uint16_t base = dnssec_random_uint16_t();
-	size_t s_owner = 0, s_k = 0, r_owner = 0, r_k = 0;
 	size_t sent = 0, received = 0;
-	uint16_t type;
-	while (r_owner < n) {
-		if (!nth_type(&msg->changes[r_owner], r_k, &type)) {
-			r_owner++;
-			r_k = 0;
-			continue;
-		}
-		while (s_owner < n && sent - received < READ_WINDOW) {
-			uint16_t stype;
-			if (!nth_type(&msg->changes[s_owner], s_k, &stype)) {
-				s_owner++;
-				s_k = 0;
+	for (int phase = 1; phase <= 2 && ret == 0; phase++) {
+		size_t s_owner = 0, s_k = 0, r_owner = 0, r_k = 0;
+		uint16_t type;
+		while (r_owner < n) {
+			const zg_owner_state_t *rst = &states[r_owner];
+			if (!nth_type(&msg->changes[r_owner], phase, rst->absent || rst->at_cut, r_k, &type)) {
+				r_owner++;
+				r_k = 0;
 				continue;
 			}
-			knot_pkt_clear(q);
-			memset(q->wire, 0, KNOT_WIRE_HEADER_SIZE);
-			knot_wire_set_id(q->wire, (uint16_t)(base + sent));
-			ret = knot_pkt_put_question(q, msg->changes[s_owner].owner, KNOT_CLASS_IN, stype);
-			knot_rrset_t opt;
-			if (ret == KNOT_EOK) {
-				ret = knot_edns_init(&opt, KNOT_WIRE_MAX_PKTSIZE, 0, 0, NULL);
-			}
-			if (ret == KNOT_EOK) {
-				knot_edns_set_do(&opt);
-				ret = knot_pkt_begin(q, KNOT_ADDITIONAL);
-				if (ret == KNOT_EOK) {
-					ret = knot_pkt_put(q, KNOT_COMPR_HINT_NONE, &opt, 0);
+			while (s_owner < n && sent - received < READ_WINDOW) {
+				uint16_t stype;
+				const zg_owner_state_t *sst = &states[s_owner];
+				if (!nth_type(&msg->changes[s_owner], phase, sst->absent || sst->at_cut,
+				              s_k, &stype)) {
+					s_owner++;
+					s_k = 0;
+					continue;
 				}
-				knot_rrset_clear(&opt, NULL);
+				knot_pkt_clear(q);
+				memset(q->wire, 0, KNOT_WIRE_HEADER_SIZE);
+				knot_wire_set_id(q->wire, (uint16_t)(base + sent));
+				ret = knot_pkt_put_question(q, msg->changes[s_owner].owner, KNOT_CLASS_IN, stype);
+				knot_rrset_t opt;
+				if (ret == KNOT_EOK) {
+					ret = knot_edns_init(&opt, KNOT_WIRE_MAX_PKTSIZE, 0, 0, NULL);
+				}
+				if (ret == KNOT_EOK) {
+					knot_edns_set_do(&opt);
+					ret = knot_pkt_begin(q, KNOT_ADDITIONAL);
+					if (ret == KNOT_EOK) {
+						ret = knot_pkt_put(q, KNOT_COMPR_HINT_NONE, &opt, 0);
+					}
+					knot_rrset_clear(&opt, NULL);
+				}
+				if (ret == KNOT_EOK) {
+					ret = zg_dnsconn_send(conn, q->wire, q->size);
+				}
+				if (ret != 0) {
+					snprintf(reason, reason_len, "cannot send query (%s)", zg_strerror(ret));
+					goto done;
+				}
+				sent++;
+				s_k++;
 			}
-			if (ret == KNOT_EOK) {
-				ret = zg_dnsconn_send(conn, q->wire, q->size);
-			}
+			knot_pkt_clear(a);
+			size_t len = 0;
+			ret = zg_dnsconn_recv(conn, a->wire, a->max_size, &len);
 			if (ret != 0) {
-				snprintf(reason, reason_len, "cannot send query (%s)", zg_strerror(ret));
+				snprintf(reason, reason_len, "no answer to a query (%s)", zg_strerror(ret));
 				goto done;
 			}
-			sent++;
-			s_k++;
+			a->size = len;
+			if (knot_wire_get_id(a->wire) != (uint16_t)(base + received) ||
+			    knot_pkt_parse(a, 0) != KNOT_EOK) {
+				ret = ZG_EPROTO;
+				snprintf(reason, reason_len, "malformed or out-of-order answer to a query");
+				goto done;
+			}
+			const knot_dname_t *owner = msg->changes[r_owner].owner;
+			ret = parse_state(a, owner, type, &states[r_owner], pool);
+			if (ret != 0) {
+				char otxt[KNOT_DNAME_TXT_MAXLEN + 1], ttxt[32];
+				knot_dname_to_str(otxt, owner, sizeof(otxt));
+				knot_rrtype_to_string(type, ttxt, sizeof(ttxt));
+				const knot_lookup_t *l = knot_lookup_by_id(knot_rcode_names,
+				                                           knot_wire_get_rcode(a->wire));
+				snprintf(reason, reason_len, "query %s %s answered %s", otxt, ttxt,
+				         l ? l->name : "?");
+				goto done;
+			}
+			received++;
+			r_k++;
 		}
-		knot_pkt_clear(a);
-		size_t len = 0;
-		ret = zg_dnsconn_recv(conn, a->wire, a->max_size, &len);
-		if (ret != 0) {
-			snprintf(reason, reason_len, "no answer to a query (%s)", zg_strerror(ret));
-			goto done;
-		}
-		a->size = len;
-		if (knot_wire_get_id(a->wire) != (uint16_t)(base + received) ||
-		    knot_pkt_parse(a, 0) != KNOT_EOK) {
-			ret = ZG_EPROTO;
-			snprintf(reason, reason_len, "malformed or out-of-order answer to a query");
-			goto done;
-		}
-		const knot_dname_t *owner = msg->changes[r_owner].owner;
-		ret = parse_state(a, owner, type, &states[r_owner], pool);
-		if (ret != 0) {
-			char otxt[KNOT_DNAME_TXT_MAXLEN + 1], ttxt[32];
-			knot_dname_to_str(otxt, owner, sizeof(otxt));
-			knot_rrtype_to_string(type, ttxt, sizeof(ttxt));
-			const knot_lookup_t *l = knot_lookup_by_id(knot_rcode_names,
-			                                           knot_wire_get_rcode(a->wire));
-			snprintf(reason, reason_len, "query %s %s answered %s", otxt, ttxt,
-			         l ? l->name : "?");
-			goto done;
-		}
-		received++;
-		r_k++;
 	}
 done:
 	knot_pkt_free(q);

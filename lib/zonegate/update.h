@@ -35,7 +35,9 @@ typedef struct {
 	knot_rrset_t *rrsets;   /*!< Non-DNSSEC RRsets at the owner. */
 	uint16_t count;
 	bool complete;          /*!< Authoritative data or NXDOMAIN: nothing else there.
-	                             False below or at a zone cut (only NS/DS/glue seen). */
+	                             False below a zone cut (only glue seen). */
+	bool absent;            /*!< NXDOMAIN. */
+	bool at_cut;            /*!< The owner is a zone cut (delegation). */
 } zg_owner_state_t;
 
 /*! One UPDATE message and the owners it carries. */
@@ -77,9 +79,10 @@ int zg_update_build(zg_update_list_t *list, const zg_msg_t *msg,
 
 /*!
  * Reads the current RRsets of every owner of msg over conn: one query (DO
- * set, TCP, pipelined in a bounded window) per owner and type, for the
- * listed types and the usual registry types (NS DS A AAAA CNAME DNAME TXT
- * MX SRV CAA PTR HTTPS SVCB TLSA NAPTR). Knot 3.2 answers ANY with a
+ * set, TCP, pipelined in a bounded window) per owner and type: NS, DS and
+ * the listed types first, then, at owners that exist and are not zone cuts,
+ * the other usual registry types (A AAAA CNAME DNAME TXT MX SRV CAA PTR
+ * HTTPS SVCB TLSA NAPTR); a delegation costs two queries. Knot 3.2 answers ANY with a
  * single RRset (RFC 8482), so ANY cannot be used. Types outside that set
  * are not seen and so not removed.
  *

@@ -1,0 +1,174 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Benchmark: the ingest gateway (zg-ingest, spool and PostgreSQL queues)
+# against hand-made knsupdate scripts, into a signing knotd with a SoftHSM
+# keystore, in one run; and zg-ingest init against knotd loading and signing
+# the same zone from a file.
+#
+#   ZG_BENCH_INGEST_ZONE=200000     delegations in the signed zone
+#   ZG_BENCH_INGEST_MSGS=20         messages per path
+#   ZG_BENCH_INGEST_OWNERS=1000     changed delegations (NS+DS) per message
+#   ZG_BENCH_INGEST_NSU=250         owners per knsupdate UPDATE
+#   ZG_BENCH_INGEST_LATENCY=10      paced messages for the latency figures
+#   ZG_BENCH_INGEST_INIT=1000000    delegations for the init comparison (0: skip)
+#
+# Prints throughput (changed owners per second) of each path and the ratio to
+# knsupdate, enqueue-to-served latency p50/p99 of single 1000-owner messages
+# (enqueued one at a time, served = the message's last owner answers with
+# its new DS), the gateway's CPU time against knotd's, and the init times.
+set -u
+: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+ZONE_N=${ZG_BENCH_INGEST_ZONE:-200000}
+MSGS=${ZG_BENCH_INGEST_MSGS:-20}
+OWNERS=${ZG_BENCH_INGEST_OWNERS:-1000}
+NSU=${ZG_BENCH_INGEST_NSU:-250}
+LAT=${ZG_BENCH_INGEST_LATENCY:-10}
+INIT_N=${ZG_BENCH_INGEST_INIT:-1000000}
+export ZG_SRCDIR=$top_srcdir ZG_BUILDDIR=$top_builddir
+. "$top_srcdir/tests/func/lib.sh"
+. "$top_srcdir/tests/func/ingest-lib.sh"
+zg_init
+ZGI="$top_builddir/tools/zg-ingest"
+now() { date +%s.%N; }
+cpu_of() { awk '{print $14 + $15}' "/proc/$1/stat"; } # clock ticks
+TICK=$(getconf CLK_TCK)
+
+start_signer() { # DIR ZONEFILE
+	local dir=$1
+	mkdir -p "$dir"
+	ingest_signer_conf "$dir" "$port" "$secret" "$2" >"$dir/knot.conf"
+	zg_knotd_start "$dir" || { echo "knotd did not start" >&2; exit 1; }
+	zg_wait 3600 zg_zone_signed "$dir" test. || { echo "zone not signed" >&2; exit 1; }
+	zg_wait 600 sh -c "kdig @127.0.0.1 -p $port +short test. SOA | grep -q ."
+}
+
+zg_softhsm_init "$ZG_TMP/hsm" zonegate 1234 >/dev/null || exit 1
+port=$(zg_free_port)
+secret=$(head -c 32 /dev/urandom | base64)
+key="hmac-sha256:ingest:$secret"
+echo "# zone of $ZONE_N delegations, $MSGS messages x $OWNERS owners per path, knsupdate $NSU owners per UPDATE"
+zg_genzone test. "$ZONE_N" 1 >"$ZG_TMP/zone.zone"
+t0=$(now)
+start_signer "$ZG_TMP/s" "$ZG_TMP/zone.zone"
+printf 'knotd load+sign of %d delegations: %.1f s\n' "$ZONE_N" "$(echo "$(now) - $t0" | bc)"
+kpid=$(cat "$ZG_TMP/s/knotd.pid")
+
+# Three disjoint sets of existing delegations (one per path), and changes
+# for each: a new NS set and a new DS.
+"$PYTHON3" - "$ZG_TMP" "$MSGS" "$OWNERS" "$NSU" "$port" "$secret" "$LAT" <<'PY'
+import json, sys, hashlib, re
+tmp, msgs, owners, nsu, port, secret, lat = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], sys.argv[6], int(sys.argv[7])
+names = []
+for line in open(f"{tmp}/zone.zone"):
+    m = re.match(r"^(d\d+x[0-9a-f]+) NS ns\.provider", line)
+    if m: names.append(m.group(1))
+need = msgs * owners
+paths = {"spool": names[0:need], "pg": names[need:2 * need], "nsu": names[2 * need:3 * need],
+         "lat": names[3 * need:3 * need + lat * owners]}
+def change(n, tag):
+    o = f"{n}.test."
+    ds = f"{abs(hash(n + tag)) % 65535} 13 2 " + hashlib.sha256((n + tag).encode()).hexdigest().upper()
+    return o, ["ns1.bench-" + tag + ".example.", "ns2.bench-" + tag + ".example."], ds
+for p in ("spool", "pg", "lat"):
+    ns = paths[p]
+    count = lat if p == "lat" else msgs
+    for i in range(count):
+        ch = []
+        for n in ns[i * owners:(i + 1) * owners]:
+            o, nss, ds = change(n, p)
+            ch.append({"owner": o, "rrsets": [{"type": "NS", "ttl": 3600, "rdata": nss},
+                                              {"type": "DS", "ttl": 3600, "rdata": [ds]}]})
+        m = {"version": 1, "id": f"{p}-{i:04d}", "zone": "test.", "changes": ch}
+        open(f"{tmp}/{p}-{i:04d}.json", "w").write(json.dumps(m))
+        last = ch[-1]["owner"]
+        open(f"{tmp}/{p}-{i:04d}.last", "w").write(last + " " + ch[-1]["rrsets"][1]["rdata"][0].split()[0] + "\n")
+ns = paths["nsu"]
+k = 0
+for s in range(0, len(ns), nsu):
+    with open(f"{tmp}/nsu-{k:04d}.txt", "w") as f:
+        f.write(f"server 127.0.0.1 {port}\nzone test.\n")
+        for n in ns[s:s + nsu]:
+            o, nss, ds = change(n, "nsu")
+            f.write(f"del {o} NS\ndel {o} DS\n")
+            for x in nss: f.write(f"add {o} 3600 NS {x}\n")
+            f.write(f"add {o} 3600 DS {ds}\n")
+        f.write("send\n")
+    k += 1
+PY
+total=$((MSGS * OWNERS))
+
+# knsupdate path.
+c0=$(cpu_of "$kpid"); t0=$(now)
+for f in "$ZG_TMP"/nsu-*.txt; do knsupdate -y "$key" "$f" || echo "knsupdate failed: $f" >&2; done
+t_nsu=$(echo "$(now) - $t0" | bc); c_nsu=$(( $(cpu_of "$kpid") - c0 ))
+printf 'knsupdate:      %6d owners in %7.2f s = %7.0f owners/s (knotd CPU %.1f s)\n' "$total" "$t_nsu" "$(echo "$total / $t_nsu" | bc -l)" "$(echo "$c_nsu / $TICK" | bc -l)"
+
+# Spool path.
+sp=$ZG_TMP/spool; mkdir -p "$sp/incoming"
+for f in "$ZG_TMP"/spool-*.json; do cp "$f" "$sp/incoming/"; done
+c0=$(cpu_of "$kpid"); t0=$(now)
+/usr/bin/time -f '%U %S' -o "$ZG_TMP/spool.time" "$ZGI" run --source "spool:$sp" -s "127.0.0.1@$port" -y "$key" --once -q -t 60 >"$ZG_TMP/spool.out" 2>&1
+t_sp=$(echo "$(now) - $t0" | bc); c_sp=$(( $(cpu_of "$kpid") - c0 ))
+g_sp=$(awk '{print $1 + $2}' "$ZG_TMP/spool.time")
+printf 'zg-ingest spool:%6d owners in %7.2f s = %7.0f owners/s, %.2fx knsupdate; gateway CPU %.2f s = %.1f%% of knotd (%.1f s)\n' \
+	"$total" "$t_sp" "$(echo "$total / $t_sp" | bc -l)" "$(echo "$t_nsu / $t_sp" | bc -l)" "$g_sp" "$(echo "100 * $g_sp * $TICK / $c_sp" | bc -l)" "$(echo "$c_sp / $TICK" | bc -l)"
+[ -z "$(ls "$sp/failed")" ] || echo "refused: $(cat "$sp"/failed/*.error)"
+
+# PostgreSQL path.
+if zg_pg_start "$ZG_TMP/pg" >/dev/null 2>&1; then
+	"$ZGI" run --source "$ZG_PG_URI" -z test. -s "127.0.0.1@$port" -y "$key" --once -q --consumer bench >/dev/null 2>&1
+	for f in "$ZG_TMP"/pg-*.json; do printf "INSERT INTO zonegate_queue (zone, message) VALUES ('test.', \$j\$%s\$j\$);\n" "$(cat "$f")"; done >"$ZG_TMP/pg.sql"
+	psql -X -q -f "$ZG_TMP/pg.sql"
+	c0=$(cpu_of "$kpid"); t0=$(now)
+	/usr/bin/time -f '%U %S' -o "$ZG_TMP/pg.time" "$ZGI" run --source "$ZG_PG_URI" -z test. -s "127.0.0.1@$port" -y "$key" --once -q -t 60 --consumer bench >"$ZG_TMP/pg.out" 2>&1
+	t_pg=$(echo "$(now) - $t0" | bc); c_pg=$(( $(cpu_of "$kpid") - c0 ))
+	g_pg=$(awk '{print $1 + $2}' "$ZG_TMP/pg.time")
+	printf 'zg-ingest pg:   %6d owners in %7.2f s = %7.0f owners/s, %.2fx knsupdate; gateway CPU %.2f s = %.1f%% of knotd (%.1f s)\n' \
+		"$total" "$t_pg" "$(echo "$total / $t_pg" | bc -l)" "$(echo "$t_nsu / $t_pg" | bc -l)" "$g_pg" "$(echo "100 * $g_pg * $TICK / $c_pg" | bc -l)" "$(echo "$c_pg / $TICK" | bc -l)"
+	psql -X -A -t -c "SELECT 'pg rows: ' || string_agg(state || '=' || n, ' ') FROM (SELECT state, count(*) n FROM zonegate_queue GROUP BY state) s"
+else
+	echo "zg-ingest pg:   skipped (PostgreSQL did not start)"
+fi
+
+# Latency: a running gateway, messages enqueued one at a time.
+lsp=$ZG_TMP/lspool; mkdir -p "$lsp/incoming"
+( exec "$ZGI" run --source "spool:$lsp" -s "127.0.0.1@$port" -y "$key" -q --interval 0.05 -t 60 >"$ZG_TMP/lat.out" 2>&1 ) &
+lgw=$!
+zg_track_pid "$lgw"
+: >"$ZG_TMP/lat.txt"
+for f in "$ZG_TMP"/lat-*.json; do
+	read -r owner tag <"${f%.json}.last"
+	b=$(basename "$f")
+	t0=$(now)
+	cp "$f" "$lsp/$b.tmp" && mv "$lsp/$b.tmp" "$lsp/incoming/$b"
+	deadline=$((SECONDS + 60))
+	until kdig @127.0.0.1 -p "$port" +short +norec "$owner" DS 2>/dev/null | grep -q "^$tag "; do
+		[ $SECONDS -ge $deadline ] && { echo "timeout waiting for $owner" >&2; break; }
+		sleep 0.01
+	done
+	echo "$(now) - $t0" | bc >>"$ZG_TMP/lat.txt"
+done
+zg_stop_pid "$lgw"
+sort -n "$ZG_TMP/lat.txt" | awk '{v[NR]=$1} END {p50=v[int((NR+1)/2)]; i=int(NR*0.99+0.999); if (i>NR) i=NR; printf "latency enqueue->served, %d messages of '"$OWNERS"' owners: p50 %.2f s, p99 %.2f s, max %.2f s\n", NR, p50, v[i], v[NR]}'
+zg_knotd_stop "$ZG_TMP/s"
+
+# init vs knotd loading and signing the same zone from a file.
+if [ "$INIT_N" -gt 0 ]; then
+	zg_genzone test. "$INIT_N" 3 >"$ZG_TMP/init.zone"
+	port=$(zg_free_port)
+	t0=$(now)
+	start_signer "$ZG_TMP/f" "$ZG_TMP/init.zone"
+	t_file=$(echo "$(now) - $t0" | bc)
+	zg_knotd_stop "$ZG_TMP/f"
+	port=$(zg_free_port)
+	zg_genzone test. 0 >"$ZG_TMP/empty.zone"
+	start_signer "$ZG_TMP/i" "$ZG_TMP/empty.zone"
+	grep -vE '^[ab]\.nic ' "$ZG_TMP/init.zone" >"$ZG_TMP/init-rest.zone"
+	t0=$(now)
+	"$ZGI" init -c "$ZG_TMP/i/knot.sock" -z test. -t 600 -q "$ZG_TMP/init-rest.zone" || echo "init failed" >&2
+	t_init=$(echo "$(now) - $t0" | bc)
+	printf 'init of %d delegations: zg-ingest init %.1f s, knotd from file %.1f s, ratio %.2f\n' \
+		"$INIT_N" "$t_init" "$t_file" "$(echo "$t_init / $t_file" | bc -l)"
+	zg_knotd_stop "$ZG_TMP/i"
+fi
