@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * mod-validate: a worker thread per zone follows the zone (NOTIFY received
- * by the server and SOA polling of the source), transfers every new serial,
- * validates it with the zonegate engine and keeps the verdict; a
+ * by the server and SOA polling of the source), keeps a shadow copy of the
+ * zone up to date by IXFR (AXFR at first and as fallback), validates what
+ * each diff can affect (lib/incr.c) and keeps the verdict per serial; a
  * KNOTD_STAGE_BEGIN hook refuses outgoing AXFR/IXFR of a served serial that
  * has not validated. Validated serials are announced to the zone's notify
  * remotes; failed serials are logged and passed to the alarm command.
@@ -32,6 +33,7 @@
 #include "zonegate/axfr.h"
 #include "zonegate/dnsclient.h"
 #include "zonegate/error.h"
+#include "zonegate/incr.h"
 #include "zonegate/report.h"
 #include "zonegate/verify.h"
 #include "zonegate/xfr.h"
@@ -69,6 +71,8 @@ extern char **environ;
 #define BURST_POLLS	50
 /*! Alarm commands running at once. */
 #define ALARMS		8
+/*! Bound for each step of an IXFR (connect, every message). */
+#define ZG_XFR_TIMEOUT_MS	30000
 /*! NOTIFY targets kept. */
 #define NOTIFY_MAX	16
 
@@ -152,7 +156,9 @@ typedef struct {
 	bool stop;
 	bool notified;
 	alarm_child_t alarms[ALARMS];
-	int64_t earliest_expiry;    /*!< Of the last validated serial; INT64_MAX if unknown. */
+	int64_t earliest_expiry;    /*!< Of the shadow zone; INT64_MAX if unknown. */
+	zg_incr_t *shadow;          /*!< Shadow zone, NULL before the first AXFR. */
+	zg_xfr_diff_t diff;         /*!< Reused IXFR buffer. */
 } validate_ctx_t;
 
 /* ---- verdicts ---- */
@@ -299,12 +305,51 @@ static bool stopping(validate_ctx_t *ctx)
 	return s;
 }
 
-/* Transfers and validates the zone; returns 0 with *serial set once a verdict is stored. */
-static int check_serial(validate_ctx_t *ctx, uint32_t *serial)
+/* Brings the shadow zone to the source's current serial: IXFR when there is a
+ * shadow, AXFR otherwise or when the source answers IXFR with a full zone or
+ * the diff does not fit. Sets *changed when the shadow changed. */
+static int shadow_update(validate_ctx_t *ctx, bool *changed)
 {
-	int64_t t0 = mono_ms();
-	zg_zone_t *zone = NULL;
 	char reason[256] = "";
+	*changed = false;
+	if (ctx->shadow != NULL) {
+		uint32_t from = zg_zone_serial(zg_incr_zone(ctx->shadow), NULL);
+		zg_xfr_kind_t kind = ZG_XFR_UPTODATE;
+		int ret = zg_xfr_ixfr(&ctx->source, ctx->key.name != NULL ? &ctx->key : NULL,
+		                      ctx->zone, from, ZG_XFR_TIMEOUT_MS, &ctx->diff, &kind,
+		                      reason, sizeof(reason));
+		if (ret != 0) {
+			knotd_mod_log(ctx->mod, LOG_WARNING, "IXFR, incoming, remote %s, serial %u, "
+			              "failed (%s)", ctx->source_str, from,
+			              reason[0] != '\0' ? reason : zg_strerror(ret));
+			return ret;
+		}
+		if (kind == ZG_XFR_UPTODATE) {
+			return 0;
+		}
+		if (kind == ZG_XFR_IXFR) {
+			ret = zg_incr_apply_diff(ctx->shadow, &ctx->diff);
+			if (ret == 0) {
+				knotd_mod_log(ctx->mod, LOG_INFO, "IXFR, incoming, remote %s, serial %u -> %u, "
+				              "%zu changes", ctx->source_str, ctx->diff.serial_from,
+				              ctx->diff.serial_to, ctx->diff.count);
+				*changed = true;
+				return 0;
+			}
+			knotd_mod_log(ctx->mod, LOG_WARNING, "IXFR, incoming, remote %s, serial %u -> %u, "
+			              "does not apply to the shadow zone (%s), falling back to AXFR",
+			              ctx->source_str, ctx->diff.serial_from, ctx->diff.serial_to,
+			              zg_strerror(ret));
+		} else {
+			knotd_mod_log(ctx->mod, LOG_INFO, "IXFR, incoming, remote %s, serial %u, "
+			              "answered with a full zone, falling back to AXFR",
+			              ctx->source_str, from);
+		}
+		zg_incr_free(ctx->shadow);
+		ctx->shadow = NULL;
+	}
+
+	zg_zone_t *zone = NULL;
 	int ret = zg_axfr_load(&zone, ctx->source_str, ctx->key.name != NULL ? ctx->key_str : NULL,
 	                       ctx->zone_str, reason, sizeof(reason));
 	if (ret != 0) {
@@ -312,9 +357,29 @@ static int check_serial(validate_ctx_t *ctx, uint32_t *serial)
 		              ctx->source_str, reason[0] != '\0' ? reason : zg_strerror(ret));
 		return ret;
 	}
-	*serial = zg_zone_serial(zone, NULL);
-	if (verdict_get(ctx, *serial) >= 0) {
-		zg_zone_free(zone);
+	ret = zg_incr_new(&ctx->shadow, zone);
+	if (ret != 0) {
+		ctx->shadow = NULL;
+		return ret;
+	}
+	knotd_mod_log(ctx->mod, LOG_INFO, "AXFR, incoming, remote %s, serial %u",
+	              ctx->source_str, zg_zone_serial(zg_incr_zone(ctx->shadow), NULL));
+	*changed = true;
+	return 0;
+}
+
+/* Follows the source and validates; returns 0 with *serial set once the
+ * shadow's serial has a verdict. */
+static int check_serial(validate_ctx_t *ctx, uint32_t *serial)
+{
+	int64_t t0 = mono_ms();
+	bool changed = false;
+	int ret = shadow_update(ctx, &changed);
+	if (ret != 0) {
+		return ret;
+	}
+	*serial = zg_zone_serial(zg_incr_zone(ctx->shadow), NULL);
+	if (!changed && verdict_get(ctx, *serial) >= 0) {
 		return 0;
 	}
 
@@ -325,29 +390,27 @@ static int check_serial(validate_ctx_t *ctx, uint32_t *serial)
 	};
 	zg_report_t report;
 	zg_report_init(&report);
-	zg_verifier_t *v = NULL;
-	ret = zg_verifier_new(&v, zone, &opts, &report);
-	if (ret == 0) {
-		ret = zg_verify_zone(v, &report);
-	}
-	zg_verifier_free(v);
-	zg_zone_free(zone);
+	bool full = false;
+	ret = zg_incr_verify(ctx->shadow, &opts, &report, &full);
 	if (ret != 0) {
 		knotd_mod_log(ctx->mod, LOG_ERR, "serial %u, validation aborted (%s)", *serial,
 		              zg_strerror(ret));
 		zg_report_deinit(&report);
+		zg_incr_free(ctx->shadow);
+		ctx->shadow = NULL;
 		return ret;
 	}
 	int64_t ms = mono_ms() - t0;
 	knotd_mod_stats_store(ctx->mod, 0, CTR_LATENCY_MS, 0, (uint64_t)ms);
+	ctx->earliest_expiry = zg_incr_earliest_expiry(ctx->shadow);
 
 	if (report.errors == 0) {
 		verdict_put(ctx, *serial, true);
-		ctx->earliest_expiry = report.stats.earliest_expiry;
 		knotd_mod_stats_incr(ctx->mod, 0, CTR_SERIALS_VALIDATED, 0, 1);
 		knotd_mod_stats_store(ctx->mod, 0, CTR_LAST_SERIAL, 0, *serial);
-		knotd_mod_log(ctx->mod, LOG_INFO, "serial %u, validated (%llu signatures, "
-		              "%zu warnings, %lld ms)", *serial,
+		knotd_mod_log(ctx->mod, LOG_INFO, "serial %u, validated (%s, %zu names checked, "
+		              "%llu signatures, %zu warnings, %lld ms)", *serial,
+		              full ? "whole zone" : "incremental", zg_incr_last_checked(ctx->shadow),
 		              (unsigned long long)report.stats.signatures, report.warnings,
 		              (long long)ms);
 		if (report.warnings > 0) {
@@ -365,8 +428,9 @@ static int check_serial(validate_ctx_t *ctx, uint32_t *serial)
 	} else {
 		verdict_put(ctx, *serial, false);
 		knotd_mod_stats_incr(ctx->mod, 0, CTR_SERIALS_FAILED, 0, 1);
-		knotd_mod_log(ctx->mod, LOG_ERR, "serial %u, validation failed (%zu errors, "
-		              "transfers of it refused)", *serial, report.errors);
+		knotd_mod_log(ctx->mod, LOG_ERR, "serial %u, validation failed (%s, %zu errors, "
+		              "transfers of it refused)", *serial, full ? "whole zone" : "incremental",
+		              report.errors);
 		char line[1024];
 		char first[1024] = "";
 		size_t logged = 0;
@@ -453,6 +517,9 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&ctx->lock);
 	}
 	alarms_reap(ctx, true);
+	zg_incr_free(ctx->shadow);
+	ctx->shadow = NULL;
+	zg_xfr_diff_deinit(&ctx->diff);
 	return NULL;
 }
 
@@ -636,6 +703,7 @@ static int validate_load(knotd_mod_t *mod)
 	}
 	ctx->mod = mod;
 	ctx->earliest_expiry = INT64_MAX;
+	zg_xfr_diff_init(&ctx->diff);
 	pthread_mutex_init(&ctx->lock, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
