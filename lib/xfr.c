@@ -26,6 +26,7 @@
 #include "zonegate/dnsclient.h"
 #include "zonegate/error.h"
 #include "zonegate/xfr.h"
+#include "zonegate/zone.h"
 
 /* Builds a one-question query in wire (max bytes) and exchanges it. */
 static int exchange(const struct sockaddr_storage *addr, const knot_tsig_key_t *key,
@@ -216,17 +217,48 @@ static int xfail(char *reason, size_t len, int ret, const char *fmt, ...)
 	return ret;
 }
 
-/* Parser state over the RRs of an IXFR answer (RFC 1995 4). */
+/* Parser state over the RRs of an IXFR (RFC 1995 4) or AXFR answer. */
 typedef struct {
 	const uint8_t *zone;
+	bool axfr_query;
 	uint32_t from, to;       /* Requested serial; serial of the first SOA. */
 	uint32_t cur_new;        /* New serial of the delta being read. */
 	size_t rrs;              /* RRs seen. */
-	enum { ST_FIRST, ST_SECOND, ST_DEL, ST_ADD, ST_DONE, ST_AXFR } st;
-} ixfr_state_t;
+	enum { ST_FIRST, ST_SECOND, ST_DEL, ST_ADD, ST_BODY, ST_DONE } st;
+	zg_zone_t *full;         /* Full zone being loaded (AXFR or AXFR-style answer). */
+	uint8_t soa[512];        /* First SOA rdata, for a full zone. */
+	uint16_t soa_len;
+	uint32_t soa_ttl;
+} xfr_state_t;
 
-static int ixfr_rr(ixfr_state_t *s, zg_xfr_diff_t *diff, const knot_rrset_t *rr,
-                   const knot_rdata_t *rd, char *reason, size_t rlen)
+static int body_add(xfr_state_t *s, const knot_rrset_t *rr, const knot_rdata_t *rd,
+                    char *reason, size_t rlen)
+{
+	int ret = zg_zone_add(s->full, rr->owner, rr->type, rr->ttl, rd->data, rd->len);
+	if (ret == ZG_EOUTOFZONE) {
+		return 0;  /* not ours; ignored like a secondary would */
+	}
+	if (ret != 0) {
+		return xfail(reason, rlen, ret, "cannot store a record (%s)", zg_strerror(ret));
+	}
+	return 0;
+}
+
+static int body_start(xfr_state_t *s, char *reason, size_t rlen)
+{
+	int ret = zg_zone_new(&s->full, s->zone);
+	if (ret == 0) {
+		ret = zg_zone_add(s->full, s->zone, KNOT_RRTYPE_SOA, s->soa_ttl, s->soa, s->soa_len);
+	}
+	if (ret != 0) {
+		return xfail(reason, rlen, ret, "cannot store the zone (%s)", zg_strerror(ret));
+	}
+	s->st = ST_BODY;
+	return 0;
+}
+
+static int xfr_rr(xfr_state_t *s, zg_xfr_diff_t *diff, const knot_rrset_t *rr,
+                  const knot_rdata_t *rd, char *reason, size_t rlen)
 {
 	bool soa = rr->type == KNOT_RRTYPE_SOA;
 	if (soa && !knot_dname_is_equal(rr->owner, s->zone)) {
@@ -239,14 +271,27 @@ static int ixfr_rr(ixfr_state_t *s, zg_xfr_diff_t *diff, const knot_rrset_t *rr,
 		if (!soa) {
 			return xfail(reason, rlen, ZG_EPROTO, "transfer does not start with SOA");
 		}
+		if (rd->len > sizeof(s->soa)) {
+			return xfail(reason, rlen, ZG_EPROTO, "SOA too long");
+		}
+		memcpy(s->soa, rd->data, rd->len);
+		s->soa_len = rd->len;
+		s->soa_ttl = rr->ttl;
 		s->to = serial;
-		diff->serial_to = serial;
+		if (diff != NULL) {
+			diff->serial_to = serial;
+		}
 		s->st = ST_SECOND;
 		return 0;
 	case ST_SECOND:
-		if (!soa) {
-			s->st = ST_AXFR;
-			return 0;
+		if (!soa || s->axfr_query) {
+			int ret = body_start(s, reason, rlen);
+			if (ret == 0 && soa) {
+				s->st = ST_DONE;   /* a zone of just its SOA */
+			} else if (ret == 0) {
+				ret = body_add(s, rr, rd, reason, rlen);
+			}
+			return ret;
 		}
 		if (serial == s->to) {
 			s->st = ST_DONE;   /* SOA, SOA: an empty transfer */
@@ -279,23 +324,28 @@ static int ixfr_rr(ixfr_state_t *s, zg_xfr_diff_t *diff, const knot_rrset_t *rr,
 			return diff_put(diff, false, rr->owner, rr->type, rr->ttl, rd->data, rd->len);
 		}
 		return diff_put(diff, true, rr->owner, rr->type, rr->ttl, rd->data, rd->len);
+	case ST_BODY:
+		if (soa) {
+			if (serial != s->to) {
+				return xfail(reason, rlen, ZG_EPROTO, "transfer ends with serial %u, "
+				             "started with %u", serial, s->to);
+			}
+			s->st = ST_DONE;
+			return 0;
+		}
+		return body_add(s, rr, rd, reason, rlen);
 	default:
 		return xfail(reason, rlen, ZG_EPROTO, "records after the end of the transfer");
 	}
 }
 
-int zg_xfr_ixfr(const struct sockaddr_storage *addr, const knot_tsig_key_t *key,
-                const uint8_t *zone, uint32_t serial, int timeout_ms, zg_xfr_diff_t *diff,
-                zg_xfr_kind_t *kind, char *reason, size_t rlen)
+/* One transfer: AXFR (diff NULL) or IXFR from serial. */
+static int xfr_run(const zg_xfr_peer_t *peer, bool ixfr, uint32_t serial, zg_xfr_diff_t *diff,
+                   zg_zone_t **full, zg_xfr_kind_t *kind, char *reason, size_t rlen)
 {
-	if (addr == NULL || zone == NULL || diff == NULL || kind == NULL) {
-		return KNOT_EINVAL;
-	}
-	diff->buf.len = 0;
-	diff->count = 0;
-	diff->serial_from = serial;
-	diff->serial_to = serial;
-
+	const knot_tsig_key_t *key = peer->key;
+	const uint8_t *zone = peer->zone;
+	int timeout_ms = peer->timeout_ms > 0 ? peer->timeout_ms : ZG_XFR_TIMEOUT_MS;
 	int ret = 0;
 	zg_dnsconn_t *conn = NULL;
 	zg_buf_t tsig_buf;
@@ -304,6 +354,7 @@ int zg_xfr_ixfr(const struct sockaddr_storage *addr, const knot_tsig_key_t *key,
 	size_t digest_len = sizeof(digest);
 	uint64_t prev_time = 0;
 	unsigned unsigned_run = 0;
+	xfr_state_t st = { .zone = zone, .axfr_query = !ixfr, .from = serial, .st = ST_FIRST };
 	knot_pkt_t *q = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
 	knot_pkt_t *p = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
 	if (q == NULL || p == NULL) {
@@ -312,21 +363,21 @@ int zg_xfr_ixfr(const struct sockaddr_storage *addr, const knot_tsig_key_t *key,
 	}
 	uint16_t id = dnssec_random_uint16_t();
 	knot_wire_set_id(q->wire, id);
-	ret = knot_pkt_put_question(q, zone, KNOT_CLASS_IN, KNOT_RRTYPE_IXFR);
-	if (ret == KNOT_EOK) {
+	ret = knot_pkt_put_question(q, zone, KNOT_CLASS_IN, ixfr ? KNOT_RRTYPE_IXFR : KNOT_RRTYPE_AXFR);
+	if (ret == KNOT_EOK && ixfr) {
 		ret = knot_pkt_begin(q, KNOT_AUTHORITY);
-	}
-	if (ret == KNOT_EOK) {
-		uint8_t rd[2 + 20];
-		memset(rd, 0, sizeof(rd));
-		knot_wire_write_u32(rd + 2, serial);
-		knot_rrset_t soa;
-		knot_rrset_init(&soa, (knot_dname_t *)zone, KNOT_RRTYPE_SOA, KNOT_CLASS_IN, 0);
-		ret = knot_rrset_add_rdata(&soa, rd, sizeof(rd), NULL);
 		if (ret == KNOT_EOK) {
-			ret = knot_pkt_put(q, KNOT_COMPR_HINT_QNAME, &soa, 0);
+			uint8_t rd[2 + 20];
+			memset(rd, 0, sizeof(rd));
+			knot_wire_write_u32(rd + 2, serial);
+			knot_rrset_t soa;
+			knot_rrset_init(&soa, (knot_dname_t *)zone, KNOT_RRTYPE_SOA, KNOT_CLASS_IN, 0);
+			ret = knot_rrset_add_rdata(&soa, rd, sizeof(rd), NULL);
+			if (ret == KNOT_EOK) {
+				ret = knot_pkt_put(q, KNOT_COMPR_HINT_QNAME, &soa, 0);
+			}
+			knot_rdataset_clear(&soa.rrs, NULL);
 		}
-		knot_rdataset_clear(&soa.rrs, NULL);
 	}
 	if (ret == KNOT_EOK && key != NULL) {
 		digest_len = dnssec_tsig_algorithm_size(key->algorithm);
@@ -337,7 +388,7 @@ int zg_xfr_ixfr(const struct sockaddr_storage *addr, const knot_tsig_key_t *key,
 		ret = xfail(reason, rlen, ZG_EINPUT, "cannot build the query (%s)", zg_strerror(ret));
 		goto done;
 	}
-	ret = zg_dnsconn_open(addr, timeout_ms, &conn);
+	ret = zg_dnsconn_open(peer->addr, timeout_ms, &conn);
 	if (ret == 0) {
 		ret = zg_dnsconn_send(conn, q->wire, q->size);
 	}
@@ -346,8 +397,11 @@ int zg_xfr_ixfr(const struct sockaddr_storage *addr, const knot_tsig_key_t *key,
 		goto done;
 	}
 
-	ixfr_state_t st = { .zone = zone, .from = serial, .st = ST_FIRST };
-	while (st.st != ST_DONE && st.st != ST_AXFR) {
+	while (st.st != ST_DONE) {
+		if (peer->cancel != NULL && atomic_load(peer->cancel)) {
+			ret = xfail(reason, rlen, -ECANCELED, "canceled");
+			goto done;
+		}
 		knot_pkt_clear(p);
 		size_t len = 0;
 		ret = zg_dnsconn_recv(conn, p->wire, p->max_size, &len);
@@ -400,44 +454,85 @@ int zg_xfr_ixfr(const struct sockaddr_storage *addr, const knot_tsig_key_t *key,
 			}
 		}
 		const knot_pktsection_t *an = knot_pkt_section(p, KNOT_ANSWER);
-		for (uint16_t i = 0; i < an->count && st.st != ST_DONE && st.st != ST_AXFR; i++) {
+		if (an->count == 0) {
+			ret = xfail(reason, rlen, ZG_EPROTO, "transfer message without records");
+			goto done;
+		}
+		for (uint16_t i = 0; i < an->count && st.st != ST_DONE; i++) {
 			const knot_rrset_t *rr = knot_pkt_rr(an, i);
 			if (rr->rclass != KNOT_CLASS_IN) {
 				continue;
 			}
-			for (uint16_t k = 0; k < rr->rrs.count; k++) {
-				ret = ixfr_rr(&st, diff, rr, knot_rdataset_at(&rr->rrs, k), reason, rlen);
+			for (uint16_t k = 0; k < rr->rrs.count && st.st != ST_DONE; k++) {
+				ret = xfr_rr(&st, diff, rr, knot_rdataset_at(&rr->rrs, k), reason, rlen);
 				if (ret != 0) {
 					goto done;
 				}
-				if (st.st == ST_DONE || st.st == ST_AXFR) {
-					break;
-				}
 			}
 		}
-		/* A lone SOA at the requested serial or older: up to date. */
-		if (st.st == ST_SECOND && st.rrs == 1 && an->count == 1 &&
+		/* IXFR: a lone SOA at the requested serial or older means up to date. */
+		if (ixfr && st.st == ST_SECOND && st.rrs == 1 && an->count == 1 &&
 		    (int32_t)(st.to - serial) <= 0) {
 			*kind = ZG_XFR_UPTODATE;
 			ret = 0;
 			goto done;
 		}
 	}
-	if (st.st == ST_AXFR) {
-		*kind = ZG_XFR_AXFR;
-		diff->buf.len = 0;
-		diff->count = 0;
-	} else if (key != NULL && tsig_buf.len > 0) {
+	if (key != NULL && tsig_buf.len > 0) {
 		ret = xfail(reason, rlen, ZG_EPROTO, "last answer not signed with TSIG");
 		goto done;
+	}
+	if (st.full != NULL) {
+		ret = zg_zone_finalize(st.full);
+		if (ret != 0) {
+			ret = xfail(reason, rlen, ret, "%s", zg_strerror(ret));
+			goto done;
+		}
+		*kind = ZG_XFR_AXFR;
+		*full = st.full;
+		st.full = NULL;
+		if (diff != NULL) {
+			diff->buf.len = 0;
+			diff->count = 0;
+		}
 	} else {
 		*kind = diff->count > 0 ? ZG_XFR_IXFR : ZG_XFR_UPTODATE;
 	}
 	ret = 0;
 done:
+	zg_zone_free(st.full);
 	zg_dnsconn_free(conn);
 	knot_pkt_free(q);
 	knot_pkt_free(p);
 	zg_buf_deinit(&tsig_buf);
+	return ret;
+}
+
+int zg_xfr_ixfr(const zg_xfr_peer_t *peer, uint32_t serial, zg_xfr_diff_t *diff,
+                zg_zone_t **full, zg_xfr_kind_t *kind, char *reason, size_t reason_len)
+{
+	if (peer == NULL || peer->addr == NULL || peer->zone == NULL || diff == NULL ||
+	    full == NULL || kind == NULL) {
+		return KNOT_EINVAL;
+	}
+	*full = NULL;
+	diff->buf.len = 0;
+	diff->count = 0;
+	diff->serial_from = serial;
+	diff->serial_to = serial;
+	return xfr_run(peer, true, serial, diff, full, kind, reason, reason_len);
+}
+
+int zg_xfr_axfr(const zg_xfr_peer_t *peer, zg_zone_t **out, char *reason, size_t reason_len)
+{
+	if (peer == NULL || peer->addr == NULL || peer->zone == NULL || out == NULL) {
+		return KNOT_EINVAL;
+	}
+	zg_xfr_kind_t kind;
+	zg_zone_t *zone = NULL;
+	int ret = xfr_run(peer, false, 0, NULL, &zone, &kind, reason, reason_len);
+	if (ret == 0) {
+		*out = zone;
+	}
 	return ret;
 }

@@ -8,6 +8,7 @@
 #ifndef ZONEGATE_XFR_H
 #define ZONEGATE_XFR_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,6 +17,7 @@
 #include <libknot/tsig.h>
 
 #include "zonegate/arena.h"
+#include "zonegate/zone.h"
 
 /*! Default bound for one SOA query or NOTIFY exchange (connect, send, receive). */
 #define ZG_XFR_QUERY_TIMEOUT_MS 3000
@@ -57,8 +59,7 @@ int zg_xfr_key_str(const knot_tsig_key_t *key, char *buf, size_t len);
 typedef enum {
 	ZG_XFR_UPTODATE = 0,  /*!< The server has no newer serial (single SOA answer). */
 	ZG_XFR_IXFR,          /*!< Incremental answer: the diff holds the changes. */
-	ZG_XFR_AXFR,          /*!< The server answered with a full zone (AXFR style);
-	                           the transfer was not read further: use zg_axfr_load(). */
+	ZG_XFR_AXFR,          /*!< The server answered with the whole zone (AXFR style). */
 } zg_xfr_kind_t;
 
 /*! One RR change of an IXFR, in transfer order (views into the diff buffer). */
@@ -95,20 +96,40 @@ void zg_xfr_diff_deinit(zg_xfr_diff_t *diff);
  */
 bool zg_xfr_diff_next(const zg_xfr_diff_t *diff, size_t *pos, zg_xfr_change_t *out);
 
+/*! Bound for one step (connect, send, each message) of an AXFR/IXFR, by default. */
+#define ZG_XFR_TIMEOUT_MS 10000
+
+/*! Where and how to transfer a zone from. */
+typedef struct {
+	const struct sockaddr_storage *addr;  /*!< Server. */
+	const knot_tsig_key_t *key;           /*!< TSIG key, NULL for unsigned transfers. */
+	const uint8_t *zone;                  /*!< Zone name, wire format, lowercase. */
+	int timeout_ms;                       /*!< Bound per step; 0: ZG_XFR_TIMEOUT_MS. */
+	const atomic_bool *cancel;            /*!< NULL, or checked between messages. */
+} zg_xfr_peer_t;
+
 /*!
- * Requests IXFR of \a zone from \a serial (TCP; TSIG-signed when \a key is set,
- * every signed answer checked, at most 99 unsigned in a row).
+ * Requests IXFR from \a serial (RFC 1995; TSIG-checked when peer->key is set,
+ * at most 99 unsigned messages in a row).
  *
  * \param diff    Filled (cleared first) for ZG_XFR_IXFR; owned by the caller.
+ * \param full    For ZG_XFR_AXFR (the server answered with the whole zone),
+ *                receives the finalized zone; the caller frees it with
+ *                zg_zone_free(). NULL otherwise.
  * \param kind    Receives what the server answered.
  * \param reason  Receives a short lowercase reason on failure.
  *
  * \return 0; ZG_ECONNECT, ZG_ETIMEOUT, ZG_EREFUSED (error rcode), ZG_EPROTO
  *         (malformed or inconsistent answer, TSIG failure, connection closed
- *         before the end), -ENOMEM.
+ *         before the end), -ECANCELED, -ENOMEM.
  */
-int zg_xfr_ixfr(const struct sockaddr_storage *addr, const knot_tsig_key_t *key,
-                const uint8_t *zone, uint32_t serial, int timeout_ms, zg_xfr_diff_t *diff,
-                zg_xfr_kind_t *kind, char *reason, size_t reason_len);
+int zg_xfr_ixfr(const zg_xfr_peer_t *peer, uint32_t serial, zg_xfr_diff_t *diff,
+                zg_zone_t **full, zg_xfr_kind_t *kind, char *reason, size_t reason_len);
+
+/*!
+ * Transfers the whole zone by AXFR into a finalized zone (free it with
+ * zg_zone_free()). Same checks, bounds and return codes as zg_xfr_ixfr().
+ */
+int zg_xfr_axfr(const zg_xfr_peer_t *peer, zg_zone_t **out, char *reason, size_t reason_len);
 
 #endif /* ZONEGATE_XFR_H */

@@ -30,7 +30,6 @@
 #include <knot/module.h>
 #include <libknot/rrtype/soa.h>
 
-#include "zonegate/axfr.h"
 #include "zonegate/dnsclient.h"
 #include "zonegate/error.h"
 #include "zonegate/incr.h"
@@ -71,8 +70,6 @@ extern char **environ;
 #define BURST_POLLS	50
 /*! Alarm commands running at once. */
 #define ALARMS		8
-/*! Bound for each step of an IXFR (connect, every message). */
-#define ZG_XFR_TIMEOUT_MS	30000
 /*! NOTIFY targets kept. */
 #define NOTIFY_MAX	16
 
@@ -136,7 +133,6 @@ typedef struct {
 	knotd_conf_t allow;         /*!< Configured ranges (count 0: none). */
 	bool allow_loopback;        /*!< Default: 127.0.0.1 and ::1. */
 	knot_tsig_key_t key;        /*!< name NULL: no key. */
-	char key_str[512];
 	notify_target_t notify[NOTIFY_MAX];
 	unsigned notify_count;
 
@@ -154,6 +150,7 @@ typedef struct {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool stop;
+	atomic_bool cancel;         /*!< Set with stop: ends a running transfer. */
 	bool notified;
 	alarm_child_t alarms[ALARMS];
 	int64_t earliest_expiry;    /*!< Of the shadow zone; INT64_MAX if unknown. */
@@ -312,12 +309,17 @@ static int shadow_update(validate_ctx_t *ctx, bool *changed)
 {
 	char reason[256] = "";
 	*changed = false;
+	zg_xfr_peer_t peer = {
+		.addr = &ctx->source,
+		.key = ctx->key.name != NULL ? &ctx->key : NULL,
+		.zone = ctx->zone,
+		.cancel = &ctx->cancel,
+	};
+	zg_zone_t *zone = NULL;
 	if (ctx->shadow != NULL) {
 		uint32_t from = zg_zone_serial(zg_incr_zone(ctx->shadow), NULL);
 		zg_xfr_kind_t kind = ZG_XFR_UPTODATE;
-		int ret = zg_xfr_ixfr(&ctx->source, ctx->key.name != NULL ? &ctx->key : NULL,
-		                      ctx->zone, from, ZG_XFR_TIMEOUT_MS, &ctx->diff, &kind,
-		                      reason, sizeof(reason));
+		int ret = zg_xfr_ixfr(&peer, from, &ctx->diff, &zone, &kind, reason, sizeof(reason));
 		if (ret != 0) {
 			knotd_mod_log(ctx->mod, LOG_WARNING, "IXFR, incoming, remote %s, serial %u, "
 			              "failed (%s)", ctx->source_str, from,
@@ -342,28 +344,28 @@ static int shadow_update(validate_ctx_t *ctx, bool *changed)
 			              zg_strerror(ret));
 		} else {
 			knotd_mod_log(ctx->mod, LOG_INFO, "IXFR, incoming, remote %s, serial %u, "
-			              "answered with a full zone, falling back to AXFR",
-			              ctx->source_str, from);
+			              "answered with the whole zone, serial %u", ctx->source_str, from,
+			              zg_zone_serial(zone, NULL));
 		}
 		zg_incr_free(ctx->shadow);
 		ctx->shadow = NULL;
 	}
 
-	zg_zone_t *zone = NULL;
-	int ret = zg_axfr_load(&zone, ctx->source_str, ctx->key.name != NULL ? ctx->key_str : NULL,
-	                       ctx->zone_str, reason, sizeof(reason));
-	if (ret != 0) {
-		knotd_mod_log(ctx->mod, LOG_WARNING, "AXFR, incoming, remote %s, failed (%s)",
-		              ctx->source_str, reason[0] != '\0' ? reason : zg_strerror(ret));
-		return ret;
+	if (zone == NULL) {
+		int ret = zg_xfr_axfr(&peer, &zone, reason, sizeof(reason));
+		if (ret != 0) {
+			knotd_mod_log(ctx->mod, LOG_WARNING, "AXFR, incoming, remote %s, failed (%s)",
+			              ctx->source_str, reason[0] != '\0' ? reason : zg_strerror(ret));
+			return ret;
+		}
+		knotd_mod_log(ctx->mod, LOG_INFO, "AXFR, incoming, remote %s, serial %u",
+		              ctx->source_str, zg_zone_serial(zone, NULL));
 	}
-	ret = zg_incr_new(&ctx->shadow, zone);
+	int ret = zg_incr_new(&ctx->shadow, zone);
 	if (ret != 0) {
 		ctx->shadow = NULL;
 		return ret;
 	}
-	knotd_mod_log(ctx->mod, LOG_INFO, "AXFR, incoming, remote %s, serial %u",
-	              ctx->source_str, zg_zone_serial(zg_incr_zone(ctx->shadow), NULL));
 	*changed = true;
 	return 0;
 }
@@ -731,9 +733,6 @@ static int validate_load(knotd_mod_t *mod)
 	knotd_conf_t key = knotd_conf_mod(mod, MOD_KEY);
 	if (key.count == 1) {
 		ret = key_load(mod, &key.single, &ctx->key);
-		if (ret == KNOT_EOK) {
-			ret = zg_xfr_key_str(&ctx->key, ctx->key_str, sizeof(ctx->key_str));
-		}
 		if (ret != KNOT_EOK) {
 			knotd_mod_log(mod, LOG_ERR, "key not usable (%s)", zg_strerror(ret));
 			goto fail;
@@ -818,6 +817,7 @@ static void validate_unload(knotd_mod_t *mod)
 	if (ctx->thread_started) {
 		pthread_mutex_lock(&ctx->lock);
 		ctx->stop = true;
+		atomic_store(&ctx->cancel, true);
 		pthread_cond_signal(&ctx->cond);
 		pthread_mutex_unlock(&ctx->lock);
 		pthread_join(ctx->thread, NULL);

@@ -257,6 +257,8 @@ s2=$(serial_of "$PA")
 ok "B follows A to serial $s2" zg_wait 30 serial_is "$PB" "$s2"
 ok "C receives serial $s2 without manual action" zg_wait 40 serial_is "$PC" "$s2"
 is "$(stat_of last-validated-serial)" "$s2" "last-validated-serial is $s2"
+like "$(cat "$B/knotd.log")" "mod-validate.*IXFR, incoming, remote 127\\.0\\.0\\.1@$PB, serial $sbad, answered with the whole zone, serial $s2" \
+	"IXFR from the faulty serial answered with the whole zone, taken as is"
 like "$(cat "$B/knotd.log")" "mod-validate.*serial $s2, validated \\(whole zone" \
 	"after a failed serial the next one is validated in full"
 like "$(kdig @127.0.0.1 -p "$PC" another.test. NS +norec 2>&1)" "ns.provider.example" \
