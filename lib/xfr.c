@@ -406,7 +406,8 @@ static int xfr_run(const zg_xfr_peer_t *peer, bool ixfr, uint32_t serial, zg_xfr
 		size_t len = 0;
 		ret = zg_dnsconn_recv(conn, p->wire, p->max_size, &len);
 		if (ret != 0) {
-			ret = xfail(reason, rlen, ret, "receive: %s", ret == ZG_EPROTO ?
+			bool closed = ret == ZG_EPROTO || ret == ZG_ECONNECT;
+			ret = xfail(reason, rlen, closed ? ZG_EPROTO : ret, "receive: %s", closed ?
 			            "connection closed before the end of the transfer" : zg_strerror(ret));
 			goto done;
 		}

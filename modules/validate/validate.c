@@ -19,6 +19,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,6 +156,8 @@ typedef struct {
 	alarm_child_t alarms[ALARMS];
 	int64_t earliest_expiry;    /*!< Of the shadow zone; INT64_MAX if unknown. */
 	zg_incr_t *shadow;          /*!< Shadow zone, NULL before the first AXFR. */
+	char last_fail[384];        /*!< Last transfer failure logged. */
+	time_t last_fail_time;
 	zg_xfr_diff_t diff;         /*!< Reused IXFR buffer. */
 } validate_ctx_t;
 
@@ -305,6 +308,24 @@ static bool stopping(validate_ctx_t *ctx)
 /* Brings the shadow zone to the source's current serial: IXFR when there is a
  * shadow, AXFR otherwise or when the source answers IXFR with a full zone or
  * the diff does not fit. Sets *changed when the shadow changed. */
+/* Logs a transfer failure unless the same one was logged within a minute. */
+static void xfr_failed(validate_ctx_t *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void xfr_failed(validate_ctx_t *ctx, const char *fmt, ...)
+{
+	char msg[sizeof(ctx->last_fail)];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	time_t now = time(NULL);
+	if (strcmp(msg, ctx->last_fail) != 0 || now - ctx->last_fail_time >= 60) {
+		knotd_mod_log(ctx->mod, LOG_WARNING, "%s", msg);
+		snprintf(ctx->last_fail, sizeof(ctx->last_fail), "%s", msg);
+		ctx->last_fail_time = now;
+	}
+}
+
 static int shadow_update(validate_ctx_t *ctx, bool *changed)
 {
 	char reason[256] = "";
@@ -321,9 +342,8 @@ static int shadow_update(validate_ctx_t *ctx, bool *changed)
 		zg_xfr_kind_t kind = ZG_XFR_UPTODATE;
 		int ret = zg_xfr_ixfr(&peer, from, &ctx->diff, &zone, &kind, reason, sizeof(reason));
 		if (ret != 0) {
-			knotd_mod_log(ctx->mod, LOG_WARNING, "IXFR, incoming, remote %s, serial %u, "
-			              "failed (%s)", ctx->source_str, from,
-			              reason[0] != '\0' ? reason : zg_strerror(ret));
+			xfr_failed(ctx, "IXFR, incoming, remote %s, serial %u, failed (%s)",
+			           ctx->source_str, from, reason[0] != '\0' ? reason : zg_strerror(ret));
 			return ret;
 		}
 		if (kind == ZG_XFR_UPTODATE) {
@@ -354,8 +374,8 @@ static int shadow_update(validate_ctx_t *ctx, bool *changed)
 	if (zone == NULL) {
 		int ret = zg_xfr_axfr(&peer, &zone, reason, sizeof(reason));
 		if (ret != 0) {
-			knotd_mod_log(ctx->mod, LOG_WARNING, "AXFR, incoming, remote %s, failed (%s)",
-			              ctx->source_str, reason[0] != '\0' ? reason : zg_strerror(ret));
+			xfr_failed(ctx, "AXFR, incoming, remote %s, failed (%s)", ctx->source_str,
+			           reason[0] != '\0' ? reason : zg_strerror(ret));
 			return ret;
 		}
 		knotd_mod_log(ctx->mod, LOG_INFO, "AXFR, incoming, remote %s, serial %u",

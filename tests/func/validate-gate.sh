@@ -79,7 +79,10 @@ CONF
 zg_genzone test. 20 >"$A/zones/test.zone"
 ok "A (signer) starts" zg_knotd_start "$A"
 ok "A signs the zone" zg_wait 60 zg_zone_signed "$A" test.
-ok "A serves a serial" zg_wait 20 test -n "$(serial_of "$PA")"
+has_serial() { [ -n "$(serial_of "$1")" ]; }
+serial_not() { local s; s=$(serial_of "$1"); [ -n "$s" ] && [ "$s" != "$2" ]; }
+serial_gt() { local s; s=$(serial_of "$1"); [ -n "$s" ] && [ "$s" -gt "$2" ]; }
+ok "A serves a serial" zg_wait 20 has_serial "$PA"
 
 # --- B: distribution with mod-validate.
 {
@@ -165,7 +168,7 @@ update add newdeleg.test. 3600 NS ns.provider.example.
 update add newdeleg.test. 3600 DS 12345 13 2 3A4B5C6D7E8F90A1B2C3D4E5F60718293A4B5C6D7E8F90A1B2C3D4E5F6071829
 send
 EOF
-ok "A signed the change" zg_wait 30 test "$(serial_of "$PA")" != "$s0"
+ok "A signed the change" zg_wait 30 serial_not "$PA" "$s0"
 s1=$(serial_of "$PA")
 ok "B follows A to serial $s1" zg_wait 30 serial_is "$PB" "$s1"
 ok "C receives serial $s1" zg_wait 30 serial_is "$PC" "$s1"
@@ -252,7 +255,7 @@ zone test.
 update add another.test. 3600 NS ns.provider.example.
 send
 EOF
-ok "A signs a serial above $sbad" zg_wait 30 test "$(serial_of "$PA")" -gt "$sbad"
+ok "A signs a serial above $sbad" zg_wait 30 serial_gt "$PA" "$sbad"
 s2=$(serial_of "$PA")
 ok "B follows A to serial $s2" zg_wait 30 serial_is "$PB" "$s2"
 ok "C receives serial $s2 without manual action" zg_wait 40 serial_is "$PC" "$s2"
@@ -268,9 +271,9 @@ like "$(cat "$B/knotd.log")" "NOTIFY, outgoing, remote 127\\.0\\.0\\.1@$PC, seri
 
 # --- 4. knotc reload: the module is unloaded and loaded again, and revalidates.
 pidb=$(cat "$B/knotd.pid")
-nval() { grep -c "mod-validate.*serial $s2, validated" "$B/knotd.log"; }
+nval() { [ "$(grep -c "mod-validate.*serial $s2, validated" "$B/knotd.log")" -ge 2 ]; }
 ok "B reload" zg_knotc "$B" reload
-ok "after reload the served serial validates again" zg_wait 60 test "$(nval)" -ge 2
+ok "after reload the served serial validates again" zg_wait 60 nval
 ok "B survived the reload" zg_alive "$pidb"
 kdig_axfr=$(kdig @127.0.0.1 -p "$PB" test. AXFR +time=5 +retry=0 2>&1)
 unlike "$kdig_axfr" "REFUSED" "transfers of the validated serial are allowed after reload"
