@@ -16,7 +16,7 @@
 #include "zonegate/error.h"
 #include "zonegate/update.h"
 
-#define READ_WINDOW	32	/* Queries in flight on one connection. */
+#define READ_WINDOW	128	/* Queries in flight on one connection. */
 
 typedef enum {
 	OP_DEL_NODE,
