@@ -276,7 +276,9 @@ int zg_incr_apply(zg_incr_t *incr, bool add, const uint8_t *owner, uint16_t type
 	    (t == KNOT_RRTYPE_DNSKEY || t == KNOT_RRTYPE_NSEC3PARAM)) {
 		incr->full = true;
 	}
-	uint8_t flags = (t == KNOT_RRTYPE_NS || t == KNOT_RRTYPE_DNAME) ? T_BELOW : 0;
+	/* Apex NS is not a cut: the status of names below changes only at other owners. */
+	uint8_t flags = (t == KNOT_RRTYPE_DNAME || (t == KNOT_RRTYPE_NS &&
+	                 !knot_dname_is_equal(lower, incr->apex))) ? T_BELOW : 0;
 	return touch(incr, lower, flags);
 }
 

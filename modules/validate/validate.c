@@ -155,6 +155,7 @@ typedef struct {
 	bool notified;
 	alarm_child_t alarms[ALARMS];
 	int64_t earliest_expiry;    /*!< Of the shadow zone; INT64_MAX if unknown. */
+	int expiry_state;           /*!< 0 fine, 1 within horizon (alarmed), 2 expired. */
 	zg_incr_t *shadow;          /*!< Shadow zone, NULL before the first AXFR. */
 	char last_fail[384];        /*!< Last transfer failure logged. */
 	time_t last_fail_time;
@@ -444,8 +445,8 @@ static int check_serial(validate_ctx_t *ctx, uint32_t *serial)
 					break;
 				}
 			}
-			alarm_run(ctx, *serial, "signatures expire within the horizon");
 		}
+		ctx->expiry_state = 0;
 		notify_all(ctx, *serial);
 	} else {
 		verdict_put(ctx, *serial, false);
@@ -473,6 +474,41 @@ static int check_serial(validate_ctx_t *ctx, uint32_t *serial)
 	}
 	zg_report_deinit(&report);
 	return 0;
+}
+
+/* Signatures age without any change of the zone: once the earliest one is
+ * within the horizon, log and alarm once; once it has expired, the served
+ * serial is no longer valid (refused, alarm) until a newer serial validates. */
+static void expiry_check(validate_ctx_t *ctx)
+{
+	if (ctx->shadow == NULL || ctx->earliest_expiry == INT64_MAX) {
+		return;
+	}
+	uint32_t serial = zg_zone_serial(zg_incr_zone(ctx->shadow), NULL);
+	if (verdict_get(ctx, serial) != 1) {
+		return;
+	}
+	int64_t left = ctx->earliest_expiry - (int64_t)time(NULL);
+	char when[32];
+	zg_time_str(ctx->earliest_expiry, when, sizeof(when));
+	if (left <= 0 && ctx->expiry_state < 2) {
+		ctx->expiry_state = 2;
+		verdict_put(ctx, serial, false);
+		knotd_mod_stats_incr(ctx->mod, 0, CTR_SERIALS_FAILED, 0, 1);
+		knotd_mod_log(ctx->mod, LOG_ERR, "serial %u, signatures expired at %s, "
+		              "transfers of it refused", serial, when);
+		char why[96];
+		snprintf(why, sizeof(why), "signatures expired at %s", when);
+		alarm_run(ctx, serial, why);
+	} else if (left > 0 && ctx->horizon > 0 && left < (int64_t)ctx->horizon &&
+	           ctx->expiry_state < 1) {
+		ctx->expiry_state = 1;
+		knotd_mod_log(ctx->mod, LOG_WARNING, "serial %u, signatures expire within the "
+		              "horizon (earliest at %s)", serial, when);
+		char why[96];
+		snprintf(why, sizeof(why), "signatures expire within the horizon, earliest at %s", when);
+		alarm_run(ctx, serial, why);
+	}
 }
 
 static void *worker(void *arg)
@@ -510,6 +546,7 @@ static void *worker(void *arg)
 				}
 			}
 		}
+		expiry_check(ctx);
 		if (ctx->earliest_expiry != INT64_MAX && ctx->earliest_expiry != 0) {
 			int64_t left = ctx->earliest_expiry - time(NULL);
 			knotd_mod_stats_store(ctx->mod, 0, CTR_EXPIRY_SECONDS, 0,

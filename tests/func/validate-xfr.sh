@@ -108,6 +108,12 @@ while time.time() < end:
     threading.Thread(target=handle, args=(c,), daemon=True).start()
 PY
 
+cat >"$ZG_TMP/alarm.sh" <<EOF
+#!/bin/sh
+echo "\$@" >>"$ZG_TMP/alarm.out"
+EOF
+chmod 755 "$ZG_TMP/alarm.sh"
+
 # K: the signed fixture, served as is.
 cp "$ZG_SRCDIR/tests/data/verify/nsec3.zone" "$K/zones/example.test.zone"
 {
@@ -148,6 +154,8 @@ mod-validate:
   - id: gate
     source: 127.0.0.1@$PP
     poll-interval: 1s
+    horizon: 1500d
+    alarm: $ZG_TMP/alarm.sh
 
 zone:
   - domain: example.test
@@ -185,6 +193,9 @@ like "$(axfr_g)" "REFUSED" "G still refuses transfers"
 echo good >"$MODE"
 ok "the serial validates once the source behaves" zg_wait 30 stat_ge serials-validated 1
 is "$(stat_of last-validated-serial)" "2024010101" "last-validated-serial is the fixture's"
+ok "signatures within the horizon (they expire 2030-01-01) logged" zg_wait 10 log_has \
+	"mod-validate.*serial 2024010101, signatures expire within the horizon \\(earliest at 2030-01-01T00:00:00Z\\)"
+ok "the alarm ran for the horizon" zg_wait 10 grep -q "^example\\.test\\. 2024010101 signatures expire within the horizon" "$ZG_TMP/alarm.out"
 unlike "$(axfr_g)" "REFUSED" "G allows transfers of the validated serial"
 like "$(axfr_g)" "NSEC3PARAM" "the AXFR of G carries the zone"
 
