@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include <knot/module.h>
+#include <libknot/control/control.h>
 #include <libknot/rrtype/soa.h>
 
 #include "zonegate/dnsclient.h"
@@ -48,6 +49,7 @@ extern char **environ;
 #define MOD_POLL	"\x0d""poll-interval"
 #define MOD_ALLOW	"\x05""allow"
 #define MOD_KEY		"\x03""key"
+#define MOD_RESIGN	"\x11""resign-on-failure"
 
 #define C_KEY		"\x03""key"
 #define C_ALG		"\x09""algorithm"
@@ -58,6 +60,8 @@ extern char **environ;
 #define C_NOTIFY	"\x06""notify"
 #define C_SERVER	"\x06""server"
 #define C_LISTEN	"\x06""listen"
+#define C_CONTROL	"\x07""control"
+#define C_RUNDIR	"\x06""rundir"
 
 /*! Verdicts remembered (most recent serials). */
 #define VERDICTS	64
@@ -82,6 +86,7 @@ static const yp_item_t validate_conf[] = {
 	{ MOD_POLL,     YP_TINT,  YP_VINT = { 1, 86400, 5, YP_STIME } },
 	{ MOD_ALLOW,    YP_TNET,  YP_VNONE, YP_FMULTI },
 	{ MOD_KEY,      YP_TREF,  YP_VREF = { C_KEY }, YP_FNONE, { knotd_conf_check_ref } },
+	{ MOD_RESIGN,   YP_TBOOL, YP_VNONE },
 	{ NULL }
 };
 
@@ -134,6 +139,8 @@ typedef struct {
 	knotd_conf_t allow;         /*!< Configured ranges (count 0: none). */
 	bool allow_loopback;        /*!< Default: 127.0.0.1 and ::1. */
 	knot_tsig_key_t key;        /*!< name NULL: no key. */
+	bool resign;                /*!< Ask this server to re-sign on failure. */
+	char ctl_path[512];         /*!< This server's control socket. */
 	notify_target_t notify[NOTIFY_MAX];
 	unsigned notify_count;
 
@@ -266,6 +273,55 @@ static void alarm_run(validate_ctx_t *ctx, uint32_t serial, const char *reason)
 	slot->pid = pid;
 	slot->started = time(NULL);
 	knotd_mod_log(ctx->mod, LOG_INFO, "alarm command started, serial %u", serial);
+}
+
+/* ---- re-sign request ---- */
+
+/* Sends zone-sign for the zone to this server's control socket (bounded). */
+static void resign_request(validate_ctx_t *ctx, uint32_t serial)
+{
+	if (!ctx->resign) {
+		return;
+	}
+	knot_ctl_t *ctl = knot_ctl_alloc();
+	if (ctl == NULL) {
+		return;
+	}
+	knot_ctl_set_timeout(ctl, 5000);
+	const char *err = NULL;
+	int ret = knot_ctl_connect(ctl, ctx->ctl_path);
+	if (ret == KNOT_EOK) {
+		knot_ctl_data_t data = {
+			[KNOT_CTL_IDX_CMD] = "zone-sign",
+			[KNOT_CTL_IDX_ZONE] = ctx->zone_str,
+		};
+		ret = knot_ctl_send(ctl, KNOT_CTL_TYPE_DATA, &data);
+		if (ret == KNOT_EOK) {
+			ret = knot_ctl_send(ctl, KNOT_CTL_TYPE_BLOCK, NULL);
+		}
+		for (int i = 0; ret == KNOT_EOK && i < 64; i++) {
+			knot_ctl_type_t type;
+			knot_ctl_data_t reply = { NULL };
+			ret = knot_ctl_receive(ctl, &type, &reply);
+			if (ret != KNOT_EOK || type == KNOT_CTL_TYPE_BLOCK || type == KNOT_CTL_TYPE_END) {
+				break;
+			}
+			if (reply[KNOT_CTL_IDX_ERROR] != NULL && err == NULL) {
+				static __thread char buf[256];
+				snprintf(buf, sizeof(buf), "%s", reply[KNOT_CTL_IDX_ERROR]);
+				err = buf;
+			}
+		}
+		knot_ctl_send(ctl, KNOT_CTL_TYPE_END, NULL);
+		knot_ctl_close(ctl);
+	}
+	knot_ctl_free(ctl);
+	if (ret == KNOT_EOK && err == NULL) {
+		knotd_mod_log(ctx->mod, LOG_NOTICE, "serial %u, re-signing requested (zone-sign)", serial);
+	} else {
+		knotd_mod_log(ctx->mod, LOG_WARNING, "serial %u, re-signing request failed (%s)", serial,
+		              err != NULL ? err : zg_strerror(ret));
+	}
 }
 
 /* ---- worker ---- */
@@ -471,6 +527,7 @@ static int check_serial(validate_ctx_t *ctx, uint32_t *serial)
 		char why[1200];
 		snprintf(why, sizeof(why), "%zu validation errors, first: %s", report.errors, first);
 		alarm_run(ctx, *serial, why);
+		resign_request(ctx, *serial);
 	}
 	zg_report_deinit(&report);
 	return 0;
@@ -500,6 +557,7 @@ static void expiry_check(validate_ctx_t *ctx)
 		char why[96];
 		snprintf(why, sizeof(why), "signatures expired at %s", when);
 		alarm_run(ctx, serial, why);
+		resign_request(ctx, serial);
 	} else if (left > 0 && ctx->horizon > 0 && left < (int64_t)ctx->horizon &&
 	           ctx->expiry_state < 1) {
 		ctx->expiry_state = 1;
@@ -828,6 +886,18 @@ static int validate_load(knotd_mod_t *mod)
 		ctx->source = ss;
 	}
 	zg_dns_addr_str(&ctx->source, ctx->source_str, sizeof(ctx->source_str));
+
+	ctx->resign = knotd_conf_mod(mod, MOD_RESIGN).single.boolean;
+	if (ctx->resign) {
+		knotd_conf_t path = knotd_conf(mod, C_CONTROL, C_LISTEN, NULL);
+		knotd_conf_t rundir = knotd_conf(mod, C_SERVER, C_RUNDIR, NULL);
+		const char *p = path.single.string != NULL ? path.single.string : "knot.sock";
+		if (p[0] == '/' || rundir.single.string == NULL) {
+			snprintf(ctx->ctl_path, sizeof(ctx->ctl_path), "%s", p);
+		} else {
+			snprintf(ctx->ctl_path, sizeof(ctx->ctl_path), "%s/%s", rundir.single.string, p);
+		}
+	}
 
 	ctx->allow = knotd_conf_mod(mod, MOD_ALLOW);
 	ctx->allow_loopback = ctx->allow.count == 0 && key.count == 0 && ctx->source_self;

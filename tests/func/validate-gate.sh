@@ -117,6 +117,7 @@ mod-validate:
     horizon: 1d
     alarm: $ZG_TMP/alarm.sh
     alarm-timeout: 10s
+    resign-on-failure: on
 
 zone:
   - domain: test
@@ -232,6 +233,9 @@ like "$(cat "$ALARM_OUT" 2>/dev/null)" "^test\\. $sbad .*validation errors" \
 	"alarm called as: alarm ZONE SERIAL REASON"
 log=$(cat "$B/knotd.log")
 like "$log" "serial $sbad, validation failed" "failure logged"
+# B is not a signer: the zone-sign request is sent and knotd's answer logged.
+ok "re-signing requested through the control socket" zg_wait 10 grep -Eq \
+	"mod-validate.*serial $sbad, re-signing (requested|request failed \\(.+\\))" "$B/knotd.log"
 like "$log" "serial $sbad, $badowner DS: bad signature" "the corrupted RRSIG is named in zg-verify's format"
 # C is told to refresh: B refuses, C keeps its serial.
 zg_knotc "$C" zone-refresh test. >/dev/null 2>&1
