@@ -32,6 +32,7 @@ struct zg_gateway {
 	size_t states_alloc;
 	zg_update_list_t *lists;	/* One per message of a batch. */
 	size_t lists_alloc;
+	int64_t delegations;		/* In the zone; -1 unknown, -2 cannot count. */
 };
 
 /* One pipelined UPDATE. */
@@ -60,6 +61,7 @@ void zg_gateway_conf_default(zg_gateway_conf_t *conf)
 	conf->servfail_retries = 3;
 	conf->retry_delay_ms = 200;
 	conf->batch_max = 16;
+	conf->max_removal_pct = 10;
 }
 
 zg_gateway_t *zg_gateway_new(const zg_gateway_conf_t *conf)
@@ -79,6 +81,7 @@ zg_gateway_t *zg_gateway_new(const zg_gateway_conf_t *conf)
 	}
 	zg_update_list_init(&gw->updates);
 	zg_mpool_init(&gw->state_pool, 0);
+	gw->delegations = -1;
 	return gw;
 }
 
@@ -173,6 +176,144 @@ int zg_gateway_serial(zg_gateway_t *gw, const knot_dname_t *zone, uint32_t *seri
 	return ZG_EPROTO;
 }
 
+/* Counts the zone's delegations (non-apex owners with NS) by AXFR. */
+static int count_delegations(zg_gateway_t *gw, const knot_dname_t *zone,
+                             const knot_tsig_key_t *key, int64_t *out)
+{
+	zg_dnsconn_t *c = NULL;
+	int ret = zg_dnsconn_open(&gw->conf.server, gw->conf.timeout_ms, &c);
+	if (ret != 0) {
+		return ret;
+	}
+	knot_pkt_t *q = knot_pkt_new(NULL, 1024, NULL);
+	knot_pkt_t *a = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
+	knot_dname_storage_t last;
+	last[0] = '\0';
+	int64_t n = 0;
+	int soa = 0;
+	if (q == NULL || a == NULL) {
+		ret = -ENOMEM;
+		goto done;
+	}
+	memset(q->wire, 0, KNOT_WIRE_HEADER_SIZE);
+	knot_wire_set_id(q->wire, dnssec_random_uint16_t());
+	ret = knot_pkt_put_question(q, zone, KNOT_CLASS_IN, KNOT_RRTYPE_AXFR);
+	if (ret == KNOT_EOK && key != NULL) {
+		ret = knot_pkt_reserve(q, knot_tsig_wire_size(key));
+	}
+	uint8_t mac[64];
+	size_t mac_len = 0;
+	if (ret == KNOT_EOK) {
+		ret = zg_dns_send_query(c, q, key, mac, &mac_len);
+	}
+	/* Bounded: a zone of 2^32 records would not fit anyway. */
+	for (unsigned msgs = 0; ret == 0 && soa < 2 && msgs < 16000000; msgs++) {
+		knot_pkt_clear(a);
+		size_t len = 0;
+		ret = zg_dnsconn_recv(c, a->wire, a->max_size, &len);
+		if (ret != 0) {
+			break;
+		}
+		a->size = len;
+		if (knot_pkt_parse(a, 0) != KNOT_EOK ||
+		    knot_wire_get_rcode(a->wire) != KNOT_RCODE_NOERROR) {
+			ret = ZG_EREFUSED;
+			break;
+		}
+		const knot_pktsection_t *an = knot_pkt_section(a, KNOT_ANSWER);
+		if (an->count == 0) {
+			ret = ZG_EPROTO;
+			break;
+		}
+		for (uint16_t i = 0; i < an->count; i++) {
+			const knot_rrset_t *rr = knot_pkt_rr(an, i);
+			if (rr->type == KNOT_RRTYPE_SOA) {
+				soa++;
+			} else if (rr->type == KNOT_RRTYPE_NS &&
+			           !knot_dname_is_equal(rr->owner, zone) &&
+			           !knot_dname_is_equal(rr->owner, last)) {
+				n++;
+				size_t stored = knot_dname_store(last, rr->owner);
+				(void)stored;
+			}
+		}
+	}
+done:
+	knot_pkt_free(q);
+	knot_pkt_free(a);
+	zg_dnsconn_free(c);
+	if (ret == 0) {
+		*out = n;
+	}
+	return ret;
+}
+
+/* Delegations the message removes (NS no longer listed at a cut) and adds. */
+static void removal_stats(const zg_msg_t *msg, const zg_owner_state_t *states,
+                          int64_t *removed, int64_t *added)
+{
+	*removed = *added = 0;
+	for (size_t i = 0; i < msg->change_count; i++) {
+		const zg_change_t *ch = &msg->changes[i];
+		bool ns = false;
+		for (uint16_t j = 0; j < ch->rrset_count; j++) {
+			ns = ns || ch->rrsets[j].type == KNOT_RRTYPE_NS;
+		}
+		if (states[i].at_cut && !ns) {
+			(*removed)++;
+		} else if (!states[i].at_cut && ns && !ch->apex) {
+			(*added)++;
+		}
+	}
+}
+
+/* The removal limit: ZG_EREFUSED (reason set) if msg removes too much. */
+static int check_removals(zg_gateway_t *gw, const zg_msg_t *msg,
+                          const zg_owner_state_t *states, char *reason, size_t reason_len)
+{
+	if (gw->conf.max_removal_pct == 0 || states == NULL) {
+		return 0;
+	}
+	int64_t removed, added;
+	removal_stats(msg, states, &removed, &added);
+	if (removed == 0) {
+		return 0;
+	}
+	if (gw->delegations == -1) {
+		int64_t n = 0;
+		/* Unsigned first (a transfer ACL without a key), then with the key. */
+		int cret = count_delegations(gw, msg->zone, NULL, &n);
+		if (cret != 0 && gw->conf.key != NULL) {
+			cret = count_delegations(gw, msg->zone, gw->conf.key, &n);
+		}
+		gw->delegations = cret == 0 ? n : -2;
+	}
+	if (gw->delegations < 0) {
+		return 0; /* Transfer refused: the limit cannot be enforced. */
+	}
+	if (removed * 100 > (int64_t)gw->conf.max_removal_pct * gw->delegations) {
+		snprintf(reason, reason_len, "message %s: removes %lld of %lld delegations, "
+		         "more than the limit of %u%%", msg->id, (long long)removed,
+		         (long long)gw->delegations, gw->conf.max_removal_pct);
+		return ZG_EREFUSED;
+	}
+	return 0;
+}
+
+/* After applying: keep the delegation count current. */
+static void count_applied(zg_gateway_t *gw, const zg_msg_t *msg, const zg_owner_state_t *states)
+{
+	if (gw->delegations < 0 || states == NULL) {
+		return;
+	}
+	int64_t removed, added;
+	removal_stats(msg, states, &removed, &added);
+	gw->delegations += added - removed;
+	if (gw->delegations < 0) {
+		gw->delegations = 0;
+	}
+}
+
 static int ensure_states(zg_gateway_t *gw, size_t n)
 {
 	if (n <= gw->states_alloc) {
@@ -220,6 +361,10 @@ static int apply_once(zg_gateway_t *gw, const zg_msg_t *msg, zg_apply_result_t *
 		}
 		states = gw->states;
 	}
+	ret = check_removals(gw, msg, states, reason, reason_len);
+	if (ret != 0) {
+		return ret;
+	}
 
 	size_t tsig = gw->conf.key != NULL ? knot_tsig_wire_size(gw->conf.key) : 0;
 	ret = zg_update_build(&gw->updates, msg, states, ZG_UPDATE_MAX_SIZE, tsig);
@@ -263,6 +408,7 @@ static int apply_once(zg_gateway_t *gw, const zg_msg_t *msg, zg_apply_result_t *
 		}
 		res->updates++;
 	}
+	count_applied(gw, msg, states);
 	uint32_t serial = 0;
 	if (res->updates > 0) {
 		disconnect(gw);
@@ -361,9 +507,16 @@ static int batch_send(zg_gateway_t *gw, zg_apply_item_t *items, const size_t *id
 				return ret == ZG_EREFUSED ? ZG_EPROTO : ret;
 			}
 		}
+		it->states = states;
 		ret = zg_update_build(&gw->lists[k], msg, states, ZG_UPDATE_MAX_SIZE, tsig);
 		if (ret != 0) {
 			return ret;
+		}
+		char why[8];
+		if (check_removals(gw, msg, states, why, sizeof(why)) != 0) {
+			/* Not sent: it fails here and gets its verdict alone. */
+			gw->lists[k].count = 0;
+			rcode_out[k] = 0xff;
 		}
 		total += gw->lists[k].count;
 	}
@@ -399,7 +552,7 @@ static int batch_send(zg_gateway_t *gw, zg_apply_item_t *items, const size_t *id
 	}
 	disconnect(gw);
 	for (size_t k = 0; k < m; k++) {
-		ok_out[k] = ret == 0;
+		ok_out[k] = ret == 0 && rcode_out[k] != 0xff;
 		rcode_out[k] = KNOT_RCODE_NOERROR;
 		items[idx[k]].res.owners_changed = gw->lists[k].owners_changed;
 		items[idx[k]].res.ops = gw->lists[k].ops;
@@ -440,6 +593,7 @@ static int batch_apply(zg_gateway_t *gw, zg_apply_item_t *items, const size_t *i
 	for (size_t k = 0; k < m; k++) {
 		zg_apply_item_t *it = &items[idx[k]];
 		if (ok[k]) {
+			count_applied(gw, it->msg, it->states);
 			it->ret = 0;
 			it->reason[0] = '\0';
 			it->res.serial = serial;

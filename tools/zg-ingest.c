@@ -84,6 +84,8 @@ static void usage(FILE *f)
 	"  -t, --timeout SEC          bound of every network operation (default 10)\n"
 	"      --max-size BYTES       refuse bigger messages (default 64 MiB)\n"
 	"      --ttl-min SEC, --ttl-max SEC  accepted TTL range (default 0..2147483647)\n"
+	"      --max-removal PCT      refuse a message removing more than PCT %% of the\n"
+	"                             zone's delegations (default 10, 0: no limit)\n"
 	"      --blind                do not read the owners first; replace each listed owner\n"
 	"                             (makes the signer re-sign unchanged data)\n"
 	"  run only:\n"
@@ -456,7 +458,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	enum { O_MAXSIZE = 256, O_TTLMIN, O_TTLMAX, O_BLIND, O_SOURCE, O_INTERVAL, O_ONCE,
-	       O_BATCH, O_CONSUMER, O_LEASE, O_FORMAT };
+	       O_BATCH, O_CONSUMER, O_LEASE, O_FORMAT, O_MAXREMOVAL };
 	static const struct option longopts[] = {
 		{ "server",   required_argument, NULL, 's' },
 		{ "tsig",     required_argument, NULL, 'y' },
@@ -475,6 +477,7 @@ int main(int argc, char **argv)
 		{ "lease",    required_argument, NULL, O_LEASE },
 		{ "socket",   required_argument, NULL, 'c' },
 		{ "format",   required_argument, NULL, O_FORMAT },
+		{ "max-removal", required_argument, NULL, O_MAXREMOVAL },
 		{ "quiet",    no_argument,       NULL, 'q' },
 		{ "help",     no_argument,       NULL, 'h' },
 		{ NULL }
@@ -557,6 +560,13 @@ int main(int argc, char **argv)
 			break;
 		case 'c':
 			o.socket = optarg;
+			break;
+		case O_MAXREMOVAL:
+			if (parse_uint(optarg, 100, &v) != 0) {
+				fprintf(stderr, "zg-ingest: bad --max-removal '%s' (0..100 %%)\n", optarg);
+				goto done;
+			}
+			o.gw.max_removal_pct = (unsigned)v;
 			break;
 		case O_FORMAT:
 			o.format = optarg;

@@ -26,6 +26,8 @@ typedef struct {
 	unsigned servfail_retries;      /*!< Retries of an UPDATE answered SERVFAIL. */
 	unsigned retry_delay_ms;        /*!< First retry delay (doubles each time). */
 	unsigned batch_max;             /*!< Most messages sent at once (pipelined). */
+	unsigned max_removal_pct;       /*!< Refuse a message removing more than this
+	                                     share (%) of the zone's delegations; 0: no limit. */
 } zg_gateway_conf_t;
 
 /*! What applying one message did. */
@@ -43,13 +45,16 @@ typedef struct {
 	int ret;                        /*!< Out: 0 applied, ZG_EREFUSED refused, else not done. */
 	zg_apply_result_t res;          /*!< Out: what was done. */
 	char reason[ZG_MSG_REASON_MAX]; /*!< Out: reason when ret != 0. */
+	const void *states;             /*!< Internal. */
 } zg_apply_item_t;
 
 typedef struct zg_gateway zg_gateway_t;
 
 /*!
  * Fills conf with defaults: 127.0.0.1@53, no key, 10 s, 3 retries from
- * 200 ms, batches of up to 16 messages.
+ * 200 ms, batches of up to 16 messages, removal limit 10 % of the
+ * delegations (counted once by AXFR when a message first removes one; if
+ * the server refuses the transfer, the limit is not enforced).
  */
 void zg_gateway_conf_default(zg_gateway_conf_t *conf);
 

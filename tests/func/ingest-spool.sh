@@ -62,6 +62,9 @@ put 018-remove "[{\"owner\":\"$existing.test.\",\"rrsets\":[]},{\"owner\":\"new1
 put 019-poison '[{"owner":"x.dn.test.","rrsets":[{"type":"A","ttl":300,"rdata":["192.0.2.99"]}]}]'
 put 020-after '[{"owner":"z.test.","rrsets":[{"type":"AAAA","ttl":300,"rdata":["2001:db8::20"]}]}]'
 printf '{"version":1,"id":"021-size","zone":"test.","changes":[]}' >"$sp/incoming/021-size.json"
+mass=$(awk '$2 == "NS" && $3 ~ /provider/ {print $1}' "$ZG_TMP/test.zone" | sed -n '2,26p' |
+	sed 's/.*/{"owner":"&.test.","rrsets":[]}/' | paste -sd, -)
+put 024-mass-removal "[$mass]"
 printf 'not json' >"$sp/incoming/022-garbage.json"
 echo '{"partial":' >"$sp/incoming/023-tmp.json.tmp"
 
@@ -69,7 +72,7 @@ out=$(timeout 120 "$ZG_BUILDDIR/libtool" --mode=execute "$ZG_INGEST" run --sourc
 	-s "$srv" -y "$key" --once 2>&1); rc=$?
 is "$rc" 0 "run --once: exit 0"; [ "$rc" = 0 ] || zg_diag "$out"
 is "$(ls "$sp/done" | tr '\n' ' ')" "010-add.json 012-change.json 018-remove.json 020-after.json 021-size.json " "applied messages in done/"
-is "$(ls "$sp/failed" | grep -v '\.error$' | tr '\n' ' ')" "011-outside.json 013-badrdata.json 014-apexns.json 015-dnssec.json 016-ttl.json 017-unknown.json 019-poison.json 022-garbage.json " "refused messages in failed/"
+is "$(ls "$sp/failed" | grep -v '\.error$' | tr '\n' ' ')" "011-outside.json 013-badrdata.json 014-apexns.json 015-dnssec.json 016-ttl.json 017-unknown.json 019-poison.json 022-garbage.json 024-mass-removal.json " "refused messages in failed/"
 is "$(ls "$sp/incoming")" "023-tmp.json.tmp" "incoming/ drained (a .tmp file is left alone)"
 err() { cat "$sp/failed/$1.json.error"; }
 is "$(err 011-outside)" "message 011-outside: owner www.other. outside zone test." "reason: outside the zone"
@@ -81,6 +84,7 @@ is "$(err 017-unknown)" 'message 017-unknown: owner c.test.: unknown field "comm
 like "$(err 019-poison)" "^message 019-poison: server answered REFUSED to UPDATE 1/1 \(owners x.dn.test. .. x.dn.test.\)" "reason: Knot refused the poisoned message"
 like "$(cat "$d/knotd.log")" "DDNS, processing ([2-9]|[1-9][0-9]+) updates" "UPDATEs of several messages went into one Knot batch"
 like "$(cat "$d/knotd.log")" "failed to apply \(not allowed\)" "Knot failed a batch because of the poisoned message"
+like "$(err 024-mass-removal)" "^message 024-mass-removal: removes 25 of 20[0-9] delegations, more than the limit of 10%\$" "reason: too many delegations removed at once"
 like "$(err 022-garbage)" "^message \(no id\): invalid JSON at line 1 column 3" "reason: not JSON"
 is "$(wc -l <"$sp/failed/011-outside.json.error")" 1 "reason file is one line"
 like "$out" "refused 013-badrdata.json: message 013-badrdata" "run prints refusals"
