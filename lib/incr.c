@@ -3,6 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libdnssec/binary.h>
+#include <libdnssec/error.h>
+#include <libdnssec/nsec.h>
 #include <libknot/consts.h>
 #include <libknot/descriptor.h>
 #include <libknot/dname.h>
@@ -375,6 +378,71 @@ static int collect(zg_incr_t *in, const uint8_t *owner, uint8_t flags)
 	return ret;
 }
 
+/* A removed owner whose NSEC3 is still there (and that is not an empty
+ * non-terminal now): that NSEC3 is an orphan. */
+static int orphan_check(zg_incr_t *in, const dnssec_nsec3_params_t *params, const uint8_t *owner,
+                        zg_report_t *report)
+{
+	if (zg_zone_find(in->zone, owner) != NULL) {
+		return 0;
+	}
+	zg_node_t *leq = zg_zone_find_leq(in->zone, owner);
+	zg_node_t *next = leq != NULL ? zg_node_next(leq) : zg_zone_first(in->zone);
+	if (next != NULL) {
+		uint8_t key[ZG_KEY_MAXLEN];
+		size_t klen = zg_dname_key(owner, key);
+		size_t nlen;
+		const uint8_t *nkey = zg_node_key(next, &nlen);
+		if (zg_key_is_ancestor(key, klen, nkey, nlen)) {
+			return 0;  /* now an empty non-terminal */
+		}
+	}
+	dnssec_binary_t name = { .data = (uint8_t *)owner, .size = knot_dname_size(owner) };
+	dnssec_binary_t hash = { 0 };
+	if (dnssec_nsec3_hash(&name, params, &hash) != DNSSEC_EOK) {
+		return 0;
+	}
+	zg_node_t *n3 = zg_zone_find_nsec3(in->zone, hash.data, hash.size);
+	dnssec_binary_free(&hash);
+	if (n3 == NULL) {
+		return 0;
+	}
+	uint8_t n3owner[ZG_DNAME_MAXLEN];
+	zg_node_owner(n3, n3owner);
+	char removed[1024];
+	zg_dname_str(owner, removed, sizeof(removed));
+	return zg_report_add(report, ZG_SEV_ERROR, n3owner, KNOT_RRTYPE_NSEC3,
+	                     "orphan NSEC3, no name hashes to it (%s removed)", removed);
+}
+
+static int orphans(zg_incr_t *in, zg_report_t *report)
+{
+	zg_node_t *apex = zg_zone_apex(in->zone);
+	const zg_rrset_t *param = apex != NULL ? zg_node_rrset(apex, KNOT_RRTYPE_NSEC3PARAM) : NULL;
+	if (param == NULL) {
+		return 0;
+	}
+	const uint8_t *rd;
+	uint16_t len;
+	size_t pos = 0;
+	if (!zg_rrset_next(param, &pos, &rd, &len) || len < 5 || len < 5 + rd[4]) {
+		return 0;  /* the apex check reports a bad NSEC3PARAM */
+	}
+	dnssec_nsec3_params_t params = {
+		.algorithm = rd[0],
+		.flags = rd[1],
+		.iterations = (uint16_t)(rd[2] << 8 | rd[3]),
+		.salt = { .data = (uint8_t *)rd + 5, .size = rd[4] },
+	};
+	int ret = 0;
+	for (size_t p = 0; ret == 0 && p < in->touched.len;) {
+		const uint8_t *e = in->touched.data + p;
+		ret = orphan_check(in, &params, e + 2, report);
+		p += 2 + e[1];
+	}
+	return ret;
+}
+
 int zg_incr_verify(zg_incr_t *incr, const zg_verify_opts_t *opts, zg_report_t *report,
                    bool *full)
 {
@@ -419,6 +487,9 @@ int zg_incr_verify(zg_incr_t *incr, const zg_verify_opts_t *opts, zg_report_t *r
 				ret = zg_verify_node(v, w, incr->nodes[i], report);
 			}
 			zg_verify_worker_free(w);
+		}
+		if (ret == 0) {
+			ret = orphans(incr, report);
 		}
 		zg_node_t *apex = zg_zone_apex(incr->zone);
 		if (ret == 0 && !opts->skip_zonemd && apex != NULL &&

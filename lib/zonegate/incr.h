@@ -17,8 +17,8 @@
  *   - the apex (the SOA changes with every serial); ZONEMD when present.
  * A change of the apex DNSKEY or NSEC3PARAM RRset (or their signatures), the
  * first validation, and the validation after a failed one check the whole
- * zone. Not detected incrementally: an NSEC3 record left behind when the last
- * name hashing to it is removed (orphan NSEC3); whole-zone runs find it.
+ * zone. An NSEC3 record left behind when its name is removed (orphan) is
+ * found by hashing the removed names with the zone's NSEC3 parameters.
  *
  * The earliest signature expiry of the zone is kept in a structure updated
  * with every RRSIG change (no scan after the initial one).

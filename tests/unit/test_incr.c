@@ -241,6 +241,14 @@ int main(void)
 	op_raw(true, "txt.example.test.", KNOT_RRTYPE_NS, ns_x, sizeof(ns_x));
 	check_case("signed name turned into a delegation", false);
 
+	op_remove_existing(ref, "mail.example.test.", KNOT_RRTYPE_A, 0);
+	op_remove_existing(ref, "mail.example.test.", KNOT_RRTYPE_RRSIG, KNOT_RRTYPE_A);
+	check_case("name removed, its NSEC3 left behind (orphan)", false);
+
+	op_remove_existing(ref, "a.b.c.ent.example.test.", KNOT_RRTYPE_A, 0);
+	op_remove_existing(ref, "a.b.c.ent.example.test.", KNOT_RRTYPE_RRSIG, KNOT_RRTYPE_A);
+	check_case("leaf below empty non-terminals removed, NSEC3s left", false);
+
 	op_raw(true, "a.b.c.ent.example.test.", KNOT_RRTYPE_NS, ns_x, sizeof(ns_x));
 	check_case("ENT branch leaf turned into a delegation", false);
 
