@@ -33,6 +33,8 @@ struct zg_gateway {
 	zg_update_list_t *lists;	/* One per message of a batch. */
 	size_t lists_alloc;
 	int64_t delegations;		/* In the zone; -1 unknown, -2 cannot count. */
+	bool last_servfail;		/* The last refusal was a persistent SERVFAIL. */
+	uint64_t applied;		/* Messages applied so far. */
 };
 
 /* One pipelined UPDATE. */
@@ -404,11 +406,13 @@ static int apply_once(zg_gateway_t *gw, const zg_msg_t *msg, zg_apply_result_t *
 			         "%zu/%zu (owners %s .. %s)%s", msg->id, rcode_name(rcode), k + 1,
 			         gw->updates.count, first, last,
 			         rcode == KNOT_RCODE_SERVFAIL ? " every time" : "");
+			gw->last_servfail = rcode == KNOT_RCODE_SERVFAIL;
 			return ZG_EREFUSED;
 		}
 		res->updates++;
 	}
 	count_applied(gw, msg, states);
+	gw->applied++;
 	uint32_t serial = 0;
 	if (res->updates > 0) {
 		disconnect(gw);
@@ -568,11 +572,21 @@ static int batch_send(zg_gateway_t *gw, zg_apply_item_t *items, const size_t *id
 	return ret;
 }
 
-static int batch_apply(zg_gateway_t *gw, zg_apply_item_t *items, const size_t *idx, size_t m)
+static int batch_apply(zg_gateway_t *gw, zg_apply_item_t *items, const size_t *idx,
+                       size_t m, uint64_t applied_before)
 {
 	if (m == 1) {
 		zg_apply_item_t *it = &items[idx[0]];
+		gw->last_servfail = false;
 		it->ret = zg_gateway_apply(gw, it->msg, &it->res, it->reason, sizeof(it->reason));
+		if (it->ret == ZG_EREFUSED && gw->last_servfail && gw->applied == applied_before) {
+			/* SERVFAIL alone, and nothing else went through either: the
+			 * server may be failing (journal, keystore), not the message. */
+			size_t n = strlen(it->reason);
+			snprintf(it->reason + n, sizeof(it->reason) - n, "; nothing else applies "
+			         "either, server failing?");
+			it->ret = ZG_EPROTO;
+		}
 		return (it->ret == 0 || it->ret == ZG_EREFUSED) ? 0 : it->ret;
 	}
 	bool *ok = calloc(m, sizeof(*ok));
@@ -594,6 +608,7 @@ static int batch_apply(zg_gateway_t *gw, zg_apply_item_t *items, const size_t *i
 		zg_apply_item_t *it = &items[idx[k]];
 		if (ok[k]) {
 			count_applied(gw, it->msg, it->states);
+			gw->applied++;
 			it->ret = 0;
 			it->reason[0] = '\0';
 			it->res.serial = serial;
@@ -608,12 +623,12 @@ static int batch_apply(zg_gateway_t *gw, zg_apply_item_t *items, const size_t *i
 	if (nf < m) {
 		/* Retry the failed ones as a smaller group (they are re-read, so
 		 * whatever of them got applied is not sent again). */
-		ret = batch_apply(gw, items, failed, nf);
+		ret = batch_apply(gw, items, failed, nf, applied_before);
 	} else {
 		/* Everything failed: bisect until the culprit is alone. */
-		ret = batch_apply(gw, items, idx, m / 2);
+		ret = batch_apply(gw, items, idx, m / 2, applied_before);
 		if (ret == 0) {
-			ret = batch_apply(gw, items, idx + m / 2, m - m / 2);
+			ret = batch_apply(gw, items, idx + m / 2, m - m / 2, applied_before);
 		}
 	}
 done:
@@ -681,7 +696,7 @@ int zg_gateway_apply_batch(zg_gateway_t *gw, zg_apply_item_t *items, size_t n)
 		for (size_t i = start; i < end; i++) {
 			idx[i - start] = i;
 		}
-		ret = batch_apply(gw, items, idx, end - start);
+		ret = batch_apply(gw, items, idx, end - start, gw->applied);
 		start = end;
 	}
 	if (ret != 0) {

@@ -101,7 +101,10 @@ int zg_gateway_apply(zg_gateway_t *gw, const zg_msg_t *msg, zg_apply_result_t *r
  * SERVFAIL to every UPDATE of a batch when one of them fails; the gateway
  * then retries the failed messages, splitting the group in halves
  * (bisection) until the failing message is alone, and only a message sent
- * alone is refused on the server's verdict. A retried message is read and
+ * alone is refused on the server's verdict. A lone message answered
+ * SERVFAIL after every retry is refused only if other messages of the run
+ * applied meanwhile; otherwise the server itself may be failing and the
+ * message is left for later (transient). A retried message is read and
  * diffed again, so what already got applied is not sent twice.
  *
  * \param items  Messages in queue order; ret, res and reason are filled.
