@@ -6,8 +6,8 @@
 #   C  downstream secondary of B.
 # A DDNS change at A reaches C validated. Then A is replaced on its port by F,
 # a knotd with dnssec-signing off serving A's signed zone with a higher serial
-# and one corrupted RRSIG: C never gets that serial, the alarm command runs,
-# the counters show it. A comes back, signs a newer serial, and C gets it
+# and one corrupted RRSIG, then with one NSEC3 missing: C never gets those
+# serials, the alarm command runs, the counters show it. A comes back, signs a newer serial, and C gets it
 # without any manual action.
 . "$ZG_SRCDIR/tests/func/lib.sh"
 zg_init
@@ -248,6 +248,26 @@ sleep 3
 is "$(serial_of "$PC")" "$s1" "C never received serial $sbad"
 is "$(stat_of last-validated-serial)" "$s1" "last-validated-serial stays $s1"
 
+# A second faulty serial: one NSEC3 (with its signature) missing.
+sbad2=$((sbad + 1))
+awk -v s="$sbad2" '
+	$4 == "SOA" && !soa { $7 = s; soa = 1 }
+	$4 == "NSEC3" && !gone { gone = $1 }
+	gone && $1 == gone { next }
+	{ print }
+	END { print gone > "/dev/stderr" }' "$ZG_TMP/signed.zone" \
+	>"$F/zones/test.zone" 2>"$ZG_TMP/gone"
+gone=$(cat "$ZG_TMP/gone")
+ok "an NSEC3 was removed ($gone)" test -n "$gone"
+ok "F reloads the zone with serial $sbad2" zg_knotc "$F" zone-reload test.
+ok "B loads the faulty serial $sbad2" zg_wait 30 serial_is "$PB" "$sbad2"
+ok "mod-validate fails serial $sbad2" zg_wait 60 stat_ge serials-failed 2
+ok "the alarm ran for $sbad2" zg_wait 20 grep -q "^test\\. $sbad2 " "$ALARM_OUT"
+like "$(cat "$B/knotd.log")" "serial $sbad2, [^ ]+ NSEC3: " "the missing NSEC3 is reported"
+zg_knotc "$C" zone-refresh test. >/dev/null 2>&1
+sleep 2
+is "$(serial_of "$PC")" "$s1" "C never received serial $sbad2 either"
+
 # --- 3. Roll forward: the signer comes back and signs a newer serial.
 ok "F stops" zg_knotd_stop "$F"
 ok "A restarts" zg_knotd_start "$A"
@@ -259,12 +279,12 @@ zone test.
 update add another.test. 3600 NS ns.provider.example.
 send
 EOF
-ok "A signs a serial above $sbad" zg_wait 30 serial_gt "$PA" "$sbad"
+ok "A signs a serial above $sbad2" zg_wait 30 serial_gt "$PA" "$sbad2"
 s2=$(serial_of "$PA")
 ok "B follows A to serial $s2" zg_wait 30 serial_is "$PB" "$s2"
 ok "C receives serial $s2 without manual action" zg_wait 40 serial_is "$PC" "$s2"
 is "$(stat_of last-validated-serial)" "$s2" "last-validated-serial is $s2"
-like "$(cat "$B/knotd.log")" "mod-validate.*IXFR, incoming, remote 127\\.0\\.0\\.1@$PB, serial $sbad, answered with the whole zone, serial $s2" \
+like "$(cat "$B/knotd.log")" "mod-validate.*IXFR, incoming, remote 127\\.0\\.0\\.1@$PB, serial $sbad2, answered with the whole zone, serial $s2" \
 	"IXFR from the faulty serial answered with the whole zone, taken as is"
 like "$(cat "$B/knotd.log")" "mod-validate.*serial $s2, validated \\(whole zone" \
 	"after a failed serial the next one is validated in full"
