@@ -154,9 +154,16 @@ static int run_spool(run_t *r)
 	zg_spool_t *spool = NULL;
 	int ret = zg_spool_open(c->source + 6, &spool);
 	if (ret != 0) {
-		logf_(r, ZG_INGEST_LOG_ERR, "cannot open spool %s (%s)", c->source + 6,
-		      zg_strerror(ret));
-		return ret;
+		logf_(r, ZG_INGEST_LOG_ERR, "cannot open spool %s (%s)%s", c->source + 6,
+		      zg_strerror(ret), c->once ? "" : ", retrying");
+		/* A daemon waits for the directory to appear (bounded steps). */
+		while (ret != 0 && !c->once && !stopping(r)) {
+			sleep_s(r, 5.0);
+			ret = zg_spool_open(c->source + 6, &spool);
+		}
+		if (ret != 0) {
+			return stopping(r) ? 0 : ret;
+		}
 	}
 	char (*names)[ZG_SPOOL_NAME_MAX + 1] = calloc(r->bmax, sizeof(*names));
 	char **data = calloc(r->bmax, sizeof(*data));
