@@ -61,6 +61,13 @@ struct zg_verify_worker {
 
 /* ---- helpers ---- */
 
+/* The caller's cancel flag is set: stop at the next node. */
+static inline bool canceled(const zg_verifier_t *v)
+{
+	return v->opts.cancel != NULL &&
+	       atomic_load_explicit(v->opts.cancel, memory_order_relaxed);
+}
+
 static inline uint16_t get16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);
@@ -952,6 +959,9 @@ static int check_name_node(zg_verifier_t *v, zg_verify_worker_t *w, zg_node_t *n
 
 int zg_verify_node(zg_verifier_t *v, zg_verify_worker_t *w, zg_node_t *node, zg_report_t *report)
 {
+	if (canceled(v)) {
+		return -ECANCELED;
+	}
 	if (zg_node_flags(node) & ZG_NODE_NSEC3) {
 		return check_nsec3_node(v, w, node, false, report);
 	}
@@ -1068,7 +1078,11 @@ int zg_verify_zonemd(zg_verifier_t *v, zg_report_t *r)
 	int ret = zg_buf_reserve(&buf, 1 << 20);
 	/* Merge the name and NSEC3 trees in canonical order. */
 	zg_node_t *a = zg_zone_first(v->zone), *b = zg_zone_nsec3_first(v->zone);
-	while (ret == 0 && (a != NULL || b != NULL)) {
+	for (size_t k = 0; ret == 0 && (a != NULL || b != NULL); k++) {
+		if (k % CHUNK_NODES == 0 && canceled(v)) {
+			ret = -ECANCELED;
+			break;
+		}
 		zg_node_t *n;
 		if (b == NULL) {
 			n = a;
@@ -1162,6 +1176,10 @@ static void *run_worker(void *arg)
 		chunk_t *c = &run->chunks[i];
 		zg_node_t *n = c->start;
 		for (size_t k = 0; k < c->count && n != NULL; k++, n = zg_node_next(n)) {
+			if (canceled(run->v)) {
+				__atomic_store_n(&run->err, -ECANCELED, __ATOMIC_RELAXED);
+				break;
+			}
 			ret = run->nsec3_phase ? check_nsec3_node(run->v, w, n, true, &c->rep)
 			                       : check_name_node(run->v, w, n, &c->rep);
 			if (ret != 0) {
@@ -1239,6 +1257,9 @@ static int run_phase(zg_verifier_t *v, zg_node_t *first, bool nsec3, bool zonemd
 
 int zg_verify_zone(zg_verifier_t *v, zg_report_t *report)
 {
+	if (canceled(v)) {
+		return -ECANCELED;
+	}
 	zg_zone_clear_marks((zg_zone_t *)v->zone);
 	int ret = run_phase(v, zg_zone_first(v->zone), false, true, report);
 	if (ret == 0) {

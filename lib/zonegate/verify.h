@@ -31,6 +31,7 @@
 #ifndef ZONEGATE_VERIFY_H
 #define ZONEGATE_VERIFY_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -48,6 +49,10 @@ typedef struct {
 	size_t ds_size;          /*!< Bytes at \a ds. */
 	uint16_t ds_count;       /*!< Number of DS records at \a ds. */
 	bool skip_zonemd;        /*!< Do not verify ZONEMD digests. */
+	const atomic_bool *cancel; /*!< NULL, or a flag owned by the caller (it must outlive
+	                              the verifier): once set, zg_verify_zone(),
+	                              zg_verify_node() and zg_verify_zonemd() stop at the
+	                              next node and return -ECANCELED. */
 } zg_verify_opts_t;
 
 /*! Zone-level validation state; opaque. */
@@ -82,8 +87,11 @@ void zg_verify_worker_free(zg_verify_worker_t *w);
  * to \a report in owner order (names, then NSEC3 owners, then ZONEMD).
  * Clears and uses the ZG_NODE_MARK bits of the zone.
  *
+ * Checks opts.cancel before every node (every thread), so a set flag ends
+ * the run within the time one node takes; the report is then incomplete.
+ *
  * \return 0 (the zone may still be invalid: see report->errors), -ENOMEM,
- *         or -errno if threads cannot be started.
+ *         -ECANCELED (opts.cancel set), or -errno if threads cannot be started.
  */
 int zg_verify_zone(zg_verifier_t *v, zg_report_t *report);
 
@@ -101,7 +109,7 @@ int zg_verify_zone(zg_verifier_t *v, zg_report_t *report);
  *
  * Thread-safe for distinct workers as long as the zone does not change.
  *
- * \return 0 or -ENOMEM.
+ * \return 0, -ENOMEM, or -ECANCELED when opts.cancel is set (nothing checked).
  */
 int zg_verify_node(zg_verifier_t *v, zg_verify_worker_t *w, zg_node_t *node,
                    zg_report_t *report);
@@ -109,7 +117,8 @@ int zg_verify_node(zg_verifier_t *v, zg_verify_worker_t *w, zg_node_t *node,
 /*!
  * Validates the ZONEMD RRset at the apex (if any) by digesting the zone.
  *
- * \return 0 or -ENOMEM.
+ * \return 0, -ENOMEM, or -ECANCELED when opts.cancel is set (checked every
+ *         1024 nodes of the digest).
  */
 int zg_verify_zonemd(zg_verifier_t *v, zg_report_t *report);
 

@@ -466,14 +466,20 @@ static int check_serial(validate_ctx_t *ctx, uint32_t *serial)
 		.now = time(NULL),
 		.horizon = ctx->horizon,
 		.threads = 1,
+		.cancel = &ctx->cancel,  /* Unload does not wait for a whole-zone run. */
 	};
 	zg_report_t report;
 	zg_report_init(&report);
 	bool full = false;
 	ret = zg_incr_verify(ctx->shadow, &opts, &report, &full);
-	if (ret != 0) {
+	if (ret == -ECANCELED) {
+		knotd_mod_log(ctx->mod, LOG_INFO, "serial %u, validation canceled (module unloaded)",
+		              *serial);
+	} else if (ret != 0) {
 		knotd_mod_log(ctx->mod, LOG_ERR, "serial %u, validation aborted (%s)", *serial,
 		              zg_strerror(ret));
+	}
+	if (ret != 0) {
 		zg_report_deinit(&report);
 		zg_incr_free(ctx->shadow);
 		ctx->shadow = NULL;

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -331,10 +333,50 @@ static void test_nsec3(void)
 	zg_zone_free(z);
 }
 
+/* The cancel flag of zg_verify_opts_t (mod-validate's unload, zg-verify --follow). */
+static void test_cancel(void)
+{
+	zg_zone_t *z = load("nsec3.zone");
+	if (!ok(z != NULL, "cancel: nsec3.zone loaded")) {
+		return;
+	}
+	atomic_bool cancel = true;
+	zg_verify_opts_t vo = { .now = T_2025, .threads = 2, .cancel = &cancel };
+	zg_report_t r;
+	zg_report_init(&r);
+	zg_verifier_t *v = NULL;
+	is_int(zg_verifier_new(&v, z, &vo, &r), 0, "cancel: verifier created with the flag set");
+	is_int(zg_verify_zone(v, &r), -ECANCELED, "cancel: flag set, zg_verify_zone returns -ECANCELED");
+	zg_verify_worker_t *w = NULL;
+	is_int(zg_verify_worker_new(&w), 0, "cancel: worker created");
+	is_int(zg_verify_node(v, w, zg_zone_apex(z), &r), -ECANCELED,
+	       "cancel: flag set, zg_verify_node returns -ECANCELED");
+	is_int(zg_verify_zonemd(v, &r), 0, "cancel: no ZONEMD, nothing to cancel");
+	zg_verify_worker_free(w);
+	zg_verifier_free(v);
+	zg_report_deinit(&r);
+
+	/* The flag is read at run time: cleared, the same options validate. */
+	atomic_store(&cancel, false);
+	zg_report_init(&r);
+	v = NULL;
+	int ret = zg_verifier_new(&v, z, &vo, &r);
+	if (ret == 0) {
+		ret = zg_verify_zone(v, &r);
+	}
+	is_int(ret, 0, "cancel: flag clear, the zone is validated");
+	is_int(r.errors, 0, "cancel: flag clear, no errors");
+	ok(r.stats.names > 0, "cancel: flag clear, names were checked");
+	zg_verifier_free(v);
+	zg_report_deinit(&r);
+	zg_zone_free(z);
+}
+
 int main(void)
 {
 	plan_lazy();
 	test_nsec();
 	test_nsec3();
+	test_cancel();
 	return done_testing();
 }
