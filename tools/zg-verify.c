@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * zg-verify: whole-zone DNSSEC validation (see zg-verify(1) and CONTRACTS.md).
+ * zg-verify: whole-zone DNSSEC validation (see zg-verify(1) and CONTRACTS.md),
+ * and --follow: mod-validate's loop without knotd (SOA polling, AXFR then
+ * IXFR into a shadow zone, incremental validation, one verdict per serial).
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,16 +16,25 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <libknot/dname.h>
+#include <libknot/errcode.h>
+#include <libknot/tsig.h>
 
 #include "zonegate/axfr.h"
+#include "zonegate/dnsclient.h"
 #include "zonegate/error.h"
+#include "zonegate/incr.h"
 #include "zonegate/report.h"
 #include "zonegate/verify.h"
+#include "zonegate/xfr.h"
 #include "zonegate/zone.h"
 
 enum { FMT_TEXT, FMT_JSON, FMT_NAGIOS };
-enum { OPT_HORIZON = 256, OPT_FORMAT, OPT_DS, OPT_AXFR };
+enum { OPT_HORIZON = 256, OPT_FORMAT, OPT_DS, OPT_AXFR, OPT_FOLLOW, OPT_POLL, OPT_COUNT };
+
+/*! Default seconds between two SOA queries of --follow. */
+#define FOLLOW_POLL_DEFAULT 5
 
 static int g_format = FMT_TEXT;
 
@@ -30,8 +43,12 @@ static void usage(FILE *out)
 	fprintf(out,
 	"Usage: zg-verify [options] ZONEFILE\n"
 	"       zg-verify --axfr ADDR[@PORT] [-y ALG:NAME:SECRET] [options] ZONE\n"
+	"       zg-verify --follow ADDR[@PORT] [-y ALG:NAME:SECRET] [--poll SECONDS]\n"
+	"                 [--count N] [--format text|json] [options] ZONE\n"
 	"\n"
 	"Validate the DNSSEC signatures, NSEC/NSEC3 chains, delegations and ZONEMD of a zone.\n"
+	"With --follow, follow ZONE at a primary (AXFR, then IXFR) and print one verdict\n"
+	"per serial, validating only what each change can affect.\n"
 	"\n"
 	"Options:\n"
 	"  -o, --origin ORIGIN      zone origin (default: owner of the first SOA record)\n"
@@ -43,11 +60,21 @@ static void usage(FILE *out)
 	"      --ds FILE            trust anchor: DNSKEY RRset must be signed by a key\n"
 	"                           matching a DS in FILE (instead of a SEP key)\n"
 	"      --axfr ADDR[@PORT]   transfer ZONE by AXFR over TCP instead of reading a file\n"
-	"  -y, --tsig ALG:NAME:SECRET  TSIG key for --axfr (e.g. hmac-sha256:key.:BASE64)\n"
+	"      --follow ADDR[@PORT] follow ZONE at this primary until SIGINT or SIGTERM:\n"
+	"                           one verdict line per serial (text: the summary line\n"
+	"                           plus \"(incremental|whole zone, N names, T ms)\";\n"
+	"                           json: one object per line), problems before it\n"
+	"      --poll SECONDS       --follow: seconds between SOA queries (1-86400, default %d)\n"
+	"      --count N            --follow: exit after N verdicts\n"
+	"  -y, --tsig ALG:NAME:SECRET  TSIG key for --axfr and --follow\n"
+	"                           (e.g. hmac-sha256:key.:BASE64)\n"
 	"  -h, --help               this help\n"
 	"\n"
 	"Exit status: 0 valid (warnings allowed), 1 validation errors, 2 usage, I/O or\n"
-	"syntax error. With --format nagios: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n");
+	"syntax error. With --format nagios: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n"
+	"With --follow: 0 if the last verdict was valid, 1 if it was not, 2 on usage\n"
+	"errors, when the first SOA query or AXFR fails, or without any verdict.\n",
+	FOLLOW_POLL_DEFAULT);
 }
 
 static int fail_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -95,6 +122,348 @@ static int parse_duration(const char *s, int64_t *out)
 	return 0;
 }
 
+/* ---- --follow ---- */
+
+static atomic_bool g_cancel;
+
+/* SIGINT/SIGTERM: stop following (a second signal kills: SA_RESETHAND). */
+static void on_signal(int sig)
+{
+	(void)sig;
+	atomic_store(&g_cancel, true);
+}
+
+typedef struct {
+	const char *server;     /*!< ADDR[@PORT]. */
+	const char *zone_str;   /*!< ZONE as given. */
+	unsigned poll;          /*!< Seconds between SOA queries. */
+	unsigned long count;    /*!< Exit after this many verdicts; 0: never. */
+} follow_args_t;
+
+typedef struct {
+	zg_xfr_peer_t peer;
+	const char *server;
+	const char *zone_str;
+	zg_incr_t *shadow;      /*!< NULL before the first AXFR. */
+	zg_xfr_diff_t diff;     /*!< Reused IXFR buffer. */
+	char last_msg[512];     /*!< Last problem written to stderr (not repeated). */
+} follow_t;
+
+/* Writes a problem of the follow loop to stderr unless it repeats the last one. */
+static void follow_warn(follow_t *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void follow_warn(follow_t *f, const char *fmt, ...)
+{
+	char msg[sizeof(f->last_msg)];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (strcmp(msg, f->last_msg) != 0) {
+		fprintf(stderr, "zg-verify: %s\n", msg);
+		snprintf(f->last_msg, sizeof(f->last_msg), "%s", msg);
+	}
+}
+
+/* Sleeps up to \a sec seconds in 100 ms steps; false once canceled. */
+static bool follow_sleep(unsigned sec)
+{
+	for (unsigned i = 0; i < sec * 10 && !atomic_load(&g_cancel); i++) {
+		struct timespec ts = { .tv_sec = 0, .tv_nsec = 100000000 };
+		nanosleep(&ts, NULL);  /* EINTR: the loop checks the flag. */
+	}
+	return !atomic_load(&g_cancel);
+}
+
+static double mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * Brings the shadow zone to the primary's current serial, as mod-validate
+ * does: IXFR into the shadow, AXFR at first, when the primary answers IXFR
+ * with the whole zone (taken as is) or when the diff does not apply.
+ * Sets *changed when the shadow changed. Returns 0 or the transfer error
+ * (with the reason in \a reason).
+ */
+static int follow_update(follow_t *f, bool *changed, char *reason, size_t rlen)
+{
+	*changed = false;
+	reason[0] = '\0';
+	zg_zone_t *zone = NULL;
+	if (f->shadow != NULL) {
+		uint32_t from = zg_zone_serial(zg_incr_zone(f->shadow), NULL);
+		zg_xfr_kind_t kind = ZG_XFR_UPTODATE;
+		int ret = zg_xfr_ixfr(&f->peer, from, &f->diff, &zone, &kind, reason, rlen);
+		if (ret != 0) {
+			char tmp[256];
+			snprintf(tmp, sizeof(tmp), "IXFR from serial %u: %s", from,
+			         reason[0] != '\0' ? reason : zg_strerror(ret));
+			snprintf(reason, rlen, "%s", tmp);
+			return ret;
+		}
+		if (kind == ZG_XFR_UPTODATE) {
+			return 0;
+		}
+		if (kind == ZG_XFR_IXFR) {
+			ret = zg_incr_apply_diff(f->shadow, &f->diff);
+			if (ret == 0) {
+				*changed = true;
+				return 0;
+			}
+			follow_warn(f, "IXFR of %s from %s, serial %u -> %u, does not apply to the "
+			            "shadow zone (%s), falling back to AXFR", f->zone_str, f->server,
+			            f->diff.serial_from, f->diff.serial_to, zg_strerror(ret));
+		}
+		zg_incr_free(f->shadow);
+		f->shadow = NULL;
+	}
+	if (zone == NULL) {
+		int ret = zg_xfr_axfr(&f->peer, &zone, reason, rlen);
+		if (ret != 0) {
+			char tmp[256];
+			snprintf(tmp, sizeof(tmp), "AXFR: %s",
+			         reason[0] != '\0' ? reason : zg_strerror(ret));
+			snprintf(reason, rlen, "%s", tmp);
+			return ret;
+		}
+	}
+	int ret = zg_incr_new(&f->shadow, zone);  /* Takes the zone, also on failure. */
+	if (ret != 0) {
+		f->shadow = NULL;
+		snprintf(reason, rlen, "shadow zone: %s", zg_strerror(ret));
+		return ret;
+	}
+	*changed = true;
+	return 0;
+}
+
+/* Prints the findings and the verdict line of one serial (flushed). */
+static int follow_print(follow_t *f, zg_report_t *report, const zg_report_info_t *info,
+                        bool full, size_t checked, double ms)
+{
+	/* The earliest expiry of the whole zone, not only of what was checked. */
+	report->stats.earliest_expiry = zg_incr_earliest_expiry(f->shadow);
+	const char *mode = full ? "whole zone" : "incremental";
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&buf, &len);
+	if (mem == NULL) {
+		return -errno;
+	}
+	int ret = 0;
+	if (g_format == FMT_JSON) {
+		ret = zg_report_print_json(mem, report, info);
+	} else {
+		zg_report_print_text(mem, report, info);
+	}
+	if (fclose(mem) != 0 && ret == 0) {
+		ret = -ENOMEM;
+	}
+	if (ret != 0) {
+		free(buf);
+		return ret;
+	}
+	if (g_format == FMT_JSON) {
+		json_error_t jerr;
+		json_t *root = json_loadb(buf, len, 0, &jerr);
+		if (root == NULL) {
+			free(buf);
+			return -ENOMEM;
+		}
+		json_object_set_new(root, "mode", json_string(mode));
+		json_object_set_new(root, "names_checked", json_integer((json_int_t)checked));
+		json_object_set_new(root, "validation_ms", json_integer((json_int_t)ms));
+		ret = json_dumpf(root, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER) == 0 ? 0 : -EIO;
+		fputc('\n', stdout);
+		json_decref(root);
+	} else {
+		/* The summary line is the last one: append the mode to it. */
+		while (len > 0 && buf[len - 1] == '\n') {
+			len--;
+		}
+		fwrite(buf, 1, len, stdout);
+		printf(" (%s, %zu names, %.0f ms)\n", mode, checked, ms);
+	}
+	free(buf);
+	if (fflush(stdout) != 0 && ret == 0) {
+		ret = -errno;
+	}
+	return ret;
+}
+
+/*
+ * The follow loop. Returns the exit status: 0 the last verdict was valid,
+ * 1 it was not, 2 usage or I/O errors at start, or no verdict at all.
+ */
+static int follow(const follow_args_t *fa, zg_verify_opts_t *vo, const char *tsig,
+                  const char *ds_file)
+{
+	follow_t f = { .server = fa->server, .zone_str = fa->zone_str };
+	struct sockaddr_storage addr;
+	if (zg_dns_addr_parse(fa->server, 53, &addr) != 0) {
+		return fail_usage("bad address '%s' for --follow (IPv4 or IPv6 address, "
+		                  "optionally @PORT)", fa->server);
+	}
+	uint8_t zone[KNOT_DNAME_MAXLEN];
+	if (knot_dname_from_str(zone, fa->zone_str, sizeof(zone)) == NULL) {
+		return fail_usage("bad zone name '%s'", fa->zone_str);
+	}
+	knot_dname_to_lower(zone);
+	knot_tsig_key_t key = { 0 };
+	if (tsig != NULL && knot_tsig_key_init_str(&key, tsig) != KNOT_EOK) {
+		return fail_usage("bad TSIG key '%s' (expected [ALG:]NAME:BASE64-SECRET)", tsig);
+	}
+	zg_buf_t ds;
+	zg_buf_init(&ds);
+	if (ds_file != NULL) {
+		zg_load_error_t lerr;
+		if (zg_ds_load_file(ds_file, zone, &ds, &vo->ds_count, &lerr) != 0) {
+			knot_tsig_key_deinit(&key);
+			zg_buf_deinit(&ds);
+			if (lerr.line > 0) {
+				return fail_usage("%s:%llu: %s", lerr.file, (unsigned long long)lerr.line,
+				                  lerr.reason);
+			}
+			return fail_usage("%s: %s", ds_file, lerr.reason);
+		}
+		vo->ds = ds.data;
+		vo->ds_size = ds.len;
+	}
+	vo->cancel = &g_cancel;
+
+	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESETHAND };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	f.peer = (zg_xfr_peer_t){
+		.addr = &addr,
+		.key = tsig != NULL ? &key : NULL,
+		.zone = zone,
+		.cancel = &g_cancel,
+	};
+	zg_xfr_diff_init(&f.diff);
+
+	int code = 2;                /* No verdict yet. */
+	bool started = false;        /* The first SOA query and AXFR worked. */
+	bool have_verdict = false;
+	uint32_t verdict_serial = 0;
+	unsigned long verdicts = 0;
+	char reason[512];
+	char zname[1024];
+	zg_dname_str(zone, zname, sizeof(zname));
+
+	while (!atomic_load(&g_cancel)) {
+		uint32_t soa = 0;
+		int ret = zg_xfr_soa_serial(&addr, f.peer.key, zone, ZG_XFR_QUERY_TIMEOUT_MS, &soa);
+		if (atomic_load(&g_cancel)) {
+			break;
+		}
+		if (ret != 0) {
+			if (!started) {
+				code = fail_usage("SOA query for %s at %s failed: %s", zname, fa->server,
+				                  zg_strerror(ret));
+				break;
+			}
+			follow_warn(&f, "SOA query for %s at %s failed (%s), retrying every %u s",
+			            zname, fa->server, zg_strerror(ret), fa->poll);
+			follow_sleep(fa->poll);
+			continue;
+		}
+		if (have_verdict && f.shadow != NULL && soa == verdict_serial) {
+			f.last_msg[0] = '\0';
+			follow_sleep(fa->poll);
+			continue;
+		}
+
+		bool changed = false;
+		ret = follow_update(&f, &changed, reason, sizeof(reason));
+		if (ret == -ECANCELED || atomic_load(&g_cancel)) {
+			break;
+		}
+		if (ret != 0) {
+			if (!started) {
+				code = fail_usage("transfer of %s from %s failed: %s", zname, fa->server,
+				                  reason);
+				break;
+			}
+			follow_warn(&f, "transfer of %s from %s failed (%s), retrying every %u s",
+			            zname, fa->server, reason, fa->poll);
+			follow_sleep(fa->poll);
+			continue;
+		}
+		started = true;
+		uint32_t serial = zg_zone_serial(zg_incr_zone(f.shadow), NULL);
+		if (!changed && have_verdict && serial == verdict_serial) {
+			/* The primary announced a serial it does not transfer (yet). */
+			follow_sleep(fa->poll);
+			continue;
+		}
+
+		vo->now = (int64_t)time(NULL);
+		zg_report_t report;
+		zg_report_init(&report);
+		bool full = false;
+		double t0 = mono_s();
+		ret = zg_incr_verify(f.shadow, vo, &report, &full);
+		double elapsed = mono_s() - t0;
+		if (ret == -ECANCELED) {
+			zg_report_deinit(&report);
+			break;
+		}
+		if (ret != 0) {
+			/* The shadow is dropped: the next round starts over with AXFR. */
+			follow_warn(&f, "validation of %s serial %u aborted (%s)", zname, serial,
+			            zg_strerror(ret));
+			zg_report_deinit(&report);
+			zg_incr_free(f.shadow);
+			f.shadow = NULL;
+			follow_sleep(fa->poll);
+			continue;
+		}
+		zg_report_info_t info = {
+			.zone = zname,
+			.serial = serial,
+			.now = vo->now,
+			.threads = full ? (vo->threads ? vo->threads
+			                               : (unsigned)sysconf(_SC_NPROCESSORS_ONLN)) : 1,
+			.elapsed = elapsed,
+		};
+		ret = follow_print(&f, &report, &info, full, zg_incr_last_checked(f.shadow),
+		                   elapsed * 1000.0);
+		code = report.errors > 0 ? 1 : 0;
+		zg_report_deinit(&report);
+		if (ret != 0) {
+			fprintf(stderr, "zg-verify: cannot write the verdict (%s)\n", zg_strerror(ret));
+			code = 2;
+			break;
+		}
+		f.last_msg[0] = '\0';
+		have_verdict = true;
+		verdict_serial = serial;
+		verdicts++;
+		if (fa->count > 0 && verdicts >= fa->count) {
+			break;
+		}
+		if (serial != soa) {
+			continue;  /* Changed meanwhile: ask again at once. */
+		}
+		follow_sleep(fa->poll);
+	}
+
+	/* Freeing a large zone takes time and changes nothing at exit. */
+	if (getenv("ZG_VERIFY_FREE") != NULL) {
+		zg_incr_free(f.shadow);
+	}
+	zg_xfr_diff_deinit(&f.diff);
+	knot_tsig_key_deinit(&key);
+	zg_buf_deinit(&ds);
+	return code;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -106,10 +475,15 @@ int main(int argc, char **argv)
 		{ "ds",      required_argument, NULL, OPT_DS },
 		{ "axfr",    required_argument, NULL, OPT_AXFR },
 		{ "tsig",    required_argument, NULL, 'y' },
+		{ "follow",  required_argument, NULL, OPT_FOLLOW },
+		{ "poll",    required_argument, NULL, OPT_POLL },
+		{ "count",   required_argument, NULL, OPT_COUNT },
 		{ "help",    no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *origin = NULL, *ds_file = NULL, *axfr = NULL, *tsig = NULL;
+	follow_args_t fa = { .poll = FOLLOW_POLL_DEFAULT };
+	bool time_set = false, poll_set = false, count_set = false;
 	zg_verify_opts_t vo = { .now = (int64_t)time(NULL) };
 	/* Find --format first so usage errors use the right output. */
 	for (int i = 1; i < argc; i++) {
@@ -146,6 +520,7 @@ int main(int argc, char **argv)
 				return fail_usage("bad time '%s' (unix seconds)", optarg);
 			}
 			vo.now = v;
+			time_set = true;
 			break;
 		}
 		case OPT_HORIZON:
@@ -173,6 +548,28 @@ int main(int argc, char **argv)
 		case 'y':
 			tsig = optarg;
 			break;
+		case OPT_FOLLOW:
+			fa.server = optarg;
+			break;
+		case OPT_POLL: {
+			long v = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || v < 1 || v > 86400) {
+				return fail_usage("bad poll interval '%s' (1-86400 seconds)", optarg);
+			}
+			fa.poll = (unsigned)v;
+			poll_set = true;
+			break;
+		}
+		case OPT_COUNT: {
+			errno = 0;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || errno != 0 || v < 1 || optarg[0] == '-') {
+				return fail_usage("bad verdict count '%s' (a positive number)", optarg);
+			}
+			fa.count = v;
+			count_set = true;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -187,12 +584,30 @@ int main(int argc, char **argv)
 			usage(stderr);
 		}
 		return fail_usage(optind >= argc ? "missing %s" : "too many arguments, expected one %s",
-		                  axfr ? "ZONE" : "ZONEFILE");
+		                  axfr || fa.server ? "ZONE" : "ZONEFILE");
 	}
-	if (tsig != NULL && axfr == NULL) {
-		return fail_usage("-y needs --axfr");
+	if (tsig != NULL && axfr == NULL && fa.server == NULL) {
+		return fail_usage("-y needs --axfr or --follow");
+	}
+	if ((poll_set || count_set) && fa.server == NULL) {
+		return fail_usage("%s needs --follow", poll_set ? "--poll" : "--count");
 	}
 	const char *input = argv[optind];
+	if (fa.server != NULL) {
+		if (g_format == FMT_NAGIOS) {
+			g_format = FMT_TEXT;
+			return fail_usage("--follow prints text or json, not nagios");
+		}
+		if (axfr != NULL) {
+			return fail_usage("--follow and --axfr exclude each other");
+		}
+		if (origin != NULL || time_set) {
+			return fail_usage("%s does not apply to --follow (ZONE is the origin, each serial "
+			                  "is validated as of its arrival)", origin != NULL ? "-o" : "-t");
+		}
+		fa.zone_str = input;
+		return follow(&fa, &vo, tsig, ds_file);
+	}
 
 	zg_zone_t *zone = NULL;
 	zg_load_error_t lerr;
