@@ -31,8 +31,41 @@ void zg_arena_deinit(zg_arena_t *arena)
 	arena->used = 0;
 }
 
+void zg_arena_reset(zg_arena_t *arena)
+{
+	zg_arena_chunk_t *keep = arena->head;
+	if (keep == NULL) {
+		return;
+	}
+	zg_arena_chunk_t *c = keep->next;
+	while (c != NULL) {
+		zg_arena_chunk_t *next = c->next;
+		free(c);
+		c = next;
+	}
+	keep->next = NULL;
+	keep->pos = 0;
+	arena->used = 0;
+}
+
+static void *arena_mm_alloc(void *ctx, size_t len)
+{
+	return zg_arena_alloc(ctx, len);
+}
+
+knot_mm_t *zg_arena_mm(zg_arena_t *arena)
+{
+	arena->mm.ctx = arena;
+	arena->mm.alloc = arena_mm_alloc;
+	arena->mm.free = NULL;
+	return &arena->mm;
+}
+
 void *zg_arena_alloc(zg_arena_t *arena, size_t size)
 {
+	if (size > SIZE_MAX - 7) {
+		return NULL;
+	}
 	size = (size + 7) & ~(size_t)7;
 	zg_arena_chunk_t *c = arena->head;
 	if (c == NULL || c->size - c->pos < size) {

@@ -27,7 +27,7 @@ struct zg_gateway {
 	zg_dnsconn_t *conn;
 	knot_pkt_t *answer;
 	zg_update_list_t updates;
-	zg_mpool_t state_pool;
+	zg_arena_t state_pool;
 	zg_owner_state_t *states;
 	size_t states_alloc;
 	zg_update_list_t *lists;	/* One per message of a batch. */
@@ -82,7 +82,7 @@ zg_gateway_t *zg_gateway_new(const zg_gateway_conf_t *conf)
 		return NULL;
 	}
 	zg_update_list_init(&gw->updates);
-	zg_mpool_init(&gw->state_pool, 0);
+	zg_arena_init(&gw->state_pool, 0);
 	gw->delegations = -1;
 	return gw;
 }
@@ -95,7 +95,7 @@ void zg_gateway_free(zg_gateway_t *gw)
 	zg_dnsconn_free(gw->conn);
 	knot_pkt_free(gw->answer);
 	zg_update_list_deinit(&gw->updates);
-	zg_mpool_deinit(&gw->state_pool);
+	zg_arena_deinit(&gw->state_pool);
 	free(gw->states);
 	for (size_t i = 0; i < gw->lists_alloc; i++) {
 		zg_update_list_deinit(&gw->lists[i]);
@@ -351,7 +351,7 @@ static int apply_once(zg_gateway_t *gw, const zg_msg_t *msg, zg_apply_result_t *
 		if (ret != 0) {
 			return ret;
 		}
-		zg_mpool_reset(&gw->state_pool);
+		zg_arena_reset(&gw->state_pool);
 		char why[ZG_MSG_REASON_MAX];
 		ret = zg_update_read_state(gw->conn, msg, gw->states, &gw->state_pool,
 		                           why, sizeof(why));
@@ -489,7 +489,7 @@ static int batch_send(zg_gateway_t *gw, zg_apply_item_t *items, const size_t *id
 	if (ret != 0) {
 		return ret;
 	}
-	zg_mpool_reset(&gw->state_pool);
+	zg_arena_reset(&gw->state_pool);
 	size_t tsig = gw->conf.key != NULL ? knot_tsig_wire_size(gw->conf.key) : 0;
 	size_t total = 0;
 	for (size_t k = 0; k < m; k++) {
@@ -497,7 +497,7 @@ static int batch_send(zg_gateway_t *gw, zg_apply_item_t *items, const size_t *id
 		const zg_msg_t *msg = it->msg;
 		zg_owner_state_t *states = NULL;
 		if (!gw->conf.blind && msg->change_count > 0) {
-			states = zg_mpool_alloc(&gw->state_pool, msg->change_count * sizeof(*states));
+			states = zg_arena_alloc(&gw->state_pool, msg->change_count * sizeof(*states));
 			if (states == NULL) {
 				return -ENOMEM;
 			}

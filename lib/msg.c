@@ -46,18 +46,18 @@ void zg_msg_limits_default(zg_msg_limits_t *limits)
 void zg_msg_init(zg_msg_t *msg)
 {
 	memset(msg, 0, sizeof(*msg));
-	zg_mpool_init(&msg->pool, 0);
+	zg_arena_init(&msg->pool, 0);
 }
 
 void zg_msg_deinit(zg_msg_t *msg)
 {
-	zg_mpool_deinit(&msg->pool);
+	zg_arena_deinit(&msg->pool);
 	memset(msg, 0, sizeof(*msg));
 }
 
 static void msg_clear(zg_msg_t *msg)
 {
-	zg_mpool_reset(&msg->pool);
+	zg_arena_reset(&msg->pool);
 	msg->id[0] = '\0';
 	msg->zone = NULL;
 	msg->changes = NULL;
@@ -265,7 +265,7 @@ static knot_dname_t *parse_name(parse_ctx_t *ctx, json_t *str, const char **err)
 		return NULL;
 	}
 	knot_dname_to_lower(buf);
-	knot_dname_t *out = zg_mpool_memdup(&ctx->msg->pool, buf, knot_dname_size(buf));
+	knot_dname_t *out = zg_arena_memdup(&ctx->msg->pool, buf, knot_dname_size(buf));
 	if (out == NULL) {
 		*err = "out of memory";
 	}
@@ -346,7 +346,7 @@ static int parse_rdata(parse_ctx_t *ctx, knot_rrset_t *rrset, const char *type_t
 			break;
 		}
 		ret = knot_rrset_add_rdata(rrset, s->r_data, s->r_data_length,
-		                           zg_mpool_mm(&ctx->msg->pool));
+		                           zg_arena_mm(&ctx->msg->pool));
 		if (ret != KNOT_EOK) {
 			return -ENOMEM;
 		}
@@ -515,7 +515,7 @@ static int parse_change(parse_ctx_t *ctx, zg_change_t *ch, json_t *jch, size_t i
 	ch->rrset_count = 0;
 	ch->rrsets = NULL;
 	if (n > 0) {
-		ch->rrsets = zg_mpool_alloc(&ctx->msg->pool, n * sizeof(knot_rrset_t));
+		ch->rrsets = zg_arena_alloc(&ctx->msg->pool, n * sizeof(knot_rrset_t));
 		if (ch->rrsets == NULL) {
 			return -ENOMEM;
 		}
@@ -551,7 +551,7 @@ static int check_duplicates(parse_ctx_t *ctx)
 	if (msg->change_count < 2) {
 		return 0;
 	}
-	zg_change_t **v = zg_mpool_alloc(&msg->pool, msg->change_count * sizeof(*v));
+	zg_change_t **v = zg_arena_alloc(&msg->pool, msg->change_count * sizeof(*v));
 	if (v == NULL) {
 		return -ENOMEM;
 	}
@@ -641,7 +641,7 @@ static int parse_root(parse_ctx_t *ctx, json_t *root, const knot_dname_t *zone)
 		              n, ctx->p->limits.max_changes);
 	}
 	if (n > 0) {
-		msg->changes = zg_mpool_alloc(&msg->pool, n * sizeof(zg_change_t));
+		msg->changes = zg_arena_alloc(&msg->pool, n * sizeof(zg_change_t));
 		if (msg->changes == NULL) {
 			return -ENOMEM;
 		}

@@ -46,7 +46,7 @@ typedef struct {
 void zg_update_list_init(zg_update_list_t *list)
 {
 	memset(list, 0, sizeof(*list));
-	zg_mpool_init(&list->pool, 0);
+	zg_arena_init(&list->pool, 0);
 }
 
 void zg_update_list_deinit(zg_update_list_t *list)
@@ -55,7 +55,7 @@ void zg_update_list_deinit(zg_update_list_t *list)
 		knot_pkt_free(list->items[i].pkt);
 	}
 	free(list->items);
-	zg_mpool_deinit(&list->pool);
+	zg_arena_deinit(&list->pool);
 	memset(list, 0, sizeof(*list));
 }
 
@@ -208,13 +208,13 @@ static int put_op(build_t *b, const op_t *op, const knot_dname_t *owner)
 	if (op->kind == OP_ADD) {
 		return put_rr(b, op->rr);
 	}
-	knot_rrset_t *rr = zg_mpool_alloc(&b->list->pool, sizeof(*rr));
+	knot_rrset_t *rr = zg_arena_alloc(&b->list->pool, sizeof(*rr));
 	if (rr == NULL) {
 		return -ENOMEM;
 	}
 	/* RFC 2136 2.5.2/2.5.3: class ANY, TTL 0, RDLENGTH 0. */
 	knot_rrset_init(rr, (knot_dname_t *)owner, op->type, KNOT_CLASS_ANY, 0);
-	if (knot_rrset_add_rdata(rr, NULL, 0, zg_mpool_mm(&b->list->pool)) != KNOT_EOK) {
+	if (knot_rrset_add_rdata(rr, NULL, 0, zg_arena_mm(&b->list->pool)) != KNOT_EOK) {
 		return -ENOMEM;
 	}
 	return put_rr(b, rr);
@@ -250,7 +250,7 @@ static int put_split(build_t *b, const knot_dname_t *owner, size_t change_idx)
 					return ret;
 				}
 			}
-			knot_rrset_t *one = zg_mpool_alloc(&b->list->pool, sizeof(*one));
+			knot_rrset_t *one = zg_arena_alloc(&b->list->pool, sizeof(*one));
 			if (one == NULL) {
 				return -ENOMEM;
 			}
@@ -284,7 +284,7 @@ int zg_update_build(zg_update_list_t *list, const zg_msg_t *msg,
 	list->count = 0;
 	list->owners_changed = 0;
 	list->ops = 0;
-	zg_mpool_reset(&list->pool);
+	zg_arena_reset(&list->pool);
 	build_t *b = calloc(1, sizeof(*b));
 	if (b == NULL) {
 		return -ENOMEM;
@@ -329,14 +329,14 @@ int zg_update_build(zg_update_list_t *list, const zg_msg_t *msg,
 
 /* ---- Reading the current state ---------------------------------------- */
 
-static int state_add(zg_owner_state_t *st, const knot_rrset_t *rr, zg_mpool_t *pool,
+static int state_add(zg_owner_state_t *st, const knot_rrset_t *rr, zg_arena_t *pool,
                      uint16_t max)
 {
 	for (uint16_t i = 0; i < st->count; i++) {
 		if (st->rrsets[i].type == rr->type) {
 			knot_rdata_t *rd = rr->rrs.rdata;
 			for (uint16_t j = 0; j < rr->rrs.count; j++) {
-				int ret = knot_rdataset_add(&st->rrsets[i].rrs, rd, zg_mpool_mm(pool));
+				int ret = knot_rdataset_add(&st->rrsets[i].rrs, rd, zg_arena_mm(pool));
 				if (ret != KNOT_EOK) {
 					return -ENOMEM;
 				}
@@ -350,7 +350,7 @@ static int state_add(zg_owner_state_t *st, const knot_rrset_t *rr, zg_mpool_t *p
 	}
 	knot_rrset_t *n = &st->rrsets[st->count];
 	knot_rrset_init(n, rr->owner, rr->type, rr->rclass, rr->ttl);
-	if (knot_rdataset_copy(&n->rrs, &rr->rrs, zg_mpool_mm(pool)) != KNOT_EOK) {
+	if (knot_rdataset_copy(&n->rrs, &rr->rrs, zg_arena_mm(pool)) != KNOT_EOK) {
 		return -ENOMEM;
 	}
 	st->count++;
@@ -422,7 +422,7 @@ static bool nth_type(const zg_change_t *ch, int phase, bool skip, size_t k, uint
 
 /* Collects owner's RRset of type from a section. */
 static int collect(zg_owner_state_t *st, const knot_pktsection_t *sec,
-                   const knot_dname_t *owner, uint16_t type, zg_mpool_t *pool,
+                   const knot_dname_t *owner, uint16_t type, zg_arena_t *pool,
                    bool *wildcard)
 {
 	size_t labels = knot_dname_labels(owner, NULL);
@@ -451,7 +451,7 @@ static int collect(zg_owner_state_t *st, const knot_pktsection_t *sec,
 
 /* Adds what an answer to (owner, type) says to the owner's state. */
 static int parse_state(const knot_pkt_t *ans, const knot_dname_t *owner, uint16_t type,
-                       zg_owner_state_t *st, zg_mpool_t *pool)
+                       zg_owner_state_t *st, zg_arena_t *pool)
 {
 	uint8_t rcode = knot_wire_get_rcode(ans->wire);
 	if (rcode == KNOT_RCODE_NXDOMAIN) {
@@ -490,7 +490,7 @@ static int parse_state(const knot_pkt_t *ans, const knot_dname_t *owner, uint16_
 }
 
 int zg_update_read_state(zg_dnsconn_t *conn, const zg_msg_t *msg,
-                         zg_owner_state_t *states, zg_mpool_t *pool,
+                         zg_owner_state_t *states, zg_arena_t *pool,
                          char *reason, size_t reason_len)
 {
 	knot_pkt_t *q = knot_pkt_new(NULL, 1024, NULL);
@@ -506,7 +506,7 @@ int zg_update_read_state(zg_dnsconn_t *conn, const zg_msg_t *msg,
 		states[i].complete = true;
 		states[i].absent = false;
 		states[i].at_cut = false;
-		states[i].rrsets = zg_mpool_alloc(pool, STATE_MAX * sizeof(knot_rrset_t));
+		states[i].rrsets = zg_arena_alloc(pool, STATE_MAX * sizeof(knot_rrset_t));
 		if (states[i].rrsets == NULL) {
 			ret = -ENOMEM;
 			goto done;

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <libknot/mm_ctx.h>
+
 typedef struct zg_arena_chunk zg_arena_chunk_t;
 
 /*! Arena; embed it and initialise with zg_arena_init(). */
@@ -20,6 +22,7 @@ typedef struct {
 	zg_arena_chunk_t *head;  /*!< Current chunk (chunks form a list). */
 	size_t chunk_size;       /*!< Default chunk payload size. */
 	size_t used;             /*!< Bytes handed out (statistics). */
+	knot_mm_t mm;            /*!< libknot allocator view, see zg_arena_mm(). */
 } zg_arena_t;
 
 /*!
@@ -50,6 +53,19 @@ void *zg_arena_alloc(zg_arena_t *arena, size_t size);
  * \return Arena-owned copy, or NULL if out of memory.
  */
 void *zg_arena_memdup(zg_arena_t *arena, const void *src, size_t size);
+
+/*!
+ * Forgets every allocation but keeps the newest chunk for reuse, so a loop
+ * that resets the arena per item allocates nothing in steady state.
+ */
+void zg_arena_reset(zg_arena_t *arena);
+
+/*!
+ * Returns a libknot allocator (knot_mm_t) that allocates from the arena and
+ * never frees (memory goes with zg_arena_reset/zg_arena_deinit). The pointer
+ * is valid while the arena lives; the arena must not be moved meanwhile.
+ */
+knot_mm_t *zg_arena_mm(zg_arena_t *arena);
 
 /*! Growable byte buffer, reused across operations to avoid per-record malloc. */
 typedef struct {

@@ -21,7 +21,7 @@
 #include <libknot/dname.h>
 #include <libknot/rrset.h>
 
-#include "zonegate/mpool.h"
+#include "zonegate/arena.h"
 
 #define ZG_MSG_VERSION		1
 #define ZG_MSG_ID_MAX		64        /*!< Longest message id (characters). */
@@ -56,7 +56,7 @@ typedef struct {
 	zg_change_t *changes;       /*!< Owners, in message order, each once. */
 	size_t change_count;
 	size_t rr_count;            /*!< Records in all RRsets. */
-	zg_mpool_t pool;
+	zg_arena_t pool;
 } zg_msg_t;
 
 typedef struct zg_msg_parser zg_msg_parser_t;

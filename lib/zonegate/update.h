@@ -25,7 +25,7 @@
 #include <libknot/packet/pkt.h>
 
 #include "zonegate/dnsclient.h"
-#include "zonegate/mpool.h"
+#include "zonegate/arena.h"
 #include "zonegate/msg.h"
 
 #define ZG_UPDATE_MAX_SIZE	65535
@@ -54,7 +54,7 @@ typedef struct {
 	size_t alloc;
 	size_t owners_changed;  /*!< Owners with at least one operation. */
 	size_t ops;             /*!< Records written (deletions and additions). */
-	zg_mpool_t pool;        /*!< Temporary rrsets for the packets. */
+	zg_arena_t pool;        /*!< Temporary rrsets for the packets. */
 } zg_update_list_t;
 
 /*! Embedded init/deinit; zg_update_list_deinit() frees every packet. */
@@ -97,7 +97,7 @@ int zg_update_build(zg_update_list_t *list, const zg_msg_t *msg,
  *         ZG_ETIMEOUT, ZG_ECONNECT, -ENOMEM.
  */
 int zg_update_read_state(zg_dnsconn_t *conn, const zg_msg_t *msg,
-                         zg_owner_state_t *states, zg_mpool_t *pool,
+                         zg_owner_state_t *states, zg_arena_t *pool,
                          char *reason, size_t reason_len);
 
 #endif /* ZONEGATE_UPDATE_H */

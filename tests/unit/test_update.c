@@ -11,7 +11,7 @@
 #include "tap.h"
 
 static zg_msg_parser_t *parser;
-static zg_mpool_t pool;
+static zg_arena_t pool;
 
 static int parse(zg_msg_t *msg, const char *json)
 {
@@ -207,10 +207,10 @@ int main(void)
 {
 	plan_lazy();
 	parser = zg_msg_parser_new(NULL);
-	zg_mpool_init(&pool, 0);
+	zg_arena_init(&pool, 0);
 	test_diff();
 	test_packing();
-	zg_mpool_deinit(&pool);
+	zg_arena_deinit(&pool);
 	zg_msg_parser_free(parser);
 	return done_testing();
 }
