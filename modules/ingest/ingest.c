@@ -27,6 +27,10 @@
 #define MOD_SOURCE	"\x06""source"
 #define MOD_KEY		"\x03""key"
 #define MOD_SERVER	"\x06""server"
+#define MOD_INTERVAL	"\x0d""poll-interval"
+#define MOD_BATCH	"\x0a""batch-size"
+#define MOD_REMOVAL	"\x0b""max-removal"
+#define MOD_MAXSIZE	"\x10""max-message-size"
 
 #define SPOOL_PREFIX	"spool:"
 
@@ -35,6 +39,11 @@ static const yp_item_t ingest_conf[] = {
 	{ MOD_KEY,    YP_TREF,  YP_VREF = { "\x03""key" }, YP_FNONE,
 	                        { knotd_conf_check_ref } },
 	{ MOD_SERVER, YP_TADDR, YP_VADDR = { 53 } },
+	{ MOD_INTERVAL, YP_TINT, YP_VINT = { 1, 3600, 1, YP_STIME } },
+	{ MOD_BATCH,    YP_TINT, YP_VINT = { 1, 256, 16 } },
+	{ MOD_REMOVAL,  YP_TINT, YP_VINT = { 0, 100, 10 } },
+	{ MOD_MAXSIZE,  YP_TINT, YP_VINT = { 1024, 1024 * 1024 * 1024,
+	                                     ZG_MSG_MAX_SIZE_DEFAULT, YP_SSIZE } },
 	{ NULL }
 };
 
@@ -138,7 +147,8 @@ static void *worker(void *arg)
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	int ret = zg_ingest_run(&ctx->conf);
 	if (ret != 0) {
-		knotd_mod_log(ctx->mod, LOG_ERR, "stopped (%s)", zg_strerror(ret));
+		knotd_mod_log(ctx->mod, LOG_ERR, "stopped, queue not consumed (source %s, %s)",
+		              ctx->source, zg_strerror(ret));
 	}
 	return NULL;
 }
@@ -254,6 +264,10 @@ static int ingest_load(knotd_mod_t *mod)
 	ctx->conf.zone = ctx->zone;
 	ctx->conf.gw.key = ctx->have_key ? &ctx->key : NULL;
 	ctx->conf.gw.timeout_ms = WORKER_TIMEOUT_MS;
+	ctx->conf.interval = knotd_conf_mod(mod, MOD_INTERVAL).single.integer;
+	ctx->conf.gw.batch_max = knotd_conf_mod(mod, MOD_BATCH).single.integer;
+	ctx->conf.gw.max_removal_pct = knotd_conf_mod(mod, MOD_REMOVAL).single.integer;
+	ctx->conf.limits.max_size = knotd_conf_mod(mod, MOD_MAXSIZE).single.integer;
 	ctx->conf.stop = &ctx->stop;
 	ctx->conf.on_outcome = on_outcome;
 	ctx->conf.on_log = on_log;

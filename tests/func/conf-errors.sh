@@ -35,6 +35,14 @@ refused "ingest server not an IP" 'mod-ingest:\n  - id: r\n    server: signer.ex
 	"mod-ingest\\[r\\].*server must be an IP address"
 refused "ingest server bad port" 'mod-ingest:\n  - id: r\n    server: 127.0.0.1@99999\n' \
 	"item 'server', value '127.0.0.1@99999'"
+refused "ingest removal limit over 100%" 'mod-ingest:\n  - id: r\n    max-removal: 150\n' \
+	"item 'max-removal', value '150'"
+refused "ingest batch size zero" 'mod-ingest:\n  - id: r\n    batch-size: 0\n' \
+	"item 'batch-size', value '0'"
+refused "ingest poll interval not a time" 'mod-ingest:\n  - id: r\n    poll-interval: often\n' \
+	"item 'poll-interval', value 'often'"
+refused "ingest message size below 1 KiB" 'mod-ingest:\n  - id: r\n    max-message-size: 10\n' \
+	"item 'max-message-size', value '10'"
 refused "dsync bad mode" 'mod-dsync:\n  - id: d\n    mode: sideways\n' \
 	"item 'mode', value 'sideways'"
 refused "zone references a missing module instance" \
@@ -45,7 +53,7 @@ refused "zone references a missing module instance" \
 {
 	zg_knot_conf "$ZG_TMP" 53
 	printf 'key:\n  - id: k\n    algorithm: hmac-sha256\n    secret: AAAAAAAAAAAAAAAAAAAAAA==\n'
-	printf 'mod-ingest:\n  - id: r\n    source: postgresql://zg@localhost/zonegate\n    key: k\n    server: ::1@5353\n'
+	printf 'mod-ingest:\n  - id: r\n    source: postgresql://zg@localhost/zonegate\n    key: k\n    server: ::1@5353\n    poll-interval: 2s\n    batch-size: 32\n    max-removal: 0\n    max-message-size: 16M\n'
 	printf 'mod-validate:\n  - id: gate\n    source: 127.0.0.1\n    horizon: 36h\n    alarm: /bin/true\n'
 	printf 'mod-dsync:\n  - id: d\n    mode: parent\n'
 	printf 'zone:\n  - domain: test\n    module: [mod-ingest/r, mod-validate/gate, mod-dsync/d]\n'
