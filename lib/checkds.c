@@ -115,6 +115,39 @@ static bool serves_announced(const zg_parent_view_t *p, const zg_child_view_t *c
 	}
 }
 
+bool zg_checkds_parent_serves(const zg_parent_view_t *p, const zg_child_view_t *c)
+{
+	if (p == NULL || c == NULL) {
+		return false;
+	}
+	enum announce a = announced(c);
+	const knot_rdataset_t *ds = &p->ds.rr.rrs;
+	if (a == ANN_CDS) {
+		knot_rdata_t *d = c->cds.rr.rrs.rdata;
+		for (uint16_t i = 0; i < c->cds.rr.rrs.count; i++, d = knot_rdataset_next(d)) {
+			if (!knot_rdataset_member(ds, d)) {
+				return false;
+			}
+		}
+		return true;
+	}
+	if (a == ANN_CDNSKEY) {
+		knot_rdata_t *k = c->cdnskey.rr.rrs.rdata;
+		for (uint16_t j = 0; j < c->cdnskey.rr.rrs.count; j++, k = knot_rdataset_next(k)) {
+			bool m = false;
+			knot_rdata_t *d = ds->rdata;
+			for (uint16_t i = 0; i < ds->count && !m; i++, d = knot_rdataset_next(d)) {
+				m = zg_ds_matches(c->dnskey.rr.owner, d, k);
+			}
+			if (!m) {
+				return false;
+			}
+		}
+		return true;
+	}
+	return false;
+}
+
 static bool parent_keys_ok(const zg_checkds_input_t *in, const zg_parent_view_t *p,
                            const char **how)
 {

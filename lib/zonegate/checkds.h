@@ -72,6 +72,16 @@ typedef struct {
  */
 int zg_checkds_evaluate(const zg_checkds_input_t *in, zg_checkds_report_t *rep);
 
+/*!
+ * The parent server serves a DS for every key the child announces: every CDS
+ * rdata is in its DS set, or (CDNSKEY only) every CDNSKEY has a matching DS.
+ * Other DS records may be served too (double-DS rollover). Validation is
+ * zg_checkds_evaluate()'s job; this only compares.
+ *
+ * eturn false when the child announces nothing or the delete form.
+ */
+bool zg_checkds_parent_serves(const zg_parent_view_t *p, const zg_child_view_t *c);
+
 /*! "in-sync", "pending", "inconsistent", "broken". */
 const char *zg_checkds_state_str(zg_checkds_state_t state);
 

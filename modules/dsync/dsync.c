@@ -5,25 +5,38 @@
  * CDS/CDNSKEY the zone publishes; in parent mode it scans the delegated
  * children's CDS/CDNSKEY and turns them into DS changes.
  *
- * This build implements the child mode's CDS guard: a worker thread polls the
- * zone's DNSKEY/CDS/CDNSKEY from this server over loopback at a bounded
- * interval and checks them (zg_cds_check_published()); while the set is
- * unsafe, or not checked yet, a BEGIN hook answers CDS/CDNSKEY queries for the
- * apex with SERVFAIL. The parent DS confirmation and the parent mode are not
- * in this build; a parent-mode instance says so once at load.
+ * Child mode: a worker thread polls the zone's DNSKEY/CDS/CDNSKEY from this
+ * server over loopback at a bounded interval and checks them
+ * (zg_cds_check_published()); while the set is unsafe, or not checked yet, a
+ * BEGIN hook answers CDS/CDNSKEY queries for the apex with SERVFAIL. While the
+ * (safe) zone announces a DS change through CDS/CDNSKEY, the worker asks every
+ * configured parent server for the DS as zg-checkds does
+ * (zg_checkds_evaluate()); once every parent server serves a validated DS for
+ * every announced key and the DS TTL has passed since then, it confirms the
+ * KSK submission through this server's control socket (zone-ksk-submitted).
+ * A change not confirmed within 'overdue' is logged at error level, counted
+ * and passed to the alarm command, once per overdue interval.
+ * The parent mode is not in this build; a parent-mode instance says so once
+ * at load.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <knot/module.h>
 #include <libdnssec/random.h>
+#include <libknot/control/control.h>
 
+#include "zonegate/checkds.h"
 #include "zonegate/ds.h"
 #include "zonegate/error.h"
 #include "zonegate/resolver.h"
@@ -32,9 +45,27 @@
 #define MOD_ALLOW_DELETE	"\x0c""allow-delete"
 #define MOD_INTERVAL		"\x0e""check-interval"
 #define MOD_SERVER		"\x06""server"
+#define MOD_PARENT		"\x06""parent"
+#define MOD_TA			"\x0c""trust-anchor"
+#define MOD_OVERDUE		"\x07""overdue"
+#define MOD_ALARM		"\x05""alarm"
+#define MOD_ALARM_TO		"\x0d""alarm-timeout"
+#define MOD_CONTROL		"\x07""control"
 
 #define CONF_SERVER		"\x06""server"
 #define CONF_LISTEN		"\x06""listen"
+#define CONF_RUNDIR		"\x06""rundir"
+#define CONF_CONTROL		"\x07""control"
+#define CONF_REMOTE		"\x06""remote"
+#define CONF_ADDRESS		"\x07""address"
+
+extern char **environ;
+
+#define MAX_PARENTS		16
+#define PARENT_TIMEOUT_MS	1000
+#define PARENT_TRIES		2
+#define CTL_TIMEOUT_MS		5000
+#define ALARMS			4
 
 /* EDNS option (local/experimental range) marking the worker's own queries. */
 #define GUARD_OPT_CODE		65433
@@ -59,6 +90,12 @@ static const yp_item_t dsync_conf[] = {
 	{ MOD_ALLOW_DELETE, YP_TBOOL, YP_VBOOL = { false } },
 	{ MOD_INTERVAL,     YP_TINT,  YP_VINT = { 1, 3600, 10, YP_STIME } },
 	{ MOD_SERVER,       YP_TADDR, YP_VADDR = { 53 } },
+	{ MOD_PARENT,       YP_TSTR,  YP_VNONE, YP_FMULTI },
+	{ MOD_TA,           YP_TSTR,  YP_VNONE },
+	{ MOD_OVERDUE,      YP_TINT,  YP_VINT = { 1, UINT32_MAX, 172800, YP_STIME } },
+	{ MOD_ALARM,        YP_TSTR,  YP_VNONE },
+	{ MOD_ALARM_TO,     YP_TINT,  YP_VINT = { 1, 3600, 30, YP_STIME } },
+	{ MOD_CONTROL,      YP_TSTR,  YP_VNONE },
 	{ NULL }
 };
 
@@ -86,6 +123,24 @@ enum guard_state {
 };
 
 typedef struct {
+	pid_t pid;
+	time_t started;
+} alarm_child_t;
+
+/* The DS change the zone announces and how far its confirmation got. */
+typedef struct {
+	bool active;           /* A change is announced and not confirmed yet. */
+	bool done;             /* Confirmed (or nothing waited for it). */
+	uint64_t hash;         /* Of the announced CDS (else CDNSKEY) rdata. */
+	char tags[128];        /* Announced key tags, for logs. */
+	uint16_t keytag;       /* First announced key tag, for the alarm. */
+	time_t since;          /* Announcement first seen. */
+	time_t next_overdue;   /* Next overdue alarm. */
+	time_t match_since;    /* Every parent server serves it since (0 not yet). */
+	char last[384];        /* Last logged parent finding. */
+} sync_state_t;
+
+typedef struct {
 	enum dsync_mode mode;
 	bool allow_delete;
 	unsigned interval;
@@ -93,6 +148,17 @@ typedef struct {
 	knot_dname_t *zone;
 	knotd_mod_t *mod;
 	uint8_t token[GUARD_TOKEN_LEN];
+
+	zg_server_t parents[MAX_PARENTS];
+	size_t nparents;
+	knot_rdataset_t ta_ds, ta_dnskey;
+	uint32_t overdue;
+	char *alarm;
+	uint32_t alarm_timeout;
+	alarm_child_t alarms[ALARMS];
+	char ctl_path[512];
+	char zone_str[KNOT_DNAME_TXT_MAXLEN + 1];
+	sync_state_t sync;
 
 	atomic_int guard;
 
@@ -149,8 +215,10 @@ static int guard_server(knotd_mod_t *mod, zg_server_t *srv)
 	return KNOT_EOK;
 }
 
-/* One check; updates ctx->guard, logs transitions. */
-static void guard_check(dsync_ctx_t *ctx, char *last, size_t last_len, int *last_err)
+/* One check; updates ctx->guard, logs transitions. Returns true when the
+ * published set is safe; v then holds it (the caller deinits v always). */
+static bool guard_check(dsync_ctx_t *ctx, zg_child_view_t *v, char *last, size_t last_len,
+                        int *last_err)
 {
 	zg_stub_opts_t opts = {
 		.timeout_ms = POLL_TIMEOUT_MS,
@@ -159,9 +227,8 @@ static void guard_check(dsync_ctx_t *ctx, char *last, size_t last_len, int *last
 		.edns_opt_data = ctx->token,
 		.edns_opt_len = GUARD_TOKEN_LEN,
 	};
-	zg_child_view_t v;
 	char err[256];
-	int ret = zg_child_view_fetch(&v, &ctx->server, ctx->zone, &opts, err, sizeof(err));
+	int ret = zg_child_view_fetch(v, &ctx->server, ctx->zone, &opts, err, sizeof(err));
 	if (ret != 0) {
 		if (ret != *last_err) {
 			knotd_mod_log(ctx->mod, LOG_WARNING, "failed to check cds/cdnskey (server %s, %s)%s",
@@ -170,13 +237,11 @@ static void guard_check(dsync_ctx_t *ctx, char *last, size_t last_len, int *last
 			              ", withholding them until checked" : "");
 			*last_err = ret;
 		}
-		zg_child_view_deinit(&v);
-		return;
+		return false;
 	}
 	*last_err = 0;
 	char why[256];
-	ret = zg_cds_check_published(&v, (uint32_t)time(NULL), ctx->allow_delete, why, sizeof(why));
-	zg_child_view_deinit(&v);
+	ret = zg_cds_check_published(v, (uint32_t)time(NULL), ctx->allow_delete, why, sizeof(why));
 	int old = atomic_load(&ctx->guard);
 	if (ret == 0) {
 		atomic_store(&ctx->guard, GUARD_SAFE);
@@ -186,6 +251,7 @@ static void guard_check(dsync_ctx_t *ctx, char *last, size_t last_len, int *last
 			              old == GUARD_UNSAFE ? "safe again" : "checked", why);
 		}
 		last[0] = '\0';
+		return true;
 	} else if (ret == ZG_EVALIDATION) {
 		atomic_store(&ctx->guard, GUARD_UNSAFE);
 		if (old != GUARD_UNSAFE || strcmp(last, why) != 0) {
@@ -195,6 +261,280 @@ static void guard_check(dsync_ctx_t *ctx, char *last, size_t last_len, int *last
 		}
 	} else {
 		knotd_mod_log(ctx->mod, LOG_WARNING, "failed to check cds/cdnskey (%s)", zg_strerror(ret));
+	}
+	return false;
+}
+
+/* ---- alarm ---- */
+
+static void alarms_reap(dsync_ctx_t *ctx, bool kill_all)
+{
+	time_t now = time(NULL);
+	for (unsigned i = 0; i < ALARMS; i++) {
+		alarm_child_t *a = &ctx->alarms[i];
+		if (a->pid <= 0) {
+			continue;
+		}
+		int status;
+		pid_t r = waitpid(a->pid, &status, WNOHANG);
+		if (r == a->pid || (r < 0 && errno == ECHILD)) {
+			if (r == a->pid && (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
+				knotd_mod_log(ctx->mod, LOG_WARNING, "alarm command failed (%s %d)",
+				              WIFEXITED(status) ? "exit status" : "signal",
+				              WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+			}
+			a->pid = 0;
+			continue;
+		}
+		if (kill_all || now - a->started >= (time_t)ctx->alarm_timeout) {
+			knotd_mod_log(ctx->mod, LOG_WARNING, "alarm command killed (%s)",
+			              kill_all ? "module unloaded" : "timeout");
+			kill(a->pid, SIGKILL);
+			/* SIGKILL cannot be caught: the child is gone promptly (bounded wait). */
+			for (int t = 0; t < 100 && waitpid(a->pid, &status, WNOHANG) == 0; t++) {
+				usleep(10000);
+			}
+			a->pid = 0;
+		}
+	}
+}
+
+/* Starts 'alarm ZONE KEYTAG REASON' without waiting for it. */
+static void alarm_run(dsync_ctx_t *ctx, uint16_t keytag, const char *reason)
+{
+	if (ctx->alarm == NULL) {
+		return;
+	}
+	alarms_reap(ctx, false);
+	alarm_child_t *slot = NULL;
+	for (unsigned i = 0; i < ALARMS && slot == NULL; i++) {
+		if (ctx->alarms[i].pid <= 0) {
+			slot = &ctx->alarms[i];
+		}
+	}
+	if (slot == NULL) {
+		knotd_mod_log(ctx->mod, LOG_WARNING, "alarm command not run, key tag %u "
+		              "(%u alarm commands still running)", keytag, ALARMS);
+		return;
+	}
+	char tag[8];
+	snprintf(tag, sizeof(tag), "%u", keytag);
+	char *argv[] = { ctx->alarm, ctx->zone_str, tag, (char *)reason, NULL };
+
+	/* knotd blocks its signals in every thread and ignores SIGPIPE: reset both. */
+	posix_spawnattr_t attr;
+	posix_spawnattr_init(&attr);
+	sigset_t none, dfl;
+	sigemptyset(&none);
+	sigemptyset(&dfl);
+	sigaddset(&dfl, SIGPIPE);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &dfl);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	pid_t pid;
+	int ret = posix_spawn(&pid, ctx->alarm, NULL, &attr, argv, environ);
+	posix_spawnattr_destroy(&attr);
+	if (ret != 0) {
+		knotd_mod_log(ctx->mod, LOG_ERR, "alarm command failed to start, key tag %u (%s)",
+		              keytag, strerror(ret));
+		return;
+	}
+	slot->pid = pid;
+	slot->started = time(NULL);
+	knotd_mod_log(ctx->mod, LOG_INFO, "alarm command started, key tag %u", keytag);
+}
+
+/* ---- KSK submission confirmation ---- */
+
+/* zone-ksk-submitted through the control socket (bounded). 0, or the error
+ * (err filled with knotd's reply when it answered one). */
+static int ctl_ksk_submitted(dsync_ctx_t *ctx, char *err, size_t errlen)
+{
+	err[0] = '\0';
+	knot_ctl_t *ctl = knot_ctl_alloc();
+	if (ctl == NULL) {
+		return KNOT_ENOMEM;
+	}
+	knot_ctl_set_timeout(ctl, CTL_TIMEOUT_MS);
+	int ret = knot_ctl_connect(ctl, ctx->ctl_path);
+	if (ret == KNOT_EOK) {
+		knot_ctl_data_t data = {
+			[KNOT_CTL_IDX_CMD] = "zone-ksk-submitted",
+			[KNOT_CTL_IDX_ZONE] = ctx->zone_str,
+		};
+		ret = knot_ctl_send(ctl, KNOT_CTL_TYPE_DATA, &data);
+		if (ret == KNOT_EOK) {
+			ret = knot_ctl_send(ctl, KNOT_CTL_TYPE_BLOCK, NULL);
+		}
+		for (int i = 0; ret == KNOT_EOK && i < 64; i++) {
+			knot_ctl_type_t type;
+			knot_ctl_data_t reply = { NULL };
+			ret = knot_ctl_receive(ctl, &type, &reply);
+			if (ret != KNOT_EOK || type == KNOT_CTL_TYPE_BLOCK || type == KNOT_CTL_TYPE_END) {
+				break;
+			}
+			if (reply[KNOT_CTL_IDX_ERROR] != NULL && err[0] == '\0') {
+				snprintf(err, errlen, "%s", reply[KNOT_CTL_IDX_ERROR]);
+			}
+		}
+		knot_ctl_send(ctl, KNOT_CTL_TYPE_END, NULL);
+		knot_ctl_close(ctl);
+	}
+	knot_ctl_free(ctl);
+	if (ret == KNOT_EOK && err[0] != '\0') {
+		ret = KNOT_ERROR;
+	} else if (ret != KNOT_EOK) {
+		snprintf(err, errlen, "control socket %.160s, %s", ctx->ctl_path, zg_strerror(ret));
+	}
+	return ret;
+}
+
+static uint64_t rdataset_hash(const knot_rdataset_t *rrs)
+{
+	uint64_t h = 1469598103934665603ULL;
+	const uint8_t *p = (const uint8_t *)rrs->rdata;
+	size_t len = rrs->size;
+	for (size_t i = 0; i < len; i++) {
+		h = (h ^ p[i]) * 1099511628211ULL;
+	}
+	return h ^ rrs->count;
+}
+
+static void sync_overdue(dsync_ctx_t *ctx, sync_state_t *st, time_t now, const char *why)
+{
+	if (st->done || now < st->next_overdue) {
+		return;
+	}
+	char reason[512];
+	snprintf(reason, sizeof(reason), "ds for key %s not confirmed at the parent %llds after "
+	         "it was announced (%s)", st->tags, (long long)(now - st->since), why);
+	knotd_mod_log(ctx->mod, LOG_ERR, "ds sync overdue, %s", reason);
+	knotd_mod_stats_incr(ctx->mod, 0, CTR_OVERDUE, 0, 1);
+	alarm_run(ctx, st->keytag, reason);
+	st->next_overdue = now + ctx->overdue;
+}
+
+/* One parent check for the announced change in v (a safe published set). */
+static void parent_check(dsync_ctx_t *ctx, const zg_child_view_t *v)
+{
+	sync_state_t *st = &ctx->sync;
+	const knot_rdataset_t *cds = &v->cds.rr.rrs, *cdnskey = &v->cdnskey.rr.rrs;
+	bool has_cds = cds->count > 0;
+	const knot_rdataset_t *ann = has_cds ? cds : cdnskey;
+	if (ann->count == 0 || (has_cds && zg_cds_is_delete(cds->rdata)) ||
+	    (!has_cds && zg_cdnskey_is_delete(cdnskey->rdata))) {
+		if (st->active && !st->done) {
+			knotd_mod_log(ctx->mod, LOG_INFO, "cds/cdnskey for key %s withdrawn, nothing to "
+			              "confirm", st->tags);
+		}
+		memset(st, 0, sizeof(*st));
+		return;
+	}
+	time_t now = time(NULL);
+	uint64_t h = rdataset_hash(ann);
+	if (!st->active || st->hash != h) {
+		memset(st, 0, sizeof(*st));
+		st->active = true;
+		st->hash = h;
+		st->since = now;
+		st->next_overdue = now + ctx->overdue;
+		zg_tags_str(ann, !has_cds, st->tags, sizeof(st->tags));
+		st->keytag = has_cds ? knot_ds_key_tag(ann->rdata) : zg_dnskey_keytag(ann->rdata);
+		knotd_mod_log(ctx->mod, LOG_INFO, "ds change announced (%s %s), checking %zu parent "
+		              "server(s)", has_cds ? "cds" : "cdnskey", st->tags, ctx->nparents);
+	}
+	if (st->done || ctx->nparents == 0) {
+		if (!st->done) {
+			sync_overdue(ctx, st, now, "no parent server configured");
+		}
+		return;
+	}
+
+	zg_parent_view_t pv[MAX_PARENTS];
+	memset(pv, 0, sizeof(pv));
+	zg_stub_opts_t opts = { .timeout_ms = PARENT_TIMEOUT_MS, .udp_tries = PARENT_TRIES };
+	char why[384] = "";
+	bool matched = true;
+	uint32_t ttl = 0;
+	for (size_t i = 0; i < ctx->nparents; i++) {
+		char err[256];
+		int ret = zg_parent_view_fetch(&pv[i], &ctx->parents[i], ctx->zone, &opts, err, sizeof(err));
+		if (ret != 0) {
+			if (matched) {
+				snprintf(why, sizeof(why), "parent server %s: %s", ctx->parents[i].name, err);
+			}
+			matched = false;
+		}
+	}
+	if (matched) {
+		zg_checkds_input_t in = {
+			.zone = ctx->zone, .parents = pv, .nparents = ctx->nparents,
+			.children = v, .nchildren = 1,
+			.ta_ds = &ctx->ta_ds, .ta_dnskey = &ctx->ta_dnskey,
+			.now = (uint32_t)now,
+		};
+		zg_checkds_report_t rep;
+		if (zg_checkds_evaluate(&in, &rep) != 0) {
+			matched = false;
+			snprintf(why, sizeof(why), "evaluation failed");
+		}
+		for (size_t i = 0; matched && i < rep.nfindings; i++) {
+			if (rep.findings[i].state == ZG_CHECKDS_BROKEN) {
+				matched = false;
+				snprintf(why, sizeof(why), "%s", rep.findings[i].text);
+			}
+		}
+		for (size_t i = 0; matched && i < ctx->nparents; i++) {
+			if (!zg_checkds_parent_serves(&pv[i], v)) {
+				char t[256];
+				matched = false;
+				snprintf(why, sizeof(why), "parent server %s serves ds %s, not yet for key %s",
+				         ctx->parents[i].name, zg_tags_str(&pv[i].ds.rr.rrs, false, t, sizeof(t)),
+				         st->tags);
+			} else if (pv[i].ds.rr.ttl > ttl) {
+				ttl = pv[i].ds.rr.ttl;
+			}
+		}
+	}
+	for (size_t i = 0; i < ctx->nparents; i++) {
+		zg_parent_view_deinit(&pv[i]);
+	}
+
+	if (!matched) {
+		knotd_mod_stats_incr(ctx->mod, 0, CTR_DS_FAILED, 0, 1);
+		if (st->match_since != 0 || strcmp(st->last, why) != 0) {
+			knotd_mod_log(ctx->mod, LOG_NOTICE, "ds for key %s not confirmed (%s)", st->tags, why);
+			snprintf(st->last, sizeof(st->last), "%s", why);
+		}
+		st->match_since = 0;
+		sync_overdue(ctx, st, now, why);
+		return;
+	}
+	knotd_mod_stats_incr(ctx->mod, 0, CTR_DS_OK, 0, 1);
+	if (st->match_since == 0) {
+		st->match_since = now;
+		st->last[0] = '\0';
+		knotd_mod_log(ctx->mod, LOG_NOTICE, "every parent server (%zu) serves a validated ds for "
+		              "key %s, confirming once its ttl (%us) has passed", ctx->nparents, st->tags, ttl);
+	}
+	if (now - st->match_since < (time_t)ttl) {
+		sync_overdue(ctx, st, now, "waiting for the parent's ds ttl");
+		return;
+	}
+	char err[256];
+	int ret = ctl_ksk_submitted(ctx, err, sizeof(err));
+	if (ret == KNOT_EOK) {
+		knotd_mod_log(ctx->mod, LOG_NOTICE, "ksk submission confirmed (zone-ksk-submitted), key %s",
+		              st->tags);
+		st->done = true;
+	} else if (strstr(err, "no key ready") != NULL) {
+		knotd_mod_log(ctx->mod, LOG_INFO, "parent serves the ds for key %s, no ksk waits for "
+		              "submission", st->tags);
+		st->done = true;
+	} else {
+		knotd_mod_log(ctx->mod, LOG_WARNING, "ksk submission confirmation failed (%s), retrying",
+		              err);
+		sync_overdue(ctx, st, now, err);
 	}
 }
 
@@ -206,7 +546,12 @@ static void *guard_worker(void *arg)
 	pthread_mutex_lock(&ctx->lock);
 	while (!ctx->stop) {
 		pthread_mutex_unlock(&ctx->lock);
-		guard_check(ctx, last, sizeof(last), &last_err);
+		zg_child_view_t v;
+		if (guard_check(ctx, &v, last, sizeof(last), &last_err)) {
+			parent_check(ctx, &v);
+		}
+		zg_child_view_deinit(&v);
+		alarms_reap(ctx, false);
 		pthread_mutex_lock(&ctx->lock);
 
 		unsigned wait = atomic_load(&ctx->guard) == GUARD_UNKNOWN && ctx->interval > RETRY_UNKNOWN_S ?
@@ -262,10 +607,96 @@ static void ctx_free(dsync_ctx_t *ctx)
 		pthread_mutex_unlock(&ctx->lock);
 		pthread_join(ctx->thread, NULL);
 	}
+	alarms_reap(ctx, true);
+	knot_rdataset_clear(&ctx->ta_ds, NULL);
+	knot_rdataset_clear(&ctx->ta_dnskey, NULL);
+	free(ctx->alarm);
 	pthread_cond_destroy(&ctx->cond);
 	pthread_mutex_destroy(&ctx->lock);
 	knot_dname_free(ctx->zone, NULL);
 	free(ctx);
+}
+
+static void add_parent(dsync_ctx_t *ctx, const struct sockaddr_storage *ss)
+{
+	if (ctx->nparents < MAX_PARENTS) {
+		zg_server_set(&ctx->parents[ctx->nparents++], (const struct sockaddr *)ss);
+	} else {
+		knotd_mod_log(ctx->mod, LOG_WARNING, "more than %u parent addresses, the rest ignored",
+		              MAX_PARENTS);
+	}
+}
+
+/* Parent servers, trust anchor, overdue, alarm, control socket. */
+static int sync_conf(knotd_mod_t *mod, dsync_ctx_t *ctx)
+{
+	/* Each value: an address (ADDR[@PORT]) or the id of a remote (all its addresses). */
+	knotd_conf_t refs = knotd_conf_mod(mod, MOD_PARENT);
+	int ret = KNOT_EOK;
+	for (size_t i = 0; i < refs.count && ret == KNOT_EOK; i++) {
+		const char *val = refs.multi[i].string;
+		zg_server_t srv;
+		if (zg_server_parse(&srv, val, 53) == 0) {
+			add_parent(ctx, (const struct sockaddr_storage *)&srv.addr);
+			continue;
+		}
+		knotd_conf_t id = { .single = { .data = (const uint8_t *)val,
+		                                .data_len = strlen(val) + 1 }, .count = 1 };
+		knotd_conf_t addr = knotd_conf(mod, CONF_REMOTE, CONF_ADDRESS, &id);
+		if (addr.count == 0) {
+			knotd_mod_log(mod, LOG_ERR, "parent '%s' is neither an address nor a remote "
+			              "with an address", val);
+			ret = KNOT_EINVAL;
+		}
+		for (size_t j = 0; j < addr.count; j++) {
+			add_parent(ctx, &addr.multi[j].addr);
+		}
+		knotd_conf_free(&addr);
+	}
+	knotd_conf_free(&refs);
+	if (ret != KNOT_EOK) {
+		return ret;
+	}
+
+	knotd_conf_t ta = knotd_conf_mod(mod, MOD_TA);
+	if (ta.count > 0 && ta.single.string != NULL) {
+		knot_dname_t *owner = NULL;
+		char err[512];
+		ret = zg_trust_anchor_load(ta.single.string, &ctx->ta_ds, &ctx->ta_dnskey, &owner,
+		                               err, sizeof(err));
+		knot_dname_free(owner, NULL);
+		if (ret != 0) {
+			knotd_mod_log(mod, LOG_ERR, "%s", err);
+			return KNOT_EINVAL;
+		}
+	}
+
+	ctx->overdue = (uint32_t)knotd_conf_mod(mod, MOD_OVERDUE).single.integer;
+	ctx->alarm_timeout = (uint32_t)knotd_conf_mod(mod, MOD_ALARM_TO).single.integer;
+	knotd_conf_t alarm = knotd_conf_mod(mod, MOD_ALARM);
+	if (alarm.count > 0 && alarm.single.string != NULL) {
+		ctx->alarm = strdup(alarm.single.string);
+		if (ctx->alarm == NULL) {
+			return KNOT_ENOMEM;
+		}
+	}
+
+	knotd_conf_t ctl = knotd_conf_mod(mod, MOD_CONTROL);
+	const char *p = ctl.count > 0 ? ctl.single.string : NULL;
+	knotd_conf_t listen = knotd_conf(mod, CONF_CONTROL, CONF_LISTEN, NULL);
+	knotd_conf_t rundir = knotd_conf(mod, CONF_SERVER, CONF_RUNDIR, NULL);
+	if (p == NULL) {
+		p = listen.single.string != NULL ? listen.single.string : "knot.sock";
+	}
+	if (p[0] == '/' || rundir.single.string == NULL) {
+		snprintf(ctx->ctl_path, sizeof(ctx->ctl_path), "%s", p);
+	} else {
+		snprintf(ctx->ctl_path, sizeof(ctx->ctl_path), "%s/%s", rundir.single.string, p);
+	}
+	if (knot_dname_to_str(ctx->zone_str, ctx->zone, sizeof(ctx->zone_str)) == NULL) {
+		return KNOT_EINVAL;
+	}
+	return KNOT_EOK;
 }
 
 static int dsync_load(knotd_mod_t *mod)
@@ -310,6 +741,9 @@ static int dsync_load(knotd_mod_t *mod)
 		              "server 'listen' address)");
 		goto fail;
 	}
+	if ((ret = sync_conf(mod, ctx)) != KNOT_EOK) {
+		goto fail;
+	}
 	if (dnssec_random_buffer(ctx->token, sizeof(ctx->token)) != 0) {
 		ret = KNOT_ERROR;
 		goto fail;
@@ -324,8 +758,17 @@ static int dsync_load(knotd_mod_t *mod)
 	}
 	ctx->thread_started = true;
 	knotd_mod_log(mod, LOG_NOTICE, "cds/cdnskey guard active (server %s, interval %us, "
-	              "allow-delete %s), parent ds confirmation configured but inactive in this build",
-	              ctx->server.name, ctx->interval, ctx->allow_delete ? "on" : "off");
+	              "allow-delete %s)", ctx->server.name, ctx->interval,
+	              ctx->allow_delete ? "on" : "off");
+	if (ctx->nparents > 0) {
+		knotd_mod_log(mod, LOG_NOTICE, "parent ds confirmation active (%zu parent server(s), "
+		              "trust anchor %s, overdue %us, control %s)", ctx->nparents,
+		              ctx->ta_ds.count + ctx->ta_dnskey.count > 0 ? "configured" : "none",
+		              ctx->overdue, ctx->ctl_path);
+	} else {
+		knotd_mod_log(mod, LOG_NOTICE, "no parent configured, ds changes not confirmed "
+		              "(overdue alarm only)");
+	}
 	return KNOT_EOK;
 fail:
 	knotd_mod_ctx_set(mod, NULL);
