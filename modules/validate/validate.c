@@ -18,13 +18,11 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,6 +31,7 @@
 #include <libknot/rrtype/soa.h>
 
 #include "zonegate/dnsclient.h"
+#include "zonegate/alarm.h"
 #include "zonegate/error.h"
 #include "zonegate/incr.h"
 #include "zonegate/report.h"
@@ -40,7 +39,6 @@
 #include "zonegate/xfr.h"
 #include "zonegate/zone.h"
 
-extern char **environ;
 
 #define MOD_SOURCE	"\x06""source"
 #define MOD_HORIZON	"\x07""horizon"
@@ -74,7 +72,6 @@ extern char **environ;
 /*! ... this many times. */
 #define BURST_POLLS	50
 /*! Alarm commands running at once. */
-#define ALARMS		8
 /*! NOTIFY targets kept. */
 #define NOTIFY_MAX	16
 
@@ -119,11 +116,6 @@ typedef struct {
 } notify_target_t;
 
 typedef struct {
-	pid_t pid;
-	time_t started;
-} alarm_child_t;
-
-typedef struct {
 	knotd_mod_t *mod;
 	char zone_str[KNOT_DNAME_TXT_MAXLEN + 1];
 	uint8_t zone[KNOT_DNAME_MAXLEN];
@@ -134,8 +126,7 @@ typedef struct {
 	bool source_self;
 	uint32_t horizon;
 	uint32_t poll_sec;
-	uint32_t alarm_timeout;
-	char *alarm;
+	zg_alarm_t alarm;          /*!< The alarm command runner. */
 	knotd_conf_t allow;         /*!< Configured ranges (count 0: none). */
 	bool allow_loopback;        /*!< Default: 127.0.0.1 and ::1. */
 	knot_tsig_key_t key;        /*!< name NULL: no key. */
@@ -160,7 +151,6 @@ typedef struct {
 	bool stop;
 	atomic_bool cancel;         /*!< Set with stop: ends a running transfer. */
 	bool notified;
-	alarm_child_t alarms[ALARMS];
 	int64_t earliest_expiry;    /*!< Of the shadow zone; INT64_MAX if unknown. */
 	int expiry_state;           /*!< 0 fine, 1 within horizon (alarmed), 2 expired. */
 	zg_incr_t *shadow;          /*!< Shadow zone, NULL before the first AXFR. */
@@ -198,80 +188,36 @@ static void verdict_put(validate_ctx_t *ctx, uint32_t serial, bool valid)
 
 /* ---- alarm ---- */
 
-static void alarms_reap(validate_ctx_t *ctx, bool kill_all)
+static void alarm_report(void *data, const char *text)
 {
-	time_t now = time(NULL);
-	for (unsigned i = 0; i < ALARMS; i++) {
-		alarm_child_t *a = &ctx->alarms[i];
-		if (a->pid <= 0) {
-			continue;
-		}
-		int status;
-		pid_t r = waitpid(a->pid, &status, WNOHANG);
-		if (r == a->pid || (r < 0 && errno == ECHILD)) {
-			if (r == a->pid && (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
-				knotd_mod_log(ctx->mod, LOG_WARNING, "alarm command failed (%s %d)",
-				              WIFEXITED(status) ? "exit status" : "signal",
-				              WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-			}
-			a->pid = 0;
-			continue;
-		}
-		if (kill_all || now - a->started >= (time_t)ctx->alarm_timeout) {
-			knotd_mod_log(ctx->mod, LOG_WARNING, "alarm command killed (%s)",
-			              kill_all ? "module unloaded" : "timeout");
-			kill(a->pid, SIGKILL);
-			/* SIGKILL cannot be caught: the child is gone promptly. */
-			for (int t = 0; t < 100 && waitpid(a->pid, &status, WNOHANG) == 0; t++) {
-				usleep(10000);
-			}
-			a->pid = 0;
-		}
-	}
+	validate_ctx_t *ctx = data;
+	knotd_mod_log(ctx->mod, LOG_WARNING, "%s", text);
 }
 
+static void alarms_reap(validate_ctx_t *ctx, bool kill_all)
+{
+	zg_alarm_reap(&ctx->alarm, kill_all, alarm_report, ctx);
+}
+
+/* Starts 'alarm ZONE SERIAL REASON' without waiting for it. */
 static void alarm_run(validate_ctx_t *ctx, uint32_t serial, const char *reason)
 {
-	if (ctx->alarm == NULL) {
-		return;
-	}
-	alarms_reap(ctx, false);
-	alarm_child_t *slot = NULL;
-	for (unsigned i = 0; i < ALARMS; i++) {
-		if (ctx->alarms[i].pid <= 0) {
-			slot = &ctx->alarms[i];
-			break;
-		}
-	}
-	if (slot == NULL) {
-		knotd_mod_log(ctx->mod, LOG_WARNING, "alarm command not run, serial %u "
-		              "(%u alarm commands still running)", serial, ALARMS);
+	if (!zg_alarm_enabled(&ctx->alarm)) {
 		return;
 	}
 	char serial_str[16];
 	snprintf(serial_str, sizeof(serial_str), "%u", serial);
-	char *argv[] = { ctx->alarm, ctx->zone_str, serial_str, (char *)reason, NULL };
-
-	/* knotd blocks its signals in every thread and ignores SIGPIPE: reset both. */
-	posix_spawnattr_t attr;
-	posix_spawnattr_init(&attr);
-	sigset_t none, dfl;
-	sigemptyset(&none);
-	sigemptyset(&dfl);
-	sigaddset(&dfl, SIGPIPE);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &dfl);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	pid_t pid;
-	int ret = posix_spawn(&pid, ctx->alarm, NULL, &attr, argv, environ);
-	posix_spawnattr_destroy(&attr);
-	if (ret != 0) {
+	const char *args[] = { ctx->zone_str, serial_str, reason };
+	int ret = zg_alarm_run(&ctx->alarm, args, 3, alarm_report, ctx);
+	if (ret == -EBUSY) {
+		knotd_mod_log(ctx->mod, LOG_WARNING, "alarm command not run, serial %u "
+		              "(%u alarm commands still running)", serial, ZG_ALARM_SLOTS);
+		return;
+	} else if (ret != 0) {
 		knotd_mod_log(ctx->mod, LOG_ERR, "alarm command failed to start, serial %u (%s)",
-		              serial, strerror(ret));
+		              serial, zg_strerror(ret));
 		return;
 	}
-	slot->pid = pid;
-	slot->started = time(NULL);
 	knotd_mod_log(ctx->mod, LOG_INFO, "alarm command started, serial %u", serial);
 }
 
@@ -807,7 +753,7 @@ static void ctx_free(validate_ctx_t *ctx)
 	if (ctx == NULL) {
 		return;
 	}
-	free(ctx->alarm);
+	zg_alarm_deinit(&ctx->alarm);
 	knotd_conf_free(&ctx->allow);
 	knot_tsig_key_deinit(&ctx->key);
 	for (unsigned i = 0; i < ctx->notify_count; i++) {
@@ -845,9 +791,9 @@ static int validate_load(knotd_mod_t *mod)
 
 	ctx->horizon = knotd_conf_mod(mod, MOD_HORIZON).single.integer;
 	ctx->poll_sec = knotd_conf_mod(mod, MOD_POLL).single.integer;
-	ctx->alarm_timeout = knotd_conf_mod(mod, MOD_ALARM_TO).single.integer;
 	knotd_conf_t alarm = knotd_conf_mod(mod, MOD_ALARM);
-	if (alarm.count == 1 && (ctx->alarm = strdup(alarm.single.string)) == NULL) {
+	if (zg_alarm_init(&ctx->alarm, alarm.count == 1 ? alarm.single.string : NULL,
+	                  knotd_conf_mod(mod, MOD_ALARM_TO).single.integer) != 0) {
 		goto fail;
 	}
 
