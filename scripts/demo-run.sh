@@ -17,7 +17,9 @@ while [ $# -gt 0 ]; do
 	*) echo "usage: $0 [--port N] [--delegations N] [--seconds N]" >&2; exit 2 ;;
 	esac
 done
-export ZG_SRCDIR=$PWD ZG_BUILDDIR=$PWD
+# A VPATH build (make distcheck) passes its build dir in ZG_BUILDDIR.
+export ZG_SRCDIR=$PWD
+export ZG_BUILDDIR=${ZG_BUILDDIR:-$PWD}
 . tests/func/lib.sh
 zg_init
 [ -n "$port" ] || port=$(zg_free_port)
