@@ -136,7 +136,7 @@ typedef struct {
 	uint16_t keytag;       /* First announced key tag, for the alarm. */
 	time_t since;          /* Announcement first seen. */
 	time_t next_overdue;   /* Next overdue alarm. */
-	time_t match_since;    /* Every parent server serves it since (0 not yet). */
+	int64_t match_since;   /* Every parent server serves it since (monotonic ms, 0 not yet). */
 	char last[384];        /* Last logged parent finding. */
 } sync_state_t;
 
@@ -400,6 +400,13 @@ static uint64_t rdataset_hash(const knot_rdataset_t *rrs)
 	return h ^ rrs->count;
 }
 
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + 1; /* Never 0. */
+}
+
 static void sync_overdue(dsync_ctx_t *ctx, sync_state_t *st, time_t now, const char *why)
 {
 	if (st->done || now < st->next_overdue) {
@@ -458,6 +465,15 @@ static void parent_check(dsync_ctx_t *ctx, const zg_child_view_t *v)
 	uint32_t ttl = 0;
 	for (size_t i = 0; i < ctx->nparents; i++) {
 		char err[256];
+		pthread_mutex_lock(&ctx->lock);
+		bool stop = ctx->stop;
+		pthread_mutex_unlock(&ctx->lock);
+		if (stop) { /* Unloading: do not hold the unload for the other servers. */
+			for (size_t j = 0; j < i; j++) {
+				zg_parent_view_deinit(&pv[j]);
+			}
+			return;
+		}
 		int ret = zg_parent_view_fetch(&pv[i], &ctx->parents[i], ctx->zone, &opts, err, sizeof(err));
 		if (ret != 0) {
 			if (matched) {
@@ -512,12 +528,13 @@ static void parent_check(dsync_ctx_t *ctx, const zg_child_view_t *v)
 	}
 	knotd_mod_stats_incr(ctx->mod, 0, CTR_DS_OK, 0, 1);
 	if (st->match_since == 0) {
-		st->match_since = now;
-		st->last[0] = '\0';
+		/* Logged before the clock starts: the log shows no later time than the start. */
 		knotd_mod_log(ctx->mod, LOG_NOTICE, "every parent server (%zu) serves a validated ds for "
 		              "key %s, confirming once its ttl (%us) has passed", ctx->nparents, st->tags, ttl);
+		st->match_since = mono_ms();
+		st->last[0] = '\0';
 	}
-	if (now - st->match_since < (time_t)ttl) {
+	if (mono_ms() - st->match_since < (int64_t)ttl * 1000) {
 		sync_overdue(ctx, st, now, "waiting for the parent's ds ttl");
 		return;
 	}
