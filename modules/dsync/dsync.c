@@ -468,13 +468,15 @@ static void parent_check(dsync_ctx_t *ctx, const zg_child_view_t *v)
 		pthread_mutex_lock(&ctx->lock);
 		bool stop = ctx->stop;
 		pthread_mutex_unlock(&ctx->lock);
-		if (stop) { /* Unloading: do not hold the unload for the other servers. */
+		if (stop) {
+			/* Unloading: do not hold the unload for the other servers. */
 			for (size_t j = 0; j < i; j++) {
 				zg_parent_view_deinit(&pv[j]);
 			}
 			return;
 		}
-		int ret = zg_parent_view_fetch(&pv[i], &ctx->parents[i], ctx->zone, &opts, err, sizeof(err));
+		int ret = zg_parent_view_fetch(&pv[i], &ctx->parents[i], ctx->zone, &opts, err,
+		                               sizeof(err));
 		if (ret != 0) {
 			if (matched) {
 				snprintf(why, sizeof(why), "parent server %s: %s", ctx->parents[i].name, err);
@@ -530,7 +532,8 @@ static void parent_check(dsync_ctx_t *ctx, const zg_child_view_t *v)
 	if (st->match_since == 0) {
 		/* Logged before the clock starts: the log shows no later time than the start. */
 		knotd_mod_log(ctx->mod, LOG_NOTICE, "every parent server (%zu) serves a validated ds for "
-		              "key %s, confirming once its ttl (%us) has passed", ctx->nparents, st->tags, ttl);
+		              "key %s, confirming once its ttl (%us) has passed", ctx->nparents, st->tags,
+		              ttl);
 		st->match_since = mono_ms();
 		st->last[0] = '\0';
 	}
