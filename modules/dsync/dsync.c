@@ -23,12 +23,10 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,6 +34,7 @@
 #include <libdnssec/random.h>
 #include <libknot/control/control.h>
 
+#include "zonegate/alarm.h"
 #include "zonegate/checkds.h"
 #include "zonegate/ds.h"
 #include "zonegate/error.h"
@@ -59,13 +58,11 @@
 #define CONF_REMOTE		"\x06""remote"
 #define CONF_ADDRESS		"\x07""address"
 
-extern char **environ;
 
 #define MAX_PARENTS		16
 #define PARENT_TIMEOUT_MS	1000
 #define PARENT_TRIES		2
 #define CTL_TIMEOUT_MS		5000
-#define ALARMS			4
 
 /* EDNS option (local/experimental range) marking the worker's own queries. */
 #define GUARD_OPT_CODE		65433
@@ -122,11 +119,6 @@ enum guard_state {
 	GUARD_UNSAFE,
 };
 
-typedef struct {
-	pid_t pid;
-	time_t started;
-} alarm_child_t;
-
 /* The DS change the zone announces and how far its confirmation got. */
 typedef struct {
 	bool active;           /* A change is announced and not confirmed yet. */
@@ -153,9 +145,7 @@ typedef struct {
 	size_t nparents;
 	knot_rdataset_t ta_ds, ta_dnskey;
 	uint32_t overdue;
-	char *alarm;
-	uint32_t alarm_timeout;
-	alarm_child_t alarms[ALARMS];
+	zg_alarm_t alarm;          /* The alarm command runner. */
 	char ctl_path[512];
 	char zone_str[KNOT_DNAME_TXT_MAXLEN + 1];
 	sync_state_t sync;
@@ -267,80 +257,36 @@ static bool guard_check(dsync_ctx_t *ctx, zg_child_view_t *v, char *last, size_t
 
 /* ---- alarm ---- */
 
+static void alarm_report(void *data, const char *text)
+{
+	dsync_ctx_t *ctx = data;
+	knotd_mod_log(ctx->mod, LOG_WARNING, "%s", text);
+}
+
 static void alarms_reap(dsync_ctx_t *ctx, bool kill_all)
 {
-	time_t now = time(NULL);
-	for (unsigned i = 0; i < ALARMS; i++) {
-		alarm_child_t *a = &ctx->alarms[i];
-		if (a->pid <= 0) {
-			continue;
-		}
-		int status;
-		pid_t r = waitpid(a->pid, &status, WNOHANG);
-		if (r == a->pid || (r < 0 && errno == ECHILD)) {
-			if (r == a->pid && (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
-				knotd_mod_log(ctx->mod, LOG_WARNING, "alarm command failed (%s %d)",
-				              WIFEXITED(status) ? "exit status" : "signal",
-				              WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-			}
-			a->pid = 0;
-			continue;
-		}
-		if (kill_all || now - a->started >= (time_t)ctx->alarm_timeout) {
-			knotd_mod_log(ctx->mod, LOG_WARNING, "alarm command killed (%s)",
-			              kill_all ? "module unloaded" : "timeout");
-			kill(a->pid, SIGKILL);
-			/* SIGKILL cannot be caught: the child is gone promptly (bounded wait). */
-			for (int t = 0; t < 100 && waitpid(a->pid, &status, WNOHANG) == 0; t++) {
-				usleep(10000);
-			}
-			a->pid = 0;
-		}
-	}
+	zg_alarm_reap(&ctx->alarm, kill_all, alarm_report, ctx);
 }
 
 /* Starts 'alarm ZONE KEYTAG REASON' without waiting for it. */
 static void alarm_run(dsync_ctx_t *ctx, uint16_t keytag, const char *reason)
 {
-	if (ctx->alarm == NULL) {
-		return;
-	}
-	alarms_reap(ctx, false);
-	alarm_child_t *slot = NULL;
-	for (unsigned i = 0; i < ALARMS && slot == NULL; i++) {
-		if (ctx->alarms[i].pid <= 0) {
-			slot = &ctx->alarms[i];
-		}
-	}
-	if (slot == NULL) {
-		knotd_mod_log(ctx->mod, LOG_WARNING, "alarm command not run, key tag %u "
-		              "(%u alarm commands still running)", keytag, ALARMS);
+	if (!zg_alarm_enabled(&ctx->alarm)) {
 		return;
 	}
 	char tag[8];
 	snprintf(tag, sizeof(tag), "%u", keytag);
-	char *argv[] = { ctx->alarm, ctx->zone_str, tag, (char *)reason, NULL };
-
-	/* knotd blocks its signals in every thread and ignores SIGPIPE: reset both. */
-	posix_spawnattr_t attr;
-	posix_spawnattr_init(&attr);
-	sigset_t none, dfl;
-	sigemptyset(&none);
-	sigemptyset(&dfl);
-	sigaddset(&dfl, SIGPIPE);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &dfl);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	pid_t pid;
-	int ret = posix_spawn(&pid, ctx->alarm, NULL, &attr, argv, environ);
-	posix_spawnattr_destroy(&attr);
-	if (ret != 0) {
+	const char *args[] = { ctx->zone_str, tag, reason };
+	int ret = zg_alarm_run(&ctx->alarm, args, 3, alarm_report, ctx);
+	if (ret == -EBUSY) {
+		knotd_mod_log(ctx->mod, LOG_WARNING, "alarm command not run, key tag %u "
+		              "(%u alarm commands still running)", keytag, ZG_ALARM_SLOTS);
+		return;
+	} else if (ret != 0) {
 		knotd_mod_log(ctx->mod, LOG_ERR, "alarm command failed to start, key tag %u (%s)",
-		              keytag, strerror(ret));
+		              keytag, zg_strerror(ret));
 		return;
 	}
-	slot->pid = pid;
-	slot->started = time(NULL);
 	knotd_mod_log(ctx->mod, LOG_INFO, "alarm command started, key tag %u", keytag);
 }
 
@@ -630,7 +576,7 @@ static void ctx_free(dsync_ctx_t *ctx)
 	alarms_reap(ctx, true);
 	knot_rdataset_clear(&ctx->ta_ds, NULL);
 	knot_rdataset_clear(&ctx->ta_dnskey, NULL);
-	free(ctx->alarm);
+	zg_alarm_deinit(&ctx->alarm);
 	pthread_cond_destroy(&ctx->cond);
 	pthread_mutex_destroy(&ctx->lock);
 	knot_dname_free(ctx->zone, NULL);
@@ -692,13 +638,10 @@ static int sync_conf(knotd_mod_t *mod, dsync_ctx_t *ctx)
 	}
 
 	ctx->overdue = (uint32_t)knotd_conf_mod(mod, MOD_OVERDUE).single.integer;
-	ctx->alarm_timeout = (uint32_t)knotd_conf_mod(mod, MOD_ALARM_TO).single.integer;
 	knotd_conf_t alarm = knotd_conf_mod(mod, MOD_ALARM);
-	if (alarm.count > 0 && alarm.single.string != NULL) {
-		ctx->alarm = strdup(alarm.single.string);
-		if (ctx->alarm == NULL) {
-			return KNOT_ENOMEM;
-		}
+	if (zg_alarm_init(&ctx->alarm, alarm.count > 0 ? alarm.single.string : NULL,
+	                  (unsigned)knotd_conf_mod(mod, MOD_ALARM_TO).single.integer) != 0) {
+		return KNOT_ENOMEM;
 	}
 
 	knotd_conf_t ctl = knotd_conf_mod(mod, MOD_CONTROL);
