@@ -61,7 +61,16 @@ n_at_kill=$(psql_q "SELECT count(*) FROM zonegate_queue WHERE state = 'applied'"
 pass "knotd killed with SIGKILL after $n_at_kill messages"
 sleep 2
 ok "knotd restarts" zg_knotd_start "$d"
-ok "all 60 messages applied within 120 s" zg_wait 120 applied 60
+if ! zg_wait 120 applied 60; then
+	fail "all 60 messages applied within 120 s"
+	# Seen once under make distcheck (-j2, loaded machine): the restarted
+	# knotd answered its control socket but served no zone. Keep the evidence.
+	zg_diag "zone-status: $(zg_knotc "$d" zone-status test. 2>&1)"
+	zg_diag "knotd.log (last lines): $(tail -n 25 "$d/knotd.log")"
+	zg_diag "gateway (last lines): $(tail -n 10 "$ZG_TMP/gw.out")"
+else
+	pass "all 60 messages applied within 120 s"
+fi
 ok "gateway stops on TERM" zg_stop_pid "$gw"
 
 is "$(psql_q "SELECT count(*) FROM zonegate_queue WHERE state <> 'applied' OR applied_serial IS NULL")" 0 "every row applied with a serial"
