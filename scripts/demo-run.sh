@@ -37,7 +37,7 @@ zg_genzone demo. "$n" >"$d/zones/demo.zone"
 acl:
   - id: local
     address: 127.0.0.0/8
-    action: [transfer, notify]
+    action: [transfer, notify, update]
 
 mod-ingest:
   - id: registry
@@ -74,6 +74,12 @@ zonegate demo signer listening on 127.0.0.1@$port (UDP and TCP), zone demo.
   kdig @127.0.0.1 -p $port demo. DNSKEY +dnssec +multiline
   kdig @127.0.0.1 -p $port demo. AXFR | head
   SOFTHSM2_CONF=$SOFTHSM2_CONF knotc -c $d/knot.conf zone-stats demo.
+
+mod-ingest consumes the spool $d/spool; add a delegation:
+  printf '%s' '{"version":1,"id":"demo-1","zone":"demo.","changes":[{"owner":"new.demo.","rrsets":[{"type":"NS","ttl":3600,"rdata":["ns1.example."]}]}]}' > $d/spool/demo-1.json.tmp && mv $d/spool/demo-1.json.tmp $d/spool/incoming/demo-1.json
+  kdig @127.0.0.1 -p $port +dnssec new.demo. NS      # signed within seconds; see $d/spool/done
+mod-validate validates every serial the server serves (log: $d/knotd.log):
+  $(command -v zg-verify >/dev/null 2>&1 && echo zg-verify || echo "$ZG_BUILDDIR/tools/zg-verify") --axfr 127.0.0.1@$port demo.
 Press Ctrl-C to stop.
 MSG
 
