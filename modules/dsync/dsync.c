@@ -34,7 +34,7 @@
 #include <libdnssec/random.h>
 #include <libknot/control/control.h>
 
-#include "zonegate/alarm.h"
+#include "modules/modalarm.h"
 #include "zonegate/checkds.h"
 #include "zonegate/ds.h"
 #include "zonegate/error.h"
@@ -257,37 +257,15 @@ static bool guard_check(dsync_ctx_t *ctx, zg_child_view_t *v, char *last, size_t
 
 /* ---- alarm ---- */
 
-static void alarm_report(void *data, const char *text)
-{
-	dsync_ctx_t *ctx = data;
-	knotd_mod_log(ctx->mod, LOG_WARNING, "%s", text);
-}
-
 static void alarms_reap(dsync_ctx_t *ctx, bool kill_all)
 {
-	zg_alarm_reap(&ctx->alarm, kill_all, alarm_report, ctx);
+	zg_modalarm_reap(ctx->mod, &ctx->alarm, kill_all);
 }
 
 /* Starts 'alarm ZONE KEYTAG REASON' without waiting for it. */
 static void alarm_run(dsync_ctx_t *ctx, uint16_t keytag, const char *reason)
 {
-	if (!zg_alarm_enabled(&ctx->alarm)) {
-		return;
-	}
-	char tag[8];
-	snprintf(tag, sizeof(tag), "%u", keytag);
-	const char *args[] = { ctx->zone_str, tag, reason };
-	int ret = zg_alarm_run(&ctx->alarm, args, 3, alarm_report, ctx);
-	if (ret == -EBUSY) {
-		knotd_mod_log(ctx->mod, LOG_WARNING, "alarm command not run, key tag %u "
-		              "(%u alarm commands still running)", keytag, ZG_ALARM_SLOTS);
-		return;
-	} else if (ret != 0) {
-		knotd_mod_log(ctx->mod, LOG_ERR, "alarm command failed to start, key tag %u (%s)",
-		              keytag, zg_strerror(ret));
-		return;
-	}
-	knotd_mod_log(ctx->mod, LOG_INFO, "alarm command started, key tag %u", keytag);
+	zg_modalarm_run(ctx->mod, &ctx->alarm, ctx->zone_str, "key tag", keytag, reason);
 }
 
 /* ---- KSK submission confirmation ---- */

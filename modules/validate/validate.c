@@ -30,8 +30,8 @@
 #include <libknot/control/control.h>
 #include <libknot/rrtype/soa.h>
 
+#include "modules/modalarm.h"
 #include "zonegate/dnsclient.h"
-#include "zonegate/alarm.h"
 #include "zonegate/error.h"
 #include "zonegate/incr.h"
 #include "zonegate/report.h"
@@ -188,37 +188,15 @@ static void verdict_put(validate_ctx_t *ctx, uint32_t serial, bool valid)
 
 /* ---- alarm ---- */
 
-static void alarm_report(void *data, const char *text)
-{
-	validate_ctx_t *ctx = data;
-	knotd_mod_log(ctx->mod, LOG_WARNING, "%s", text);
-}
-
 static void alarms_reap(validate_ctx_t *ctx, bool kill_all)
 {
-	zg_alarm_reap(&ctx->alarm, kill_all, alarm_report, ctx);
+	zg_modalarm_reap(ctx->mod, &ctx->alarm, kill_all);
 }
 
 /* Starts 'alarm ZONE SERIAL REASON' without waiting for it. */
 static void alarm_run(validate_ctx_t *ctx, uint32_t serial, const char *reason)
 {
-	if (!zg_alarm_enabled(&ctx->alarm)) {
-		return;
-	}
-	char serial_str[16];
-	snprintf(serial_str, sizeof(serial_str), "%u", serial);
-	const char *args[] = { ctx->zone_str, serial_str, reason };
-	int ret = zg_alarm_run(&ctx->alarm, args, 3, alarm_report, ctx);
-	if (ret == -EBUSY) {
-		knotd_mod_log(ctx->mod, LOG_WARNING, "alarm command not run, serial %u "
-		              "(%u alarm commands still running)", serial, ZG_ALARM_SLOTS);
-		return;
-	} else if (ret != 0) {
-		knotd_mod_log(ctx->mod, LOG_ERR, "alarm command failed to start, serial %u (%s)",
-		              serial, zg_strerror(ret));
-		return;
-	}
-	knotd_mod_log(ctx->mod, LOG_INFO, "alarm command started, serial %u", serial);
+	zg_modalarm_run(ctx->mod, &ctx->alarm, ctx->zone_str, "serial", serial, reason);
 }
 
 /* ---- re-sign request ---- */
