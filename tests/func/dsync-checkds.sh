@@ -8,32 +8,15 @@
 # knotc zone-begin/zone-set/zone-commit.
 . "$ZG_SRCDIR/tests/func/lib.sh"
 zg_init
-# Other work in this tree relinks the modules and libzonegate at any time:
-# run on a snapshot of them (unless testing installed modules).
-zg_dsync_snapshot() {
-	local src=$1 dst=$2 try
-	for try in 1 2 3 4 5 6 7 8 9 10; do
-		cp -L "$src" "$dst" 2>/dev/null && nm -D "$dst" >/dev/null 2>&1 && return 0
-		sleep 1
-	done
-	return 1
-}
-if [ -z "${ZG_MODULE_LIBDIR:-}" ] && [ -z "${ZG_MODULES_INSTALLED:-}" ]; then
-	mkdir -p "$ZG_TMP/modules"
-	for m in ingest validate dsync; do
-		zg_dsync_snapshot "$ZG_BUILDDIR/modules/$m/.libs/$m.so" "$ZG_TMP/modules/$m.so" ||
-			zg_bail "module $m not built"
-	done
-	export ZG_MODULE_LIBDIR=$ZG_TMP/modules
-fi
+zg_snapshot_modules
 command -v softhsm2-util >/dev/null || zg_skip_all "softhsm2-util not installed"
 command -v kdig >/dev/null || zg_skip_all "kdig not installed"
 CHECKDS=$ZG_BUILDDIR/tools/zg-checkds
 [ -x "$CHECKDS" ] || zg_bail "zg-checkds not built"
 if [ -x "$ZG_BUILDDIR/tools/.libs/zg-checkds" ]; then
 	mkdir -p "$ZG_TMP/bin"
-	zg_dsync_snapshot "$ZG_BUILDDIR/tools/.libs/zg-checkds" "$ZG_TMP/bin/zg-checkds.bin" &&
-	zg_dsync_snapshot "$ZG_BUILDDIR/lib/.libs/libzonegate.so.0" "$ZG_TMP/bin/libzonegate.so.0" ||
+	zg_snapshot "$ZG_BUILDDIR/tools/.libs/zg-checkds" "$ZG_TMP/bin/zg-checkds.bin" &&
+	zg_snapshot "$ZG_BUILDDIR/lib/.libs/libzonegate.so.0" "$ZG_TMP/bin/libzonegate.so.0" ||
 		zg_bail "zg-checkds not built"
 	printf '#!/bin/sh\nLD_LIBRARY_PATH=%s exec %s "$@"\n' "$ZG_TMP/bin" "$ZG_TMP/bin/zg-checkds.bin" \
 		>"$ZG_TMP/bin/zg-checkds"

@@ -8,24 +8,7 @@
 # with SERVFAIL, logged with the reason and counted; safe ones are served.
 . "$ZG_SRCDIR/tests/func/lib.sh"
 zg_init
-# Other work in this tree relinks the modules and libzonegate at any time:
-# run on a snapshot of them (unless testing installed modules).
-zg_dsync_snapshot() {
-	local src=$1 dst=$2 try
-	for try in 1 2 3 4 5 6 7 8 9 10; do
-		cp -L "$src" "$dst" 2>/dev/null && nm -D "$dst" >/dev/null 2>&1 && return 0
-		sleep 1
-	done
-	return 1
-}
-if [ -z "${ZG_MODULE_LIBDIR:-}" ] && [ -z "${ZG_MODULES_INSTALLED:-}" ]; then
-	mkdir -p "$ZG_TMP/modules"
-	for m in ingest validate dsync; do
-		zg_dsync_snapshot "$ZG_BUILDDIR/modules/$m/.libs/$m.so" "$ZG_TMP/modules/$m.so" ||
-			zg_bail "module $m not built"
-	done
-	export ZG_MODULE_LIBDIR=$ZG_TMP/modules
-fi
+zg_snapshot_modules
 for t in dnssec-keygen dnssec-signzone dnssec-dsfromkey kdig; do
 	command -v $t >/dev/null || zg_skip_all "$t not installed"
 done

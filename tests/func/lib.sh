@@ -186,6 +186,31 @@ zg_module_file() {
 	echo "$d/$1.so"
 }
 
+# zg_snapshot SRC DST: copies a built file (retrying while a concurrent
+# relink replaces it, bounded to 10 s) and checks it is a loadable object.
+zg_snapshot() {
+	local try
+	for try in 1 2 3 4 5 6 7 8 9 10; do
+		cp -L "$1" "$2" 2>/dev/null && nm -D "$2" >/dev/null 2>&1 && return 0
+		sleep 1
+	done
+	return 1
+}
+
+# zg_snapshot_modules: unless ZG_MODULE_LIBDIR or ZG_MODULES_INSTALLED is set,
+# runs the test on copies of the built modules (another build in the same
+# tree may relink them meanwhile) by pointing ZG_MODULE_LIBDIR at them.
+zg_snapshot_modules() {
+	[ -z "${ZG_MODULE_LIBDIR:-}" ] && [ -z "${ZG_MODULES_INSTALLED:-}" ] || return 0
+	mkdir -p "$ZG_TMP/modules"
+	local m
+	for m in ingest validate dsync; do
+		zg_snapshot "$ZG_BUILDDIR/modules/$m/.libs/$m.so" "$ZG_TMP/modules/$m.so" ||
+			zg_bail "module $m not built"
+	done
+	export ZG_MODULE_LIBDIR=$ZG_TMP/modules
+}
+
 # zg_knot_conf DIR PORT: writes the common part of a knotd config to stdout:
 # listen on 127.0.0.1@PORT, rundir/storage/log inside DIR, control socket
 # DIR/knot.sock, and the zonegate modules loaded from the build tree
