@@ -32,10 +32,10 @@
 
 #include <knot/module.h>
 #include <libdnssec/random.h>
-#include <libknot/control/control.h>
 
 #include "modules/modalarm.h"
 #include "zonegate/checkds.h"
+#include "zonegate/ctl.h"
 #include "zonegate/ds.h"
 #include "zonegate/error.h"
 #include "zonegate/resolver.h"
@@ -274,43 +274,8 @@ static void alarm_run(dsync_ctx_t *ctx, uint16_t keytag, const char *reason)
  * (err filled with knotd's reply when it answered one). */
 static int ctl_ksk_submitted(dsync_ctx_t *ctx, char *err, size_t errlen)
 {
-	err[0] = '\0';
-	knot_ctl_t *ctl = knot_ctl_alloc();
-	if (ctl == NULL) {
-		return KNOT_ENOMEM;
-	}
-	knot_ctl_set_timeout(ctl, CTL_TIMEOUT_MS);
-	int ret = knot_ctl_connect(ctl, ctx->ctl_path);
-	if (ret == KNOT_EOK) {
-		knot_ctl_data_t data = {
-			[KNOT_CTL_IDX_CMD] = "zone-ksk-submitted",
-			[KNOT_CTL_IDX_ZONE] = ctx->zone_str,
-		};
-		ret = knot_ctl_send(ctl, KNOT_CTL_TYPE_DATA, &data);
-		if (ret == KNOT_EOK) {
-			ret = knot_ctl_send(ctl, KNOT_CTL_TYPE_BLOCK, NULL);
-		}
-		for (int i = 0; ret == KNOT_EOK && i < 64; i++) {
-			knot_ctl_type_t type;
-			knot_ctl_data_t reply = { NULL };
-			ret = knot_ctl_receive(ctl, &type, &reply);
-			if (ret != KNOT_EOK || type == KNOT_CTL_TYPE_BLOCK || type == KNOT_CTL_TYPE_END) {
-				break;
-			}
-			if (reply[KNOT_CTL_IDX_ERROR] != NULL && err[0] == '\0') {
-				snprintf(err, errlen, "%s", reply[KNOT_CTL_IDX_ERROR]);
-			}
-		}
-		knot_ctl_send(ctl, KNOT_CTL_TYPE_END, NULL);
-		knot_ctl_close(ctl);
-	}
-	knot_ctl_free(ctl);
-	if (ret == KNOT_EOK && err[0] != '\0') {
-		ret = KNOT_ERROR;
-	} else if (ret != KNOT_EOK) {
-		snprintf(err, errlen, "control socket %.160s, %s", ctx->ctl_path, zg_strerror(ret));
-	}
-	return ret;
+	return zg_ctl_zone_command(ctx->ctl_path, CTL_TIMEOUT_MS, "zone-ksk-submitted",
+	                           ctx->zone_str, err, errlen);
 }
 
 static uint64_t rdataset_hash(const knot_rdataset_t *rrs)

@@ -27,11 +27,11 @@
 #include <unistd.h>
 
 #include <knot/module.h>
-#include <libknot/control/control.h>
 #include <libknot/rrtype/soa.h>
 
 #include "modules/modalarm.h"
 #include "zonegate/dnsclient.h"
+#include "zonegate/ctl.h"
 #include "zonegate/error.h"
 #include "zonegate/incr.h"
 #include "zonegate/report.h"
@@ -207,44 +207,14 @@ static void resign_request(validate_ctx_t *ctx, uint32_t serial)
 	if (!ctx->resign) {
 		return;
 	}
-	knot_ctl_t *ctl = knot_ctl_alloc();
-	if (ctl == NULL) {
-		return;
-	}
-	knot_ctl_set_timeout(ctl, 5000);
-	const char *err = NULL;
-	int ret = knot_ctl_connect(ctl, ctx->ctl_path);
+	char err[256];
+	int ret = zg_ctl_zone_command(ctx->ctl_path, 5000, "zone-sign", ctx->zone_str,
+	                              err, sizeof(err));
 	if (ret == KNOT_EOK) {
-		knot_ctl_data_t data = {
-			[KNOT_CTL_IDX_CMD] = "zone-sign",
-			[KNOT_CTL_IDX_ZONE] = ctx->zone_str,
-		};
-		ret = knot_ctl_send(ctl, KNOT_CTL_TYPE_DATA, &data);
-		if (ret == KNOT_EOK) {
-			ret = knot_ctl_send(ctl, KNOT_CTL_TYPE_BLOCK, NULL);
-		}
-		for (int i = 0; ret == KNOT_EOK && i < 64; i++) {
-			knot_ctl_type_t type;
-			knot_ctl_data_t reply = { NULL };
-			ret = knot_ctl_receive(ctl, &type, &reply);
-			if (ret != KNOT_EOK || type == KNOT_CTL_TYPE_BLOCK || type == KNOT_CTL_TYPE_END) {
-				break;
-			}
-			if (reply[KNOT_CTL_IDX_ERROR] != NULL && err == NULL) {
-				static __thread char buf[256];
-				snprintf(buf, sizeof(buf), "%s", reply[KNOT_CTL_IDX_ERROR]);
-				err = buf;
-			}
-		}
-		knot_ctl_send(ctl, KNOT_CTL_TYPE_END, NULL);
-		knot_ctl_close(ctl);
-	}
-	knot_ctl_free(ctl);
-	if (ret == KNOT_EOK && err == NULL) {
 		knotd_mod_log(ctx->mod, LOG_NOTICE, "serial %u, re-signing requested (zone-sign)", serial);
 	} else {
 		knotd_mod_log(ctx->mod, LOG_WARNING, "serial %u, re-signing request failed (%s)", serial,
-		              err != NULL ? err : zg_strerror(ret));
+		              err);
 	}
 }
 
