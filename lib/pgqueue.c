@@ -407,3 +407,43 @@ int zg_pgqueue_pending(zg_pgqueue_t *q, size_t *count, time_t *oldest)
 	}
 	return 0;
 }
+
+int zg_pgqueue_enqueue(zg_pgqueue_t *q, const char *json, int64_t *id, char *err, size_t err_len)
+{
+	if (q == NULL || json == NULL || q->in_tx) {
+		return -EINVAL;
+	}
+	int ret = ensure_conn(q, err, err_len);
+	if (ret != 0) {
+		return ret;
+	}
+	const char *p[] = { q->zone, json };
+	PGresult *r = PQexecParams(q->conn, "INSERT INTO zonegate_queue (zone, message) "
+	                           "VALUES ($1, $2::jsonb) RETURNING id", 2, NULL, p, NULL, NULL, 0);
+	bool ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+	if (ok && id != NULL) {
+		*id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	}
+	if (!ok && err != NULL && err_len > 0) {
+		snprintf(err, err_len, "insert failed: %s", PQresultErrorMessage(r));
+		for (char *c = err; *c != '\0'; c++) {
+			if (*c == '\n') {
+				*c = ' ';
+			}
+		}
+	}
+	PQclear(r);
+	/* A producer does not wait for notifications: drop the ones received. */
+	PGnotify *n;
+	while ((n = PQnotifies(q->conn)) != NULL) {
+		PQfreemem(n);
+	}
+	if (!ok) {
+		if (PQstatus(q->conn) != CONNECTION_OK) {
+			drop_conn(q);
+			return ZG_ECONNECT;
+		}
+		return ZG_EINPUT;
+	}
+	return 0;
+}

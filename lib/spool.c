@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+#define _GNU_SOURCE
 #include <dirent.h>
 #include <stdbool.h>
 #include <errno.h>
@@ -269,4 +270,45 @@ int zg_spool_fail(zg_spool_t *spool, const char *name, const char *reason)
 		return ret;
 	}
 	return move(spool, spool->failed, name);
+}
+
+int zg_spool_put(zg_spool_t *spool, const char *name, const char *data, size_t len)
+{
+	if (spool == NULL || name == NULL || data == NULL || !is_message(name) ||
+	    strchr(name, '/') != NULL) {
+		return -EINVAL;
+	}
+	char tmp[ZG_SPOOL_NAME_MAX + 16];
+	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
+	int fd = openat(spool->incoming, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		return -errno;
+	}
+	int ret = 0;
+	size_t off = 0;
+	while (off < len) {
+		ssize_t w = write(fd, data + off, len - off);
+		if (w < 0 && errno == EINTR) {
+			continue;
+		}
+		if (w <= 0) {
+			ret = w < 0 ? -errno : -EIO;
+			break;
+		}
+		off += (size_t)w;
+	}
+	if (ret == 0 && fsync(fd) != 0) {
+		ret = -errno;
+	}
+	close(fd);
+	/* Never replaces a message already there. */
+	if (ret == 0 && renameat2(spool->incoming, tmp, spool->incoming, name, RENAME_NOREPLACE) != 0) {
+		ret = -errno;
+	}
+	if (ret != 0) {
+		unlinkat(spool->incoming, tmp, 0);
+		return ret;
+	}
+	(void)fsync(spool->incoming);
+	return 0;
 }

@@ -108,4 +108,16 @@ int zg_pgqueue_wait(zg_pgqueue_t *q, int timeout_ms);
  */
 int zg_pgqueue_pending(zg_pgqueue_t *q, size_t *count, time_t *oldest);
 
+/*!
+ * Producer side: inserts one pending message for the queue's zone (its own
+ * transaction; not while a claim is open on this handle).
+ *
+ * \param json  The message (JSON text; PostgreSQL checks it is valid jsonb).
+ * \param id    Out (may be NULL): the row id.
+ *
+ * \return 0, ZG_ECONNECT (no connection, err filled), ZG_EINPUT (refused by
+ *         PostgreSQL, err filled) or -EINVAL.
+ */
+int zg_pgqueue_enqueue(zg_pgqueue_t *q, const char *json, int64_t *id, char *err, size_t err_len);
+
 #endif /* ZONEGATE_PGQUEUE_H */

@@ -89,4 +89,16 @@ int zg_spool_done(zg_spool_t *spool, const char *name);
  */
 int zg_spool_fail(zg_spool_t *spool, const char *name, const char *reason);
 
+/*!
+ * Producer side: writes a message as incoming/.NAME.tmp, syncs it and
+ * renames it to incoming/NAME (then syncs the directory), so a consumer
+ * never sees a partial message.
+ *
+ * \param name  File name ending in ".json", no '/', at most ZG_SPOOL_NAME_MAX.
+ *
+ * \return 0, -EINVAL (bad name), -EEXIST (a message of that name is
+ *         waiting already; it is not replaced) or -errno.
+ */
+int zg_spool_put(zg_spool_t *spool, const char *name, const char *data, size_t len);
+
 #endif /* ZONEGATE_SPOOL_H */

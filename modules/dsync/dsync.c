@@ -16,8 +16,13 @@
  * KSK submission through this server's control socket (zone-ksk-submitted).
  * A change not confirmed within 'overdue' is logged at error level, counted
  * and passed to the alarm command, once per overdue interval.
- * The parent mode is not in this build; a parent-mode instance says so once
- * at load.
+ *
+ * Parent mode: a worker thread scans the zone's delegations (listed by AXFR
+ * from this server every scan-interval, at a bounded query rate) and the
+ * listed children (every check-interval) with lib/cdscan.c: CDS/CDNSKEY
+ * checked by the RFC 7344/8078 rules against the DS served now, each accepted
+ * change written as a JSON message into the ingest queue (mod-ingest applies
+ * it), every accepted or refused set logged once (audit).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -34,11 +39,13 @@
 #include <libdnssec/random.h>
 
 #include "modules/modalarm.h"
+#include "zonegate/cdscan.h"
 #include "zonegate/checkds.h"
 #include "zonegate/ctl.h"
 #include "zonegate/ds.h"
 #include "zonegate/error.h"
 #include "zonegate/resolver.h"
+#include "zonegate/xfr.h"
 
 #define MOD_MODE		"\x04""mode"
 #define MOD_ALLOW_DELETE	"\x0c""allow-delete"
@@ -50,6 +57,14 @@
 #define MOD_ALARM		"\x05""alarm"
 #define MOD_ALARM_TO		"\x0d""alarm-timeout"
 #define MOD_CONTROL		"\x07""control"
+#define MOD_QUEUE		"\x05""queue"
+#define MOD_DRY_RUN		"\x07""dry-run"
+#define MOD_SCAN_INTERVAL	"\x0d""scan-interval"
+#define MOD_CHILD		"\x05""child"
+#define MOD_QUERY_RATE		"\x0a""query-rate"
+#define MOD_CHILD_PORT		"\x0a""child-port"
+#define MOD_RESOLVER		"\x08""resolver"
+#define MOD_KEY			"\x03""key"
 
 #define CONF_SERVER		"\x06""server"
 #define CONF_LISTEN		"\x06""listen"
@@ -57,6 +72,9 @@
 #define CONF_CONTROL		"\x07""control"
 #define CONF_REMOTE		"\x06""remote"
 #define CONF_ADDRESS		"\x07""address"
+#define CONF_KEY		"\x03""key"
+#define CONF_ALG		"\x09""algorithm"
+#define CONF_SECRET		"\x06""secret"
 
 
 #define MAX_PARENTS		16
@@ -93,6 +111,14 @@ static const yp_item_t dsync_conf[] = {
 	{ MOD_ALARM,        YP_TSTR,  YP_VNONE },
 	{ MOD_ALARM_TO,     YP_TINT,  YP_VINT = { 1, 3600, 30, YP_STIME } },
 	{ MOD_CONTROL,      YP_TSTR,  YP_VNONE },
+	{ MOD_QUEUE,        YP_TSTR,  YP_VNONE },
+	{ MOD_DRY_RUN,      YP_TBOOL, YP_VBOOL = { false } },
+	{ MOD_SCAN_INTERVAL, YP_TINT, YP_VINT = { 1, UINT32_MAX, 86400, YP_STIME } },
+	{ MOD_CHILD,        YP_TDNAME, YP_VNONE, YP_FMULTI },
+	{ MOD_QUERY_RATE,   YP_TINT,  YP_VINT = { 1, 100000, 100 } },
+	{ MOD_CHILD_PORT,   YP_TINT,  YP_VINT = { 1, 65535, 53 } },
+	{ MOD_RESOLVER,     YP_TADDR, YP_VADDR = { 53 } },
+	{ MOD_KEY,          YP_TREF,  YP_VREF = { CONF_KEY }, YP_FNONE, { knotd_conf_check_ref } },
 	{ NULL }
 };
 
@@ -102,6 +128,12 @@ enum {
 	CTR_OVERDUE,
 	CTR_CDS_UNSAFE,
 	CTR_CDS_SERVFAIL,
+	CTR_SCANNED,
+	CTR_ACCEPTED,
+	CTR_REFUSED,
+	CTR_QUEUED,
+	CTR_SCAN_FAILED,
+	CTR_PASS_SECONDS,
 	CTR_COUNT
 };
 
@@ -111,6 +143,12 @@ static const char *const ctr_names[CTR_COUNT] = {
 	[CTR_OVERDUE]      = "syncs-overdue",
 	[CTR_CDS_UNSAFE]   = "cds-unsafe",
 	[CTR_CDS_SERVFAIL] = "cds-servfail",
+	[CTR_SCANNED]      = "children-scanned",
+	[CTR_ACCEPTED]     = "cds-accepted",
+	[CTR_REFUSED]      = "cds-refused",
+	[CTR_QUEUED]       = "ds-messages-queued",
+	[CTR_SCAN_FAILED]  = "child-scans-failed",
+	[CTR_PASS_SECONDS] = "scan-pass-seconds",
 };
 
 enum guard_state {
@@ -152,6 +190,13 @@ typedef struct {
 
 	atomic_int guard;
 
+	/* Parent mode. */
+	zg_cdscan_t *scan;
+	zg_cdscan_stats_t scan_seen;   /* Totals already added to the counters. */
+	unsigned scan_interval;
+	char **children;               /* Listed children (presentation), NULL-terminated. */
+	atomic_bool cancel;
+
 	pthread_t thread;
 	bool thread_started;
 	pthread_mutex_t lock;
@@ -162,11 +207,44 @@ typedef struct {
 static int dsync_conf_check(knotd_conf_check_args_t *args)
 {
 	knotd_conf_t mode = knotd_conf_check_item(args, MOD_MODE);
-	knotd_conf_t del = knotd_conf_check_item(args, MOD_ALLOW_DELETE);
-	if (mode.count > 0 && mode.single.option == DSYNC_PARENT && del.count > 0 &&
-	    del.single.boolean) {
-		args->err_str = "allow-delete applies to child mode only";
-		return KNOT_EINVAL;
+	bool parent = mode.count > 0 && mode.single.option == DSYNC_PARENT;
+	knotd_conf_t queue = knotd_conf_check_item(args, MOD_QUEUE);
+	knotd_conf_t dry = knotd_conf_check_item(args, MOD_DRY_RUN);
+	if (parent) {
+		const yp_name_t *child_only[] = { MOD_PARENT, MOD_TA, MOD_OVERDUE, MOD_ALARM,
+		                                  MOD_ALARM_TO, MOD_CONTROL };
+		for (size_t i = 0; i < sizeof(child_only) / sizeof(child_only[0]); i++) {
+			if (knotd_conf_check_item(args, child_only[i]).count > 0) {
+				args->err_str = "parent, trust-anchor, overdue, alarm, alarm-timeout and "
+				                "control apply to child mode only";
+				return KNOT_EINVAL;
+			}
+		}
+		bool dry_on = dry.count > 0 && dry.single.boolean;
+		if (queue.count == 0 && !dry_on) {
+			args->err_str = "parent mode needs a queue (spool:/PATH or postgresql://...), "
+			                "or dry-run on";
+			return KNOT_EINVAL;
+		}
+		if (queue.count > 0) {
+			const char *q = queue.single.string;
+			if (!((strncmp(q, "spool:/", 7) == 0 && q[7] != '\0') ||
+			      strncmp(q, "postgresql://", 13) == 0 || strncmp(q, "postgres://", 11) == 0)) {
+				args->err_str = "queue must be spool:/ABSOLUTE/PATH or postgresql://...";
+				return KNOT_EINVAL;
+			}
+		}
+	} else {
+		const yp_name_t *parent_only[] = { MOD_QUEUE, MOD_DRY_RUN, MOD_SCAN_INTERVAL, MOD_CHILD,
+		                                   MOD_QUERY_RATE, MOD_CHILD_PORT, MOD_RESOLVER,
+		                                   MOD_KEY };
+		for (size_t i = 0; i < sizeof(parent_only) / sizeof(parent_only[0]); i++) {
+			if (knotd_conf_check_item(args, parent_only[i]).count > 0) {
+				args->err_str = "queue, dry-run, scan-interval, child, query-rate, child-port, "
+				                "resolver and key apply to parent mode only";
+				return KNOT_EINVAL;
+			}
+		}
 	}
 	return KNOT_EOK;
 }
@@ -478,6 +556,236 @@ static void *guard_worker(void *arg)
 	return NULL;
 }
 
+/* ---- parent mode ---- */
+
+static void scan_log(void *arg, int level, const char *msg)
+{
+	knotd_mod_log((knotd_mod_t *)arg, level, "%s", msg);
+}
+
+/* Adds what the scanner counted since the last call to the counters. */
+static void scan_counters(dsync_ctx_t *ctx)
+{
+	zg_cdscan_stats_t now;
+	zg_cdscan_stats(ctx->scan, &now);
+	zg_cdscan_stats_t *old = &ctx->scan_seen;
+	knotd_mod_stats_incr(ctx->mod, 0, CTR_SCANNED, 0, now.scanned - old->scanned);
+	knotd_mod_stats_incr(ctx->mod, 0, CTR_ACCEPTED, 0, now.accepted - old->accepted);
+	knotd_mod_stats_incr(ctx->mod, 0, CTR_REFUSED, 0, now.refused - old->refused);
+	knotd_mod_stats_incr(ctx->mod, 0, CTR_QUEUED, 0, now.queued - old->queued);
+	knotd_mod_stats_incr(ctx->mod, 0, CTR_SCAN_FAILED, 0, now.failed - old->failed);
+	*old = now;
+}
+
+static bool parent_stopping(dsync_ctx_t *ctx)
+{
+	return atomic_load(&ctx->cancel);
+}
+
+/* The listed children, looked up by referral and scanned. */
+static void scan_listed(dsync_ctx_t *ctx, char *last_err, size_t last_len)
+{
+	for (char **c = ctx->children; c != NULL && *c != NULL && !parent_stopping(ctx); c++) {
+		zg_cdscan_deleg_t d;
+		char err[384];
+		int ret = zg_cdscan_lookup(ctx->scan, *c, &d, err, sizeof(err));
+		if (ret != 0) {
+			if (strcmp(last_err, err) != 0) {
+				knotd_mod_log(ctx->mod, LOG_WARNING, "child %s not scanned (%s)", *c, err);
+				snprintf(last_err, last_len, "%s", err);
+			}
+			continue;
+		}
+		(void)zg_cdscan_child(ctx->scan, &d);
+	}
+	scan_counters(ctx);
+}
+
+static int64_t mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+static void *parent_worker(void *arg)
+{
+	dsync_ctx_t *ctx = arg;
+	zg_cdscan_deleg_t *list = NULL;
+	size_t count = 0, pos = 0;
+	int64_t next_full = mono_s(), next_listed = mono_s(), pass_start = 0;
+	struct timespec pass_t0 = { 0 };
+	char last_axfr[256] = "", last_listed[384] = "";
+	zg_cdscan_stats_t pass_base = { 0 };
+
+	while (!parent_stopping(ctx)) {
+		int64_t now = mono_s();
+		if (ctx->children != NULL && now >= next_listed) {
+			scan_listed(ctx, last_listed, sizeof(last_listed));
+			next_listed = mono_s() + ctx->interval;
+		}
+		if (list == NULL && now >= next_full) {
+			char err[256] = "";
+			int ret = zg_cdscan_list(ctx->scan, &list, &count, err, sizeof(err));
+			if (ret != 0) {
+				if (strcmp(last_axfr, err) != 0) {
+					knotd_mod_log(ctx->mod, LOG_WARNING, "cannot list the delegations, AXFR "
+					              "from %s failed (%s), retrying every %us", ctx->server.name,
+					              err, ctx->interval);
+					snprintf(last_axfr, sizeof(last_axfr), "%s", err);
+				}
+				list = NULL;
+				next_full = mono_s() + ctx->interval;
+			} else {
+				last_axfr[0] = '\0';
+				pos = 0;
+				pass_start = now;
+				clock_gettime(CLOCK_MONOTONIC, &pass_t0);
+				zg_cdscan_stats(ctx->scan, &pass_base);
+				knotd_mod_log(ctx->mod, LOG_DEBUG, "scan of %zu delegations started", count);
+			}
+		}
+		if (list != NULL) {
+			/* A slice of the pass, so listed children keep their interval. */
+			int64_t until = mono_s() + 1;
+			while (pos < count && !parent_stopping(ctx) && mono_s() <= until) {
+				(void)zg_cdscan_child(ctx->scan, &list[pos++]);
+			}
+			scan_counters(ctx);
+			if (pos == count) {
+				struct timespec t1;
+				clock_gettime(CLOCK_MONOTONIC, &t1);
+				double secs = (double)(t1.tv_sec - pass_t0.tv_sec) +
+				              (double)(t1.tv_nsec - pass_t0.tv_nsec) / 1e9;
+				zg_cdscan_stats_t st;
+				zg_cdscan_stats(ctx->scan, &st);
+				knotd_mod_log(ctx->mod, LOG_INFO, "scan of %zu delegations done in %.1f s, "
+				              "%llu queries, %llu accepted, %llu refused, %llu queued, "
+				              "%llu failed", count, secs,
+				              (unsigned long long)(st.queries - pass_base.queries),
+				              (unsigned long long)(st.accepted - pass_base.accepted),
+				              (unsigned long long)(st.refused - pass_base.refused),
+				              (unsigned long long)(st.queued - pass_base.queued),
+				              (unsigned long long)(st.failed - pass_base.failed));
+				knotd_mod_stats_store(ctx->mod, 0, CTR_PASS_SECONDS, 0, (uint64_t)(secs + 0.5));
+				free(list);
+				list = NULL;
+				next_full = pass_start + ctx->scan_interval;
+			}
+			continue;
+		}
+		/* Idle until the next listed scan or the next pass. */
+		int64_t wake = next_full;
+		if (ctx->children != NULL && next_listed < wake) {
+			wake = next_listed;
+		}
+		pthread_mutex_lock(&ctx->lock);
+		struct timespec until;
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		int64_t wait = wake - mono_s();
+		until.tv_sec += wait > 0 ? (wait < 3600 ? wait : 3600) : 0;
+		while (!ctx->stop) {
+			if (pthread_cond_timedwait(&ctx->cond, &ctx->lock, &until) == ETIMEDOUT) {
+				break;
+			}
+		}
+		pthread_mutex_unlock(&ctx->lock);
+	}
+	free(list);
+	return NULL;
+}
+
+/* "ALG:NAME:SECRET" of the key item, for the AXFR. */
+static int parent_key(knotd_mod_t *mod, char *buf, size_t len)
+{
+	knotd_conf_t ref = knotd_conf_mod(mod, MOD_KEY);
+	if (ref.count == 0) {
+		buf[0] = '\0';
+		return KNOT_EOK;
+	}
+	knotd_conf_t id = { .single = ref.single, .count = 1 };
+	knotd_conf_t alg = knotd_conf(mod, CONF_KEY, CONF_ALG, &id);
+	knotd_conf_t sec = knotd_conf(mod, CONF_KEY, CONF_SECRET, &id);
+	if (sec.single.data == NULL || sec.single.data_len == 0) {
+		return KNOT_ENOENT;
+	}
+	knot_tsig_key_t key = {
+		.algorithm = alg.single.option,
+		.name = (knot_dname_t *)ref.single.data,
+		.secret = { .data = (uint8_t *)sec.single.data, .size = sec.single.data_len },
+	};
+	return zg_xfr_key_str(&key, buf, len) == 0 ? KNOT_EOK : KNOT_EINVAL;
+}
+
+static int parent_load(knotd_mod_t *mod, dsync_ctx_t *ctx)
+{
+	ctx->scan_interval = (unsigned)knotd_conf_mod(mod, MOD_SCAN_INTERVAL).single.integer;
+	char tsig[512];
+	if (parent_key(mod, tsig, sizeof(tsig)) != KNOT_EOK) {
+		knotd_mod_log(mod, LOG_ERR, "key has no usable secret");
+		return KNOT_EINVAL;
+	}
+	knotd_conf_t queue = knotd_conf_mod(mod, MOD_QUEUE);
+	bool dry = knotd_conf_mod(mod, MOD_DRY_RUN).single.boolean;
+	knotd_conf_t resolver = knotd_conf_mod(mod, MOD_RESOLVER);
+	zg_server_t res;
+	if (resolver.count > 0) {
+		zg_server_set(&res, (const struct sockaddr *)&resolver.single.addr);
+	}
+	char zone[KNOT_DNAME_TXT_MAXLEN + 1];
+	if (knot_dname_to_str(zone, ctx->zone, sizeof(zone)) == NULL) {
+		return KNOT_EINVAL;
+	}
+	zg_cdscan_conf_t sc = {
+		.zone = zone,
+		.server = ctx->server,
+		.tsig = tsig[0] != '\0' ? tsig : NULL,
+		.resolver = resolver.count > 0 ? &res : NULL,
+		.child_port = (uint16_t)knotd_conf_mod(mod, MOD_CHILD_PORT).single.integer,
+		.query_rate = (unsigned)knotd_conf_mod(mod, MOD_QUERY_RATE).single.integer,
+		.allow_delete = ctx->allow_delete,
+		.dry_run = dry,
+		.queue = queue.count > 0 ? queue.single.string : NULL,
+		.log = scan_log,
+		.log_arg = mod,
+		.cancel = &ctx->cancel,
+	};
+	int ret = zg_cdscan_new(&sc, &ctx->scan);
+	if (ret != 0) {
+		knotd_mod_log(mod, LOG_ERR, "cannot open the queue %s (%s)",
+		              sc.queue != NULL ? sc.queue : "-", zg_strerror(ret));
+		return KNOT_EINVAL;
+	}
+	knotd_conf_t kids = knotd_conf_mod(mod, MOD_CHILD);
+	if (kids.count > 0) {
+		ctx->children = calloc(kids.count + 1, sizeof(char *));
+		if (ctx->children == NULL) {
+			knotd_conf_free(&kids);
+			return KNOT_ENOMEM;
+		}
+		for (size_t i = 0; i < kids.count; i++) {
+			char buf[KNOT_DNAME_TXT_MAXLEN + 1];
+			if (knot_dname_to_str(buf, kids.multi[i].dname, sizeof(buf)) == NULL ||
+			    (ctx->children[i] = strdup(buf)) == NULL) {
+				knotd_conf_free(&kids);
+				return KNOT_ENOMEM;
+			}
+		}
+	}
+	size_t nkids = kids.count;
+	knotd_conf_free(&kids);
+	if (pthread_create(&ctx->thread, NULL, parent_worker, ctx) != 0) {
+		return KNOT_ENOMEM;
+	}
+	ctx->thread_started = true;
+	knotd_mod_log(mod, LOG_NOTICE, "cds scanner active (queue %s%s, server %s, scan-interval %us, "
+	              "%zu listed children every %us, query-rate %u/s, child-port %u, allow-delete %s)",
+	              sc.queue != NULL ? sc.queue : "none", dry ? ", dry-run" : "", ctx->server.name,
+	              ctx->scan_interval, nkids, ctx->interval, sc.query_rate,
+	              (unsigned)sc.child_port, ctx->allow_delete ? "on" : "off");
+	return KNOT_EOK;
+}
+
 static knotd_state_t guard_hook(knotd_state_t state, knot_pkt_t *pkt, knotd_qdata_t *qdata,
                                 knotd_mod_t *mod)
 {
@@ -509,6 +817,7 @@ static void ctx_free(dsync_ctx_t *ctx)
 	if (ctx == NULL) {
 		return;
 	}
+	atomic_store(&ctx->cancel, true);
 	if (ctx->thread_started) {
 		pthread_mutex_lock(&ctx->lock);
 		ctx->stop = true;
@@ -517,6 +826,11 @@ static void ctx_free(dsync_ctx_t *ctx)
 		pthread_join(ctx->thread, NULL);
 	}
 	alarms_reap(ctx, true);
+	zg_cdscan_free(ctx->scan);
+	for (char **c = ctx->children; c != NULL && *c != NULL; c++) {
+		free(*c);
+	}
+	free(ctx->children);
 	knot_rdataset_clear(&ctx->ta_ds, NULL);
 	knot_rdataset_clear(&ctx->ta_dnskey, NULL);
 	zg_alarm_deinit(&ctx->alarm);
@@ -618,6 +932,7 @@ static int dsync_load(knotd_mod_t *mod)
 	pthread_cond_init(&ctx->cond, &ca);
 	pthread_condattr_destroy(&ca);
 	atomic_init(&ctx->guard, GUARD_UNKNOWN);
+	atomic_init(&ctx->cancel, false);
 	ctx->mod = mod;
 	ctx->mode = knotd_conf_mod(mod, MOD_MODE).single.option;
 	ctx->allow_delete = knotd_conf_mod(mod, MOD_ALLOW_DELETE).single.boolean;
@@ -631,12 +946,6 @@ static int dsync_load(knotd_mod_t *mod)
 	}
 	knotd_mod_ctx_set(mod, ctx);
 
-	if (ctx->mode == DSYNC_PARENT) {
-		knotd_mod_log(mod, LOG_NOTICE, "configured but inactive in parent mode, children's "
-		              "cds not scanned in this build");
-		return KNOT_EOK;
-	}
-
 	ctx->zone = knot_dname_copy(knotd_mod_zone(mod), NULL);
 	if (ctx->zone == NULL) {
 		goto fail;
@@ -646,6 +955,12 @@ static int dsync_load(knotd_mod_t *mod)
 		knotd_mod_log(mod, LOG_ERR, "no address to check the zone at (set 'server' or a "
 		              "server 'listen' address)");
 		goto fail;
+	}
+	if (ctx->mode == DSYNC_PARENT) {
+		if ((ret = parent_load(mod, ctx)) != KNOT_EOK) {
+			goto fail;
+		}
+		return KNOT_EOK;
 	}
 	if ((ret = sync_conf(mod, ctx)) != KNOT_EOK) {
 		goto fail;

@@ -45,6 +45,16 @@ refused "ingest message size below 1 KiB" 'mod-ingest:\n  - id: r\n    max-messa
 	"item 'max-message-size', value '10'"
 refused "dsync bad mode" 'mod-dsync:\n  - id: d\n    mode: sideways\n' \
 	"item 'mode', value 'sideways'"
+refused "dsync parent mode without a queue" 'mod-dsync:\n  - id: d\n    mode: parent\n' \
+	"mod-dsync\\[d\\].*parent mode needs a queue \\(spool:/PATH or postgresql://...\\), or dry-run on"
+refused "dsync parent queue bad scheme" 'mod-dsync:\n  - id: d\n    mode: parent\n    queue: /var/spool\n' \
+	"mod-dsync\\[d\\].*queue must be spool:/ABSOLUTE/PATH or postgresql://"
+refused "dsync child-mode item in parent mode" 'mod-dsync:\n  - id: d\n    mode: parent\n    dry-run: on\n    overdue: 1d\n' \
+	"mod-dsync\\[d\\].*parent, trust-anchor, overdue, alarm, alarm-timeout and control apply to child mode only"
+refused "dsync parent-mode item in child mode" 'mod-dsync:\n  - id: d\n    queue: spool:/tmp\n' \
+	"mod-dsync\\[d\\].*queue, dry-run, scan-interval, child, query-rate, child-port, resolver and key apply to parent mode only"
+refused "dsync query rate zero" 'mod-dsync:\n  - id: d\n    mode: parent\n    dry-run: on\n    query-rate: 0\n' \
+	"item 'query-rate', value '0'"
 refused "zone references a missing module instance" \
 	'zone:\n  - domain: test\n    module: mod-ingest/nothere\n' \
 	"item 'module', value 'mod-ingest/nothere' \\(invalid module reference\\)"
@@ -55,7 +65,7 @@ refused "zone references a missing module instance" \
 	printf 'key:\n  - id: k\n    algorithm: hmac-sha256\n    secret: AAAAAAAAAAAAAAAAAAAAAA==\n'
 	printf 'mod-ingest:\n  - id: r\n    source: postgresql://zg@localhost/zonegate\n    key: k\n    server: ::1@5353\n    poll-interval: 2s\n    batch-size: 32\n    max-removal: 0\n    max-message-size: 16M\n'
 	printf 'mod-validate:\n  - id: gate\n    source: 127.0.0.1\n    horizon: 36h\n    alarm: /bin/true\n'
-	printf 'mod-dsync:\n  - id: d\n    mode: parent\n'
+	printf 'mod-dsync:\n  - id: d\n    mode: parent\n    queue: spool:/var/lib/knot/ingest\n    allow-delete: on\n    scan-interval: 12h\n    child: [ a.test, b.test ]\n    query-rate: 50\n    child-port: 5353\n    resolver: 127.0.0.1\n    key: k\n'
 	printf 'zone:\n  - domain: test\n    module: [mod-ingest/r, mod-validate/gate, mod-dsync/d]\n'
 } >"$ZG_TMP/good.conf"
 ok "the same items with good values pass conf-check" "$KNOTC" -c "$ZG_TMP/good.conf" conf-check
