@@ -144,10 +144,13 @@ like "$(kdig @127.0.0.1 -p "$port" +short $Z CDS)" "^0 0 0 00" "the CDS is the d
 
 # 7. Configuration errors.
 mkdir -p "$ZG_TMP/bad"
-printf 'mod-dsync:\n  - id: p\n    mode: parent\n    allow-delete: on\n' >"$ZG_TMP/bad.conf"
+# (allow-delete is valid in both modes: in parent mode it permits accepting a
+# child's delete request, see dsync-parent.sh; child-only items are refused.)
+printf 'mod-dsync:\n  - id: p\n    mode: parent\n    dry-run: on\n    allow-delete: on\n    trust-anchor: /etc/ta\n' >"$ZG_TMP/bad.conf"
 { zg_knot_conf "$ZG_TMP/bad" "$port"; cat "$ZG_TMP/bad.conf"; } >"$ZG_TMP/bad/knot.conf"
 out=$("$KNOTC" -c "$ZG_TMP/bad/knot.conf" conf-check 2>&1)
-like "$out" "allow-delete applies to child mode only" "allow-delete in parent mode refused by conf-check"
+like "$out" "trust-anchor, overdue, alarm, alarm-timeout and control apply to child mode only" \
+	"a child-mode item in parent mode refused by conf-check"
 printf 'mod-dsync:\n  - id: p\n    check-interval: 0\n' >"$ZG_TMP/bad.conf"
 { zg_knot_conf "$ZG_TMP/bad" "$port"; cat "$ZG_TMP/bad.conf"; } >"$ZG_TMP/bad/knot.conf"
 ok "check-interval 0 refused" sh -c "! '$KNOTC' -c '$ZG_TMP/bad/knot.conf' conf-check"
