@@ -5,17 +5,21 @@
 #  - P: the parent zone test. signed by knotd (SoftHSM), mod-ingest on a spool
 #    and mod-dsync in parent mode writing into that spool;
 #  - C: the child zone child.test. signed by knotd (SoftHSM, timings of
-#    seconds) with mod-dsync in child mode pointed at P, listening on
-#    127.0.0.1 and 127.0.0.2; it also serves a pre-signed disagree.test.;
+#    seconds, KSK lifetime 40 s so Knot rolls the KSK by itself) with
+#    mod-dsync in child mode pointed at P, listening on 127.0.0.1 and
+#    127.0.0.2; it also serves a pre-signed disagree.test.;
 #  - N: pre-signed children (dnssec-signzone) on 127.0.0.3, each with one
 #    fault: newkey.test. (CDS signed only by the new key), disagree.test.
 #    (its two servers serve different CDS), delete.test. (RFC 8078 delete
 #    without allow-delete), unsigned.test. (no RRSIG at all), spoofed.test.
-#    (a CDS whose RRSIG does not verify); and accept.test. whose CDS is good.
-# Children's servers share one port (child-port). Steps: dry-run (audit lines
-# only, nothing queued), then queueing (accept.test.'s DS replaced through
-# the spool), then a full KSK rollover of child.test. that completes by
-# itself, with zg-checkds (parent's trust anchor) run at every step.
+#    (a CDS whose RRSIG does not verify), insecure.test. (CDS but no DS at
+#    the parent: no bootstrap); and accept.test. whose CDS is good.
+# Children's servers share one port (child-port). Steps: the registry enrols
+# child.test.'s first DS (from then on zg-checkds with the parent's trust
+# anchor checks the chain every second in the background: never broken);
+# dry-run (audit lines only, nothing queued); queueing (accept.test.'s DS
+# replaced through the spool); Knot's automatic KSK rollover of child.test.
+# completes by itself; PostgreSQL queue with allow-delete (delete.test.).
 . "$ZG_SRCDIR/tests/func/lib.sh"
 zg_init
 zg_snapshot_modules
@@ -122,6 +126,11 @@ AC_K=$(newkey accept.test) AC_K2=$(newkey accept.test)
 { child_zone accept.test 127.0.0.3; echo "@ CDS $(ds_of "$AC_K2")"; } >"$K/accept.zone"
 ok "accept.test. signed" sign accept.test "$K/accept.zone" "$N/zones/accept.test.zone" "$AC_K" "$AC_K2"
 
+# insecure.test.: signed, publishes a CDS, but the parent has no DS for it.
+IN_K=$(newkey insecure.test)
+{ child_zone insecure.test 127.0.0.3; echo "@ CDS $(ds_of "$IN_K")"; } >"$K/insecure.zone"
+ok "insecure.test. signed" sign insecure.test "$K/insecure.zone" "$N/zones/insecure.test.zone" "$IN_K"
+
 # ---- the parent zone ----
 cat >"$P/zones/test.zone" <<ZONE
 \$ORIGIN test.
@@ -150,19 +159,22 @@ ns1.unsigned A 127.0.0.3
 spoofed NS ns1.spoofed.test.
 spoofed DS $(ds_of "$SF_K")
 ns1.spoofed A 127.0.0.3
+insecure NS ns1.insecure.test.
+ns1.insecure A 127.0.0.3
 accept NS ns1.accept.test.
 accept DS $(ds_of "$AC_K")
 ns1.accept A 127.0.0.3
 ZONE
 
 # ---- configurations ----
+# fast_policy [KSK-LIFETIME]
 fast_policy() {
 	cat <<CONF
 policy:
   - id: fast
     keystore: hsm
     algorithm: ecdsap256sha256
-    ksk-lifetime: 0
+    ksk-lifetime: ${1:-0}
     zsk-lifetime: 0
     dnskey-ttl: 2
     zone-max-ttl: 2
@@ -227,7 +239,8 @@ parent_conf on >"$P/knot.conf"
 {
 	zg_knot_conf "$C" "$pc" | sed "s|^    listen: .*|    listen: [ 127.0.0.1@$pc, 127.0.0.2@$pc ]|"
 	zg_signer_conf child 1234 nsec | sed '/^policy:/,$d'
-	fast_policy
+	# Knot rolls the KSK by itself 40 s after the last one became active.
+	fast_policy 40s
 	cat <<CONF
 remote:
   - id: parent
@@ -264,7 +277,7 @@ ZONE
 	zg_knot_conf "$N" "$pc" | sed "s|^    listen: .*|    listen: 127.0.0.3@$pc|" |
 		awk '/^module:/ { skip = 1 } /^$/ { skip = 0 } !skip'
 	echo "zone:"
-	for z in newkey disagree delete unsigned spoofed accept; do
+	for z in newkey disagree delete unsigned spoofed insecure accept; do
 		printf '  - domain: %s.test\n    storage: "%s/zones"\n' "$z" "$N"
 	done
 } >"$N/knot.conf"
@@ -291,9 +304,41 @@ chain() {
 	[ "$rc" -le 1 ]
 }
 
+# ---- 0. the registry enrols child.test.'s first DS (bootstrapping is out of
+# the scanner's scope); from then on the chain of trust is checked every
+# second by zg-checkds with the parent's trust anchor, in the background.
+ksk_ds() { keymgr -c "$C/knot.conf" child.test. ds 2>/dev/null | awk '$5 == 2 {print $3, $4, $5, $6}'; }
+mapfile -t OLD < <(ksk_ds)
+is "${#OLD[@]}" 1 "child has one KSK (${OLD[*]})"
+OLDTAG=${OLD[0]%% *}
+# The registry enrols the first DS (bootstrap is out of the scanner's scope).
+printf '{"version":1,"id":"enrol","zone":"test.","changes":[{"owner":"child.test.","rrsets":[{"type":"NS","ttl":2,"rdata":["ns1.child.test.","ns2.child.test."]},{"type":"DS","ttl":2,"rdata":["%s"]}]}]}\n' \
+	"${OLD[0]}" >"$SP/incoming/.enrol.tmp" && mv "$SP/incoming/.enrol.tmp" "$SP/incoming/00-enrol.json"
+child_ds() { [ "$(dig_short "$pp" child.test. DS | awk '{print $1}' | sort | tr '\n' ' ')" = "$1 " ]; }
+ok "registry enrols the first DS ($OLDTAG)" zg_wait 30 child_ds "$OLDTAG"
+clog_has() { grep -Eq "$1" "$C/knotd.log"; }
+ok "child module confirms the first KSK" zg_wait 30 \
+	clog_has "mod-dsync.*ksk submission confirmed \(zone-ksk-submitted\), key $OLDTAG/"
+CHILDS=(--child "127.0.0.1@$pc" --child "127.0.0.2@$pc")
+ok "chain intact after enrolment" chain child.test. "${CHILDS[@]}"
+checker() {
+	local i rc
+	for i in $(seq 1 600); do
+		checkds_bin --parent "127.0.0.1@$pp" "${CHILDS[@]}" --trust-anchor "$ZG_TMP/ta.ds" \
+			--timeout 1000 child.test. >"$ZG_TMP/chain.last" 2>&1
+		rc=$?
+		echo "$(date +%s) $rc" >>"$ZG_TMP/chain.log"
+		[ "$rc" -eq 2 ] && cp "$ZG_TMP/chain.last" "$ZG_TMP/chain.broken.$i"
+		sleep 1
+	done
+}
+checker &
+checker_pid=$!
+zg_track_pid "$checker_pid"
+
 # ---- 1. dry-run: audit lines, nothing queued ----
 audit() { plog_has "mod-dsync.*child $1, $2"; }
-ok "scan passes run" zg_wait 30 plog_has "mod-dsync.*scan of 7 delegations done in"
+ok "scan passes run" zg_wait 30 plog_has "mod-dsync.*scan of 8 delegations done in"
 ok "newkey.test.: refused, cds signed only by the new key" zg_wait 20 \
 	audit 'newkey\.test\.' "cds/cdnskey refused \(cds not signed by a key the current ds set authenticates \(ds $(tag_of "$NK_OLD")/13/2, cds $(tag_of "$NK_NEW")/13/2\)\)"
 ok "disagree.test.: refused, child servers disagree" zg_wait 20 \
@@ -306,14 +351,14 @@ ok "spoofed.test.: refused, CDS signature does not verify" zg_wait 20 \
 	audit 'spoofed\.test\.' "cds/cdnskey refused \(cds not signed by a key the current ds set authenticates"
 ok "accept.test.: accepted, dry-run" zg_wait 20 \
 	audit 'accept\.test\.' "cds accepted \(ds $(tag_of "$AC_K")/13/2 -> $(tag_of "$AC_K2")/13/2\), dry-run, not queued"
-ok "child.test.: refused, no DS to authenticate it (no bootstrap)" zg_wait 20 \
-	audit 'child\.test\.' "cds/cdnskey refused \(no ds at the parent, cds bootstrap not supported"
+ok "insecure.test.: refused, no DS to authenticate it (no bootstrap)" zg_wait 20 \
+	audit 'insecure\.test\.' "cds/cdnskey refused \(no ds at the parent, cds bootstrap not supported \(cds $(tag_of "$IN_K")/13/2\)\)"
 diag_log() { grep 'mod-dsync' "$P/knotd.log" | tail -n 30 | zg_diag "$(cat)"; }
 n0=$(grep -c "child accept\.test\., cds accepted" "$P/knotd.log")
 sleep 3
 is "$(grep -c "child accept\.test\., cds accepted" "$P/knotd.log")" "$n0" \
 	"audit line once per distinct set, not once per pass"
-is "$(find "$SP" -name '*.json' | wc -l)" 0 "dry-run queued nothing"
+is "$(find "$SP" -name '*-dsync-*.json' | wc -l)" 0 "dry-run queued nothing"
 pstats() { zg_knotc "$P" zone-stats test. mod-dsync 2>&1; }
 like "$(pstats)" "cds-refused[^0-9]*([6-9]|[1-9][0-9])" "cds-refused counted (6 children)"
 like "$(pstats)" "cds-accepted[^0-9]*1" "cds-accepted counted"
@@ -345,43 +390,32 @@ for z in newkey disagree delete unsigned spoofed; do
 done
 like "$(pstats)" "ds-messages-queued[^0-9]*1" "one message queued"
 
-# ---- 3. KSK rollover of child.test., completed by itself ----
-ksk_ds() { keymgr -c "$C/knot.conf" child.test. ds 2>/dev/null | awk '$5 == 2 {print $3, $4, $5, $6}'; }
-mapfile -t OLD < <(ksk_ds)
-is "${#OLD[@]}" 1 "child has one KSK (${OLD[*]})"
-OLDTAG=${OLD[0]%% *}
-# The registry enrols the first DS (bootstrap is out of the scanner's scope).
-printf '{"version":1,"id":"enrol","zone":"test.","changes":[{"owner":"child.test.","rrsets":[{"type":"NS","ttl":2,"rdata":["ns1.child.test.","ns2.child.test."]},{"type":"DS","ttl":2,"rdata":["%s"]}]}]}\n' \
-	"${OLD[0]}" >"$SP/incoming/.enrol.tmp" && mv "$SP/incoming/.enrol.tmp" "$SP/incoming/00-enrol.json"
-child_ds() { [ "$(dig_short "$pp" child.test. DS | awk '{print $1}' | sort | tr '\n' ' ')" = "$1 " ]; }
-ok "registry enrols the first DS ($OLDTAG)" zg_wait 30 child_ds "$OLDTAG"
-clog_has() { grep -Eq "$1" "$C/knotd.log"; }
-ok "child module confirms the first KSK" zg_wait 30 \
-	clog_has "mod-dsync.*ksk submission confirmed \(zone-ksk-submitted\), key $OLDTAG/"
-CHILDS=(--child "127.0.0.1@$pc" --child "127.0.0.2@$pc")
-ok "chain intact after enrolment" chain child.test. "${CHILDS[@]}"
+# ---- 3. the automatic KSK rollover of child.test. completes by itself ----
 waiting() { [ "$(grep -c "KSK submission, waiting for confirmation" "$C/knotd.log")" -ge "$1" ]; }
-nwait=$(grep -c "KSK submission, waiting for confirmation" "$C/knotd.log")
-t=$(date +%s)
-ok "new KSK generated" keymgr -c "$C/knot.conf" child.test. generate \
-	algorithm=ecdsap256sha256 ksk=yes publish="$t" ready="$t" active=$((t + 864000))
-ok "knotd loads it" zg_knotc "$C" zone-keys-load child.test.
-ok "knotd waits for its submission" zg_wait 20 waiting $((nwait + 1))
+has_cds2() { [ -n "$(dig_short "$pc" child.test. CDS)" ] && [ "$(dig_short "$pc" child.test. CDS | awk '{print $1}')" != "$OLDTAG" ]; }
+ok "knotd rolls the KSK by itself: the child publishes the CDS of a new KSK" zg_wait 120 has_cds2
+ok "knotd waits for the new KSK's submission" waiting 2
 NEWTAG=$(dig_short "$pc" child.test. CDS | awk '{print $1}')
-ok "chain intact while the new KSK waits" chain child.test. "${CHILDS[@]}"
 ok "parent scanner accepts the CDS and queues it" zg_wait 30 \
 	audit 'child\.test\.' "cds accepted \(ds $OLDTAG/13/2 -> $NEWTAG/13/2\), queued message"
-ok "parent serves the new DS" zg_wait 30 child_ds "$NEWTAG"
-ok "chain intact after the DS change" chain child.test. "${CHILDS[@]}"
+ok "mod-ingest applies it: the parent serves the new DS" zg_wait 30 child_ds "$NEWTAG"
 ok "child module confirms the new KSK" zg_wait 30 \
 	clog_has "mod-dsync.*ksk submission confirmed \(zone-ksk-submitted\), key $NEWTAG/"
-ok "knotd completes the rollover" zg_wait 30 clog_has "KSK submission, confirmed"
+confirmed2() { [ "$(grep -c "KSK submission, confirmed" "$C/knotd.log")" -ge 2 ]; }
+ok "knotd logs the submission confirmed" zg_wait 30 confirmed2
 no_cds() { [ "$(dig_short "$pc" child.test. CDS | wc -l)" -eq 0 ]; }
 ok "CDS withdrawn (new KSK active)" zg_wait 30 no_cds
 old_gone() { [ "$(dig_short "$pc" child.test. DNSKEY | grep -c '^257 ')" -eq 1 ]; }
 ok "old KSK retired from the DNSKEY set" zg_wait 60 old_gone
 ok "chain intact after the rollover" chain child.test. "${CHILDS[@]}"
 like "$chain_out" "in-sync" "child.test. in sync at the end"
+kill "$checker_pid" 2>/dev/null
+wait "$checker_pid" 2>/dev/null
+nchecks=$(wc -l <"$ZG_TMP/chain.log")
+ok "chain checked throughout ($nchecks checks)" test "$nchecks" -ge 20
+is "$(awk '$2 == 2' "$ZG_TMP/chain.log" | wc -l)" 0 "zg-checkds never found the chain broken"
+for f in "$ZG_TMP"/chain.broken.*; do [ -f "$f" ] && zg_diag "$(cat "$f")"; done
+zg_diag "zg-checkds exit codes over the run: $(awk '{print $2}' "$ZG_TMP/chain.log" | sort | uniq -c | tr '\n' ' ')"
 is "$(ls "$SP/failed" 2>/dev/null | wc -l)" 0 "no message refused by mod-ingest"
 
 # ---- 4. PostgreSQL queue, delete accepted with allow-delete ----
