@@ -421,23 +421,17 @@ static int cut_state(const cut_t *c, const char *origin_txt, char *out, size_t o
  * caller must load the file in one piece (not cut, or any part failed), or
  * -ENOMEM.
  */
-static int load_parts(zg_zone_t **out, const char *path, const char *text, size_t len,
-                      const uint8_t *origin, const char *origin_txt, unsigned parts,
-                      unsigned *used)
+static int load_parts(zg_zone_t **out, const char *path, const char *dir, const char *text,
+                      size_t len, const uint8_t *origin, const char *origin_txt,
+                      unsigned parts, unsigned *used)
 {
 	cut_t cuts[ZG_LOAD_MAX_PARTS];
 	unsigned n = split_text(text, len, parts, cuts);
 	if (n < 2) {
 		return 1;
 	}
-	char *full = realpath(path, NULL);
-	if (full == NULL) {
-		return 1;
-	}
-	char *dir = dirname(full);
 	part_t *p = calloc(n, sizeof(*p));
 	if (p == NULL) {
-		free(full);
 		return -ENOMEM;
 	}
 	int ret = 0;
@@ -495,6 +489,15 @@ static int load_parts(zg_zone_t **out, const char *path, const char *text, size_
 			p[i].ctx.zone = NULL;
 		}
 	}
+	/* A zone without SOA is reported by the one-piece load. */
+	bool found = false;
+	if (ret == 0) {
+		ret = zg_zone_finalize(p[0].ctx.zone);
+	}
+	if (ret == 0) {
+		zg_zone_serial(p[0].ctx.zone, &found);
+		ret = found ? 0 : 1;
+	}
 	if (ret == 0) {
 		*out = p[0].ctx.zone;
 		p[0].ctx.zone = NULL;
@@ -504,8 +507,22 @@ static int load_parts(zg_zone_t **out, const char *path, const char *text, size_
 		zg_zone_free(p[i].ctx.zone);
 	}
 	free(p);
-	free(full);
 	return ret;
+}
+
+/* Origin of a parallel load: the given one or the owner of the first SOA. */
+static int parts_origin(const char *path, const char *text, size_t len, const char *origin,
+                        uint8_t *wire, char *txt, size_t txtlen)
+{
+	if (origin != NULL) {
+		if (knot_dname_from_str(wire, origin, ZG_DNAME_MAXLEN) == NULL) {
+			return 1;
+		}
+	} else if (find_origin(path, text, len, wire, NULL) != 0) {
+		return 1;
+	}
+	zg_dname_str(wire, txt, txtlen);
+	return 0;
 }
 
 static unsigned auto_parts(size_t size, unsigned threads)
@@ -548,42 +565,31 @@ int zg_zone_load_file_opts(zg_zone_t **out, const char *path, const char *origin
 	unsigned parts = auto_parts((size_t)st.st_size, opts != NULL ? opts->threads : 0);
 	int fd = (parts > 1 && st.st_size > 0) ? open(path, O_RDONLY) : -1;
 	if (fd >= 0) {
-		/* Parallel parts: the origin first, then the text in place, mapped once. */
+		/* Parallel parts: the text in place, mapped once. */
 		uint8_t wire[ZG_DNAME_MAXLEN];
-		int ret = 0;
-		if (origin != NULL) {
-			if (knot_dname_from_str(wire, origin, sizeof(wire)) == NULL) {
-				ret = 1; /* the one-piece load reports it */
-			}
-		} else if (find_origin(path, NULL, 0, wire, NULL) != 0) {
-			ret = 1;
-		}
 		char origin_txt[1024];
 		size_t size = (size_t)st.st_size;
-		void *map = (ret == 0) ? mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0) : MAP_FAILED;
-		close(fd);
-		if (map != MAP_FAILED) {
-			zg_dname_str(wire, origin_txt, sizeof(origin_txt));
-			zg_zone_t *zone = NULL;
-			ret = load_parts(&zone, path, map, size, wire, origin_txt, parts, &used);
-			munmap(map, size);
-			if (ret == 0) {
-				bool found = false;
-				ret = zg_zone_finalize(zone);
-				if (ret == 0) {
-					zg_zone_serial(zone, &found);
-				}
-				if (found) {
-					if (opts != NULL) {
-						opts->parts = used;
-					}
-					*out = zone;
-					return 0;
-				}
-				zg_zone_free(zone);
-				ret = 1; /* errors are reported by the one-piece load */
-			}
+		char *full = realpath(path, NULL);
+		void *map = MAP_FAILED;
+		if (full != NULL &&
+		    parts_origin(path, NULL, 0, origin, wire, origin_txt, sizeof(origin_txt)) == 0) {
+			map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
 		}
+		close(fd);
+		int ret = 1;
+		if (map != MAP_FAILED) {
+			ret = load_parts(out, path, dirname(full), map, size, wire, origin_txt, parts,
+			                 &used);
+			munmap(map, size);
+		}
+		free(full);
+		if (ret == 0) {
+			if (opts != NULL) {
+				opts->parts = used;
+			}
+			return 0;
+		}
+		/* Otherwise the one-piece load decides, and reports any error. */
 	}
 	return load(out, path, NULL, 0, origin, err);
 }
@@ -598,8 +604,30 @@ int zg_zone_load_file(zg_zone_t **out, const char *path, const char *origin,
 int zg_zone_load_string(zg_zone_t **out, const char *text, size_t len, const char *origin,
                         zg_load_error_t *err)
 {
+	zg_load_opts_t opts = { .threads = 1 };
+	return zg_zone_load_string_opts(out, text, len, origin, &opts, err);
+}
+
+int zg_zone_load_string_opts(zg_zone_t **out, const char *text, size_t len, const char *origin,
+                             zg_load_opts_t *opts, zg_load_error_t *err)
+{
 	if (err != NULL) {
 		memset(err, 0, sizeof(*err));
+	}
+	if (opts != NULL) {
+		opts->parts = 1;
+	}
+	unsigned parts = auto_parts(len, opts != NULL ? opts->threads : 0);
+	uint8_t wire[ZG_DNAME_MAXLEN];
+	char origin_txt[1024];
+	unsigned used = 1;
+	if (parts > 1 && len > 0 &&
+	    parts_origin("(string)", text, len, origin, wire, origin_txt, sizeof(origin_txt)) == 0 &&
+	    load_parts(out, "(string)", ".", text, len, wire, origin_txt, parts, &used) == 0) {
+		if (opts != NULL) {
+			opts->parts = used;
+		}
+		return 0;
 	}
 	return load(out, "(string)", text, len, origin, err);
 }

@@ -175,6 +175,13 @@ int zg_zone_load_file_opts(zg_zone_t **out, const char *path, const char *origin
                            zg_load_opts_t *opts, zg_load_error_t *err);
 
 /*!
+ * Like zg_zone_load_string(), with the parallel parts of
+ * zg_zone_load_file_opts() (relative $INCLUDE paths start at ".").
+ */
+int zg_zone_load_string_opts(zg_zone_t **out, const char *text, size_t len, const char *origin,
+                             zg_load_opts_t *opts, zg_load_error_t *err);
+
+/*!
  * Finds where zone text can be cut into parts that libzscanner can parse
  * independently: each cut is at the start of a line that begins a record
  * with an explicit owner, outside parentheses, quoted strings and comments,
