@@ -2,8 +2,11 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "zonegate/arena.h"
+
+#define HUGE_2M ((uintptr_t)2 << 20)
 
 struct zg_arena_chunk {
 	zg_arena_chunk_t *next;
@@ -46,6 +49,28 @@ void zg_arena_reset(zg_arena_t *arena)
 	keep->next = NULL;
 	keep->pos = 0;
 	arena->used = 0;
+}
+
+void zg_arena_adopt(zg_arena_t *dst, zg_arena_t *src)
+{
+	zg_arena_chunk_t *first = src->head;
+	if (first == NULL) {
+		return;
+	}
+	zg_arena_chunk_t *last = first;
+	while (last->next != NULL) {
+		last = last->next;
+	}
+	/* Behind dst's current chunk, so dst keeps allocating where it was. */
+	if (dst->head != NULL) {
+		last->next = dst->head->next;
+		dst->head->next = first;
+	} else {
+		dst->head = first;
+	}
+	dst->used += src->used;
+	src->head = NULL;
+	src->used = 0;
 }
 
 static void *arena_mm_alloc(void *ctx, size_t len)
@@ -95,7 +120,25 @@ void *zg_arena_alloc(zg_arena_t *arena, size_t size)
 		if (csize < size) {
 			csize = size;
 		}
-		zg_arena_chunk_t *nc = malloc(sizeof(*nc) + csize);
+		zg_arena_chunk_t *nc = NULL;
+		if (csize >= HUGE_2M) {
+			/* Big chunks are filled completely: 2 MiB-aligned and backed by
+			 * huge pages where the system allows, they need far fewer page
+			 * faults. */
+			size_t total = (csize + HUGE_2M - 1) & ~(HUGE_2M - 1);
+			if (total - sizeof(*nc) < size) {
+				total += HUGE_2M;
+			}
+			void *mem = NULL;
+			if (posix_memalign(&mem, HUGE_2M, total) != 0) {
+				return NULL;
+			}
+			(void)madvise(mem, total, MADV_HUGEPAGE);
+			nc = mem;
+			csize = total - sizeof(*nc);
+		} else {
+			nc = malloc(sizeof(*nc) + csize);
+		}
 		if (nc == NULL) {
 			return NULL;
 		}

@@ -614,6 +614,46 @@ int zg_zone_remove(zg_zone_t *z, const uint8_t *owner, uint16_t type,
 	                   rdlen, false);
 }
 
+int zg_zone_absorb(zg_zone_t *dst, zg_zone_t *src)
+{
+	if (!dst->building || !src->building || dst->origin_keylen != src->origin_keylen ||
+	    memcmp(dst->origin_key, src->origin_key, src->origin_keylen) != 0) {
+		return KNOT_EINVAL;
+	}
+	/* Flushing keeps each zone's content, so a failure leaves both usable. */
+	int ret = pend_flush(dst);
+	if (ret == 0) {
+		ret = pend_flush(src);
+	}
+	for (int t = 0; t < 2 && ret == 0; t++) {
+		node_vec_t *d = &dst->vec[t];
+		size_t need = d->len + src->vec[t].len;
+		if (need > d->cap) {
+			zg_node_t **n = realloc(d->v, need * sizeof(*n));
+			if (n == NULL) {
+				return -ENOMEM;
+			}
+			d->v = n;
+			d->cap = need;
+		}
+	}
+	if (ret != 0) {
+		return ret;
+	}
+	for (int t = 0; t < 2; t++) {
+		node_vec_t *d = &dst->vec[t], *s = &src->vec[t];
+		if (s->len > 0) {
+			memcpy(d->v + d->len, s->v, s->len * sizeof(*s->v));
+		}
+		d->len += s->len;
+		s->len = 0;
+	}
+	zg_arena_adopt(&dst->arena, &src->arena);
+	dst->rr_count += src->rr_count;
+	zg_zone_free(src);
+	return 0;
+}
+
 static int node_ptr_cmp(const void *a, const void *b)
 {
 	const zg_node_t *x = *(zg_node_t *const *)a, *y = *(zg_node_t *const *)b;
@@ -631,13 +671,21 @@ int zg_zone_finalize(zg_zone_t *z)
 	}
 	for (int t = 0; t < 2; t++) {
 		node_vec_t *v = &z->vec[t];
-		bool sorted = true;
+		/* Zone files from signers are in canonical order: then only the
+		 * owners that appear twice in a row (e.g. split between parts of a
+		 * parallel load) need merging, and no sort. */
+		bool sorted = true, dups = false;
 		for (size_t i = 1; i < v->len && sorted; i++) {
-			sorted = node_ptr_cmp(&v->v[i - 1], &v->v[i]) < 0;
+			int c = node_ptr_cmp(&v->v[i - 1], &v->v[i]);
+			sorted = c <= 0;
+			dups |= c == 0;
 		}
 		if (!sorted) {
-			/* Stable sort keeps input order among equal owners. */
+			/* glibc's qsort is a merge sort: input order among equal owners is kept. */
 			qsort(v->v, v->len, sizeof(*v->v), node_ptr_cmp);
+			dups = true;
+		}
+		if (dups) {
 			size_t w = 0;
 			for (size_t i = 0; i < v->len; i++) {
 				if (w > 0 && node_ptr_cmp(&v->v[w - 1], &v->v[i]) == 0) {

@@ -52,7 +52,8 @@ static void usage(FILE *out)
 	"\n"
 	"Options:\n"
 	"  -o, --origin ORIGIN      zone origin (default: owner of the first SOA record)\n"
-	"  -j, --threads N          verification threads (default: online CPUs)\n"
+	"  -j, --threads N          verification threads (default: online CPUs); large\n"
+	"                           files also load in parallel parts unless -j 1\n"
 	"  -t, --time UNIXTIME      validate as of this time (default: now)\n"
 	"      --horizon DURATION   warn about signatures expiring within DURATION\n"
 	"                           (number with unit s, m, h, d or w; default: off)\n"
@@ -619,7 +620,9 @@ int main(int argc, char **argv)
 			return fail_usage("AXFR of %s from %s failed: %s", input, axfr, reason);
 		}
 	} else {
-		ret = zg_zone_load_file(&zone, input, origin, &lerr);
+		/* -j1 stays single-threaded; otherwise large files load in parallel parts. */
+		zg_load_opts_t lo = { .threads = (vo.threads == 1) ? 1 : 0 };
+		ret = zg_zone_load_file_opts(&zone, input, origin, &lo, &lerr);
 		if (ret != 0) {
 			if (lerr.line > 0) {
 				return fail_usage("%s:%llu: %s", lerr.file, (unsigned long long)lerr.line,

@@ -55,6 +55,13 @@ void *zg_arena_alloc(zg_arena_t *arena, size_t size);
 void *zg_arena_memdup(zg_arena_t *arena, const void *src, size_t size);
 
 /*!
+ * Moves every chunk of \a src into \a dst: the pointers \a src handed out
+ * stay valid and now belong to \a dst (freed by its zg_arena_deinit()).
+ * \a src is left empty and can be used again.
+ */
+void zg_arena_adopt(zg_arena_t *dst, zg_arena_t *src);
+
+/*!
  * Forgets every allocation but keeps the newest chunk for reuse, so a loop
  * that resets the arena per item allocates nothing in steady state.
  */

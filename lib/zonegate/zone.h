@@ -109,6 +109,17 @@ int zg_zone_remove(zg_zone_t *zone, const uint8_t *owner, uint16_t type,
                    const uint8_t *rdata, uint16_t rdlen);
 
 /*!
+ * Appends the bulk load of \a src to the bulk load of \a dst, as if \a src's
+ * RRs had been added to \a dst after its own, and frees \a src. Both zones
+ * must be in bulk-load mode and have the same origin. This is how parts of
+ * a zone loaded in parallel become one zone.
+ *
+ * \return 0 (\a src is freed), KNOT_EINVAL (not bulk mode or another origin),
+ *         -ENOMEM (both zones are left as they were).
+ */
+int zg_zone_absorb(zg_zone_t *dst, zg_zone_t *src);
+
+/*!
  * Ends the bulk load: sorts, merges owners that appeared more than once,
  * links the ordered sets and computes node flags.
  *
@@ -132,6 +143,57 @@ int zg_zone_finalize(zg_zone_t *zone);
  */
 int zg_zone_load_file(zg_zone_t **out, const char *path, const char *origin,
                       zg_load_error_t *err);
+
+/*! Most parts zg_zone_load_file_opts() cuts a file into. */
+#define ZG_LOAD_MAX_PARTS 8
+/*! Smallest part (bytes) when zg_zone_load_file_opts() picks the number of parts. */
+#define ZG_LOAD_MIN_PART (4 << 20)
+
+/*! Options of zg_zone_load_file_opts(). */
+typedef struct {
+	unsigned threads;  /*!< In: parts parsed in parallel. 0: one per online CPU, but
+	                        parts of at least ZG_LOAD_MIN_PART bytes; 1: no split; N:
+	                        up to N parts (at most ZG_LOAD_MAX_PARTS) whatever the size. */
+	unsigned parts;    /*!< Out: parts the zone was parsed in; 1 when the text was not
+	                        cut or a part failed and the file was parsed again whole. */
+} zg_load_opts_t;
+
+/*!
+ * Like zg_zone_load_file(), but parses large files in several parts in
+ * parallel threads: the text is cut at record boundaries (see
+ * zg_zone_text_split()), each part starts with the $ORIGIN and $TTL in force
+ * at its cut, and the parts are merged with zg_zone_absorb(). The result is
+ * the same as that of zg_zone_load_file(): after the parts are parsed, the
+ * scanner state at the end of each part is checked against what the next
+ * part assumed; on any mismatch or error the file is parsed again in one
+ * piece, so errors (and their line numbers) are exactly those of the
+ * single-threaded load.
+ *
+ * \param opts  NULL for the defaults (threads 0); \a parts is filled.
+ */
+int zg_zone_load_file_opts(zg_zone_t **out, const char *path, const char *origin,
+                           zg_load_opts_t *opts, zg_load_error_t *err);
+
+/*!
+ * Like zg_zone_load_string(), with the parallel parts of
+ * zg_zone_load_file_opts() (relative $INCLUDE paths start at ".").
+ */
+int zg_zone_load_string_opts(zg_zone_t **out, const char *text, size_t len, const char *origin,
+                             zg_load_opts_t *opts, zg_load_error_t *err);
+
+/*!
+ * Finds where zone text can be cut into parts that libzscanner can parse
+ * independently: each cut is at the start of a line that begins a record
+ * with an explicit owner, outside parentheses, quoted strings and comments,
+ * near i * len / parts, and not between two records that share the owner
+ * spelled the same way. Directive lines ($ORIGIN, $TTL, $INCLUDE) are never
+ * cut at.
+ *
+ * \param cuts   Receives up to parts - 1 increasing offsets (0 < cut < len).
+ *
+ * \return Number of parts (number of cuts + 1); 1 if the text cannot be cut.
+ */
+unsigned zg_zone_text_split(const char *text, size_t len, unsigned parts, size_t *cuts);
 
 /*!
  * Like zg_zone_load_file() but parses zone text from memory (no $INCLUDE).

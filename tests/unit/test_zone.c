@@ -273,6 +273,164 @@ static void test_load(void)
 	is_int(zg_zone_load_file(&z, "/nonexistent/zone", "test.", &err), -2, "missing file is -ENOENT");
 }
 
+/* Where the cut lands: the offset of \a marker (which starts a line) in \a text. */
+static size_t at(const char *text, const char *marker)
+{
+	const char *p = strstr(text, marker);
+	return p != NULL ? (size_t)(p - text) : (size_t)-1;
+}
+
+static void test_split_cuts(void)
+{
+	size_t cuts[ZG_LOAD_MAX_PARTS];
+	const char *t;
+
+	t = "a A 192.0.2.1\nb A 192.0.2.2\nc A 192.0.2.3\nd A 192.0.2.4\n";
+	is_int(zg_zone_text_split(t, strlen(t), 2, cuts), 2, "plain text: two parts");
+	is_int(cuts[0], at(t, "c A"), "cut at the first record at or after the middle");
+	is_int(zg_zone_text_split(t, strlen(t), 4, cuts), 4, "four parts");
+	ok(cuts[0] == at(t, "b A") && cuts[1] == at(t, "c A") && cuts[2] == at(t, "d A"),
+	   "four parts: cuts at b, c, d (%zu %zu %zu)", cuts[0], cuts[1], cuts[2]);
+	is_int(zg_zone_text_split(t, strlen(t), 1, cuts), 1, "one part asked: no cut");
+
+	/* A record in parentheses spans the middle; its continuation line starts
+	 * in the first column like an owner would. */
+	t = "a A 192.0.2.1\nb TXT ( \"one\"\n\"two\" \"three\"\nthree-looks-like-an-owner\n)\n"
+	    "c A 192.0.2.3\n";
+	is_int(zg_zone_text_split(t, strlen(t), 2, cuts), 2, "parentheses: two parts");
+	is_int(cuts[0], at(t, "c A"), "no cut inside parentheses");
+
+	/* Quotes, semicolons and parentheses in comments and quoted strings. */
+	t = "a A 192.0.2.1 ; a comment with \"a quote and ( a parenthesis\n"
+	    "b TXT \"a ; semicolon and a ( parenthesis in quotes\" \"\\\" escaped\"\n"
+	    "c A 192.0.2.3\nd A 192.0.2.4\n";
+	is_int(zg_zone_text_split(t, strlen(t), 2, cuts), 2, "comments with quotes: two parts");
+	ok(cuts[0] == at(t, "c A") || cuts[0] == at(t, "d A"),
+	   "cut at a record line after the middle (%zu)", cuts[0]);
+
+	/* Lines starting with a blank continue the previous owner; the same
+	 * owner on consecutive lines is not cut apart; directives are not cuts. */
+	t = "a A 192.0.2.1\nb A 192.0.2.2\n  AAAA 2001:db8::2\n\tTXT \"b\"\n"
+	    "b MX 10 b\nb TXT \"again\"\n$TTL 60\nc A 192.0.2.3\n";
+	is_int(zg_zone_text_split(t, strlen(t), 2, cuts), 2, "continuation lines: two parts");
+	is_int(cuts[0], at(t, "c A"), "cut at the next owner, not at a blank or a repeated owner");
+
+	t = "a A 192.0.2.1\n  A 192.0.2.2\n  A 192.0.2.3\n  A 192.0.2.4\n  A 192.0.2.5\n";
+	is_int(zg_zone_text_split(t, strlen(t), 2, cuts), 1, "nothing to cut at: one part");
+}
+
+/* Whether two finalized zones hold the same owners and RRsets, byte for byte. */
+static bool zones_equal(const zg_zone_t *a, const zg_zone_t *b, char *why, size_t whylen)
+{
+	size_t na, nb, ra, rb, ha, hb;
+	zg_zone_counts(a, &na, &ha, &ra);
+	zg_zone_counts(b, &nb, &hb, &rb);
+	if (na != nb || ha != hb || ra != rb) {
+		snprintf(why, whylen, "counts %zu/%zu/%zu vs %zu/%zu/%zu", na, ha, ra, nb, hb, rb);
+		return false;
+	}
+	for (int t = 0; t < 2; t++) {
+		zg_node_t *x = t ? zg_zone_nsec3_first(a) : zg_zone_first(a);
+		zg_node_t *y = t ? zg_zone_nsec3_first(b) : zg_zone_first(b);
+		for (; x != NULL && y != NULL; x = zg_node_next(x), y = zg_node_next(y)) {
+			size_t kx, ky;
+			const uint8_t *px = zg_node_key(x, &kx), *py = zg_node_key(y, &ky);
+			if (kx != ky || memcmp(px, py, kx) != 0 ||
+			    zg_node_flags(x) != zg_node_flags(y) ||
+			    zg_node_rrset_count(x) != zg_node_rrset_count(y)) {
+				snprintf(why, whylen, "owner %s differs", owner_str(x));
+				return false;
+			}
+			for (unsigned i = 0; i < zg_node_rrset_count(x); i++) {
+				const zg_rrset_t *sx = zg_node_rrset_at(x, i), *sy = zg_node_rrset_at(y, i);
+				if (sx->type != sy->type || sx->covered != sy->covered ||
+				    sx->ttl != sy->ttl || sx->count != sy->count || sx->size != sy->size ||
+				    memcmp(sx->data, sy->data, sx->size) != 0) {
+					snprintf(why, whylen, "%s type %u differs", owner_str(x), sx->type);
+					return false;
+				}
+			}
+		}
+		if (x != NULL || y != NULL) {
+			snprintf(why, whylen, "tree %d lengths differ", t);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Loads \a text whole and in \a threads parts; both loads must agree. */
+static void split_load(const char *name, const char *text, unsigned threads, unsigned want_parts)
+{
+	char *p = write_tmp(text);
+	zg_zone_t *one = NULL, *many = NULL;
+	zg_load_error_t err;
+	zg_load_opts_t o1 = { .threads = 1 }, on = { .threads = threads };
+	int r1 = zg_zone_load_file_opts(&one, p, NULL, &o1, &err);
+	int rn = zg_zone_load_file_opts(&many, p, NULL, &on, &err);
+	ok(r1 == 0 && rn == 0, "%s: both loads succeed (%d, %d: %s)", name, r1, rn, err.reason);
+	is_int(on.parts, want_parts, "%s: parsed in %u parts", name, want_parts);
+	char why[256] = "";
+	ok(one != NULL && many != NULL && zones_equal(one, many, why, sizeof(why)),
+	   "%s: same zone as the one-piece load %s", name, why);
+	zg_zone_free(one);
+	zg_zone_free(many);
+	unlink(p);
+}
+
+static void test_split_load(void)
+{
+	/* $ORIGIN and $TTL change before the cut; after it, relative owners and
+	 * records without a TTL rely on both. */
+	split_load("directives before the cut",
+	           "$ORIGIN test.\n$TTL 60\n@ SOA ns hm 7 1 1 1 1\n@ NS ns\nns A 192.0.2.1\n"
+	           "$ORIGIN sub.test.\n$TTL 120\nwww A 192.0.2.2\nmail A 192.0.2.3\n"
+	           "ftp A 192.0.2.4\nx A 192.0.2.5\ny A 192.0.2.6\nz A 192.0.2.7\n", 2, 2);
+	/* A relative owner continued by blank-started lines across the middle. */
+	split_load("owner continued across the middle",
+	           "$ORIGIN test.\n@ 60 SOA ns hm 7 1 1 1 1\n@ 60 NS ns\nns 60 A 192.0.2.1\n"
+	           "www 60 A 192.0.2.2\n 60 A 192.0.2.3\n 60 A 192.0.2.4\n 60 A 192.0.2.5\n"
+	           "\t60 AAAA 2001:db8::1\n 60 TXT \"still www\"\nzz 60 A 192.0.2.9\n", 2, 2);
+	/* A multi-line record across the middle, one of its lines in column 1. */
+	split_load("parentheses across the middle",
+	           "$ORIGIN test.\n@ 60 SOA ns hm 7 1 1 1 1\n@ 60 NS ns\nns 60 A 192.0.2.1\n"
+	           "t 60 TXT ( \"one\" ; a comment with a \" quote\n\"two\" \"three\"\n"
+	           "four-in-column-one\n\"five\" )\nu 60 A 192.0.2.2\nv 60 A 192.0.2.3\n", 2, 2);
+	/* The same owner on both sides of the cut, spelled differently. */
+	split_load("owner split by the cut",
+	           "$ORIGIN test.\n@ 60 SOA ns hm 7 1 1 1 1\n@ 60 NS ns\nns 60 A 192.0.2.1\n"
+	           "www 60 A 192.0.2.2\nwww 60 A 192.0.2.3\nwww 60 A 192.0.2.4\n"
+	           "WWW 60 A 192.0.2.5\nwww.test. 60 AAAA 2001:db8::1\nwww 60 TXT \"x\"\n", 2, 2);
+	split_load("three parts",
+	           "$ORIGIN test.\n@ 60 SOA ns hm 7 1 1 1 1\n@ 60 NS ns\nns 60 A 192.0.2.1\n"
+	           "$TTL 30\na A 192.0.2.2\nb A 192.0.2.3\nc A 192.0.2.4\nd A 192.0.2.5\n"
+	           "$ORIGIN d.test.\ne A 192.0.2.6\nf A 192.0.2.7\ng A 192.0.2.8\n", 3, 3);
+
+	/* Errors in a later part: the file is parsed again in one piece and the
+	 * error and its line are those of the one-piece load. */
+	zg_zone_t *z = NULL;
+	zg_load_error_t err;
+	zg_load_opts_t o = { .threads = 2 };
+	char *p = write_tmp("$ORIGIN test.\n@ 60 SOA ns hm 7 1 1 1 1\nns 60 A 192.0.2.1\n"
+	                    "a 60 A 192.0.2.2\nb 60 A 192.0.2.3\nc 60 A 192.0.2.4\n"
+	                    "bad 60 A 192.0.2.300\nd 60 A 192.0.2.5\n");
+	is_int(zg_zone_load_file_opts(&z, p, NULL, &o, &err), ZG_ESYNTAX, "error after the cut");
+	is_int(err.line, 7, "its line counts the lines before the cut");
+	unlink(p);
+	p = write_tmp("$ORIGIN test.\n@ 60 SOA ns hm 7 1 1 1 1\nns 60 A 192.0.2.1\n"
+	              "a 60 A 192.0.2.2\nb 60 A 192.0.2.3\nc 60 A 192.0.2.4\n"
+	              "x.other. 60 A 192.0.2.5\nd 60 A 192.0.2.5\n");
+	is_int(zg_zone_load_file_opts(&z, p, NULL, &o, &err), ZG_EOUTOFZONE,
+	       "out-of-zone record after the cut");
+	is_int(err.line, 7, "its line");
+	unlink(p);
+	/* An unclosed parenthesis before the cut: no cut is found after it. */
+	p = write_tmp("$ORIGIN test.\n@ 60 SOA ns hm 7 1 1 1 1\nns 60 A 192.0.2.1\n"
+	              "t 60 TXT ( \"open\"\na 60 A 192.0.2.2\nb 60 A 192.0.2.3\nc 60 A 192.0.2.4\n");
+	is_int(zg_zone_load_file_opts(&z, p, NULL, &o, &err), ZG_ESYNTAX, "unclosed parenthesis");
+	unlink(p);
+}
+
 int main(void)
 {
 	plan_lazy();
@@ -280,5 +438,7 @@ int main(void)
 	test_flags_and_changes();
 	test_base32();
 	test_load();
+	test_split_cuts();
+	test_split_load();
 	return done_testing();
 }
