@@ -177,32 +177,6 @@ static void tree_remove(zg_tree_t *t, zg_node_t *node)
 	t->count--;
 }
 
-static void tree_link_sorted(zg_tree_t *t, zg_node_t **v, size_t n)
-{
-	zg_node_t *last[SL_MAX] = { NULL };
-	memset(t, 0, sizeof(*t));
-	zg_node_t *prev = NULL;
-	for (size_t k = 0; k < n; k++) {
-		zg_node_t *node = v[k];
-		for (int i = 0; i < node->height; i++) {
-			node->next[i] = NULL;
-			if (last[i] != NULL) {
-				last[i]->next[i] = node;
-			} else {
-				t->head[i] = node;
-			}
-			last[i] = node;
-		}
-		if (node->height > t->level) {
-			t->level = node->height;
-		}
-		node->prev = prev;
-		prev = node;
-	}
-	t->tail = prev;
-	t->count = n;
-}
-
 /* ---- node building ---- */
 
 static int pend_cmp(const void *a, const void *b, void *arg)
@@ -257,8 +231,9 @@ static void pend_reset(zg_zone_t *z)
 	z->pend_keylen = 0;
 }
 
-/* Builds a node from the pending RRs (sorted, deduplicated). */
-static zg_node_t *pend_build(zg_zone_t *z, bool heap, uint8_t height)
+/* Builds a node from the pending RRs (sorted, deduplicated); *dropped (may
+ * be NULL) receives the number of duplicate RRs left out. */
+static zg_node_t *pend_build(zg_zone_t *z, bool heap, uint8_t height, size_t *dropped)
 {
 	uint8_t *base = z->pend_data.data;
 	if (z->pend_len > 1) {
@@ -281,6 +256,9 @@ static zg_node_t *pend_build(zg_zone_t *z, bool heap, uint8_t height)
 		}
 		z->pend[n++] = *r;
 		datalen += 2 + (size_t)r->len;
+	}
+	if (dropped != NULL) {
+		*dropped = z->pend_len - n;
 	}
 	z->pend_len = n;
 
@@ -340,10 +318,12 @@ static int pend_flush(zg_zone_t *z)
 		pend_reset(z);
 		return 0;
 	}
-	zg_node_t *node = pend_build(z, false, random_height(z));
+	size_t dropped = 0;
+	zg_node_t *node = pend_build(z, false, random_height(z), &dropped);
 	if (node == NULL) {
 		return -ENOMEM;
 	}
+	z->rr_count -= dropped;
 	int ret = vec_push(&z->vec[z->pend_tree], node);
 	pend_reset(z);
 	return ret;
@@ -381,6 +361,26 @@ static int tree_of(uint16_t type, const uint8_t *rdata, uint16_t rdlen)
 
 /* ---- flags ---- */
 
+/* Sets the flags of a name-tree node that follows the nodes already seen in
+ * canonical order; \a cut is the delegation they left in force. Returns the
+ * delegation in force after the node. */
+static inline const zg_node_t *flags_step(const zg_zone_t *z, zg_node_t *n,
+                                          const zg_node_t *cut)
+{
+	n->flags &= ~(uint32_t)(ZG_NODE_APEX | ZG_NODE_DELEG | ZG_NODE_NONAUTH);
+	if (cut != NULL && zg_key_is_ancestor(cut->key, cut->keylen, n->key, n->keylen)) {
+		n->flags |= ZG_NODE_NONAUTH;
+		return cut;
+	}
+	if (n->keylen == z->origin_keylen) {
+		n->flags |= ZG_NODE_APEX;
+	} else if (zg_node_rrset(n, KNOT_RRTYPE_NS) != NULL) {
+		n->flags |= ZG_NODE_DELEG;
+		return n;
+	}
+	return NULL;
+}
+
 static void flags_walk(zg_zone_t *z, zg_node_t *start, const uint8_t *stop_key,
                        size_t stop_len, const zg_node_t *cut)
 {
@@ -388,19 +388,52 @@ static void flags_walk(zg_zone_t *z, zg_node_t *start, const uint8_t *stop_key,
 		if (stop_key != NULL && !zg_key_is_ancestor(stop_key, stop_len, n->key, n->keylen)) {
 			break;
 		}
-		n->flags &= ~(uint32_t)(ZG_NODE_APEX | ZG_NODE_DELEG | ZG_NODE_NONAUTH);
-		if (cut != NULL && zg_key_is_ancestor(cut->key, cut->keylen, n->key, n->keylen)) {
-			n->flags |= ZG_NODE_NONAUTH;
-			continue;
+		cut = flags_step(z, n, cut);
+	}
+}
+
+/*
+ * Links tree t from nodes in canonical order and sets their flags, in one
+ * pass over the nodes. With \a check, stops and returns false at the first
+ * node that does not sort strictly after its predecessor (the caller then
+ * sorts or merges and links again).
+ */
+static bool tree_link(zg_zone_t *z, int t, zg_node_t **v, size_t n, bool check)
+{
+	zg_tree_t *tree = &z->tree[t];
+	zg_node_t *last[SL_MAX] = { NULL };
+	memset(tree, 0, sizeof(*tree));
+	zg_node_t *prev = NULL;
+	const zg_node_t *cut = NULL;
+	for (size_t k = 0; k < n; k++) {
+		zg_node_t *node = v[k];
+		if (check && prev != NULL &&
+		    keycmp(prev->key, prev->keylen, node->key, node->keylen) >= 0) {
+			return false;
 		}
-		cut = NULL;
-		if (n->keylen == z->origin_keylen) {
-			n->flags |= ZG_NODE_APEX;
-		} else if (zg_node_rrset(n, KNOT_RRTYPE_NS) != NULL) {
-			n->flags |= ZG_NODE_DELEG;
-			cut = n;
+		for (int i = 0; i < node->height; i++) {
+			node->next[i] = NULL;
+			if (last[i] != NULL) {
+				last[i]->next[i] = node;
+			} else {
+				tree->head[i] = node;
+			}
+			last[i] = node;
+		}
+		if (node->height > tree->level) {
+			tree->level = node->height;
+		}
+		node->prev = prev;
+		prev = node;
+		if (t == 0) {
+			cut = flags_step(z, node, cut);
+		} else {
+			node->flags |= ZG_NODE_NSEC3;
 		}
 	}
+	tree->tail = prev;
+	tree->count = n;
+	return true;
 }
 
 static void flags_update_subtree(zg_zone_t *z, zg_node_t *node, const uint8_t *key, size_t keylen)
@@ -538,7 +571,7 @@ static int zone_change(zg_zone_t *z, const uint8_t *key, size_t keylen, int t,
 	}
 	zg_node_t *node = NULL;
 	if (z->pend_len > 0) {
-		node = pend_build(z, true, old ? old->height : random_height(z));
+		node = pend_build(z, true, old ? old->height : random_height(z), NULL);
 		if (node == NULL) {
 			pend_reset(z);
 			return -ENOMEM;
@@ -660,6 +693,45 @@ static int node_ptr_cmp(const void *a, const void *b)
 	return keycmp(x->key, x->keylen, y->key, y->keylen);
 }
 
+/* Sorts nodes into canonical order (if needed) and merges repeated owners. */
+static int sort_merge(zg_zone_t *z, node_vec_t *v)
+{
+	bool sorted = true;
+	for (size_t i = 1; i < v->len && sorted; i++) {
+		sorted = node_ptr_cmp(&v->v[i - 1], &v->v[i]) <= 0;
+	}
+	if (!sorted) {
+		/* glibc's qsort is a merge sort: input order among equal owners is kept. */
+		qsort(v->v, v->len, sizeof(*v->v), node_ptr_cmp);
+	}
+	size_t w = 0;
+	for (size_t i = 0; i < v->len; i++) {
+		if (w > 0 && node_ptr_cmp(&v->v[w - 1], &v->v[i]) == 0) {
+			/* Same owner seen twice: merge into a new node. */
+			zg_node_t *a = v->v[w - 1], *b = v->v[i];
+			pend_reset(z);
+			memcpy(z->pend_key, a->key, a->keylen);
+			z->pend_keylen = a->keylen;
+			int ret = pend_load_node(z, a);
+			if (ret == 0) {
+				ret = pend_load_node(z, b);
+			}
+			size_t dropped = 0;
+			zg_node_t *m = (ret == 0) ? pend_build(z, false, a->height, &dropped) : NULL;
+			pend_reset(z);
+			if (m == NULL) {
+				return ret != 0 ? ret : -ENOMEM;
+			}
+			z->rr_count -= dropped;
+			v->v[w - 1] = m;
+			continue;
+		}
+		v->v[w++] = v->v[i];
+	}
+	v->len = w;
+	return 0;
+}
+
 int zg_zone_finalize(zg_zone_t *z)
 {
 	if (!z->building) {
@@ -671,65 +743,23 @@ int zg_zone_finalize(zg_zone_t *z)
 	}
 	for (int t = 0; t < 2; t++) {
 		node_vec_t *v = &z->vec[t];
-		/* Zone files from signers are in canonical order: then only the
-		 * owners that appear twice in a row (e.g. split between parts of a
-		 * parallel load) need merging, and no sort. */
-		bool sorted = true, dups = false;
-		for (size_t i = 1; i < v->len && sorted; i++) {
-			int c = node_ptr_cmp(&v->v[i - 1], &v->v[i]);
-			sorted = c <= 0;
-			dups |= c == 0;
-		}
-		if (!sorted) {
-			/* glibc's qsort is a merge sort: input order among equal owners is kept. */
-			qsort(v->v, v->len, sizeof(*v->v), node_ptr_cmp);
-			dups = true;
-		}
-		if (dups) {
-			size_t w = 0;
-			for (size_t i = 0; i < v->len; i++) {
-				if (w > 0 && node_ptr_cmp(&v->v[w - 1], &v->v[i]) == 0) {
-					/* Same owner seen twice: merge into a new node. */
-					zg_node_t *a = v->v[w - 1], *b = v->v[i];
-					pend_reset(z);
-					memcpy(z->pend_key, a->key, a->keylen);
-					z->pend_keylen = a->keylen;
-					ret = pend_load_node(z, a);
-					if (ret == 0) {
-						ret = pend_load_node(z, b);
-					}
-					zg_node_t *m = (ret == 0) ? pend_build(z, false, a->height) : NULL;
-					pend_reset(z);
-					if (m == NULL) {
-						return ret != 0 ? ret : -ENOMEM;
-					}
-					v->v[w - 1] = m;
-					continue;
-				}
-				v->v[w++] = v->v[i];
+		/* Zone files from signers are in canonical order: then one pass links
+		 * the tree and sets the flags. Otherwise, or when an owner appears
+		 * twice in a row (e.g. split between parts of a parallel load), sort
+		 * and merge, then link. */
+		if (!tree_link(z, t, v->v, v->len, true)) {
+			ret = sort_merge(z, v);
+			if (ret != 0) {
+				return ret;
 			}
-			v->len = w;
-		}
-		tree_link_sorted(&z->tree[t], v->v, v->len);
-		for (size_t i = 0; t == 1 && i < v->len; i++) {
-			v->v[i]->flags |= ZG_NODE_NSEC3;
+			tree_link(z, t, v->v, v->len, false);
 		}
 		free(v->v);
 		v->v = NULL;
 		v->len = v->cap = 0;
 	}
+	/* Duplicate RRs were counted out as the nodes were built. */
 	z->building = false;
-	flags_walk(z, z->tree[0].head[0], NULL, 0, NULL);
-	/* Duplicate RRs were removed while building: recount. */
-	size_t rrs = 0;
-	for (int t = 0; t < 2; t++) {
-		for (zg_node_t *n = z->tree[t].head[0]; n != NULL; n = n->next[0]) {
-			for (unsigned i = 0; i < n->rrset_count; i++) {
-				rrs += n->rrsets[i].count;
-			}
-		}
-	}
-	z->rr_count = rrs;
 	return 0;
 }
 
