@@ -1144,9 +1144,44 @@ typedef struct {
 	bool nsec3_phase;
 	bool zonemd_job;
 	zg_report_t zonemd_rep;
+	/* Jobs are claimed in order under the lock; the node cursor moves one
+	 * chunk per claim, so no thread walks the whole tree before the checks
+	 * start. */
+	pthread_mutex_t lock;
 	size_t next;
+	zg_node_t *cursor;
 	int err;
 } run_t;
+
+/* Claims the next job: SIZE_MAX when none is left, otherwise its index
+ * (the ZONEMD job first, then the chunks; chunk i is job i + zonemd_job). */
+static size_t claim_job(run_t *run)
+{
+	size_t njobs = run->nchunks + (run->zonemd_job ? 1 : 0);
+	pthread_mutex_lock(&run->lock);
+	size_t i = run->next;
+	if (i >= njobs) {
+		pthread_mutex_unlock(&run->lock);
+		return SIZE_MAX;
+	}
+	run->next++;
+	if (!run->zonemd_job || i > 0) {
+		size_t ci = i - (run->zonemd_job ? 1 : 0);
+		/* The last chunk takes whatever is left. */
+		size_t limit = (ci + 1 == run->nchunks) ? SIZE_MAX : CHUNK_NODES;
+		chunk_t *c = &run->chunks[ci];
+		c->start = run->cursor;
+		c->count = 0;
+		zg_node_t *n = run->cursor;
+		while (n != NULL && c->count < limit) {
+			n = zg_node_next(n);
+			c->count++;
+		}
+		run->cursor = n;
+	}
+	pthread_mutex_unlock(&run->lock);
+	return i;
+}
 
 static void *run_worker(void *arg)
 {
@@ -1157,10 +1192,12 @@ static void *run_worker(void *arg)
 		__atomic_store_n(&run->err, ret, __ATOMIC_RELAXED);
 		return NULL;
 	}
-	size_t njobs = run->nchunks + (run->zonemd_job ? 1 : 0);
 	for (;;) {
-		size_t i = __atomic_fetch_add(&run->next, 1, __ATOMIC_RELAXED);
-		if (i >= njobs || __atomic_load_n(&run->err, __ATOMIC_RELAXED) != 0) {
+		if (__atomic_load_n(&run->err, __ATOMIC_RELAXED) != 0) {
+			break;
+		}
+		size_t i = claim_job(run);
+		if (i == SIZE_MAX) {
 			break;
 		}
 		if (run->zonemd_job) {
@@ -1192,29 +1229,22 @@ static void *run_worker(void *arg)
 	return NULL;
 }
 
-static int run_phase(zg_verifier_t *v, zg_node_t *first, bool nsec3, bool zonemd,
-                     zg_report_t *report)
+/* Checks the nodes of one tree (\a count of them from \a first) in chunks
+ * spread over the threads; reports are merged in tree order. */
+static int run_phase(zg_verifier_t *v, zg_node_t *first, size_t count, bool nsec3,
+                     bool zonemd, zg_report_t *report)
 {
-	size_t count = 0;
-	for (zg_node_t *n = first; n != NULL; n = zg_node_next(n)) {
-		count++;
-	}
-	run_t run = { .v = v, .nsec3_phase = nsec3, .zonemd_job = zonemd };
+	run_t run = { .v = v, .nsec3_phase = nsec3, .zonemd_job = zonemd, .cursor = first };
 	run.nchunks = (count + CHUNK_NODES - 1) / CHUNK_NODES;
 	run.chunks = calloc(run.nchunks ? run.nchunks : 1, sizeof(chunk_t));
 	if (run.chunks == NULL) {
 		return -ENOMEM;
 	}
-	size_t k = 0;
-	for (zg_node_t *n = first; n != NULL; n = zg_node_next(n), k++) {
-		if (k % CHUNK_NODES == 0) {
-			chunk_t *c = &run.chunks[k / CHUNK_NODES];
-			c->start = n;
-			c->count = CHUNK_NODES;
-			zg_report_init(&c->rep);
-		}
+	for (size_t i = 0; i < run.nchunks; i++) {
+		zg_report_init(&run.chunks[i].rep);
 	}
 	zg_report_init(&run.zonemd_rep);
+	pthread_mutex_init(&run.lock, NULL);
 
 	unsigned nthreads = v->opts.threads;
 	if (nthreads == 0) {
@@ -1240,6 +1270,7 @@ static int run_phase(zg_verifier_t *v, zg_node_t *first, bool nsec3, bool zonemd
 	for (unsigned i = 0; i < started; i++) {
 		pthread_join(tids[i], NULL);
 	}
+	pthread_mutex_destroy(&run.lock);
 	int ret = run.err;
 	for (size_t i = 0; i < run.nchunks; i++) {
 		if (ret == 0) {
@@ -1260,10 +1291,16 @@ int zg_verify_zone(zg_verifier_t *v, zg_report_t *report)
 	if (canceled(v)) {
 		return -ECANCELED;
 	}
-	zg_zone_clear_marks((zg_zone_t *)v->zone);
-	int ret = run_phase(v, zg_zone_first(v->zone), false, true, report);
+	size_t names = 0, nsec3 = 0;
+	zg_zone_counts(v->zone, &names, &nsec3, NULL);
+	/* Only NSEC3 nodes are marked (by the name checks, read by the NSEC3
+	 * checks): without them there is nothing to clear. */
+	if (nsec3 > 0) {
+		zg_zone_clear_marks((zg_zone_t *)v->zone);
+	}
+	int ret = run_phase(v, zg_zone_first(v->zone), names, false, true, report);
 	if (ret == 0) {
-		ret = run_phase(v, zg_zone_nsec3_first(v->zone), true, false, report);
+		ret = run_phase(v, zg_zone_nsec3_first(v->zone), nsec3, true, false, report);
 	}
 	return ret;
 }
