@@ -19,6 +19,8 @@
 
 /* Touched owner entry in incr->touched: u8 flags, u8 name length, name. */
 #define T_BELOW 0x01   /* NS or DNAME changed: names below change status. */
+#define T_NAME  0x02   /* A record of the name tree changed. */
+#define T_N3    0x04   /* An NSEC3 (or its RRSIG) changed: NSEC3 tree. */
 
 /*! Incremental runs with at least this many nodes use opts.threads threads. */
 #define PAR_MIN_NODES	256
@@ -208,12 +210,28 @@ static zg_node_t *find_any(const zg_incr_t *in, const uint8_t *owner, bool leq)
 	return leq ? zg_zone_find_leq(in->zone, owner) : NULL;
 }
 
-/* Whether an RRSIG with this rdata is at the owner (canonical comparison). */
+/* Node of an NSEC3 owner in the NSEC3 tree only. */
+static zg_node_t *find_nsec3_owner(const zg_incr_t *in, const uint8_t *owner)
+{
+	if (zg_dname_labels(owner) != zg_dname_labels(in->apex) + 1 || owner[0] == 0) {
+		return NULL;
+	}
+	uint8_t hash[64];
+	int hl = zg_base32hex_decode(owner + 1, owner[0], hash, sizeof(hash));
+	return hl > 0 ? zg_zone_find_nsec3(in->zone, hash, (size_t)hl) : NULL;
+}
+
+/* Whether an RRSIG with this rdata is at the owner (canonical comparison),
+ * looked up in the tree the RRSIG belongs to. */
 static bool rrsig_present(const zg_incr_t *in, const uint8_t *owner, const uint8_t *rdata,
                           uint16_t rdlen)
 {
-	zg_node_t *n = find_any(in, owner, false);
-	if (n == NULL || rdlen < 2) {
+	if (rdlen < 2) {
+		return false;
+	}
+	zg_node_t *n = (rdata[0] << 8 | rdata[1]) == KNOT_RRTYPE_NSEC3 ?
+	               find_nsec3_owner(in, owner) : zg_zone_find(in->zone, owner);
+	if (n == NULL) {
 		return false;
 	}
 	const zg_rrset_t *set = zg_node_rrsig(n, (uint16_t)(rdata[0] << 8 | rdata[1]));
@@ -296,6 +314,7 @@ int zg_incr_apply(zg_incr_t *incr, bool add, const uint8_t *owner, uint16_t type
 	/* Apex NS is not a cut: the status of names below changes only at other owners. */
 	uint8_t flags = (t == KNOT_RRTYPE_DNAME || (t == KNOT_RRTYPE_NS &&
 	                 !knot_dname_is_equal(lower, incr->apex))) ? T_BELOW : 0;
+	flags |= t == KNOT_RRTYPE_NSEC3 ? T_N3 : T_NAME;
 	return touch(incr, lower, flags);
 }
 
@@ -345,7 +364,11 @@ static int vnode_cmp(const void *a, const void *b)
 /* Collects the nodes a touched owner can affect. */
 static int collect(zg_incr_t *in, const uint8_t *owner, uint8_t flags)
 {
-	zg_node_t *n = find_any(in, owner, false);
+	/* Only NSEC3 records changed there: the NSEC3 tree (a removed one: below). */
+	zg_node_t *n = (flags & (T_N3 | T_NAME)) == T_N3 ? find_nsec3_owner(in, owner) : NULL;
+	if (n == NULL) {
+		n = find_any(in, owner, false);
+	}
 	int ret = 0;
 	if (n != NULL) {
 		bool nsec3 = zg_node_flags(n) & ZG_NODE_NSEC3;
@@ -452,7 +475,9 @@ static int orphans(zg_incr_t *in, zg_report_t *report)
 	int ret = 0;
 	for (size_t p = 0; ret == 0 && p < in->touched.len;) {
 		const uint8_t *e = in->touched.data + p;
-		ret = orphan_check(in, &params, e + 2, report);
+		if (e[0] & T_NAME) {  /* NSEC3 owners are not hashed names */
+			ret = orphan_check(in, &params, e + 2, report);
+		}
 		p += 2 + e[1];
 	}
 	return ret;
