@@ -175,6 +175,7 @@ zone:
     dnssec-policy: hsm
     zonefile-sync: -1
     zonefile-load: whole
+    journal-max-usage: 8G      # the initial signing of 1M delegations exceeds the default 100M
     notify: [v, s]
     acl: local
 CONF
