@@ -8,6 +8,9 @@
 #   ZG_BENCH_VALIDATE_RUNS=3        serials per batch size
 #   ZG_BENCH_VALIDATE_MEMORY=1      0: skip the memory comparison runs
 #   ZG_BENCH_VALIDATE_OUT=bench/out/validate  cache of the unsigned zones
+#   ZG_BENCH_VALIDATE_WAIT=600      bound (s) of every wait for one serial
+#   ZG_BENCH_VALIDATE_INITIAL_WAIT=3600  bound (s) of signing and initial validations
+#   ZG_BENCH_VALIDATE_PERF=FILE     perf record V during the batches into FILE.SIZE
 #
 # Three knotd on 127.0.0.1 (random ports):
 #   A  the signer: SoftHSM keystore, ECDSA P-256 KSK+ZSK, NSEC3 opt-out (no
