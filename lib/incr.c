@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,7 @@
 #include <libknot/descriptor.h>
 #include <libknot/dname.h>
 #include <libknot/errcode.h>
+#include <unistd.h>
 
 #include "zonegate/arena.h"
 #include "zonegate/error.h"
@@ -17,6 +19,20 @@
 
 /* Touched owner entry in incr->touched: u8 flags, u8 name length, name. */
 #define T_BELOW 0x01   /* NS or DNAME changed: names below change status. */
+#define T_NAME  0x02   /* A record of the name tree changed. */
+#define T_N3    0x04   /* An NSEC3 (or its RRSIG) changed: NSEC3 tree. */
+
+/*! Incremental runs with at least this many nodes use opts.threads threads. */
+#define PAR_MIN_NODES	256
+/*! Nodes per job of a threaded incremental run. */
+#define PAR_CHUNK	64
+
+/* A node to verify; changed: its RRsets changed (verify signatures), else it
+ * is only a neighbour of a change (structure only, see zg_verify_node_unchanged()). */
+typedef struct {
+	zg_node_t *node;
+	bool changed;
+} vnode_t;
 
 typedef struct {
 	uint32_t exp;      /* RRSIG expiration (unix, 32-bit). */
@@ -31,7 +47,7 @@ struct zg_incr {
 	size_t last_len;         /* Offset of the last touched entry (dedup of runs). */
 	exp_slot_t *exps;        /* Sorted by exp; slots with count 0 removed. */
 	size_t nexp, capexp;
-	zg_node_t **nodes;       /* Scratch: nodes to verify. */
+	vnode_t *nodes;          /* Scratch: nodes to verify. */
 	size_t nnodes, capnodes;
 	size_t last_checked;
 };
@@ -194,12 +210,28 @@ static zg_node_t *find_any(const zg_incr_t *in, const uint8_t *owner, bool leq)
 	return leq ? zg_zone_find_leq(in->zone, owner) : NULL;
 }
 
-/* Whether an RRSIG with this rdata is at the owner (canonical comparison). */
+/* Node of an NSEC3 owner in the NSEC3 tree only. */
+static zg_node_t *find_nsec3_owner(const zg_incr_t *in, const uint8_t *owner)
+{
+	if (zg_dname_labels(owner) != zg_dname_labels(in->apex) + 1 || owner[0] == 0) {
+		return NULL;
+	}
+	uint8_t hash[64];
+	int hl = zg_base32hex_decode(owner + 1, owner[0], hash, sizeof(hash));
+	return hl > 0 ? zg_zone_find_nsec3(in->zone, hash, (size_t)hl) : NULL;
+}
+
+/* Whether an RRSIG with this rdata is at the owner (canonical comparison),
+ * looked up in the tree the RRSIG belongs to. */
 static bool rrsig_present(const zg_incr_t *in, const uint8_t *owner, const uint8_t *rdata,
                           uint16_t rdlen)
 {
-	zg_node_t *n = find_any(in, owner, false);
-	if (n == NULL || rdlen < 2) {
+	if (rdlen < 2) {
+		return false;
+	}
+	zg_node_t *n = (rdata[0] << 8 | rdata[1]) == KNOT_RRTYPE_NSEC3 ?
+	               find_nsec3_owner(in, owner) : zg_zone_find(in->zone, owner);
+	if (n == NULL) {
 		return false;
 	}
 	const zg_rrset_t *set = zg_node_rrsig(n, (uint16_t)(rdata[0] << 8 | rdata[1]));
@@ -282,6 +314,7 @@ int zg_incr_apply(zg_incr_t *incr, bool add, const uint8_t *owner, uint16_t type
 	/* Apex NS is not a cut: the status of names below changes only at other owners. */
 	uint8_t flags = (t == KNOT_RRTYPE_DNAME || (t == KNOT_RRTYPE_NS &&
 	                 !knot_dname_is_equal(lower, incr->apex))) ? T_BELOW : 0;
+	flags |= t == KNOT_RRTYPE_NSEC3 ? T_N3 : T_NAME;
 	return touch(incr, lower, flags);
 }
 
@@ -303,35 +336,39 @@ int zg_incr_apply_diff(zg_incr_t *incr, const zg_xfr_diff_t *diff)
 
 /* ---- validation ---- */
 
-static int node_push(zg_incr_t *in, zg_node_t *n)
+static int node_push(zg_incr_t *in, zg_node_t *n, bool changed)
 {
 	if (n == NULL) {
 		return 0;
 	}
 	if (in->nnodes == in->capnodes) {
 		size_t cap = in->capnodes ? in->capnodes * 2 : 64;
-		zg_node_t **p = realloc(in->nodes, cap * sizeof(*p));
+		vnode_t *p = realloc(in->nodes, cap * sizeof(*p));
 		if (p == NULL) {
 			return -ENOMEM;
 		}
 		in->nodes = p;
 		in->capnodes = cap;
 	}
-	in->nodes[in->nnodes++] = n;
+	in->nodes[in->nnodes++] = (vnode_t){ .node = n, .changed = changed };
 	return 0;
 }
 
-static int ptr_cmp(const void *a, const void *b)
+static int vnode_cmp(const void *a, const void *b)
 {
-	uintptr_t x = (uintptr_t)*(zg_node_t *const *)a;
-	uintptr_t y = (uintptr_t)*(zg_node_t *const *)b;
+	uintptr_t x = (uintptr_t)((const vnode_t *)a)->node;
+	uintptr_t y = (uintptr_t)((const vnode_t *)b)->node;
 	return x < y ? -1 : x > y;
 }
 
 /* Collects the nodes a touched owner can affect. */
 static int collect(zg_incr_t *in, const uint8_t *owner, uint8_t flags)
 {
-	zg_node_t *n = find_any(in, owner, false);
+	/* Only NSEC3 records changed there: the NSEC3 tree (a removed one: below). */
+	zg_node_t *n = (flags & (T_N3 | T_NAME)) == T_N3 ? find_nsec3_owner(in, owner) : NULL;
+	if (n == NULL) {
+		n = find_any(in, owner, false);
+	}
 	int ret = 0;
 	if (n != NULL) {
 		bool nsec3 = zg_node_flags(n) & ZG_NODE_NSEC3;
@@ -339,25 +376,25 @@ static int collect(zg_incr_t *in, const uint8_t *owner, uint8_t flags)
 		if (prev == NULL && nsec3) {
 			prev = zg_zone_nsec3_last(in->zone);
 		}
-		ret = node_push(in, n);
+		ret = node_push(in, n, true);
 		if (ret == 0) {
-			ret = node_push(in, prev);
+			ret = node_push(in, prev, false);
 		}
 		if (ret == 0 && !nsec3) {
-			ret = node_push(in, zg_node_next(n));
+			ret = node_push(in, zg_node_next(n), false);
 		}
 	} else {
 		/* Removed owner: its neighbours in both trees. */
 		zg_node_t *leq = find_any(in, owner, true);
-		ret = node_push(in, leq);
+		ret = node_push(in, leq, false);
 		if (ret == 0 && leq != NULL && !(zg_node_flags(leq) & ZG_NODE_NSEC3)) {
-			ret = node_push(in, zg_node_next(leq));
+			ret = node_push(in, zg_node_next(leq), false);
 		}
 		zg_node_t *nleq = zg_zone_find_leq(in->zone, owner);
 		if (ret == 0 && nleq != leq) {
-			ret = node_push(in, nleq);
+			ret = node_push(in, nleq, false);
 			if (ret == 0 && nleq != NULL) {
-				ret = node_push(in, zg_node_next(nleq));
+				ret = node_push(in, zg_node_next(nleq), false);
 			}
 		}
 		n = nleq;
@@ -372,7 +409,8 @@ static int collect(zg_incr_t *in, const uint8_t *owner, uint8_t flags)
 			if (!zg_key_is_ancestor(key, klen, dkey, dlen)) {
 				break;
 			}
-			ret = node_push(in, d);
+			/* Their status changed: check them in full. */
+			ret = node_push(in, d, true);
 		}
 	}
 	return ret;
@@ -437,9 +475,112 @@ static int orphans(zg_incr_t *in, zg_report_t *report)
 	int ret = 0;
 	for (size_t p = 0; ret == 0 && p < in->touched.len;) {
 		const uint8_t *e = in->touched.data + p;
-		ret = orphan_check(in, &params, e + 2, report);
+		if (e[0] & T_NAME) {  /* NSEC3 owners are not hashed names */
+			ret = orphan_check(in, &params, e + 2, report);
+		}
 		p += 2 + e[1];
 	}
+	return ret;
+}
+
+typedef struct {
+	zg_verifier_t *v;
+	const vnode_t *nodes;
+	size_t nnodes;
+	zg_report_t *reps;     /* One per chunk of PAR_CHUNK nodes. */
+	size_t next;           /* Next chunk to take (atomic). */
+	int err;               /* First error (atomic). */
+} par_run_t;
+
+static int verify_range(zg_verifier_t *v, zg_verify_worker_t *w, const vnode_t *nodes,
+                        size_t count, zg_report_t *report)
+{
+	int ret = 0;
+	for (size_t i = 0; ret == 0 && i < count; i++) {
+		ret = nodes[i].changed ? zg_verify_node(v, w, nodes[i].node, report)
+		                       : zg_verify_node_unchanged(v, w, nodes[i].node, report);
+	}
+	return ret;
+}
+
+static void *par_worker(void *arg)
+{
+	par_run_t *run = arg;
+	zg_verify_worker_t *w = NULL;
+	int ret = zg_verify_worker_new(&w);
+	size_t nchunks = (run->nnodes + PAR_CHUNK - 1) / PAR_CHUNK;
+	while (ret == 0 && __atomic_load_n(&run->err, __ATOMIC_RELAXED) == 0) {
+		size_t c = __atomic_fetch_add(&run->next, 1, __ATOMIC_RELAXED);
+		if (c >= nchunks) {
+			break;
+		}
+		size_t start = c * PAR_CHUNK;
+		size_t count = run->nnodes - start < PAR_CHUNK ? run->nnodes - start : PAR_CHUNK;
+		ret = verify_range(run->v, w, run->nodes + start, count, &run->reps[c]);
+	}
+	if (ret != 0) {
+		int zero = 0;
+		__atomic_compare_exchange_n(&run->err, &zero, ret, false, __ATOMIC_RELAXED,
+		                            __ATOMIC_RELAXED);
+	}
+	zg_verify_worker_free(w);
+	return NULL;
+}
+
+/* Verifies incr->nodes, in threads (opts->threads) when there are many; the
+ * findings are appended to report in node order either way. */
+static int verify_nodes(zg_incr_t *in, zg_verifier_t *v, const zg_verify_opts_t *opts,
+                        zg_report_t *report)
+{
+	unsigned nthreads = opts->threads;
+	if (nthreads == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		nthreads = n > 0 ? (unsigned)n : 1;
+	}
+	size_t nchunks = (in->nnodes + PAR_CHUNK - 1) / PAR_CHUNK;
+	if (nthreads > nchunks) {
+		nthreads = (unsigned)nchunks;
+	}
+	if (nthreads > 64) {
+		nthreads = 64;
+	}
+	if (nthreads <= 1 || in->nnodes < PAR_MIN_NODES) {
+		zg_verify_worker_t *w = NULL;
+		int ret = zg_verify_worker_new(&w);
+		if (ret == 0) {
+			ret = verify_range(v, w, in->nodes, in->nnodes, report);
+		}
+		zg_verify_worker_free(w);
+		return ret;
+	}
+	par_run_t run = { .v = v, .nodes = in->nodes, .nnodes = in->nnodes };
+	run.reps = calloc(nchunks, sizeof(*run.reps));
+	if (run.reps == NULL) {
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < nchunks; i++) {
+		zg_report_init(&run.reps[i]);
+	}
+	pthread_t tids[64];
+	unsigned started = 0;
+	for (unsigned i = 1; i < nthreads; i++) {
+		if (pthread_create(&tids[started], NULL, par_worker, &run) != 0) {
+			break;  /* fewer threads: the others take the rest */
+		}
+		started++;
+	}
+	par_worker(&run);
+	for (unsigned i = 0; i < started; i++) {
+		pthread_join(tids[i], NULL);
+	}
+	int ret = run.err;
+	for (size_t i = 0; i < nchunks; i++) {
+		if (ret == 0) {
+			ret = zg_report_merge(report, &run.reps[i]);
+		}
+		zg_report_deinit(&run.reps[i]);
+	}
+	free(run.reps);
 	return ret;
 }
 
@@ -462,9 +603,9 @@ int zg_incr_verify(zg_incr_t *incr, const zg_verify_opts_t *opts, zg_report_t *r
 		incr->last_checked = names + nsec3;
 	} else {
 		incr->nnodes = 0;
-		ret = node_push(incr, zg_zone_apex(incr->zone));
+		ret = node_push(incr, zg_zone_apex(incr->zone), false);
 		if (ret == 0) {
-			ret = node_push(incr, zg_zone_last(incr->zone));
+			ret = node_push(incr, zg_zone_last(incr->zone), false);
 		}
 		for (size_t pos = 0; ret == 0 && pos < incr->touched.len;) {
 			const uint8_t *e = incr->touched.data + pos;
@@ -472,21 +613,18 @@ int zg_incr_verify(zg_incr_t *incr, const zg_verify_opts_t *opts, zg_report_t *r
 			pos += 2 + e[1];
 		}
 		if (ret == 0) {
-			qsort(incr->nodes, incr->nnodes, sizeof(*incr->nodes), ptr_cmp);
+			qsort(incr->nodes, incr->nnodes, sizeof(*incr->nodes), vnode_cmp);
 			size_t u = 0;
 			for (size_t i = 0; i < incr->nnodes; i++) {
-				if (u == 0 || incr->nodes[u - 1] != incr->nodes[i]) {
+				if (u > 0 && incr->nodes[u - 1].node == incr->nodes[i].node) {
+					incr->nodes[u - 1].changed |= incr->nodes[i].changed;
+				} else {
 					incr->nodes[u++] = incr->nodes[i];
 				}
 			}
 			incr->nnodes = u;
 			incr->last_checked = u;
-			zg_verify_worker_t *w = NULL;
-			ret = zg_verify_worker_new(&w);
-			for (size_t i = 0; ret == 0 && i < incr->nnodes; i++) {
-				ret = zg_verify_node(v, w, incr->nodes[i], report);
-			}
-			zg_verify_worker_free(w);
+			ret = verify_nodes(incr, v, opts, report);
 		}
 		if (ret == 0) {
 			ret = orphans(incr, report);

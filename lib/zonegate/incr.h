@@ -15,6 +15,10 @@
  *   - every name below an owner whose NS or DNAME set changed (glue and
  *     occluded data change status);
  *   - the apex (the SOA changes with every serial); ZONEMD when present.
+ * Only the signatures of touched owners (and of names below a changed NS or
+ * DNAME) are verified cryptographically: a neighbour that did not change had
+ * its signatures verified with the same keys before, so it gets every check
+ * but that one (zg_verify_node_unchanged()).
  * A change of the apex DNSKEY or NSEC3PARAM RRset (or their signatures), the
  * first validation, and the validation after a failed one check the whole
  * zone. An NSEC3 record left behind when its name is removed (orphan) is
@@ -74,8 +78,9 @@ int zg_incr_apply_diff(zg_incr_t *incr, const zg_xfr_diff_t *diff);
  * Validates what changed since the last call (or the whole zone, see above)
  * and clears the record of changes.
  *
- * \param opts    Validation options (time, horizon, DS); threads are used for
- *                whole-zone runs only.
+ * \param opts    Validation options (time, horizon, DS, threads); threads are
+ *                used for whole-zone runs and for incremental runs of at
+ *                least 256 nodes.
  * \param report  Receives the findings; report->errors == 0 means valid.
  * \param full    Receives whether the whole zone was validated (may be NULL).
  *

@@ -115,6 +115,18 @@ int zg_verify_node(zg_verifier_t *v, zg_verify_worker_t *w, zg_node_t *node,
                    zg_report_t *report);
 
 /*!
+ * Like zg_verify_node(), for a node none of whose RRsets changed since they
+ * last validated with the same zone keys (a neighbour of changed owners):
+ * every check except the cryptographic verification of its signatures, which
+ * count as valid when made by a zone key (algorithm, key tag) and within
+ * their validity period. They are not counted in report->stats.signatures.
+ *
+ * \return as zg_verify_node().
+ */
+int zg_verify_node_unchanged(zg_verifier_t *v, zg_verify_worker_t *w, zg_node_t *node,
+                             zg_report_t *report);
+
+/*!
  * Validates the ZONEMD RRset at the apex (if any) by digesting the zone.
  *
  * \return 0, -ENOMEM, or -ECANCELED when opts.cancel is set (checked every
