@@ -155,9 +155,10 @@ else
 	echo "zg-ingest pg:   skipped (PostgreSQL did not start)"
 fi
 
-# Latency: a running gateway, messages enqueued one at a time.
+# Latency: a running gateway (default poll interval; a new file wakes it up),
+# messages enqueued one at a time, 0.5 s apart once the previous is served.
 lsp=$ZG_TMP/lspool; mkdir -p "$lsp/incoming"
-( exec "$ZGI" run --source "spool:$lsp" -s "127.0.0.1@$port" -y "$key" -q --interval 0.05 -t 60 >"$ZG_TMP/lat.out" 2>&1 ) &
+( exec "$ZGI" run --source "spool:$lsp" -s "127.0.0.1@$port" -y "$key" -q -t 60 >"$ZG_TMP/lat.out" 2>&1 ) &
 lgw=$!
 zg_track_pid "$lgw"
 # Served = an authoritative UDP answer for the message's last owner carries
