@@ -11,6 +11,9 @@
 #   ZG_BENCH_INGEST_NSU=250         owners per knsupdate UPDATE
 #   ZG_BENCH_INGEST_LATENCY=100     paced messages for the latency figures
 #   ZG_BENCH_INGEST_INIT=1000000    delegations for the init comparison (0: skip)
+#   ZG_BENCH_INGEST_ZONE_CONF=      extra zone items (4-space indented lines) for
+#                                   the signer of the 200k zone, e.g.
+#                                   "    journal-max-depth: 1000"
 #
 # Prints throughput (changed owners per second) of each path and the ratio to
 # knsupdate, enqueue-to-served latency p50/p99 of single 1000-owner messages
@@ -25,6 +28,7 @@ OWNERS=${ZG_BENCH_INGEST_OWNERS:-1000}
 NSU=${ZG_BENCH_INGEST_NSU:-250}
 LAT=${ZG_BENCH_INGEST_LATENCY:-100}
 INIT_N=${ZG_BENCH_INGEST_INIT:-1000000}
+ZONE_CONF=${ZG_BENCH_INGEST_ZONE_CONF:-}
 export ZG_SRCDIR=$top_srcdir ZG_BUILDDIR=$top_builddir
 . "$top_srcdir/tests/func/lib.sh"
 . "$top_srcdir/tests/func/ingest-lib.sh"
@@ -71,7 +75,8 @@ key="hmac-sha256:ingest:$secret"
 echo "# zone of $ZONE_N delegations, $MSGS messages x $OWNERS owners per path, knsupdate $NSU owners per UPDATE"
 zg_genzone test. "$ZONE_N" 1 >"$ZG_TMP/zone.zone"
 t0=$(now)
-start_signer "$ZG_TMP/s" "$ZG_TMP/zone.zone"
+[ -z "$ZONE_CONF" ] || printf 'signer zone config added:\n%s\n' "$ZONE_CONF"
+start_signer "$ZG_TMP/s" "$ZG_TMP/zone.zone" "$ZONE_CONF"
 printf 'knotd load+sign of %d delegations: %.1f s\n' "$ZONE_N" "$(echo "$(now) - $t0" | bc)"
 kpid=$(cat "$ZG_TMP/s/knotd.pid")
 
