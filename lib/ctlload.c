@@ -98,9 +98,9 @@ int zg_ctlload_begin(const char *socket, const knot_dname_t *zone, int timeout_m
 			zg_ctlload_free(l);
 			return ZG_EREFUSED;
 		}
-		if (ans[KNOT_CTL_IDX_TYPE] != NULL && strcmp(ans[KNOT_CTL_IDX_TYPE], "serial") == 0 &&
-		    ans[KNOT_CTL_IDX_DATA] != NULL) {
-			l->full = strcmp(ans[KNOT_CTL_IDX_DATA], "-") == 0;
+		const char *t = ans[KNOT_CTL_IDX_TYPE], *v = ans[KNOT_CTL_IDX_DATA];
+		if (t != NULL && v != NULL && strcmp(t, "serial") == 0) {
+			l->full = strcmp(v, "-") == 0;
 		}
 	}
 	int ret = command(l, "zone-begin", err, err_len);

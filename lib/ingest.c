@@ -192,7 +192,8 @@ static int run_spool(run_t *r)
 				clock_gettime(CLOCK_MONOTONIC, &now);
 				double left = c->interval - ((double)(now.tv_sec - start.tv_sec) +
 				              (double)(now.tv_nsec - start.tv_nsec) / 1e9);
-				if (left <= 0 || zg_spool_wait(spool, left < 0.05 ? (int)(left * 1000) + 1 : 50) > 0) {
+				int ms = left < 0.05 ? (int)(left * 1000) + 1 : 50;
+				if (left <= 0 || zg_spool_wait(spool, ms) > 0) {
 					break;
 				}
 			}

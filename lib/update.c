@@ -602,11 +602,11 @@ int zg_update_read_state(zg_dnsconn_t *conn, const zg_msg_t *msg,
 				}
 				if (qlen > 0) {
 					ret = zg_dnsconn_write(conn, qbuf, qlen);
-					if (ret != 0) {
-						snprintf(reason, reason_len, "cannot send queries (%s)",
-						         zg_strerror(ret));
-						goto done;
-					}
+				}
+				if (ret != 0) {
+					snprintf(reason, reason_len, "cannot send queries (%s)",
+					         zg_strerror(ret));
+					goto done;
 				}
 			}
 			if (received == sent) {
