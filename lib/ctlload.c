@@ -20,6 +20,7 @@ struct zg_ctlload {
 	char zone[KNOT_DNAME_TXT_MAXLEN + 1];
 	bool open;        /* Transaction begun, not committed/aborted. */
 	bool first;       /* Next zone-set unit carries the command. */
+	bool full;        /* The zone had no contents: the transaction builds it. */
 	size_t added;
 	char *rdata;      /* Reused presentation-format buffer. */
 };
@@ -72,6 +73,35 @@ int zg_ctlload_begin(const char *socket, const knot_dname_t *zone, int timeout_m
 		snprintf(err, err_len, "cannot connect to the control socket %s", socket);
 		zg_ctlload_free(l);
 		return ZG_ECONNECT;
+	}
+	/* zone-status tells whether the zone has contents (serial "-": none). */
+	knot_ctl_data_t st = { [KNOT_CTL_IDX_CMD] = "zone-status", [KNOT_CTL_IDX_ZONE] = l->zone };
+	if (knot_ctl_send(l->ctl, KNOT_CTL_TYPE_DATA, &st) != KNOT_EOK ||
+	    knot_ctl_send(l->ctl, KNOT_CTL_TYPE_BLOCK, NULL) != KNOT_EOK) {
+		snprintf(err, err_len, "cannot send zone-status to knotd");
+		zg_ctlload_free(l);
+		return ZG_ECONNECT;
+	}
+	for (int i = 0; i < 1000; i++) {
+		knot_ctl_type_t type;
+		knot_ctl_data_t ans;
+		if (knot_ctl_receive(l->ctl, &type, &ans) != KNOT_EOK) {
+			snprintf(err, err_len, "no answer from knotd to zone-status");
+			zg_ctlload_free(l);
+			return ZG_ECONNECT;
+		}
+		if (type == KNOT_CTL_TYPE_BLOCK || type == KNOT_CTL_TYPE_END) {
+			break;
+		}
+		if (ans[KNOT_CTL_IDX_ERROR] != NULL) {
+			snprintf(err, err_len, "zone-status: %s", ans[KNOT_CTL_IDX_ERROR]);
+			zg_ctlload_free(l);
+			return ZG_EREFUSED;
+		}
+		const char *t = ans[KNOT_CTL_IDX_TYPE], *v = ans[KNOT_CTL_IDX_DATA];
+		if (t != NULL && v != NULL && strcmp(t, "serial") == 0) {
+			l->full = strcmp(v, "-") == 0;
+		}
 	}
 	int ret = command(l, "zone-begin", err, err_len);
 	if (ret != 0) {
@@ -161,6 +191,11 @@ int zg_ctlload_commit(zg_ctlload_t *l, size_t *added, size_t *failed,
 	}
 	l->open = false;
 	return ret;
+}
+
+bool zg_ctlload_full(const zg_ctlload_t *l)
+{
+	return l->full;
 }
 
 void zg_ctlload_free(zg_ctlload_t *l)

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/uio.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,9 +19,16 @@
 #include "zonegate/dnsclient.h"
 #include "zonegate/error.h"
 
+/* Received bytes are read in big chunks and handed out from rbuf: pipelined
+ * answers then cost one system call per chunk, not two per answer. */
+#define RBUF_SIZE	(64 * 1024)
+
 struct zg_dnsconn {
 	int fd;
 	int timeout_ms;
+	size_t rpos;		/* Next unread byte in rbuf. */
+	size_t rlen;		/* Bytes in rbuf. */
+	uint8_t rbuf[RBUF_SIZE];
 };
 
 int zg_dns_addr_parse(const char *text, uint16_t default_port,
@@ -146,6 +154,8 @@ int zg_dnsconn_open(const struct sockaddr_storage *addr, int timeout_ms,
 	}
 	c->fd = fd;
 	c->timeout_ms = timeout_ms;
+	c->rpos = 0;
+	c->rlen = 0;
 	*out = c;
 	return 0;
 fail:
@@ -161,16 +171,27 @@ void zg_dnsconn_free(zg_dnsconn_t *conn)
 	}
 }
 
-static int write_all(zg_dnsconn_t *c, const uint8_t *p, size_t len, int64_t deadline)
+/* Writes the iovecs (modified) completely. */
+static int write_all(zg_dnsconn_t *c, struct iovec *iov, int iovcnt, int64_t deadline)
 {
-	while (len > 0) {
-		ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL);
-		if (n > 0) {
-			p += n;
-			len -= (size_t)n;
-			continue;
-		}
-		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+	while (iovcnt > 0) {
+		struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t)iovcnt };
+		ssize_t n = sendmsg(c->fd, &mh, MSG_NOSIGNAL);
+		if (n >= 0) {
+			size_t left = (size_t)n;
+			while (iovcnt > 0 && left >= iov->iov_len) {
+				left -= iov->iov_len;
+				iov++;
+				iovcnt--;
+			}
+			if (iovcnt > 0) {
+				iov->iov_base = (uint8_t *)iov->iov_base + left;
+				iov->iov_len -= left;
+			}
+			if (n > 0) {
+				continue;
+			}
+		} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
 			return errno == EPIPE || errno == ECONNRESET ? ZG_ECONNECT : -errno;
 		}
 		int ret = wait_fd(c->fd, POLLOUT, deadline);
@@ -184,10 +205,18 @@ static int write_all(zg_dnsconn_t *c, const uint8_t *p, size_t len, int64_t dead
 static int read_all(zg_dnsconn_t *c, uint8_t *p, size_t len, int64_t deadline)
 {
 	while (len > 0) {
-		ssize_t n = recv(c->fd, p, len, 0);
-		if (n > 0) {
+		if (c->rpos < c->rlen) {
+			size_t n = c->rlen - c->rpos < len ? c->rlen - c->rpos : len;
+			memcpy(p, c->rbuf + c->rpos, n);
+			c->rpos += n;
 			p += n;
-			len -= (size_t)n;
+			len -= n;
+			continue;
+		}
+		c->rpos = c->rlen = 0;
+		ssize_t n = recv(c->fd, c->rbuf, sizeof(c->rbuf), 0);
+		if (n > 0) {
+			c->rlen = (size_t)n;
 			continue;
 		}
 		if (n == 0) {
@@ -209,13 +238,18 @@ int zg_dnsconn_send(zg_dnsconn_t *conn, const uint8_t *wire, size_t len)
 	if (len > 65535) {
 		return ZG_ETOOBIG;
 	}
-	int64_t deadline = now_ms() + conn->timeout_ms;
 	uint8_t pfx[2] = { (uint8_t)(len >> 8), (uint8_t)len };
-	int ret = write_all(conn, pfx, 2, deadline);
-	if (ret == 0) {
-		ret = write_all(conn, wire, len, deadline);
-	}
-	return ret;
+	struct iovec iov[2] = {
+		{ .iov_base = pfx, .iov_len = 2 },
+		{ .iov_base = (void *)wire, .iov_len = len },
+	};
+	return write_all(conn, iov, 2, now_ms() + conn->timeout_ms);
+}
+
+int zg_dnsconn_write(zg_dnsconn_t *conn, const uint8_t *data, size_t len)
+{
+	struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
+	return write_all(conn, &iov, 1, now_ms() + conn->timeout_ms);
 }
 
 int zg_dnsconn_recv(zg_dnsconn_t *conn, uint8_t *buf, size_t max, size_t *len)

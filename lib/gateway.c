@@ -131,20 +131,6 @@ static const char *rcode_name(uint8_t rcode)
 	return l != NULL ? l->name : "unknown RCODE";
 }
 
-/* Sends one UPDATE; the packet stays unsigned afterwards (re-sendable). */
-static int send_update(zg_gateway_t *gw, knot_pkt_t *pkt, uint8_t *rcode)
-{
-	size_t size = pkt->size;
-	uint16_t arcount = knot_wire_get_arcount(pkt->wire);
-	int ret = zg_dns_request(gw->conn, pkt, gw->conf.key, gw->answer);
-	pkt->size = size;
-	knot_wire_set_arcount(pkt->wire, arcount);
-	if (ret == 0) {
-		*rcode = knot_wire_get_rcode(gw->answer->wire);
-	}
-	return ret;
-}
-
 int zg_gateway_serial(zg_gateway_t *gw, const knot_dname_t *zone, uint32_t *serial)
 {
 	int ret = connect_gw(gw);
@@ -330,6 +316,154 @@ static int ensure_states(zg_gateway_t *gw, size_t n)
 	return 0;
 }
 
+static bool find_req_mac(void *ctx, uint16_t id, const uint8_t **mac, size_t *mac_len)
+{
+	req_table_t *t = ctx;
+	for (size_t i = 0; i < t->count; i++) {
+		if (t->reqs[i].id == id && !t->reqs[i].answered) {
+			*mac = t->reqs[i].mac;
+			*mac_len = t->reqs[i].mac_len;
+			return true;
+		}
+	}
+	return false;
+}
+
+#define NO_ANSWER	0xff
+
+/* Sends the UPDATEs pkts[0..n) pipelined on gw->conn (Knot can then apply
+ * them as one batch: one commit, one serial) and waits for every answer;
+ * rcode[i] is the i-th one's RCODE, NO_ANSWER if none came. The packets
+ * stay unsigned (re-sendable). Returns 0 or a transport error. */
+static int pipeline(zg_gateway_t *gw, knot_pkt_t *const *pkts, size_t n, uint8_t *rcode)
+{
+	req_table_t t = { calloc(n > 0 ? n : 1, sizeof(request_t)), 0 };
+	if (t.reqs == NULL) {
+		return -ENOMEM;
+	}
+	int ret = 0;
+	uint16_t base = dnssec_random_uint16_t();
+	for (size_t i = 0; i < n; i++) {
+		rcode[i] = NO_ANSWER;
+	}
+	for (size_t i = 0; i < n && ret == 0; i++) {
+		request_t *r = &t.reqs[t.count];
+		r->id = (uint16_t)(base + t.count);
+		r->item = i;
+		knot_wire_set_id(pkts[i]->wire, r->id);
+		ret = zg_dns_send_query(gw->conn, pkts[i], gw->conf.key, r->mac, &r->mac_len);
+		t.count++;
+	}
+	for (size_t i = 0; i < t.count && ret == 0; i++) {
+		ret = zg_dns_recv_answer(gw->conn, gw->answer, gw->conf.key, find_req_mac, &t);
+		if (ret != 0) {
+			break;
+		}
+		uint16_t id = knot_wire_get_id(gw->answer->wire);
+		for (size_t j = 0; j < t.count; j++) {
+			if (t.reqs[j].id == id && !t.reqs[j].answered) {
+				t.reqs[j].answered = true;
+				rcode[t.reqs[j].item] = knot_wire_get_rcode(gw->answer->wire);
+				break;
+			}
+		}
+	}
+	free(t.reqs);
+	return ret;
+}
+
+/* Sends the built UPDATEs of msg pipelined; those answered SERVFAIL (their
+ * Knot batch failed, nothing of it applied) are sent again, on a new
+ * connection, up to servfail_retries times. */
+static int send_updates(zg_gateway_t *gw, const zg_msg_t *msg, zg_apply_result_t *res,
+                        char *reason, size_t reason_len)
+{
+	size_t n = gw->updates.count;
+	if (n == 0) {
+		return 0;
+	}
+	knot_pkt_t **pkts = calloc(n, sizeof(*pkts));
+	size_t *which = calloc(n, sizeof(*which));
+	uint8_t *rcode = calloc(n, sizeof(*rcode));
+	int ret = pkts == NULL || which == NULL || rcode == NULL ? -ENOMEM : 0;
+	if (ret != 0) {
+		snprintf(reason, reason_len, "message %s: %s", msg->id, zg_strerror(ret));
+	}
+	size_t left = n;
+	for (size_t k = 0; k < n && ret == 0; k++) {
+		which[k] = k;
+	}
+	unsigned delay = gw->conf.retry_delay_ms;
+	for (unsigned attempt = 0; ret == 0 && left > 0; attempt++) {
+		if (attempt > 0) {
+			sleep_ms(delay);
+			delay *= 2;
+			disconnect(gw);
+			ret = connect_gw(gw);
+			if (ret != 0) {
+				char a[80];
+				snprintf(reason, reason_len, "message %s: cannot connect to %s (%s)",
+				         msg->id, zg_dns_addr_str(&gw->conf.server, a, sizeof(a)),
+				         zg_strerror(ret));
+				break;
+			}
+		}
+		for (size_t i = 0; i < left; i++) {
+			pkts[i] = gw->updates.items[which[i]].pkt;
+		}
+		ret = pipeline(gw, pkts, left, rcode);
+		if (ret != 0) {
+			size_t k = 0;
+			while (k + 1 < left && rcode[k] != NO_ANSWER) {
+				k++;
+			}
+			snprintf(reason, reason_len, "message %s: UPDATE %zu/%zu: %s", msg->id,
+			         which[k] + 1, n, ret == ZG_EPROTO ?
+			         "bad or unsigned answer (TSIG check failed?)" : zg_strerror(ret));
+			disconnect(gw);
+			break;
+		}
+		/* The first refusal other than SERVFAIL is the verdict; else retry
+		 * what got SERVFAIL. */
+		size_t still = 0, bad = SIZE_MAX;
+		for (size_t i = 0; i < left; i++) {
+			if (rcode[i] == KNOT_RCODE_NOERROR) {
+				res->updates++;
+				continue;
+			}
+			if (rcode[i] != KNOT_RCODE_SERVFAIL && bad == SIZE_MAX) {
+				bad = still;
+			}
+			which[still] = which[i];
+			rcode[still++] = rcode[i];
+		}
+		left = still;
+		if (left == 0) {
+			break;
+		}
+		if (bad == SIZE_MAX) {
+			if (attempt < gw->conf.servfail_retries) {
+				continue;
+			}
+			bad = 0;
+		}
+		const zg_update_t *u = &gw->updates.items[which[bad]];
+		char first[KNOT_DNAME_TXT_MAXLEN + 1], last[KNOT_DNAME_TXT_MAXLEN + 1];
+		knot_dname_to_str(first, msg->changes[u->first_change].owner, sizeof(first));
+		knot_dname_to_str(last, msg->changes[u->last_change].owner, sizeof(last));
+		snprintf(reason, reason_len, "message %s: server answered %s to UPDATE "
+		         "%zu/%zu (owners %s .. %s)%s", msg->id, rcode_name(rcode[bad]),
+		         which[bad] + 1, n, first, last,
+		         rcode[bad] == KNOT_RCODE_SERVFAIL ? " every time" : "");
+		gw->last_servfail = rcode[bad] == KNOT_RCODE_SERVFAIL;
+		ret = ZG_EREFUSED;
+	}
+	free(pkts);
+	free(which);
+	free(rcode);
+	return ret;
+}
+
 static int apply_once(zg_gateway_t *gw, const zg_msg_t *msg, zg_apply_result_t *res,
                       char *reason, size_t reason_len, bool *fresh_conn)
 {
@@ -378,38 +512,9 @@ static int apply_once(zg_gateway_t *gw, const zg_msg_t *msg, zg_apply_result_t *
 	res->owners_changed = gw->updates.owners_changed;
 	res->ops = gw->updates.ops;
 
-	for (size_t k = 0; k < gw->updates.count; k++) {
-		zg_update_t *u = &gw->updates.items[k];
-		unsigned delay = gw->conf.retry_delay_ms;
-		for (unsigned attempt = 0; ; attempt++) {
-			uint8_t rcode = 0;
-			ret = send_update(gw, u->pkt, &rcode);
-			if (ret != 0) {
-				snprintf(reason, reason_len, "message %s: UPDATE %zu/%zu: %s", msg->id,
-				         k + 1, gw->updates.count, ret == ZG_EPROTO ?
-				         "bad or unsigned answer (TSIG check failed?)" : zg_strerror(ret));
-				disconnect(gw);
-				return ret;
-			}
-			if (rcode == KNOT_RCODE_NOERROR) {
-				break;
-			}
-			char first[KNOT_DNAME_TXT_MAXLEN + 1], last[KNOT_DNAME_TXT_MAXLEN + 1];
-			knot_dname_to_str(first, msg->changes[u->first_change].owner, sizeof(first));
-			knot_dname_to_str(last, msg->changes[u->last_change].owner, sizeof(last));
-			if (rcode == KNOT_RCODE_SERVFAIL && attempt < gw->conf.servfail_retries) {
-				sleep_ms(delay);
-				delay *= 2;
-				continue;
-			}
-			snprintf(reason, reason_len, "message %s: server answered %s to UPDATE "
-			         "%zu/%zu (owners %s .. %s)%s", msg->id, rcode_name(rcode), k + 1,
-			         gw->updates.count, first, last,
-			         rcode == KNOT_RCODE_SERVFAIL ? " every time" : "");
-			gw->last_servfail = rcode == KNOT_RCODE_SERVFAIL;
-			return ZG_EREFUSED;
-		}
-		res->updates++;
+	ret = send_updates(gw, msg, res, reason, reason_len);
+	if (ret != 0) {
+		return ret;
 	}
 	count_applied(gw, msg, states);
 	gw->applied++;
@@ -444,19 +549,6 @@ int zg_gateway_apply(zg_gateway_t *gw, const zg_msg_t *msg, zg_apply_result_t *r
 }
 
 /* ---- Batches ------------------------------------------------------------ */
-
-static bool find_req_mac(void *ctx, uint16_t id, const uint8_t **mac, size_t *mac_len)
-{
-	req_table_t *t = ctx;
-	for (size_t i = 0; i < t->count; i++) {
-		if (t->reqs[i].id == id && !t->reqs[i].answered) {
-			*mac = t->reqs[i].mac;
-			*mac_len = t->reqs[i].mac_len;
-			return true;
-		}
-	}
-	return false;
-}
 
 static int ensure_lists(zg_gateway_t *gw, size_t n)
 {
@@ -524,36 +616,23 @@ static int batch_send(zg_gateway_t *gw, zg_apply_item_t *items, const size_t *id
 		}
 		total += gw->lists[k].count;
 	}
-	req_table_t t = { calloc(total > 0 ? total : 1, sizeof(request_t)), 0 };
-	if (t.reqs == NULL) {
+	knot_pkt_t **pkts = calloc(total > 0 ? total : 1, sizeof(*pkts));
+	size_t *owner = calloc(total > 0 ? total : 1, sizeof(*owner));
+	uint8_t *rc = calloc(total > 0 ? total : 1, sizeof(*rc));
+	if (pkts == NULL || owner == NULL || rc == NULL) {
+		free(pkts);
+		free(owner);
+		free(rc);
 		return -ENOMEM;
 	}
-	uint16_t base = dnssec_random_uint16_t();
-	for (size_t k = 0; k < m && ret == 0; k++) {
-		for (size_t u = 0; u < gw->lists[k].count && ret == 0; u++) {
-			request_t *r = &t.reqs[t.count];
-			knot_pkt_t *pkt = gw->lists[k].items[u].pkt;
-			r->id = (uint16_t)(base + t.count);
-			r->item = k;
-			knot_wire_set_id(pkt->wire, r->id);
-			ret = zg_dns_send_query(gw->conn, pkt, gw->conf.key, r->mac, &r->mac_len);
-			t.count++;
+	size_t np = 0;
+	for (size_t k = 0; k < m; k++) {
+		for (size_t u = 0; u < gw->lists[k].count; u++) {
+			owner[np] = k;
+			pkts[np++] = gw->lists[k].items[u].pkt;
 		}
 	}
-	for (size_t i = 0; i < t.count && ret == 0; i++) {
-		ret = zg_dns_recv_answer(gw->conn, gw->answer, gw->conf.key, find_req_mac, &t);
-		if (ret != 0) {
-			break;
-		}
-		uint16_t id = knot_wire_get_id(gw->answer->wire);
-		for (size_t j = 0; j < t.count; j++) {
-			if (t.reqs[j].id == id && !t.reqs[j].answered) {
-				t.reqs[j].answered = true;
-				t.reqs[j].rcode = knot_wire_get_rcode(gw->answer->wire);
-				break;
-			}
-		}
-	}
+	ret = pipeline(gw, pkts, np, rc);
 	disconnect(gw);
 	for (size_t k = 0; k < m; k++) {
 		ok_out[k] = ret == 0 && rcode_out[k] != 0xff;
@@ -562,13 +641,15 @@ static int batch_send(zg_gateway_t *gw, zg_apply_item_t *items, const size_t *id
 		items[idx[k]].res.ops = gw->lists[k].ops;
 		items[idx[k]].res.updates = gw->lists[k].count;
 	}
-	for (size_t j = 0; j < t.count && ret == 0; j++) {
-		if (t.reqs[j].rcode != KNOT_RCODE_NOERROR) {
-			ok_out[t.reqs[j].item] = false;
-			rcode_out[t.reqs[j].item] = t.reqs[j].rcode;
+	for (size_t j = 0; j < np && ret == 0; j++) {
+		if (rc[j] != KNOT_RCODE_NOERROR) {
+			ok_out[owner[j]] = false;
+			rcode_out[owner[j]] = rc[j];
 		}
 	}
-	free(t.reqs);
+	free(pkts);
+	free(owner);
+	free(rc);
 	return ret;
 }
 

@@ -184,7 +184,19 @@ static int run_spool(run_t *r)
 			if (c->once) {
 				break;
 			}
-			sleep_s(r, c->interval);
+			/* Until a message arrives or the interval passes, in steps
+			 * that keep a stop request prompt. */
+			struct timespec start, now;
+			clock_gettime(CLOCK_MONOTONIC, &start);
+			while (!stopping(r)) {
+				clock_gettime(CLOCK_MONOTONIC, &now);
+				double left = c->interval - ((double)(now.tv_sec - start.tv_sec) +
+				              (double)(now.tv_nsec - start.tv_nsec) / 1e9);
+				int ms = left < 0.05 ? (int)(left * 1000) + 1 : 50;
+				if (left <= 0 || zg_spool_wait(spool, ms) > 0) {
+					break;
+				}
+			}
 			continue;
 		}
 		/* Read; a file over the limit is refused without reading it. */

@@ -4,10 +4,14 @@
 #include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "zonegate/spool.h"
@@ -17,6 +21,7 @@ struct zg_spool {
 	int incoming;
 	int done;
 	int failed;
+	int notify;	/* inotify on incoming/, -1 without. */
 };
 
 static int open_sub(int dirfd, const char *name)
@@ -34,7 +39,7 @@ int zg_spool_open(const char *dir, zg_spool_t **out)
 	if (s == NULL) {
 		return -ENOMEM;
 	}
-	s->dirfd = s->incoming = s->done = s->failed = -1;
+	s->dirfd = s->incoming = s->done = s->failed = s->notify = -1;
 	int ret;
 	s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (s->dirfd < 0) {
@@ -45,6 +50,16 @@ int zg_spool_open(const char *dir, zg_spool_t **out)
 	    (ret = s->done = open_sub(s->dirfd, "done")) < 0 ||
 	    (ret = s->failed = open_sub(s->dirfd, "failed")) < 0) {
 		goto fail;
+	}
+	/* A new message wakes zg_spool_wait() up; without inotify it sleeps. */
+	char path[PATH_MAX];
+	if (snprintf(path, sizeof(path), "%s/incoming", dir) < (int)sizeof(path)) {
+		s->notify = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+		if (s->notify >= 0 &&
+		    inotify_add_watch(s->notify, path, IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
+			close(s->notify);
+			s->notify = -1;
+		}
 	}
 	*out = s;
 	return 0;
@@ -58,7 +73,7 @@ void zg_spool_free(zg_spool_t *spool)
 	if (spool == NULL) {
 		return;
 	}
-	int fds[] = { spool->dirfd, spool->incoming, spool->done, spool->failed };
+	int fds[] = { spool->dirfd, spool->incoming, spool->done, spool->failed, spool->notify };
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (fds[i] >= 0) {
 			close(fds[i]);
@@ -167,6 +182,28 @@ int zg_spool_list(zg_spool_t *spool, char (*names)[ZG_SPOOL_NAME_MAX + 1], size_
 	closedir(d);
 	*count = n;
 	return 0;
+}
+
+int zg_spool_wait(zg_spool_t *spool, int timeout_ms)
+{
+	if (timeout_ms < 0) {
+		timeout_ms = 0;
+	}
+	if (spool->notify < 0) {
+		struct timespec ts = { timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000L };
+		nanosleep(&ts, NULL);
+		return 0;
+	}
+	struct pollfd pfd = { .fd = spool->notify, .events = POLLIN };
+	int r = poll(&pfd, 1, timeout_ms);
+	if (r <= 0) {
+		return 0;
+	}
+	/* Drain: the next listing sees whatever arrived. */
+	_Alignas(struct inotify_event) char buf[4096];
+	for (int i = 0; i < 64 && read(spool->notify, buf, sizeof(buf)) > 0; i++) {
+	}
+	return 1;
 }
 
 int zg_spool_pending(zg_spool_t *spool, size_t *count, time_t *oldest)

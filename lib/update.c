@@ -16,8 +16,6 @@
 #include "zonegate/error.h"
 #include "zonegate/update.h"
 
-#define READ_WINDOW	128	/* Queries in flight on one connection. */
-
 typedef enum {
 	OP_DEL_NODE,
 	OP_DEL_RRSET,
@@ -329,6 +327,29 @@ int zg_update_build(zg_update_list_t *list, const zg_msg_t *msg,
 
 /* ---- Reading the current state ---------------------------------------- */
 
+/* The RRset array of a state grows in powers of two from 4 (from the pool):
+ * most owners hold one to three RRsets. */
+static int state_grow(zg_owner_state_t *st, zg_arena_t *pool, uint16_t max)
+{
+	uint16_t n = st->count;
+	if (n >= max) {
+		return ZG_EPROTO;
+	}
+	if (n != 0 && (n < 4 || (n & (n - 1)) != 0)) {
+		return 0; /* Room left. */
+	}
+	size_t cap = n == 0 ? 4 : (size_t)n * 2;
+	knot_rrset_t *a = zg_arena_alloc(pool, cap * sizeof(*a));
+	if (a == NULL) {
+		return -ENOMEM;
+	}
+	if (n > 0) {
+		memcpy(a, st->rrsets, n * sizeof(*a));
+	}
+	st->rrsets = a;
+	return 0;
+}
+
 static int state_add(zg_owner_state_t *st, const knot_rrset_t *rr, zg_arena_t *pool,
                      uint16_t max)
 {
@@ -345,8 +366,9 @@ static int state_add(zg_owner_state_t *st, const knot_rrset_t *rr, zg_arena_t *p
 			return 0;
 		}
 	}
-	if (st->count >= max) {
-		return ZG_EPROTO;
+	int ret = state_grow(st, pool, max);
+	if (ret != 0) {
+		return ret;
 	}
 	knot_rrset_t *n = &st->rrsets[st->count];
 	knot_rrset_init(n, rr->owner, rr->type, rr->rclass, rr->ttl);
@@ -358,9 +380,13 @@ static int state_add(zg_owner_state_t *st, const knot_rrset_t *rr, zg_arena_t *p
 }
 
 /* Types read at every owner besides the listed ones: what a registry zone
- * holds in practice. Other types are not seen (and so not removed). Phase 1
- * reads NS, DS and the listed types; phase 2 the rest, only at owners that
- * exist and are not zone cuts (at a cut only NS and DS are served). */
+ * holds in practice. Other types are not seen (and so not removed).
+ *
+ * Phase 1 reads NS at every owner. At a zone cut the answer is a referral
+ * that carries the NS set and, the query having DO set, the DS set (or the
+ * proof that there is none): nothing else is visible there, so a delegation
+ * costs one query. Phase 2 reads, at owners that exist and are not zone
+ * cuts, DS, the listed types and the rest of these. */
 static const uint16_t probe_types[] = {
 	KNOT_RRTYPE_NS, KNOT_RRTYPE_DS,
 	KNOT_RRTYPE_A, KNOT_RRTYPE_AAAA,
@@ -369,7 +395,6 @@ static const uint16_t probe_types[] = {
 	KNOT_RRTYPE_SVCB, KNOT_RRTYPE_TLSA, KNOT_RRTYPE_NAPTR,
 };
 #define PROBE_COUNT	(sizeof(probe_types) / sizeof(probe_types[0]))
-#define PHASE1_PROBES	2
 #define STATE_MAX	(PROBE_COUNT + 256)
 
 static bool listed(const zg_change_t *ch, uint16_t type)
@@ -386,29 +411,30 @@ static bool listed(const zg_change_t *ch, uint16_t type)
 static bool nth_type(const zg_change_t *ch, int phase, bool skip, size_t k, uint16_t *type)
 {
 	if (phase == 1) {
-		if (k < PHASE1_PROBES) {
-			*type = probe_types[k];
-			return true;
-		}
-		/* Listed types, in the order listed, except NS and DS. */
-		size_t n = PHASE1_PROBES;
-		for (uint16_t i = 0; i < ch->rrset_count; i++) {
-			uint16_t t = ch->rrsets[i].type;
-			if (t == KNOT_RRTYPE_NS || t == KNOT_RRTYPE_DS) {
-				continue;
-			}
-			if (n++ == k) {
-				*type = t;
-				return true;
-			}
-		}
-		return false;
+		*type = KNOT_RRTYPE_NS;
+		return k == 0;
 	}
 	if (skip) {
 		return false;
 	}
-	size_t n = 0;
-	for (size_t j = PHASE1_PROBES; j < PROBE_COUNT; j++) {
+	if (k == 0) {
+		*type = KNOT_RRTYPE_DS;
+		return true;
+	}
+	/* Listed types, in the order listed, except NS and DS; then the probes
+	 * not listed. */
+	size_t n = 1;
+	for (uint16_t i = 0; i < ch->rrset_count; i++) {
+		uint16_t t = ch->rrsets[i].type;
+		if (t == KNOT_RRTYPE_NS || t == KNOT_RRTYPE_DS) {
+			continue;
+		}
+		if (n++ == k) {
+			*type = t;
+			return true;
+		}
+	}
+	for (size_t j = 2; j < PROBE_COUNT; j++) {
 		if (listed(ch, probe_types[j])) {
 			continue;
 		}
@@ -425,10 +451,11 @@ static int collect(zg_owner_state_t *st, const knot_pktsection_t *sec,
                    const knot_dname_t *owner, uint16_t type, zg_arena_t *pool,
                    bool *wildcard)
 {
-	size_t labels = knot_dname_labels(owner, NULL);
+	size_t labels = wildcard != NULL ? knot_dname_labels(owner, NULL) : 0;
 	for (uint16_t i = 0; i < sec->count; i++) {
 		const knot_rrset_t *rr = knot_pkt_rr(sec, i);
-		if (!knot_dname_is_equal(rr->owner, owner) || rr->rclass != KNOT_CLASS_IN) {
+		if ((rr->type != type && rr->type != KNOT_RRTYPE_RRSIG) ||
+		    rr->rclass != KNOT_CLASS_IN || !knot_dname_is_equal(rr->owner, owner)) {
 			continue;
 		}
 		if (rr->type == KNOT_RRTYPE_RRSIG) {
@@ -436,9 +463,6 @@ static int collect(zg_owner_state_t *st, const knot_pktsection_t *sec,
 			    knot_rrsig_labels(rr->rrs.rdata) < labels) {
 				*wildcard = true;
 			}
-			continue;
-		}
-		if (rr->type != type) {
 			continue;
 		}
 		int ret = state_add(st, rr, pool, STATE_MAX);
@@ -470,9 +494,10 @@ static int parse_state(const knot_pkt_t *ans, const knot_dname_t *owner, uint16_
 		}
 		return ret;
 	}
-	/* A referral. At the cut, NS is in the authority section (DS is answered
-	 * with AA, other types are occluded). Below it only glue named by the
-	 * cut's NS is visible, in the additional section. */
+	/* A referral. At the cut, NS is in the authority section, and so is DS
+	 * (DO is set; a DS query would be answered with AA), other types are
+	 * occluded. Below it only glue named by the cut's NS is visible, in the
+	 * additional section. */
 	const knot_pktsection_t *auth = knot_pkt_section(ans, KNOT_AUTHORITY);
 	bool at_cut = false;
 	for (uint16_t i = 0; i < auth->count; i++) {
@@ -483,82 +508,109 @@ static int parse_state(const knot_pkt_t *ans, const knot_dname_t *owner, uint16_
 	}
 	if (at_cut) {
 		st->at_cut = true;
-		return type == KNOT_RRTYPE_NS ? collect(st, auth, owner, type, pool, NULL) : 0;
+		if (type != KNOT_RRTYPE_NS) {
+			return 0;
+		}
+		int ret = collect(st, auth, owner, KNOT_RRTYPE_NS, pool, NULL);
+		if (ret == 0) {
+			ret = collect(st, auth, owner, KNOT_RRTYPE_DS, pool, NULL);
+		}
+		return ret;
 	}
 	st->complete = false;
 	return collect(st, knot_pkt_section(ans, KNOT_ADDITIONAL), owner, type, pool, NULL);
+}
+
+#define READ_WINDOW	128	/* Queries in flight on one connection. */
+#define READ_REFILL	(READ_WINDOW / 2)	/* Send more when this few are left. */
+#define QUERY_MAX	(2 + KNOT_WIRE_HEADER_SIZE + KNOT_DNAME_MAXLEN + 4 + 11)
+
+/* Appends a framed query for (owner, type) with EDNS and DO to buf. */
+static size_t put_query(uint8_t *buf, uint16_t id, const knot_dname_t *owner, uint16_t type)
+{
+	uint8_t *w = buf + 2;
+	memset(w, 0, KNOT_WIRE_HEADER_SIZE);
+	knot_wire_set_id(w, id);
+	knot_wire_set_qdcount(w, 1);
+	knot_wire_set_arcount(w, 1);
+	size_t pos = KNOT_WIRE_HEADER_SIZE;
+	size_t nlen = knot_dname_size(owner);
+	memcpy(w + pos, owner, nlen);
+	pos += nlen;
+	knot_wire_write_u16(w + pos, type);
+	knot_wire_write_u16(w + pos + 2, KNOT_CLASS_IN);
+	pos += 4;
+	/* OPT: root owner, type 41, payload size, no extended RCODE, version 0,
+	 * flags DO, no options. */
+	w[pos] = 0;
+	knot_wire_write_u16(w + pos + 1, KNOT_RRTYPE_OPT);
+	knot_wire_write_u16(w + pos + 3, KNOT_WIRE_MAX_PKTSIZE);
+	knot_wire_write_u32(w + pos + 5, 0x00008000);
+	knot_wire_write_u16(w + pos + 9, 0);
+	pos += 11;
+	knot_wire_write_u16(buf, (uint16_t)pos);
+	return pos + 2;
 }
 
 int zg_update_read_state(zg_dnsconn_t *conn, const zg_msg_t *msg,
                          zg_owner_state_t *states, zg_arena_t *pool,
                          char *reason, size_t reason_len)
 {
-	knot_pkt_t *q = knot_pkt_new(NULL, 1024, NULL);
+	typedef struct {
+		size_t owner;
+		uint16_t type;
+	} inflight_t;
+	inflight_t ring[READ_WINDOW];
+	uint8_t *qbuf = malloc(READ_WINDOW * QUERY_MAX);
 	knot_pkt_t *a = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
 	int ret = 0;
-	if (q == NULL || a == NULL) {
+	if (qbuf == NULL || a == NULL) {
 		ret = -ENOMEM;
 		goto done;
 	}
 	size_t n = msg->change_count;
 	for (size_t i = 0; i < n; i++) {
+		states[i].rrsets = NULL;
 		states[i].count = 0;
 		states[i].complete = true;
 		states[i].absent = false;
 		states[i].at_cut = false;
-		states[i].rrsets = zg_arena_alloc(pool, STATE_MAX * sizeof(knot_rrset_t));
-		if (states[i].rrsets == NULL) {
-			ret = -ENOMEM;
-			goto done;
-		}
 	}
-	/* Queries (owner i, its k-th type) in order; answers come back in order. */
+	/* Queries (owner, type) in order, pipelined; answers come back in order. */
 	uint16_t base = dnssec_random_uint16_t();
 	size_t sent = 0, received = 0;
 	for (int phase = 1; phase <= 2 && ret == 0; phase++) {
-		size_t s_owner = 0, s_k = 0, r_owner = 0, r_k = 0;
-		uint16_t type;
-		while (r_owner < n) {
-			const zg_owner_state_t *rst = &states[r_owner];
-			if (!nth_type(&msg->changes[r_owner], phase, rst->absent || rst->at_cut, r_k, &type)) {
-				r_owner++;
-				r_k = 0;
-				continue;
-			}
-			while (s_owner < n && sent - received < READ_WINDOW) {
-				uint16_t stype;
-				const zg_owner_state_t *sst = &states[s_owner];
-				if (!nth_type(&msg->changes[s_owner], phase, sst->absent || sst->at_cut,
-				              s_k, &stype)) {
-					s_owner++;
-					s_k = 0;
-					continue;
-				}
-				knot_pkt_clear(q);
-				memset(q->wire, 0, KNOT_WIRE_HEADER_SIZE);
-				knot_wire_set_id(q->wire, (uint16_t)(base + sent));
-				ret = knot_pkt_put_question(q, msg->changes[s_owner].owner, KNOT_CLASS_IN, stype);
-				knot_rrset_t opt;
-				if (ret == KNOT_EOK) {
-					ret = knot_edns_init(&opt, KNOT_WIRE_MAX_PKTSIZE, 0, 0, NULL);
-				}
-				if (ret == KNOT_EOK) {
-					knot_edns_set_do(&opt);
-					ret = knot_pkt_begin(q, KNOT_ADDITIONAL);
-					if (ret == KNOT_EOK) {
-						ret = knot_pkt_put(q, KNOT_COMPR_HINT_NONE, &opt, 0);
+		size_t s_owner = 0, s_k = 0;
+		for (;;) {
+			/* Refill the window in one write. */
+			if (s_owner < n && sent - received <= READ_REFILL) {
+				size_t qlen = 0;
+				while (s_owner < n && sent - received < READ_WINDOW) {
+					uint16_t stype;
+					const zg_owner_state_t *sst = &states[s_owner];
+					if (!nth_type(&msg->changes[s_owner], phase,
+					              sst->absent || sst->at_cut, s_k, &stype)) {
+						s_owner++;
+						s_k = 0;
+						continue;
 					}
-					knot_rrset_clear(&opt, NULL);
+					ring[sent % READ_WINDOW] = (inflight_t){ s_owner, stype };
+					qlen += put_query(qbuf + qlen, (uint16_t)(base + sent),
+					                  msg->changes[s_owner].owner, stype);
+					sent++;
+					s_k++;
 				}
-				if (ret == KNOT_EOK) {
-					ret = zg_dnsconn_send(conn, q->wire, q->size);
+				if (qlen > 0) {
+					ret = zg_dnsconn_write(conn, qbuf, qlen);
 				}
 				if (ret != 0) {
-					snprintf(reason, reason_len, "cannot send query (%s)", zg_strerror(ret));
+					snprintf(reason, reason_len, "cannot send queries (%s)",
+					         zg_strerror(ret));
 					goto done;
 				}
-				sent++;
-				s_k++;
+			}
+			if (received == sent) {
+				break; /* Phase done. */
 			}
 			knot_pkt_clear(a);
 			size_t len = 0;
@@ -574,12 +626,13 @@ int zg_update_read_state(zg_dnsconn_t *conn, const zg_msg_t *msg,
 				snprintf(reason, reason_len, "malformed or out-of-order answer to a query");
 				goto done;
 			}
-			const knot_dname_t *owner = msg->changes[r_owner].owner;
-			ret = parse_state(a, owner, type, &states[r_owner], pool);
+			const inflight_t *q = &ring[received % READ_WINDOW];
+			const knot_dname_t *owner = msg->changes[q->owner].owner;
+			ret = parse_state(a, owner, q->type, &states[q->owner], pool);
 			if (ret != 0) {
 				char otxt[KNOT_DNAME_TXT_MAXLEN + 1], ttxt[32];
 				knot_dname_to_str(otxt, owner, sizeof(otxt));
-				knot_rrtype_to_string(type, ttxt, sizeof(ttxt));
+				knot_rrtype_to_string(q->type, ttxt, sizeof(ttxt));
 				const knot_lookup_t *l = knot_lookup_by_id(knot_rcode_names,
 				                                           knot_wire_get_rcode(a->wire));
 				snprintf(reason, reason_len, "query %s %s answered %s", otxt, ttxt,
@@ -587,11 +640,10 @@ int zg_update_read_state(zg_dnsconn_t *conn, const zg_msg_t *msg,
 				goto done;
 			}
 			received++;
-			r_k++;
 		}
 	}
 done:
-	knot_pkt_free(q);
+	free(qbuf);
 	knot_pkt_free(a);
 	return ret;
 }

@@ -292,9 +292,12 @@ static int cmd_run(options_t *o)
 static int init_add(zg_ctlload_t *load, const options_t *o, const knot_rrset_t *rr,
                     size_t *skipped)
 {
+	/* Into a zone without contents the load is the whole zone: SOA and
+	 * apex NS come from the input too. */
 	bool apex = knot_dname_is_equal(rr->owner, o->zone);
-	if (rr->type == KNOT_RRTYPE_SOA || zg_msg_type_is_dnssec(rr->type) ||
-	    (apex && rr->type == KNOT_RRTYPE_NS)) {
+	bool full = zg_ctlload_full(load);
+	if ((!full && rr->type == KNOT_RRTYPE_SOA) || zg_msg_type_is_dnssec(rr->type) ||
+	    (!full && apex && rr->type == KNOT_RRTYPE_NS)) {
 		(*skipped)++;
 		return 0;
 	}
@@ -426,6 +429,7 @@ static int cmd_init(options_t *o, const char *file)
 		return rc;
 	}
 	size_t added = 0, failed = 0;
+	bool full = zg_ctlload_full(load);
 	ret = zg_ctlload_commit(load, &added, &failed, err, sizeof(err));
 	zg_ctlload_free(load);
 	if (ret != 0) {
@@ -433,8 +437,13 @@ static int cmd_init(options_t *o, const char *file)
 		        err, failed, added);
 		return ret == ZG_EREFUSED ? EXIT_REFUSED : EXIT_SERVER;
 	}
-	say(o, "committed %zu records (%zu left to the signer: SOA, apex NS, DNSSEC)\n",
-	    added, skipped);
+	if (full) {
+		say(o, "committed %zu records as the whole zone (%zu DNSSEC records left to "
+		    "the signer)\n", added, skipped);
+	} else {
+		say(o, "committed %zu records (%zu left to the signer: SOA, apex NS, DNSSEC)\n",
+		    added, skipped);
+	}
 	return EXIT_APPLIED;
 }
 

@@ -5,11 +5,13 @@
  * zone-begin, then every record as one zone-set data unit of a single
  * block, then zone-commit (or zone-abort if any record failed). One atomic
  * transaction without the 64 KiB limit of UPDATE. Knot 3.2 is strict:
- * adding a record that exists already is an error.
+ * adding a record that exists already is an error. Into a zone without
+ * contents the transaction is the whole zone (zg_ctlload_full()).
  */
 #ifndef ZONEGATE_CTLLOAD_H
 #define ZONEGATE_CTLLOAD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <libknot/dname.h>
@@ -31,6 +33,15 @@ typedef struct zg_ctlload zg_ctlload_t;
  */
 int zg_ctlload_begin(const char *socket, const knot_dname_t *zone, int timeout_ms,
                      zg_ctlload_t **out, char *err, size_t err_len);
+
+/*!
+ * Whether the zone had no contents when the transaction began (knotd
+ * started without zone data): knotd then builds the zone from the
+ * transaction alone, so SOA and apex NS must be in it, and the commit signs
+ * it as a whole, as a load from a zone file does. Otherwise the records are
+ * added to the served zone and the commit signs them incrementally.
+ */
+bool zg_ctlload_full(const zg_ctlload_t *load);
 
 /*!
  * Sends every record of rr as a zone-set data unit.

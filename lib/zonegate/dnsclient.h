@@ -58,6 +58,14 @@ void zg_dnsconn_free(zg_dnsconn_t *conn);
 int zg_dnsconn_send(zg_dnsconn_t *conn, const uint8_t *wire, size_t len);
 
 /*!
+ * Sends bytes that already are TCP-framed DNS messages (each with its
+ * 2-byte length prefix): many pipelined queries in one system call.
+ *
+ * \retval 0, ZG_ECONNECT, ZG_ETIMEOUT, or -errno.
+ */
+int zg_dnsconn_write(zg_dnsconn_t *conn, const uint8_t *data, size_t len);
+
+/*!
  * Receives one DNS message into buf (at most max bytes).
  *
  * \retval 0, ZG_ETIMEOUT, ZG_EPROTO (message too big, connection closed) or -errno.

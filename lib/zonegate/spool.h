@@ -59,6 +59,16 @@ int zg_spool_list(zg_spool_t *spool, char (*names)[ZG_SPOOL_NAME_MAX + 1], size_
                   size_t *count);
 
 /*!
+ * Waits until a message may have arrived in incoming/ (a file renamed into
+ * it or written there; inotify) or timeout_ms passes; without inotify it
+ * just sleeps. Events that came since the last call end the wait at once, so
+ * a message that arrives between a listing and the wait is not missed.
+ *
+ * \retval 1 woken by an arrival, 0 timed out.
+ */
+int zg_spool_wait(zg_spool_t *spool, int timeout_ms);
+
+/*!
  * Number of messages waiting and the modification time of the oldest one.
  */
 int zg_spool_pending(zg_spool_t *spool, size_t *count, time_t *oldest);

@@ -79,12 +79,14 @@ int zg_update_build(zg_update_list_t *list, const zg_msg_t *msg,
 
 /*!
  * Reads the current RRsets of every owner of msg over conn: one query (DO
- * set, TCP, pipelined in a bounded window) per owner and type: NS, DS and
- * the listed types first, then, at owners that exist and are not zone cuts,
- * the other usual registry types (A AAAA CNAME DNAME TXT MX SRV CAA PTR
- * HTTPS SVCB TLSA NAPTR); a delegation costs two queries. Knot 3.2 answers ANY with a
- * single RRset (RFC 8482), so ANY cannot be used. Types outside that set
- * are not seen and so not removed.
+ * set, TCP, pipelined in a bounded window, written many at a time) per
+ * owner and type: NS first; at a zone cut the referral also carries the DS
+ * set (or the proof of its absence) and nothing else is visible there, so a
+ * delegation costs one query. Then, at owners that exist and are not zone
+ * cuts, DS, the listed types and the other usual registry types (A AAAA
+ * CNAME DNAME TXT MX SRV CAA PTR HTTPS SVCB TLSA NAPTR). Knot 3.2 answers
+ * ANY with a single RRset (RFC 8482), so ANY cannot be used. Types outside
+ * that set are not seen and so not removed.
  *
  * \param conn    Open connection to the server.
  * \param msg     Parsed message.

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # zg-ingest init: a whole zone loaded into a signing knotd through one
 # control-socket transaction (zone-begin, zone-set block, zone-commit), from
-# a zone file and from JSON lines; a conflicting load is aborted whole.
+# a zone file and from JSON lines; a conflicting load is aborted whole; into
+# a zone knotd has no data for, the whole zone signed at the commit.
 . "$ZG_SRCDIR/tests/func/lib.sh"
 . "$ZG_SRCDIR/tests/func/ingest-lib.sh"
 zg_init
@@ -49,4 +50,26 @@ out=$(init "$ZG_TMP/bad.jsonl" 2>&1); rc=$?
 is "$rc" 1 "a refused message in JSON lines: exit 1"
 like "$out" "line 1: message j3: owner x.other. outside zone test." "with the reason and the line"
 ok "knotd stops cleanly" zg_knotd_stop "$d"
+
+# Into a zone knotd has no data for (no zone file): the whole zone, SOA and
+# apex NS included, signed as a whole at the commit.
+u=$ZG_TMP/unloaded
+mkdir -p "$u"
+port=$(zg_free_port)
+ingest_signer_conf "$u" "$port" "$secret" "$ZG_TMP/empty.zone" >"$u/knot.conf"
+rm "$u/zones/test.zone"
+ok "signing knotd starts without zone data" zg_knotd_start "$u"
+like "$(zg_knotc "$u" zone-status test.)" "serial: -" "the zone has no data"
+zg_genzone test. 2000 8 >"$ZG_TMP/whole.zone"
+out=$("$ZG_BUILDDIR/libtool" --mode=execute "$ZG_INGEST" init -c "$u/knot.sock" -z test. "$ZG_TMP/whole.zone" 2>&1); rc=$?
+is "$rc" 0 "init into the unloaded zone: exit 0"
+want=$(grep -vcE '^\$' "$ZG_TMP/whole.zone")
+like "$out" "^committed $want records as the whole zone" "every record sent, SOA and apex NS too"
+zg_axfr 127.0.0.1 "$port" test. >"$ZG_TMP/axfr2.zone"
+is "$(awk '$4 == "SOA"' "$ZG_TMP/axfr2.zone" | wc -l)" 1 "SOA served"
+is "$(awk '$1 == "test." && $4 == "NS"' "$ZG_TMP/axfr2.zone" | wc -l)" 2 "apex NS from the file served"
+is "$(awk '$4 == "DS"' "$ZG_TMP/axfr2.zone" | wc -l)" 667 "667 DS records served"
+is "$(awk '$4 == "RRSIG" && $5 == "DS"' "$ZG_TMP/axfr2.zone" | wc -l)" 667 "all DS signed"
+ok "dnssec-verify accepts the loaded zone" dnssec-verify -q -o test. "$ZG_TMP/axfr2.zone"
+ok "knotd stops cleanly" zg_knotd_stop "$u"
 zg_done

@@ -4,7 +4,8 @@
 # spool applied in order and served signed; refusals with their exact reason
 # while later messages still apply; no serial churn for a repeated message;
 # a message bigger than one UPDATE split; a message Knot itself refuses
-# (poisoned: data below a DNAME) isolated; TSIG required.
+# (poisoned: data below a DNAME) isolated; TSIG required; an idle gateway
+# wakes up when a message arrives.
 . "$ZG_SRCDIR/tests/func/lib.sh"
 . "$ZG_SRCDIR/tests/func/ingest-lib.sh"
 zg_init
@@ -123,6 +124,23 @@ is "$(awk '$1 ~ /^big/ && $4 == "NS"' "$ZG_TMP/axfr.zone" | wc -l)" 6000 "all 60
 is "$(awk '$1 ~ /^big/ && $4 == "DS"' "$ZG_TMP/axfr.zone" | wc -l)" 3000 "all 3000 DS records served"
 is "$(awk '$1 ~ /^big/ && $4 == "RRSIG" && $5 == "DS"' "$ZG_TMP/axfr.zone" | wc -l)" 3000 "all 3000 DS RRsets signed"
 ok "dnssec-verify accepts the zone" dnssec-verify -q -o test. "$ZG_TMP/axfr.zone"
+
+# --- a running gateway wakes up when a message arrives ------------------------
+# The poll interval is an hour: only the wake-up on a new file in incoming/
+# (inotify) can apply the message within the bound. Started with exec, so
+# that $! is the gateway itself.
+wsp=$ZG_TMP/wspool
+mkdir -p "$wsp/incoming"
+( exec "$ZG_INGEST" run --source "spool:$wsp" -s "$srv" -y "$key" --interval 3600 -q \
+	>"$ZG_TMP/wake.out" 2>&1 ) &
+gw=$!
+zg_track_pid "$gw"
+sleep 2 # Let it find incoming/ empty and start waiting.
+ingest_msg 040-wake '[{"owner":"wake.test.","rrsets":[{"type":"A","ttl":300,"rdata":["192.0.2.40"]}]}]' >"$wsp/040-wake.json.tmp"
+mv "$wsp/040-wake.json.tmp" "$wsp/incoming/040-wake.json"
+woken() { [ "$(ingest_rr "$port" wake.test. A)" = 192.0.2.40 ]; }
+ok "an idle gateway (poll interval 1 h) applies a new message within 10 s" zg_wait 10 woken
+ok "gateway stops on TERM" zg_stop_pid "$gw"
 
 ok "knotd stops cleanly" zg_knotd_stop "$d"
 zg_done
