@@ -11,9 +11,14 @@
 #   ZG_BENCH_INGEST_NSU=250         owners per knsupdate UPDATE
 #   ZG_BENCH_INGEST_LATENCY=100     paced messages for the latency figures
 #   ZG_BENCH_INGEST_INIT=1000000    delegations for the init comparison (0: skip)
-#   ZG_BENCH_INGEST_ZONE_CONF=      extra zone items (4-space indented lines) for
-#                                   the signer of the 200k zone, e.g.
-#                                   "    journal-max-depth: 1000"
+#   ZG_BENCH_INGEST_ZONE_CONF=...   extra zone items (4-space indented lines) for
+#                                   the signer of the 200k zone; default: the
+#                                   registry signer settings recommended in
+#                                   modules/ingest/ingest.rst
+#                                   ("    journal-max-depth: 1000" and
+#                                   "    journal-max-usage: 4G"); set it empty
+#                                   for Knot's defaults (a journal merge every
+#                                   20 serials)
 #
 # Prints throughput (changed owners per second) of each path and the ratio to
 # knsupdate, enqueue-to-served latency p50/p99 of single 1000-owner messages
@@ -28,7 +33,8 @@ OWNERS=${ZG_BENCH_INGEST_OWNERS:-1000}
 NSU=${ZG_BENCH_INGEST_NSU:-250}
 LAT=${ZG_BENCH_INGEST_LATENCY:-100}
 INIT_N=${ZG_BENCH_INGEST_INIT:-1000000}
-ZONE_CONF=${ZG_BENCH_INGEST_ZONE_CONF:-}
+ZONE_CONF=${ZG_BENCH_INGEST_ZONE_CONF-"    journal-max-depth: 1000
+    journal-max-usage: 4G"}
 export ZG_SRCDIR=$top_srcdir ZG_BUILDDIR=$top_builddir
 . "$top_srcdir/tests/func/lib.sh"
 . "$top_srcdir/tests/func/ingest-lib.sh"
