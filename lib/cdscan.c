@@ -713,9 +713,7 @@ zg_cdscan_outcome_t zg_cdscan_child(zg_cdscan_t *s, const zg_cdscan_deleg_t *d)
 		goto scan_failed;
 	}
 	if (views[0].cds.rr.rrs.count == 0 && views[0].cdnskey.rr.rrs.count == 0) {
-		if (st->audit != 0) {
-			st->audit = 0; /* Withdrawn: a later set is logged again. */
-		}
+		st->audit = 0; /* Withdrawn: a later set is logged again. */
 		outcome = ZG_CDSCAN_NONE;
 		goto out;
 	}
