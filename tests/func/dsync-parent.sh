@@ -433,5 +433,12 @@ if ok "PostgreSQL cluster starts" zg_pg_start "$ZG_TMP/pg"; then
 		"delete\.test\..*NS[[:space:]]+ns1\.delete\.test\." "delete.test.: delegation kept, now insecure"
 	like "$(pstats)" "ds-messages-queued[^0-9]*[1-9]" "queued messages counted"
 fi
+# ---- 5. a queue that cannot be opened fails the module load, nothing else ----
+parent_conf off "spool:$ZG_TMP/no/such/dir" >"$P/knot.conf"
+zg_knotc "$P" reload >/dev/null 2>&1
+ok "unusable queue: the load error names it" zg_wait 20 \
+	plog_has "mod-dsync.*cannot open the queue spool:$ZG_TMP/no/such/dir \(No such file or directory\)"
+is "$(dig_short "$pp" accept.test. DS | awk '{print $1}')" "$(tag_of "$AC_K2")" \
+	"the zone is still served, accept.test.'s DS kept"
 [ "$_zg_failed" -gt 0 ] && diag_log
 zg_done
