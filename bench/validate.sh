@@ -11,10 +11,11 @@
 #   ZG_BENCH_VALIDATE_WAIT=600      bound (s) of every wait for one serial
 #   ZG_BENCH_VALIDATE_INITIAL_WAIT=3600  bound (s) of signing and initial validations
 #   ZG_BENCH_VALIDATE_PERF=FILE     perf record V during the batches into FILE.SIZE
+#   ZG_BENCH_VALIDATE_MODES="alone together"  how S is started on each serial (below)
 #
 # Three knotd on 127.0.0.1 (random ports):
 #   A  the signer: SoftHSM keystore, ECDSA P-256 KSK+ZSK, NSEC3 opt-out (no
-#      salt, 0 iterations), loads the generated zone and signs it, NOTIFYs V and S;
+#      salt, 0 iterations), loads the generated zone and signs it, NOTIFYs V;
 #   V  a secondary of A with mod-validate, `source` = A: the module follows A
 #      by IXFR on its own and validates each serial;
 #   S  a secondary of A with `dnssec-validation: on` (Knot's own validation).
@@ -26,10 +27,15 @@
 #
 # Knot 3.2 logs with one-second timestamps, so a poller (python, UDP SOA
 # queries every millisecond, and the new lines of V's log) measures, per
-# serial, from A serving it (A's commit) to (a) mod-validate's verdict line
-# in V's log and (b) S serving it (Knot serves an IXFR only after it
-# validated). Also printed: the module's own validation time (its log line)
-# and Knot's "zone updated, N seconds" of S (its refresh from the SOA query).
+# serial, (a) from A serving it (A's commit) to mod-validate's verdict line in
+# V's log and (b) from the NOTIFY sent to S to S serving it (Knot serves an
+# IXFR only after it validated). Also printed: the module's own time (its log
+# line) and Knot's "zone updated, N seconds" of S (its refresh from the SOA
+# query). The poller sends S its NOTIFY (S is not in A's notify list):
+#   alone     once V's verdict is logged and V's knotd serves the serial, so
+#             each validator has the machine to itself (the cost of each);
+#   together  at A's commit, as A's own NOTIFY would: both validate at once on
+#             the same cores, and each one's time includes the other's load.
 #
 # Memory: VmRSS/VmHWM of S and V after the initial validation and after the
 # batches; the shadow's share of V is estimated as V's RSS minus the RSS of a
@@ -42,6 +48,7 @@ set -u
 SIZES=${ZG_BENCH_VALIDATE_SIZES:-"200000 1000000"}
 BATCHES=${ZG_BENCH_VALIDATE_BATCHES:-"10 100 1000 10000"}
 RUNS=${ZG_BENCH_VALIDATE_RUNS:-3}
+MODES=${ZG_BENCH_VALIDATE_MODES:-"alone together"}
 MEMORY=${ZG_BENCH_VALIDATE_MEMORY:-1}
 OUT=${ZG_BENCH_VALIDATE_OUT:-$top_srcdir/bench/out/validate}
 export ZG_SRCDIR=$top_srcdir ZG_BUILDDIR=$top_builddir
@@ -78,8 +85,16 @@ mb() { echo "${1:-0}" | awk '{printf "%.0f", $1 / 1024}'; }
 # from A's commit; -1 when not seen within the bound).
 cat >"$ZG_TMP/poll.py" <<'PY'
 import os, re, socket, struct, sys, time
-pa, ps, vlog, slog, old, bound = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5]), float(sys.argv[6])
+pa, pv, ps, vlog, slog, old, bound, mode = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5], int(sys.argv[6]), float(sys.argv[7]), sys.argv[8]
 q_id = 0
+def notify(port):
+    # NOTIFY test. SOA (opcode 4, AA) to S, as the signer's own would be.
+    q = struct.pack("!HHHHHH", 0x5a5a, 0x2400, 1, 0, 0, 0) + b"\x04test\x00" + struct.pack("!HH", 6, 1)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.sendto(q, ("127.0.0.1", port))
+    finally:
+        s.close()
 def soa(port):
     global q_id
     q_id = (q_id + 1) & 0xffff
@@ -117,9 +132,11 @@ while time.time() < end:
     time.sleep(0.001)
 if t0 is None:
     print("0 -1 -1 -1 -1"); sys.exit(1)
-tm = ts = None; mms = -1; vbuf = b""
+tm = ts = t1 = None; mms = -1; vbuf = b""
 pat = re.compile(rb"serial %d, validated \([^)]*?(\d+) ms\)" % new)
 bad = re.compile(rb"serial %d, validation failed" % new)
+if mode == "together":
+    notify(ps); t1 = time.time()
 while time.time() < end and (tm is None or ts is None):
     if tm is None:
         vbuf += vf.read()
@@ -128,8 +145,10 @@ while time.time() < end and (tm is None or ts is None):
             tm = time.time() - t0; mms = int(m.group(1))
         elif bad.search(vbuf):
             tm = time.time() - t0; mms = -2
-    if ts is None and soa(ps) == new:
-        ts = time.time() - t0
+    if t1 is None and tm is not None and soa(pv) == new:
+        notify(ps); t1 = time.time()
+    if t1 is not None and ts is None and soa(ps) == new:
+        ts = time.time() - t1
     time.sleep(0.001)
 ks = -1
 sbuf = b""
@@ -179,7 +198,7 @@ zone:
     zonefile-sync: -1
     zonefile-load: whole
     journal-max-usage: 8G      # the initial signing of 1M delegations exceeds the default 100M
-    notify: [v, s]
+    notify: v
     acl: local
 CONF
 }
@@ -288,12 +307,14 @@ run_size() { # N
 	fi
 	local b r k=0 res serial=$s0
 	: >"$T/results"
+	local mode
+	for mode in $MODES; do
 	for b in $BATCHES; do
 		for r in $(seq 1 "$RUNS"); do
 			k=$((k + 1))
 			batch_file "$T/batch.zone" "$k" "$b"
 			# Raised priority (when allowed): the poller must see the commit at once.
-			nice -n -10 "$PYTHON3" "$ZG_TMP/poll.py" "$pa" "$ps" "$V/knotd.log" "$S/knotd.log" "$serial" "$WAIT" \
+			nice -n -10 "$PYTHON3" "$ZG_TMP/poll.py" "$pa" "$pv" "$ps" "$V/knotd.log" "$S/knotd.log" "$serial" "$WAIT" "$mode" \
 				>"$T/poll.out" 2>"$T/poll.err" &
 			local pp_pid=$!
 			zg_track_pid "$pp_pid"
@@ -302,13 +323,14 @@ run_size() { # N
 				{ echo "batch $k: zg-ingest init failed: $(cat "$T/init.out")" >&2; status=1; }
 			wait "$pp_pid" || { echo "batch $k ($b delegations): not seen by both within $WAIT s: $(cat "$T/poll.out" "$T/poll.err")" >&2; status=1; }
 			read -r serial tm ts mms ks <"$T/poll.out"
-			echo "$b $r $serial $tm $ts $mms $ks" >>"$T/results"
-			log "$n: batch $b #$r serial $serial: mod-validate $tm s (module $mms ms), secondary $ts s (Knot $ks s)"
+			echo "$b $r $serial $tm $ts $mms $ks $mode" >>"$T/results"
+			log "$n: $mode: batch $b #$r serial $serial: mod-validate $tm s (module $mms ms), secondary $ts s (Knot $ks s)"
 			[ "$serial" != 0 ] || serial=$(serial_of "$pa")
 			# Both caught up (bounded) before the next serial.
 			zg_wait "$WAIT" serial_is "$pv" "$serial"
 			zg_wait "$WAIT" serial_is "$ps" "$serial"
 		done
+	done
 	done
 	[ -z "$perf_pid" ] || { kill -INT "$perf_pid"; zg_wait 60 sh -c "! kill -0 $perf_pid"; }
 	sleep 2
@@ -318,12 +340,13 @@ run_size() { # N
 	grep -E "validation failed|error" "$V/knotd.log" | head -n 5 >&2
 	grep -E "validation failed" "$S/knotd.log" | head -n 5 >&2
 
+	for mode in $MODES; do
 	echo
-	echo "per serial, seconds from the signer's commit (median of $RUNS; min-max):"
+	echo "$mode: per serial, seconds (median of $RUNS; min-max): mod-validate from the signer's commit, validating secondary from its NOTIFY:"
 	printf '| %-12s | %-22s | %-22s | %9s | %9s | %7s |\n' "delegations" "mod-validate verdict" "validating secondary" "module ms" "Knot s" "ratio"
 	printf '|%s|%s|%s|%s|%s|%s|\n' "--------------:" "------------------------:" "------------------------:" "----------:" "----------:" "--------:"
 	for b in $BATCHES; do
-		awk -v b="$b" '$1 == b' "$T/results" | "$PYTHON3" -c '
+		awk -v b="$b" -v m="$mode" '$1 == b && $8 == m' "$T/results" | "$PYTHON3" -c '
 import sys, statistics as st
 rows = [l.split() for l in sys.stdin if l.strip()]
 b = sys.argv[1]
@@ -333,8 +356,9 @@ m, s = st.median(tm), st.median(ts)
 ratio = s / m if m > 0 else float("nan")
 print("| %12s | %6.3f (%.3f-%.3f) | %6.3f (%.3f-%.3f) | %9.0f | %9.2f | %6.1fx |" % (
     f"{int(b):,}", m, tm[0], tm[-1], s, ts[0], ts[-1], mms, ks, ratio))
-print("RATIO %s %.4f %.4f %.2f" % (b, m, s, ratio), file=sys.stderr)
-' "$b" 2>>"$ZG_TMP/ratios.$n"
+print("RATIO %s %.4f %.4f %.2f %s" % (b, m, s, ratio, sys.argv[2]), file=sys.stderr)
+' "$b" "$mode" 2>>"$ZG_TMP/ratios.$n"
+	done
 	done
 	echo
 	printf 'RSS MB: validating secondary S %s after the initial validation, %s after the batches (peak %s); knotd+mod-validate V %s / %s (peak %s)\n' \
@@ -390,17 +414,19 @@ for n in $SIZES; do
 	[ -f "$ZG_TMP/ratios.$n" ] || continue
 	awk -v n="$n" '$1 == "RATIO" {
 		ok = $5 >= 4 ? "met" : "NOT met"
-		printf "  %s delegations, %s per serial: secondary/mod-validate %.1fx (>= 4x: %s)\n", n, $2, $5, ok
+		printf "  %s delegations, %s per serial, %s: secondary/mod-validate %.1fx (>= 4x: %s)\n", n, $2, $6, $5, ok
 	}' "$ZG_TMP/ratios.$n"
 done
 set -- $SIZES
 if [ $# -ge 2 ] && [ -f "$ZG_TMP/ratios.$1" ] && [ -f "$ZG_TMP/ratios.${!#}" ]; then
-	a=$(awk '$2 == 1000 {print $3}' "$ZG_TMP/ratios.$1")
-	z=$(awk '$2 == 1000 {print $3}' "$ZG_TMP/ratios.${!#}")
+	for mode in $MODES; do
+	a=$(awk -v m="$mode" '$2 == 1000 && $6 == m {print $3}' "$ZG_TMP/ratios.$1")
+	z=$(awk -v m="$mode" '$2 == 1000 && $6 == m {print $3}' "$ZG_TMP/ratios.${!#}")
 	if [ -n "$a" ] && [ -n "$z" ]; then
-		awk -v a="$a" -v z="$z" -v s="$1" -v l="${!#}" 'BEGIN {
-			g = z / a; printf "  1,000-delegation serial, %s vs %s: %.2fx (<= 2x: %s)\n", l, s, g, g <= 2 ? "met" : "NOT met" }'
+		awk -v a="$a" -v z="$z" -v s="$1" -v l="${!#}" -v m="$mode" 'BEGIN {
+			g = z / a; printf "  1,000-delegation serial, %s vs %s, %s: %.2fx (<= 2x: %s)\n", l, s, m, g, g <= 2 ? "met" : "NOT met" }'
 	fi
+	done
 fi
 [ -f "$ZG_TMP/mem" ] && awk '$1 == "MEM" {
 	shadow = $5 - $6

@@ -355,6 +355,7 @@ static int check_serial(validate_ctx_t *ctx, uint32_t *serial)
 	if (!changed && verdict_get(ctx, *serial) >= 0) {
 		return 0;
 	}
+	int64_t t_xfr = mono_ms() - t0;   /* Transfer and application to the shadow. */
 
 	zg_verify_opts_t opts = {
 		.now = time(NULL),
@@ -388,10 +389,11 @@ static int check_serial(validate_ctx_t *ctx, uint32_t *serial)
 		knotd_mod_stats_incr(ctx->mod, 0, CTR_SERIALS_VALIDATED, 0, 1);
 		knotd_mod_stats_store(ctx->mod, 0, CTR_LAST_SERIAL, 0, *serial);
 		knotd_mod_log(ctx->mod, LOG_INFO, "serial %u, validated (%s, %zu names checked, "
-		              "%llu signatures, %zu warnings, %lld ms)", *serial,
+		              "%llu signatures, %zu warnings, transfer %lld ms, checks %lld ms, "
+		              "%lld ms)", *serial,
 		              full ? "whole zone" : "incremental", zg_incr_last_checked(ctx->shadow),
 		              (unsigned long long)report.stats.signatures, report.warnings,
-		              (long long)ms);
+		              (long long)t_xfr, (long long)(ms - t_xfr), (long long)ms);
 		if (report.warnings > 0) {
 			char line[1024];
 			for (size_t i = 0; i < report.len; i++) {
