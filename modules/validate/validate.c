@@ -3,10 +3,11 @@
  * mod-validate: a worker thread per zone follows the zone (NOTIFY received
  * by the server and SOA polling of the source), keeps a shadow copy of the
  * zone up to date by IXFR (AXFR at first and as fallback), validates what
- * each diff can affect (lib/incr.c) and keeps the verdict per serial; a
- * KNOTD_STAGE_BEGIN hook refuses outgoing AXFR/IXFR of a served serial that
- * has not validated. Validated serials are announced to the zone's notify
- * remotes; failed serials are logged and passed to the alarm command.
+ * each diff can affect (lib/incr.c) and keeps the verdict per serial (also
+ * in a state file per zone, read back in load); a KNOTD_STAGE_BEGIN hook
+ * refuses outgoing AXFR/IXFR of a served serial that has not validated.
+ * Validated serials are announced to the zone's notify remotes; failed
+ * serials are logged and passed to the alarm command.
  *
  * Threads: knotd's workers only run the hook (lock-free verdict lookup, a
  * condition-variable signal for NOTIFY); everything else, including the
@@ -15,6 +16,8 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -23,6 +26,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -48,6 +53,7 @@
 #define MOD_ALLOW	"\x05""allow"
 #define MOD_KEY		"\x03""key"
 #define MOD_RESIGN	"\x11""resign-on-failure"
+#define MOD_STATE_DIR	"\x09""state-dir"
 
 #define C_KEY		"\x03""key"
 #define C_ALG		"\x09""algorithm"
@@ -60,6 +66,7 @@
 #define C_LISTEN	"\x06""listen"
 #define C_CONTROL	"\x07""control"
 #define C_RUNDIR	"\x06""rundir"
+#define C_STORAGE	"\x07""storage"
 
 /*! Verdicts remembered (most recent serials). */
 #define VERDICTS	64
@@ -84,6 +91,7 @@ static const yp_item_t validate_conf[] = {
 	{ MOD_ALLOW,    YP_TNET,  YP_VNONE, YP_FMULTI },
 	{ MOD_KEY,      YP_TREF,  YP_VREF = { C_KEY }, YP_FNONE, { knotd_conf_check_ref } },
 	{ MOD_RESIGN,   YP_TBOOL, YP_VNONE },
+	{ MOD_STATE_DIR, YP_TSTR, YP_VNONE },
 	{ NULL }
 };
 
@@ -115,6 +123,18 @@ typedef struct {
 	knot_tsig_key_t key;    /*!< name NULL: unsigned. */
 } notify_target_t;
 
+/*! A verdict as kept in the state file (see state_write()). */
+typedef struct {
+	uint32_t serial;
+	bool valid;
+	bool restored;              /*!< Read from the file, not validated by this load yet. */
+	int64_t time;               /*!< Unix time of the verdict. */
+	int64_t expiry;             /*!< Valid: earliest signature expiry, INT64_MAX unknown. */
+} saved_verdict_t;
+
+/*! The state file's first line (format version 1). */
+#define STATE_MAGIC	"zonegate-mod-validate 1"
+
 typedef struct {
 	knotd_mod_t *mod;
 	char zone_str[KNOT_DNAME_TXT_MAXLEN + 1];
@@ -138,6 +158,16 @@ typedef struct {
 	/* Verdicts, read by the hook without locks. */
 	_Atomic uint64_t verdicts[VERDICTS];
 	atomic_uint verdict_next;
+
+	/* The state file: verdicts in the order given, oldest first (the worker's,
+	 * filled in load before the worker starts). */
+	char state_path[PATH_MAX];
+	saved_verdict_t saved[VERDICTS];
+	unsigned saved_count;
+	uint32_t last_valid;        /*!< Last validated serial (have_last_valid). */
+	bool have_last_valid;
+	char state_err[PATH_MAX + 128];  /*!< Last write failure logged. */
+	time_t state_err_time;
 
 	/* Refusal log rate limit. */
 	atomic_llong refuse_logged;
@@ -172,7 +202,8 @@ static int verdict_get(validate_ctx_t *ctx, uint32_t serial)
 	return -1;
 }
 
-static void verdict_put(validate_ctx_t *ctx, uint32_t serial, bool valid)
+/* Records the verdict of serial for the hook only. */
+static void verdict_set(validate_ctx_t *ctx, uint32_t serial, bool valid)
 {
 	uint64_t v = V_PRESENT | (valid ? V_VALID : 0) | serial;
 	for (unsigned i = 0; i < VERDICTS; i++) {
@@ -184,6 +215,346 @@ static void verdict_put(validate_ctx_t *ctx, uint32_t serial, bool valid)
 	}
 	unsigned i = atomic_fetch_add(&ctx->verdict_next, 1) % VERDICTS;
 	atomic_store_explicit(&ctx->verdicts[i], v, memory_order_release);
+}
+
+static void state_note(validate_ctx_t *ctx, uint32_t serial, bool valid);
+
+/* Records the verdict of serial for the hook and in the state file (for a
+ * valid one, ctx->earliest_expiry must be that of serial). Worker only. */
+static void verdict_put(validate_ctx_t *ctx, uint32_t serial, bool valid)
+{
+	verdict_set(ctx, serial, valid);
+	state_note(ctx, serial, valid);
+}
+
+/* ---- state file ---- */
+
+/* Logs a failure to write the state file unless the same one was logged within a minute. */
+static void state_failed(validate_ctx_t *ctx, int err)
+{
+	char msg[sizeof(ctx->state_err)];
+	snprintf(msg, sizeof(msg), "failed to write verdicts to %s (%s)", ctx->state_path,
+	         zg_strerror(err));
+	time_t now = time(NULL);
+	if (strcmp(msg, ctx->state_err) != 0 || now - ctx->state_err_time >= 60) {
+		knotd_mod_log(ctx->mod, LOG_WARNING, "%s", msg);
+		snprintf(ctx->state_err, sizeof(ctx->state_err), "%s", msg);
+		ctx->state_err_time = now;
+	}
+}
+
+/* Writes the verdicts to the state file atomically: a temporary file in the
+ * same directory, fsync, rename, fsync of the directory. Format (version 1):
+ *
+ *   zonegate-mod-validate 1
+ *   zone ZONE
+ *   last-validated SERIAL                       (once a serial has validated)
+ *   verdict SERIAL valid TIME EXPIRY            (EXPIRY "-" if unknown)
+ *   verdict SERIAL failed TIME -
+ *   end COUNT                                   (COUNT verdict lines above)
+ */
+static int state_write(validate_ctx_t *ctx)
+{
+	char tmp[sizeof(ctx->state_path) + 8];
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", ctx->state_path) >= sizeof(tmp)) {
+		return -ENAMETOOLONG;
+	}
+	int fd = mkstemp(tmp);
+	if (fd < 0) {
+		return -errno;
+	}
+	FILE *f = fdopen(fd, "w");
+	if (f == NULL) {
+		int ret = -errno;
+		close(fd);
+		unlink(tmp);
+		return ret;
+	}
+	(void)fchmod(fd, 0640);
+	fprintf(f, "%s\nzone %s\n", STATE_MAGIC, ctx->zone_str);
+	if (ctx->have_last_valid) {
+		fprintf(f, "last-validated %u\n", ctx->last_valid);
+	}
+	for (unsigned i = 0; i < ctx->saved_count; i++) {
+		const saved_verdict_t *e = &ctx->saved[i];
+		fprintf(f, "verdict %u %s %lld ", e->serial, e->valid ? "valid" : "failed",
+		        (long long)e->time);
+		if (e->valid && e->expiry != INT64_MAX) {
+			fprintf(f, "%lld\n", (long long)e->expiry);
+		} else {
+			fprintf(f, "-\n");
+		}
+	}
+	fprintf(f, "end %u\n", ctx->saved_count);
+	int ret = 0;
+	if (fflush(f) != 0 || ferror(f) || fsync(fd) != 0) {
+		ret = errno != 0 ? -errno : -EIO;
+	}
+	if (fclose(f) != 0 && ret == 0) {
+		ret = -errno;
+	}
+	if (ret == 0 && rename(tmp, ctx->state_path) != 0) {
+		ret = -errno;
+	}
+	if (ret != 0) {
+		unlink(tmp);
+		return ret;
+	}
+	/* The rename itself durable. */
+	char *slash = strrchr(tmp, '/');
+	if (slash != NULL) {
+		*(slash == tmp ? slash + 1 : slash) = '\0';
+		int dfd = open(tmp, O_RDONLY | O_DIRECTORY);
+		if (dfd >= 0) {
+			(void)fsync(dfd);
+			close(dfd);
+		}
+	}
+	return 0;
+}
+
+/* Keeps the verdict of serial (the newest last, VERDICTS at most) and writes
+ * the state file; a write failure is logged (rate-limited), nothing else. */
+static void state_note(validate_ctx_t *ctx, uint32_t serial, bool valid)
+{
+	unsigned n = ctx->saved_count;
+	for (unsigned i = 0; i < n; i++) {
+		if (ctx->saved[i].serial == serial) {
+			memmove(&ctx->saved[i], &ctx->saved[i + 1], (n - i - 1) * sizeof(ctx->saved[0]));
+			n--;
+			break;
+		}
+	}
+	if (n == VERDICTS) {
+		memmove(&ctx->saved[0], &ctx->saved[1], (n - 1) * sizeof(ctx->saved[0]));
+		n--;
+	}
+	ctx->saved[n] = (saved_verdict_t){
+		.serial = serial,
+		.valid = valid,
+		.time = time(NULL),
+		.expiry = valid ? ctx->earliest_expiry : INT64_MAX,
+	};
+	ctx->saved_count = n + 1;
+	if (valid) {
+		ctx->last_valid = serial;
+		ctx->have_last_valid = true;
+	}
+	if (ctx->state_path[0] == '\0') {
+		return;
+	}
+	int ret = state_write(ctx);
+	if (ret != 0) {
+		state_failed(ctx, ret);
+	} else if (ctx->state_err[0] != '\0') {
+		knotd_mod_log(ctx->mod, LOG_INFO, "verdicts written to %s again", ctx->state_path);
+		ctx->state_err[0] = '\0';
+	}
+}
+
+/* Parses an unsigned decimal number not above max. */
+static bool parse_num(const char *s, uint64_t max, uint64_t *out)
+{
+	if (s == NULL || *s < '0' || *s > '9') {
+		return false;
+	}
+	errno = 0;
+	char *end = NULL;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v > max) {
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+/* Parses the state file f into saved/count/last (nothing is kept by the
+ * caller unless the whole file parses). On error sets *line and *why. */
+static int state_parse(validate_ctx_t *ctx, FILE *f, saved_verdict_t *saved, unsigned *count,
+                       uint32_t *last, bool *have_last, unsigned *line, const char **why)
+{
+	char buf[256];
+	unsigned n = 0;
+	bool ended = false;
+	*count = 0;
+	*have_last = false;
+	*line = 0;
+	while (fgets(buf, sizeof(buf), f) != NULL) {
+		(*line)++;
+		size_t len = strlen(buf);
+		if (len == 0 || buf[len - 1] != '\n') {
+			*why = "line too long or not terminated";
+			return -EINVAL;
+		}
+		buf[len - 1] = '\0';
+		if (ended) {
+			*why = "data after the end line";
+			return -EINVAL;
+		}
+		char *save = NULL;
+		char *tok[6] = { NULL };
+		unsigned ntok = 0;
+		for (char *t = strtok_r(buf, " ", &save); t != NULL; t = strtok_r(NULL, " ", &save)) {
+			if (ntok == 6) {
+				*why = "too many fields";
+				return -EINVAL;
+			}
+			tok[ntok++] = t;
+		}
+		uint64_t a, b, c;
+		if (*line == 1) {
+			if (ntok == 2 && strcmp(tok[0], "zonegate-mod-validate") == 0) {
+				if (strcmp(tok[1], "1") != 0) {
+					*why = "unsupported version";
+					return -EINVAL;
+				}
+				continue;
+			}
+			*why = "not a mod-validate state file";
+			return -EINVAL;
+		} else if (*line == 2) {
+			if (ntok != 2 || strcmp(tok[0], "zone") != 0) {
+				*why = "zone line expected";
+				return -EINVAL;
+			}
+			if (strcasecmp(tok[1], ctx->zone_str) != 0) {
+				*why = "state of another zone";
+				return -EINVAL;
+			}
+		} else if (ntok == 2 && strcmp(tok[0], "last-validated") == 0 && *line == 3) {
+			if (!parse_num(tok[1], UINT32_MAX, &a)) {
+				*why = "bad serial";
+				return -EINVAL;
+			}
+			*last = (uint32_t)a;
+			*have_last = true;
+		} else if (ntok == 5 && strcmp(tok[0], "verdict") == 0) {
+			bool valid = strcmp(tok[2], "valid") == 0;
+			if (!valid && strcmp(tok[2], "failed") != 0) {
+				*why = "verdict must be valid or failed";
+				return -EINVAL;
+			}
+			if (!parse_num(tok[1], UINT32_MAX, &a) || !parse_num(tok[3], INT64_MAX, &b)) {
+				*why = "bad serial or time";
+				return -EINVAL;
+			}
+			c = INT64_MAX;
+			if (strcmp(tok[4], "-") != 0 && (!valid || !parse_num(tok[4], INT64_MAX, &c))) {
+				*why = "bad expiry";
+				return -EINVAL;
+			}
+			if (n == VERDICTS) {
+				*why = "too many verdicts";
+				return -EINVAL;
+			}
+			saved[n++] = (saved_verdict_t){
+				.serial = (uint32_t)a, .valid = valid, .restored = true,
+				.time = (int64_t)b, .expiry = (int64_t)c,
+			};
+		} else if (ntok == 2 && strcmp(tok[0], "end") == 0) {
+			if (!parse_num(tok[1], VERDICTS, &a) || a != n) {
+				*why = "verdict count does not match";
+				return -EINVAL;
+			}
+			ended = true;
+		} else {
+			*why = "unknown line";
+			return -EINVAL;
+		}
+	}
+	if (ferror(f)) {
+		return errno != 0 ? -errno : -EIO;
+	}
+	if (!ended) {
+		(*line)++;
+		*why = "end line missing (file truncated)";
+		return -EINVAL;
+	}
+	*count = n;
+	return 0;
+}
+
+/* Restores the verdicts of the state file (in load, before the hook can run):
+ * a valid verdict whose signatures have expired since counts as failed. A
+ * missing file is no verdict; an unreadable or corrupt one is ignored whole
+ * with a warning. */
+static void state_restore(validate_ctx_t *ctx)
+{
+	if (ctx->state_path[0] == '\0') {
+		return;
+	}
+	FILE *f = fopen(ctx->state_path, "r");
+	if (f == NULL) {
+		if (errno == ENOENT) {
+			knotd_mod_log(ctx->mod, LOG_DEBUG, "no verdicts to restore (%s does not exist)",
+			              ctx->state_path);
+		} else {
+			knotd_mod_log(ctx->mod, LOG_WARNING, "verdicts not restored, cannot read %s (%s)",
+			              ctx->state_path, zg_strerror(-errno));
+		}
+		return;
+	}
+	saved_verdict_t saved[VERDICTS];
+	unsigned count = 0;
+	uint32_t last = 0;
+	bool have_last = false;
+	unsigned line = 0;
+	const char *why = NULL;
+	int ret = state_parse(ctx, f, saved, &count, &last, &have_last, &line, &why);
+	fclose(f);
+	if (ret != 0) {
+		knotd_mod_log(ctx->mod, LOG_WARNING, "verdicts not restored, %s line %u: %s, "
+		              "file ignored", ctx->state_path, line,
+		              why != NULL ? why : zg_strerror(ret));
+		return;
+	}
+
+	int64_t now = time(NULL);
+	const saved_verdict_t *newest = NULL;
+	const saved_verdict_t *expired = NULL;
+	unsigned nexpired = 0;
+	for (unsigned i = 0; i < count; i++) {
+		saved_verdict_t *e = &saved[i];
+		if (e->valid && e->expiry != INT64_MAX && e->expiry <= now) {
+			e->valid = false;
+			e->time = now;
+			expired = e;
+			nexpired++;
+		}
+		if (e->valid) {
+			newest = e;
+		}
+		verdict_set(ctx, e->serial, e->valid);
+	}
+	memcpy(ctx->saved, saved, count * sizeof(saved[0]));
+	ctx->saved_count = count;
+	ctx->last_valid = last;
+	ctx->have_last_valid = have_last;
+	if (have_last) {
+		knotd_mod_stats_store(ctx->mod, 0, CTR_LAST_SERIAL, 0, last);
+	}
+
+	char t1[32], t2[32];
+	if (newest != NULL) {
+		zg_time_str(newest->time, t1, sizeof(t1));
+		if (newest->expiry != INT64_MAX) {
+			zg_time_str(newest->expiry, t2, sizeof(t2));
+		} else {
+			snprintf(t2, sizeof(t2), "unknown");
+		}
+		knotd_mod_log(ctx->mod, LOG_INFO, "verdicts restored from %s, serial %u validated "
+		              "at %s (earliest signature expiry %s, %u verdicts)", ctx->state_path,
+		              newest->serial, t1, t2, count);
+	} else {
+		knotd_mod_log(ctx->mod, LOG_INFO, "verdicts restored from %s, no valid serial "
+		              "(%u verdicts)", ctx->state_path, count);
+	}
+	if (expired != NULL) {
+		zg_time_str(expired->expiry, t2, sizeof(t2));
+		knotd_mod_log(ctx->mod, LOG_NOTICE, "serial %u, signatures expired at %s, "
+		              "restored as failed (%u restored verdicts so)", expired->serial, t2,
+		              nexpired);
+	}
 }
 
 /* ---- alarm ---- */
@@ -435,6 +806,45 @@ static int check_serial(validate_ctx_t *ctx, uint32_t *serial)
 	return 0;
 }
 
+/* Restored valid verdicts (not validated again by this load yet) whose
+ * signatures expire count as failed from then on, like expiry_check() does
+ * for the shadow's serial; the newest such serial is logged and alarmed. */
+static void restored_expiry_check(validate_ctx_t *ctx)
+{
+	int64_t now = time(NULL);
+	saved_verdict_t *newest = NULL;
+	unsigned n = 0;
+	for (unsigned i = 0; i < ctx->saved_count; i++) {
+		saved_verdict_t *e = &ctx->saved[i];
+		if (e->restored && e->valid && e->expiry != INT64_MAX && e->expiry <= now) {
+			e->valid = false;
+			e->time = now;
+			verdict_set(ctx, e->serial, false);
+			newest = e;
+			n++;
+		}
+	}
+	if (n == 0) {
+		return;
+	}
+	knotd_mod_stats_incr(ctx->mod, 0, CTR_SERIALS_FAILED, 0, n);
+	if (ctx->state_path[0] != '\0') {
+		int ret = state_write(ctx);
+		if (ret != 0) {
+			state_failed(ctx, ret);
+		}
+	}
+	char when[32];
+	zg_time_str(newest->expiry, when, sizeof(when));
+	knotd_mod_log(ctx->mod, LOG_ERR, "serial %u, signatures expired at %s (verdict restored "
+	              "at load, %u restored serials expired), transfers of it refused",
+	              newest->serial, when, n);
+	char why[96];
+	snprintf(why, sizeof(why), "signatures expired at %s", when);
+	alarm_run(ctx, newest->serial, why);
+	resign_request(ctx, newest->serial);
+}
+
 /* Signatures age without any change of the zone: once the earliest one is
  * within the horizon, log and alarm once; once it has expired, the served
  * serial is no longer valid (refused, alarm) until a newer serial validates. */
@@ -507,6 +917,7 @@ static void *worker(void *arg)
 			}
 		}
 		expiry_check(ctx);
+		restored_expiry_check(ctx);
 		if (ctx->earliest_expiry != INT64_MAX && ctx->earliest_expiry != 0) {
 			int64_t left = ctx->earliest_expiry - time(NULL);
 			knotd_mod_stats_store(ctx->mod, 0, CTR_EXPIRY_SECONDS, 0,
@@ -636,6 +1047,11 @@ static int validate_conf_check(knotd_conf_check_args_t *args)
 		args->err_str = "alarm must be an absolute path to an executable";
 		return KNOT_EINVAL;
 	}
+	knotd_conf_t dir = knotd_conf_check_item(args, MOD_STATE_DIR);
+	if (dir.count == 1 && dir.single.string[0] != '/') {
+		args->err_str = "state-dir must be an absolute path";
+		return KNOT_EINVAL;
+	}
 	knotd_conf_t src = knotd_conf_check_item(args, MOD_SOURCE);
 	if (src.count == 1 && src.single.addr.ss_family != AF_INET &&
 	    src.single.addr.ss_family != AF_INET6) {
@@ -696,6 +1112,53 @@ static void notify_add_remote(validate_ctx_t *ctx, const knotd_conf_val_t *ref)
 		ctx->notify_count++;
 	}
 	knotd_conf_free(&addrs);
+}
+
+/* The state file: STATE-DIR/NAME.mod-validate, STATE-DIR by default the
+ * zone's storage (relative to knotd's working directory, as knotd does),
+ * NAME the zone name without the final dot ("root" for the root zone). */
+static int state_path_init(validate_ctx_t *ctx, const knot_dname_t *zone)
+{
+	char cwd[PATH_MAX] = "";
+	const char *dir = NULL;
+	knotd_conf_t conf = knotd_conf_mod(ctx->mod, MOD_STATE_DIR);
+	if (conf.count == 1) {
+		dir = conf.single.string;
+	} else {
+		conf = knotd_conf_zone(ctx->mod, C_STORAGE, zone);
+		dir = conf.single.string;
+		if (dir != NULL && dir[0] != '/' && getcwd(cwd, sizeof(cwd)) == NULL) {
+			return -errno;
+		}
+	}
+	if (dir == NULL || dir[0] == '\0') {
+		return -ENOENT;
+	}
+	char name[4 * sizeof(ctx->zone_str)] = "";
+	size_t len = 0;
+	if (strcmp(ctx->zone_str, ".") == 0) {
+		snprintf(name, sizeof(name), "root");
+	} else {
+		for (const char *p = ctx->zone_str; *p != '\0' && len + 5 < sizeof(name); p++) {
+			if (*p == '.' && p[1] == '\0') {
+				break;
+			}
+			if (*p == '/') {
+				memcpy(name + len, "\\047", 4);
+				len += 4;
+			} else {
+				name[len++] = *p;
+			}
+		}
+		name[len] = '\0';
+	}
+	int n = snprintf(ctx->state_path, sizeof(ctx->state_path), "%s%s%s/%s.mod-validate",
+	                 cwd, cwd[0] != '\0' ? "/" : "", dir, name);
+	if (n < 0 || (size_t)n >= sizeof(ctx->state_path)) {
+		ctx->state_path[0] = '\0';
+		return -ENAMETOOLONG;
+	}
+	return 0;
 }
 
 static void ctx_free(validate_ctx_t *ctx)
@@ -816,6 +1279,14 @@ static int validate_load(knotd_mod_t *mod)
 			goto fail;
 		}
 	}
+
+	/* The hook sees the restored verdicts from the first request on. */
+	int sret = state_path_init(ctx, zone);
+	if (sret != 0) {
+		knotd_mod_log(mod, LOG_WARNING, "verdicts not kept across restarts, no state file "
+		              "(%s)", zg_strerror(sret));
+	}
+	state_restore(ctx);
 
 	ret = knotd_mod_hook(mod, KNOTD_STAGE_BEGIN, validate_begin);
 	if (ret != KNOT_EOK) {
