@@ -595,7 +595,9 @@ int zg_incr_verify(zg_incr_t *incr, const zg_verify_opts_t *opts, zg_report_t *r
 	if (ret != 0) {
 		return ret;
 	}
-	bool whole = incr->full;
+	/* An expired signature anywhere (the expiry structure covers the whole
+	 * zone) is an error wherever it is, also on a name no change touches. */
+	bool whole = incr->full || zg_incr_earliest_expiry(incr) < opts->now;
 	if (whole) {
 		ret = zg_verify_zone(v, report);
 		size_t names = 0, nsec3 = 0;

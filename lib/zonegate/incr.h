@@ -20,8 +20,9 @@
  * its signatures verified with the same keys before, so it gets every check
  * but that one (zg_verify_node_unchanged()).
  * A change of the apex DNSKEY or NSEC3PARAM RRset (or their signatures), the
- * first validation, and the validation after a failed one check the whole
- * zone. An NSEC3 record left behind when its name is removed (orphan) is
+ * first validation, the validation after a failed one, and a validation while
+ * a signature anywhere in the zone has expired (opts->now past the earliest
+ * expiry) check the whole zone. An NSEC3 record left behind when its name is removed (orphan) is
  * found by hashing the removed names with the zone's NSEC3 parameters.
  *
  * The earliest signature expiry of the zone is kept in a structure updated

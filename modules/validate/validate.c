@@ -769,7 +769,7 @@ static int check_serial(validate_ctx_t *ctx, uint32_t *serial)
 			char line[1024];
 			for (size_t i = 0; i < report.len; i++) {
 				zg_report_item_str(&report.items[i], line, sizeof(line));
-				knotd_mod_log(ctx->mod, LOG_WARNING, "serial %u, warning: %s", *serial, line);
+				knotd_mod_log(ctx->mod, LOG_WARNING, "serial %u, %s", *serial, line);
 				if (i + 1 == LOG_PROBLEMS) {
 					break;
 				}
@@ -881,6 +881,26 @@ static void expiry_check(validate_ctx_t *ctx)
 	}
 }
 
+/* Shortens a wait of ms so that the worker wakes up when the earliest
+ * signature enters the horizon or expires, whatever the poll interval. */
+static int64_t expiry_wait_ms(const validate_ctx_t *ctx, int64_t ms)
+{
+	if (ctx->shadow == NULL || ctx->earliest_expiry == INT64_MAX || ctx->expiry_state >= 2) {
+		return ms;
+	}
+	int64_t now = (int64_t)time(NULL);
+	int64_t at[2] = { ctx->earliest_expiry + 1, 0 };
+	if (ctx->expiry_state < 1 && ctx->horizon > 0) {
+		at[1] = ctx->earliest_expiry - (int64_t)ctx->horizon + 1;
+	}
+	for (int i = 0; i < 2; i++) {
+		if (at[i] > now && (at[i] - now) * 1000 < ms) {
+			ms = (at[i] - now) * 1000;
+		}
+	}
+	return ms;
+}
+
 static void *worker(void *arg)
 {
 	validate_ctx_t *ctx = arg;
@@ -928,6 +948,7 @@ static void *worker(void *arg)
 		pthread_mutex_lock(&ctx->lock);
 		if (!ctx->stop && !ctx->notified) {
 			int64_t ms = burst > 0 ? BURST_MS : (int64_t)ctx->poll_sec * 1000;
+			ms = expiry_wait_ms(ctx, ms);
 			struct timespec ts;
 			clock_gettime(CLOCK_MONOTONIC, &ts);
 			ts.tv_sec += ms / 1000;

@@ -255,6 +255,54 @@ int main(void)
 	op_remove_existing(ref, "example.test.", KNOT_RRTYPE_DNSKEY, 0);
 	check_case("a DNSKEY removed (whole-zone fallback)", false);
 
+	/* A signature that expired on a name no change touches: the validation
+	 * runs on the whole zone and reports it (the fixture's signatures all
+	 * expire at EXP_2030; the change is an insecure delegation under opt-out,
+	 * valid without new signatures). */
+	zg_zone_t *ze = load();
+	zg_incr_t *ie = NULL;
+	if (ze != NULL && zg_incr_new(&ie, ze) == 0) {
+		zg_report_t re;
+		zg_report_init(&re);
+		bool full = false;
+		zg_incr_verify(ie, &vopts, &re, &full);
+		ok(full && re.errors == 0, "expiry: first validation whole and valid");
+		zg_report_deinit(&re);
+		uint8_t downer[256];
+		knot_dname_from_str(downer, "late.example.test.", sizeof(downer));
+		is_int(zg_incr_apply(ie, true, downer, KNOT_RRTYPE_NS, 3600, ns_x, sizeof(ns_x)), 0,
+		       "expiry: a delegation added");
+		zg_report_init(&re);
+		zg_verify_opts_t late = vopts;
+		late.now = EXP_2030 + 1;
+		is_int(zg_incr_verify(ie, &late, &re, &full), 0, "expiry: validation after expiry runs");
+		ok(full, "expiry: an expired signature in the zone makes the validation whole-zone");
+		size_t expired = 0;
+		char line[1024];
+		for (size_t i = 0; i < re.len; i++) {
+			zg_report_item_str(&re.items[i], line, sizeof(line));
+			if (re.items[i].severity == ZG_SEV_ERROR && strstr(line, "signature expired")) {
+				expired++;
+			}
+		}
+		size_t names = 0, nsec3 = 0;
+		zg_zone_counts(zg_incr_zone(ie), &names, &nsec3, NULL);
+		/* Besides them: the DNSKEY RRset has no valid KSK signature left. */
+		ok(expired > 0 && expired + 1 == re.errors && zg_incr_last_checked(ie) == names + nsec3,
+		   "expiry: the expired signatures reported (%zu of %zu errors, %zu of %zu nodes)",
+		   expired, re.errors, zg_incr_last_checked(ie), names + nsec3);
+		zg_report_deinit(&re);
+		zg_report_init(&re);
+		late.now = EXP_2030;
+		zg_incr_apply(ie, false, downer, KNOT_RRTYPE_NS, 3600, ns_x, sizeof(ns_x));
+		is_int(zg_incr_verify(ie, &late, &re, &full), 0, "expiry: validation at the expiry second");
+		ok(re.errors == 0, "expiry: a signature is valid through its expiration second");
+		zg_report_deinit(&re);
+	} else {
+		ok(false, "expiry: setup");
+	}
+	zg_incr_free(ie);
+
 	zg_zone_free(ref);
 
 	/* IXFR diff iteration. */
