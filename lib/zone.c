@@ -436,7 +436,11 @@ static bool tree_link(zg_zone_t *z, int t, zg_node_t **v, size_t n, bool check)
 	return true;
 }
 
-static void flags_update_subtree(zg_zone_t *z, zg_node_t *node, const uint8_t *key, size_t keylen)
+/* Sets the flags of the names from key down: the node itself and, when
+ * \a subtree, every name below it (their status depends on whether the node
+ * is a delegation). */
+static void flags_update(zg_zone_t *z, zg_node_t *node, const uint8_t *key, size_t keylen,
+                         bool subtree)
 {
 	/* The closest enclosing delegation among existing ancestors (top-down);
 	 * a 0x00 byte in a key always ends a label. */
@@ -458,7 +462,12 @@ static void flags_update_subtree(zg_zone_t *z, zg_node_t *node, const uint8_t *k
 		start = tree_leq(&z->tree[0], key, keylen, NULL, &exact);
 		start = start ? (exact ? start : start->next[0]) : z->tree[0].head[0];
 	}
-	flags_walk(z, start, key, keylen, cut);
+	if (subtree) {
+		flags_walk(z, start, key, keylen, cut);
+	} else if (start != NULL && start->keylen == keylen &&
+	           memcmp(start->key, key, keylen) == 0) {
+		flags_step(z, start, cut);
+	}
 }
 
 /* ---- public API ---- */
@@ -579,6 +588,7 @@ static int zone_change(zg_zone_t *z, const uint8_t *key, size_t keylen, int t,
 	}
 	pend_reset(z);
 	uint32_t keep = old ? (old->flags & ZG_NODE_MARK) : 0;
+	uint32_t old_flags = old ? old->flags : 0;
 	if (old != NULL) {
 		tree_remove(&z->tree[t], old);
 		if (old->heap) {
@@ -590,8 +600,17 @@ static int zone_change(zg_zone_t *z, const uint8_t *key, size_t keylen, int t,
 		tree_insert(&z->tree[t], node);
 	}
 	z->rr_count += add ? 1 : (size_t)-1;
-	if (t == 0) {
-		flags_update_subtree(z, node, key, keylen);
+	if (t == 0 && type == KNOT_RRTYPE_NS) {
+		/* Whether the owner is a delegation may have changed: so has the
+		 * status of every name below it. */
+		flags_update(z, node, key, keylen, true);
+	} else if (t == 0 && node != NULL && old != NULL) {
+		/* Same owner, same NS set: same status, nothing below changes (the
+		 * apex's SOA changes with every serial: no walk of the whole zone). */
+		node->flags |= old_flags & (ZG_NODE_APEX | ZG_NODE_DELEG | ZG_NODE_NONAUTH);
+	} else if (t == 0 && node != NULL) {
+		/* A new owner without NS: its own status only. */
+		flags_update(z, node, key, keylen, false);
 	}
 	return 0;
 }

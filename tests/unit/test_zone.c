@@ -360,6 +360,110 @@ static bool zones_equal(const zg_zone_t *a, const zg_zone_t *b, char *why, size_
 }
 
 /* Loads \a text whole and in \a threads parts; both loads must agree. */
+/* Random incremental changes (NS, A, TXT at names of several depths, the
+ * apex's SOA included) keep every node's flags equal to those of a zone built
+ * from scratch with the same records. */
+static void test_flags_random(void)
+{
+	static const char *names[] = {
+		"test.", "a.test.", "b.a.test.", "c.b.a.test.", "x.test.", "y.x.test.",
+		"z.y.x.test.", "m.test.", "n.m.test.",
+	};
+	static const uint16_t types[] = { KNOT_RRTYPE_NS, KNOT_RRTYPE_A, KNOT_RRTYPE_TXT,
+	                                  KNOT_RRTYPE_SOA };
+	enum { NN = sizeof(names) / sizeof(names[0]), NT = 4 };
+	bool have[NN][NT] = { { false } };
+	uint64_t rng = 0x9e3779b97f4a7c15ULL;
+	zg_zone_t *z = NULL;
+	zg_zone_new(&z, dn("test."));
+	zg_zone_finalize(z);
+	const uint8_t *nst = dn("ns.elsewhere.");
+	size_t nslen = zg_dname_len(nst, 255);
+	uint8_t ns[256];
+	memcpy(ns, nst, nslen);
+	const uint8_t a[4] = { 192, 0, 2, 1 };
+	const uint8_t txt[4] = { 3, 'z', 'g', '!' };
+	uint8_t soa[64] = { 0 };
+	size_t soalen = 0;
+	memcpy(soa, ns, nslen);
+	soalen = nslen;
+	memcpy(soa + soalen, ns, nslen);
+	soalen += nslen + 20;
+	int bad = 0;
+	char why[256] = "";
+	for (int step = 0; step < 2000 && bad == 0; step++) {
+		rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
+		unsigned ni = (unsigned)(rng % NN), ti = (unsigned)((rng >> 8) % NT);
+		if (types[ti] == KNOT_RRTYPE_SOA) {
+			ni = 0;  /* the apex's SOA, as every serial changes it */
+			soa[soalen - 17] = (uint8_t)step;
+		}
+		const uint8_t *rd = types[ti] == KNOT_RRTYPE_NS ? ns : types[ti] == KNOT_RRTYPE_A ? a :
+		                    types[ti] == KNOT_RRTYPE_TXT ? txt : soa;
+		uint16_t rdlen = (uint16_t)(types[ti] == KNOT_RRTYPE_NS ? nslen :
+		                            types[ti] == KNOT_RRTYPE_SOA ? soalen : 4);
+		int ret;
+		if (types[ti] == KNOT_RRTYPE_SOA && have[0][ti]) {
+			/* SOA replaced: remove the old one (its serial byte was step - 1). */
+			const zg_node_t *apex = zg_zone_apex(z);
+			const zg_rrset_t *old = apex ? zg_node_rrset(apex, KNOT_RRTYPE_SOA) : NULL;
+			size_t pos = 0;
+			const uint8_t *ord;
+			uint16_t olen;
+			uint8_t copy[64];
+			ret = old != NULL && zg_rrset_next(old, &pos, &ord, &olen) ? 0 : -1;
+			if (ret == 0) {
+				memcpy(copy, ord, olen);
+				ret = zg_zone_remove(z, dn("test."), KNOT_RRTYPE_SOA, copy, olen);
+			}
+			if (ret == 0) {
+				ret = zg_zone_add(z, dn("test."), KNOT_RRTYPE_SOA, 300, rd, rdlen);
+			}
+		} else if (have[ni][ti]) {
+			ret = zg_zone_remove(z, dn(names[ni]), types[ti], rd, rdlen);
+			have[ni][ti] = false;
+		} else {
+			ret = zg_zone_add(z, dn(names[ni]), types[ti], 300, rd, rdlen);
+			have[ni][ti] = true;
+		}
+		if (ret != 0) {
+			snprintf(why, sizeof(why), "step %d: change failed (%d)", step, ret);
+			bad = 1;
+			break;
+		}
+		/* The same records, loaded from scratch. */
+		zg_zone_t *f = NULL;
+		zg_zone_new(&f, dn("test."));
+		for (unsigned i = 0; i < NN; i++) {
+			for (unsigned t = 0; t < NT; t++) {
+				if (!have[i][t] && !(t == 3 && i == 0 && types[ti] == KNOT_RRTYPE_SOA)) {
+					continue;
+				}
+				if (t == 3 && i != 0) {
+					continue;
+				}
+				const uint8_t *r = t == 0 ? ns : t == 1 ? a : t == 2 ? txt : soa;
+				uint16_t l = (uint16_t)(t == 0 ? nslen : t == 3 ? soalen : 4);
+				zg_zone_add(f, dn(names[i]), types[t], 300, r, l);
+			}
+		}
+		if (types[ti] == KNOT_RRTYPE_SOA) {
+			have[0][ti] = true;
+		}
+		zg_zone_finalize(f);
+		if (!zones_equal(z, f, why, sizeof(why))) {
+			char w2[256];
+			snprintf(w2, sizeof(w2), "step %d (%s %u): %s", step, names[ni], types[ti], why);
+			snprintf(why, sizeof(why), "%s", w2);
+			bad = 1;
+		}
+		zg_zone_free(f);
+	}
+	ok(bad == 0, "2,000 random changes: flags equal to a fresh load's%s%s", bad ? ": " : "",
+	   why);
+	zg_zone_free(z);
+}
+
 static void split_load(const char *name, const char *text, unsigned threads, unsigned want_parts)
 {
 	char *p = write_tmp(text);
@@ -440,5 +544,6 @@ int main(void)
 	test_load();
 	test_split_cuts();
 	test_split_load();
+	test_flags_random();
 	return done_testing();
 }
