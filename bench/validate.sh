@@ -287,7 +287,7 @@ run_size() { # N
 	zg_wait "$IWAIT" verdict_logged "$V" "$s0" || { echo "V did not validate serial $s0" >&2; return 1; }
 	local v_init v_init_mod
 	v_init=$(echo "$(now) - $t0" | bc)
-	v_init_mod=$(grep -oE "serial $s0, validated \(whole zone.* ([0-9]+) ms\)" "$V/knotd.log" | grep -oE '[0-9]+ ms' | head -n 1)
+	v_init_mod=$(grep -oE "serial $s0, validated \(whole zone.* ([0-9]+) ms\)" "$V/knotd.log" | grep -oE '[0-9]+ ms' | tail -n 1)
 	zg_wait "$IWAIT" serial_is "$pv" "$s0" || { echo "V did not load serial $s0" >&2; return 1; }
 	printf 'initial: secondary serves after %.2f s (Knot: zone updated, %s s); mod-validate verdict after %.2f s (module: %s, transfer + validation)\n' \
 		"$s_init" "${s_init_knot:-?}" "$v_init" "${v_init_mod:-?}"

@@ -130,11 +130,9 @@ static zg_node_t *tree_leq(const zg_tree_t *t, const uint8_t *key, size_t len,
 	return x;
 }
 
-static void tree_insert(zg_tree_t *t, zg_node_t *node)
+/* Links node into t; update: its predecessors at every level (tree_leq()). */
+static void tree_insert_at(zg_tree_t *t, zg_node_t *node, zg_node_t **update)
 {
-	zg_node_t *update[SL_MAX];
-	bool exact;
-	tree_leq(t, node->key, node->keylen, update, &exact);
 	for (int i = t->level; i < node->height; i++) {
 		update[i] = NULL;
 	}
@@ -155,11 +153,9 @@ static void tree_insert(zg_tree_t *t, zg_node_t *node)
 	t->count++;
 }
 
-static void tree_remove(zg_tree_t *t, zg_node_t *node)
+/* Unlinks node from t; update: its predecessors at every level (tree_leq()). */
+static void tree_remove_at(zg_tree_t *t, zg_node_t *node, zg_node_t **update)
 {
-	zg_node_t *update[SL_MAX];
-	bool exact;
-	tree_leq(t, node->key, node->keylen, update, &exact);
 	for (int i = 0; i < node->height; i++) {
 		zg_node_t **link = update[i] ? &update[i]->next[i] : &t->head[i];
 		if (*link == node) {
@@ -175,6 +171,24 @@ static void tree_remove(zg_tree_t *t, zg_node_t *node)
 		t->level--;
 	}
 	t->count--;
+}
+
+/* Puts node (same key, same height) in the place of old in t. */
+static void tree_replace_at(zg_tree_t *t, zg_node_t *old, zg_node_t *node, zg_node_t **update)
+{
+	for (int i = 0; i < old->height; i++) {
+		zg_node_t **link = update[i] ? &update[i]->next[i] : &t->head[i];
+		node->next[i] = old->next[i];
+		if (*link == old) {
+			*link = node;
+		}
+	}
+	node->prev = old->prev;
+	if (old->next[0] != NULL) {
+		old->next[0]->prev = node;
+	} else {
+		t->tail = node;
+	}
 }
 
 /* ---- node building ---- */
@@ -532,8 +546,11 @@ static int zone_change(zg_zone_t *z, const uint8_t *key, size_t keylen, int t,
                        uint16_t type, uint32_t ttl, const uint8_t *rdata, uint16_t rdlen,
                        bool add)
 {
+	/* One search: the predecessors at every level serve the replacement,
+	 * removal or insertion below (no change to the tree in between). */
+	zg_node_t *update[SL_MAX];
 	bool exact;
-	zg_node_t *old = tree_leq(&z->tree[t], key, keylen, NULL, &exact);
+	zg_node_t *old = tree_leq(&z->tree[t], key, keylen, update, &exact);
 	if (!exact) {
 		old = NULL;
 	}
@@ -589,15 +606,21 @@ static int zone_change(zg_zone_t *z, const uint8_t *key, size_t keylen, int t,
 	pend_reset(z);
 	uint32_t keep = old ? (old->flags & ZG_NODE_MARK) : 0;
 	uint32_t old_flags = old ? old->flags : 0;
-	if (old != NULL) {
-		tree_remove(&z->tree[t], old);
-		if (old->heap) {
-			free(old);
-		}
-	}
 	if (node != NULL) {
 		node->flags = keep | (t == 1 ? ZG_NODE_NSEC3 : 0);
-		tree_insert(&z->tree[t], node);
+	}
+	if (old != NULL && node != NULL && node->height == old->height) {
+		tree_replace_at(&z->tree[t], old, node, update);
+	} else {
+		if (old != NULL) {
+			tree_remove_at(&z->tree[t], old, update);
+		}
+		if (node != NULL) {
+			tree_insert_at(&z->tree[t], node, update);
+		}
+	}
+	if (old != NULL && old->heap) {
+		free(old);
 	}
 	z->rr_count += add ? 1 : (size_t)-1;
 	if (t == 0 && type == KNOT_RRTYPE_NS) {

@@ -367,7 +367,9 @@ static void test_flags_random(void)
 {
 	static const char *names[] = {
 		"test.", "a.test.", "b.a.test.", "c.b.a.test.", "x.test.", "y.x.test.",
-		"z.y.x.test.", "m.test.", "n.m.test.",
+		"z.y.x.test.", "m.test.", "n.m.test.", "h0.test.", "h1.test.", "h2.test.",
+		"h3.test.", "h4.test.", "h5.test.", "h6.test.", "h7.test.", "h8.test.", "h9.test.",
+		"ha.test.", "hb.test.", "hc.test.", "hd.test.", "he.test.", "hf.test.",
 	};
 	static const uint16_t types[] = { KNOT_RRTYPE_NS, KNOT_RRTYPE_A, KNOT_RRTYPE_TXT,
 	                                  KNOT_RRTYPE_SOA };
@@ -451,7 +453,39 @@ static void test_flags_random(void)
 			have[0][ti] = true;
 		}
 		zg_zone_finalize(f);
-		if (!zones_equal(z, f, why, sizeof(why))) {
+		/* Links both ways, and every name found exactly when it has records. */
+		size_t fwd = 0, bwd = 0;
+		const zg_node_t *prev = NULL;
+		for (const zg_node_t *x = zg_zone_first(z); x != NULL; x = zg_node_next(x)) {
+			if (zg_node_prev(x) != prev) {
+				snprintf(why, sizeof(why), "step %d: prev link of %s wrong", step, owner_str(x));
+				bad = 1;
+			}
+			prev = x;
+			fwd++;
+		}
+		if (zg_zone_last(z) != prev) {
+			snprintf(why, sizeof(why), "step %d: last node wrong", step);
+			bad = 1;
+		}
+		for (const zg_node_t *x = zg_zone_last(z); x != NULL; x = zg_node_prev(x)) {
+			bwd++;
+		}
+		if (fwd != bwd) {
+			snprintf(why, sizeof(why), "step %d: %zu nodes forward, %zu backward", step, fwd, bwd);
+			bad = 1;
+		}
+		for (unsigned i = 0; i < NN; i++) {
+			bool any = false;
+			for (unsigned t = 0; t < NT; t++) {
+				any |= have[i][t];
+			}
+			if ((zg_zone_find(z, dn(names[i])) != NULL) != any) {
+				snprintf(why, sizeof(why), "step %d: lookup of %s wrong", step, names[i]);
+				bad = 1;
+			}
+		}
+		if (bad == 0 && !zones_equal(z, f, why, sizeof(why))) {
 			char w2[256];
 			snprintf(w2, sizeof(w2), "step %d (%s %u): %s", step, names[ni], types[ti], why);
 			snprintf(why, sizeof(why), "%s", w2);
@@ -459,7 +493,7 @@ static void test_flags_random(void)
 		}
 		zg_zone_free(f);
 	}
-	ok(bad == 0, "2,000 random changes: flags equal to a fresh load's%s%s", bad ? ": " : "",
+	ok(bad == 0, "2,000 random changes: links, lookups and flags equal to a fresh load's%s%s", bad ? ": " : "",
 	   why);
 	zg_zone_free(z);
 }
