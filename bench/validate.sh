@@ -314,6 +314,8 @@ run_size() { # N
 			k=$((k + 1))
 			batch_file "$T/batch.zone" "$k" "$b"
 			# Raised priority (when allowed): the poller must see the commit at once.
+			# The previous poller's "ready" must not be taken for this one's.
+			rm -f "$T/poll.err" "$T/poll.out"
 			nice -n -10 "$PYTHON3" "$ZG_TMP/poll.py" "$pa" "$pv" "$ps" "$V/knotd.log" "$S/knotd.log" "$serial" "$WAIT" "$mode" \
 				>"$T/poll.out" 2>"$T/poll.err" &
 			local pp_pid=$!
