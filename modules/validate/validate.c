@@ -756,7 +756,9 @@ static int check_serial(validate_ctx_t *ctx, uint32_t *serial)
 	ctx->earliest_expiry = zg_incr_earliest_expiry(ctx->shadow);
 
 	if (report.errors == 0) {
-		verdict_put(ctx, *serial, true);
+		/* The gate opens at once; the state file is written once the
+		 * secondaries have been told (its fsync is not in their way). */
+		verdict_set(ctx, *serial, true);
 		knotd_mod_stats_incr(ctx->mod, 0, CTR_SERIALS_VALIDATED, 0, 1);
 		knotd_mod_stats_store(ctx->mod, 0, CTR_LAST_SERIAL, 0, *serial);
 		knotd_mod_log(ctx->mod, LOG_INFO, "serial %u, validated (%s, %zu names checked, "
@@ -777,6 +779,7 @@ static int check_serial(validate_ctx_t *ctx, uint32_t *serial)
 		}
 		ctx->expiry_state = 0;
 		notify_all(ctx, *serial);
+		state_note(ctx, *serial, true);
 	} else {
 		verdict_put(ctx, *serial, false);
 		knotd_mod_stats_incr(ctx->mod, 0, CTR_SERIALS_FAILED, 0, 1);
