@@ -39,6 +39,7 @@
 #include <libdnssec/random.h>
 
 #include "modules/modalarm.h"
+#include "modules/modkey.h"
 #include "zonegate/cdscan.h"
 #include "zonegate/checkds.h"
 #include "zonegate/ctl.h"
@@ -703,18 +704,14 @@ static int parent_key(knotd_mod_t *mod, char *buf, size_t len)
 		buf[0] = '\0';
 		return KNOT_EOK;
 	}
-	knotd_conf_t id = { .single = ref.single, .count = 1 };
-	knotd_conf_t alg = knotd_conf(mod, CONF_KEY, CONF_ALG, &id);
-	knotd_conf_t sec = knotd_conf(mod, CONF_KEY, CONF_SECRET, &id);
-	if (sec.single.data == NULL || sec.single.data_len == 0) {
-		return KNOT_ENOENT;
+	knot_tsig_key_t key;
+	int ret = zg_modkey_load(mod, &ref.single, &key);
+	if (ret != KNOT_EOK) {
+		return ret;
 	}
-	knot_tsig_key_t key = {
-		.algorithm = alg.single.option,
-		.name = (knot_dname_t *)ref.single.data,
-		.secret = { .data = (uint8_t *)sec.single.data, .size = sec.single.data_len },
-	};
-	return zg_xfr_key_str(&key, buf, len) == 0 ? KNOT_EOK : KNOT_EINVAL;
+	ret = zg_xfr_key_str(&key, buf, len) == 0 ? KNOT_EOK : KNOT_EINVAL;
+	knot_tsig_key_deinit(&key);
+	return ret;
 }
 
 static int parent_load(knotd_mod_t *mod, dsync_ctx_t *ctx)

@@ -21,6 +21,7 @@
 #include <libknot/dname.h>
 #include <libknot/tsig.h>
 
+#include "modules/modkey.h"
 #include "zonegate/error.h"
 #include "zonegate/ingest.h"
 
@@ -160,22 +161,13 @@ static int load_key(knotd_mod_t *mod, ingest_ctx_t *ctx)
 	if (id.count == 0) {
 		return KNOT_EOK;
 	}
-	knotd_conf_t alg = knotd_conf(mod, (const yp_name_t *)"\x03""key",
-	                              (const yp_name_t *)"\x09""algorithm", &id);
-	knotd_conf_t secret = knotd_conf(mod, (const yp_name_t *)"\x03""key",
-	                                 (const yp_name_t *)"\x06""secret", &id);
-	if (secret.single.data == NULL || secret.single.data_len == 0) {
+	int ret = zg_modkey_load(mod, &id.single, &ctx->key);
+	if (ret == KNOT_ENOENT) {
 		knotd_mod_log(mod, LOG_ERR, "key has no secret");
 		return KNOT_EINVAL;
+	} else if (ret != KNOT_EOK) {
+		return ret;
 	}
-	ctx->key.algorithm = (dnssec_tsig_algorithm_t)alg.single.option;
-	ctx->key.name = knot_dname_copy(id.single.dname, NULL);
-	ctx->key.secret.data = malloc(secret.single.data_len);
-	if (ctx->key.name == NULL || ctx->key.secret.data == NULL) {
-		return KNOT_ENOMEM;
-	}
-	memcpy(ctx->key.secret.data, secret.single.data, secret.single.data_len);
-	ctx->key.secret.size = secret.single.data_len;
 	ctx->have_key = true;
 	return KNOT_EOK;
 }

@@ -35,6 +35,7 @@
 #include <libknot/rrtype/soa.h>
 
 #include "modules/modalarm.h"
+#include "modules/modkey.h"
 #include "zonegate/dnsclient.h"
 #include "zonegate/ctl.h"
 #include "zonegate/error.h"
@@ -1085,27 +1086,6 @@ static int validate_conf_check(knotd_conf_check_args_t *args)
 	return KNOT_EOK;
 }
 
-/* Copies a key of the key: section (raw id = wire name) into key. */
-static int key_load(knotd_mod_t *mod, const knotd_conf_val_t *ref, knot_tsig_key_t *key)
-{
-	knotd_conf_t id = { .single = *ref, .count = 1 };
-	knotd_conf_t alg = knotd_conf(mod, C_KEY, C_ALG, &id);
-	knotd_conf_t sec = knotd_conf(mod, C_KEY, C_SECRET, &id);
-	if (sec.single.data == NULL || sec.single.data_len == 0) {
-		return KNOT_ENOENT;
-	}
-	key->algorithm = alg.single.option;
-	key->name = knot_dname_copy(ref->data, NULL);
-	key->secret.data = malloc(sec.single.data_len);
-	if (key->name == NULL || key->secret.data == NULL) {
-		knot_tsig_key_deinit(key);
-		return KNOT_ENOMEM;
-	}
-	memcpy(key->secret.data, sec.single.data, sec.single.data_len);
-	key->secret.size = sec.single.data_len;
-	return KNOT_EOK;
-}
-
 static void notify_add_remote(validate_ctx_t *ctx, const knotd_conf_val_t *ref)
 {
 	knotd_conf_t id = { .single = *ref, .count = 1 };
@@ -1129,7 +1109,7 @@ static void notify_add_remote(validate_ctx_t *ctx, const knotd_conf_val_t *ref)
 		notify_target_t *t = &ctx->notify[ctx->notify_count];
 		memset(t, 0, sizeof(*t));
 		t->addr = addrs.multi[i].addr;
-		if (key.count == 1 && key_load(ctx->mod, &key.single, &t->key) != KNOT_EOK) {
+		if (key.count == 1 && zg_modkey_load(ctx->mod, &key.single, &t->key) != KNOT_EOK) {
 			knotd_mod_log(ctx->mod, LOG_WARNING, "notify remote key not usable, "
 			              "sending unsigned NOTIFY");
 		}
@@ -1236,7 +1216,7 @@ static int validate_load(knotd_mod_t *mod)
 
 	knotd_conf_t key = knotd_conf_mod(mod, MOD_KEY);
 	if (key.count == 1) {
-		ret = key_load(mod, &key.single, &ctx->key);
+		ret = zg_modkey_load(mod, &key.single, &ctx->key);
 		if (ret != KNOT_EOK) {
 			knotd_mod_log(mod, LOG_ERR, "key not usable (%s)", zg_strerror(ret));
 			goto fail;
