@@ -17,7 +17,14 @@ zg_softhsm_init "$ZG_TMP/hsm" zonegate 1234 || zg_bail "SoftHSM token"
 port=$(zg_free_port)
 secret=$(head -c 32 /dev/urandom | base64)
 zg_genzone test. 500 >"$ZG_TMP/test.zone"
-ingest_signer_conf "$d" "$port" "$secret" "$ZG_TMP/test.zone" >"$d/knot.conf"
+# zonefile-load: difference (Knot's advice for a signer with journal-content:
+# all): after the crash knotd loads the zone from its journal. With the
+# default (whole) it re-reads the zone file and applies the journal's
+# changes on top, which fails ("zone event 'load' failed (semantic check)")
+# once the journal has been compacted past the zone file's serial (more than
+# journal-max-depth serials before the kill), and the zone stays unserved.
+ingest_signer_conf "$d" "$port" "$secret" "$ZG_TMP/test.zone" "    zonefile-load: difference" \
+	>"$d/knot.conf"
 ok "signing knotd starts" zg_knotd_start "$d"
 ok "zone signed" zg_wait 60 zg_zone_signed "$d" test.
 
@@ -63,8 +70,8 @@ sleep 2
 ok "knotd restarts" zg_knotd_start "$d"
 if ! zg_wait 120 applied 60; then
 	fail "all 60 messages applied within 120 s"
-	# Seen once under make distcheck (-j2, loaded machine): the restarted
-	# knotd answered its control socket but served no zone. Keep the evidence.
+	# The restarted knotd did not serve the zone or the gateway did not
+	# finish: keep the evidence.
 	zg_diag "zone-status: $(zg_knotc "$d" zone-status test. 2>&1)"
 	zg_diag "knotd.log (last lines): $(tail -n 25 "$d/knotd.log")"
 	zg_diag "gateway (last lines): $(tail -n 10 "$ZG_TMP/gw.out")"
