@@ -314,6 +314,22 @@ static int state_write(validate_ctx_t *ctx)
 	return 0;
 }
 
+/* Writes the state file (if there is one); a failure is logged (rate-limited),
+ * the first success after failures too, nothing else. */
+static void state_save(validate_ctx_t *ctx)
+{
+	if (ctx->state_path[0] == '\0') {
+		return;
+	}
+	int ret = state_write(ctx);
+	if (ret != 0) {
+		state_failed(ctx, ret);
+	} else if (ctx->state_err[0] != '\0') {
+		knotd_mod_log(ctx->mod, LOG_INFO, "verdicts written to %s again", ctx->state_path);
+		ctx->state_err[0] = '\0';
+	}
+}
+
 /* Keeps the verdict of serial (the newest last, VERDICTS at most) and writes
  * the state file; a write failure is logged (rate-limited), nothing else. */
 static void state_note(validate_ctx_t *ctx, uint32_t serial, bool valid)
@@ -341,16 +357,7 @@ static void state_note(validate_ctx_t *ctx, uint32_t serial, bool valid)
 		ctx->last_valid = serial;
 		ctx->have_last_valid = true;
 	}
-	if (ctx->state_path[0] == '\0') {
-		return;
-	}
-	int ret = state_write(ctx);
-	if (ret != 0) {
-		state_failed(ctx, ret);
-	} else if (ctx->state_err[0] != '\0') {
-		knotd_mod_log(ctx->mod, LOG_INFO, "verdicts written to %s again", ctx->state_path);
-		ctx->state_err[0] = '\0';
-	}
+	state_save(ctx);
 }
 
 /* Parses an unsigned decimal number not above max. */
@@ -810,6 +817,16 @@ static int check_serial(validate_ctx_t *ctx, uint32_t *serial)
 	return 0;
 }
 
+/* The alarm (and the re-sign request) of a served serial whose signatures
+ * expired at when. */
+static void expired_alarm(validate_ctx_t *ctx, uint32_t serial, const char *when)
+{
+	char why[96];
+	snprintf(why, sizeof(why), "signatures expired at %s", when);
+	alarm_run(ctx, serial, why);
+	resign_request(ctx, serial);
+}
+
 /* Restored valid verdicts (not validated again by this load yet) whose
  * signatures expire count as failed from then on, like expiry_check() does
  * for the shadow's serial; the newest such serial is logged and alarmed. */
@@ -832,21 +849,13 @@ static void restored_expiry_check(validate_ctx_t *ctx)
 		return;
 	}
 	knotd_mod_stats_incr(ctx->mod, 0, CTR_SERIALS_FAILED, 0, n);
-	if (ctx->state_path[0] != '\0') {
-		int ret = state_write(ctx);
-		if (ret != 0) {
-			state_failed(ctx, ret);
-		}
-	}
+	state_save(ctx);
 	char when[32];
 	zg_time_str(newest->expiry, when, sizeof(when));
 	knotd_mod_log(ctx->mod, LOG_ERR, "serial %u, signatures expired at %s (verdict restored "
 	              "at load, %u restored serials expired), transfers of it refused",
 	              newest->serial, when, n);
-	char why[96];
-	snprintf(why, sizeof(why), "signatures expired at %s", when);
-	alarm_run(ctx, newest->serial, why);
-	resign_request(ctx, newest->serial);
+	expired_alarm(ctx, newest->serial, when);
 }
 
 /* Signatures age without any change of the zone: once the earliest one is
@@ -870,10 +879,7 @@ static void expiry_check(validate_ctx_t *ctx)
 		knotd_mod_stats_incr(ctx->mod, 0, CTR_SERIALS_FAILED, 0, 1);
 		knotd_mod_log(ctx->mod, LOG_ERR, "serial %u, signatures expired at %s, "
 		              "transfers of it refused", serial, when);
-		char why[96];
-		snprintf(why, sizeof(why), "signatures expired at %s", when);
-		alarm_run(ctx, serial, why);
-		resign_request(ctx, serial);
+		expired_alarm(ctx, serial, when);
 	} else if (left > 0 && ctx->horizon > 0 && left < (int64_t)ctx->horizon &&
 	           ctx->expiry_state < 1) {
 		ctx->expiry_state = 1;
