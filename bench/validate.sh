@@ -56,6 +56,7 @@ OUT=${ZG_BENCH_VALIDATE_OUT:-$top_srcdir/bench/out/validate}
 export ZG_SRCDIR=$top_srcdir ZG_BUILDDIR=$top_builddir
 . "$top_srcdir/tests/func/lib.sh"
 zg_init
+. "$top_srcdir/tests/func/validate-lib.sh"   # vconf, serial_of, serial_is, has_serial
 zg_snapshot_modules
 ZGI=$top_builddir/tools/zg-ingest
 ZGV=$top_builddir/tools/zg-verify
@@ -67,18 +68,6 @@ status=0
 log() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 now() { date +%s.%N; }
 
-# knotd config without the ingest/dsync modules (not needed here).
-vconf() {
-	zg_knot_conf "$@" | awk '
-		/^  - id: mod-(ingest|dsync)$/ { skip = 1; next }
-		skip && /^    file:/ { skip = 0; next }
-		{ skip = 0; print }'
-}
-serial_of() { # PORT
-	kdig @127.0.0.1 -p "$1" test. SOA +short +time=2 +retry=0 2>/dev/null | awk '{print $3}'
-}
-serial_is() { [ "$(serial_of "$1")" = "$2" ]; }
-has_serial() { [ -n "$(serial_of "$1")" ]; }
 verdict_logged() { grep -Eq "mod-validate.*serial $2, valid" "$1/knotd.log"; }
 rss_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status" 2>/dev/null; }
 mb() { echo "${1:-0}" | awk '{printf "%.0f", $1 / 1024}'; }

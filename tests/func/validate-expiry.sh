@@ -19,6 +19,7 @@
 #    zg-verify --follow; a correctly signed serial then reaches C.
 . "$ZG_SRCDIR/tests/func/lib.sh"
 zg_init
+. "$ZG_SRCDIR/tests/func/validate-lib.sh"
 
 command -v kdig >/dev/null || zg_skip_all "kdig not installed"
 command -v dnssec-signzone >/dev/null || zg_skip_all "dnssec-signzone (bind9-utils) not installed"
@@ -31,30 +32,10 @@ PC=$(zg_free_port)
 B=$ZG_TMP/b C=$ZG_TMP/c F=$ZG_TMP/f K=$ZG_TMP/keys
 mkdir -p "$B" "$C" "$F" "$K"
 SECRET=dmFsaWRhdG9yLWtleS1zZWNyZXQtZm9yLXRlc3RzLTAxMjM0NTY3OA==
-ALARM_OUT=$ZG_TMP/alarm.out
+VL_DIR=$B   # stat_of: the counters of mod-validate at B
+vl_alarm_script
 : >"$ALARM_OUT"
 
-cat >"$ZG_TMP/alarm.sh" <<EOF
-#!/bin/sh
-echo "\$@" >>"$ALARM_OUT"
-EOF
-chmod 755 "$ZG_TMP/alarm.sh"
-
-vconf() {
-	zg_knot_conf "$@" | awk '
-		/^  - id: mod-(ingest|dsync)$/ { skip = 1; next }
-		skip && /^    file:/ { skip = 0; next }
-		{ skip = 0; print }'
-}
-serial_of() { # PORT
-	kdig @127.0.0.1 -p "$1" test. SOA +short +time=2 +retry=0 2>/dev/null | awk '{print $3}'
-}
-serial_is() { [ "$(serial_of "$1")" = "$2" ]; }
-stat_of() { # NAME: counter of mod-validate at B
-	zg_knotc "$B" zone-stats test. mod-validate 2>/dev/null |
-		awk -v n="mod-validate.$1" '$0 ~ n {print $NF}' | head -n 1
-}
-stat_is() { [ "$(stat_of "$1")" = "$2" ]; }
 utc() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
 esc() { printf '%s' "$1" | sed 's/[.]/\\./g'; }
 axfr_refused() {

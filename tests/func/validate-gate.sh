@@ -11,6 +11,7 @@
 # without any manual action.
 . "$ZG_SRCDIR/tests/func/lib.sh"
 zg_init
+. "$ZG_SRCDIR/tests/func/validate-lib.sh"
 
 command -v softhsm2-util >/dev/null || zg_skip_all "softhsm2-util not installed"
 command -v kdig >/dev/null || zg_skip_all "kdig not installed"
@@ -21,36 +22,12 @@ PB=$(zg_free_port)
 PC=$(zg_free_port)
 A=$ZG_TMP/a B=$ZG_TMP/b C=$ZG_TMP/c F=$ZG_TMP/f
 mkdir -p "$A" "$B" "$C" "$F"
+VL_DIR=$B   # stat_of: the counters of mod-validate at B
 SECRET=dmFsaWRhdG9yLWtleS1zZWNyZXQtZm9yLXRlc3RzLTAxMjM0NTY3OA==
-ALARM_OUT=$ZG_TMP/alarm.out
 
-# The alarm command: records its arguments.
-cat >"$ZG_TMP/alarm.sh" <<EOF
-#!/bin/sh
-echo "\$@" >>"$ALARM_OUT"
-EOF
-chmod 755 "$ZG_TMP/alarm.sh"
+vl_alarm_script
 
 zg_softhsm_init "$ZG_TMP/hsm" zgtest 1234 || zg_bail "softhsm init failed"
-
-# zg_knot_conf with mod-validate only (the other modules are rebuilt by
-# other work in the same tree; knotc loads every configured module file).
-vconf() {
-	zg_knot_conf "$@" | awk '
-		/^  - id: mod-(ingest|dsync)$/ { skip = 1; next }
-		skip && /^    file:/ { skip = 0; next }
-		{ skip = 0; print }'
-}
-
-serial_of() { # PORT: SOA serial of test. served on 127.0.0.1@PORT
-	kdig @127.0.0.1 -p "$1" test. SOA +short +time=2 +retry=0 2>/dev/null | awk '{print $3}'
-}
-serial_is() { [ "$(serial_of "$1")" = "$2" ]; }
-stat_of() { # NAME: counter of mod-validate at B
-	zg_knotc "$B" zone-stats test. mod-validate 2>/dev/null |
-		awk -v n="mod-validate.$1" '$0 ~ n {print $NF}' | head -n 1
-}
-stat_ge() { local v; v=$(stat_of "$1"); [ -n "$v" ] && [ "$v" -ge "$2" ]; }
 
 # --- A: the signer.
 {
@@ -79,8 +56,6 @@ CONF
 zg_genzone test. 20 >"$A/zones/test.zone"
 ok "A (signer) starts" zg_knotd_start "$A"
 ok "A signs the zone" zg_wait 60 zg_zone_signed "$A" test.
-has_serial() { [ -n "$(serial_of "$1")" ]; }
-serial_not() { local s; s=$(serial_of "$1"); [ -n "$s" ] && [ "$s" != "$2" ]; }
 serial_gt() { local s; s=$(serial_of "$1"); [ -n "$s" ] && [ "$s" -gt "$2" ]; }
 ok "A serves a serial" zg_wait 20 has_serial "$PA"
 

@@ -12,6 +12,7 @@
 # later), a failed serial stays refused across a restart.
 . "$ZG_SRCDIR/tests/func/lib.sh"
 zg_init
+. "$ZG_SRCDIR/tests/func/validate-lib.sh"
 
 command -v kdig >/dev/null || zg_skip_all "kdig not installed"
 
@@ -22,30 +23,9 @@ A=$ZG_TMP/a B=$ZG_TMP/b C=$ZG_TMP/c
 mkdir -p "$A" "$B" "$C"
 Z=example.test.
 S0=2024010101
-ALARM_OUT=$ZG_TMP/alarm.out
+VL_ZONE=$Z VL_DIR=$B   # serial_of, stat_of: the fixture zone, counters at B
+vl_alarm_script
 
-cat >"$ZG_TMP/alarm.sh" <<EOF
-#!/bin/sh
-echo "\$@" >>"$ALARM_OUT"
-EOF
-chmod 755 "$ZG_TMP/alarm.sh"
-
-vconf() {
-	zg_knot_conf "$@" | awk '
-		/^  - id: mod-(ingest|dsync)$/ { skip = 1; next }
-		skip && /^    file:/ { skip = 0; next }
-		{ skip = 0; print }'
-}
-
-serial_of() { # PORT
-	kdig @127.0.0.1 -p "$1" "$Z" SOA +short +time=2 +retry=0 2>/dev/null | awk '{print $3}'
-}
-serial_is() { [ "$(serial_of "$1")" = "$2" ]; }
-stat_of() { # NAME: counter of mod-validate at B
-	zg_knotc "$B" zone-stats "$Z" mod-validate 2>/dev/null |
-		awk -v n="mod-validate.$1" '$0 ~ n {print $NF}' | head -n 1
-}
-stat_ge() { local v; v=$(stat_of "$1"); [ -n "$v" ] && [ "$v" -ge "$2" ]; }
 axfr_b() { kdig @127.0.0.1 -p "$PB" "$Z" AXFR +time=5 +retry=0 2>&1; }
 axfr_allowed() { local o; o=$(axfr_b); ! grep -q REFUSED <<<"$o" && grep -q "DNSKEY" <<<"$o"; }
 axfr_refused() { axfr_b | grep -q REFUSED; }

@@ -8,6 +8,7 @@
 # module's transfer hangs returns within the transfer bound.
 . "$ZG_SRCDIR/tests/func/lib.sh"
 zg_init
+. "$ZG_SRCDIR/tests/func/validate-lib.sh"
 
 command -v kdig >/dev/null || zg_skip_all "kdig not installed"
 
@@ -18,13 +19,7 @@ K=$ZG_TMP/k G=$ZG_TMP/g
 mkdir -p "$K/zones" "$G/zones"
 MODE=$ZG_TMP/mode
 echo cut >"$MODE"
-
-vconf() {
-	zg_knot_conf "$@" | awk '
-		/^  - id: mod-(ingest|dsync)$/ { skip = 1; next }
-		skip && /^    file:/ { skip = 0; next }
-		{ skip = 0; print }'
-}
+VL_ZONE=example.test. VL_DIR=$G   # stat_of: the counters of mod-validate at G
 
 cat >"$ZG_TMP/proxy.py" <<'PY'
 import os, select, socket, struct, sys, threading, time
@@ -108,11 +103,7 @@ while time.time() < end:
     threading.Thread(target=handle, args=(c,), daemon=True).start()
 PY
 
-cat >"$ZG_TMP/alarm.sh" <<EOF
-#!/bin/sh
-echo "\$@" >>"$ZG_TMP/alarm.out"
-EOF
-chmod 755 "$ZG_TMP/alarm.sh"
+vl_alarm_script
 
 # K: the signed fixture, served as is.
 cp "$ZG_SRCDIR/tests/data/verify/nsec3.zone" "$K/zones/example.test.zone"
@@ -168,11 +159,6 @@ CONF
 ok "G (mod-validate behind the proxy) starts" zg_knotd_start "$G"
 ok "G loads the zone from K" zg_wait 20 zg_zone_loaded "$G" example.test.
 
-stat_of() {
-	zg_knotc "$G" zone-stats example.test. mod-validate 2>/dev/null |
-		awk -v n="mod-validate.$1" '$0 ~ n {print $NF}' | head -n 1
-}
-stat_ge() { local v; v=$(stat_of "$1"); [ -n "$v" ] && [ "$v" -ge "$2" ]; }
 log_has() { grep -Eq -- "$1" "$G/knotd.log"; }
 axfr_g() { kdig @127.0.0.1 -p "$PG" example.test. AXFR +time=5 +retry=0 2>&1; }
 

@@ -10,6 +10,7 @@
 #      of a new delegation (IXFR z2 -> z3: invalid, that owner named).
 . "$ZG_SRCDIR/tests/func/lib.sh"
 zg_init
+. "$ZG_SRCDIR/tests/func/validate-lib.sh"
 
 command -v softhsm2-util >/dev/null || zg_skip_all "softhsm2-util not installed"
 command -v kdig >/dev/null || zg_skip_all "kdig not installed"
@@ -27,12 +28,6 @@ zg_softhsm_init "$ZG_TMP/hsm" zglarge 1234 || zg_bail "softhsm init failed"
 kconf() { # zg_knot_conf without the zonegate modules
 	zg_knot_conf "$@" | awk '/^module:$/ { skip = 1; next } skip && /^$/ { skip = 0; next } !skip'
 }
-serial_of() { # PORT
-	kdig @127.0.0.1 -p "$1" test. SOA +short +time=2 +retry=0 2>/dev/null | awk '{print $3}'
-}
-serial_is() { [ "$(serial_of "$1")" = "$2" ]; }
-serial_not() { local s; s=$(serial_of "$1"); [ -n "$s" ] && [ "$s" != "$2" ]; }
-has_serial() { [ -n "$(serial_of "$1")" ]; }
 verdict_for() { grep -q "^zone test\\. serial $1: " "$OUT" 2>/dev/null; }
 snapshot() { # FILE: A's zone by AXFR
 	kdig @127.0.0.1 -p "$PA" test. AXFR +nocomments +nostats +noheader 2>/dev/null |

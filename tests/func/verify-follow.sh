@@ -9,6 +9,7 @@
 # that disappears for a while, and SIGINT ending the loop within seconds.
 . "$ZG_SRCDIR/tests/func/lib.sh"
 zg_init
+. "$ZG_SRCDIR/tests/func/validate-lib.sh"
 
 command -v softhsm2-util >/dev/null || zg_skip_all "softhsm2-util not installed"
 command -v kdig >/dev/null || zg_skip_all "kdig not installed"
@@ -47,12 +48,6 @@ acl:
 CONF
 }
 
-serial_of() { # PORT: SOA serial of test. served on 127.0.0.1@PORT
-	kdig @127.0.0.1 -p "$1" test. SOA +short +time=2 +retry=0 2>/dev/null | awk '{print $3}'
-}
-serial_is() { [ "$(serial_of "$1")" = "$2" ]; }
-serial_not() { local s; s=$(serial_of "$1"); [ -n "$s" ] && [ "$s" != "$2" ]; }
-has_serial() { [ -n "$(serial_of "$1")" ]; }
 verdicts() { grep -c '^zone test\. serial ' "$OUT" 2>/dev/null; }
 verdict_for() { grep -q "^zone test\\. serial $1: " "$OUT" 2>/dev/null; }
 

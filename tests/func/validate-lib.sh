@@ -1,0 +1,44 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Shell helpers for the mod-validate and zg-verify --follow functional tests
+# and bench/validate.sh (source after lib.sh). VL_ZONE is the zone the
+# helpers ask for (default test.), VL_DIR the knotd directory whose
+# mod-validate counters stat_of reads; both are read at each call.
+
+# vconf DIR PORT: zg_knot_conf with mod-validate only (the other modules are
+# rebuilt by other work in the same tree; knotd loads every configured module
+# file).
+vconf() {
+	zg_knot_conf "$@" | awk '
+		/^  - id: mod-(ingest|dsync)$/ { skip = 1; next }
+		skip && /^    file:/ { skip = 0; next }
+		{ skip = 0; print }'
+}
+
+# serial_of PORT: the SOA serial of VL_ZONE served on 127.0.0.1@PORT (empty
+# if none).
+serial_of() {
+	kdig @127.0.0.1 -p "$1" "${VL_ZONE:-test.}" SOA +short +time=2 +retry=0 2>/dev/null |
+		awk '{print $3}'
+}
+serial_is() { [ "$(serial_of "$1")" = "$2" ]; }
+serial_not() { local s; s=$(serial_of "$1"); [ -n "$s" ] && [ "$s" != "$2" ]; }
+has_serial() { [ -n "$(serial_of "$1")" ]; }
+
+# stat_of NAME: the mod-validate counter NAME of VL_ZONE at the knotd in VL_DIR.
+stat_of() {
+	zg_knotc "$VL_DIR" zone-stats "${VL_ZONE:-test.}" mod-validate 2>/dev/null |
+		awk -v n="mod-validate.$1" '$0 ~ n {print $NF}' | head -n 1
+}
+stat_is() { [ "$(stat_of "$1")" = "$2" ]; }
+stat_ge() { local v; v=$(stat_of "$1"); [ -n "$v" ] && [ "$v" -ge "$2" ]; }
+
+# vl_alarm_script: $ZG_TMP/alarm.sh, an alarm command that appends its
+# arguments as one line to ALARM_OUT (set to $ZG_TMP/alarm.out).
+vl_alarm_script() {
+	ALARM_OUT=$ZG_TMP/alarm.out
+	cat >"$ZG_TMP/alarm.sh" <<ALARM
+#!/bin/sh
+echo "\$@" >>"$ALARM_OUT"
+ALARM
+	chmod 755 "$ZG_TMP/alarm.sh"
+}
