@@ -182,6 +182,26 @@ ok "the state file is rewritten whole in state-dir" zg_wait 10 \
 ok "no state file in the storage when state-dir is set" test ! -e "$SF"
 cp "$SF2" "$ZG_TMP/good.state"
 
+# --- 3b. a state file that cannot be written: warned, the gate unaffected.
+ok "B stops" zg_knotd_stop "$B"
+STATE_CONF="    state-dir: $B/missing"
+bconf >"$B/knot.conf"
+ok "B starts with a state-dir that does not exist" zg_knotd_start "$B"
+ok "serial $S0 validates" zg_wait 60 stat_ge serials-validated 1
+ok "the failed write is logged with the file and the reason" zg_wait 10 grep -Fq \
+	"mod-validate/gate', failed to write verdicts to $B/missing/example.test.mod-validate (No such file or directory)" \
+	"$B/knotd.log"
+ok "transfers of the validated serial pass all the same" zg_wait 10 axfr_allowed
+mkdir -p "$B/missing"
+ok "B reload once the directory exists" zg_knotc "$B" reload
+ok "the state file is written there" zg_wait 30 \
+	grep -Eq "^verdict $S0 valid [0-9]+ 1893456000\$" "$B/missing/example.test.mod-validate"
+ok "B stops" zg_knotd_stop "$B"
+STATE_CONF="    state-dir: $B/state"
+bconf >"$B/knot.conf"
+ok "B starts with state-dir again" zg_knotd_start "$B"
+ok "serial $S0 validates" zg_wait 60 stat_ge serials-validated 1
+
 # --- 4. restored verdicts whose signatures expired count as failed.
 ok "A stops" zg_knotd_stop "$A"
 ok "B stops" zg_knotd_stop "$B"
