@@ -161,7 +161,9 @@ static int cmd_send(options_t *o, const char *file)
 {
 	FILE *f = fopen(file, "rb");
 	if (f == NULL) {
-		fprintf(stderr, "zg-ingest: cannot open %s (%s)\n", file, strerror(errno));
+		char efile[4 * 1024];
+		fprintf(stderr, "zg-ingest: cannot open %s (%s)\n",
+		        zg_msg_escape(file, efile, sizeof(efile)), strerror(errno));
 		return EXIT_USAGE;
 	}
 	size_t cap = 1 << 16, len = 0;
@@ -189,7 +191,8 @@ static int cmd_send(options_t *o, const char *file)
 	bool ioerr = ferror(f);
 	fclose(f);
 	if (data == NULL || ioerr) {
-		fprintf(stderr, "zg-ingest: cannot read %s\n", file);
+		char efile[4 * 1024];
+		fprintf(stderr, "zg-ingest: cannot read %s\n", zg_msg_escape(file, efile, sizeof(efile)));
 		free(data);
 		return EXIT_USAGE;
 	}
@@ -202,20 +205,24 @@ static int cmd_send(options_t *o, const char *file)
 	int rc;
 	int ret = zg_msg_parse(parser, data, len, o->have_zone ? o->zone : NULL, &msg,
 	                       reason, sizeof(reason));
+	/* The file name and the reason may hold anything: escaped. */
+	char efile[4 * 1024], ereason[4 * ZG_MSG_REASON_MAX];
+	zg_msg_escape(file, efile, sizeof(efile));
 	if (ret != 0) {
-		printf("refused %s: %s\n", file, reason);
-		rc = EXIT_REFUSED;
+		printf("refused %s: %s\n", efile, zg_msg_escape(reason, ereason, sizeof(ereason)));
+		rc = ret == -ENOMEM ? EXIT_USAGE : EXIT_REFUSED;
 	} else {
 		zg_apply_result_t res;
 		ret = zg_gateway_apply(gw, &msg, &res, reason, sizeof(reason));
+		zg_msg_escape(reason, ereason, sizeof(ereason));
 		if (ret == 0) {
-			print_result(o, file, &msg, &res);
+			print_result(o, efile, &msg, &res);
 			rc = EXIT_APPLIED;
 		} else if (ret == ZG_EREFUSED) {
-			printf("refused %s: %s\n", file, reason);
+			printf("refused %s: %s\n", efile, ereason);
 			rc = EXIT_REFUSED;
 		} else {
-			fprintf(stderr, "zg-ingest: %s\n", reason);
+			fprintf(stderr, "zg-ingest: not applied, try again (%s)\n", ereason);
 			rc = EXIT_SERVER;
 		}
 	}
@@ -615,6 +622,11 @@ int main(int argc, char **argv)
 	}
 	if (o.have_key) {
 		o.gw.key = &o.key;
+	}
+	if (o.gw.blind && strcmp(cmd, "init") != 0) {
+		/* An operator override: said every time it is used. */
+		fprintf(stderr, "zg-ingest: --blind: owners are not read first, every listed owner "
+		        "is replaced, the removal limit is not enforced\n");
 	}
 	if (strcmp(cmd, "init") == 0) {
 		if (optind != argc - 1) {

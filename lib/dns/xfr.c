@@ -226,6 +226,8 @@ typedef struct {
 	size_t rrs;              /* RRs seen. */
 	enum { ST_FIRST, ST_SECOND, ST_DEL, ST_ADD, ST_BODY, ST_DONE } st;
 	zg_zone_t *full;         /* Full zone being loaded (AXFR or AXFR-style answer). */
+	zg_xfr_rr_cb_t each;     /* Instead of loading: called for every record. */
+	void *each_ctx;
 	uint8_t soa[512];        /* First SOA rdata, for a full zone. */
 	uint16_t soa_len;
 	uint32_t soa_ttl;
@@ -234,6 +236,11 @@ typedef struct {
 static int body_add(xfr_state_t *s, const knot_rrset_t *rr, const knot_rdata_t *rd,
                     char *reason, size_t rlen)
 {
+	if (s->each != NULL) {
+		int ret = s->each(s->each_ctx, rr->owner, rr->type, rr->ttl, rd->data, rd->len);
+		return ret == 0 ? 0 : xfail(reason, rlen, ret, "stopped at a record (%s)",
+		                            zg_strerror(ret));
+	}
 	int ret = zg_zone_add(s->full, rr->owner, rr->type, rr->ttl, rd->data, rd->len);
 	if (ret == ZG_EOUTOFZONE) {
 		return 0;  /* not ours; ignored like a secondary would */
@@ -246,6 +253,10 @@ static int body_add(xfr_state_t *s, const knot_rrset_t *rr, const knot_rdata_t *
 
 static int body_start(xfr_state_t *s, char *reason, size_t rlen)
 {
+	if (s->each != NULL) {
+		s->st = ST_BODY;
+		return 0;
+	}
 	int ret = zg_zone_new(&s->full, s->zone);
 	if (ret == 0) {
 		ret = zg_zone_add(s->full, s->zone, KNOT_RRTYPE_SOA, s->soa_ttl, s->soa, s->soa_len);
@@ -339,9 +350,11 @@ static int xfr_rr(xfr_state_t *s, zg_xfr_diff_t *diff, const knot_rrset_t *rr,
 	}
 }
 
-/* One transfer: AXFR (diff NULL) or IXFR from serial. */
+/* One transfer: AXFR (diff NULL) or IXFR from serial; with each set, an
+ * AXFR whose records go to each instead of a zone. */
 static int xfr_run(const zg_xfr_peer_t *peer, bool ixfr, uint32_t serial, zg_xfr_diff_t *diff,
-                   zg_zone_t **full, zg_xfr_kind_t *kind, char *reason, size_t rlen)
+                   zg_zone_t **full, zg_xfr_kind_t *kind, zg_xfr_rr_cb_t each, void *each_ctx,
+                   char *reason, size_t rlen)
 {
 	const knot_tsig_key_t *key = peer->key;
 	const uint8_t *zone = peer->zone;
@@ -354,7 +367,8 @@ static int xfr_run(const zg_xfr_peer_t *peer, bool ixfr, uint32_t serial, zg_xfr
 	size_t digest_len = sizeof(digest);
 	uint64_t prev_time = 0;
 	unsigned unsigned_run = 0;
-	xfr_state_t st = { .zone = zone, .axfr_query = !ixfr, .from = serial, .st = ST_FIRST };
+	xfr_state_t st = { .zone = zone, .axfr_query = !ixfr, .from = serial, .st = ST_FIRST,
+	                   .each = each, .each_ctx = each_ctx };
 	knot_pkt_t *q = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
 	knot_pkt_t *p = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
 	if (q == NULL || p == NULL) {
@@ -496,6 +510,8 @@ static int xfr_run(const zg_xfr_peer_t *peer, bool ixfr, uint32_t serial, zg_xfr
 			diff->buf.len = 0;
 			diff->count = 0;
 		}
+	} else if (each != NULL) {
+		*kind = ZG_XFR_AXFR;
 	} else {
 		*kind = diff->count > 0 ? ZG_XFR_IXFR : ZG_XFR_UPTODATE;
 	}
@@ -521,7 +537,7 @@ int zg_xfr_ixfr(const zg_xfr_peer_t *peer, uint32_t serial, zg_xfr_diff_t *diff,
 	diff->count = 0;
 	diff->serial_from = serial;
 	diff->serial_to = serial;
-	return xfr_run(peer, true, serial, diff, full, kind, reason, reason_len);
+	return xfr_run(peer, true, serial, diff, full, kind, NULL, NULL, reason, reason_len);
 }
 
 int zg_xfr_axfr(const zg_xfr_peer_t *peer, zg_zone_t **out, char *reason, size_t reason_len)
@@ -531,9 +547,20 @@ int zg_xfr_axfr(const zg_xfr_peer_t *peer, zg_zone_t **out, char *reason, size_t
 	}
 	zg_xfr_kind_t kind;
 	zg_zone_t *zone = NULL;
-	int ret = xfr_run(peer, false, 0, NULL, &zone, &kind, reason, reason_len);
+	int ret = xfr_run(peer, false, 0, NULL, &zone, &kind, NULL, NULL, reason, reason_len);
 	if (ret == 0) {
 		*out = zone;
 	}
 	return ret;
+}
+
+int zg_xfr_axfr_each(const zg_xfr_peer_t *peer, zg_xfr_rr_cb_t each, void *ctx,
+                     char *reason, size_t reason_len)
+{
+	if (peer == NULL || peer->addr == NULL || peer->zone == NULL || each == NULL) {
+		return KNOT_EINVAL;
+	}
+	zg_xfr_kind_t kind;
+	zg_zone_t *zone = NULL;
+	return xfr_run(peer, false, 0, NULL, &zone, &kind, each, ctx, reason, reason_len);
 }

@@ -132,4 +132,23 @@ int zg_xfr_ixfr(const zg_xfr_peer_t *peer, uint32_t serial, zg_xfr_diff_t *diff,
  */
 int zg_xfr_axfr(const zg_xfr_peer_t *peer, zg_zone_t **out, char *reason, size_t reason_len);
 
+/*!
+ * Called by zg_xfr_axfr_each() for every record of the zone after the first
+ * SOA (the closing SOA excluded), in transfer order; rdata is uncompressed
+ * wire format, valid during the call only.
+ *
+ * \return 0 to go on, a negative code to stop the transfer with it.
+ */
+typedef int (*zg_xfr_rr_cb_t)(void *ctx, const uint8_t *owner, uint16_t type, uint32_t ttl,
+                              const uint8_t *rdata, uint16_t rdlen);
+
+/*!
+ * Transfers the whole zone by AXFR without keeping it: every record goes to
+ * \a each (counting, scanning a zone of any size in constant memory). Same
+ * checks (TSIG on every message when peer->key is set), bounds and return
+ * codes as zg_xfr_axfr(); a code returned by \a each ends the transfer with it.
+ */
+int zg_xfr_axfr_each(const zg_xfr_peer_t *peer, zg_xfr_rr_cb_t each, void *ctx,
+                     char *reason, size_t reason_len);
+
 #endif /* ZONEGATE_XFR_H */

@@ -21,6 +21,7 @@
 #include "core/error.h"
 #include "ingest/gateway.h"
 #include "ingest/update.h"
+#include "dns/xfr.h"
 
 struct zg_gateway {
 	zg_gateway_conf_t conf;
@@ -32,7 +33,7 @@ struct zg_gateway {
 	size_t states_alloc;
 	zg_update_list_t *lists;	/* One per message of a batch. */
 	size_t lists_alloc;
-	int64_t delegations;		/* In the zone; -1 unknown, -2 cannot count. */
+	int64_t delegations;		/* In the zone; -1 unknown (counted when needed). */
 	bool last_servfail;		/* The last refusal was a persistent SERVFAIL. */
 	uint64_t applied;		/* Messages applied so far. */
 };
@@ -164,74 +165,53 @@ int zg_gateway_serial(zg_gateway_t *gw, const knot_dname_t *zone, uint32_t *seri
 	return ZG_EPROTO;
 }
 
-/* Counts the zone's delegations (non-apex owners with NS) by AXFR. */
-static int count_delegations(zg_gateway_t *gw, const knot_dname_t *zone,
-                             const knot_tsig_key_t *key, int64_t *out)
-{
-	zg_dnsconn_t *c = NULL;
-	int ret = zg_dnsconn_open(&gw->conf.server, gw->conf.timeout_ms, &c);
-	if (ret != 0) {
-		return ret;
-	}
-	knot_pkt_t *q = knot_pkt_new(NULL, 1024, NULL);
-	knot_pkt_t *a = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
+typedef struct {
+	const knot_dname_t *zone;
 	knot_dname_storage_t last;
-	last[0] = '\0';
-	int64_t n = 0;
-	int soa = 0;
-	if (q == NULL || a == NULL) {
-		ret = -ENOMEM;
-		goto done;
+	int64_t n;
+} count_t;
+
+static int count_one(void *ctx, const uint8_t *owner, uint16_t type, uint32_t ttl,
+                     const uint8_t *rdata, uint16_t rdlen)
+{
+	(void)ttl;
+	(void)rdata;
+	(void)rdlen;
+	count_t *c = ctx;
+	if (type == KNOT_RRTYPE_NS && !knot_dname_is_equal(owner, c->zone) &&
+	    !knot_dname_is_equal(owner, c->last)) {
+		c->n++;
+		size_t stored = knot_dname_store(c->last, owner);
+		(void)stored;
 	}
-	memset(q->wire, 0, KNOT_WIRE_HEADER_SIZE);
-	knot_wire_set_id(q->wire, dnssec_random_uint16_t());
-	ret = knot_pkt_put_question(q, zone, KNOT_CLASS_IN, KNOT_RRTYPE_AXFR);
-	if (ret == KNOT_EOK && key != NULL) {
-		ret = knot_pkt_reserve(q, knot_tsig_wire_size(key));
-	}
-	uint8_t mac[64];
-	size_t mac_len = 0;
-	if (ret == KNOT_EOK) {
-		ret = zg_dns_send_query(c, q, key, mac, &mac_len);
-	}
-	/* Bounded: a zone of 2^32 records would not fit anyway. */
-	for (unsigned msgs = 0; ret == 0 && soa < 2 && msgs < 16000000; msgs++) {
-		knot_pkt_clear(a);
-		size_t len = 0;
-		ret = zg_dnsconn_recv(c, a->wire, a->max_size, &len);
-		if (ret != 0) {
-			break;
+	return 0;
+}
+
+/* Counts the zone's delegations (non-apex owners with NS) by AXFR, signed
+ * with the gateway's key when it has one (every message of the transfer is
+ * checked then), tried COUNT_TRIES times. */
+#define COUNT_TRIES	3
+
+static int count_delegations(zg_gateway_t *gw, const knot_dname_t *zone, int64_t *out,
+                             char *why, size_t why_len)
+{
+	zg_xfr_peer_t peer = {
+		.addr = &gw->conf.server, .key = gw->conf.key, .zone = zone,
+		.timeout_ms = gw->conf.timeout_ms,
+	};
+	int ret = 0;
+	unsigned delay = gw->conf.retry_delay_ms;
+	for (unsigned i = 0; i < COUNT_TRIES; i++) {
+		if (i > 0) {
+			sleep_ms(delay);
+			delay *= 2;
 		}
-		a->size = len;
-		if (knot_pkt_parse(a, 0) != KNOT_EOK ||
-		    knot_wire_get_rcode(a->wire) != KNOT_RCODE_NOERROR) {
-			ret = ZG_EREFUSED;
-			break;
+		count_t c = { .zone = zone };
+		ret = zg_xfr_axfr_each(&peer, count_one, &c, why, why_len);
+		if (ret == 0) {
+			*out = c.n;
+			return 0;
 		}
-		const knot_pktsection_t *an = knot_pkt_section(a, KNOT_ANSWER);
-		if (an->count == 0) {
-			ret = ZG_EPROTO;
-			break;
-		}
-		for (uint16_t i = 0; i < an->count; i++) {
-			const knot_rrset_t *rr = knot_pkt_rr(an, i);
-			if (rr->type == KNOT_RRTYPE_SOA) {
-				soa++;
-			} else if (rr->type == KNOT_RRTYPE_NS &&
-			           !knot_dname_is_equal(rr->owner, zone) &&
-			           !knot_dname_is_equal(rr->owner, last)) {
-				n++;
-				size_t stored = knot_dname_store(last, rr->owner);
-				(void)stored;
-			}
-		}
-	}
-done:
-	knot_pkt_free(q);
-	knot_pkt_free(a);
-	zg_dnsconn_free(c);
-	if (ret == 0) {
-		*out = n;
 	}
 	return ret;
 }
@@ -267,17 +247,22 @@ static int check_removals(zg_gateway_t *gw, const zg_msg_t *msg,
 	if (removed == 0) {
 		return 0;
 	}
-	if (gw->delegations == -1) {
-		int64_t n = 0;
-		/* Unsigned first (a transfer ACL without a key), then with the key. */
-		int cret = count_delegations(gw, msg->zone, NULL, &n);
-		if (cret != 0 && gw->conf.key != NULL) {
-			cret = count_delegations(gw, msg->zone, gw->conf.key, &n);
-		}
-		gw->delegations = cret == 0 ? n : -2;
-	}
 	if (gw->delegations < 0) {
-		return 0; /* Transfer refused: the limit cannot be enforced. */
+		/* Unknown: count now. While it stays unknown the message waits (a
+		 * limit that cannot be checked is not passed). */
+		int64_t n = 0;
+		char why[256] = "";
+		int cret = count_delegations(gw, msg->zone, &n, why, sizeof(why));
+		if (cret != 0) {
+			char a[80];
+			snprintf(reason, reason_len, "message %s: removes %lld delegations, and the "
+			         "zone's delegations cannot be counted for the removal limit "
+			         "(AXFR%s from %s: %s); message held", msg->id, (long long)removed,
+			         gw->conf.key != NULL ? " with TSIG" : "",
+			         zg_dns_addr_str(&gw->conf.server, a, sizeof(a)), why);
+			return cret == ZG_EREFUSED || cret == ZG_EINPUT ? ZG_EPROTO : cret;
+		}
+		gw->delegations = n;
 	}
 	if (removed * 100 > (int64_t)gw->conf.max_removal_pct * gw->delegations) {
 		snprintf(reason, reason_len, "message %s: removes %lld of %lld delegations, "
@@ -529,7 +514,9 @@ static int apply_once(zg_gateway_t *gw, const zg_msg_t *msg, zg_apply_result_t *
 	return 0;
 }
 
-int zg_gateway_apply(zg_gateway_t *gw, const zg_msg_t *msg, zg_apply_result_t *res,
+/* One message; a lone persistent SERVFAIL is a refusal here, with
+ * gw->last_servfail set (the callers decide what it means). */
+static int apply_msg(zg_gateway_t *gw, const zg_msg_t *msg, zg_apply_result_t *res,
                      char *reason, size_t reason_len)
 {
 	zg_apply_result_t dummy;
@@ -538,12 +525,33 @@ int zg_gateway_apply(zg_gateway_t *gw, const zg_msg_t *msg, zg_apply_result_t *r
 	}
 	memset(res, 0, sizeof(*res));
 	reason[0] = '\0';
+	gw->last_servfail = false;
 	bool fresh = false;
 	int ret = apply_once(gw, msg, res, reason, reason_len, &fresh);
 	if ((ret == ZG_ECONNECT || ret == ZG_ETIMEOUT) && !fresh) {
 		/* A kept connection may have been closed by the server while idle. */
 		memset(res, 0, sizeof(*res));
 		ret = apply_once(gw, msg, res, reason, reason_len, &fresh);
+	}
+	return ret;
+}
+
+/* The server answered SERVFAIL to a message alone every time, and nothing
+ * shows that it is the message's fault: a failing server (journal,
+ * keystore), so try again later. */
+static int servfail_transient(char *reason, size_t reason_len)
+{
+	size_t n = strlen(reason);
+	snprintf(reason + n, reason_len - n, "; nothing else applies either, server failing?");
+	return ZG_EPROTO;
+}
+
+int zg_gateway_apply(zg_gateway_t *gw, const zg_msg_t *msg, zg_apply_result_t *res,
+                     char *reason, size_t reason_len)
+{
+	int ret = apply_msg(gw, msg, res, reason, reason_len);
+	if (ret == ZG_EREFUSED && gw->last_servfail) {
+		ret = servfail_transient(reason, reason_len);
 	}
 	return ret;
 }
@@ -658,15 +666,11 @@ static int batch_apply(zg_gateway_t *gw, zg_apply_item_t *items, const size_t *i
 {
 	if (m == 1) {
 		zg_apply_item_t *it = &items[idx[0]];
-		gw->last_servfail = false;
-		it->ret = zg_gateway_apply(gw, it->msg, &it->res, it->reason, sizeof(it->reason));
+		it->ret = apply_msg(gw, it->msg, &it->res, it->reason, sizeof(it->reason));
 		if (it->ret == ZG_EREFUSED && gw->last_servfail && gw->applied == applied_before) {
 			/* SERVFAIL alone, and nothing else went through either: the
-			 * server may be failing (journal, keystore), not the message. */
-			size_t n = strlen(it->reason);
-			snprintf(it->reason + n, sizeof(it->reason) - n, "; nothing else applies "
-			         "either, server failing?");
-			it->ret = ZG_EPROTO;
+			 * server may be failing, not the message. */
+			it->ret = servfail_transient(it->reason, sizeof(it->reason));
 		}
 		return (it->ret == 0 || it->ret == ZG_EREFUSED) ? 0 : it->ret;
 	}

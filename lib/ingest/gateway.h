@@ -53,8 +53,9 @@ typedef struct zg_gateway zg_gateway_t;
 /*!
  * Fills conf with defaults: 127.0.0.1@53, no key, 10 s, 3 retries from
  * 200 ms, batches of up to 16 messages, removal limit 10 % of the
- * delegations (counted once by AXFR when a message first removes one; if
- * the server refuses the transfer, the limit is not enforced).
+ * delegations (counted by AXFR, TSIG-signed and checked when a key is set,
+ * when a message first removes one; a message removing delegations waits
+ * while the count fails).
  */
 void zg_gateway_conf_default(zg_gateway_conf_t *conf);
 
@@ -81,11 +82,13 @@ void zg_gateway_free(zg_gateway_t *gw);
  * \param reason  One-line reason on error (ZG_MSG_REASON_MAX bytes is enough).
  *
  * \retval 0            Applied (or nothing to change).
- * \retval ZG_EREFUSED  The server refused an UPDATE of the message for good
- *                      (an error RCODE, or SERVFAIL after every retry);
- *                      reason names the message, the UPDATE and the RCODE.
+ * \retval ZG_EREFUSED  Refused for good: the server answered an error RCODE
+ *                      other than SERVFAIL (reason names the message, the
+ *                      UPDATE and the RCODE), or the removal limit.
  * \retval other        Could not finish now (network, timeout, TSIG of the
- *                      answer); apply the same message again later (full-state
+ *                      answer, SERVFAIL after every retry: a failing server,
+ *                      the delegations for the removal limit not countable);
+ *                      apply the same message again later (full-state
  *                      replacement makes that safe).
  */
 int zg_gateway_apply(zg_gateway_t *gw, const zg_msg_t *msg, zg_apply_result_t *res,

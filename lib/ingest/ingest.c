@@ -26,6 +26,9 @@ typedef struct {
 	int *pret;
 	char (*preason)[ZG_MSG_REASON_MAX];
 	time_t *enqueued;
+	bool *unusable;         /* Spool entry that is no readable file. */
+	char last_warning[1024];
+	time_t last_warning_at;
 	unsigned failures;
 	double backoff;
 } run_t;
@@ -45,12 +48,15 @@ static void logf_(const run_t *r, int level, const char *fmt, ...)
 	if (r->conf->on_log == NULL) {
 		return;
 	}
-	char buf[1024];
+	char buf[1024], line[4 * sizeof(buf)];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	r->conf->on_log(r->conf->ctx, level, buf);
+	/* File names, reasons and server texts come from outside: one line,
+	 * control characters escaped. */
+	zg_msg_escape(buf, line, sizeof(line));
+	r->conf->on_log(r->conf->ctx, level, line);
 }
 
 static bool stopping(const run_t *r)
@@ -104,9 +110,18 @@ static void report(run_t *r, bool applied, const char *name, int64_t row, size_t
 	if (r->conf->on_outcome == NULL) {
 		return;
 	}
+	/* File names and reasons come from outside: escaped for the logs. */
+	char ename[4 * ZG_SPOOL_NAME_MAX + 1], ereason[4 * ZG_MSG_REASON_MAX];
+	if (name != NULL) {
+		zg_msg_escape(name, ename, sizeof(ename));
+	}
+	if (reason != NULL) {
+		zg_msg_escape(reason, ereason, sizeof(ereason));
+	}
 	zg_ingest_outcome_t o = {
-		.applied = applied, .name = name, .row_id = row, .msg_id = r->msgs[i].id,
-		.res = res, .reason = reason, .enqueued = r->enqueued[i],
+		.applied = applied, .name = name != NULL ? ename : NULL, .row_id = row,
+		.msg_id = r->msgs[i].id, .res = res, .reason = reason != NULL ? ereason : NULL,
+		.enqueued = r->enqueued[i],
 	};
 	r->conf->on_outcome(r->conf->ctx, &o);
 }
@@ -124,6 +139,11 @@ static size_t parse_pass(run_t *r, char **data, size_t *len, size_t n)
 {
 	size_t ni = 0;
 	for (size_t i = 0; i < n; i++) {
+		if (r->unusable[i]) {
+			r->pret[i] = ZG_EINPUT;
+			r->msgs[i].id[0] = '\0';
+			continue;
+		}
 		r->pret[i] = zg_msg_parse(r->parser, data[i], len[i], r->conf->zone, &r->msgs[i],
 		                          r->preason[i], sizeof(r->preason[i]));
 		if (r->pret[i] == 0) {
@@ -148,36 +168,125 @@ static int verdict(run_t *r, size_t i, const char **reason, const zg_apply_resul
 	return it->ret;
 }
 
+/* Spool entries that could not be moved out of incoming/ (skipped until the
+ * consumer restarts; each was logged once). */
+#define SKIP_MAX	32
+
+typedef struct {
+	char names[SKIP_MAX][ZG_SPOOL_NAME_MAX + 1];
+	size_t count;
+} skip_t;
+
+static bool skipped(const skip_t *s, const char *name)
+{
+	for (size_t i = 0; i < s->count; i++) {
+		if (strcmp(s->names[i], name) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Takes the spool's consumer lock: a daemon waits for it (standby), --once
+ * gives up. Returns 0, ZG_EFENCED (--once, held by another) or -errno. */
+static int spool_lock(run_t *r, zg_spool_t *spool, const char *dir)
+{
+	char holder[300];
+	const char *edir = dir;
+	int ret = zg_spool_lock(spool, holder, sizeof(holder));
+	if (ret == 0 || ret != -EWOULDBLOCK) {
+		if (ret != 0) {
+			logf_(r, ZG_INGEST_LOG_ERR, "cannot lock spool %s (%s)", edir, zg_strerror(ret));
+		}
+		return ret;
+	}
+	if (r->conf->once) {
+		logf_(r, ZG_INGEST_LOG_ERR, "spool %s is in use by another consumer (%s), not "
+		      "consuming it", edir, holder[0] != '\0' ? holder : "holder unknown");
+		return ZG_EFENCED;
+	}
+	logf_(r, ZG_INGEST_LOG_NOTICE, "spool %s is in use by another consumer (%s), waiting "
+	      "for its lock", edir, holder[0] != '\0' ? holder : "holder unknown");
+	while (!stopping(r)) {
+		sleep_s(r, 1.0);
+		ret = zg_spool_lock(spool, holder, sizeof(holder));
+		if (ret == 0) {
+			logf_(r, ZG_INGEST_LOG_NOTICE, "spool %s locked, consuming it", edir);
+			return 0;
+		}
+		if (ret != -EWOULDBLOCK) {
+			logf_(r, ZG_INGEST_LOG_ERR, "cannot lock spool %s (%s)", edir,
+			      zg_strerror(ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/* A warning that repeats while a condition lasts: at most once a minute. */
+static void log_limited(run_t *r, int level, const char *text)
+{
+	time_t now = time(NULL);
+	if (strcmp(text, r->last_warning) == 0 && now - r->last_warning_at < 60) {
+		return;
+	}
+	snprintf(r->last_warning, sizeof(r->last_warning), "%.1000s", text);
+	r->last_warning_at = now;
+	logf_(r, level, "%s", text);
+}
+
 static int run_spool(run_t *r)
 {
 	const zg_ingest_conf_t *c = r->conf;
 	zg_spool_t *spool = NULL;
-	int ret = zg_spool_open(c->source + 6, &spool);
+	const char *dir = c->source + 6;
+	const char *edir = dir;
+	int ret = zg_spool_open(dir, &spool);
 	if (ret != 0) {
-		logf_(r, ZG_INGEST_LOG_ERR, "cannot open spool %s (%s)%s", c->source + 6,
+		logf_(r, ZG_INGEST_LOG_ERR, "cannot open spool %s (%s)%s", edir,
 		      zg_strerror(ret), c->once ? "" : ", retrying");
 		/* A daemon waits for the directory to appear (bounded steps). */
 		while (ret != 0 && !c->once && !stopping(r)) {
 			sleep_s(r, 5.0);
-			ret = zg_spool_open(c->source + 6, &spool);
+			ret = zg_spool_open(dir, &spool);
 		}
 		if (ret != 0) {
 			return stopping(r) ? 0 : ret;
 		}
 	}
-	char (*names)[ZG_SPOOL_NAME_MAX + 1] = calloc(r->bmax, sizeof(*names));
+	/* One consumer per spool: two would reorder messages. */
+	ret = spool_lock(r, spool, dir);
+	if (ret != 0 || stopping(r)) {
+		zg_spool_free(spool);
+		return ret;
+	}
+	size_t lmax = r->bmax + SKIP_MAX;
+	char (*names)[ZG_SPOOL_NAME_MAX + 1] = calloc(lmax, sizeof(*names));
 	char **data = calloc(r->bmax, sizeof(*data));
 	size_t *len = calloc(r->bmax, sizeof(*len));
-	if (names == NULL || data == NULL || len == NULL) {
+	skip_t *skip = calloc(1, sizeof(*skip));
+	if (names == NULL || data == NULL || len == NULL || skip == NULL) {
 		ret = -ENOMEM;
 		goto done;
 	}
 	while (!stopping(r)) {
-		size_t n = 0;
-		ret = zg_spool_list(spool, names, r->bmax, &n);
+		char text[1024];
+		size_t listed = 0, n = 0;
+		ret = zg_spool_list(spool, names, lmax, &listed);
 		if (ret != 0) {
-			logf_(r, ZG_INGEST_LOG_ERR, "cannot read the spool (%s)", zg_strerror(ret));
-			break;
+			snprintf(text, sizeof(text), "cannot read the spool %s (%s)", edir,
+			         zg_strerror(ret));
+			log_limited(r, ZG_INGEST_LOG_ERR, text);
+			if (!backoff(r)) {
+				break;
+			}
+			continue;
+		}
+		/* The first bmax names not skipped, in order. */
+		for (size_t i = 0; i < listed && n < r->bmax; i++) {
+			if (!skipped(skip, names[i])) {
+				memmove(names[n++], names[i], sizeof(names[0]));
+			}
 		}
 		if (n == 0) {
 			lag(r, 0, 0);
@@ -199,29 +308,33 @@ static int run_spool(run_t *r)
 			}
 			continue;
 		}
-		/* Read; a file over the limit is refused without reading it. */
+		/* Read; a file over the limit is refused without reading it, an
+		 * entry that is no readable regular file is refused as such. */
 		size_t readable = n;
 		bool io_error = false;
 		for (size_t i = 0; i < n; i++) {
 			data[i] = NULL;
 			len[i] = 0;
 			r->enqueued[i] = 0;
-			int rr = zg_spool_read(spool, names[i], c->limits.max_size, &data[i], &len[i]);
+			r->unusable[i] = false;
+			char why[128];
+			int rr = zg_spool_read(spool, names[i], c->limits.max_size, &data[i], &len[i],
+			                       why, sizeof(why));
 			if (rr == -EFBIG) {
 				/* Let the parser refuse it with the size reason. */
 				data[i] = malloc(1);
-				if (data[i] == NULL) {
-					rr = -ENOMEM;
-				} else {
-					rr = 0;
-				}
+				rr = data[i] == NULL ? -ENOMEM : 0;
+			} else if (rr == ZG_EINPUT) {
+				r->unusable[i] = true;
+				snprintf(r->preason[i], sizeof(r->preason[i]), "entry %s: %s", names[i], why);
+				rr = 0;
 			}
 			if (rr != 0) {
 				if (rr != -ENOENT) {
-					logf_(r, ZG_INGEST_LOG_ERR, "cannot read %s (%s)", names[i],
-					      zg_strerror(rr));
+					snprintf(text, sizeof(text), "cannot read %s (%s)%s", names[i],
+					         zg_strerror(rr), why[0] != '\0' ? why : "");
+					log_limited(r, ZG_INGEST_LOG_ERR, text);
 					io_error = true;
-					ret = rr;
 				}
 				readable = i;
 				break;
@@ -247,25 +360,29 @@ static int run_spool(run_t *r)
 			int mret = v == 0 ? zg_spool_done(spool, names[i]) :
 			                    zg_spool_fail(spool, names[i], reason);
 			if (mret != 0) {
-				logf_(r, ZG_INGEST_LOG_ERR, "cannot move %s to %s (%s)", names[i],
-				      v == 0 ? "done/" : "failed/", zg_strerror(mret));
-				ret = mret;
+				snprintf(text, sizeof(text), "cannot move %s to %s (%s)", names[i],
+				         v == 0 ? "done/" : "failed/", zg_strerror(mret));
+				if (v != 0 && skip->count < SKIP_MAX) {
+					/* Refused, but it cannot leave incoming/: go on
+					 * without it (logged once). */
+					memcpy(skip->names[skip->count++], names[i], sizeof(names[0]));
+					logf_(r, ZG_INGEST_LOG_ERR, "%s; skipping it until restart", text);
+					continue;
+				}
+				log_limited(r, ZG_INGEST_LOG_ERR, text);
 				io_error = true;
 				break;
 			}
 			report(r, v == 0, names[i], -1, i, res, reason);
-		}
-		if (io_error) {
-			break;
 		}
 		size_t pend = 0;
 		time_t oldest = 0;
 		if (zg_spool_pending(spool, &pend, &oldest) == 0) {
 			lag(r, pend, oldest);
 		}
-		if (unfinished || bret != 0) {
+		if (io_error || unfinished || bret != 0) {
 			if (!backoff(r)) {
-				ret = ZG_ECONNECT;
+				ret = io_error ? -EIO : ZG_ECONNECT;
 				break;
 			}
 		} else {
@@ -277,6 +394,7 @@ done:
 	free(names);
 	free(data);
 	free(len);
+	free(skip);
 	zg_spool_free(spool);
 	return ret;
 }
@@ -436,9 +554,11 @@ int zg_ingest_run(const zg_ingest_conf_t *conf)
 	r.pret = calloc(r.bmax, sizeof(*r.pret));
 	r.preason = calloc(r.bmax, sizeof(*r.preason));
 	r.enqueued = calloc(r.bmax, sizeof(*r.enqueued));
+	r.unusable = calloc(r.bmax, sizeof(*r.unusable));
 	int ret = -ENOMEM;
 	if (r.parser != NULL && r.gw != NULL && r.msgs != NULL && r.items != NULL &&
-	    r.item_of != NULL && r.pret != NULL && r.preason != NULL && r.enqueued != NULL) {
+	    r.item_of != NULL && r.pret != NULL && r.preason != NULL && r.enqueued != NULL &&
+	    r.unusable != NULL) {
 		for (size_t i = 0; i < r.bmax; i++) {
 			zg_msg_init(&r.msgs[i]);
 		}
@@ -453,6 +573,7 @@ int zg_ingest_run(const zg_ingest_conf_t *conf)
 	free(r.pret);
 	free(r.preason);
 	free(r.enqueued);
+	free(r.unusable);
 	zg_gateway_free(r.gw);
 	zg_msg_parser_free(r.parser);
 	return ret;

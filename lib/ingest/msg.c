@@ -98,10 +98,30 @@ void zg_msg_parser_free(zg_msg_parser_t *parser)
 	free(parser);
 }
 
+/* One source byte as text (at most 4 bytes in esc): backslash (and quote
+ * when quoting) escaped, control characters and bytes outside ASCII as \xNN. */
+static size_t escape_byte(unsigned char c, bool quote, char *esc)
+{
+	static const char hex[] = "0123456789abcdef";
+	if (c == '\\' || (quote && c == '"')) {
+		esc[0] = '\\';
+		esc[1] = (char)c;
+		return 2;
+	}
+	if (c < 0x20 || c >= 0x7f) {
+		esc[0] = '\\';
+		esc[1] = 'x';
+		esc[2] = hex[c >> 4];
+		esc[3] = hex[c & 15];
+		return 4;
+	}
+	esc[0] = (char)c;
+	return 1;
+}
+
 char *zg_quote(char *dst, size_t dst_len, const char *src, size_t src_len,
                size_t max_show)
 {
-	static const char hex[] = "0123456789abcdef";
 	size_t o = 0;
 	if (dst_len < 8) {
 		if (dst_len > 0) {
@@ -114,23 +134,8 @@ char *zg_quote(char *dst, size_t dst_len, const char *src, size_t src_len,
 	dst[o++] = '"';
 	size_t i;
 	for (i = 0; i < src_len && i < max_show; i++) {
-		unsigned char c = (unsigned char)src[i];
-		char esc[5];
-		size_t n;
-		if (c == '"' || c == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)c;
-			n = 2;
-		} else if (c < 0x20 || c >= 0x7f) {
-			esc[0] = '\\';
-			esc[1] = 'x';
-			esc[2] = hex[c >> 4];
-			esc[3] = hex[c & 15];
-			n = 4;
-		} else {
-			esc[0] = (char)c;
-			n = 1;
-		}
+		char esc[4];
+		size_t n = escape_byte((unsigned char)src[i], true, esc);
 		if (o + n > room) {
 			break;
 		}
@@ -141,6 +146,25 @@ char *zg_quote(char *dst, size_t dst_len, const char *src, size_t src_len,
 	if (i < src_len) {
 		memcpy(dst + o, "...", 3);
 		o += 3;
+	}
+	dst[o] = '\0';
+	return dst;
+}
+
+char *zg_msg_escape(const char *src, char *dst, size_t dst_len)
+{
+	if (dst_len == 0) {
+		return dst;
+	}
+	size_t o = 0;
+	for (size_t i = 0; src[i] != '\0'; i++) {
+		char esc[4];
+		size_t n = escape_byte((unsigned char)src[i], false, esc);
+		if (o + n >= dst_len) {
+			break;
+		}
+		memcpy(dst + o, esc, n);
+		o += n;
 	}
 	dst[o] = '\0';
 	return dst;
@@ -698,8 +722,11 @@ int zg_msg_parse(zg_msg_parser_t *parser, const char *data, size_t len,
 	json_error_t jerr;
 	json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL) {
+		/* jansson's text may quote the input (a newline, an ESC). */
+		char text[4 * sizeof(jerr.text)];
+		zg_msg_escape(jerr.text, text, sizeof(text));
 		return refuse(&ctx, ZG_ESYNTAX, "invalid JSON at line %d column %d (%s)",
-		              jerr.line, jerr.column, jerr.text);
+		              jerr.line, jerr.column, text);
 	}
 	ret = parse_root(&ctx, root, zone);
 	json_decref(root);

@@ -126,6 +126,18 @@ char *zg_quote(char *dst, size_t dst_len, const char *src, size_t src_len,
                size_t max_show);
 
 /*!
+ * Copies the NUL-terminated src into dst for a log line or a one-line file:
+ * backslashes doubled, control characters (newline, ESC, ...), DEL and bytes
+ * outside ASCII written as \xNN, so untrusted text (file names, message
+ * text quoted in a reason) can neither break a line nor forge one. Cut at
+ * dst_len - 1 bytes (never inside an escape); always NUL-terminates when
+ * dst_len > 0.
+ *
+ * \return dst.
+ */
+char *zg_msg_escape(const char *src, char *dst, size_t dst_len);
+
+/*!
  * True for the types the signer owns (DNSKEY, RRSIG, NSEC, NSEC3,
  * NSEC3PARAM, CDS, CDNSKEY); those are never changed by ingest.
  */

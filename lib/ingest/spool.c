@@ -9,11 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "core/error.h"
+#include "ingest/msg.h"
 #include "ingest/spool.h"
 
 struct zg_spool {
@@ -22,6 +25,7 @@ struct zg_spool {
 	int done;
 	int failed;
 	int notify;	/* inotify on incoming/, -1 without. */
+	int lock;	/* The consumer lock (zg_spool_lock()), -1 without. */
 };
 
 static int open_sub(int dirfd, const char *name)
@@ -29,7 +33,7 @@ static int open_sub(int dirfd, const char *name)
 	if (mkdirat(dirfd, name, 0755) != 0 && errno != EEXIST) {
 		return -errno;
 	}
-	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	return fd < 0 ? -errno : fd;
 }
 
@@ -39,7 +43,7 @@ int zg_spool_open(const char *dir, zg_spool_t **out)
 	if (s == NULL) {
 		return -ENOMEM;
 	}
-	s->dirfd = s->incoming = s->done = s->failed = s->notify = -1;
+	s->dirfd = s->incoming = s->done = s->failed = s->notify = s->lock = -1;
 	int ret;
 	s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (s->dirfd < 0) {
@@ -73,7 +77,8 @@ void zg_spool_free(zg_spool_t *spool)
 	if (spool == NULL) {
 		return;
 	}
-	int fds[] = { spool->dirfd, spool->incoming, spool->done, spool->failed, spool->notify };
+	int fds[] = { spool->dirfd, spool->incoming, spool->done, spool->failed, spool->notify,
+	              spool->lock };
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (fds[i] >= 0) {
 			close(fds[i]);
@@ -112,7 +117,8 @@ static int scan(zg_spool_t *spool, char *first, time_t *first_mtime, size_t *cou
 			continue;
 		}
 		struct stat st;
-		if (fstatat(spool->incoming, e->d_name, &st, 0) != 0 || !S_ISREG(st.st_mode)) {
+		if (fstatat(spool->incoming, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISREG(st.st_mode)) {
 			continue;
 		}
 		n++;
@@ -211,18 +217,47 @@ int zg_spool_pending(zg_spool_t *spool, size_t *count, time_t *oldest)
 	return scan(spool, NULL, NULL, count, oldest);
 }
 
-int zg_spool_read(zg_spool_t *spool, const char *name, size_t max,
-                  char **data, size_t *len)
+static const char *kind_of(mode_t mode)
 {
-	int fd = openat(spool->incoming, name, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
+	return S_ISLNK(mode) ? "a symbolic link" : S_ISDIR(mode) ? "a directory" :
+	       S_ISFIFO(mode) ? "a FIFO" : S_ISSOCK(mode) ? "a socket" :
+	       S_ISCHR(mode) || S_ISBLK(mode) ? "a device" : "not a regular file";
+}
+
+int zg_spool_read(zg_spool_t *spool, const char *name, size_t max,
+                  char **data, size_t *len, char *why, size_t why_len)
+{
+	why[0] = '\0';
+	/* Only a regular file is opened: never follow a link, never block on a
+	 * FIFO or a device (O_NONBLOCK), and check again what was opened. */
+	struct stat st;
+	if (fstatat(spool->incoming, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
 		return -errno;
 	}
-	struct stat st;
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(why, why_len, "%s, not a message", kind_of(st.st_mode));
+		return ZG_EINPUT;
+	}
+	int fd = openat(spool->incoming, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+	                                       O_CLOEXEC);
+	if (fd < 0) {
+		int ret = -errno;
+		if (ret == -EACCES || ret == -EPERM || ret == -ELOOP) {
+			snprintf(why, why_len, "%s", ret == -ELOOP ? "a symbolic link, not a message" :
+			         "not readable (permission denied)");
+			return ZG_EINPUT;
+		}
+		return ret;
+	}
 	if (fstat(fd, &st) != 0) {
 		int ret = -errno;
 		close(fd);
 		return ret;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		snprintf(why, why_len, "%s, not a message", kind_of(st.st_mode));
+		return ZG_EINPUT;
 	}
 	if ((size_t)st.st_size > max) {
 		close(fd);
@@ -245,6 +280,9 @@ int zg_spool_read(zg_spool_t *spool, const char *name, size_t max,
 			int ret = r < 0 ? -errno : -EIO;
 			free(buf);
 			close(fd);
+			if (ret == -EIO && r == 0) {
+				snprintf(why, why_len, "shorter than its size (being written?)");
+			}
 			return ret;
 		}
 		got += (size_t)r;
@@ -267,6 +305,41 @@ static int move(zg_spool_t *spool, int to, const char *name)
 	return 0;
 }
 
+int zg_spool_lock(zg_spool_t *spool, char *holder, size_t holder_len)
+{
+	holder[0] = '\0';
+	if (spool->lock >= 0) {
+		return 0;
+	}
+	int fd = openat(spool->dirfd, ZG_SPOOL_LOCK, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	                0640);
+	if (fd < 0) {
+		return -errno;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		int ret = errno == EWOULDBLOCK ? -EWOULDBLOCK : -errno;
+		ssize_t r = pread(fd, holder, holder_len - 1, 0);
+		holder[r > 0 ? (size_t)r : 0] = '\0';
+		holder[strcspn(holder, "\n")] = '\0';
+		for (char *p = holder; *p != '\0'; p++) {
+			*p = (*p < 0x20 || *p > 0x7e) ? '?' : *p;
+		}
+		close(fd);
+		return ret;
+	}
+	/* Who holds it, for the message a second consumer prints. */
+	char me[300] = "localhost";
+	gethostname(me, 256);
+	me[255] = '\0';
+	size_t n = strlen(me);
+	snprintf(me + n, sizeof(me) - n, " pid %ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == 0) {
+		(void)!pwrite(fd, me, strlen(me), 0);
+	}
+	spool->lock = fd;
+	return 0;
+}
+
 int zg_spool_done(zg_spool_t *spool, const char *name)
 {
 	return move(spool, spool->done, name);
@@ -277,20 +350,21 @@ int zg_spool_fail(zg_spool_t *spool, const char *name, const char *reason)
 	char err[ZG_SPOOL_NAME_MAX + 16], tmp[ZG_SPOOL_NAME_MAX + 32];
 	snprintf(err, sizeof(err), "%s.error", name);
 	snprintf(tmp, sizeof(tmp), ".%s.error.tmp", name);
-	int fd = openat(spool->failed, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	(void)unlinkat(spool->failed, tmp, 0);
+	int fd = openat(spool->failed, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	                0640);
 	if (fd < 0) {
 		return -errno;
 	}
-	/* One line: newlines in the reason become spaces. */
+	/* One line: control characters and bytes outside ASCII escaped. */
 	size_t n = strlen(reason);
-	char *line = malloc(n + 2);
+	char *line = malloc(4 * n + 2);
 	if (line == NULL) {
 		close(fd);
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < n; i++) {
-		line[i] = (reason[i] == '\n' || reason[i] == '\r') ? ' ' : reason[i];
-	}
+	zg_msg_escape(reason, line, 4 * n + 1);
+	n = strlen(line);
 	line[n] = '\n';
 	ssize_t w = write(fd, line, n + 1);
 	free(line);

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #define ZG_SPOOL_NAME_MAX	255
+#define ZG_SPOOL_LOCK		".consumer.lock"	/*!< Lock file in the spool directory. */
 
 typedef struct zg_spool zg_spool_t;
 
@@ -74,15 +75,31 @@ int zg_spool_wait(zg_spool_t *spool, int timeout_ms);
 int zg_spool_pending(zg_spool_t *spool, size_t *count, time_t *oldest);
 
 /*!
- * Reads incoming/NAME whole.
+ * Takes the consumer lock of the spool (an exclusive flock(2) on
+ * DIR/.consumer.lock, held until zg_spool_free()), so that two consumers
+ * never take messages from one spool at once. Producers do not lock.
+ *
+ * \param holder  Set to the holder's "HOST pid PID" when the lock is taken
+ *                (printable ASCII only), else "".
+ *
+ * \return 0, -EWOULDBLOCK (another consumer holds it) or -errno.
+ */
+int zg_spool_lock(zg_spool_t *spool, char *holder, size_t holder_len);
+
+/*!
+ * Reads incoming/NAME whole. Only a regular file is opened, never through a
+ * symbolic link and never blocking (a FIFO or a device is not opened).
  *
  * \param max   Refuse files bigger than this (-EFBIG, *len set to the size).
  * \param data  Set to a malloc'd buffer the caller frees (NUL-terminated).
+ * \param why   On ZG_EINPUT, why the entry is no message ("a FIFO, not a
+ *              message", "not readable (permission denied)").
  *
- * \return 0 or -errno.
+ * \return 0; ZG_EINPUT the entry can never be read as a message (move it to
+ *         failed/); -ENOENT it is gone; other -errno (try again later).
  */
 int zg_spool_read(zg_spool_t *spool, const char *name, size_t max,
-                  char **data, size_t *len);
+                  char **data, size_t *len, char *why, size_t why_len);
 
 /*!
  * Moves incoming/NAME to done/NAME (durably).
@@ -92,8 +109,11 @@ int zg_spool_read(zg_spool_t *spool, const char *name, size_t max,
 int zg_spool_done(zg_spool_t *spool, const char *name);
 
 /*!
- * Writes failed/NAME.error with reason (one line) and moves incoming/NAME
- * to failed/NAME (durably, in that order).
+ * Writes failed/NAME.error (mode 0640) with reason (one line: control
+ * characters, backslashes and bytes outside ASCII escaped, see
+ * zg_msg_escape()) and moves incoming/NAME to failed/NAME (durably, in that
+ * order). NAME may be any entry (a directory, a FIFO, a link: the entry
+ * itself moves).
  *
  * \return 0 or -errno.
  */

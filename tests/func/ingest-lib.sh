@@ -31,7 +31,7 @@ acl:
   - id: ingest
     address: 127.0.0.1
     key: ingest
-    action: update
+    action: [update, transfer]
   - id: xfr
     address: 127.0.0.1
     action: transfer

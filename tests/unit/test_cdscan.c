@@ -156,7 +156,8 @@ static void test_spool_put(void)
 	is_str(name, "a.json", "by its name");
 	char *data = NULL;
 	size_t len = 0;
-	if (zg_spool_read(sp, name, 1024, &data, &len) == 0) {
+	char why[128];
+	if (zg_spool_read(sp, name, 1024, &data, &len, why, sizeof(why)) == 0) {
 		is_int(len, strlen(m), "whole content");
 		ok(memcmp(data, m, len) == 0, "same bytes");
 		free(data);
