@@ -19,9 +19,11 @@ struct zg_ctlload {
 	knot_ctl_t *ctl;
 	char zone[KNOT_DNAME_TXT_MAXLEN + 1];
 	bool open;        /* Transaction begun, not committed/aborted. */
-	bool first;       /* Next zone-set unit carries the command. */
+	bool first;       /* Next unit of the block carries the command. */
+	const char *block;/* Command of the open block ("zone-set", "zone-unset"). */
 	bool full;        /* The zone had no contents: the transaction builds it. */
 	size_t added;
+	size_t units;     /* Data units in the open block. */
 	char *rdata;      /* Reused presentation-format buffer. */
 };
 
@@ -110,12 +112,33 @@ int zg_ctlload_begin(const char *socket, const knot_dname_t *zone, int timeout_m
 	}
 	l->open = true;
 	l->first = true;
+	l->block = "zone-set";
 	*out = l;
+	return 0;
+}
+
+/* Starts a block of cmd units, ending an open block of another command. */
+static int block_for(zg_ctlload_t *l, const char *cmd, size_t *failed, char *err,
+                     size_t err_len)
+{
+	if (!l->first && strcmp(l->block, cmd) != 0) {
+		int ret = zg_ctlload_flush(l, failed, err, err_len);
+		if (ret != 0) {
+			return ret;
+		}
+	}
+	l->block = cmd;
 	return 0;
 }
 
 int zg_ctlload_add(zg_ctlload_t *l, const knot_rrset_t *rr)
 {
+	size_t failed = 0;
+	char err[256];
+	int ret = block_for(l, "zone-set", &failed, err, sizeof(err));
+	if (ret != 0 || failed > 0) {
+		return ret != 0 ? ret : ZG_EREFUSED;
+	}
 	char owner[KNOT_DNAME_TXT_MAXLEN + 1], type[32], ttl[16];
 	knot_dname_to_str(owner, rr->owner, sizeof(owner));
 	knot_rrtype_to_string(rr->type, type, sizeof(type));
@@ -138,7 +161,72 @@ int zg_ctlload_add(zg_ctlload_t *l, const knot_rrset_t *rr)
 		}
 		l->first = false;
 		l->added++;
+		l->units++;
 	}
+	return 0;
+}
+
+int zg_ctlload_unset(zg_ctlload_t *l, const knot_dname_t *owner, uint16_t type)
+{
+	size_t failed = 0;
+	char err[256];
+	int ret = block_for(l, "zone-unset", &failed, err, sizeof(err));
+	if (ret != 0 || failed > 0) {
+		return ret != 0 ? ret : ZG_EREFUSED;
+	}
+	char otxt[KNOT_DNAME_TXT_MAXLEN + 1], ttxt[32];
+	knot_dname_to_str(otxt, owner, sizeof(otxt));
+	knot_rrtype_to_string(type, ttxt, sizeof(ttxt));
+	knot_ctl_data_t data = {
+		[KNOT_CTL_IDX_CMD] = l->first ? "zone-unset" : NULL,
+		[KNOT_CTL_IDX_ZONE] = l->zone,
+		[KNOT_CTL_IDX_OWNER] = otxt,
+		[KNOT_CTL_IDX_TYPE] = type != 0 ? ttxt : NULL,
+	};
+	if (knot_ctl_send(l->ctl, KNOT_CTL_TYPE_DATA, &data) != KNOT_EOK) {
+		return ZG_ECONNECT;
+	}
+	l->first = false;
+	l->units++;
+	return 0;
+}
+
+int zg_ctlload_flush(zg_ctlload_t *l, size_t *failed, char *err, size_t err_len)
+{
+	if (l->first) {
+		return 0;
+	}
+	/* End the block and collect the per-unit answers. Removing what is not
+	 * there is no error (RFC 2136 2.5.2). */
+	bool unset = strcmp(l->block, "zone-unset") == 0;
+	const char *absent = zg_strerror(KNOT_ENONODE);
+	if (knot_ctl_send(l->ctl, KNOT_CTL_TYPE_BLOCK, NULL) != KNOT_EOK) {
+		snprintf(err, err_len, "cannot send to knotd");
+		return ZG_ECONNECT;
+	}
+	for (size_t i = 0; i <= l->units + 1; i++) {
+		knot_ctl_type_t type;
+		knot_ctl_data_t ans;
+		if (knot_ctl_receive(l->ctl, &type, &ans) != KNOT_EOK) {
+			snprintf(err, err_len, "no answer from knotd to %s", l->block);
+			return ZG_ECONNECT;
+		}
+		if (type == KNOT_CTL_TYPE_BLOCK || type == KNOT_CTL_TYPE_END) {
+			break;
+		}
+		const char *e = ans[KNOT_CTL_IDX_ERROR];
+		if (e == NULL || (unset && strstr(e, absent) != NULL)) {
+			continue;
+		}
+		if (*failed == 0) {
+			snprintf(err, err_len, "%s %s %s: %s", l->block,
+			         ans[KNOT_CTL_IDX_OWNER] ? ans[KNOT_CTL_IDX_OWNER] : "",
+			         ans[KNOT_CTL_IDX_TYPE] ? ans[KNOT_CTL_IDX_TYPE] : "", e);
+		}
+		(*failed)++;
+	}
+	l->first = true;
+	l->units = 0;
 	return 0;
 }
 
@@ -148,35 +236,11 @@ int zg_ctlload_commit(zg_ctlload_t *l, size_t *added, size_t *failed,
 	*added = l->added;
 	*failed = 0;
 	err[0] = '\0';
-	if (!l->first) {
-		/* End the zone-set block and collect the per-record answers. */
-		if (knot_ctl_send(l->ctl, KNOT_CTL_TYPE_BLOCK, NULL) != KNOT_EOK) {
-			snprintf(err, err_len, "cannot send to knotd");
-			return ZG_ECONNECT;
-		}
-		for (size_t i = 0; i <= l->added + 1; i++) {
-			knot_ctl_type_t type;
-			knot_ctl_data_t ans;
-			if (knot_ctl_receive(l->ctl, &type, &ans) != KNOT_EOK) {
-				snprintf(err, err_len, "no answer from knotd to zone-set");
-				return ZG_ECONNECT;
-			}
-			if (type == KNOT_CTL_TYPE_BLOCK || type == KNOT_CTL_TYPE_END) {
-				break;
-			}
-			if (ans[KNOT_CTL_IDX_ERROR] != NULL) {
-				if (*failed == 0) {
-					snprintf(err, err_len, "zone-set %s %s: %s",
-					         ans[KNOT_CTL_IDX_OWNER] ? ans[KNOT_CTL_IDX_OWNER] : "",
-					         ans[KNOT_CTL_IDX_TYPE] ? ans[KNOT_CTL_IDX_TYPE] : "",
-					         ans[KNOT_CTL_IDX_ERROR]);
-				}
-				(*failed)++;
-			}
-		}
+	int ret = zg_ctlload_flush(l, failed, err, err_len);
+	if (ret != 0) {
+		return ret;
 	}
 	char why[512] = "";
-	int ret;
 	if (*failed > 0) {
 		ret = command(l, "zone-abort", why, sizeof(why));
 		l->open = false;

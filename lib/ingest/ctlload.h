@@ -16,6 +16,7 @@
 
 #include <libknot/dname.h>
 #include <libknot/rrset.h>
+#include <stdint.h>
 
 typedef struct zg_ctlload zg_ctlload_t;
 
@@ -46,9 +47,31 @@ bool zg_ctlload_full(const zg_ctlload_t *load);
 /*!
  * Sends every record of rr as a zone-set data unit.
  *
- * \return 0, ZG_ECONNECT or -ENOMEM.
+ * \return 0, ZG_ECONNECT, ZG_EREFUSED (knotd refused a unit of the
+ *         zone-unset block this ended) or -ENOMEM.
  */
 int zg_ctlload_add(zg_ctlload_t *load, const knot_rrset_t *rr);
+
+/*!
+ * Removes, in the transaction, the RRset of type at owner (type 0: every
+ * RRset at owner), as a zone-unset data unit. Units of one kind go in one
+ * block; a zone-set after zone-unsets (or the reverse) ends the block first
+ * (zg_ctlload_flush()). Removing what is not there is no error.
+ *
+ * \return 0, ZG_EREFUSED (knotd refused a unit of the block this ended),
+ *         ZG_ECONNECT.
+ */
+int zg_ctlload_unset(zg_ctlload_t *load, const knot_dname_t *owner, uint16_t type);
+
+/*!
+ * Ends the open block of zone-set or zone-unset units and collects knotd's
+ * answers to it.
+ *
+ * \param failed  Incremented for every unit knotd refused (first reason in err).
+ *
+ * \return 0 or ZG_ECONNECT.
+ */
+int zg_ctlload_flush(zg_ctlload_t *load, size_t *failed, char *err, size_t err_len);
 
 /*!
  * Ends the block, collects knotd's answers and commits the transaction if

@@ -14,7 +14,9 @@
 #include <libknot/wire.h>
 
 #include "core/error.h"
+#include "dns/dname.h"
 #include "ingest/update.h"
+#include "validate/crypto.h"
 
 typedef enum {
 	OP_DEL_NODE,
@@ -85,6 +87,20 @@ static void plan_change(build_t *b, const zg_change_t *ch, const zg_owner_state_
 	op_t *ops = b->ops;
 	if (st == NULL) {
 		/* Blind: no knowledge of what is there. */
+		if (!ch->apex) {
+			ops[b->nops++] = (op_t){ OP_DEL_NODE, KNOT_RRTYPE_ANY, NULL };
+		}
+		for (uint16_t i = 0; i < ch->rrset_count; i++) {
+			if (ch->apex) {
+				ops[b->nops++] = (op_t){ OP_DEL_RRSET, ch->rrsets[i].type, NULL };
+			}
+			ops[b->nops++] = (op_t){ OP_ADD, ch->rrsets[i].type, &ch->rrsets[i] };
+		}
+		return;
+	}
+	if (st->complete && st->types_unknown) {
+		/* No type list (a zone without DNSSEC): replace the owner whole;
+		 * at the apex (never deleted whole) the listed types. */
 		if (!ch->apex) {
 			ops[b->nops++] = (op_t){ OP_DEL_NODE, KNOT_RRTYPE_ANY, NULL };
 		}
@@ -379,23 +395,27 @@ static int state_add(zg_owner_state_t *st, const knot_rrset_t *rr, zg_arena_t *p
 	return 0;
 }
 
-/* Types read at every owner besides the listed ones: what a registry zone
- * holds in practice. Other types are not seen (and so not removed).
+/* Reading an owner takes two phases over one connection.
  *
- * Phase 1 reads NS at every owner. At a zone cut the answer is a referral
- * that carries the NS set and, the query having DO set, the DS set (or the
- * proof that there is none): nothing else is visible there, so a delegation
- * costs one query. Phase 2 reads, at owners that exist and are not zone
- * cuts, DS, the listed types and the rest of these. */
-static const uint16_t probe_types[] = {
-	KNOT_RRTYPE_NS, KNOT_RRTYPE_DS,
-	KNOT_RRTYPE_A, KNOT_RRTYPE_AAAA,
-	KNOT_RRTYPE_CNAME, KNOT_RRTYPE_DNAME, KNOT_RRTYPE_TXT, KNOT_RRTYPE_MX,
-	KNOT_RRTYPE_SRV, KNOT_RRTYPE_CAA, KNOT_RRTYPE_PTR, KNOT_RRTYPE_HTTPS,
-	KNOT_RRTYPE_SVCB, KNOT_RRTYPE_TLSA, KNOT_RRTYPE_NAPTR,
-};
-#define PROBE_COUNT	(sizeof(probe_types) / sizeof(probe_types[0]))
-#define STATE_MAX	(PROBE_COUNT + 256)
+ * Phase 1 asks every owner for its NSEC records (DO set). The answer tells
+ * what the owner is: NXDOMAIN (absent); a referral from the owner itself (a
+ * zone cut: the NS set and, DO being set, the DS set or the proof that there
+ * is none are in it, everything else at a cut is occluded) or from a cut
+ * above (glue); or an authoritative answer that carries the signer's own
+ * list of the owner's types: its NSEC record (an NSEC zone answers the NSEC
+ * query with it) or the NSEC3 record whose hash is the owner's (an NSEC3
+ * zone answers NODATA with it). That type bitmap is the real set of types
+ * at the owner, whatever they are (TYPE65280 included), taken per owner and
+ * never by a transfer of the zone. A signed answer without a record of the
+ * owner's own means the owner holds no data (an empty non-terminal, or a
+ * name only a wildcard covers). Knot answers ANY with one RRset (RFC 8482),
+ * over TCP and with TSIG too, so ANY cannot list the types.
+ *
+ * Phase 2 reads each type of the bitmap (DNSSEC types and SOA aside). Below
+ * a cut, the listed types and A/AAAA (glue) are read. A zone without DNSSEC
+ * has no bitmaps: the types there are unknown and a changed owner is
+ * replaced whole (see plan_change()). */
+#define STATE_MAX	512
 
 static bool listed(const zg_change_t *ch, uint16_t type)
 {
@@ -407,43 +427,116 @@ static bool listed(const zg_change_t *ch, uint16_t type)
 	return false;
 }
 
-/* The k-th type to read at change ch in a phase (false when no more). */
-static bool nth_type(const zg_change_t *ch, int phase, bool skip, size_t k, uint16_t *type)
+/* The k-th type to read in phase 2 at change ch (false when no more). */
+static bool nth_type(const zg_change_t *ch, const zg_owner_state_t *st, size_t k,
+                     uint16_t *type)
 {
-	if (phase == 1) {
-		*type = KNOT_RRTYPE_NS;
-		return k == 0;
-	}
-	if (skip) {
+	if (st->absent || st->at_cut) {
 		return false;
 	}
-	if (k == 0) {
-		*type = KNOT_RRTYPE_DS;
+	if (st->complete && !st->types_unknown) {
+		if (k >= st->type_count) {
+			return false;
+		}
+		*type = st->types[k];
 		return true;
 	}
-	/* Listed types, in the order listed, except NS and DS; then the probes
-	 * not listed. */
-	size_t n = 1;
+	/* Below a cut, or types unknown: the listed types (then glue). */
+	size_t n = 0;
 	for (uint16_t i = 0; i < ch->rrset_count; i++) {
-		uint16_t t = ch->rrsets[i].type;
-		if (t == KNOT_RRTYPE_NS || t == KNOT_RRTYPE_DS) {
-			continue;
-		}
 		if (n++ == k) {
-			*type = t;
+			*type = ch->rrsets[i].type;
 			return true;
 		}
 	}
-	for (size_t j = 2; j < PROBE_COUNT; j++) {
-		if (listed(ch, probe_types[j])) {
-			continue;
-		}
-		if (n++ == k) {
-			*type = probe_types[j];
+	static const uint16_t glue[] = { KNOT_RRTYPE_A, KNOT_RRTYPE_AAAA };
+	for (size_t j = 0; j < 2 && !st->complete; j++) {
+		if (!listed(ch, glue[j]) && n++ == k) {
+			*type = glue[j];
 			return true;
 		}
 	}
 	return false;
+}
+
+/* The types of an NSEC/NSEC3 type bitmap (RFC 4034 4.1.2) worth reading:
+ * not SOA, not the signer's DNSSEC types, not NS at the apex (the operator's),
+ * into st->types (from pool). */
+static int bitmap_types(zg_owner_state_t *st, const uint8_t *bm, size_t len, bool apex,
+                        zg_arena_t *pool)
+{
+	uint16_t n = 0;
+	uint16_t buf[STATE_MAX];
+	while (len >= 2) {
+		uint8_t win = bm[0], blen = bm[1];
+		if (blen == 0 || blen > 32 || (size_t)blen + 2 > len) {
+			return ZG_EPROTO;
+		}
+		for (unsigned i = 0; i < blen * 8u; i++) {
+			if (!(bm[2 + i / 8] & (0x80 >> (i % 8)))) {
+				continue;
+			}
+			uint16_t type = (uint16_t)(win * 256 + i);
+			if (type == KNOT_RRTYPE_SOA || zg_msg_type_is_dnssec(type) ||
+			    (apex && type == KNOT_RRTYPE_NS)) {
+				continue;
+			}
+			if (n == STATE_MAX) {
+				return ZG_EPROTO;
+			}
+			buf[n++] = type;
+		}
+		bm += 2 + blen;
+		len -= 2 + (size_t)blen;
+	}
+	if (len != 0) {
+		return ZG_EPROTO;
+	}
+	st->types = n > 0 ? zg_arena_alloc(pool, n * sizeof(*buf)) : NULL;
+	if (n > 0 && st->types == NULL) {
+		return -ENOMEM;
+	}
+	if (n > 0) {
+		memcpy(st->types, buf, n * sizeof(*buf));
+	}
+	st->type_count = n;
+	return 0;
+}
+
+/* Is rr (an NSEC3) the record of owner? Its hashed owner label against
+ * owner hashed with its parameters. */
+static bool nsec3_is_of(const knot_rrset_t *rr, const knot_dname_t *owner,
+                        zg_crypto_ctx_t *crypto)
+{
+	const knot_rdata_t *rd = rr->rrs.rdata;
+	if (rr->rrs.count == 0 || rd->len < 5 || (size_t)rd->len < 5u + rd->data[4]) {
+		return false;
+	}
+	uint8_t hash[64], label[64];
+	int hl = zg_nsec3_hash(crypto, rd->data[0], knot_wire_read_u16(rd->data + 2),
+	                       rd->data + 5, rd->data[4], owner, hash);
+	int ll = zg_base32hex_decode(rr->owner + 1, rr->owner[0], label, sizeof(label));
+	return hl > 0 && ll == hl && memcmp(hash, label, (size_t)hl) == 0;
+}
+
+/* The bitmap of an NSEC3 rdata (after hash alg, flags, iterations, salt,
+ * next hash), or NULL. */
+static const uint8_t *nsec3_bitmap(const knot_rdata_t *rd, size_t *len)
+{
+	size_t pos = 4;
+	if (rd->len < pos + 1) {
+		return NULL;
+	}
+	pos += 1 + rd->data[pos];
+	if (rd->len < pos + 1) {
+		return NULL;
+	}
+	pos += 1 + rd->data[pos];
+	if (rd->len < pos) {
+		return NULL;
+	}
+	*len = rd->len - pos;
+	return rd->data + pos;
 }
 
 /* Collects owner's RRset of type from a section. */
@@ -473,9 +566,75 @@ static int collect(zg_owner_state_t *st, const knot_pktsection_t *sec,
 	return 0;
 }
 
+/* Phase 1, an authoritative answer to (owner, NSEC): the owner's types
+ * from its NSEC or NSEC3 record (see above). */
+static int parse_types(const knot_pkt_t *ans, const knot_dname_t *owner, bool apex,
+                       zg_owner_state_t *st, zg_arena_t *pool, zg_crypto_ctx_t *crypto)
+{
+	size_t labels = knot_dname_labels(owner, NULL);
+	bool signed_zone = false, wildcard = false;
+	const uint8_t *bitmap = NULL;
+	size_t bitmap_len = 0;
+	const knot_pktsection_t *an = knot_pkt_section(ans, KNOT_ANSWER);
+	for (uint16_t i = 0; i < an->count; i++) {
+		const knot_rrset_t *rr = knot_pkt_rr(an, i);
+		if (rr->rclass != KNOT_CLASS_IN || !knot_dname_is_equal(rr->owner, owner)) {
+			continue;
+		}
+		if (rr->type == KNOT_RRTYPE_RRSIG) {
+			signed_zone = true;
+			wildcard = wildcard || (rr->rrs.count > 0 && !knot_dname_is_wildcard(owner) &&
+			                        knot_rrsig_labels(rr->rrs.rdata) < labels);
+		} else if (rr->type == KNOT_RRTYPE_NSEC && rr->rrs.count > 0) {
+			/* Next owner name, then the bitmap. */
+			const knot_rdata_t *rd = rr->rrs.rdata;
+			int nlen = knot_dname_size(rd->data);
+			signed_zone = true;
+			if (nlen > 0 && nlen <= rd->len) {
+				bitmap = rd->data + nlen;
+				bitmap_len = rd->len - (size_t)nlen;
+			}
+		} else if (!zg_msg_type_is_dnssec(rr->type)) {
+			/* A CNAME followed by the server: the owner holds only it. */
+			int ret = state_add(st, rr, pool, STATE_MAX);
+			if (ret != 0) {
+				return ret;
+			}
+		}
+	}
+	if (wildcard) {
+		/* Synthesised from a wildcard: nothing of it is at the owner. */
+		st->count = 0;
+		bitmap = NULL;
+	}
+	const knot_pktsection_t *au = knot_pkt_section(ans, KNOT_AUTHORITY);
+	for (uint16_t i = 0; i < au->count && bitmap == NULL && st->count == 0; i++) {
+		const knot_rrset_t *rr = knot_pkt_rr(au, i);
+		if (rr->type == KNOT_RRTYPE_NSEC || rr->type == KNOT_RRTYPE_RRSIG) {
+			signed_zone = true;
+		} else if (rr->type == KNOT_RRTYPE_NSEC3) {
+			signed_zone = true;
+			if (crypto != NULL && nsec3_is_of(rr, owner, crypto)) {
+				bitmap = nsec3_bitmap(rr->rrs.rdata, &bitmap_len);
+			}
+		}
+	}
+	if (st->count > 0) {
+		return 0; /* A CNAME owner: nothing else can be there. */
+	}
+	if (bitmap != NULL) {
+		return bitmap_types(st, bitmap, bitmap_len, apex, pool);
+	}
+	/* Signed, but no record of the owner's own: it holds no data. Unsigned:
+	 * no type list to be had. */
+	st->types_unknown = !signed_zone;
+	return 0;
+}
+
 /* Adds what an answer to (owner, type) says to the owner's state. */
 static int parse_state(const knot_pkt_t *ans, const knot_dname_t *owner, uint16_t type,
-                       zg_owner_state_t *st, zg_arena_t *pool)
+                       bool apex, zg_owner_state_t *st, zg_arena_t *pool,
+                       zg_crypto_ctx_t *crypto)
 {
 	uint8_t rcode = knot_wire_get_rcode(ans->wire);
 	if (rcode == KNOT_RCODE_NXDOMAIN) {
@@ -486,6 +645,9 @@ static int parse_state(const knot_pkt_t *ans, const knot_dname_t *owner, uint16_
 		return ZG_EREFUSED;
 	}
 	if (knot_wire_get_aa(ans->wire)) {
+		if (type == KNOT_RRTYPE_NSEC) {
+			return parse_types(ans, owner, apex, st, pool, crypto);
+		}
 		bool wildcard = false;
 		uint16_t before = st->count;
 		int ret = collect(st, knot_pkt_section(ans, KNOT_ANSWER), owner, type, pool, &wildcard);
@@ -507,10 +669,10 @@ static int parse_state(const knot_pkt_t *ans, const knot_dname_t *owner, uint16_
 		}
 	}
 	if (at_cut) {
-		st->at_cut = true;
-		if (type != KNOT_RRTYPE_NS) {
+		if (st->at_cut) {
 			return 0;
 		}
+		st->at_cut = true;
 		int ret = collect(st, auth, owner, KNOT_RRTYPE_NS, pool, NULL);
 		if (ret == 0) {
 			ret = collect(st, auth, owner, KNOT_RRTYPE_DS, pool, NULL);
@@ -563,18 +725,16 @@ int zg_update_read_state(zg_dnsconn_t *conn, const zg_msg_t *msg,
 	inflight_t ring[READ_WINDOW];
 	uint8_t *qbuf = malloc(READ_WINDOW * QUERY_MAX);
 	knot_pkt_t *a = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
+	zg_crypto_ctx_t *crypto = NULL;
 	int ret = 0;
-	if (qbuf == NULL || a == NULL) {
+	if (qbuf == NULL || a == NULL || zg_crypto_ctx_new(&crypto) != 0) {
 		ret = -ENOMEM;
 		goto done;
 	}
 	size_t n = msg->change_count;
 	for (size_t i = 0; i < n; i++) {
-		states[i].rrsets = NULL;
-		states[i].count = 0;
+		memset(&states[i], 0, sizeof(states[i]));
 		states[i].complete = true;
-		states[i].absent = false;
-		states[i].at_cut = false;
 	}
 	/* Queries (owner, type) in order, pipelined; answers come back in order. */
 	uint16_t base = dnssec_random_uint16_t();
@@ -586,10 +746,10 @@ int zg_update_read_state(zg_dnsconn_t *conn, const zg_msg_t *msg,
 			if (s_owner < n && sent - received <= READ_REFILL) {
 				size_t qlen = 0;
 				while (s_owner < n && sent - received < READ_WINDOW) {
-					uint16_t stype;
-					const zg_owner_state_t *sst = &states[s_owner];
-					if (!nth_type(&msg->changes[s_owner], phase,
-					              sst->absent || sst->at_cut, s_k, &stype)) {
+					uint16_t stype = KNOT_RRTYPE_NSEC;
+					if (phase == 1 ? s_k > 0 :
+					    !nth_type(&msg->changes[s_owner], &states[s_owner], s_k,
+					              &stype)) {
 						s_owner++;
 						s_k = 0;
 						continue;
@@ -628,7 +788,8 @@ int zg_update_read_state(zg_dnsconn_t *conn, const zg_msg_t *msg,
 			}
 			const inflight_t *q = &ring[received % READ_WINDOW];
 			const knot_dname_t *owner = msg->changes[q->owner].owner;
-			ret = parse_state(a, owner, q->type, &states[q->owner], pool);
+			ret = parse_state(a, owner, q->type, msg->changes[q->owner].apex,
+			                  &states[q->owner], pool, crypto);
 			if (ret != 0) {
 				char otxt[KNOT_DNAME_TXT_MAXLEN + 1], ttxt[32];
 				knot_dname_to_str(otxt, owner, sizeof(otxt));
@@ -645,5 +806,6 @@ int zg_update_read_state(zg_dnsconn_t *conn, const zg_msg_t *msg,
 done:
 	free(qbuf);
 	knot_pkt_free(a);
+	zg_crypto_ctx_free(crypto);
 	return ret;
 }

@@ -38,6 +38,11 @@ typedef struct {
 	                             False below a zone cut (only glue seen). */
 	bool absent;            /*!< NXDOMAIN. */
 	bool at_cut;            /*!< The owner is a zone cut (delegation). */
+	bool types_unknown;     /*!< No type list to be had (a zone without DNSSEC):
+	                             a changed owner is replaced whole. */
+	uint16_t *types;        /*!< The owner's types from its NSEC/NSEC3 bitmap
+	                             (DNSSEC types, SOA, apex NS left out). */
+	uint16_t type_count;
 } zg_owner_state_t;
 
 /*! One UPDATE message and the owners it carries. */
@@ -80,13 +85,16 @@ int zg_update_build(zg_update_list_t *list, const zg_msg_t *msg,
 /*!
  * Reads the current RRsets of every owner of msg over conn: one query (DO
  * set, TCP, pipelined in a bounded window, written many at a time) per
- * owner and type: NS first; at a zone cut the referral also carries the DS
- * set (or the proof of its absence) and nothing else is visible there, so a
- * delegation costs one query. Then, at owners that exist and are not zone
- * cuts, DS, the listed types and the other usual registry types (A AAAA
- * CNAME DNAME TXT MX SRV CAA PTR HTTPS SVCB TLSA NAPTR). Knot 3.2 answers
- * ANY with a single RRset (RFC 8482), so ANY cannot be used. Types outside
- * that set are not seen and so not removed.
+ * owner for its NSEC records, whose answer says whether the owner exists,
+ * is a zone cut (the referral carries its NS and DS sets: nothing else is
+ * visible there) or lies below one, and lists the owner's types (its NSEC
+ * record, or the NSEC3 record of its hash: the signer's own type bitmap);
+ * then one query per type of that list. Every type at the owner is seen,
+ * TYPE65280 as well as A, so full-state replacement removes whatever is not
+ * listed. Knot answers ANY with a single RRset (RFC 8482; over TCP and with
+ * TSIG too), so ANY cannot be used. In a zone without DNSSEC there is no
+ * type list: states[i].types_unknown is set and a changed owner is
+ * replaced whole.
  *
  * \param conn    Open connection to the server.
  * \param msg     Parsed message.
