@@ -87,7 +87,11 @@ static void usage(FILE *f)
 	"      --max-removal PCT      refuse a message removing more than PCT %% of the\n"
 	"                             zone's delegations (default 10, 0: no limit)\n"
 	"      --blind                do not read the owners first; replace each listed owner\n"
-	"                             (makes the signer re-sign unchanged data)\n"
+	"                             (makes the signer re-sign unchanged data; no removal\n"
+	"                             limit)\n"
+	"  -c, --socket PATH          knotd's control socket: a message too big for one UPDATE\n"
+	"                             is applied there in one zone transaction (without it,\n"
+	"                             such a message is held); init: where to load\n"
 	"  run only:\n"
 	"      --source spool:/DIR    the spool directory (incoming/, done/, failed/)\n"
 	"      --source postgresql://...  the zonegate_queue table (needs -z ZONE)\n"
@@ -97,15 +101,15 @@ static void usage(FILE *f)
 	"      --once                 drain the queue and exit\n"
 	"      --batch N              messages sent at once, pipelined (default 16)\n"
 	"  init only (bulk load through knotd's control socket, one transaction):\n"
-	"  -c, --socket PATH          knotd's control socket\n"
 	"      --format zone|jsonl    a zone file, or JSON lines of messages (default:\n"
 	"                             jsonl for *.jsonl, else zone)\n"
 	"  -q, --quiet                print only refusals and errors\n"
 	"  -h, --help                 this text\n"
 	"\n"
 	"Exit status: send: 0 applied, 1 refused, 2 usage or I/O error, 3 server or\n"
-	"network error. run: 0 (--once: queue drained), 2 usage, 3 server unreachable\n"
-	"(--once only; the daemon retries).\n");
+	"network error (not applied, try again). run: 0 (--once: queue drained), 2 usage,\n"
+	"spool error or spool in use by another consumer (--once), 3 server unreachable\n"
+	"or messages held (--once only; the daemon retries).\n");
 }
 
 static void say(const options_t *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -145,16 +149,20 @@ static int key_from_str(options_t *o, const char *s)
 	return knot_tsig_key_init_str(&o->key, s);
 }
 
-static void print_result(const options_t *o, const char *what, const zg_msg_t *msg,
+static void print_result(const options_t *o, const char *what, const char *id,
                          const zg_apply_result_t *r)
 {
-	if (r->serial_known) {
-		say(o, "applied %s (message %s): %zu owners changed, %zu UPDATEs, serial %u\n",
-		    what, msg->id, r->owners_changed, r->updates, r->serial);
+	char how[64], serial[32] = "";
+	if (r->transaction) {
+		snprintf(how, sizeof(how), "1 zone transaction");
 	} else {
-		say(o, "applied %s (message %s): %zu owners changed, %zu UPDATEs\n",
-		    what, msg->id, r->owners_changed, r->updates);
+		snprintf(how, sizeof(how), "%zu UPDATEs", r->updates);
 	}
+	if (r->serial_known) {
+		snprintf(serial, sizeof(serial), ", serial %u", r->serial);
+	}
+	say(o, "applied %s (message %s): %zu owners changed, %s%s\n", what, id,
+	    r->owners_changed, how, serial);
 }
 
 static int cmd_send(options_t *o, const char *file)
@@ -216,7 +224,7 @@ static int cmd_send(options_t *o, const char *file)
 		ret = zg_gateway_apply(gw, &msg, &res, reason, sizeof(reason));
 		zg_msg_escape(reason, ereason, sizeof(ereason));
 		if (ret == 0) {
-			print_result(o, efile, &msg, &res);
+			print_result(o, efile, msg.id, &res);
 			rc = EXIT_APPLIED;
 		} else if (ret == ZG_EREFUSED) {
 			printf("refused %s: %s\n", efile, ereason);
@@ -243,14 +251,7 @@ static void on_outcome(void *ctx, const zg_ingest_outcome_t *oc)
 		snprintf(what, sizeof(what), "row %lld", (long long)oc->row_id);
 	}
 	if (oc->applied) {
-		if (oc->res->serial_known) {
-			say(o, "applied %s (message %s): %zu owners changed, %zu UPDATEs, serial %u\n",
-			    what, oc->msg_id, oc->res->owners_changed, oc->res->updates,
-			    oc->res->serial);
-		} else {
-			say(o, "applied %s (message %s): %zu owners changed, %zu UPDATEs\n",
-			    what, oc->msg_id, oc->res->owners_changed, oc->res->updates);
-		}
+		print_result(o, what, oc->msg_id, oc->res);
 	} else {
 		printf("refused %s: %s\n", what, oc->reason);
 		fflush(stdout);
@@ -623,6 +624,7 @@ int main(int argc, char **argv)
 	if (o.have_key) {
 		o.gw.key = &o.key;
 	}
+	o.gw.ctl_socket = o.socket;
 	if (o.gw.blind && strcmp(cmd, "init") != 0) {
 		/* An operator override: said every time it is used. */
 		fprintf(stderr, "zg-ingest: --blind: owners are not read first, every listed owner "

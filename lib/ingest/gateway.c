@@ -22,6 +22,7 @@
 #include "ingest/gateway.h"
 #include "ingest/update.h"
 #include "dns/xfr.h"
+#include "ingest/ctlload.h"
 
 struct zg_gateway {
 	zg_gateway_conf_t conf;
@@ -449,6 +450,76 @@ static int send_updates(zg_gateway_t *gw, const zg_msg_t *msg, zg_apply_result_t
 	return ret;
 }
 
+/* ---- A message too big for one UPDATE: one control transaction -------- */
+
+typedef struct {
+	zg_ctlload_t *load;
+	const zg_msg_t *msg;
+	bool adds;              /* This pass: additions (else deletions). */
+} txn_t;
+
+static int txn_op(void *ctx, size_t change, zg_update_op_t op, uint16_t type,
+                  const knot_rrset_t *rr)
+{
+	txn_t *x = ctx;
+	if ((op == ZG_UPDATE_ADD) != x->adds) {
+		return 0;
+	}
+	return op == ZG_UPDATE_ADD ? zg_ctlload_add(x->load, rr) :
+	       zg_ctlload_unset(x->load, x->msg->changes[change].owner, type);
+}
+
+/* Applies msg whole in one zone transaction on knotd's control socket
+ * (zone-begin, every deletion, every addition, zone-commit; zone-abort on
+ * any refusal): one serial, and a refused part leaves nothing applied. */
+static int apply_txn(zg_gateway_t *gw, const zg_msg_t *msg, const zg_owner_state_t *states,
+                     zg_apply_result_t *res, char *reason, size_t reason_len)
+{
+	char err[512] = "";
+	int timeout = gw->conf.ctl_timeout_ms > 0 ? gw->conf.ctl_timeout_ms :
+	                                            10 * gw->conf.timeout_ms;
+	zg_ctlload_t *load = NULL;
+	int ret = zg_ctlload_begin(gw->conf.ctl_socket, msg->zone, timeout, &load, err,
+	                           sizeof(err));
+	if (ret != 0) {
+		/* knotd busy (another transaction, Knot 3.4: a configuration
+		 * transaction or a blocking command) or unreachable: not the
+		 * message's fault. */
+		snprintf(reason, reason_len, "message %s: cannot open a zone transaction on %s "
+		         "(%s); message held", msg->id, gw->conf.ctl_socket, err);
+		return ret == ZG_EREFUSED ? ZG_EPROTO : ret == 0 ? ZG_EPROTO : ret;
+	}
+	txn_t x = { .load = load, .msg = msg };
+	size_t failed = 0;
+	ret = zg_update_plan(msg, states, txn_op, &x);
+	if (ret == 0) {
+		ret = zg_ctlload_flush(load, &failed, err, sizeof(err));
+	}
+	if (ret == 0 && failed == 0) {
+		x.adds = true;
+		ret = zg_update_plan(msg, states, txn_op, &x);
+	}
+	size_t added = 0;
+	if (ret == 0 && failed == 0) {
+		ret = zg_ctlload_commit(load, &added, &failed, err, sizeof(err));
+	} else if (ret == ZG_EREFUSED || failed > 0) {
+		ret = ZG_EREFUSED;
+	}
+	zg_ctlload_free(load); /* Aborts what is still open. */
+	if (ret == ZG_EREFUSED) {
+		snprintf(reason, reason_len, "message %s: knotd refused the zone transaction "
+		         "(%s); nothing of it applied", msg->id, err);
+		return ZG_EREFUSED;
+	}
+	if (ret != 0) {
+		snprintf(reason, reason_len, "message %s: zone transaction on %s failed (%s%s%s)",
+		         msg->id, gw->conf.ctl_socket, zg_strerror(ret), err[0] ? ": " : "", err);
+		return ret == -ENOMEM ? ret : ZG_ECONNECT;
+	}
+	res->transaction = true;
+	return 0;
+}
+
 static int apply_once(zg_gateway_t *gw, const zg_msg_t *msg, zg_apply_result_t *res,
                       char *reason, size_t reason_len, bool *fresh_conn)
 {
@@ -497,14 +568,26 @@ static int apply_once(zg_gateway_t *gw, const zg_msg_t *msg, zg_apply_result_t *
 	res->owners_changed = gw->updates.owners_changed;
 	res->ops = gw->updates.ops;
 
-	ret = send_updates(gw, msg, res, reason, reason_len);
+	if (gw->updates.count > 1) {
+		/* Several UPDATEs could be published as several serials, and a
+		 * refusal of a later one would leave the earlier ones applied. */
+		if (gw->conf.ctl_socket == NULL) {
+			snprintf(reason, reason_len, "message %s: needs %zu UPDATEs; a message is "
+			         "applied whole only through knotd's control socket, none is "
+			         "configured; message held", msg->id, gw->updates.count);
+			return ZG_EINACTIVE;
+		}
+		ret = apply_txn(gw, msg, states, res, reason, reason_len);
+	} else {
+		ret = send_updates(gw, msg, res, reason, reason_len);
+	}
 	if (ret != 0) {
 		return ret;
 	}
 	count_applied(gw, msg, states);
 	gw->applied++;
 	uint32_t serial = 0;
-	if (res->updates > 0) {
+	if (res->updates > 0 || res->transaction) {
 		disconnect(gw);
 	}
 	if (zg_gateway_serial(gw, msg->zone, &serial) == 0) {
@@ -617,7 +700,8 @@ static int batch_send(zg_gateway_t *gw, zg_apply_item_t *items, const size_t *id
 			return ret;
 		}
 		char why[8];
-		if (check_removals(gw, msg, states, why, sizeof(why)) != 0) {
+		if (gw->lists[k].count > 1 ||
+		    check_removals(gw, msg, states, why, sizeof(why)) != 0) {
 			/* Not sent: it fails here and gets its verdict alone. */
 			gw->lists[k].count = 0;
 			rcode_out[k] = 0xff;

@@ -28,6 +28,12 @@ typedef struct {
 	unsigned batch_max;             /*!< Most messages sent at once (pipelined). */
 	unsigned max_removal_pct;       /*!< Refuse a message removing more than this
 	                                     share (%) of the zone's delegations; 0: no limit. */
+	const char *ctl_socket;         /*!< knotd's control socket (borrowed), or NULL:
+	                                     a message that needs more than one UPDATE
+	                                     is applied there in one zone transaction
+	                                     (without it, such a message is held). */
+	int ctl_timeout_ms;             /*!< Bound of each control operation (the
+	                                     commit signs); 0 = 10 x timeout_ms. */
 } zg_gateway_conf_t;
 
 /*! What applying one message did. */
@@ -37,6 +43,8 @@ typedef struct {
 	size_t ops;             /*!< Records in them (deletions and additions). */
 	uint32_t serial;        /*!< Zone serial served afterwards. */
 	bool serial_known;
+	bool transaction;       /*!< Applied in one control-socket zone transaction
+	                             (too big for one UPDATE). */
 } zg_apply_result_t;
 
 /*! One message of a batch and its outcome. */
@@ -85,6 +93,10 @@ void zg_gateway_free(zg_gateway_t *gw);
  * \retval ZG_EREFUSED  Refused for good: the server answered an error RCODE
  *                      other than SERVFAIL (reason names the message, the
  *                      UPDATE and the RCODE), or the removal limit.
+ * A message whose changes need more than one UPDATE is applied in one zone
+ * transaction on conf.ctl_socket instead, so that it is published whole as
+ * one serial or not at all (ZG_EINACTIVE when no socket is configured).
+ *
  * \retval other        Could not finish now (network, timeout, TSIG of the
  *                      answer, SERVFAIL after every retry: a failing server,
  *                      the delegations for the removal limit not countable);

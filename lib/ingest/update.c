@@ -341,6 +341,30 @@ int zg_update_build(zg_update_list_t *list, const zg_msg_t *msg,
 	return ret;
 }
 
+int zg_update_plan(const zg_msg_t *msg, const zg_owner_state_t *states,
+                   zg_update_op_cb_t cb, void *ctx)
+{
+	build_t *b = calloc(1, sizeof(*b));
+	if (b == NULL) {
+		return -ENOMEM;
+	}
+	b->msg = msg;
+	int ret = 0;
+	for (size_t i = 0; i < msg->change_count && ret == 0; i++) {
+		const zg_change_t *ch = &msg->changes[i];
+		plan_change(b, ch, states != NULL ? &states[i] : NULL);
+		for (size_t k = 0; k < b->nops && ret == 0; k++) {
+			const op_t *op = &b->ops[k];
+			zg_update_op_t kind = op->kind == OP_ADD ? ZG_UPDATE_ADD :
+			                      op->kind == OP_DEL_RRSET ? ZG_UPDATE_DEL_RRSET :
+			                      ZG_UPDATE_DEL_NODE;
+			ret = cb(ctx, i, kind, op->kind == OP_DEL_NODE ? 0 : op->type, op->rr);
+		}
+	}
+	free(b);
+	return ret;
+}
+
 /* ---- Reading the current state ---------------------------------------- */
 
 /* The RRset array of a state grows in powers of two from 4 (from the pool):

@@ -82,6 +82,37 @@ int zg_update_build(zg_update_list_t *list, const zg_msg_t *msg,
                     const zg_owner_state_t *states, size_t max_size,
                     size_t tsig_reserve);
 
+/*! One operation of a plan (zg_update_plan()). */
+typedef enum {
+	ZG_UPDATE_DEL_NODE,     /*!< Delete every RRset at the owner (never at the apex). */
+	ZG_UPDATE_DEL_RRSET,    /*!< Delete the RRset of a type. */
+	ZG_UPDATE_ADD,          /*!< Add an RRset of the message. */
+} zg_update_op_t;
+
+/*!
+ * Called by zg_update_plan() for each operation, owners in message order,
+ * deletions of an owner before its additions.
+ *
+ * \param change  Index of the change (msg->changes).
+ * \param type    The type (0 for ZG_UPDATE_DEL_NODE).
+ * \param rr      The RRset to add (ZG_UPDATE_ADD), else NULL.
+ *
+ * \return 0 to go on, a negative code to stop with it.
+ */
+typedef int (*zg_update_op_cb_t)(void *ctx, size_t change, zg_update_op_t op, uint16_t type,
+                                 const knot_rrset_t *rr);
+
+/*!
+ * The operations zg_update_build() would pack into UPDATEs, one by one:
+ * for applying a message by other means (a control-socket transaction).
+ *
+ * \param states  As for zg_update_build() (NULL: blind).
+ *
+ * \return 0, the first non-zero return of cb, or -ENOMEM.
+ */
+int zg_update_plan(const zg_msg_t *msg, const zg_owner_state_t *states,
+                   zg_update_op_cb_t cb, void *ctx);
+
 /*!
  * Reads the current RRsets of every owner of msg over conn: one query (DO
  * set, TCP, pipelined in a bounded window, written many at a time) per

@@ -66,10 +66,12 @@ static const char *const ctr_names[CTR_COUNT] = {
 };
 
 #define WORKER_TIMEOUT_MS	5000	/* Bound of each network operation. */
+#define CTL_TIMEOUT_MS		30000	/* Bound of each control operation (a commit signs). */
 
 typedef struct {
 	knotd_mod_t *mod;
 	char *source;
+	char *ctl_socket;
 	knot_tsig_key_t key;
 	bool have_key;
 	knot_dname_t *zone;
@@ -119,8 +121,14 @@ static void on_outcome(void *arg, const zg_ingest_outcome_t *o)
 		if (o->row_id >= 0) {
 			knotd_mod_stats_store(ctx->mod, 0, CTR_LAST_ID, 0, (uint64_t)o->row_id);
 		}
-		knotd_mod_log(ctx->mod, LOG_INFO, "applied %s (message %s, %zu owners changed, "
-		              "%zu updates)", what, o->msg_id, o->res->owners_changed, o->res->updates);
+		if (o->res->transaction) {
+			knotd_mod_log(ctx->mod, LOG_INFO, "applied %s (message %s, %zu owners changed, "
+			              "one zone transaction)", what, o->msg_id, o->res->owners_changed);
+		} else {
+			knotd_mod_log(ctx->mod, LOG_INFO, "applied %s (message %s, %zu owners changed, "
+			              "%zu updates)", what, o->msg_id, o->res->owners_changed,
+			              o->res->updates);
+		}
 	} else {
 		knotd_mod_stats_incr(ctx->mod, 0, CTR_MSG_REFUSED, 0, 1);
 		knotd_mod_log(ctx->mod, LOG_WARNING, "refused %s (%s)", what, o->reason);
@@ -205,12 +213,40 @@ static int load_server(knotd_mod_t *mod, struct sockaddr_storage *out)
 	return KNOT_EOK;
 }
 
+/* knotd's own control socket (control.listen, relative to server.rundir):
+ * a message too big for one UPDATE is applied there in one transaction. */
+static char *load_ctl_socket(knotd_mod_t *mod)
+{
+	knotd_conf_t l = knotd_conf(mod, (const yp_name_t *)"\x07""control",
+	                            (const yp_name_t *)"\x06""listen", NULL);
+	const char *path = l.count > 0 ? (l.count == 1 ? l.single.string : l.multi[0].string) :
+	                                  "knot.sock";
+	char *out = NULL;
+	if (path != NULL && path[0] == '/') {
+		out = strdup(path);
+	} else if (path != NULL) {
+		knotd_conf_t rd = knotd_conf(mod, (const yp_name_t *)"\x06""server",
+		                             (const yp_name_t *)"\x06""rundir", NULL);
+		const char *dir = rd.count > 0 && rd.single.string != NULL ? rd.single.string :
+		                  "/run/knot";
+		size_t n = strlen(dir) + strlen(path) + 2;
+		out = malloc(n);
+		if (out != NULL) {
+			snprintf(out, n, "%s/%s", dir, path);
+		}
+		knotd_conf_free(&rd);
+	}
+	knotd_conf_free(&l);
+	return out;
+}
+
 static void ctx_free(ingest_ctx_t *ctx)
 {
 	if (ctx == NULL) {
 		return;
 	}
 	free(ctx->source);
+	free(ctx->ctl_socket);
 	knot_dname_free(ctx->zone, NULL);
 	if (ctx->have_key || ctx->key.name != NULL || ctx->key.secret.data != NULL) {
 		knot_dname_free(ctx->key.name, NULL);
@@ -259,6 +295,9 @@ static int ingest_load(knotd_mod_t *mod)
 	ctx->conf.interval = knotd_conf_mod(mod, MOD_INTERVAL).single.integer;
 	ctx->conf.gw.batch_max = knotd_conf_mod(mod, MOD_BATCH).single.integer;
 	ctx->conf.gw.max_removal_pct = knotd_conf_mod(mod, MOD_REMOVAL).single.integer;
+	ctx->ctl_socket = load_ctl_socket(mod);
+	ctx->conf.gw.ctl_socket = ctx->ctl_socket;
+	ctx->conf.gw.ctl_timeout_ms = CTL_TIMEOUT_MS;
 	ctx->conf.limits.max_size = knotd_conf_mod(mod, MOD_MAXSIZE).single.integer;
 	ctx->conf.stop = &ctx->stop;
 	ctx->conf.on_outcome = on_outcome;
