@@ -443,6 +443,16 @@ static int run_pg(run_t *r)
 			sleep_s(r, c->interval);
 			continue;
 		}
+		if (cret == ZG_EINPUT) {
+			/* The table needs the operator (err says what to run). */
+			log_limited(r, ZG_INGEST_LOG_ERR, err);
+			if (c->once) {
+				ret = ZG_EINPUT;
+				break;
+			}
+			sleep_s(r, 5.0);
+			continue;
+		}
 		if (cret != 0) {
 			logf_(r, ZG_INGEST_LOG_WARNING, "%s (will retry)", err[0] ? err : zg_strerror(cret));
 			if (!backoff(r)) {

@@ -19,6 +19,7 @@ struct zg_pgqueue {
 	PGconn *conn;
 	bool in_tx;
 	bool listening;
+	bool column_ok;      /* The message column is json (checked by claim). */
 	int64_t token;
 	PGresult *claimed;   /* Rows of the last claim. */
 	zg_pgitem_t *items;
@@ -30,7 +31,7 @@ static const char *const schema_sql =
 	"CREATE TABLE IF NOT EXISTS zonegate_queue ("
 	"  id bigserial PRIMARY KEY,"
 	"  zone text NOT NULL,"
-	"  message jsonb NOT NULL,"
+	"  message json NOT NULL,"
 	"  enqueued_at timestamptz NOT NULL DEFAULT now(),"
 	"  state text NOT NULL DEFAULT 'pending'"
 	"    CHECK (state IN ('pending', 'applied', 'refused')),"
@@ -98,6 +99,7 @@ static void drop_conn(zg_pgqueue_t *q)
 	}
 	q->in_tx = false;
 	q->listening = false;
+	q->column_ok = false;
 }
 
 void zg_pgqueue_free(zg_pgqueue_t *q)
@@ -188,12 +190,49 @@ static int ensure_conn(zg_pgqueue_t *q, char *err, size_t err_len)
 	return 0;
 }
 
+/* The consumer's check of the message column (once per connection). */
+static int check_column(zg_pgqueue_t *q, char *err, size_t err_len)
+{
+	if (q->column_ok) {
+		return 0;
+	}
+	PGresult *r;
+	bool ok;
+	/* jsonb keeps one of duplicate keys silently, so a message with a
+	 * duplicate key (which the spool refuses) would pass: the column must
+	 * keep the text as written (json). A table made before is not changed
+	 * behind the operator's back (the rewrite locks it). */
+	r = PQexec(q->conn, "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+	           "WHERE attrelid = 'zonegate_queue'::regclass AND attname = 'message'");
+	ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+	bool jsonb = ok && strcmp(PQgetvalue(r, 0, 0), "json") != 0;
+	if (jsonb && err != NULL) {
+		snprintf(err, err_len, "zonegate_queue.message is %s, which drops duplicate keys "
+		         "silently, so duplicate-key messages cannot be refused; not consuming "
+		         "until it is json: run ALTER TABLE zonegate_queue ALTER COLUMN message "
+		         "TYPE json USING message::json", PQgetvalue(r, 0, 0));
+	}
+	PQclear(r);
+	if (jsonb) {
+		drop_conn(q);
+		return ZG_EINPUT;
+	}
+	if (!ok) {
+		return fail(q, err, err_len, "cannot read the queue table's columns");
+	}
+	q->column_ok = true;
+	return 0;
+}
+
 int zg_pgqueue_claim(zg_pgqueue_t *q, size_t max, zg_pgitem_t **items, size_t *count,
                      int64_t *token, char *err, size_t err_len)
 {
 	*count = 0;
 	clear_claim(q);
 	int ret = ensure_conn(q, err, err_len);
+	if (ret == 0) {
+		ret = check_column(q, err, err_len);
+	}
 	if (ret != 0) {
 		return ret;
 	}
@@ -419,7 +458,7 @@ int zg_pgqueue_enqueue(zg_pgqueue_t *q, const char *json, int64_t *id, char *err
 	}
 	const char *p[] = { q->zone, json };
 	PGresult *r = PQexecParams(q->conn, "INSERT INTO zonegate_queue (zone, message) "
-	                           "VALUES ($1, $2::jsonb) RETURNING id", 2, NULL, p, NULL, NULL, 0);
+	                           "VALUES ($1, $2::json) RETURNING id", 2, NULL, p, NULL, NULL, 0);
 	bool ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
 	if (ok && id != NULL) {
 		*id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);

@@ -64,6 +64,9 @@ void zg_pgqueue_free(zg_pgqueue_t *q);
  *
  * \retval 0           Lease held (count may be 0; commit to end the transaction).
  * \retval ZG_EFENCED  Another consumer holds the lease (no transaction open).
+ * \retval ZG_EINPUT   The message column is not json (a table made as jsonb
+ *                     before: jsonb drops duplicate keys silently); err says
+ *                     what to run. Nothing is claimed.
  * \retval ZG_ECONNECT The database is unreachable or failed; err says why
  *                     (the connection is reset; try again later).
  */
@@ -112,7 +115,7 @@ int zg_pgqueue_pending(zg_pgqueue_t *q, size_t *count, time_t *oldest);
  * Producer side: inserts one pending message for the queue's zone (its own
  * transaction; not while a claim is open on this handle).
  *
- * \param json  The message (JSON text; PostgreSQL checks it is valid jsonb).
+ * \param json  The message (JSON text; PostgreSQL checks it is valid JSON).
  * \param id    Out (may be NULL): the row id.
  *
  * \return 0, ZG_ECONNECT (no connection, err filled), ZG_EINPUT (refused by

@@ -85,5 +85,31 @@ is "$(psql_q "SELECT count(*) FROM zonegate_queue WHERE zone = 'test.' AND state
 ok "c01..c30 all served" test "$(for i in $(seq -w 1 30); do ingest_rr "$port" "c$i.test." A; done | wc -l)" = 30
 like "$(cat "$ZG_TMP/one.out" "$ZG_TMP/two.out")" "standby: another consumer holds the lease of test." "one consumer waited as standby"
 
+# Duplicate keys: the column keeps the text (json), so the queue refuses
+# what the spool refuses, with the same reason.
+dup='{"version":1,"id":"dup-1","zone":"test.","zone":"test.","changes":[{"owner":"dup.test.","rrsets":[]}]}'
+is "$(psql_q "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'zonegate_queue'::regclass AND attname = 'message'")" json "the message column is json"
+psql_q "INSERT INTO zonegate_queue (zone, message) VALUES ('test.', \$\$$dup\$\$)" >/dev/null
+out=$(run --once 2>&1); rc=$?
+is "$rc" 0 "run --once over a duplicate-key row: exit 0"
+is "$(psql_q "SELECT state FROM zonegate_queue WHERE message::text LIKE '%dup-1%'")" refused "duplicate-key row refused"
+pg_reason=$(psql_q "SELECT error FROM zonegate_queue WHERE message::text LIKE '%dup-1%'")
+like "$pg_reason" "duplicate object key" "reason: duplicate key"
+printf '%s' "$dup" >"$ZG_TMP/dup.json"
+spool_reason=$(zg_ingest send -s "$srv" -y "$key" "$ZG_TMP/dup.json" 2>&1 | sed 's/^refused [^:]*: //')
+is "$pg_reason" "$spool_reason" "the same reason as for the file"
+
+# A table made before as jsonb: not consumed until the operator changes it.
+psql_q "ALTER TABLE zonegate_queue ALTER COLUMN message TYPE jsonb USING message::jsonb" >/dev/null
+enqueue j-1 test. '[{"owner":"j1.test.","rrsets":[{"type":"A","ttl":300,"rdata":["192.0.2.111"]}]}]'
+out=$(run --once 2>&1); rc=$?
+is "$rc" 2 "jsonb column: run --once exits 2"
+like "$out" "zonegate_queue.message is jsonb, which drops duplicate keys silently, so duplicate-key messages cannot be refused; not consuming until it is json: run ALTER TABLE zonegate_queue ALTER COLUMN message TYPE json USING message::json" "the reason says what to run"
+is "$(psql_q "SELECT state FROM zonegate_queue WHERE message->>'id' = 'j-1'")" pending "the row stays pending"
+psql_q "ALTER TABLE zonegate_queue ALTER COLUMN message TYPE json USING message::json" >/dev/null
+out=$(run --once 2>&1); rc=$?
+is "$rc" 0 "after the ALTER TABLE: run --once exit 0"
+is "$(ingest_rr "$port" j1.test. A)" "192.0.2.111" "the waiting row applied"
+
 ok "knotd stops cleanly" zg_knotd_stop "$d"
 zg_done
