@@ -34,7 +34,7 @@ ok "zone signed" zg_wait 60 zg_zone_signed "$d" test.
 import json, sys
 final = {}
 sql = open(sys.argv[1], "w")
-sql.write("CREATE TABLE IF NOT EXISTS zonegate_queue (id bigserial PRIMARY KEY, zone text NOT NULL, message jsonb NOT NULL, enqueued_at timestamptz NOT NULL DEFAULT now(), state text NOT NULL DEFAULT 'pending', applied_at timestamptz, applied_serial bigint, error text);\n")
+sql.write("CREATE TABLE IF NOT EXISTS zonegate_queue (id bigserial PRIMARY KEY, zone text NOT NULL, message json NOT NULL, enqueued_at timestamptz NOT NULL DEFAULT now(), state text NOT NULL DEFAULT 'pending', applied_at timestamptz, applied_serial bigint, error text);\n")
 for i in range(60):
     ch = []
     for k in range(40):

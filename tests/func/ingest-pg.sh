@@ -98,6 +98,7 @@ like "$pg_reason" "duplicate object key" "reason: duplicate key"
 printf '%s' "$dup" >"$ZG_TMP/dup.json"
 spool_reason=$(zg_ingest send -s "$srv" -y "$key" "$ZG_TMP/dup.json" 2>&1 | sed 's/^refused [^:]*: //')
 is "$pg_reason" "$spool_reason" "the same reason as for the file"
+ok "a producer's jsonb value goes into the json column" psql_q "INSERT INTO zonegate_queue (zone, message) VALUES ('test.', jsonb_build_object('version', 1, 'id', 'jb-1', 'zone', 'test.', 'changes', jsonb_build_array()))"
 
 # A table made before as jsonb: not consumed until the operator changes it.
 psql_q "ALTER TABLE zonegate_queue ALTER COLUMN message TYPE jsonb USING message::jsonb" >/dev/null

@@ -312,6 +312,26 @@ static void test_quote(void)
 	ok(strlen(q) < sizeof(q), "quote fits its buffer (%s)", q);
 }
 
+static void test_escape(void)
+{
+	char e[64];
+	is_str(zg_msg_escape("a\nb\x1b[31m\\ \"x\" \xc3\xa9", e, sizeof(e)),
+	       "a\\x0ab\\x1b[31m\\\\ \"x\" \\xc3\\xa9", "escape: newline, ESC, backslash, non-ASCII");
+	is_str(zg_msg_escape("applied ok", e, sizeof(e)), "applied ok", "escape: plain text unchanged");
+	is_str(zg_msg_escape("abc\n", e, 6), "abc", "escape: never cut inside an escape");
+	/* jansson quotes the offending input in its error text: the reason
+	 * must stay one line of printable ASCII. */
+	const char *bad = "{\"version\":1,\x1b[31m\n\"x\":1}";
+	int ret = zg_msg_parse(parser, bad, strlen(bad), zone, &msg, reason, sizeof(reason));
+	is_int(ret, ZG_ESYNTAX, "ESC in the JSON: syntax error");
+	bool clean = true;
+	for (const char *p = reason; *p != '\0'; p++) {
+		clean = clean && *p >= 0x20 && *p < 0x7f;
+	}
+	ok(clean, "the reason holds no control character (%s)", reason);
+	ok(strstr(reason, "\\x1b") != NULL, "the ESC shown escaped");
+}
+
 int main(void)
 {
 	plan_lazy();
@@ -325,6 +345,7 @@ int main(void)
 	test_schema_rules();
 	test_hostile();
 	test_quote();
+	test_escape();
 	zg_msg_deinit(&msg);
 	zg_msg_parser_free(parser);
 	return done_testing();

@@ -49,6 +49,16 @@ static void count_ops(knot_pkt_t *pkt, int *del_node, int *del_rrset, int *add)
 	knot_pkt_free(p);
 }
 
+static int count_plan(void *ctx, size_t change, zg_update_op_t op, uint16_t type,
+                      const knot_rrset_t *rr)
+{
+	(void)change;
+	(void)type;
+	(void)rr;
+	((int *)ctx)[op]++;
+	return 0;
+}
+
 static void test_diff(void)
 {
 	zg_msg_t msg, cur;
@@ -69,6 +79,7 @@ static void test_diff(void)
 	     "{\"owner\":\"b.test.\",\"rrsets\":[{\"type\":\"A\",\"ttl\":300,\"rdata\":[\"192.0.2.2\"]}]},"
 	     "{\"owner\":\"test.\",\"rrsets\":[]}]}") == 0, "message parsed");
 	zg_owner_state_t st[3];
+	memset(st, 0, sizeof(st));
 	for (int i = 0; i < 3; i++) {
 		st[i].rrsets = cur.changes[i].rrsets;
 		st[i].count = cur.changes[i].rrset_count;
@@ -128,6 +139,23 @@ static void test_diff(void)
 	zg_update_build(&list, &one, glue, 0, 0);
 	count_ops(list.items[0].pkt, &dn, &dr, &ad);
 	ok(dn == 1 && dr == 0 && ad == 1, "glue changed: name replaced (%d %d %d)", dn, dr, ad);
+
+	/* No type list (a zone without DNSSEC): even what looks unchanged is
+	 * replaced whole, since unlisted types may be there. */
+	zg_owner_state_t unknown[1] = { { cur.changes[1].rrsets, 1, true } };
+	unknown[0].types_unknown = true;
+	parse(&one, "{\"version\":1,\"id\":\"m\",\"zone\":\"test.\",\"changes\":["
+	      "{\"owner\":\"b.test.\",\"rrsets\":[{\"type\":\"A\",\"ttl\":300,\"rdata\":[\"192.0.2.2\"]}]}]}");
+	zg_update_build(&list, &one, unknown, 0, 0);
+	is_int(list.count, 1, "types unknown: one UPDATE");
+	count_ops(list.items[0].pkt, &dn, &dr, &ad);
+	ok(dn == 1 && dr == 0 && ad == 1, "types unknown: name replaced (%d %d %d)", dn, dr, ad);
+
+	/* The plan, operation by operation (for a control transaction). */
+	int ops[3] = { 0 };
+	is_int(zg_update_plan(&msg, st, count_plan, ops), 0, "plan walked");
+	ok(ops[ZG_UPDATE_DEL_NODE] == 0 && ops[ZG_UPDATE_DEL_RRSET] == 2 && ops[ZG_UPDATE_ADD] == 0,
+	   "plan: the same operations as the UPDATE (%d %d %d)", ops[0], ops[1], ops[2]);
 
 	zg_msg_deinit(&one);
 	zg_msg_deinit(&msg);
