@@ -46,8 +46,8 @@ fill() {
 	for i in 1 5 9; do
 		ingest_msg "0$i-good" "[{\"owner\":\"o-$tag.test.\",\"rrsets\":[{\"type\":\"A\",\"ttl\":300,\"rdata\":[\"192.0.2.$i\"]}]},{\"owner\":\"g$i-$tag.test.\",\"rrsets\":[{\"type\":\"TXT\",\"ttl\":300,\"rdata\":[\"\\\"$i\\\"\"]}]}]" >"$sp/0$i-good.json.tmp"
 	done
-	mkdir "$sp/incoming/02-dir.json"
-	mkfifo "$sp/incoming/03-fifo.json"
+	mkfifo "$sp/incoming/02-fifo.json"
+	mkdir "$sp/incoming/03-dir.json"
 	ln -s "$ZG_TMP/shadow" "$sp/incoming/04-link.json"
 	# (knotd runs as root here: only the unprivileged run gets this one)
 	[ "$tag" = run ] && printf '{"version":1,"id":"x","zone":"test.","changes":[]}' >"$sp/06-unreadable.json.tmp"
@@ -85,8 +85,8 @@ is "$(ls "$sp/done" | tr '\n' ' ')" "01-good.json 05-good.json 09-good.json " "e
 is "$(ls -A "$sp/incoming")" "" "incoming/ drained"
 ok "good messages applied in order (the last value wins), all of them served" good_applied "$port" run
 err() { cat "$sp/failed/$1.error"; }
-is "$(err 02-dir.json)" "entry 02-dir.json: a directory, not a message" "directory moved to failed/ with its reason"
-is "$(err 03-fifo.json)" "entry 03-fifo.json: a FIFO, not a message" "FIFO moved to failed/ (never opened)"
+is "$(err 02-fifo.json)" "entry 02-fifo.json: a FIFO, not a message" "FIFO moved to failed/ (never opened)"
+is "$(err 03-dir.json)" "entry 03-dir.json: a directory, not a message" "directory moved to failed/ with its reason"
 is "$(err 04-link.json)" "entry 04-link.json: a symbolic link, not a message" "symlink refused, not followed"
 ok "the symlink itself moved, its target untouched" test -L "$sp/failed/04-link.json" -a -f "$ZG_TMP/shadow"
 unlike "$(cat "$sp"/failed/*.error)" "root|secret" "nothing of the link's target in any .error file"
@@ -103,6 +103,9 @@ ok "no raw ESC in the .error files" no_raw_control "$sp"/failed/*.error
 # --- mod-ingest inside knotd: the control socket keeps answering -------------
 chmod 755 "$msp"
 fill "$msp" mod
+# A reload joins the worker: one stuck on the FIFO would hang knotd's
+# control socket (and the reload) for good.
+ok "knotc reload answers while the spool holds a FIFO" timeout 40 "$KNOTC" -c "$d/knot.conf" -t 20 reload
 st_ok=0 st_all=0
 for i in $(seq 1 20); do
 	st_all=$((st_all + 1))
@@ -116,7 +119,7 @@ ok "module drained the hostile spool within 30 s" zg_wait 30 drained
 ok "knotc status answers afterwards" zg_knotc "$d" status
 is "$(ls "$msp/done" | tr '\n' ' ')" "01-good.json 05-good.json 09-good.json " "module: every good message applied"
 ok "module: good messages applied in order" zg_wait 10 good_applied "$port" mod
-is "$(cat "$msp/failed/03-fifo.json.error")" "entry 03-fifo.json: a FIFO, not a message" "module: FIFO moved to failed/"
+is "$(cat "$msp/failed/02-fifo.json.error")" "entry 02-fifo.json: a FIFO, not a message" "module: FIFO moved to failed/"
 is "$(cat "$msp/failed/04-link.json.error")" "entry 04-link.json: a symbolic link, not a message" "module: symlink refused"
 like "$(cat "$d/knotd.log")" 'refused 08-evil\\x0aapplied forged' "module: the newline in a file name escaped in knotd's log"
 unlike "$(cat "$d/knotd.log")" "^applied forged" "module: no forged log line"
@@ -125,14 +128,16 @@ ok "module: no raw ESC in knotd's log" no_raw_control "$d/knotd.log"
 # --- two consumers of one spool ----------------------------------------------
 tsp=$ZG_TMP/two
 mkdir -p "$tsp/incoming"
-start_consumer() { # NAME
-	( exec "$ZG_INGEST" run --source "spool:$tsp" -s "$srv" -y "$key" --interval 0.2 \
-		>"$ZG_TMP/$1.out" 2>&1 ) &
-	echo $!
+# Started in this shell with exec, so that $! is the consumer itself.
+consumer() { # NAME
+	exec "$ZG_INGEST" run --source "spool:$tsp" -s "$srv" -y "$key" --interval 0.2 \
+		>"$ZG_TMP/$1.out" 2>&1
 }
-c1=$(start_consumer c1); zg_track_pid "$c1"
+consumer c1 & c1=$!
+zg_track_pid "$c1"
 sleep 1
-c2=$(start_consumer c2); zg_track_pid "$c2"
+consumer c2 & c2=$!
+zg_track_pid "$c2"
 waiting() { grep -q "spool $tsp is in use by another consumer (.* pid $c1), waiting for its lock" "$ZG_TMP/c2.out"; }
 ok "the second consumer waits for the lock, naming the holder" zg_wait 20 waiting
 out=$("$ZG_INGEST" run --source "spool:$tsp" -s "$srv" -y "$key" --once 2>&1); rc=$?

@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # mod-ingest inside a signing knotd (module loaded from the build tree): the
 # worker consumes a spool, applies and refuses messages, counts them in
-# knotc zone-stats, survives knotc reload (unload joins the thread, load
-# starts a new one) and stops with knotd.
+# knotc zone-stats, applies a message too big for one UPDATE whole in one
+# transaction on knotd's own control socket (one serial), survives knotc
+# reload (unload joins the thread, load starts a new one) and stops with
+# knotd.
 . "$ZG_SRCDIR/tests/func/lib.sh"
 . "$ZG_SRCDIR/tests/func/ingest-lib.sh"
 zg_init
@@ -47,6 +49,27 @@ like "$st" "mod-ingest.messages-refused = 1$" "messages-refused 1"
 like "$st" "mod-ingest.changes-applied = 3$" "changes-applied 3"
 like "$st" "queue-lag-seconds" "queue-lag-seconds reported"
 like "$(cat "$d/knotd.log")" "mod-ingest.*refused m-02.json \(message m-02: owner www.other. outside zone test.\)" "refusal logged"
+
+# A message too big for one UPDATE: one zone transaction on knotd's own
+# control socket (control.listen), one new serial.
+"$PYTHON3" - "$sp/m-big.json.tmp" <<'PY'
+import json, sys, hashlib
+ch = []
+for i in range(3000):
+    o = f"mbig{i:05d}.test."
+    ch.append({"owner": o, "rrsets": [
+        {"type": "NS", "ttl": 3600, "rdata": [f"ns1.provider{i % 7}.example.", f"ns2.provider{i % 7}.example."]},
+        {"type": "DS", "ttl": 3600, "rdata": [f"{i} 13 2 " + hashlib.sha256(o.encode()).hexdigest()]}]})
+json.dump({"version": 1, "id": "m-big", "zone": "test.", "changes": ch}, open(sys.argv[1], "w"))
+PY
+s0=$(ingest_serial "$port")
+mv "$sp/m-big.json.tmp" "$sp/incoming/m-big.json"
+ok "big message applied by the module within 60 s" zg_wait 60 drained
+is "$(ls "$sp/done" | grep -c m-big)" 1 "big message in done/"
+like "$(cat "$d/knotd.log")" "mod-ingest.*applied m-big.json \(message m-big, 3000 owners changed, one zone transaction\)" "applied in one zone transaction"
+is "$(ingest_serial "$port")" "$((s0 + 1))" "published as one new serial"
+is "$(zg_axfr 127.0.0.1 "$port" test. | awk '$1 ~ /^mbig/ && $4 == "NS"' | wc -l)" 6000 "all 6000 NS records served"
+ok "knotc status answers after the transaction" zg_knotc "$d" status
 
 ok "knotc reload" zg_knotc "$d" reload
 ok "worker started again after reload" zg_wait 20 sh -c "[ \$(grep -c 'consuming spool:' '$d/knotd.log') -ge 2 ]"
