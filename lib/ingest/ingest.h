@@ -18,7 +18,9 @@
 #include "ingest/gateway.h"
 #include "ingest/msg.h"
 
-/*! Outcome of one message, reported after it is recorded in the queue. */
+/*! Outcome of one message, reported after it is recorded in the queue.
+ *  name and reason come from outside (file names, message text): they are
+ *  given escaped (zg_msg_escape()), one line each, ready to be logged. */
 typedef struct {
 	bool applied;                  /*!< Applied (else refused). */
 	const char *name;              /*!< Spool file name, or NULL. */
@@ -67,10 +69,19 @@ void zg_ingest_conf_default(zg_ingest_conf_t *conf);
 /*!
  * Runs the loop until *conf->stop is set, or (once) the queue is drained.
  *
+ * A spool is consumed by one consumer at a time (zg_spool_lock()): without
+ * once, the loop waits for the lock; entries of incoming/ that are no
+ * readable regular file are moved to failed/ with their reason; spool I/O
+ * errors are logged (at most once a minute while they last) and retried.
+ * Every line given to on_log is escaped (zg_msg_escape()).
+ *
  * \retval 0            Stopped, or drained.
- * \retval ZG_EINPUT    Bad settings (reported through on_log).
- * \retval ZG_ECONNECT  (once) The server or database stayed unreachable.
- * \retval -errno       Spool I/O error.
+ * \retval ZG_EINPUT    Bad settings, or (once) a PostgreSQL queue whose
+ *                      message column is not json (reported through on_log).
+ * \retval ZG_EFENCED   (once) Another consumer holds the spool's lock.
+ * \retval ZG_ECONNECT  (once) The server or database stayed unreachable, or
+ *                      messages stayed held.
+ * \retval -errno       (once) Spool I/O error.
  */
 int zg_ingest_run(const zg_ingest_conf_t *conf);
 

@@ -85,22 +85,9 @@ static void plan_change(build_t *b, const zg_change_t *ch, const zg_owner_state_
 {
 	b->nops = 0;
 	op_t *ops = b->ops;
-	if (st == NULL) {
-		/* Blind: no knowledge of what is there. */
-		if (!ch->apex) {
-			ops[b->nops++] = (op_t){ OP_DEL_NODE, KNOT_RRTYPE_ANY, NULL };
-		}
-		for (uint16_t i = 0; i < ch->rrset_count; i++) {
-			if (ch->apex) {
-				ops[b->nops++] = (op_t){ OP_DEL_RRSET, ch->rrsets[i].type, NULL };
-			}
-			ops[b->nops++] = (op_t){ OP_ADD, ch->rrsets[i].type, &ch->rrsets[i] };
-		}
-		return;
-	}
-	if (st->complete && st->types_unknown) {
-		/* No type list (a zone without DNSSEC): replace the owner whole;
-		 * at the apex (never deleted whole) the listed types. */
+	if (st == NULL || (st->complete && st->types_unknown && !st->absent)) {
+		/* Blind, or no type list (a zone without DNSSEC): replace the owner
+		 * whole; at the apex (never deleted whole) the listed types. */
 		if (!ch->apex) {
 			ops[b->nops++] = (op_t){ OP_DEL_NODE, KNOT_RRTYPE_ANY, NULL };
 		}

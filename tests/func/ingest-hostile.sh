@@ -12,15 +12,8 @@
 . "$ZG_SRCDIR/tests/func/lib.sh"
 . "$ZG_SRCDIR/tests/func/ingest-lib.sh"
 zg_init
-command -v softhsm2-util >/dev/null || zg_skip_all "softhsm2-util not installed"
 [ -f "$(zg_module_file ingest)" ] || zg_skip_all "module not built"
-
-d=$ZG_TMP/signer
-mkdir -p "$d"
-zg_softhsm_init "$ZG_TMP/hsm" zonegate 1234 || zg_bail "SoftHSM token"
-port=$(zg_free_port)
-secret=$(head -c 32 /dev/urandom | base64)
-key="hmac-sha256:ingest:$secret"
+ingest_setup
 zg_genzone test. 50 >"$ZG_TMP/test.zone"
 msp=$ZG_TMP/modspool
 ingest_signer_conf "$d" "$port" "$secret" "$ZG_TMP/test.zone" \
@@ -33,7 +26,6 @@ ingest_signer_conf "$d" "$port" "$secret" "$ZG_TMP/test.zone" \
 mkdir -p "$msp/incoming"
 ok "signing knotd with mod-ingest starts" zg_knotd_start "$d"
 ok "zone signed" zg_wait 60 zg_zone_signed "$d" test.
-srv="127.0.0.1@$port"
 printf 'root:$6$secret-hash:19000:0:99999:7:::\n' >"$ZG_TMP/shadow"
 chmod 600 "$ZG_TMP/shadow"
 

@@ -7,13 +7,7 @@
 . "$ZG_SRCDIR/tests/func/lib.sh"
 . "$ZG_SRCDIR/tests/func/ingest-lib.sh"
 zg_init
-command -v softhsm2-util >/dev/null || zg_skip_all "softhsm2-util not installed"
-
-d=$ZG_TMP/signer
-mkdir -p "$d"
-zg_softhsm_init "$ZG_TMP/hsm" zonegate 1234 || zg_bail "SoftHSM token"
-port=$(zg_free_port)
-secret=$(head -c 32 /dev/urandom | base64)
+ingest_setup
 zg_genzone test. 0 >"$ZG_TMP/empty.zone"
 ingest_signer_conf "$d" "$port" "$secret" "$ZG_TMP/empty.zone" >"$d/knot.conf"
 ok "signing knotd starts with an empty zone" zg_knotd_start "$d"

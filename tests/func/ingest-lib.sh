@@ -5,6 +5,39 @@ ZG_INGEST=${ZG_INGEST:-$ZG_BUILDDIR/tools/zg-ingest}
 # zg-ingest links the shared libzonegate of the build tree.
 zg_ingest() { "$ZG_BUILDDIR/libtool" --mode=execute "$ZG_INGEST" "$@"; }
 
+# ingest_setup: the start of a test with a signing knotd: skips without
+# SoftHSM; a token in $ZG_TMP/hsm; sets d (the signer's directory), port,
+# secret, key (the "ingest" TSIG key as zg-ingest -y takes it) and srv.
+ingest_setup() {
+	command -v softhsm2-util >/dev/null || zg_skip_all "softhsm2-util not installed"
+	d=$ZG_TMP/signer
+	mkdir -p "$d"
+	zg_softhsm_init "$ZG_TMP/hsm" zonegate 1234 || zg_bail "SoftHSM token"
+	port=$(zg_free_port)
+	secret=$(head -c 32 /dev/urandom | base64)
+	key="hmac-sha256:ingest:$secret"
+	srv="127.0.0.1@$port"
+}
+
+# ingest_big FILE ID PREFIX [POISON]: a message of 3000 delegations
+# PREFIXnnnnn.test. (NS and DS each), too big for one UPDATE; with POISON
+# set to 1, a last owner knotd refuses (data below the DNAME dn.test.).
+ingest_big() {
+	"$PYTHON3" - "$1" "$2" "$3" "${4:-0}" <<'PY'
+import json, sys, hashlib
+f, mid, prefix, poison = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "1"
+ch = []
+for i in range(3000):
+    o = f"{prefix}{i:05d}.test."
+    ch.append({"owner": o, "rrsets": [
+        {"type": "NS", "ttl": 3600, "rdata": [f"ns1.provider{i % 7}.example.", f"ns2.provider{i % 7}.example."]},
+        {"type": "DS", "ttl": 3600, "rdata": [f"{i} 13 2 " + hashlib.sha256(o.encode()).hexdigest()]}]})
+if poison:
+    ch.append({"owner": "x.dn.test.", "rrsets": [{"type": "A", "ttl": 300, "rdata": ["192.0.2.99"]}]})
+json.dump({"version": 1, "id": mid, "zone": "test.", "changes": ch}, open(f, "w"))
+PY
+}
+
 # ingest_signer_conf DIR PORT SECRET ZONEFILE [EXTRA_ZONE_CONF [SECTIONS]]:
 # knot.conf of a signing knotd (SoftHSM keystore, NSEC3) serving zone "test."
 # from ZONEFILE, accepting updates signed with the hmac-sha256 key "ingest"

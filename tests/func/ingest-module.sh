@@ -9,15 +9,10 @@
 . "$ZG_SRCDIR/tests/func/lib.sh"
 . "$ZG_SRCDIR/tests/func/ingest-lib.sh"
 zg_init
-command -v softhsm2-util >/dev/null || zg_skip_all "softhsm2-util not installed"
 [ -f "$(zg_module_file ingest)" ] || zg_skip_all "module not built"
-
-d=$ZG_TMP/signer
+ingest_setup
 sp=$ZG_TMP/spool
-mkdir -p "$d" "$sp"
-zg_softhsm_init "$ZG_TMP/hsm" zonegate 1234 || zg_bail "SoftHSM token"
-port=$(zg_free_port)
-secret=$(head -c 32 /dev/urandom | base64)
+mkdir -p "$sp"
 zg_genzone test. 100 >"$ZG_TMP/test.zone"
 ingest_signer_conf "$d" "$port" "$secret" "$ZG_TMP/test.zone" \
 	"    module: mod-ingest/registry" \
@@ -52,16 +47,7 @@ like "$(cat "$d/knotd.log")" "mod-ingest.*refused m-02.json \(message m-02: owne
 
 # A message too big for one UPDATE: one zone transaction on knotd's own
 # control socket (control.listen), one new serial.
-"$PYTHON3" - "$sp/m-big.json.tmp" <<'PY'
-import json, sys, hashlib
-ch = []
-for i in range(3000):
-    o = f"mbig{i:05d}.test."
-    ch.append({"owner": o, "rrsets": [
-        {"type": "NS", "ttl": 3600, "rdata": [f"ns1.provider{i % 7}.example.", f"ns2.provider{i % 7}.example."]},
-        {"type": "DS", "ttl": 3600, "rdata": [f"{i} 13 2 " + hashlib.sha256(o.encode()).hexdigest()]}]})
-json.dump({"version": 1, "id": "m-big", "zone": "test.", "changes": ch}, open(sys.argv[1], "w"))
-PY
+ingest_big "$sp/m-big.json.tmp" m-big mbig
 s0=$(ingest_serial "$port")
 mv "$sp/m-big.json.tmp" "$sp/incoming/m-big.json"
 ok "big message applied by the module within 60 s" zg_wait 60 drained

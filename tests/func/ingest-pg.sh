@@ -7,23 +7,15 @@
 . "$ZG_SRCDIR/tests/func/lib.sh"
 . "$ZG_SRCDIR/tests/func/ingest-lib.sh"
 zg_init
-command -v softhsm2-util >/dev/null || zg_skip_all "softhsm2-util not installed"
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || zg_skip_all "postgresql server not installed"
 
 ok "PostgreSQL cluster starts" zg_pg_start "$ZG_TMP/pg"
 psql_q() { psql -X -q -A -t -v ON_ERROR_STOP=1 -c "$1" 2>&1; }
-
-d=$ZG_TMP/signer
-mkdir -p "$d"
-zg_softhsm_init "$ZG_TMP/hsm" zonegate 1234 || zg_bail "SoftHSM token"
-port=$(zg_free_port)
-secret=$(head -c 32 /dev/urandom | base64)
-key="hmac-sha256:ingest:$secret"
+ingest_setup
 zg_genzone test. 100 >"$ZG_TMP/test.zone"
 ingest_signer_conf "$d" "$port" "$secret" "$ZG_TMP/test.zone" >"$d/knot.conf"
 ok "signing knotd starts" zg_knotd_start "$d"
 ok "zone signed" zg_wait 60 zg_zone_signed "$d" test.
-srv="127.0.0.1@$port"
 run() { timeout 120 "$ZG_BUILDDIR/libtool" --mode=execute "$ZG_INGEST" run --consumer "${CONSUMER:-tester}" \
 	--source "$ZG_PG_URI" -z test. -s "$srv" -y "$key" "$@"; }
 

@@ -10,20 +10,12 @@
 . "$ZG_SRCDIR/tests/func/lib.sh"
 . "$ZG_SRCDIR/tests/func/ingest-lib.sh"
 zg_init
-command -v softhsm2-util >/dev/null || zg_skip_all "softhsm2-util not installed"
-
-d=$ZG_TMP/signer
-mkdir -p "$d"
-zg_softhsm_init "$ZG_TMP/hsm" zonegate 1234 || zg_bail "SoftHSM token"
-port=$(zg_free_port)
-secret=$(head -c 32 /dev/urandom | base64)
-key="hmac-sha256:ingest:$secret"
+ingest_setup
 zg_genzone test. 200 >"$ZG_TMP/test.zone"
 echo "dn.test. 3600 DNAME example." >>"$ZG_TMP/test.zone"
 ingest_signer_conf "$d" "$port" "$secret" "$ZG_TMP/test.zone" >"$d/knot.conf"
 ok "signing knotd starts" zg_knotd_start "$d"
 ok "zone signed" zg_wait 60 zg_zone_signed "$d" test.
-srv="127.0.0.1@$port"
 
 # --- send: one message ---------------------------------------------------
 ingest_msg m-001 '[{"owner":"new1.test.","rrsets":[{"type":"NS","ttl":3600,"rdata":["ns1.new1.test.","ns.provider.example."]},{"type":"DS","ttl":3600,"rdata":["12345 13 2 3A4B5C6D7E8F90123A4B5C6D7E8F90123A4B5C6D7E8F90123A4B5C6D7E8F9012"]}]},{"owner":"ns1.new1.test.","rrsets":[{"type":"A","ttl":3600,"rdata":["192.0.2.1"]}]}]' >"$ZG_TMP/m1.json"
@@ -105,16 +97,7 @@ ok "apex NS untouched" test -n "$(ingest_rr "$port" test. NS)"
 ok "zone still signed (DNSKEY)" test -n "$(ingest_rr "$port" test. DNSKEY)"
 
 # --- a message bigger than one UPDATE ----------------------------------------
-"$PYTHON3" - "$sp/incoming/030-big.json" <<'PY'
-import json, sys, hashlib
-ch = []
-for i in range(3000):
-    o = f"big{i:05d}.test."
-    ch.append({"owner": o, "rrsets": [
-        {"type": "NS", "ttl": 3600, "rdata": [f"ns1.provider{i % 7}.example.", f"ns2.provider{i % 7}.example."]},
-        {"type": "DS", "ttl": 3600, "rdata": [f"{i} 13 2 " + hashlib.sha256(o.encode()).hexdigest()]}]})
-json.dump({"version": 1, "id": "030-big", "zone": "test.", "changes": ch}, open(sys.argv[1], "w"))
-PY
+ingest_big "$ZG_TMP/030-big.json" 030-big big && mv "$ZG_TMP/030-big.json" "$sp/incoming/"
 out=$(timeout 300 "$ZG_BUILDDIR/libtool" --mode=execute "$ZG_INGEST" run --source "spool:$sp" \
 	-s "$srv" -y "$key" -c "$d/knot.sock" --once 2>&1); rc=$?
 is "$rc" 0 "big message: exit 0"

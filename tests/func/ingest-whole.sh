@@ -10,14 +10,7 @@
 . "$ZG_SRCDIR/tests/func/lib.sh"
 . "$ZG_SRCDIR/tests/func/ingest-lib.sh"
 zg_init
-command -v softhsm2-util >/dev/null || zg_skip_all "softhsm2-util not installed"
-
-d=$ZG_TMP/signer
-mkdir -p "$d"
-zg_softhsm_init "$ZG_TMP/hsm" zonegate 1234 || zg_bail "SoftHSM token"
-port=$(zg_free_port)
-secret=$(head -c 32 /dev/urandom | base64)
-key="hmac-sha256:ingest:$secret"
+ingest_setup
 zg_genzone test. 100 >"$ZG_TMP/test.zone"
 echo "dn.test. 3600 DNAME example." >>"$ZG_TMP/test.zone"
 # A second key that may update but not transfer: the removal limit cannot
@@ -30,7 +23,6 @@ ingest_signer_conf "$d" "$port" "$secret" "$ZG_TMP/test.zone" |
 		{ sub(/acl: \[ingest, xfr\]/, "acl: [ingest, upd2, xfr]"); print }' >"$d/knot.conf"
 ok "signing knotd starts" zg_knotd_start "$d"
 ok "zone signed" zg_wait 60 zg_zone_signed "$d" test.
-srv="127.0.0.1@$port"
 sock=$d/knot.sock
 send() { zg_ingest send -s "$srv" -y "$key" "$@"; }
 m() { ingest_msg "$1" "$2" >"$ZG_TMP/$1.json"; echo "$ZG_TMP/$1.json"; }
@@ -66,23 +58,8 @@ is "$(rr test. MX)" "10 mail.test." "apex: MX kept"
 ok "apex: SOA, NS and DNSKEY untouched" test -n "$(rr test. SOA)" -a -n "$(rr test. NS)" -a -n "$(rr test. DNSKEY)"
 
 # --- a message bigger than one UPDATE: whole, one serial, or nothing -------
-big() { # FILE ID POISON
-	"$PYTHON3" - "$@" <<'PY'
-import json, sys, hashlib
-f, mid, poison = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
-ch = []
-for i in range(3000):
-    o = f"big{i:05d}.test."
-    ch.append({"owner": o, "rrsets": [
-        {"type": "NS", "ttl": 3600, "rdata": [f"ns1.provider{i % 7}.example.", f"ns2.provider{i % 7}.example."]},
-        {"type": "DS", "ttl": 3600, "rdata": [f"{i} 13 2 " + hashlib.sha256(o.encode()).hexdigest()]}]})
-if poison:  # the last part: data below a DNAME, which knotd refuses
-    ch.append({"owner": "x.dn.test.", "rrsets": [{"type": "A", "ttl": 300, "rdata": ["192.0.2.99"]}]})
-json.dump({"version": 1, "id": mid, "zone": "test.", "changes": ch}, open(f, "w"))
-PY
-}
-big "$ZG_TMP/big-poison.json" big-poison 1
-big "$ZG_TMP/big.json" big 0
+ingest_big "$ZG_TMP/big-poison.json" big-poison big 1
+ingest_big "$ZG_TMP/big.json" big big
 bigs() { zg_axfr 127.0.0.1 "$port" test. | awk '$1 ~ /^big/ && $4 == "NS"' | wc -l; }
 s0=$(ingest_serial "$port")
 out=$(send "$ZG_TMP/big.json" 2>&1); rc=$?

@@ -42,6 +42,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ret != 0 && (reason[0] == '\0' || strchr(reason, '\n') != NULL)) {
 		abort(); /* Every refusal has a one-line reason. */
 	}
+	for (const char *p = reason; ret != 0 && *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			abort(); /* Nothing in it may break or forge a log line. */
+		}
+	}
 	if (ret == 0) {
 		/* Touch everything the parser produced. */
 		size_t rrs = 0;
