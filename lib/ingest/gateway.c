@@ -700,8 +700,8 @@ static int batch_send(zg_gateway_t *gw, zg_apply_item_t *items, const size_t *id
 			return ret;
 		}
 		char why[8];
-		if (gw->lists[k].count > 1 ||
-		    check_removals(gw, msg, states, why, sizeof(why)) != 0) {
+		it->whole = gw->lists[k].count > 1;
+		if (it->whole || check_removals(gw, msg, states, why, sizeof(why)) != 0) {
 			/* Not sent: it fails here and gets its verdict alone. */
 			gw->lists[k].count = 0;
 			rcode_out[k] = 0xff;
@@ -782,6 +782,13 @@ static int batch_apply(zg_gateway_t *gw, zg_apply_item_t *items, const size_t *i
 			it->reason[0] = '\0';
 			it->res.serial = serial;
 			it->res.serial_known = serial_known;
+		} else if (it->whole) {
+			/* Too big for one UPDATE: applied alone (a transaction),
+			 * not read again with a smaller group first. */
+			ret = batch_apply(gw, items, &idx[k], 1, applied_before);
+			if (ret != 0) {
+				goto done;
+			}
 		} else {
 			failed[nf++] = idx[k];
 		}
@@ -817,6 +824,7 @@ int zg_gateway_apply_batch(zg_gateway_t *gw, zg_apply_item_t *items, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		items[i].ret = ZG_EINACTIVE;
+		items[i].whole = false;
 		items[i].reason[0] = '\0';
 		memset(&items[i].res, 0, sizeof(items[i].res));
 	}
