@@ -155,18 +155,24 @@ static bool parent_keys_ok(const zg_checkds_input_t *in, const zg_parent_view_t 
 		*how = "no dnskey served";
 		return false;
 	}
+	int ret;
 	if (in->ta_ds != NULL && in->ta_ds->count > 0) {
 		*how = "not authenticated by the trust anchor ds";
-		return zg_dnskey_authenticated(&p->dnskey, in->ta_ds, in->now, NULL, NULL) > 0;
-	}
-	if (in->ta_dnskey != NULL && in->ta_dnskey->count > 0) {
+		ret = zg_dnskey_authenticated(&p->dnskey, in->ta_ds, in->now, NULL, NULL);
+		ret = ret > 0 ? 0 : ret == 0 ? ZG_EVALIDATION : ret;
+	} else if (in->ta_dnskey != NULL && in->ta_dnskey->count > 0) {
 		*how = "not signed by a trust anchor key";
-		return zg_rrset_verify(&p->dnskey.rr, &p->dnskey.sigs, p->dnskey.rr.owner,
-		                       in->ta_dnskey, in->now, NULL) == 0;
+		ret = zg_rrset_verify(&p->dnskey.rr, &p->dnskey.sigs, p->dnskey.rr.owner,
+		                      in->ta_dnskey, in->now, NULL);
+	} else {
+		*how = "not self-signed";
+		ret = zg_rrset_verify(&p->dnskey.rr, &p->dnskey.sigs, p->dnskey.rr.owner,
+		                      &p->dnskey.rr.rrs, in->now, NULL);
 	}
-	*how = "not self-signed";
-	return zg_rrset_verify(&p->dnskey.rr, &p->dnskey.sigs, p->dnskey.rr.owner,
-	                       &p->dnskey.rr.rrs, in->now, NULL) == 0;
+	if (ret == ZG_ETOOBIG) {
+		*how = "refused: " ZG_DS_MAX_VERIFY_REASON;
+	}
+	return ret == 0;
 }
 
 int zg_checkds_evaluate(const zg_checkds_input_t *in, zg_checkds_report_t *rep)
@@ -226,10 +232,12 @@ int zg_checkds_evaluate(const zg_checkds_input_t *in, zg_checkds_report_t *rep)
 			    p->server);
 			continue;
 		}
-		if (zg_rrset_verify(&p->ds.rr, &p->ds.sigs, p->dnskey.rr.owner, &p->dnskey.rr.rrs,
-		                    in->now, NULL) != 0) {
+		int vret = zg_rrset_verify(&p->ds.rr, &p->ds.sigs, p->dnskey.rr.owner,
+		                           &p->dnskey.rr.rrs, in->now, NULL);
+		if (vret != 0) {
 			add(rep, ZG_CHECKDS_BROKEN, "parent server %s serves ds %s without a valid signature "
-			    "by the dnskey of %s", p->server, t1, pname);
+			    "by the dnskey of %s%s", p->server, t1, pname,
+			    vret == ZG_ETOOBIG ? " (" ZG_DS_MAX_VERIFY_REASON ")" : "");
 			continue;
 		}
 		bool fine = true;
@@ -239,8 +247,9 @@ int zg_checkds_evaluate(const zg_checkds_input_t *in, zg_checkds_report_t *rep)
 			int n = zg_dnskey_authenticated(&c->dnskey, ds, in->now, NULL, &algs);
 			if (n <= 0) {
 				add(rep, ZG_CHECKDS_BROKEN, "parent server %s serves ds %s that authenticates "
-				    "no dnskey of the child (child server %s dnskey %s)", p->server, t1,
-				    c->server, zg_tags_str(&c->dnskey.rr.rrs, true, t2, sizeof(t2)));
+				    "no dnskey of the child (child server %s dnskey %s)%s", p->server, t1,
+				    c->server, zg_tags_str(&c->dnskey.rr.rrs, true, t2, sizeof(t2)),
+				    n == ZG_ETOOBIG ? ": " ZG_DS_MAX_VERIFY_REASON : "");
 				fine = false;
 				break;
 			} else if (!algs) {
