@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libdnssec/binary.h>
 #include <libdnssec/error.h>
@@ -339,6 +340,45 @@ static int xfr_rr(xfr_state_t *s, zg_xfr_diff_t *diff, const knot_rrset_t *rr,
 	}
 }
 
+zg_xfr_limits_t zg_xfr_limits_resolve(const zg_xfr_limits_t *conf, uint64_t zone_records)
+{
+	zg_xfr_limits_t out = { 0 };
+	if (conf != NULL) {
+		out = *conf;
+	}
+	uint64_t records = out.records;
+	if (records == 0) {
+		records = ZG_XFR_AUTO_RECORDS;
+		if (zone_records > 0) {
+			records = zone_records > UINT64_MAX / ZG_XFR_AUTO_FACTOR ? UINT64_MAX :
+			          zone_records * ZG_XFR_AUTO_FACTOR;
+			if (records < ZG_XFR_AUTO_MIN_RECORDS) {
+				records = ZG_XFR_AUTO_MIN_RECORDS;
+			}
+		}
+		out.records = records;
+	}
+	if (out.bytes == 0) {
+		out.bytes = records > UINT64_MAX / ZG_XFR_AUTO_BYTES_PER_RECORD ? UINT64_MAX :
+		            records * ZG_XFR_AUTO_BYTES_PER_RECORD;
+	}
+	if (out.time_ms == 0) {
+		uint64_t sec = records / ZG_XFR_AUTO_RECORDS_PER_SEC;
+		if (sec < ZG_XFR_AUTO_MIN_SEC) {
+			sec = ZG_XFR_AUTO_MIN_SEC;
+		}
+		out.time_ms = sec > UINT32_MAX / 1000 ? UINT32_MAX : (uint32_t)(sec * 1000);
+	}
+	return out;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* One transfer: AXFR (diff NULL) or IXFR from serial. */
 static int xfr_run(const zg_xfr_peer_t *peer, bool ixfr, uint32_t serial, zg_xfr_diff_t *diff,
                    zg_zone_t **full, zg_xfr_kind_t *kind, char *reason, size_t rlen)
@@ -355,6 +395,9 @@ static int xfr_run(const zg_xfr_peer_t *peer, bool ixfr, uint32_t serial, zg_xfr
 	uint64_t prev_time = 0;
 	unsigned unsigned_run = 0;
 	xfr_state_t st = { .zone = zone, .axfr_query = !ixfr, .from = serial, .st = ST_FIRST };
+	zg_xfr_limits_t lim = zg_xfr_limits_resolve(&peer->limits, 0);
+	zg_xfr_stats_t stats = { 0 };
+	int64_t t_start = mono_ms();
 	knot_pkt_t *q = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
 	knot_pkt_t *p = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
 	if (q == NULL || p == NULL) {
@@ -412,6 +455,13 @@ static int xfr_run(const zg_xfr_peer_t *peer, bool ixfr, uint32_t serial, zg_xfr
 			goto done;
 		}
 		p->size = len;
+		stats.bytes += len;
+		if (stats.bytes > lim.bytes) {
+			stats.limit = ZG_XFR_LIMIT_BYTES;
+			ret = xfail(reason, rlen, ZG_ETOOBIG, "transfer stopped after more than %llu "
+			            "bytes (size limit)", (unsigned long long)lim.bytes);
+			goto done;
+		}
 		if (knot_pkt_parse(p, 0) != KNOT_EOK) {
 			ret = xfail(reason, rlen, ZG_EPROTO, "malformed answer");
 			goto done;
@@ -465,11 +515,28 @@ static int xfr_run(const zg_xfr_peer_t *peer, bool ixfr, uint32_t serial, zg_xfr
 				continue;
 			}
 			for (uint16_t k = 0; k < rr->rrs.count && st.st != ST_DONE; k++) {
+				if (++stats.records > lim.records) {
+					stats.limit = ZG_XFR_LIMIT_RECORDS;
+					ret = xfail(reason, rlen, ZG_ETOOBIG, "transfer stopped after more "
+					            "than %llu records (records limit)",
+					            (unsigned long long)lim.records);
+					goto done;
+				}
 				ret = xfr_rr(&st, diff, rr, knot_rdataset_at(&rr->rrs, k), reason, rlen);
+				if (st.st != ST_FIRST && !stats.have_serial) {
+					stats.have_serial = true;
+					stats.serial = st.to;
+				}
 				if (ret != 0) {
 					goto done;
 				}
 			}
+		}
+		if (st.st != ST_DONE && mono_ms() - t_start > (int64_t)lim.time_ms) {
+			stats.limit = ZG_XFR_LIMIT_TIME;
+			ret = xfail(reason, rlen, ZG_ETOOBIG, "transfer stopped after more than %g s "
+			            "(time limit)", (double)lim.time_ms / 1000);
+			goto done;
 		}
 		/* IXFR: a lone SOA at the requested serial or older means up to date. */
 		if (ixfr && st.st == ST_SECOND && st.rrs == 1 && an->count == 1 &&
@@ -501,6 +568,10 @@ static int xfr_run(const zg_xfr_peer_t *peer, bool ixfr, uint32_t serial, zg_xfr
 	}
 	ret = 0;
 done:
+	if (peer->stats != NULL) {
+		stats.ms = (uint32_t)(mono_ms() - t_start);
+		*peer->stats = stats;
+	}
 	zg_zone_free(st.full);
 	zg_dnsconn_free(conn);
 	knot_pkt_free(q);

@@ -99,6 +99,63 @@ bool zg_xfr_diff_next(const zg_xfr_diff_t *diff, size_t *pos, zg_xfr_change_t *o
 /*! Bound for one step (connect, send, each message) of an AXFR/IXFR, by default. */
 #define ZG_XFR_TIMEOUT_MS 10000
 
+/*! Records of one transfer when nothing is known of the zone (automatic limit). */
+#define ZG_XFR_AUTO_RECORDS	50000000ULL
+/*! Automatic records limit once the zone is known: this many times its records ... */
+#define ZG_XFR_AUTO_FACTOR	4
+/*! ... but at least this many. */
+#define ZG_XFR_AUTO_MIN_RECORDS	1000000ULL
+/*! Automatic bytes limit: this many bytes per record of the records limit. */
+#define ZG_XFR_AUTO_BYTES_PER_RECORD	256
+/*! Automatic time limit: the records limit at this many records per second ... */
+#define ZG_XFR_AUTO_RECORDS_PER_SEC	10000
+/*! ... but at least this many seconds. */
+#define ZG_XFR_AUTO_MIN_SEC	600
+
+/*!
+ * Bounds of one transfer (AXFR or IXFR answer), so that a hostile or broken
+ * server cannot make a client grow without end (an endless AXFR, an IXFR
+ * looping between serials). 0 in a field means "automatic", see
+ * zg_xfr_limits_resolve(); a transfer over a limit stops with ZG_ETOOBIG.
+ */
+typedef struct {
+	uint64_t records;   /*!< Resource records in the answer sections. */
+	uint64_t bytes;     /*!< Bytes of the DNS messages received. */
+	uint32_t time_ms;   /*!< From the connect to the last message (checked
+	                         between messages; each message is also bounded by
+	                         the peer's step timeout). */
+} zg_xfr_limits_t;
+
+/*!
+ * The limits of a transfer of a zone of \a zone_records records (0: not known
+ * yet): every field of \a conf that is set is taken as is; the others are
+ * automatic: records ZG_XFR_AUTO_RECORDS for an unknown zone, else
+ * max(ZG_XFR_AUTO_MIN_RECORDS, ZG_XFR_AUTO_FACTOR x zone_records); bytes
+ * ZG_XFR_AUTO_BYTES_PER_RECORD per record of that records limit; time that
+ * records limit at ZG_XFR_AUTO_RECORDS_PER_SEC, at least ZG_XFR_AUTO_MIN_SEC.
+ *
+ * \param conf  Configured limits (NULL: all automatic).
+ */
+zg_xfr_limits_t zg_xfr_limits_resolve(const zg_xfr_limits_t *conf, uint64_t zone_records);
+
+/*! Which limit stopped a transfer. */
+typedef enum {
+	ZG_XFR_LIMIT_NONE = 0,
+	ZG_XFR_LIMIT_RECORDS,
+	ZG_XFR_LIMIT_BYTES,
+	ZG_XFR_LIMIT_TIME,
+} zg_xfr_limit_t;
+
+/*! What one transfer brought (filled whether it succeeded or not). */
+typedef struct {
+	uint64_t records;     /*!< Records received. */
+	uint64_t bytes;       /*!< Message bytes received. */
+	uint32_t ms;          /*!< Duration. */
+	bool have_serial;     /*!< The answer began with the zone's SOA ... */
+	uint32_t serial;      /*!< ... of this serial (the serial transferred). */
+	zg_xfr_limit_t limit; /*!< The limit that stopped the transfer, if any. */
+} zg_xfr_stats_t;
+
 /*! Where and how to transfer a zone from. */
 typedef struct {
 	const struct sockaddr_storage *addr;  /*!< Server. */
@@ -106,6 +163,10 @@ typedef struct {
 	const uint8_t *zone;                  /*!< Zone name, wire format, lowercase. */
 	int timeout_ms;                       /*!< Bound per step; 0: ZG_XFR_TIMEOUT_MS. */
 	const atomic_bool *cancel;            /*!< NULL, or checked between messages. */
+	zg_xfr_limits_t limits;               /*!< Bounds of each transfer; fields left 0
+	                                           are taken from zg_xfr_limits_resolve()
+	                                           for an unknown zone. */
+	zg_xfr_stats_t *stats;                /*!< NULL, or receives what each transfer brought. */
 } zg_xfr_peer_t;
 
 /*!
@@ -121,7 +182,9 @@ typedef struct {
  *
  * \return 0; ZG_ECONNECT, ZG_ETIMEOUT, ZG_EREFUSED (error rcode), ZG_EPROTO
  *         (malformed or inconsistent answer, TSIG failure, connection closed
- *         before the end), -ECANCELED, -ENOMEM.
+ *         before the end), ZG_ETOOBIG (a limit of peer->limits was reached;
+ *         the reason names it, peer->stats says which and the serial),
+ *         -ECANCELED, -ENOMEM.
  */
 int zg_xfr_ixfr(const zg_xfr_peer_t *peer, uint32_t serial, zg_xfr_diff_t *diff,
                 zg_zone_t **full, zg_xfr_kind_t *kind, char *reason, size_t reason_len);

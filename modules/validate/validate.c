@@ -55,6 +55,9 @@
 #define MOD_KEY		"\x03""key"
 #define MOD_RESIGN	"\x11""resign-on-failure"
 #define MOD_STATE_DIR	"\x09""state-dir"
+#define MOD_MAX_RECORDS	"\x0f""xfr-max-records"
+#define MOD_MAX_SIZE	"\x0c""xfr-max-size"
+#define MOD_MAX_TIME	"\x0c""xfr-max-time"
 
 #define C_KEY		"\x03""key"
 #define C_ALG		"\x09""algorithm"
@@ -93,6 +96,9 @@ static const yp_item_t validate_conf[] = {
 	{ MOD_KEY,      YP_TREF,  YP_VREF = { C_KEY }, YP_FNONE, { knotd_conf_check_ref } },
 	{ MOD_RESIGN,   YP_TBOOL, YP_VNONE },
 	{ MOD_STATE_DIR, YP_TSTR, YP_VNONE },
+	{ MOD_MAX_RECORDS, YP_TINT, YP_VINT = { 0, INT64_MAX, 0 } },
+	{ MOD_MAX_SIZE,  YP_TINT, YP_VINT = { 0, INT64_MAX, 0, YP_SSIZE } },
+	{ MOD_MAX_TIME,  YP_TINT, YP_VINT = { 0, UINT32_MAX / 1000, 0, YP_STIME } },
 	{ NULL }
 };
 
@@ -152,6 +158,7 @@ typedef struct {
 	bool allow_loopback;        /*!< Default: 127.0.0.1 and ::1. */
 	knot_tsig_key_t key;        /*!< name NULL: no key. */
 	bool resign;                /*!< Ask this server to re-sign on failure. */
+	zg_xfr_limits_t limits;     /*!< xfr-max-*: 0 fields automatic. */
 	char ctl_path[512];         /*!< This server's control socket. */
 	notify_target_t notify[NOTIFY_MAX];
 	unsigned notify_count;
@@ -188,6 +195,8 @@ typedef struct {
 	char last_fail[384];        /*!< Last transfer failure logged. */
 	time_t last_fail_time;
 	zg_xfr_diff_t diff;         /*!< Reused IXFR buffer. */
+	zg_xfr_stats_t xstats;      /*!< Of the last incoming transfer. */
+	char xfr_reason[320];       /*!< Why the last transfer stopped at a limit. */
 } validate_ctx_t;
 
 /* ---- verdicts ---- */
@@ -660,17 +669,28 @@ static int shadow_update(validate_ctx_t *ctx, bool *changed)
 {
 	char reason[256] = "";
 	*changed = false;
+	size_t rrs = 0;
+	if (ctx->shadow != NULL) {
+		zg_zone_counts(zg_incr_zone(ctx->shadow), NULL, NULL, &rrs);
+	}
 	zg_xfr_peer_t peer = {
 		.addr = &ctx->source,
 		.key = ctx->key.name != NULL ? &ctx->key : NULL,
 		.zone = ctx->zone,
 		.cancel = &ctx->cancel,
+		.limits = zg_xfr_limits_resolve(&ctx->limits, rrs),
+		.stats = &ctx->xstats,
 	};
 	zg_zone_t *zone = NULL;
 	if (ctx->shadow != NULL) {
 		uint32_t from = zg_zone_serial(zg_incr_zone(ctx->shadow), NULL);
 		zg_xfr_kind_t kind = ZG_XFR_UPTODATE;
 		int ret = zg_xfr_ixfr(&peer, from, &ctx->diff, &zone, &kind, reason, sizeof(reason));
+		if (ret == ZG_ETOOBIG) {
+			snprintf(ctx->xfr_reason, sizeof(ctx->xfr_reason), "IXFR from serial %u: %s",
+			         from, reason);
+			return ret;
+		}
 		if (ret != 0) {
 			xfr_failed(ctx, "IXFR, incoming, remote %s, serial %u, failed (%s)",
 			           ctx->source_str, from, reason[0] != '\0' ? reason : zg_strerror(ret));
@@ -703,6 +723,10 @@ static int shadow_update(validate_ctx_t *ctx, bool *changed)
 
 	if (zone == NULL) {
 		int ret = zg_xfr_axfr(&peer, &zone, reason, sizeof(reason));
+		if (ret == ZG_ETOOBIG) {
+			snprintf(ctx->xfr_reason, sizeof(ctx->xfr_reason), "AXFR: %s", reason);
+			return ret;
+		}
 		if (ret != 0) {
 			xfr_failed(ctx, "AXFR, incoming, remote %s, failed (%s)", ctx->source_str,
 			           reason[0] != '\0' ? reason : zg_strerror(ret));
@@ -727,6 +751,22 @@ static int check_serial(validate_ctx_t *ctx, uint32_t *serial)
 	int64_t t0 = mono_ms();
 	bool changed = false;
 	int ret = shadow_update(ctx, &changed);
+	if (ret == ZG_ETOOBIG && ctx->xstats.have_serial) {
+		/* A transfer over a limit: its serial fails like an invalid one, and
+		 * is not transferred again until the source announces another. */
+		*serial = ctx->xstats.serial;
+		if (verdict_get(ctx, *serial) != 0) {
+			verdict_put(ctx, *serial, false);
+			knotd_mod_stats_incr(ctx->mod, 0, CTR_SERIALS_FAILED, 0, 1);
+			knotd_mod_log(ctx->mod, LOG_ERR, "serial %u, transfer from %s stopped by a limit "
+			              "(%s), transfers of it refused", *serial, ctx->source_str,
+			              ctx->xfr_reason);
+			char why[400];
+			snprintf(why, sizeof(why), "transfer stopped by a limit, %s", ctx->xfr_reason);
+			alarm_run(ctx, *serial, why);
+		}
+		return 0;
+	}
 	if (ret != 0) {
 		return ret;
 	}
@@ -1263,6 +1303,9 @@ static int validate_load(knotd_mod_t *mod)
 	zg_dns_addr_str(&ctx->source, ctx->source_str, sizeof(ctx->source_str));
 
 	ctx->resign = knotd_conf_mod(mod, MOD_RESIGN).single.boolean;
+	ctx->limits.records = (uint64_t)knotd_conf_mod(mod, MOD_MAX_RECORDS).single.integer;
+	ctx->limits.bytes = (uint64_t)knotd_conf_mod(mod, MOD_MAX_SIZE).single.integer;
+	ctx->limits.time_ms = (uint32_t)knotd_conf_mod(mod, MOD_MAX_TIME).single.integer * 1000;
 	if (ctx->resign) {
 		knotd_conf_t path = knotd_conf(mod, C_CONTROL, C_LISTEN, NULL);
 		knotd_conf_t rundir = knotd_conf(mod, C_SERVER, C_RUNDIR, NULL);
