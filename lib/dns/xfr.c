@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -372,6 +373,82 @@ zg_xfr_limits_t zg_xfr_limits_resolve(const zg_xfr_limits_t *conf, uint64_t zone
 	return out;
 }
 
+void zg_xfr_self_init(zg_xfr_self_t *self)
+{
+	memset(self, 0, sizeof(*self));
+	pthread_mutex_init(&self->lock, NULL);
+}
+
+void zg_xfr_self_deinit(zg_xfr_self_t *self)
+{
+	if (self != NULL) {
+		pthread_mutex_destroy(&self->lock);
+	}
+}
+
+static bool same_endpoint(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family) {
+		return false;
+	}
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const struct sockaddr_in *)a;
+		const struct sockaddr_in *y = (const struct sockaddr_in *)b;
+		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	if (a->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const struct sockaddr_in6 *)a;
+		const struct sockaddr_in6 *y = (const struct sockaddr_in6 *)b;
+		return x->sin6_port == y->sin6_port &&
+		       memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
+	}
+	return false;
+}
+
+bool zg_xfr_self_match(zg_xfr_self_t *self, const struct sockaddr_storage *remote)
+{
+	if (self == NULL || remote == NULL) {
+		return false;
+	}
+	bool found = false;
+	pthread_mutex_lock(&self->lock);
+	for (int i = 0; i < ZG_XFR_SELF_MAX && !found; i++) {
+		found = self->used[i] && same_endpoint(&self->addr[i], remote);
+	}
+	pthread_mutex_unlock(&self->lock);
+	return found;
+}
+
+/* Records the local end of conn in self; returns the slot or -1 (no room:
+ * the transfer then goes on unrecognised, as any other client's). */
+static int self_add(zg_xfr_self_t *self, const zg_dnsconn_t *conn)
+{
+	struct sockaddr_storage local;
+	if (self == NULL || zg_dnsconn_local_addr(conn, &local) != 0) {
+		return -1;
+	}
+	int slot = -1;
+	pthread_mutex_lock(&self->lock);
+	for (int i = 0; i < ZG_XFR_SELF_MAX && slot < 0; i++) {
+		if (!self->used[i]) {
+			self->addr[i] = local;
+			self->used[i] = true;
+			slot = i;
+		}
+	}
+	pthread_mutex_unlock(&self->lock);
+	return slot;
+}
+
+static void self_remove(zg_xfr_self_t *self, int slot)
+{
+	if (self != NULL && slot >= 0) {
+		pthread_mutex_lock(&self->lock);
+		self->used[slot] = false;
+		pthread_mutex_unlock(&self->lock);
+	}
+}
+
 static int64_t mono_ms(void)
 {
 	struct timespec ts;
@@ -398,6 +475,7 @@ static int xfr_run(const zg_xfr_peer_t *peer, bool ixfr, uint32_t serial, zg_xfr
 	zg_xfr_limits_t lim = zg_xfr_limits_resolve(&peer->limits, 0);
 	zg_xfr_stats_t stats = { 0 };
 	int64_t t_start = mono_ms();
+	int self_slot = -1;
 	knot_pkt_t *q = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
 	knot_pkt_t *p = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
 	if (q == NULL || p == NULL) {
@@ -433,6 +511,9 @@ static int xfr_run(const zg_xfr_peer_t *peer, bool ixfr, uint32_t serial, zg_xfr
 	}
 	ret = zg_dnsconn_open(peer->addr, timeout_ms, &conn);
 	if (ret == 0) {
+		/* Known as ours before the server can see the request. */
+		self_slot = self_add(peer->self, conn);
+		(void)zg_dnsconn_local_addr(conn, &stats.local);
 		ret = zg_dnsconn_send(conn, q->wire, q->size);
 	}
 	if (ret != 0) {
@@ -573,6 +654,7 @@ done:
 		*peer->stats = stats;
 	}
 	zg_zone_free(st.full);
+	self_remove(peer->self, self_slot);
 	zg_dnsconn_free(conn);
 	knot_pkt_free(q);
 	knot_pkt_free(p);

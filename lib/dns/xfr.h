@@ -8,6 +8,7 @@
 #ifndef ZONEGATE_XFR_H
 #define ZONEGATE_XFR_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -154,7 +155,37 @@ typedef struct {
 	bool have_serial;     /*!< The answer began with the zone's SOA ... */
 	uint32_t serial;      /*!< ... of this serial (the serial transferred). */
 	zg_xfr_limit_t limit; /*!< The limit that stopped the transfer, if any. */
+	struct sockaddr_storage local; /*!< Local end of the connection (family 0: none). */
 } zg_xfr_stats_t;
+
+/*! Transfer connections a zg_xfr_self_t can hold at once. */
+#define ZG_XFR_SELF_MAX 4
+
+/*!
+ * The local address and port of every transfer connection a client has
+ * open, so that the server it connects to (a knotd module gating its own
+ * server's transfers) can recognise the client's own requests exactly: the
+ * remote address of such a request is one of these. A connection is added
+ * right after connect(), before the request is sent, and removed before it
+ * is closed. Embed, zg_xfr_self_init(); safe to use from several threads.
+ */
+typedef struct {
+	pthread_mutex_t lock;
+	struct sockaddr_storage addr[ZG_XFR_SELF_MAX];
+	bool used[ZG_XFR_SELF_MAX];
+} zg_xfr_self_t;
+
+/*! Initialises an empty set. */
+void zg_xfr_self_init(zg_xfr_self_t *self);
+
+/*! Frees what zg_xfr_self_init() set up (not self). */
+void zg_xfr_self_deinit(zg_xfr_self_t *self);
+
+/*!
+ * Whether \a remote (address and port, as a server sees its client) is the
+ * local end of one of the connections in \a self.
+ */
+bool zg_xfr_self_match(zg_xfr_self_t *self, const struct sockaddr_storage *remote);
 
 /*! Where and how to transfer a zone from. */
 typedef struct {
@@ -167,6 +198,8 @@ typedef struct {
 	                                           are taken from zg_xfr_limits_resolve()
 	                                           for an unknown zone. */
 	zg_xfr_stats_t *stats;                /*!< NULL, or receives what each transfer brought. */
+	zg_xfr_self_t *self;                  /*!< NULL, or holds the local end of each
+	                                           transfer connection while it is open. */
 } zg_xfr_peer_t;
 
 /*!

@@ -155,7 +155,8 @@ typedef struct {
 	uint32_t poll_sec;
 	zg_alarm_t alarm;          /*!< The alarm command runner. */
 	knotd_conf_t allow;         /*!< Configured ranges (count 0: none). */
-	bool allow_loopback;        /*!< Default: 127.0.0.1 and ::1. */
+	zg_xfr_self_t self;         /*!< The module's own transfer connections to this
+	                                 server (source_self): they pass the gate. */
 	knot_tsig_key_t key;        /*!< name NULL: no key. */
 	bool resign;                /*!< Ask this server to re-sign on failure. */
 	zg_xfr_limits_t limits;     /*!< xfr-max-*: 0 fields automatic. */
@@ -197,6 +198,7 @@ typedef struct {
 	zg_xfr_diff_t diff;         /*!< Reused IXFR buffer. */
 	zg_xfr_stats_t xstats;      /*!< Of the last incoming transfer. */
 	char xfr_reason[320];       /*!< Why the last transfer stopped at a limit. */
+	char hint[192];             /*!< Scratch for self_refused_hint(). */
 } validate_ctx_t;
 
 /* ---- verdicts ---- */
@@ -665,6 +667,24 @@ static void xfr_failed(validate_ctx_t *ctx, const char *fmt, ...)
 	}
 }
 
+/* When this server refuses the module's own transfer, nothing can ever
+ * validate: say what to change. */
+static const char *self_refused_hint(validate_ctx_t *ctx, int ret)
+{
+	if (!ctx->source_self || ret != ZG_EREFUSED || ctx->xstats.local.ss_family == 0) {
+		return "";
+	}
+	char addr[80];
+	zg_dns_addr_str(&ctx->xstats.local, addr, sizeof(addr));
+	char *at = strrchr(addr, '@');
+	if (at != NULL) {
+		*at = '\0';
+	}
+	snprintf(ctx->hint, sizeof(ctx->hint), ", this server refuses the module's own "
+	         "transfer: the zone's acl must allow transfers from %s", addr);
+	return ctx->hint;
+}
+
 static int shadow_update(validate_ctx_t *ctx, bool *changed)
 {
 	char reason[256] = "";
@@ -680,6 +700,7 @@ static int shadow_update(validate_ctx_t *ctx, bool *changed)
 		.cancel = &ctx->cancel,
 		.limits = zg_xfr_limits_resolve(&ctx->limits, rrs),
 		.stats = &ctx->xstats,
+		.self = ctx->source_self ? &ctx->self : NULL,
 	};
 	zg_zone_t *zone = NULL;
 	if (ctx->shadow != NULL) {
@@ -692,8 +713,9 @@ static int shadow_update(validate_ctx_t *ctx, bool *changed)
 			return ret;
 		}
 		if (ret != 0) {
-			xfr_failed(ctx, "IXFR, incoming, remote %s, serial %u, failed (%s)",
-			           ctx->source_str, from, reason[0] != '\0' ? reason : zg_strerror(ret));
+			xfr_failed(ctx, "IXFR, incoming, remote %s, serial %u, failed (%s)%s",
+			           ctx->source_str, from, reason[0] != '\0' ? reason : zg_strerror(ret),
+			           self_refused_hint(ctx, ret));
 			return ret;
 		}
 		if (kind == ZG_XFR_UPTODATE) {
@@ -728,8 +750,9 @@ static int shadow_update(validate_ctx_t *ctx, bool *changed)
 			return ret;
 		}
 		if (ret != 0) {
-			xfr_failed(ctx, "AXFR, incoming, remote %s, failed (%s)", ctx->source_str,
-			           reason[0] != '\0' ? reason : zg_strerror(ret));
+			xfr_failed(ctx, "AXFR, incoming, remote %s, failed (%s)%s", ctx->source_str,
+			           reason[0] != '\0' ? reason : zg_strerror(ret),
+			           self_refused_hint(ctx, ret));
 			return ret;
 		}
 		knotd_mod_log(ctx->mod, LOG_INFO, "AXFR, incoming, remote %s, serial %u",
@@ -1026,27 +1049,17 @@ static void *worker(void *arg)
 
 /* ---- the gate ---- */
 
-static bool is_loopback(const struct sockaddr_storage *ss)
-{
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
-		return ntohl(in->sin_addr.s_addr) == INADDR_LOOPBACK;
-	}
-	if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
-		return IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
-	}
-	return false;
-}
-
+/* Transfers that pass the gate whatever the verdict: the module's own (the
+ * remote end is the local end of a connection it opened to this server:
+ * address and port), those from the allow ranges, those signed with key. */
 static bool transfer_allowed(validate_ctx_t *ctx, knotd_qdata_t *qdata)
 {
 	const struct sockaddr_storage *remote = knotd_qdata_remote_addr(qdata);
 	if (remote != NULL) {
-		if (ctx->allow.count > 0 && knotd_conf_addr_range_match(&ctx->allow, remote)) {
+		if (zg_xfr_self_match(&ctx->self, remote)) {
 			return true;
 		}
-		if (ctx->allow_loopback && is_loopback(remote)) {
+		if (ctx->allow.count > 0 && knotd_conf_addr_range_match(&ctx->allow, remote)) {
 			return true;
 		}
 	}
@@ -1217,6 +1230,7 @@ static void ctx_free(validate_ctx_t *ctx)
 		return;
 	}
 	zg_alarm_deinit(&ctx->alarm);
+	zg_xfr_self_deinit(&ctx->self);
 	knotd_conf_free(&ctx->allow);
 	knot_tsig_key_deinit(&ctx->key);
 	for (unsigned i = 0; i < ctx->notify_count; i++) {
@@ -1236,6 +1250,7 @@ static int validate_load(knotd_mod_t *mod)
 	ctx->mod = mod;
 	ctx->earliest_expiry = INT64_MAX;
 	zg_xfr_diff_init(&ctx->diff);
+	zg_xfr_self_init(&ctx->self);
 	pthread_mutex_init(&ctx->lock, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
@@ -1318,7 +1333,6 @@ static int validate_load(knotd_mod_t *mod)
 	}
 
 	ctx->allow = knotd_conf_mod(mod, MOD_ALLOW);
-	ctx->allow_loopback = ctx->allow.count == 0 && key.count == 0 && ctx->source_self;
 
 	knotd_conf_t notify = knotd_conf_zone(mod, C_NOTIFY, zone);
 	for (size_t i = 0; i < notify.count; i++) {
