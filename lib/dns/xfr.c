@@ -219,79 +219,89 @@ static int xfail(char *reason, size_t len, int ret, const char *fmt, ...)
 	return ret;
 }
 
-/* Parser state over the RRs of an IXFR (RFC 1995 4) or AXFR answer. */
-typedef struct {
-	const uint8_t *zone;
-	bool axfr_query;
-	uint32_t from, to;       /* Requested serial; serial of the first SOA. */
-	uint32_t cur_new;        /* New serial of the delta being read. */
-	size_t rrs;              /* RRs seen. */
-	enum { ST_FIRST, ST_SECOND, ST_DEL, ST_ADD, ST_BODY, ST_DONE } st;
-	zg_zone_t *full;         /* Full zone being loaded (AXFR or AXFR-style answer). */
-	uint8_t soa[512];        /* First SOA rdata, for a full zone. */
-	uint16_t soa_len;
-	uint32_t soa_ttl;
-} xfr_state_t;
+/* ---- the answer stream (RFC 1995 section 4, RFC 5936) ---- */
 
-static int body_add(xfr_state_t *s, const knot_rrset_t *rr, const knot_rdata_t *rd,
-                    char *reason, size_t rlen)
+enum { ST_FIRST, ST_SECOND, ST_DEL, ST_ADD, ST_BODY, ST_DONE };
+
+void zg_xfr_stream_init(zg_xfr_stream_t *s, const uint8_t *zone, bool axfr, uint32_t serial,
+                        const zg_xfr_sink_t *sink, void *arg)
 {
-	int ret = zg_zone_add(s->full, rr->owner, rr->type, rr->ttl, rd->data, rd->len);
-	if (ret == ZG_EOUTOFZONE) {
-		return 0;  /* not ours; ignored like a secondary would */
-	}
-	if (ret != 0) {
-		return xfail(reason, rlen, ret, "cannot store a record (%s)", zg_strerror(ret));
-	}
-	return 0;
+	memset(s, 0, sizeof(*s));
+	s->zone = zone;
+	s->axfr_query = axfr;
+	s->from = serial;
+	s->st = ST_FIRST;
+	s->sink = sink;
+	s->arg = arg;
 }
 
-static int body_start(xfr_state_t *s, char *reason, size_t rlen)
+bool zg_xfr_stream_done(const zg_xfr_stream_t *s)
 {
-	int ret = zg_zone_new(&s->full, s->zone);
-	if (ret == 0) {
-		ret = zg_zone_add(s->full, s->zone, KNOT_RRTYPE_SOA, s->soa_ttl, s->soa, s->soa_len);
-	}
-	if (ret != 0) {
-		return xfail(reason, rlen, ret, "cannot store the zone (%s)", zg_strerror(ret));
-	}
-	s->st = ST_BODY;
-	return 0;
+	return s->st == ST_DONE;
 }
 
-static int xfr_rr(xfr_state_t *s, zg_xfr_diff_t *diff, const knot_rrset_t *rr,
-                  const knot_rdata_t *rd, char *reason, size_t rlen)
+bool zg_xfr_stream_started(const zg_xfr_stream_t *s)
 {
-	bool soa = rr->type == KNOT_RRTYPE_SOA;
-	if (soa && !knot_dname_is_equal(rr->owner, s->zone)) {
+	return s->st != ST_FIRST;
+}
+
+bool zg_xfr_stream_uptodate(const zg_xfr_stream_t *s)
+{
+	return !s->axfr_query && s->st == ST_SECOND && s->rrs == 1 &&
+	       (int32_t)(s->to - s->from) <= 0;
+}
+
+static int put_full(zg_xfr_stream_t *s, const uint8_t *owner, uint16_t type, uint32_t ttl,
+                    const uint8_t *rdata, uint16_t rdlen, char *reason, size_t rlen)
+{
+	s->full = true;
+	return s->sink->full_rr(s->arg, owner, type, ttl, rdata, rdlen, reason, rlen);
+}
+
+static int put_change(zg_xfr_stream_t *s, bool add, const uint8_t *owner, uint16_t type,
+                      uint32_t ttl, const uint8_t *rdata, uint16_t rdlen, char *reason,
+                      size_t rlen)
+{
+	return s->sink->change(s->arg, add, owner, type, ttl, rdata, rdlen, reason, rlen);
+}
+
+int zg_xfr_stream_rr(zg_xfr_stream_t *s, const uint8_t *owner, uint16_t type, uint32_t ttl,
+                     const uint8_t *rdata, uint16_t rdlen, char *reason, size_t rlen)
+{
+	bool soa = type == KNOT_RRTYPE_SOA;
+	if (soa && !knot_dname_is_equal(owner, s->zone)) {
 		return xfail(reason, rlen, ZG_EPROTO, "SOA for a different owner in the transfer");
 	}
-	uint32_t serial = soa ? knot_soa_serial(rd) : 0;
+	if (soa && rdlen < 22) {
+		return xfail(reason, rlen, ZG_EPROTO, "malformed SOA in the transfer");
+	}
+	uint32_t serial = soa ? knot_wire_read_u32(rdata + rdlen - 20) : 0;
 	s->rrs++;
+	int ret;
 	switch (s->st) {
 	case ST_FIRST:
 		if (!soa) {
 			return xfail(reason, rlen, ZG_EPROTO, "transfer does not start with SOA");
 		}
-		if (rd->len > sizeof(s->soa)) {
+		if (rdlen > sizeof(s->soa)) {
 			return xfail(reason, rlen, ZG_EPROTO, "SOA too long");
 		}
-		memcpy(s->soa, rd->data, rd->len);
-		s->soa_len = rd->len;
-		s->soa_ttl = rr->ttl;
+		memcpy(s->soa, rdata, rdlen);
+		s->soa_len = rdlen;
+		s->soa_ttl = ttl;
 		s->to = serial;
-		if (diff != NULL) {
-			diff->serial_to = serial;
-		}
 		s->st = ST_SECOND;
 		return 0;
 	case ST_SECOND:
 		if (!soa || s->axfr_query) {
-			int ret = body_start(s, reason, rlen);
+			/* The whole zone: the first SOA, then this record. */
+			s->st = ST_BODY;
+			ret = put_full(s, s->zone, KNOT_RRTYPE_SOA, s->soa_ttl, s->soa, s->soa_len,
+			               reason, rlen);
 			if (ret == 0 && soa) {
 				s->st = ST_DONE;   /* a zone of just its SOA */
 			} else if (ret == 0) {
-				ret = body_add(s, rr, rd, reason, rlen);
+				ret = put_full(s, owner, type, ttl, rdata, rdlen, reason, rlen);
 			}
 			return ret;
 		}
@@ -304,14 +314,14 @@ static int xfr_rr(xfr_state_t *s, zg_xfr_diff_t *diff, const knot_rrset_t *rr,
 			             serial, s->from);
 		}
 		s->st = ST_DEL;
-		return diff_put(diff, false, rr->owner, rr->type, rr->ttl, rd->data, rd->len);
+		return put_change(s, false, owner, type, ttl, rdata, rdlen, reason, rlen);
 	case ST_DEL:
 		if (soa) {
 			s->st = ST_ADD;
 			s->cur_new = serial;
-			return diff_put(diff, true, rr->owner, rr->type, rr->ttl, rd->data, rd->len);
+			return put_change(s, true, owner, type, ttl, rdata, rdlen, reason, rlen);
 		}
-		return diff_put(diff, false, rr->owner, rr->type, rr->ttl, rd->data, rd->len);
+		return put_change(s, false, owner, type, ttl, rdata, rdlen, reason, rlen);
 	case ST_ADD:
 		if (soa) {
 			if (s->cur_new == s->to && serial == s->to) {
@@ -323,9 +333,9 @@ static int xfr_rr(xfr_state_t *s, zg_xfr_diff_t *diff, const knot_rrset_t *rr,
 				             "expected %u", serial, s->cur_new);
 			}
 			s->st = ST_DEL;
-			return diff_put(diff, false, rr->owner, rr->type, rr->ttl, rd->data, rd->len);
+			return put_change(s, false, owner, type, ttl, rdata, rdlen, reason, rlen);
 		}
-		return diff_put(diff, true, rr->owner, rr->type, rr->ttl, rd->data, rd->len);
+		return put_change(s, true, owner, type, ttl, rdata, rdlen, reason, rlen);
 	case ST_BODY:
 		if (soa) {
 			if (serial != s->to) {
@@ -335,11 +345,54 @@ static int xfr_rr(xfr_state_t *s, zg_xfr_diff_t *diff, const knot_rrset_t *rr,
 			s->st = ST_DONE;
 			return 0;
 		}
-		return body_add(s, rr, rd, reason, rlen);
+		return put_full(s, owner, type, ttl, rdata, rdlen, reason, rlen);
 	default:
 		return xfail(reason, rlen, ZG_EPROTO, "records after the end of the transfer");
 	}
 }
+
+/* The client's sink: a full zone into a zg_zone_t, changes into the diff. */
+typedef struct {
+	const uint8_t *zone;
+	zg_zone_t *full;
+	zg_xfr_diff_t *diff;
+} client_sink_t;
+
+static int client_full(void *arg, const uint8_t *owner, uint16_t type, uint32_t ttl,
+                       const uint8_t *rdata, uint16_t rdlen, char *reason, size_t rlen)
+{
+	client_sink_t *c = arg;
+	int ret = 0;
+	if (c->full == NULL) {
+		ret = zg_zone_new(&c->full, c->zone);
+		if (ret != 0) {
+			return xfail(reason, rlen, ret, "cannot store the zone (%s)", zg_strerror(ret));
+		}
+	}
+	ret = zg_zone_add(c->full, owner, type, ttl, rdata, rdlen);
+	if (ret == ZG_EOUTOFZONE) {
+		return 0;  /* not ours; ignored like a secondary would */
+	}
+	if (ret != 0) {
+		return xfail(reason, rlen, ret, "cannot store a record (%s)", zg_strerror(ret));
+	}
+	return 0;
+}
+
+static int client_change(void *arg, bool add, const uint8_t *owner, uint16_t type, uint32_t ttl,
+                         const uint8_t *rdata, uint16_t rdlen, char *reason, size_t rlen)
+{
+	client_sink_t *c = arg;
+	if (c->diff == NULL) {
+		return xfail(reason, rlen, ZG_EPROTO, "incremental answer to an AXFR");
+	}
+	if (diff_put(c->diff, add, owner, type, ttl, rdata, rdlen) != 0) {
+		return xfail(reason, rlen, -ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+static const zg_xfr_sink_t client_sink = { .full_rr = client_full, .change = client_change };
 
 zg_xfr_limits_t zg_xfr_limits_resolve(const zg_xfr_limits_t *conf, uint64_t zone_records)
 {
@@ -471,7 +524,9 @@ static int xfr_run(const zg_xfr_peer_t *peer, bool ixfr, uint32_t serial, zg_xfr
 	size_t digest_len = sizeof(digest);
 	uint64_t prev_time = 0;
 	unsigned unsigned_run = 0;
-	xfr_state_t st = { .zone = zone, .axfr_query = !ixfr, .from = serial, .st = ST_FIRST };
+	client_sink_t sink = { .zone = zone, .diff = diff };
+	zg_xfr_stream_t st;
+	zg_xfr_stream_init(&st, zone, !ixfr, serial, &client_sink, &sink);
 	zg_xfr_limits_t lim = zg_xfr_limits_resolve(&peer->limits, 0);
 	zg_xfr_stats_t stats = { 0 };
 	int64_t t_start = mono_ms();
@@ -521,7 +576,7 @@ static int xfr_run(const zg_xfr_peer_t *peer, bool ixfr, uint32_t serial, zg_xfr
 		goto done;
 	}
 
-	while (st.st != ST_DONE) {
+	while (!zg_xfr_stream_done(&st)) {
 		if (peer->cancel != NULL && atomic_load(peer->cancel)) {
 			ret = xfail(reason, rlen, -ECANCELED, "canceled");
 			goto done;
@@ -590,12 +645,12 @@ static int xfr_run(const zg_xfr_peer_t *peer, bool ixfr, uint32_t serial, zg_xfr
 			ret = xfail(reason, rlen, ZG_EPROTO, "transfer message without records");
 			goto done;
 		}
-		for (uint16_t i = 0; i < an->count && st.st != ST_DONE; i++) {
+		for (uint16_t i = 0; i < an->count && !zg_xfr_stream_done(&st); i++) {
 			const knot_rrset_t *rr = knot_pkt_rr(an, i);
 			if (rr->rclass != KNOT_CLASS_IN) {
 				continue;
 			}
-			for (uint16_t k = 0; k < rr->rrs.count && st.st != ST_DONE; k++) {
+			for (uint16_t k = 0; k < rr->rrs.count && !zg_xfr_stream_done(&st); k++) {
 				if (++stats.records > lim.records) {
 					stats.limit = ZG_XFR_LIMIT_RECORDS;
 					ret = xfail(reason, rlen, ZG_ETOOBIG, "transfer stopped after more "
@@ -603,8 +658,10 @@ static int xfr_run(const zg_xfr_peer_t *peer, bool ixfr, uint32_t serial, zg_xfr
 					            (unsigned long long)lim.records);
 					goto done;
 				}
-				ret = xfr_rr(&st, diff, rr, knot_rdataset_at(&rr->rrs, k), reason, rlen);
-				if (st.st != ST_FIRST && !stats.have_serial) {
+				const knot_rdata_t *rd = knot_rdataset_at(&rr->rrs, k);
+				ret = zg_xfr_stream_rr(&st, rr->owner, rr->type, rr->ttl, rd->data,
+				                       rd->len, reason, rlen);
+				if (zg_xfr_stream_started(&st) && !stats.have_serial) {
 					stats.have_serial = true;
 					stats.serial = st.to;
 				}
@@ -613,15 +670,14 @@ static int xfr_run(const zg_xfr_peer_t *peer, bool ixfr, uint32_t serial, zg_xfr
 				}
 			}
 		}
-		if (st.st != ST_DONE && mono_ms() - t_start > (int64_t)lim.time_ms) {
+		if (!zg_xfr_stream_done(&st) && mono_ms() - t_start > (int64_t)lim.time_ms) {
 			stats.limit = ZG_XFR_LIMIT_TIME;
 			ret = xfail(reason, rlen, ZG_ETOOBIG, "transfer stopped after more than %g s "
 			            "(time limit)", (double)lim.time_ms / 1000);
 			goto done;
 		}
 		/* IXFR: a lone SOA at the requested serial or older means up to date. */
-		if (ixfr && st.st == ST_SECOND && st.rrs == 1 && an->count == 1 &&
-		    (int32_t)(st.to - serial) <= 0) {
+		if (zg_xfr_stream_uptodate(&st) && an->count == 1) {
 			*kind = ZG_XFR_UPTODATE;
 			ret = 0;
 			goto done;
@@ -631,15 +687,15 @@ static int xfr_run(const zg_xfr_peer_t *peer, bool ixfr, uint32_t serial, zg_xfr
 		ret = xfail(reason, rlen, ZG_EPROTO, "last answer not signed with TSIG");
 		goto done;
 	}
-	if (st.full != NULL) {
-		ret = zg_zone_finalize(st.full);
+	if (sink.full != NULL) {
+		ret = zg_zone_finalize(sink.full);
 		if (ret != 0) {
 			ret = xfail(reason, rlen, ret, "%s", zg_strerror(ret));
 			goto done;
 		}
 		*kind = ZG_XFR_AXFR;
-		*full = st.full;
-		st.full = NULL;
+		*full = sink.full;
+		sink.full = NULL;
 		if (diff != NULL) {
 			diff->buf.len = 0;
 			diff->count = 0;
@@ -653,7 +709,7 @@ done:
 		stats.ms = (uint32_t)(mono_ms() - t_start);
 		*peer->stats = stats;
 	}
-	zg_zone_free(st.full);
+	zg_zone_free(sink.full);
 	self_remove(peer->self, self_slot);
 	zg_dnsconn_free(conn);
 	knot_pkt_free(q);
