@@ -702,6 +702,7 @@ static int xfr_run(const zg_xfr_peer_t *peer, bool ixfr, uint32_t serial, zg_xfr
 		}
 	} else {
 		*kind = diff->count > 0 ? ZG_XFR_IXFR : ZG_XFR_UPTODATE;
+		diff->serial_to = diff->count > 0 ? st.to : diff->serial_from;
 	}
 	ret = 0;
 done:
