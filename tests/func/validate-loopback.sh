@@ -143,8 +143,8 @@ ok "F (serial $sbad, bad SOA signature) starts on A's port" zg_knotd_start "$F"
 ok "B serves serial $sbad" zg_wait 30 serial_is "$PB" "$sbad"
 ok "mod-validate fails serial $sbad" \
 	zg_wait 60 grep -q "mod-validate.*serial $sbad, validation failed" "$B/knotd.log"
-ok "B refuses C's transfer of serial $sbad" zg_wait 30 grep -q \
-	"mod-validate.*XFR, outgoing, remote 127\\.0\\.0\\.1@[0-9]*, refused (serial $sbad failed validation" \
+ok "B refuses C's transfer of serial $sbad" zg_wait 30 grep -Eq \
+	"mod-validate.*XFR, outgoing, remote 127\\.0\\.0\\.1@[0-9]*, refused \\(serial $sbad (failed validation|not validated yet)" \
 	"$B/knotd.log"
 sleep 3
 is "$(serial_of "$PC")" "$s0" "C still serves $s0: the failed serial never reached it"
