@@ -1,6 +1,4 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 #include <libknot/dname.h>
@@ -11,19 +9,6 @@
 #include "dns/axfr.h"
 #include "dns/dnsclient.h"
 
-static int fail(char *reason, size_t len, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int fail(char *reason, size_t len, int ret, const char *fmt, ...)
-{
-	if (reason != NULL && len > 0) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(reason, len, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
-
 int zg_axfr_load(zg_zone_t **out, const char *server, const char *tsig, const char *zone_str,
                  const zg_xfr_limits_t *limits, zg_xfr_stats_t *stats,
                  char *reason, size_t rlen)
@@ -31,17 +16,17 @@ int zg_axfr_load(zg_zone_t **out, const char *server, const char *tsig, const ch
 	struct sockaddr_storage ss;
 	if (out == NULL || server == NULL || zone_str == NULL ||
 	    zg_dns_addr_parse(server, 53, &ss) != 0) {
-		return fail(reason, rlen, ZG_EINPUT, "bad server address '%s' (ADDR[@PORT])",
+		return zg_reason(reason, rlen, ZG_EINPUT, "bad server address '%s' (ADDR[@PORT])",
 		            server != NULL ? server : "");
 	}
 	uint8_t qname[KNOT_DNAME_MAXLEN];
 	if (knot_dname_from_str(qname, zone_str, sizeof(qname)) == NULL) {
-		return fail(reason, rlen, ZG_EINPUT, "bad zone name '%s'", zone_str);
+		return zg_reason(reason, rlen, ZG_EINPUT, "bad zone name '%s'", zone_str);
 	}
 	knot_dname_to_lower(qname);
 	knot_tsig_key_t key = { 0 };
 	if (tsig != NULL && knot_tsig_key_init_str(&key, tsig) != KNOT_EOK) {
-		return fail(reason, rlen, ZG_EINPUT, "bad TSIG key (ALG:NAME:SECRET)");
+		return zg_reason(reason, rlen, ZG_EINPUT, "bad TSIG key (ALG:NAME:SECRET)");
 	}
 	zg_xfr_peer_t peer = {
 		.addr = &ss,

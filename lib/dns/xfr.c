@@ -206,19 +206,6 @@ bool zg_xfr_diff_next(const zg_xfr_diff_t *diff, size_t *pos, zg_xfr_change_t *o
 	return true;
 }
 
-static int xfail(char *reason, size_t len, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int xfail(char *reason, size_t len, int ret, const char *fmt, ...)
-{
-	if (reason != NULL && len > 0) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(reason, len, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
-
 /* ---- the answer stream (RFC 1995 section 4, RFC 5936) ---- */
 
 enum { ST_FIRST, ST_SECOND, ST_DEL, ST_ADD, ST_BODY, ST_DONE };
@@ -270,10 +257,10 @@ int zg_xfr_stream_rr(zg_xfr_stream_t *s, const uint8_t *owner, uint16_t type, ui
 {
 	bool soa = type == KNOT_RRTYPE_SOA;
 	if (soa && !knot_dname_is_equal(owner, s->zone)) {
-		return xfail(reason, rlen, ZG_EPROTO, "SOA for a different owner in the transfer");
+		return zg_reason(reason, rlen, ZG_EPROTO, "SOA for a different owner in the transfer");
 	}
 	if (soa && rdlen < 22) {
-		return xfail(reason, rlen, ZG_EPROTO, "malformed SOA in the transfer");
+		return zg_reason(reason, rlen, ZG_EPROTO, "malformed SOA in the transfer");
 	}
 	uint32_t serial = soa ? knot_wire_read_u32(rdata + rdlen - 20) : 0;
 	s->rrs++;
@@ -281,10 +268,10 @@ int zg_xfr_stream_rr(zg_xfr_stream_t *s, const uint8_t *owner, uint16_t type, ui
 	switch (s->st) {
 	case ST_FIRST:
 		if (!soa) {
-			return xfail(reason, rlen, ZG_EPROTO, "transfer does not start with SOA");
+			return zg_reason(reason, rlen, ZG_EPROTO, "transfer does not start with SOA");
 		}
 		if (rdlen > sizeof(s->soa)) {
-			return xfail(reason, rlen, ZG_EPROTO, "SOA too long");
+			return zg_reason(reason, rlen, ZG_EPROTO, "SOA too long");
 		}
 		memcpy(s->soa, rdata, rdlen);
 		s->soa_len = rdlen;
@@ -310,7 +297,7 @@ int zg_xfr_stream_rr(zg_xfr_stream_t *s, const uint8_t *owner, uint16_t type, ui
 			return 0;
 		}
 		if (serial != s->from) {
-			return xfail(reason, rlen, ZG_EPROTO, "IXFR starts at serial %u, not %u",
+			return zg_reason(reason, rlen, ZG_EPROTO, "IXFR starts at serial %u, not %u",
 			             serial, s->from);
 		}
 		s->st = ST_DEL;
@@ -329,7 +316,7 @@ int zg_xfr_stream_rr(zg_xfr_stream_t *s, const uint8_t *owner, uint16_t type, ui
 				return 0;
 			}
 			if (serial != s->cur_new) {
-				return xfail(reason, rlen, ZG_EPROTO, "IXFR delta starts at serial %u, "
+				return zg_reason(reason, rlen, ZG_EPROTO, "IXFR delta starts at serial %u, "
 				             "expected %u", serial, s->cur_new);
 			}
 			s->st = ST_DEL;
@@ -339,7 +326,7 @@ int zg_xfr_stream_rr(zg_xfr_stream_t *s, const uint8_t *owner, uint16_t type, ui
 	case ST_BODY:
 		if (soa) {
 			if (serial != s->to) {
-				return xfail(reason, rlen, ZG_EPROTO, "transfer ends with serial %u, "
+				return zg_reason(reason, rlen, ZG_EPROTO, "transfer ends with serial %u, "
 				             "started with %u", serial, s->to);
 			}
 			s->st = ST_DONE;
@@ -347,7 +334,7 @@ int zg_xfr_stream_rr(zg_xfr_stream_t *s, const uint8_t *owner, uint16_t type, ui
 		}
 		return put_full(s, owner, type, ttl, rdata, rdlen, reason, rlen);
 	default:
-		return xfail(reason, rlen, ZG_EPROTO, "records after the end of the transfer");
+		return zg_reason(reason, rlen, ZG_EPROTO, "records after the end of the transfer");
 	}
 }
 
@@ -366,7 +353,7 @@ static int client_full(void *arg, const uint8_t *owner, uint16_t type, uint32_t 
 	if (c->full == NULL) {
 		ret = zg_zone_new(&c->full, c->zone);
 		if (ret != 0) {
-			return xfail(reason, rlen, ret, "cannot store the zone (%s)", zg_strerror(ret));
+			return zg_reason(reason, rlen, ret, "cannot store the zone (%s)", zg_strerror(ret));
 		}
 	}
 	ret = zg_zone_add(c->full, owner, type, ttl, rdata, rdlen);
@@ -374,7 +361,7 @@ static int client_full(void *arg, const uint8_t *owner, uint16_t type, uint32_t 
 		return 0;  /* not ours; ignored like a secondary would */
 	}
 	if (ret != 0) {
-		return xfail(reason, rlen, ret, "cannot store a record (%s)", zg_strerror(ret));
+		return zg_reason(reason, rlen, ret, "cannot store a record (%s)", zg_strerror(ret));
 	}
 	return 0;
 }
@@ -384,10 +371,10 @@ static int client_change(void *arg, bool add, const uint8_t *owner, uint16_t typ
 {
 	client_sink_t *c = arg;
 	if (c->diff == NULL) {
-		return xfail(reason, rlen, ZG_EPROTO, "incremental answer to an AXFR");
+		return zg_reason(reason, rlen, ZG_EPROTO, "incremental answer to an AXFR");
 	}
 	if (diff_put(c->diff, add, owner, type, ttl, rdata, rdlen) != 0) {
-		return xfail(reason, rlen, -ENOMEM, "out of memory");
+		return zg_reason(reason, rlen, -ENOMEM, "out of memory");
 	}
 	return 0;
 }
@@ -534,7 +521,7 @@ static int xfr_run(const zg_xfr_peer_t *peer, bool ixfr, uint32_t serial, zg_xfr
 	knot_pkt_t *q = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
 	knot_pkt_t *p = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
 	if (q == NULL || p == NULL) {
-		ret = xfail(reason, rlen, -ENOMEM, "out of memory");
+		ret = zg_reason(reason, rlen, -ENOMEM, "out of memory");
 		goto done;
 	}
 	uint16_t id = dnssec_random_uint16_t();
@@ -561,7 +548,7 @@ static int xfr_run(const zg_xfr_peer_t *peer, bool ixfr, uint32_t serial, zg_xfr
 		                     key, 0, 0);
 	}
 	if (ret != KNOT_EOK) {
-		ret = xfail(reason, rlen, ZG_EINPUT, "cannot build the query (%s)", zg_strerror(ret));
+		ret = zg_reason(reason, rlen, ZG_EINPUT, "cannot build the query (%s)", zg_strerror(ret));
 		goto done;
 	}
 	ret = zg_dnsconn_open(peer->addr, timeout_ms, &conn);
@@ -572,13 +559,13 @@ static int xfr_run(const zg_xfr_peer_t *peer, bool ixfr, uint32_t serial, zg_xfr
 		ret = zg_dnsconn_send(conn, q->wire, q->size);
 	}
 	if (ret != 0) {
-		ret = xfail(reason, rlen, ret, "%s", zg_strerror(ret));
+		ret = zg_reason(reason, rlen, ret, "%s", zg_strerror(ret));
 		goto done;
 	}
 
 	while (!zg_xfr_stream_done(&st)) {
 		if (peer->cancel != NULL && atomic_load(peer->cancel)) {
-			ret = xfail(reason, rlen, -ECANCELED, "canceled");
+			ret = zg_reason(reason, rlen, -ECANCELED, "canceled");
 			goto done;
 		}
 		knot_pkt_clear(p);
@@ -586,7 +573,7 @@ static int xfr_run(const zg_xfr_peer_t *peer, bool ixfr, uint32_t serial, zg_xfr
 		ret = zg_dnsconn_recv(conn, p->wire, p->max_size, &len);
 		if (ret != 0) {
 			bool closed = ret == ZG_EPROTO || ret == ZG_ECONNECT;
-			ret = xfail(reason, rlen, closed ? ZG_EPROTO : ret, "receive: %s", closed ?
+			ret = zg_reason(reason, rlen, closed ? ZG_EPROTO : ret, "receive: %s", closed ?
 			            "connection closed before the end of the transfer" : zg_strerror(ret));
 			goto done;
 		}
@@ -594,33 +581,33 @@ static int xfr_run(const zg_xfr_peer_t *peer, bool ixfr, uint32_t serial, zg_xfr
 		stats.bytes += len;
 		if (stats.bytes > lim.bytes) {
 			stats.limit = ZG_XFR_LIMIT_BYTES;
-			ret = xfail(reason, rlen, ZG_ETOOBIG, "transfer stopped after more than %llu "
+			ret = zg_reason(reason, rlen, ZG_ETOOBIG, "transfer stopped after more than %llu "
 			            "bytes (size limit)", (unsigned long long)lim.bytes);
 			goto done;
 		}
 		if (knot_pkt_parse(p, 0) != KNOT_EOK) {
-			ret = xfail(reason, rlen, ZG_EPROTO, "malformed answer");
+			ret = zg_reason(reason, rlen, ZG_EPROTO, "malformed answer");
 			goto done;
 		}
 		if (knot_wire_get_id(p->wire) != id) {
-			ret = xfail(reason, rlen, ZG_EPROTO, "answer with a wrong message id");
+			ret = zg_reason(reason, rlen, ZG_EPROTO, "answer with a wrong message id");
 			goto done;
 		}
 		uint8_t rcode = knot_wire_get_rcode(p->wire);
 		if (rcode != KNOT_RCODE_NOERROR) {
 			const knot_lookup_t *l = knot_lookup_by_id(knot_rcode_names, rcode);
-			ret = xfail(reason, rlen, ZG_EREFUSED, "server answered %s",
+			ret = zg_reason(reason, rlen, ZG_EREFUSED, "server answered %s",
 			            l ? l->name : "an error");
 			goto done;
 		}
 		if (key != NULL) {
 			if (zg_buf_append(&tsig_buf, p->wire, p->size) != 0) {
-				ret = xfail(reason, rlen, -ENOMEM, "out of memory");
+				ret = zg_reason(reason, rlen, -ENOMEM, "out of memory");
 				goto done;
 			}
 			if (p->tsig_rr == NULL) {
 				if (prev_time == 0 || ++unsigned_run >= 100) {
-					ret = xfail(reason, rlen, ZG_EPROTO, "answer not signed with TSIG");
+					ret = zg_reason(reason, rlen, ZG_EPROTO, "answer not signed with TSIG");
 					goto done;
 				}
 			} else {
@@ -630,7 +617,7 @@ static int xfr_run(const zg_xfr_peer_t *peer, bool ixfr, uint32_t serial, zg_xfr
 					: knot_tsig_client_check_next(p->tsig_rr, tsig_buf.data, tsig_buf.len,
 					                              digest, digest_len, key, prev_time);
 				if (tr != KNOT_EOK || knot_tsig_rdata_mac_length(p->tsig_rr) != digest_len) {
-					ret = xfail(reason, rlen, ZG_EPROTO, "TSIG check failed (%s)",
+					ret = zg_reason(reason, rlen, ZG_EPROTO, "TSIG check failed (%s)",
 					            zg_strerror(tr));
 					goto done;
 				}
@@ -642,7 +629,7 @@ static int xfr_run(const zg_xfr_peer_t *peer, bool ixfr, uint32_t serial, zg_xfr
 		}
 		const knot_pktsection_t *an = knot_pkt_section(p, KNOT_ANSWER);
 		if (an->count == 0) {
-			ret = xfail(reason, rlen, ZG_EPROTO, "transfer message without records");
+			ret = zg_reason(reason, rlen, ZG_EPROTO, "transfer message without records");
 			goto done;
 		}
 		for (uint16_t i = 0; i < an->count && !zg_xfr_stream_done(&st); i++) {
@@ -653,7 +640,7 @@ static int xfr_run(const zg_xfr_peer_t *peer, bool ixfr, uint32_t serial, zg_xfr
 			for (uint16_t k = 0; k < rr->rrs.count && !zg_xfr_stream_done(&st); k++) {
 				if (++stats.records > lim.records) {
 					stats.limit = ZG_XFR_LIMIT_RECORDS;
-					ret = xfail(reason, rlen, ZG_ETOOBIG, "transfer stopped after more "
+					ret = zg_reason(reason, rlen, ZG_ETOOBIG, "transfer stopped after more "
 					            "than %llu records (records limit)",
 					            (unsigned long long)lim.records);
 					goto done;
@@ -672,7 +659,7 @@ static int xfr_run(const zg_xfr_peer_t *peer, bool ixfr, uint32_t serial, zg_xfr
 		}
 		if (!zg_xfr_stream_done(&st) && mono_ms() - t_start > (int64_t)lim.time_ms) {
 			stats.limit = ZG_XFR_LIMIT_TIME;
-			ret = xfail(reason, rlen, ZG_ETOOBIG, "transfer stopped after more than %g s "
+			ret = zg_reason(reason, rlen, ZG_ETOOBIG, "transfer stopped after more than %g s "
 			            "(time limit)", (double)lim.time_ms / 1000);
 			goto done;
 		}
@@ -684,13 +671,13 @@ static int xfr_run(const zg_xfr_peer_t *peer, bool ixfr, uint32_t serial, zg_xfr
 		}
 	}
 	if (key != NULL && tsig_buf.len > 0) {
-		ret = xfail(reason, rlen, ZG_EPROTO, "last answer not signed with TSIG");
+		ret = zg_reason(reason, rlen, ZG_EPROTO, "last answer not signed with TSIG");
 		goto done;
 	}
 	if (sink.full != NULL) {
 		ret = zg_zone_finalize(sink.full);
 		if (ret != 0) {
-			ret = xfail(reason, rlen, ret, "%s", zg_strerror(ret));
+			ret = zg_reason(reason, rlen, ret, "%s", zg_strerror(ret));
 			goto done;
 		}
 		*kind = ZG_XFR_AXFR;

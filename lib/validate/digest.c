@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -229,19 +228,6 @@ int zg_digest_parse(const char *text, zg_digest_t *out)
 
 /* ---- the digest of a transfer answer ---- */
 
-static int say(char *reason, size_t len, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int say(char *reason, size_t len, int ret, const char *fmt, ...)
-{
-	if (reason != NULL && len > 0) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(reason, len, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
-
 static int stream_full(void *arg, const uint8_t *owner, uint16_t type, uint32_t ttl,
                        const uint8_t *rdata, uint16_t rdlen, char *reason, size_t rlen)
 {
@@ -250,7 +236,7 @@ static int stream_full(void *arg, const uint8_t *owner, uint16_t type, uint32_t 
 		return 0;  /* Not stored by receivers. */
 	}
 	int ret = zg_digest_rr(s->ctx, &s->sum, true, owner, type, ttl, rdata, rdlen);
-	return ret == 0 ? 0 : say(reason, rlen, ret, "record not summed (%s)", zg_strerror(ret));
+	return ret == 0 ? 0 : zg_reason(reason, rlen, ret, "record not summed (%s)", zg_strerror(ret));
 }
 
 static int stream_change(void *arg, bool add, const uint8_t *owner, uint16_t type, uint32_t ttl,
@@ -260,7 +246,7 @@ static int stream_change(void *arg, bool add, const uint8_t *owner, uint16_t typ
 	if (!s->based) {
 		/* The first change removes the SOA of the serial asked from. */
 		if (s->base == NULL || !s->base(s->base_arg, s->stream.from, &s->sum)) {
-			return say(reason, rlen, ZG_ENOTSUP, "no content digest of serial %u, the "
+			return zg_reason(reason, rlen, ZG_ENOTSUP, "no content digest of serial %u, the "
 			           "base of the incremental answer", s->stream.from);
 		}
 		s->based = true;
@@ -269,7 +255,7 @@ static int stream_change(void *arg, bool add, const uint8_t *owner, uint16_t typ
 		return 0;
 	}
 	int ret = zg_digest_rr(s->ctx, &s->sum, add, owner, type, ttl, rdata, rdlen);
-	return ret == 0 ? 0 : say(reason, rlen, ret, "record not summed (%s)", zg_strerror(ret));
+	return ret == 0 ? 0 : zg_reason(reason, rlen, ret, "record not summed (%s)", zg_strerror(ret));
 }
 
 static const zg_xfr_sink_t stream_sink = { .full_rr = stream_full, .change = stream_change };
