@@ -37,6 +37,7 @@
 
 #include "modules/modalarm.h"
 #include "modules/modkey.h"
+#include "modules/modlog.h"
 #include "dns/dnsclient.h"
 #include "dns/ctl.h"
 #include "core/error.h"
@@ -206,21 +207,20 @@ typedef struct {
 	bool have_digest;           /*!< The content the next verdict is about ... */
 	zg_digest_t digest;         /*!< ... has this digest. */
 
-	/* Outgoing transfers, summed as they are sent (one per knotd thread). */
-	xfr_check_t *checks;
-	unsigned nchecks;
-	atomic_bool content_check;  /*!< A transfer found other content: check it. */
-	atomic_llong content_logged;
-	atomic_llong recheck_asked; /*!< When a refused transfer last asked for a recheck. */
-	atomic_ullong content_quiet;
 	uint32_t last_valid;        /*!< Last validated serial (have_last_valid). */
 	bool have_last_valid;
 	char state_err[PATH_MAX + 128];  /*!< Last write failure logged. */
 	time_t state_err_time;
 
-	/* Refusal log rate limit. */
-	atomic_llong refuse_logged;
-	atomic_ullong refuse_quiet;
+	/* Outgoing transfers, summed as they are sent (one per knotd thread). */
+	xfr_check_t *checks;
+	unsigned nchecks;
+	atomic_bool content_check;  /*!< A transfer found other content: check it. */
+	atomic_llong recheck_asked; /*!< When a refused transfer last asked for a recheck. */
+
+	/* Log rate limits. */
+	zg_modlog_limit_t refuse_log;     /*!< Refused transfers. */
+	zg_modlog_limit_t content_log;    /*!< Transfers failed at their end. */
 
 	/* Worker. */
 	pthread_t thread;
@@ -1371,21 +1371,14 @@ static knotd_state_t validate_begin(knotd_state_t state, knot_pkt_t *pkt,
 			content_recheck_request(ctx);
 		}
 	}
-	long long last = atomic_load(&ctx->refuse_logged);
-	if (now - last >= REFUSE_LOG_SEC &&
-	    atomic_compare_exchange_strong(&ctx->refuse_logged, &last, now)) {
-		char addr[80] = "unknown";
-		const struct sockaddr_storage *remote = knotd_qdata_remote_addr(qdata);
-		if (remote != NULL) {
-			zg_dns_addr_str(remote, addr, sizeof(addr));
-		}
-		unsigned long long quiet = atomic_exchange(&ctx->refuse_quiet, 0);
+	unsigned long long quiet = 0;
+	if (zg_modlog_due(&ctx->refuse_log, now, REFUSE_LOG_SEC, &quiet)) {
+		char addr[80];
 		knotd_mod_log(mod, LOG_NOTICE, "%s, outgoing, remote %s, refused (serial %u %s, "
 		              "%llu more refused since the last message)",
-		              qdata->type == KNOTD_QUERY_TYPE_AXFR ? "AXFR" : "IXFR", addr, serial,
+		              qdata->type == KNOTD_QUERY_TYPE_AXFR ? "AXFR" : "IXFR",
+		              zg_modlog_remote(qdata, addr, sizeof(addr)), serial,
 		              verdict == 0 ? "failed validation" : "not validated yet", quiet);
-	} else {
-		atomic_fetch_add(&ctx->refuse_quiet, 1);
 	}
 	qdata->rcode = KNOT_RCODE_REFUSED;
 	return KNOTD_STATE_FAIL;
@@ -1499,21 +1492,13 @@ static knotd_state_t validate_end(knotd_state_t state, knot_pkt_t *pkt,
 	recheck = true;
 refuse:
 	knotd_mod_stats_incr(mod, tid, CTR_CONTENT_REFUSED, 0, 1);
-	long long now = (long long)time(NULL);
-	long long last = atomic_load(&ctx->content_logged);
-	if (now - last >= REFUSE_LOG_SEC &&
-	    atomic_compare_exchange_strong(&ctx->content_logged, &last, now)) {
-		char addr[80] = "unknown";
-		if (remote != NULL) {
-			zg_dns_addr_str(remote, addr, sizeof(addr));
-		}
-		unsigned long long quiet = atomic_exchange(&ctx->content_quiet, 0);
+	unsigned long long quiet = 0;
+	if (zg_modlog_due(&ctx->content_log, (long long)time(NULL), REFUSE_LOG_SEC, &quiet)) {
+		char addr[80];
 		knotd_mod_log(mod, LOG_WARNING, "%s, outgoing, remote %s, failed at its end (%s, "
 		              "%llu more since the last message)",
-		              qdata->type == KNOTD_QUERY_TYPE_AXFR ? "AXFR" : "IXFR", addr, reason,
-		              quiet);
-	} else {
-		atomic_fetch_add(&ctx->content_quiet, 1);
+		              qdata->type == KNOTD_QUERY_TYPE_AXFR ? "AXFR" : "IXFR",
+		              zg_modlog_remote(qdata, addr, sizeof(addr)), reason, quiet);
 	}
 	if (recheck) {
 		content_recheck_request(ctx);
