@@ -23,14 +23,9 @@ A=$ZG_TMP/a B=$ZG_TMP/b C=$ZG_TMP/c D=$ZG_TMP/d E=$ZG_TMP/e F=$ZG_TMP/f
 mkdir -p "$A" "$B" "$C" "$D" "$E" "$F"
 VL_DIR=$B
 
-# kconf DIR PORT: knotd config without the zonegate modules (the signers).
-kconf() {
-	zg_knot_conf "$@" | awk '/^module:$/ { skip = 1; next } skip && /^$/ { skip = 0; next } !skip'
-}
-
 # --- A: the signer.
 {
-	kconf "$A" "$PA"
+	zg_knot_conf_bare "$A" "$PA"
 	cat <<CONF
 remote:
   - id: b
@@ -87,7 +82,7 @@ ok "the module's own transfer passes its gate: serial $s0 validated" \
 
 # --- C: secondary of B on the same host.
 {
-	kconf "$C" "$PC"
+	zg_knot_conf_bare "$C" "$PC"
 	cat <<CONF
 remote:
   - id: b
@@ -118,7 +113,7 @@ ok "A stops" zg_knotd_stop "$A"
 mkdir -p "$F/zones"
 cp "$ZG_TMP/bad.zone" "$F/zones/test.zone"
 {
-	kconf "$F" "$PA"
+	zg_knot_conf_bare "$F" "$PA"
 	cat <<CONF
 remote:
   - id: b
