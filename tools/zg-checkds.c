@@ -83,25 +83,6 @@ static int fail(const char *fmt, ...)
 	return EXIT_UNKNOWN;
 }
 
-static int resolv_conf(zg_server_t *srv)
-{
-	FILE *f = fopen("/etc/resolv.conf", "r");
-	if (f == NULL) {
-		return -errno;
-	}
-	char line[256];
-	int ret = ZG_EINPUT;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		char addr[128];
-		if (sscanf(line, " nameserver %127s", addr) == 1 && zg_server_parse(srv, addr, 53) == 0) {
-			ret = 0;
-			break;
-		}
-	}
-	fclose(f);
-	return ret;
-}
-
 static json_t *tags_json(const char *tags)
 {
 	json_t *a = json_array();
@@ -306,9 +287,10 @@ int main(int argc, char **argv)
 	size_t np = 0, nc = 0;
 	zg_parent_view_t *pviews = NULL;
 	zg_child_view_t *cviews = NULL;
-	knot_rdataset_t ta_ds, ta_dnskey;
+	knot_rdataset_t ta_ds, ta_dnskey, chain;
 	knot_rdataset_init(&ta_ds);
 	knot_rdataset_init(&ta_dnskey);
+	knot_rdataset_init(&chain);
 	knot_dname_t *ta_owner = NULL;
 
 	if (ta_path != NULL) {
@@ -325,7 +307,7 @@ int main(int argc, char **argv)
 	bool have_resolver = false;
 	if (nparent_args == 0 || nchild_args == 0) {
 		int ret = resolver_arg != NULL ? zg_server_parse(&resolver, resolver_arg, 53)
-		                               : resolv_conf(&resolver);
+		                               : zg_resolv_conf(&resolver);
 		if (ret != 0) {
 			exit_code = fail(resolver_arg != NULL ? "invalid --resolver address '%s'"
 			                 : "no resolver (%s): give --parent and --child, or --resolver",
@@ -377,13 +359,35 @@ int main(int argc, char **argv)
 			exit_code = fail("parent server %s: %s", parents[i].name, err);
 			goto done;
 		}
-		if (ta_owner != NULL && !knot_dname_is_case_equal(ta_owner, pviews[i].parent)) {
+		if (ta_owner != NULL && !knot_dname_is_case_equal(ta_owner, pviews[i].parent) &&
+		    knot_dname_in_bailiwick(pviews[i].parent, ta_owner) <= 0) {
 			char o[KNOT_DNAME_TXT_MAXLEN + 1], p[KNOT_DNAME_TXT_MAXLEN + 1];
 			knot_dname_to_str(o, ta_owner, sizeof(o));
 			knot_dname_to_str(p, pviews[i].parent, sizeof(p));
-			exit_code = fail("trust anchor is for %s, the parent zone served by %s is %s",
-			                 o, parents[i].name, p);
+			exit_code = fail("trust anchor is for %s, the parent zone served by %s is %s "
+			                 "(neither it nor an ancestor)", o, parents[i].name, p);
 			goto done;
+		}
+	}
+	/* An anchor above the parent: the chain down to it, through the resolver. */
+	char chain_err[256] = "";
+	bool use_chain = ta_owner != NULL && np > 0 &&
+	                 !knot_dname_is_case_equal(ta_owner, pviews[0].parent);
+	if (use_chain) {
+		if (!have_resolver) {
+			int ret = resolver_arg != NULL ? zg_server_parse(&resolver, resolver_arg, 53)
+			                               : zg_resolv_conf(&resolver);
+			if (ret != 0) {
+				exit_code = fail("no resolver for the trust chain from %s (give --resolver)",
+				                 ta_path);
+				goto done;
+			}
+			have_resolver = true;
+		}
+		if (zg_anchor_chain(&resolver, &sopts, ta_owner, &ta_ds, &ta_dnskey, pviews[0].parent,
+		                    now, &chain, chain_err, sizeof(chain_err)) != 0 &&
+		    chain_err[0] == '\0') {
+			snprintf(chain_err, sizeof(chain_err), "trust chain failed");
 		}
 	}
 	for (size_t i = 0; i < nc; i++) {
@@ -397,7 +401,10 @@ int main(int argc, char **argv)
 
 	zg_checkds_input_t in = {
 		.zone = zone, .parents = pviews, .nparents = np, .children = cviews, .nchildren = nc,
-		.ta_ds = &ta_ds, .ta_dnskey = &ta_dnskey, .now = now,
+		.ta_ds = use_chain ? NULL : &ta_ds,
+		.ta_dnskey = use_chain ? (chain_err[0] == '\0' ? &chain : NULL) : &ta_dnskey,
+		.anchor_error = chain_err[0] != '\0' ? chain_err : NULL,
+		.now = now,
 	};
 	zg_checkds_report_t *rep = calloc(1, sizeof(*rep));
 	if (rep == NULL || zg_checkds_evaluate(&in, rep) != 0) {
@@ -421,6 +428,7 @@ done:
 	free(children);
 	knot_rdataset_clear(&ta_ds, NULL);
 	knot_rdataset_clear(&ta_dnskey, NULL);
+	knot_rdataset_clear(&chain, NULL);
 	knot_dname_free(ta_owner, NULL);
 	knot_dname_free(zone, NULL);
 	dnssec_crypto_cleanup();

@@ -31,7 +31,8 @@
 #include "validate/zone.h"
 
 enum { FMT_TEXT, FMT_JSON, FMT_NAGIOS };
-enum { OPT_HORIZON = 256, OPT_FORMAT, OPT_DS, OPT_AXFR, OPT_FOLLOW, OPT_POLL, OPT_COUNT };
+enum { OPT_HORIZON = 256, OPT_FORMAT, OPT_DS, OPT_AXFR, OPT_FOLLOW, OPT_POLL, OPT_COUNT,
+       OPT_MAX_RECORDS, OPT_MAX_SIZE, OPT_MAX_TIME };
 
 /*! Default seconds between two SOA queries of --follow. */
 #define FOLLOW_POLL_DEFAULT 5
@@ -69,6 +70,11 @@ static void usage(FILE *out)
 	"      --count N            --follow: exit after N verdicts\n"
 	"  -y, --tsig ALG:NAME:SECRET  TSIG key for --axfr and --follow\n"
 	"                           (e.g. hmac-sha256:key.:BASE64)\n"
+	"      --max-records N      --axfr, --follow: stop a transfer after N records\n"
+	"      --max-size BYTES     ... after BYTES of messages (suffix k, M or G)\n"
+	"      --max-time DURATION  ... after DURATION (default for all three: automatic,\n"
+	"                           scaled to the zone, see zg-verify(1)); a transfer\n"
+	"                           stopped by a limit fails the serial\n"
 	"  -h, --help               this help\n"
 	"\n"
 	"Exit status: 0 valid (warnings allowed), 1 validation errors, 2 usage, I/O or\n"
@@ -123,6 +129,100 @@ static int parse_duration(const char *s, int64_t *out)
 	return 0;
 }
 
+/* A byte count with an optional suffix k, M or G (powers of 1024), at least 1. */
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno != 0 || end == s || *s == '-' || v == 0) {
+		return -1;
+	}
+	unsigned long long mul = 1;
+	if (*end != '\0') {
+		switch (*end) {
+		case 'k': case 'K': mul = 1ULL << 10; break;
+		case 'm': case 'M': mul = 1ULL << 20; break;
+		case 'g': case 'G': mul = 1ULL << 30; break;
+		default: return -1;
+		}
+		if (end[1] != '\0') {
+			return -1;
+		}
+	}
+	if (v > UINT64_MAX / mul) {
+		return -1;
+	}
+	*out = v * mul;
+	return 0;
+}
+
+/*
+ * A transfer stopped by a limit: the serial it was bringing fails, with the
+ * limit as its one error (owner the zone, type SOA), printed like any other
+ * verdict. Returns the exit status of that verdict.
+ */
+static int print_limit_verdict(const uint8_t *zone, const char *zname, uint32_t serial,
+                               const char *reason, const char *mode)
+{
+	zg_report_t report;
+	zg_report_init(&report);
+	zg_report_add(&report, ZG_SEV_ERROR, zone, KNOT_RRTYPE_SOA, "%s", reason);
+	report.stats.earliest_expiry = INT64_MAX;
+	zg_report_info_t info = { .zone = zname, .serial = serial, .now = (int64_t)time(NULL) };
+	int code = 1;
+	switch (g_format) {
+	case FMT_JSON:
+		if (mode == NULL) {
+			zg_report_print_json(stdout, &report, &info);
+			break;
+		}
+		/* --follow: one object per line, with the mode. */
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *mem = open_memstream(&buf, &len);
+		if (mem != NULL) {
+			zg_report_print_json(mem, &report, &info);
+			fclose(mem);
+			json_error_t jerr;
+			json_t *root = json_loadb(buf, len, 0, &jerr);
+			if (root != NULL) {
+				json_object_set_new(root, "mode", json_string(mode));
+				json_dumpf(root, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+				fputc('\n', stdout);
+				json_decref(root);
+			}
+			free(buf);
+		}
+		break;
+	case FMT_NAGIOS:
+		code = zg_report_print_nagios(stdout, &report, &info);
+		break;
+	default:
+		if (mode == NULL) {
+			zg_report_print_text(stdout, &report, &info);
+			break;
+		}
+		char *tbuf = NULL;
+		size_t tlen = 0;
+		FILE *tmem = open_memstream(&tbuf, &tlen);
+		if (tmem != NULL) {
+			zg_report_print_text(tmem, &report, &info);
+			fclose(tmem);
+			while (tlen > 0 && tbuf[tlen - 1] == '\n') {
+				tlen--;
+			}
+			fwrite(tbuf, 1, tlen, stdout);
+			printf(" (%s)\n", mode);
+			free(tbuf);
+		}
+		break;
+	}
+	fflush(stdout);
+	zg_report_deinit(&report);
+	return code;
+}
+
 /* ---- --follow ---- */
 
 static atomic_bool g_cancel;
@@ -139,10 +239,13 @@ typedef struct {
 	const char *zone_str;   /*!< ZONE as given. */
 	unsigned poll;          /*!< Seconds between SOA queries. */
 	unsigned long count;    /*!< Exit after this many verdicts; 0: never. */
+	zg_xfr_limits_t limits; /*!< --max-*: 0 fields automatic. */
 } follow_args_t;
 
 typedef struct {
 	zg_xfr_peer_t peer;
+	zg_xfr_limits_t limits; /*!< As configured (0 fields: automatic). */
+	zg_xfr_stats_t stats;   /*!< Of the last transfer. */
 	const char *server;
 	const char *zone_str;
 	zg_incr_t *shadow;      /*!< NULL before the first AXFR. */
@@ -194,6 +297,11 @@ static int follow_update(follow_t *f, bool *changed, char *reason, size_t rlen)
 	*changed = false;
 	reason[0] = '\0';
 	zg_zone_t *zone = NULL;
+	size_t rrs = 0;
+	if (f->shadow != NULL) {
+		zg_zone_counts(zg_incr_zone(f->shadow), NULL, NULL, &rrs);
+	}
+	f->peer.limits = zg_xfr_limits_resolve(&f->limits, rrs);
 	if (f->shadow != NULL) {
 		uint32_t from = zg_zone_serial(zg_incr_zone(f->shadow), NULL);
 		zg_xfr_kind_t kind = ZG_XFR_UPTODATE;
@@ -302,7 +410,7 @@ static int follow_print(follow_t *f, zg_report_t *report, const zg_report_info_t
 static int follow(const follow_args_t *fa, zg_verify_opts_t *vo, const char *tsig,
                   const char *ds_file)
 {
-	follow_t f = { .server = fa->server, .zone_str = fa->zone_str };
+	follow_t f = { .server = fa->server, .zone_str = fa->zone_str, .limits = fa->limits };
 	struct sockaddr_storage addr;
 	if (zg_dns_addr_parse(fa->server, 53, &addr) != 0) {
 		return fail_usage("bad address '%s' for --follow (IPv4 or IPv6 address, "
@@ -345,12 +453,14 @@ static int follow(const follow_args_t *fa, zg_verify_opts_t *vo, const char *tsi
 		.key = tsig != NULL ? &key : NULL,
 		.zone = zone,
 		.cancel = &g_cancel,
+		.stats = &f.stats,
 	};
 	zg_xfr_diff_init(&f.diff);
 
 	int code = 2;                /* No verdict yet. */
 	bool started = false;        /* The first SOA query and AXFR worked. */
 	bool have_verdict = false;
+	bool limit_failed = false;   /* The last verdict: a transfer over a limit. */
 	uint32_t verdict_serial = 0;
 	unsigned long verdicts = 0;
 	char reason[512];
@@ -374,7 +484,7 @@ static int follow(const follow_args_t *fa, zg_verify_opts_t *vo, const char *tsi
 			follow_sleep(fa->poll);
 			continue;
 		}
-		if (have_verdict && f.shadow != NULL && soa == verdict_serial) {
+		if (have_verdict && (f.shadow != NULL || limit_failed) && soa == verdict_serial) {
 			f.last_msg[0] = '\0';
 			follow_sleep(fa->poll);
 			continue;
@@ -384,6 +494,21 @@ static int follow(const follow_args_t *fa, zg_verify_opts_t *vo, const char *tsi
 		ret = follow_update(&f, &changed, reason, sizeof(reason));
 		if (ret == -ECANCELED || atomic_load(&g_cancel)) {
 			break;
+		}
+		if (ret == ZG_ETOOBIG && f.stats.have_serial) {
+			/* A limit stopped the transfer: that serial fails, and is not
+			 * transferred again until the primary announces another one. */
+			code = print_limit_verdict(zone, zname, f.stats.serial, reason, "transfer");
+			started = true;
+			have_verdict = true;
+			verdict_serial = f.stats.serial;
+			limit_failed = true;
+			verdicts++;
+			if (fa->count > 0 && verdicts >= fa->count) {
+				break;
+			}
+			follow_sleep(fa->poll);
+			continue;
 		}
 		if (ret != 0) {
 			if (!started) {
@@ -444,6 +569,7 @@ static int follow(const follow_args_t *fa, zg_verify_opts_t *vo, const char *tsi
 		}
 		f.last_msg[0] = '\0';
 		have_verdict = true;
+		limit_failed = false;
 		verdict_serial = serial;
 		verdicts++;
 		if (fa->count > 0 && verdicts >= fa->count) {
@@ -479,12 +605,15 @@ int main(int argc, char **argv)
 		{ "follow",  required_argument, NULL, OPT_FOLLOW },
 		{ "poll",    required_argument, NULL, OPT_POLL },
 		{ "count",   required_argument, NULL, OPT_COUNT },
+		{ "max-records", required_argument, NULL, OPT_MAX_RECORDS },
+		{ "max-size",    required_argument, NULL, OPT_MAX_SIZE },
+		{ "max-time",    required_argument, NULL, OPT_MAX_TIME },
 		{ "help",    no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *origin = NULL, *ds_file = NULL, *axfr = NULL, *tsig = NULL;
 	follow_args_t fa = { .poll = FOLLOW_POLL_DEFAULT };
-	bool time_set = false, poll_set = false, count_set = false;
+	bool time_set = false, poll_set = false, count_set = false, limit_set = false;
 	zg_verify_opts_t vo = { .now = (int64_t)time(NULL) };
 	/* Find --format first so usage errors use the right output. */
 	for (int i = 1; i < argc; i++) {
@@ -571,6 +700,31 @@ int main(int argc, char **argv)
 			count_set = true;
 			break;
 		}
+		case OPT_MAX_RECORDS: {
+			errno = 0;
+			unsigned long long v = strtoull(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || errno != 0 || v < 1 || optarg[0] == '-') {
+				return fail_usage("bad record limit '%s' (a positive number)", optarg);
+			}
+			fa.limits.records = v;
+			limit_set = true;
+			break;
+		}
+		case OPT_MAX_SIZE:
+			if (parse_size(optarg, &fa.limits.bytes) != 0) {
+				return fail_usage("bad size limit '%s' (bytes, suffix k, M or G)", optarg);
+			}
+			limit_set = true;
+			break;
+		case OPT_MAX_TIME: {
+			int64_t sec = 0;
+			if (parse_duration(optarg, &sec) != 0 || sec < 1 || sec > UINT32_MAX / 1000) {
+				return fail_usage("bad time limit '%s' (e.g. 30m; units s m h d w)", optarg);
+			}
+			fa.limits.time_ms = (uint32_t)(sec * 1000);
+			limit_set = true;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -589,6 +743,9 @@ int main(int argc, char **argv)
 	}
 	if (tsig != NULL && axfr == NULL && fa.server == NULL) {
 		return fail_usage("-y needs --axfr or --follow");
+	}
+	if (limit_set && axfr == NULL && fa.server == NULL) {
+		return fail_usage("--max-records, --max-size and --max-time need --axfr or --follow");
 	}
 	if ((poll_set || count_set) && fa.server == NULL) {
 		return fail_usage("%s needs --follow", poll_set ? "--poll" : "--count");
@@ -615,7 +772,18 @@ int main(int argc, char **argv)
 	int ret;
 	if (axfr != NULL) {
 		char reason[512];
-		ret = zg_axfr_load(&zone, axfr, tsig, input, reason, sizeof(reason));
+		zg_xfr_stats_t xs = { 0 };
+		ret = zg_axfr_load(&zone, axfr, tsig, input, &fa.limits, &xs, reason, sizeof(reason));
+		if (ret == ZG_ETOOBIG && xs.have_serial) {
+			/* The serial being transferred fails (exit 1, CRITICAL). */
+			uint8_t qname[KNOT_DNAME_MAXLEN];
+			char zname[1024];
+			if (knot_dname_from_str(qname, input, sizeof(qname)) != NULL) {
+				knot_dname_to_lower(qname);
+				return print_limit_verdict(qname, zg_dname_str(qname, zname, sizeof(zname)),
+				                           xs.serial, reason, NULL);
+			}
+		}
 		if (ret != 0) {
 			return fail_usage("AXFR of %s from %s failed: %s", input, axfr, reason);
 		}

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <libknot/errcode.h>
@@ -45,4 +47,15 @@ const char *zg_strerror(int code)
 		return strerror(-code);
 	}
 	return "unknown error";
+}
+
+int zg_reason(char *reason, size_t len, int code, const char *fmt, ...)
+{
+	if (reason != NULL && len > 0) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(reason, len, fmt, ap);
+		va_end(ap);
+	}
+	return code;
 }

@@ -14,6 +14,8 @@
 #ifndef ZONEGATE_ERROR_H
 #define ZONEGATE_ERROR_H
 
+#include <stddef.h>
+
 enum zg_error {
 	ZG_EOK = 0,
 	ZG_ERROR_MIN = -2000,
@@ -40,5 +42,14 @@ enum zg_error {
  * \return Static string; the caller must not free it.
  */
 const char *zg_strerror(int code);
+
+/*!
+ * Writes a short lowercase reason (printf format) into \a reason, for the
+ * functions that return a code and say why (NULL or 0 \a len: nothing).
+ *
+ * \return \a code, so that `return zg_reason(buf, len, ZG_EPROTO, "...")`.
+ */
+int zg_reason(char *reason, size_t len, int code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 #endif /* ZONEGATE_ERROR_H */

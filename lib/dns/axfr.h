@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*!
  * \file
- * AXFR client (TCP, optional TSIG) loading a zone into a zg_zone_t.
+ * AXFR of a zone given as text (server "ADDR[@PORT]", TSIG "ALG:NAME:SECRET",
+ * zone name), over the transfer client of dns/xfr.h, into a zg_zone_t.
  */
 #ifndef ZONEGATE_AXFR_H
 #define ZONEGATE_AXFR_H
 
 #include <stddef.h>
 
+#include "dns/xfr.h"
 #include "validate/zone.h"
 
 /*! Seconds any single connect, send or receive may take. */
@@ -21,13 +23,18 @@
  * \param tsig    NULL, or "[ALG:]NAME:SECRET" (as knotc/kdig -y; ALG defaults
  *                to hmac-sha256); every signed message is checked.
  * \param zone    Zone name, presentation format.
+ * \param limits  Bounds of the transfer (NULL or 0 fields: automatic, see
+ *                zg_xfr_limits_resolve()).
+ * \param stats   NULL, or receives what the transfer brought (also on failure:
+ *                the serial and the limit hit).
  * \param reason  Receives a short lowercase reason on failure.
  *
  * \return 0; ZG_EINPUT (bad arguments), ZG_ECONNECT, ZG_ETIMEOUT, ZG_EREFUSED
  *         (error rcode), ZG_EPROTO (malformed answer, TSIG failure, no SOA),
- *         ZG_EOUTOFZONE, -errno, -ENOMEM.
+ *         ZG_ETOOBIG (a limit was reached), -errno, -ENOMEM.
  */
 int zg_axfr_load(zg_zone_t **out, const char *server, const char *tsig, const char *zone,
+                 const zg_xfr_limits_t *limits, zg_xfr_stats_t *stats,
                  char *reason, size_t reason_len);
 
 #endif /* ZONEGATE_AXFR_H */

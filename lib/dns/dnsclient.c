@@ -163,6 +163,13 @@ fail:
 	return ret;
 }
 
+int zg_dnsconn_local_addr(const zg_dnsconn_t *conn, struct sockaddr_storage *out)
+{
+	socklen_t len = sizeof(*out);
+	memset(out, 0, sizeof(*out));
+	return getsockname(conn->fd, (struct sockaddr *)out, &len) == 0 ? 0 : -errno;
+}
+
 void zg_dnsconn_free(zg_dnsconn_t *conn)
 {
 	if (conn != NULL) {

@@ -46,6 +46,13 @@ int zg_dnsconn_open(const struct sockaddr_storage *addr, int timeout_ms,
                     zg_dnsconn_t **out);
 
 /*!
+ * The local address and port of an open connection (getsockname()).
+ *
+ * \return 0 or -errno.
+ */
+int zg_dnsconn_local_addr(const zg_dnsconn_t *conn, struct sockaddr_storage *out);
+
+/*!
  * Closes and frees a connection (NULL is fine).
  */
 void zg_dnsconn_free(zg_dnsconn_t *conn);

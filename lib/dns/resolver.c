@@ -293,6 +293,13 @@ int zg_stub_query(const zg_server_t *srv, const knot_dname_t *qname, uint16_t qt
 		knot_rrset_clear(&opt, &q->mm);
 		goto done;
 	}
+	const knot_tsig_key_t *key = opts != NULL ? opts->tsig : NULL;
+	uint8_t mac[64];
+	size_t mac_len = sizeof(mac);
+	if (key != NULL && (ret = knot_tsig_sign(q->wire, &q->size, q->max_size, NULL, 0, mac,
+	                                         &mac_len, key, 0, 0)) != KNOT_EOK) {
+		goto done;
+	}
 	size_t len = 0;
 	ret = udp_exchange(srv, q->wire, q->size, buf, KNOT_WIRE_MAX_PKTSIZE, &len, timeout, tries);
 	if (ret == 0 && knot_wire_get_tc(buf)) {
@@ -316,6 +323,11 @@ int zg_stub_query(const zg_server_t *srv, const knot_dname_t *qname, uint16_t qt
 	uint8_t rcode = knot_wire_get_rcode(a->wire);
 	if (rcode == KNOT_RCODE_REFUSED || rcode == KNOT_RCODE_NOTAUTH) {
 		ret = ZG_EREFUSED;
+		goto done;
+	}
+	if (key != NULL && (a->tsig_rr == NULL ||
+	    knot_tsig_client_check(a->tsig_rr, a->wire, a->size, mac, mac_len, key, 0) != KNOT_EOK)) {
+		ret = ZG_EPROTO;   /* Unsigned or badly signed: not from the key holder. */
 		goto done;
 	}
 	*answer = a;
@@ -422,6 +434,25 @@ void zg_parent_view_deinit(zg_parent_view_t *v)
 	v->parent = NULL;
 }
 
+int zg_resolv_conf(zg_server_t *srv)
+{
+	FILE *f = fopen("/etc/resolv.conf", "r");
+	if (f == NULL) {
+		return -errno;
+	}
+	char line[256];
+	int ret = ZG_EINPUT;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char addr[128];
+		if (sscanf(line, " nameserver %127s", addr) == 1 && zg_server_parse(srv, addr, 53) == 0) {
+			ret = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return ret;
+}
+
 int zg_parent_view_fetch(zg_parent_view_t *v, const zg_server_t *srv, const knot_dname_t *zone,
                          const zg_stub_opts_t *opts, char *err, size_t errlen)
 {
@@ -459,7 +490,9 @@ int zg_parent_view_fetch(zg_parent_view_t *v, const zg_server_t *srv, const knot
 	if (v->dnskey.rr.owner == NULL) {
 		return -ENOMEM;
 	}
-	return zg_stub_fetch(srv, opts, &v->dnskey, err, errlen);
+	ret = zg_stub_fetch(srv, opts, &v->dnskey, err, errlen);
+	v->tsig = ret == 0 && opts != NULL && opts->tsig != NULL;
+	return ret;
 }
 
 /* Names of the NS RRset at name (answer section), from the resolver. */

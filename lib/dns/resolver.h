@@ -42,7 +42,16 @@ typedef struct {
 	uint16_t edns_opt_code;      /*!< Extra EDNS option sent with every query (0 = none). */
 	const uint8_t *edns_opt_data; /*!< Its data (not owned). */
 	uint16_t edns_opt_len;
+	const knot_tsig_key_t *tsig; /*!< Sign every query with this key and accept only
+	                                  answers validly signed with it (NULL: no TSIG). */
 } zg_stub_opts_t;
+
+/*!
+ * The first nameserver of /etc/resolv.conf (port 53).
+ *
+ * \return 0, ZG_EINPUT (no usable nameserver line) or -errno.
+ */
+int zg_resolv_conf(zg_server_t *srv);
 
 /*!
  * Sends one query (EDNS0, DO bit, 1232 bytes payload) and waits for the
@@ -51,8 +60,9 @@ typedef struct {
  * \param answer  Out: the parsed answer; the caller frees it with knot_pkt_free().
  *
  * \return 0, ZG_ETIMEOUT (no answer within tries * timeout), ZG_ECONNECT
- *         (refused / unreachable), ZG_EPROTO (malformed or mismatched answer),
- *         ZG_EREFUSED (rcode REFUSED/NOTAUTH), -ENOMEM.
+ *         (refused / unreachable), ZG_EPROTO (malformed or mismatched answer,
+ *         with opts->tsig an answer not validly signed), ZG_EREFUSED (rcode
+ *         REFUSED/NOTAUTH), -ENOMEM.
  *         Other rcodes (SERVFAIL, NXDOMAIN) return 0; check the header.
  */
 int zg_stub_query(const zg_server_t *srv, const knot_dname_t *qname, uint16_t qtype,
@@ -93,11 +103,14 @@ typedef struct {
 	knot_dname_t *parent;       /*!< Parent zone apex (owned). */
 	zg_signed_rrset_t ds;       /*!< DS of the child with RRSIGs. */
 	zg_signed_rrset_t dnskey;   /*!< The parent zone's DNSKEY with RRSIGs. */
+	bool tsig;                  /*!< Both answers were TSIG-signed by the server. */
 } zg_parent_view_t;
 
 /*!
  * Fetches the child's DS and the parent's DNSKEY from one parent server.
  * The parent apex is the DS RRSIG signer name, or the child minus one label.
+ * With opts->tsig both queries are signed and v->tsig tells that the answers
+ * were authenticated by it.
  * Free with zg_parent_view_deinit() (also on error). err/errlen as for zg_stub_fetch().
  */
 int zg_parent_view_fetch(zg_parent_view_t *v, const zg_server_t *srv, const knot_dname_t *zone,

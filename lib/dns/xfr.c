@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libdnssec/binary.h>
 #include <libdnssec/error.h>
@@ -204,103 +206,89 @@ bool zg_xfr_diff_next(const zg_xfr_diff_t *diff, size_t *pos, zg_xfr_change_t *o
 	return true;
 }
 
-static int xfail(char *reason, size_t len, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int xfail(char *reason, size_t len, int ret, const char *fmt, ...)
+/* ---- the answer stream (RFC 1995 section 4, RFC 5936) ---- */
+
+enum { ST_FIRST, ST_SECOND, ST_DEL, ST_ADD, ST_BODY, ST_DONE };
+
+void zg_xfr_stream_init(zg_xfr_stream_t *s, const uint8_t *zone, bool axfr, uint32_t serial,
+                        const zg_xfr_sink_t *sink, void *arg)
 {
-	if (reason != NULL && len > 0) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(reason, len, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
+	memset(s, 0, sizeof(*s));
+	s->zone = zone;
+	s->axfr_query = axfr;
+	s->from = serial;
+	s->st = ST_FIRST;
+	s->sink = sink;
+	s->arg = arg;
 }
 
-/* Parser state over the RRs of an IXFR (RFC 1995 4) or AXFR answer. */
-typedef struct {
-	const uint8_t *zone;
-	bool axfr_query;
-	uint32_t from, to;       /* Requested serial; serial of the first SOA. */
-	uint32_t cur_new;        /* New serial of the delta being read. */
-	size_t rrs;              /* RRs seen. */
-	enum { ST_FIRST, ST_SECOND, ST_DEL, ST_ADD, ST_BODY, ST_DONE } st;
-	zg_zone_t *full;         /* Full zone being loaded (AXFR or AXFR-style answer). */
-	zg_xfr_rr_cb_t each;     /* Instead of loading: called for every record. */
-	void *each_ctx;
-	uint8_t soa[512];        /* First SOA rdata, for a full zone. */
-	uint16_t soa_len;
-	uint32_t soa_ttl;
-} xfr_state_t;
-
-static int body_add(xfr_state_t *s, const knot_rrset_t *rr, const knot_rdata_t *rd,
-                    char *reason, size_t rlen)
+bool zg_xfr_stream_done(const zg_xfr_stream_t *s)
 {
-	if (s->each != NULL) {
-		int ret = s->each(s->each_ctx, rr->owner, rr->type, rr->ttl, rd->data, rd->len);
-		return ret == 0 ? 0 : xfail(reason, rlen, ret, "stopped at a record (%s)",
-		                            zg_strerror(ret));
-	}
-	int ret = zg_zone_add(s->full, rr->owner, rr->type, rr->ttl, rd->data, rd->len);
-	if (ret == ZG_EOUTOFZONE) {
-		return 0;  /* not ours; ignored like a secondary would */
-	}
-	if (ret != 0) {
-		return xfail(reason, rlen, ret, "cannot store a record (%s)", zg_strerror(ret));
-	}
-	return 0;
+	return s->st == ST_DONE;
 }
 
-static int body_start(xfr_state_t *s, char *reason, size_t rlen)
+bool zg_xfr_stream_started(const zg_xfr_stream_t *s)
 {
-	if (s->each != NULL) {
-		s->st = ST_BODY;
-		return 0;
-	}
-	int ret = zg_zone_new(&s->full, s->zone);
-	if (ret == 0) {
-		ret = zg_zone_add(s->full, s->zone, KNOT_RRTYPE_SOA, s->soa_ttl, s->soa, s->soa_len);
-	}
-	if (ret != 0) {
-		return xfail(reason, rlen, ret, "cannot store the zone (%s)", zg_strerror(ret));
-	}
-	s->st = ST_BODY;
-	return 0;
+	return s->st != ST_FIRST;
 }
 
-static int xfr_rr(xfr_state_t *s, zg_xfr_diff_t *diff, const knot_rrset_t *rr,
-                  const knot_rdata_t *rd, char *reason, size_t rlen)
+bool zg_xfr_stream_uptodate(const zg_xfr_stream_t *s)
 {
-	bool soa = rr->type == KNOT_RRTYPE_SOA;
-	if (soa && !knot_dname_is_equal(rr->owner, s->zone)) {
-		return xfail(reason, rlen, ZG_EPROTO, "SOA for a different owner in the transfer");
+	return !s->axfr_query && s->st == ST_SECOND && s->rrs == 1 &&
+	       (int32_t)(s->to - s->from) <= 0;
+}
+
+static int put_full(zg_xfr_stream_t *s, const uint8_t *owner, uint16_t type, uint32_t ttl,
+                    const uint8_t *rdata, uint16_t rdlen, char *reason, size_t rlen)
+{
+	s->full = true;
+	return s->sink->full_rr(s->arg, owner, type, ttl, rdata, rdlen, reason, rlen);
+}
+
+static int put_change(zg_xfr_stream_t *s, bool add, const uint8_t *owner, uint16_t type,
+                      uint32_t ttl, const uint8_t *rdata, uint16_t rdlen, char *reason,
+                      size_t rlen)
+{
+	return s->sink->change(s->arg, add, owner, type, ttl, rdata, rdlen, reason, rlen);
+}
+
+int zg_xfr_stream_rr(zg_xfr_stream_t *s, const uint8_t *owner, uint16_t type, uint32_t ttl,
+                     const uint8_t *rdata, uint16_t rdlen, char *reason, size_t rlen)
+{
+	bool soa = type == KNOT_RRTYPE_SOA;
+	if (soa && !knot_dname_is_equal(owner, s->zone)) {
+		return zg_reason(reason, rlen, ZG_EPROTO, "SOA for a different owner in the transfer");
 	}
-	uint32_t serial = soa ? knot_soa_serial(rd) : 0;
+	if (soa && rdlen < 22) {
+		return zg_reason(reason, rlen, ZG_EPROTO, "malformed SOA in the transfer");
+	}
+	uint32_t serial = soa ? knot_wire_read_u32(rdata + rdlen - 20) : 0;
 	s->rrs++;
+	int ret;
 	switch (s->st) {
 	case ST_FIRST:
 		if (!soa) {
-			return xfail(reason, rlen, ZG_EPROTO, "transfer does not start with SOA");
+			return zg_reason(reason, rlen, ZG_EPROTO, "transfer does not start with SOA");
 		}
-		if (rd->len > sizeof(s->soa)) {
-			return xfail(reason, rlen, ZG_EPROTO, "SOA too long");
+		if (rdlen > sizeof(s->soa)) {
+			return zg_reason(reason, rlen, ZG_EPROTO, "SOA too long");
 		}
-		memcpy(s->soa, rd->data, rd->len);
-		s->soa_len = rd->len;
-		s->soa_ttl = rr->ttl;
+		memcpy(s->soa, rdata, rdlen);
+		s->soa_len = rdlen;
+		s->soa_ttl = ttl;
 		s->to = serial;
-		if (diff != NULL) {
-			diff->serial_to = serial;
-		}
 		s->st = ST_SECOND;
 		return 0;
 	case ST_SECOND:
 		if (!soa || s->axfr_query) {
-			int ret = body_start(s, reason, rlen);
+			/* The whole zone: the first SOA, then this record. */
+			s->st = ST_BODY;
+			ret = put_full(s, s->zone, KNOT_RRTYPE_SOA, s->soa_ttl, s->soa, s->soa_len,
+			               reason, rlen);
 			if (ret == 0 && soa) {
 				s->st = ST_DONE;   /* a zone of just its SOA */
 			} else if (ret == 0) {
-				ret = body_add(s, rr, rd, reason, rlen);
+				ret = put_full(s, owner, type, ttl, rdata, rdlen, reason, rlen);
 			}
 			return ret;
 		}
@@ -309,18 +297,18 @@ static int xfr_rr(xfr_state_t *s, zg_xfr_diff_t *diff, const knot_rrset_t *rr,
 			return 0;
 		}
 		if (serial != s->from) {
-			return xfail(reason, rlen, ZG_EPROTO, "IXFR starts at serial %u, not %u",
+			return zg_reason(reason, rlen, ZG_EPROTO, "IXFR starts at serial %u, not %u",
 			             serial, s->from);
 		}
 		s->st = ST_DEL;
-		return diff_put(diff, false, rr->owner, rr->type, rr->ttl, rd->data, rd->len);
+		return put_change(s, false, owner, type, ttl, rdata, rdlen, reason, rlen);
 	case ST_DEL:
 		if (soa) {
 			s->st = ST_ADD;
 			s->cur_new = serial;
-			return diff_put(diff, true, rr->owner, rr->type, rr->ttl, rd->data, rd->len);
+			return put_change(s, true, owner, type, ttl, rdata, rdlen, reason, rlen);
 		}
-		return diff_put(diff, false, rr->owner, rr->type, rr->ttl, rd->data, rd->len);
+		return put_change(s, false, owner, type, ttl, rdata, rdlen, reason, rlen);
 	case ST_ADD:
 		if (soa) {
 			if (s->cur_new == s->to && serial == s->to) {
@@ -328,30 +316,197 @@ static int xfr_rr(xfr_state_t *s, zg_xfr_diff_t *diff, const knot_rrset_t *rr,
 				return 0;
 			}
 			if (serial != s->cur_new) {
-				return xfail(reason, rlen, ZG_EPROTO, "IXFR delta starts at serial %u, "
+				return zg_reason(reason, rlen, ZG_EPROTO, "IXFR delta starts at serial %u, "
 				             "expected %u", serial, s->cur_new);
 			}
 			s->st = ST_DEL;
-			return diff_put(diff, false, rr->owner, rr->type, rr->ttl, rd->data, rd->len);
+			return put_change(s, false, owner, type, ttl, rdata, rdlen, reason, rlen);
 		}
-		return diff_put(diff, true, rr->owner, rr->type, rr->ttl, rd->data, rd->len);
+		return put_change(s, true, owner, type, ttl, rdata, rdlen, reason, rlen);
 	case ST_BODY:
 		if (soa) {
 			if (serial != s->to) {
-				return xfail(reason, rlen, ZG_EPROTO, "transfer ends with serial %u, "
+				return zg_reason(reason, rlen, ZG_EPROTO, "transfer ends with serial %u, "
 				             "started with %u", serial, s->to);
 			}
 			s->st = ST_DONE;
 			return 0;
 		}
-		return body_add(s, rr, rd, reason, rlen);
+		return put_full(s, owner, type, ttl, rdata, rdlen, reason, rlen);
 	default:
-		return xfail(reason, rlen, ZG_EPROTO, "records after the end of the transfer");
+		return zg_reason(reason, rlen, ZG_EPROTO, "records after the end of the transfer");
 	}
 }
 
-/* One transfer: AXFR (diff NULL) or IXFR from serial; with each set, an
- * AXFR whose records go to each instead of a zone. */
+/* The client's sink: a full zone into a zg_zone_t, changes into the diff. */
+typedef struct {
+	const uint8_t *zone;
+	zg_zone_t *full;
+	zg_xfr_diff_t *diff;
+	zg_xfr_rr_cb_t each;     /* Instead of loading: called for every record. */
+	void *each_ctx;
+} client_sink_t;
+
+static int client_full(void *arg, const uint8_t *owner, uint16_t type, uint32_t ttl,
+                       const uint8_t *rdata, uint16_t rdlen, char *reason, size_t rlen)
+{
+	client_sink_t *c = arg;
+	int ret = 0;
+	if (c->each != NULL) {
+		if (type == KNOT_RRTYPE_SOA) {
+			return 0;  /* the opening SOA: not passed on (see zg_xfr_rr_cb_t) */
+		}
+		ret = c->each(c->each_ctx, owner, type, ttl, rdata, rdlen);
+		return ret == 0 ? 0 : zg_reason(reason, rlen, ret, "stopped at a record (%s)",
+		                                zg_strerror(ret));
+	}
+	if (c->full == NULL) {
+		ret = zg_zone_new(&c->full, c->zone);
+		if (ret != 0) {
+			return zg_reason(reason, rlen, ret, "cannot store the zone (%s)", zg_strerror(ret));
+		}
+	}
+	ret = zg_zone_add(c->full, owner, type, ttl, rdata, rdlen);
+	if (ret == ZG_EOUTOFZONE) {
+		return 0;  /* not ours; ignored like a secondary would */
+	}
+	if (ret != 0) {
+		return zg_reason(reason, rlen, ret, "cannot store a record (%s)", zg_strerror(ret));
+	}
+	return 0;
+}
+
+static int client_change(void *arg, bool add, const uint8_t *owner, uint16_t type, uint32_t ttl,
+                         const uint8_t *rdata, uint16_t rdlen, char *reason, size_t rlen)
+{
+	client_sink_t *c = arg;
+	if (c->diff == NULL) {
+		return zg_reason(reason, rlen, ZG_EPROTO, "incremental answer to an AXFR");
+	}
+	if (diff_put(c->diff, add, owner, type, ttl, rdata, rdlen) != 0) {
+		return zg_reason(reason, rlen, -ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+static const zg_xfr_sink_t client_sink = { .full_rr = client_full, .change = client_change };
+
+zg_xfr_limits_t zg_xfr_limits_resolve(const zg_xfr_limits_t *conf, uint64_t zone_records)
+{
+	zg_xfr_limits_t out = { 0 };
+	if (conf != NULL) {
+		out = *conf;
+	}
+	uint64_t records = out.records;
+	if (records == 0) {
+		records = ZG_XFR_AUTO_RECORDS;
+		if (zone_records > 0) {
+			records = zone_records > UINT64_MAX / ZG_XFR_AUTO_FACTOR ? UINT64_MAX :
+			          zone_records * ZG_XFR_AUTO_FACTOR;
+			if (records < ZG_XFR_AUTO_MIN_RECORDS) {
+				records = ZG_XFR_AUTO_MIN_RECORDS;
+			}
+		}
+		out.records = records;
+	}
+	if (out.bytes == 0) {
+		out.bytes = records > UINT64_MAX / ZG_XFR_AUTO_BYTES_PER_RECORD ? UINT64_MAX :
+		            records * ZG_XFR_AUTO_BYTES_PER_RECORD;
+	}
+	if (out.time_ms == 0) {
+		uint64_t sec = records / ZG_XFR_AUTO_RECORDS_PER_SEC;
+		if (sec < ZG_XFR_AUTO_MIN_SEC) {
+			sec = ZG_XFR_AUTO_MIN_SEC;
+		}
+		out.time_ms = sec > UINT32_MAX / 1000 ? UINT32_MAX : (uint32_t)(sec * 1000);
+	}
+	return out;
+}
+
+void zg_xfr_self_init(zg_xfr_self_t *self)
+{
+	memset(self, 0, sizeof(*self));
+	pthread_mutex_init(&self->lock, NULL);
+}
+
+void zg_xfr_self_deinit(zg_xfr_self_t *self)
+{
+	if (self != NULL) {
+		pthread_mutex_destroy(&self->lock);
+	}
+}
+
+static bool same_endpoint(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family) {
+		return false;
+	}
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const struct sockaddr_in *)a;
+		const struct sockaddr_in *y = (const struct sockaddr_in *)b;
+		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	if (a->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const struct sockaddr_in6 *)a;
+		const struct sockaddr_in6 *y = (const struct sockaddr_in6 *)b;
+		return x->sin6_port == y->sin6_port &&
+		       memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
+	}
+	return false;
+}
+
+bool zg_xfr_self_match(zg_xfr_self_t *self, const struct sockaddr_storage *remote)
+{
+	if (self == NULL || remote == NULL) {
+		return false;
+	}
+	bool found = false;
+	pthread_mutex_lock(&self->lock);
+	for (int i = 0; i < ZG_XFR_SELF_MAX && !found; i++) {
+		found = self->used[i] && same_endpoint(&self->addr[i], remote);
+	}
+	pthread_mutex_unlock(&self->lock);
+	return found;
+}
+
+/* Records the local end of conn in self; returns the slot or -1 (no room:
+ * the transfer then goes on unrecognised, as any other client's). */
+static int self_add(zg_xfr_self_t *self, const zg_dnsconn_t *conn)
+{
+	struct sockaddr_storage local;
+	if (self == NULL || zg_dnsconn_local_addr(conn, &local) != 0) {
+		return -1;
+	}
+	int slot = -1;
+	pthread_mutex_lock(&self->lock);
+	for (int i = 0; i < ZG_XFR_SELF_MAX && slot < 0; i++) {
+		if (!self->used[i]) {
+			self->addr[i] = local;
+			self->used[i] = true;
+			slot = i;
+		}
+	}
+	pthread_mutex_unlock(&self->lock);
+	return slot;
+}
+
+static void self_remove(zg_xfr_self_t *self, int slot)
+{
+	if (self != NULL && slot >= 0) {
+		pthread_mutex_lock(&self->lock);
+		self->used[slot] = false;
+		pthread_mutex_unlock(&self->lock);
+	}
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* One transfer: AXFR (diff NULL) or IXFR from serial. */
 static int xfr_run(const zg_xfr_peer_t *peer, bool ixfr, uint32_t serial, zg_xfr_diff_t *diff,
                    zg_zone_t **full, zg_xfr_kind_t *kind, zg_xfr_rr_cb_t each, void *each_ctx,
                    char *reason, size_t rlen)
@@ -367,12 +522,17 @@ static int xfr_run(const zg_xfr_peer_t *peer, bool ixfr, uint32_t serial, zg_xfr
 	size_t digest_len = sizeof(digest);
 	uint64_t prev_time = 0;
 	unsigned unsigned_run = 0;
-	xfr_state_t st = { .zone = zone, .axfr_query = !ixfr, .from = serial, .st = ST_FIRST,
-	                   .each = each, .each_ctx = each_ctx };
+	client_sink_t sink = { .zone = zone, .diff = diff, .each = each, .each_ctx = each_ctx };
+	zg_xfr_stream_t st;
+	zg_xfr_stream_init(&st, zone, !ixfr, serial, &client_sink, &sink);
+	zg_xfr_limits_t lim = zg_xfr_limits_resolve(&peer->limits, 0);
+	zg_xfr_stats_t stats = { 0 };
+	int64_t t_start = mono_ms();
+	int self_slot = -1;
 	knot_pkt_t *q = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
 	knot_pkt_t *p = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
 	if (q == NULL || p == NULL) {
-		ret = xfail(reason, rlen, -ENOMEM, "out of memory");
+		ret = zg_reason(reason, rlen, -ENOMEM, "out of memory");
 		goto done;
 	}
 	uint16_t id = dnssec_random_uint16_t();
@@ -399,21 +559,24 @@ static int xfr_run(const zg_xfr_peer_t *peer, bool ixfr, uint32_t serial, zg_xfr
 		                     key, 0, 0);
 	}
 	if (ret != KNOT_EOK) {
-		ret = xfail(reason, rlen, ZG_EINPUT, "cannot build the query (%s)", zg_strerror(ret));
+		ret = zg_reason(reason, rlen, ZG_EINPUT, "cannot build the query (%s)", zg_strerror(ret));
 		goto done;
 	}
 	ret = zg_dnsconn_open(peer->addr, timeout_ms, &conn);
 	if (ret == 0) {
+		/* Known as ours before the server can see the request. */
+		self_slot = self_add(peer->self, conn);
+		(void)zg_dnsconn_local_addr(conn, &stats.local);
 		ret = zg_dnsconn_send(conn, q->wire, q->size);
 	}
 	if (ret != 0) {
-		ret = xfail(reason, rlen, ret, "%s", zg_strerror(ret));
+		ret = zg_reason(reason, rlen, ret, "%s", zg_strerror(ret));
 		goto done;
 	}
 
-	while (st.st != ST_DONE) {
+	while (!zg_xfr_stream_done(&st)) {
 		if (peer->cancel != NULL && atomic_load(peer->cancel)) {
-			ret = xfail(reason, rlen, -ECANCELED, "canceled");
+			ret = zg_reason(reason, rlen, -ECANCELED, "canceled");
 			goto done;
 		}
 		knot_pkt_clear(p);
@@ -421,34 +584,41 @@ static int xfr_run(const zg_xfr_peer_t *peer, bool ixfr, uint32_t serial, zg_xfr
 		ret = zg_dnsconn_recv(conn, p->wire, p->max_size, &len);
 		if (ret != 0) {
 			bool closed = ret == ZG_EPROTO || ret == ZG_ECONNECT;
-			ret = xfail(reason, rlen, closed ? ZG_EPROTO : ret, "receive: %s", closed ?
+			ret = zg_reason(reason, rlen, closed ? ZG_EPROTO : ret, "receive: %s", closed ?
 			            "connection closed before the end of the transfer" : zg_strerror(ret));
 			goto done;
 		}
 		p->size = len;
+		stats.bytes += len;
+		if (stats.bytes > lim.bytes) {
+			stats.limit = ZG_XFR_LIMIT_BYTES;
+			ret = zg_reason(reason, rlen, ZG_ETOOBIG, "transfer stopped after more than %llu "
+			            "bytes (size limit)", (unsigned long long)lim.bytes);
+			goto done;
+		}
 		if (knot_pkt_parse(p, 0) != KNOT_EOK) {
-			ret = xfail(reason, rlen, ZG_EPROTO, "malformed answer");
+			ret = zg_reason(reason, rlen, ZG_EPROTO, "malformed answer");
 			goto done;
 		}
 		if (knot_wire_get_id(p->wire) != id) {
-			ret = xfail(reason, rlen, ZG_EPROTO, "answer with a wrong message id");
+			ret = zg_reason(reason, rlen, ZG_EPROTO, "answer with a wrong message id");
 			goto done;
 		}
 		uint8_t rcode = knot_wire_get_rcode(p->wire);
 		if (rcode != KNOT_RCODE_NOERROR) {
 			const knot_lookup_t *l = knot_lookup_by_id(knot_rcode_names, rcode);
-			ret = xfail(reason, rlen, ZG_EREFUSED, "server answered %s",
+			ret = zg_reason(reason, rlen, ZG_EREFUSED, "server answered %s",
 			            l ? l->name : "an error");
 			goto done;
 		}
 		if (key != NULL) {
 			if (zg_buf_append(&tsig_buf, p->wire, p->size) != 0) {
-				ret = xfail(reason, rlen, -ENOMEM, "out of memory");
+				ret = zg_reason(reason, rlen, -ENOMEM, "out of memory");
 				goto done;
 			}
 			if (p->tsig_rr == NULL) {
 				if (prev_time == 0 || ++unsigned_run >= 100) {
-					ret = xfail(reason, rlen, ZG_EPROTO, "answer not signed with TSIG");
+					ret = zg_reason(reason, rlen, ZG_EPROTO, "answer not signed with TSIG");
 					goto done;
 				}
 			} else {
@@ -458,7 +628,7 @@ static int xfr_run(const zg_xfr_peer_t *peer, bool ixfr, uint32_t serial, zg_xfr
 					: knot_tsig_client_check_next(p->tsig_rr, tsig_buf.data, tsig_buf.len,
 					                              digest, digest_len, key, prev_time);
 				if (tr != KNOT_EOK || knot_tsig_rdata_mac_length(p->tsig_rr) != digest_len) {
-					ret = xfail(reason, rlen, ZG_EPROTO, "TSIG check failed (%s)",
+					ret = zg_reason(reason, rlen, ZG_EPROTO, "TSIG check failed (%s)",
 					            zg_strerror(tr));
 					goto done;
 				}
@@ -470,42 +640,60 @@ static int xfr_run(const zg_xfr_peer_t *peer, bool ixfr, uint32_t serial, zg_xfr
 		}
 		const knot_pktsection_t *an = knot_pkt_section(p, KNOT_ANSWER);
 		if (an->count == 0) {
-			ret = xfail(reason, rlen, ZG_EPROTO, "transfer message without records");
+			ret = zg_reason(reason, rlen, ZG_EPROTO, "transfer message without records");
 			goto done;
 		}
-		for (uint16_t i = 0; i < an->count && st.st != ST_DONE; i++) {
+		for (uint16_t i = 0; i < an->count && !zg_xfr_stream_done(&st); i++) {
 			const knot_rrset_t *rr = knot_pkt_rr(an, i);
 			if (rr->rclass != KNOT_CLASS_IN) {
 				continue;
 			}
-			for (uint16_t k = 0; k < rr->rrs.count && st.st != ST_DONE; k++) {
-				ret = xfr_rr(&st, diff, rr, knot_rdataset_at(&rr->rrs, k), reason, rlen);
+			for (uint16_t k = 0; k < rr->rrs.count && !zg_xfr_stream_done(&st); k++) {
+				if (++stats.records > lim.records) {
+					stats.limit = ZG_XFR_LIMIT_RECORDS;
+					ret = zg_reason(reason, rlen, ZG_ETOOBIG, "transfer stopped after more "
+					            "than %llu records (records limit)",
+					            (unsigned long long)lim.records);
+					goto done;
+				}
+				const knot_rdata_t *rd = knot_rdataset_at(&rr->rrs, k);
+				ret = zg_xfr_stream_rr(&st, rr->owner, rr->type, rr->ttl, rd->data,
+				                       rd->len, reason, rlen);
+				if (zg_xfr_stream_started(&st) && !stats.have_serial) {
+					stats.have_serial = true;
+					stats.serial = st.to;
+				}
 				if (ret != 0) {
 					goto done;
 				}
 			}
 		}
+		if (!zg_xfr_stream_done(&st) && mono_ms() - t_start > (int64_t)lim.time_ms) {
+			stats.limit = ZG_XFR_LIMIT_TIME;
+			ret = zg_reason(reason, rlen, ZG_ETOOBIG, "transfer stopped after more than %g s "
+			            "(time limit)", (double)lim.time_ms / 1000);
+			goto done;
+		}
 		/* IXFR: a lone SOA at the requested serial or older means up to date. */
-		if (ixfr && st.st == ST_SECOND && st.rrs == 1 && an->count == 1 &&
-		    (int32_t)(st.to - serial) <= 0) {
+		if (zg_xfr_stream_uptodate(&st) && an->count == 1) {
 			*kind = ZG_XFR_UPTODATE;
 			ret = 0;
 			goto done;
 		}
 	}
 	if (key != NULL && tsig_buf.len > 0) {
-		ret = xfail(reason, rlen, ZG_EPROTO, "last answer not signed with TSIG");
+		ret = zg_reason(reason, rlen, ZG_EPROTO, "last answer not signed with TSIG");
 		goto done;
 	}
-	if (st.full != NULL) {
-		ret = zg_zone_finalize(st.full);
+	if (sink.full != NULL) {
+		ret = zg_zone_finalize(sink.full);
 		if (ret != 0) {
-			ret = xfail(reason, rlen, ret, "%s", zg_strerror(ret));
+			ret = zg_reason(reason, rlen, ret, "%s", zg_strerror(ret));
 			goto done;
 		}
 		*kind = ZG_XFR_AXFR;
-		*full = st.full;
-		st.full = NULL;
+		*full = sink.full;
+		sink.full = NULL;
 		if (diff != NULL) {
 			diff->buf.len = 0;
 			diff->count = 0;
@@ -514,10 +702,16 @@ static int xfr_run(const zg_xfr_peer_t *peer, bool ixfr, uint32_t serial, zg_xfr
 		*kind = ZG_XFR_AXFR;
 	} else {
 		*kind = diff->count > 0 ? ZG_XFR_IXFR : ZG_XFR_UPTODATE;
+		diff->serial_to = diff->count > 0 ? st.to : diff->serial_from;
 	}
 	ret = 0;
 done:
-	zg_zone_free(st.full);
+	if (peer->stats != NULL) {
+		stats.ms = (uint32_t)(mono_ms() - t_start);
+		*peer->stats = stats;
+	}
+	zg_zone_free(sink.full);
+	self_remove(peer->self, self_slot);
 	zg_dnsconn_free(conn);
 	knot_pkt_free(q);
 	knot_pkt_free(p);
@@ -562,5 +756,7 @@ int zg_xfr_axfr_each(const zg_xfr_peer_t *peer, zg_xfr_rr_cb_t each, void *ctx,
 	}
 	zg_xfr_kind_t kind;
 	zg_zone_t *zone = NULL;
-	return xfr_run(peer, false, 0, NULL, &zone, &kind, each, ctx, reason, reason_len);
+	int ret = xfr_run(peer, false, 0, NULL, &zone, &kind, each, ctx, reason, reason_len);
+	zg_zone_free(zone);
+	return ret;
 }

@@ -8,6 +8,7 @@
 #ifndef ZONEGATE_XFR_H
 #define ZONEGATE_XFR_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -96,8 +97,163 @@ void zg_xfr_diff_deinit(zg_xfr_diff_t *diff);
  */
 bool zg_xfr_diff_next(const zg_xfr_diff_t *diff, size_t *pos, zg_xfr_change_t *out);
 
+/*!
+ * Where the records of a transfer answer go, in order (see zg_xfr_stream_t).
+ * Each callback returns 0 or a negative code (with a reason) that stops the
+ * stream.
+ */
+typedef struct {
+	/*! A record of a whole zone (an AXFR, or an IXFR answered with the
+	 *  whole zone): the SOA first, then every record up to the closing SOA
+	 *  (not repeated). */
+	int (*full_rr)(void *arg, const uint8_t *owner, uint16_t type, uint32_t ttl,
+	               const uint8_t *rdata, uint16_t rdlen, char *reason, size_t rlen);
+	/*! A change of an incremental answer, the SOA of each delta included:
+	 *  removals (add false) then additions of each delta. */
+	int (*change)(void *arg, bool add, const uint8_t *owner, uint16_t type, uint32_t ttl,
+	              const uint8_t *rdata, uint16_t rdlen, char *reason, size_t rlen);
+} zg_xfr_sink_t;
+
+/*!
+ * The records of one AXFR or IXFR answer (RFC 5936, RFC 1995 section 4) as a
+ * stream, whichever side reads it: the client of this file, or a server
+ * module checking what it sends. Embed, zg_xfr_stream_init(), then
+ * zg_xfr_stream_rr() for every answer record (class IN) until
+ * zg_xfr_stream_done(). Fields are private.
+ */
+typedef struct {
+	const uint8_t *zone;
+	bool axfr_query;
+	bool full;               /*!< The answer is a whole zone. */
+	uint32_t from;           /*!< The serial of the IXFR request. */
+	uint32_t to;             /*!< The serial of the first SOA: what is transferred. */
+	uint32_t cur_new;
+	size_t rrs;
+	int st;
+	uint8_t soa[512];
+	uint16_t soa_len;
+	uint32_t soa_ttl;
+	const zg_xfr_sink_t *sink;
+	void *arg;
+} zg_xfr_stream_t;
+
+/*!
+ * Starts a stream: the answer to an AXFR (\a axfr) or to an IXFR from
+ * \a serial, of \a zone (wire, lowercase; kept by reference).
+ */
+void zg_xfr_stream_init(zg_xfr_stream_t *s, const uint8_t *zone, bool axfr, uint32_t serial,
+                        const zg_xfr_sink_t *sink, void *arg);
+
+/*!
+ * Takes the next answer record (owner in wire format, uncompressed rdata).
+ *
+ * \return 0; ZG_EPROTO (with the reason) when the record breaks the rules of
+ *         the stream; or what a sink callback returned.
+ */
+int zg_xfr_stream_rr(zg_xfr_stream_t *s, const uint8_t *owner, uint16_t type, uint32_t ttl,
+                     const uint8_t *rdata, uint16_t rdlen, char *reason, size_t rlen);
+
+/*! The closing SOA has been seen. */
+bool zg_xfr_stream_done(const zg_xfr_stream_t *s);
+
+/*! The first SOA has been seen (s->to is the serial transferred). */
+bool zg_xfr_stream_started(const zg_xfr_stream_t *s);
+
+/*!
+ * An IXFR answer that is so far only one SOA, not newer than the requested
+ * serial: when the message ends there, the zone is up to date.
+ */
+bool zg_xfr_stream_uptodate(const zg_xfr_stream_t *s);
+
 /*! Bound for one step (connect, send, each message) of an AXFR/IXFR, by default. */
 #define ZG_XFR_TIMEOUT_MS 10000
+
+/*! Records of one transfer when nothing is known of the zone (automatic limit). */
+#define ZG_XFR_AUTO_RECORDS	50000000ULL
+/*! Automatic records limit once the zone is known: this many times its records ... */
+#define ZG_XFR_AUTO_FACTOR	4
+/*! ... but at least this many. */
+#define ZG_XFR_AUTO_MIN_RECORDS	1000000ULL
+/*! Automatic bytes limit: this many bytes per record of the records limit. */
+#define ZG_XFR_AUTO_BYTES_PER_RECORD	256
+/*! Automatic time limit: the records limit at this many records per second ... */
+#define ZG_XFR_AUTO_RECORDS_PER_SEC	10000
+/*! ... but at least this many seconds. */
+#define ZG_XFR_AUTO_MIN_SEC	600
+
+/*!
+ * Bounds of one transfer (AXFR or IXFR answer), so that a hostile or broken
+ * server cannot make a client grow without end (an endless AXFR, an IXFR
+ * looping between serials). 0 in a field means "automatic", see
+ * zg_xfr_limits_resolve(); a transfer over a limit stops with ZG_ETOOBIG.
+ */
+typedef struct {
+	uint64_t records;   /*!< Resource records in the answer sections. */
+	uint64_t bytes;     /*!< Bytes of the DNS messages received. */
+	uint32_t time_ms;   /*!< From the connect to the last message (checked
+	                         between messages; each message is also bounded by
+	                         the peer's step timeout). */
+} zg_xfr_limits_t;
+
+/*!
+ * The limits of a transfer of a zone of \a zone_records records (0: not known
+ * yet): every field of \a conf that is set is taken as is; the others are
+ * automatic: records ZG_XFR_AUTO_RECORDS for an unknown zone, else
+ * max(ZG_XFR_AUTO_MIN_RECORDS, ZG_XFR_AUTO_FACTOR x zone_records); bytes
+ * ZG_XFR_AUTO_BYTES_PER_RECORD per record of that records limit; time that
+ * records limit at ZG_XFR_AUTO_RECORDS_PER_SEC, at least ZG_XFR_AUTO_MIN_SEC.
+ *
+ * \param conf  Configured limits (NULL: all automatic).
+ */
+zg_xfr_limits_t zg_xfr_limits_resolve(const zg_xfr_limits_t *conf, uint64_t zone_records);
+
+/*! Which limit stopped a transfer. */
+typedef enum {
+	ZG_XFR_LIMIT_NONE = 0,
+	ZG_XFR_LIMIT_RECORDS,
+	ZG_XFR_LIMIT_BYTES,
+	ZG_XFR_LIMIT_TIME,
+} zg_xfr_limit_t;
+
+/*! What one transfer brought (filled whether it succeeded or not). */
+typedef struct {
+	uint64_t records;     /*!< Records received. */
+	uint64_t bytes;       /*!< Message bytes received. */
+	uint32_t ms;          /*!< Duration. */
+	bool have_serial;     /*!< The answer began with the zone's SOA ... */
+	uint32_t serial;      /*!< ... of this serial (the serial transferred). */
+	zg_xfr_limit_t limit; /*!< The limit that stopped the transfer, if any. */
+	struct sockaddr_storage local; /*!< Local end of the connection (family 0: none). */
+} zg_xfr_stats_t;
+
+/*! Transfer connections a zg_xfr_self_t can hold at once. */
+#define ZG_XFR_SELF_MAX 4
+
+/*!
+ * The local address and port of every transfer connection a client has
+ * open, so that the server it connects to (a knotd module gating its own
+ * server's transfers) can recognise the client's own requests exactly: the
+ * remote address of such a request is one of these. A connection is added
+ * right after connect(), before the request is sent, and removed before it
+ * is closed. Embed, zg_xfr_self_init(); safe to use from several threads.
+ */
+typedef struct {
+	pthread_mutex_t lock;
+	struct sockaddr_storage addr[ZG_XFR_SELF_MAX];
+	bool used[ZG_XFR_SELF_MAX];
+} zg_xfr_self_t;
+
+/*! Initialises an empty set. */
+void zg_xfr_self_init(zg_xfr_self_t *self);
+
+/*! Frees what zg_xfr_self_init() set up (not self). */
+void zg_xfr_self_deinit(zg_xfr_self_t *self);
+
+/*!
+ * Whether \a remote (address and port, as a server sees its client) is the
+ * local end of one of the connections in \a self.
+ */
+bool zg_xfr_self_match(zg_xfr_self_t *self, const struct sockaddr_storage *remote);
 
 /*! Where and how to transfer a zone from. */
 typedef struct {
@@ -106,6 +262,12 @@ typedef struct {
 	const uint8_t *zone;                  /*!< Zone name, wire format, lowercase. */
 	int timeout_ms;                       /*!< Bound per step; 0: ZG_XFR_TIMEOUT_MS. */
 	const atomic_bool *cancel;            /*!< NULL, or checked between messages. */
+	zg_xfr_limits_t limits;               /*!< Bounds of each transfer; fields left 0
+	                                           are taken from zg_xfr_limits_resolve()
+	                                           for an unknown zone. */
+	zg_xfr_stats_t *stats;                /*!< NULL, or receives what each transfer brought. */
+	zg_xfr_self_t *self;                  /*!< NULL, or holds the local end of each
+	                                           transfer connection while it is open. */
 } zg_xfr_peer_t;
 
 /*!
@@ -121,7 +283,9 @@ typedef struct {
  *
  * \return 0; ZG_ECONNECT, ZG_ETIMEOUT, ZG_EREFUSED (error rcode), ZG_EPROTO
  *         (malformed or inconsistent answer, TSIG failure, connection closed
- *         before the end), -ECANCELED, -ENOMEM.
+ *         before the end), ZG_ETOOBIG (a limit of peer->limits was reached;
+ *         the reason names it, peer->stats says which and the serial),
+ *         -ECANCELED, -ENOMEM.
  */
 int zg_xfr_ixfr(const zg_xfr_peer_t *peer, uint32_t serial, zg_xfr_diff_t *diff,
                 zg_zone_t **full, zg_xfr_kind_t *kind, char *reason, size_t reason_len);

@@ -356,7 +356,7 @@ int zg_cdscan_list(zg_cdscan_t *s, zg_cdscan_deleg_t **out, size_t *count, char 
 	char srv[80];
 	snprintf(srv, sizeof(srv), "%s", s->conf.server.name);
 	zg_zone_t *zone = NULL;
-	int ret = zg_axfr_load(&zone, srv, s->tsig, s->zone_str, err, errlen);
+	int ret = zg_axfr_load(&zone, srv, s->tsig, s->zone_str, NULL, NULL, err, errlen);
 	if (ret != 0) {
 		return ret;
 	}

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libknot/libknot.h>
 #include <libzscanner/scanner.h>
@@ -155,18 +156,30 @@ static bool parent_keys_ok(const zg_checkds_input_t *in, const zg_parent_view_t 
 		*how = "no dnskey served";
 		return false;
 	}
+	int ret;
 	if (in->ta_ds != NULL && in->ta_ds->count > 0) {
 		*how = "not authenticated by the trust anchor ds";
-		return zg_dnskey_authenticated(&p->dnskey, in->ta_ds, in->now, NULL, NULL) > 0;
-	}
-	if (in->ta_dnskey != NULL && in->ta_dnskey->count > 0) {
+		ret = zg_dnskey_authenticated(&p->dnskey, in->ta_ds, in->now, NULL, NULL);
+		ret = ret > 0 ? 0 : ret == 0 ? ZG_EVALIDATION : ret;
+	} else if (in->ta_dnskey != NULL && in->ta_dnskey->count > 0) {
 		*how = "not signed by a trust anchor key";
-		return zg_rrset_verify(&p->dnskey.rr, &p->dnskey.sigs, p->dnskey.rr.owner,
-		                       in->ta_dnskey, in->now, NULL) == 0;
+		ret = zg_rrset_verify(&p->dnskey.rr, &p->dnskey.sigs, p->dnskey.rr.owner,
+		                      in->ta_dnskey, in->now, NULL);
+	} else if (in->anchor_error != NULL && !p->tsig) {
+		*how = NULL;   /* "not authenticated (anchor_error)" */
+		return false;
+	} else if (in->require_auth && !p->tsig) {
+		*how = "not authenticated (no trust anchor, and the answers are not tsig-signed)";
+		return false;
+	} else {
+		*how = "not self-signed";
+		ret = zg_rrset_verify(&p->dnskey.rr, &p->dnskey.sigs, p->dnskey.rr.owner,
+		                      &p->dnskey.rr.rrs, in->now, NULL);
 	}
-	*how = "not self-signed";
-	return zg_rrset_verify(&p->dnskey.rr, &p->dnskey.sigs, p->dnskey.rr.owner,
-	                       &p->dnskey.rr.rrs, in->now, NULL) == 0;
+	if (ret == ZG_ETOOBIG) {
+		*how = "refused: " ZG_DS_MAX_VERIFY_REASON;
+	}
+	return ret == 0;
 }
 
 int zg_checkds_evaluate(const zg_checkds_input_t *in, zg_checkds_report_t *rep)
@@ -218,7 +231,15 @@ int zg_checkds_evaluate(const zg_checkds_input_t *in, zg_checkds_report_t *rep)
 		}
 		zg_tags_str(ds, false, t1, sizeof(t1));
 		if (!parent_keys_ok(in, p, &how)) {
-			add(rep, ZG_CHECKDS_BROKEN, "parent server %s: dnskey of %s %s", p->server, pname, how);
+			if (how == NULL) {
+				add(rep, ZG_CHECKDS_BROKEN, "parent server %s: dnskey of %s not authenticated "
+				    "(%s)", p->server, pname, in->anchor_error);
+			} else {
+				add(rep, ZG_CHECKDS_BROKEN, "parent server %s: dnskey of %s %s", p->server,
+				    pname, how);
+			}
+			rep->unauthenticated = rep->unauthenticated || how == NULL ||
+			                       strncmp(how, "not authenticated (", 19) == 0;
 			continue;
 		}
 		if (ds->count == 0) {
@@ -226,10 +247,12 @@ int zg_checkds_evaluate(const zg_checkds_input_t *in, zg_checkds_report_t *rep)
 			    p->server);
 			continue;
 		}
-		if (zg_rrset_verify(&p->ds.rr, &p->ds.sigs, p->dnskey.rr.owner, &p->dnskey.rr.rrs,
-		                    in->now, NULL) != 0) {
+		int vret = zg_rrset_verify(&p->ds.rr, &p->ds.sigs, p->dnskey.rr.owner,
+		                           &p->dnskey.rr.rrs, in->now, NULL);
+		if (vret != 0) {
 			add(rep, ZG_CHECKDS_BROKEN, "parent server %s serves ds %s without a valid signature "
-			    "by the dnskey of %s", p->server, t1, pname);
+			    "by the dnskey of %s%s", p->server, t1, pname,
+			    vret == ZG_ETOOBIG ? " (" ZG_DS_MAX_VERIFY_REASON ")" : "");
 			continue;
 		}
 		bool fine = true;
@@ -239,8 +262,9 @@ int zg_checkds_evaluate(const zg_checkds_input_t *in, zg_checkds_report_t *rep)
 			int n = zg_dnskey_authenticated(&c->dnskey, ds, in->now, NULL, &algs);
 			if (n <= 0) {
 				add(rep, ZG_CHECKDS_BROKEN, "parent server %s serves ds %s that authenticates "
-				    "no dnskey of the child (child server %s dnskey %s)", p->server, t1,
-				    c->server, zg_tags_str(&c->dnskey.rr.rrs, true, t2, sizeof(t2)));
+				    "no dnskey of the child (child server %s dnskey %s)%s", p->server, t1,
+				    c->server, zg_tags_str(&c->dnskey.rr.rrs, true, t2, sizeof(t2)),
+				    n == ZG_ETOOBIG ? ": " ZG_DS_MAX_VERIFY_REASON : "");
 				fine = false;
 				break;
 			} else if (!algs) {
@@ -293,6 +317,135 @@ int zg_checkds_evaluate(const zg_checkds_input_t *in, zg_checkds_report_t *rep)
 		    p->server, t1, ann == ANN_CDNSKEY ? "cdnskey" : "cds", what);
 	}
 	return 0;
+}
+
+const char *zg_trust_anchor_default(void)
+{
+	if (access(ZG_ROOT_ANCHOR_DS, R_OK) == 0) {
+		return ZG_ROOT_ANCHOR_DS;
+	}
+	if (access(ZG_ROOT_ANCHOR_KEY, R_OK) == 0) {
+		return ZG_ROOT_ANCHOR_KEY;
+	}
+	return NULL;
+}
+
+/* Fetches owner/type (with RRSIGs) into s (initialised here; the caller deinits). */
+static int chain_fetch(const zg_server_t *res, const zg_stub_opts_t *opts, zg_signed_rrset_t *s,
+                       const knot_dname_t *owner, uint16_t type, char *err, size_t errlen)
+{
+	int ret = zg_signed_rrset_init(s, owner, type);
+	if (ret == 0) {
+		ret = zg_stub_fetch(res, opts, s, err, errlen);
+	}
+	return ret;
+}
+
+int zg_anchor_chain(const zg_server_t *resolver, const zg_stub_opts_t *opts,
+                    const knot_dname_t *ta_owner, const knot_rdataset_t *ta_ds,
+                    const knot_rdataset_t *ta_dnskey, const knot_dname_t *target,
+                    uint32_t now, knot_rdataset_t *keys, char *err, size_t errlen)
+{
+	if (resolver == NULL || ta_owner == NULL || target == NULL || keys == NULL) {
+		return -EINVAL;
+	}
+	int labels = knot_dname_in_bailiwick(target, ta_owner);
+	if (labels < 0) {
+		char a[KNOT_DNAME_TXT_MAXLEN + 1], t[KNOT_DNAME_TXT_MAXLEN + 1];
+		knot_dname_to_str(a, ta_owner, sizeof(a));
+		knot_dname_to_str(t, target, sizeof(t));
+		return zg_reason(err, errlen, ZG_EINPUT, "trust anchor for %s cannot authenticate %s",
+		                  a, t);
+	}
+	zg_stub_opts_t o = opts != NULL ? *opts : (zg_stub_opts_t){ 0 };
+	o.rd = true;
+	char why[256] = "", zs[KNOT_DNAME_TXT_MAXLEN + 1], ls[KNOT_DNAME_TXT_MAXLEN + 1];
+	zg_signed_rrset_t dnskey, ds;
+	memset(&ds, 0, sizeof(ds));
+
+	/* The anchor's zone. */
+	int ret = chain_fetch(resolver, &o, &dnskey, ta_owner, KNOT_RRTYPE_DNSKEY, why, sizeof(why));
+	knot_dname_to_str(zs, ta_owner, sizeof(zs));
+	if (ret != 0) {
+		zg_signed_rrset_deinit(&dnskey);
+		return zg_reason(err, errlen, ret, "trust chain: %s of %s", why, zs);
+	}
+	bool ok = false;
+	if (ta_ds != NULL && ta_ds->count > 0) {
+		ret = zg_dnskey_authenticated(&dnskey, ta_ds, now, NULL, NULL);
+		ok = ret > 0;
+	}
+	if (!ok && ta_dnskey != NULL && ta_dnskey->count > 0) {
+		ret = zg_rrset_verify(&dnskey.rr, &dnskey.sigs, ta_owner, ta_dnskey, now, NULL);
+		ok = ret == 0;
+	}
+	if (!ok) {
+		zg_signed_rrset_deinit(&dnskey);
+		return zg_reason(err, errlen, ZG_EVALIDATION, "trust chain: dnskey of %s not "
+		                  "authenticated by the trust anchor%s", zs,
+		                  ret == ZG_ETOOBIG ? " (" ZG_DS_MAX_VERIFY_REASON ")" : "");
+	}
+	/* Down to target, one label at a time. */
+	knot_dname_t *zone = knot_dname_copy(ta_owner, NULL);
+	for (int l = labels - 1; l >= 0 && zone != NULL; l--) {
+		const knot_dname_t *name = target;
+		for (int i = 0; i < l; i++) {
+			name += 1 + name[0];
+		}
+		knot_dname_to_str(ls, name, sizeof(ls));
+		knot_dname_to_str(zs, zone, sizeof(zs));
+		ret = chain_fetch(resolver, &o, &ds, name, KNOT_RRTYPE_DS, why, sizeof(why));
+		if (ret != 0) {
+			ret = zg_reason(err, errlen, ret, "trust chain: %s of %s", why, ls);
+			break;
+		}
+		if (ds.rr.rrs.count == 0) {
+			zg_signed_rrset_deinit(&ds);
+			if (l == 0) {
+				ret = zg_reason(err, errlen, ZG_EVALIDATION, "trust chain: no ds for %s "
+				                 "(not a secure delegation)", ls);
+				break;
+			}
+			continue;   /* Not a cut of a secure chain. */
+		}
+		ret = zg_rrset_verify(&ds.rr, &ds.sigs, zone, &dnskey.rr.rrs, now, NULL);
+		if (ret != 0) {
+			ret = zg_reason(err, errlen, ZG_EVALIDATION, "trust chain: ds of %s not validly "
+			                 "signed by the dnskey of %s%s", ls, zs,
+			                 ret == ZG_ETOOBIG ? " (" ZG_DS_MAX_VERIFY_REASON ")" : "");
+			break;
+		}
+		zg_signed_rrset_t child;
+		ret = chain_fetch(resolver, &o, &child, name, KNOT_RRTYPE_DNSKEY, why, sizeof(why));
+		if (ret == 0) {
+			ret = zg_dnskey_authenticated(&child, &ds.rr.rrs, now, NULL, NULL);
+			ret = ret > 0 ? 0 : zg_reason(err, errlen, ZG_EVALIDATION, "trust chain: dnskey "
+			                               "of %s not authenticated by its ds%s", ls,
+			                               ret == ZG_ETOOBIG ? " (" ZG_DS_MAX_VERIFY_REASON ")"
+			                                                 : "");
+		} else {
+			ret = zg_reason(err, errlen, ret, "trust chain: %s of %s", why, ls);
+		}
+		zg_signed_rrset_deinit(&ds);
+		if (ret != 0) {
+			zg_signed_rrset_deinit(&child);
+			break;
+		}
+		zg_signed_rrset_deinit(&dnskey);
+		dnskey = child;
+		knot_dname_free(zone, NULL);
+		zone = knot_dname_copy(name, NULL);
+	}
+	if (ret == 0 && zone == NULL) {
+		ret = -ENOMEM;
+	}
+	if (ret == 0) {
+		ret = knot_rdataset_copy(keys, &dnskey.rr.rrs, NULL);
+	}
+	zg_signed_rrset_deinit(&ds);
+	zg_signed_rrset_deinit(&dnskey);
+	knot_dname_free(zone, NULL);
+	return ret;
 }
 
 int zg_trust_anchor_load(const char *path, knot_rdataset_t *ds, knot_rdataset_t *dnskey,

@@ -266,6 +266,13 @@ static bool sig_time_ok(const knot_rdata_t *sig, uint32_t now)
 	return since >= 0 && until >= 0;
 }
 
+static _Thread_local unsigned long long verify_count;
+
+unsigned long long zg_ds_verify_count(void)
+{
+	return verify_count;
+}
+
 int zg_rrset_verify(const knot_rrset_t *rrset, const knot_rdataset_t *sigs,
                     const knot_dname_t *signer, const knot_rdataset_t *keys,
                     uint32_t now, bool *signed_by)
@@ -281,6 +288,7 @@ int zg_rrset_verify(const knot_rrset_t *rrset, const knot_rdataset_t *sigs,
 	}
 	size_t labels = knot_dname_labels(rrset->owner, NULL);
 	bool any = false;
+	unsigned attempts = 0;
 	knot_rdata_t *sig = sigs->rdata;
 	for (uint16_t s = 0; s < sigs->count; s++, sig = knot_rdataset_next(sig)) {
 		if (sig->len <= RRSIG_FIXED_LEN + 1 ||
@@ -300,6 +308,13 @@ int zg_rrset_verify(const knot_rrset_t *rrset, const knot_rdataset_t *sigs,
 			    zg_dnskey_keytag(key) != knot_rrsig_key_tag(sig)) {
 				continue;
 			}
+			if (attempts == ZG_DS_MAX_VERIFY) {
+				/* KeyTrap: the work per RRset is bounded, whatever the keys. */
+				free(data);
+				return any ? 0 : ZG_ETOOBIG;
+			}
+			attempts++;
+			verify_count++;
 			if (data == NULL) {
 				int ret = signed_data(&data, &data_len, rrset, sig);
 				if (ret != 0) {
@@ -525,17 +540,23 @@ int zg_cds_check_published(const zg_child_view_t *v, uint32_t now, bool allow_de
 	int ret = zg_rrset_verify(&v->dnskey.rr, &v->dnskey.sigs, v->dnskey.rr.owner, keys, now, signs);
 	if (ret == ZG_EVALIDATION) {
 		UNSAFE("dnskey rrset has no valid signature");
+	} else if (ret == ZG_ETOOBIG) {
+		UNSAFE("dnskey rrset: " ZG_DS_MAX_VERIFY_REASON);
 	} else if (ret != 0) {
 		return ret;
 	}
 	/* The CDS/CDNSKEY RRsets themselves must be signed by a key of the zone. */
 	if (cds->count > 0 &&
-	    zg_rrset_verify(&v->cds.rr, &v->cds.sigs, v->dnskey.rr.owner, keys, now, NULL) != 0) {
-		UNSAFE("cds rrset not signed by a key of the dnskey rrset");
+	    (ret = zg_rrset_verify(&v->cds.rr, &v->cds.sigs, v->dnskey.rr.owner, keys, now,
+	                           NULL)) != 0) {
+		UNSAFE("cds rrset not signed by a key of the dnskey rrset%s",
+		       ret == ZG_ETOOBIG ? " (" ZG_DS_MAX_VERIFY_REASON ")" : "");
 	}
 	if (cdnskey->count > 0 &&
-	    zg_rrset_verify(&v->cdnskey.rr, &v->cdnskey.sigs, v->dnskey.rr.owner, keys, now, NULL) != 0) {
-		UNSAFE("cdnskey rrset not signed by a key of the dnskey rrset");
+	    (ret = zg_rrset_verify(&v->cdnskey.rr, &v->cdnskey.sigs, v->dnskey.rr.owner, keys, now,
+	                           NULL)) != 0) {
+		UNSAFE("cdnskey rrset not signed by a key of the dnskey rrset%s",
+		       ret == ZG_ETOOBIG ? " (" ZG_DS_MAX_VERIFY_REASON ")" : "");
 	}
 	if (deleting) {
 		say(reason, reason_len, "delete form published with permission");
@@ -664,6 +685,10 @@ int zg_cds_evaluate(const zg_cds_input_t *in, zg_cds_result_t *res)
 		goto done;
 	}
 	ret = zg_dnskey_authenticated(&v->dnskey, in->current_ds, in->now, auth, NULL);
+	if (ret == ZG_ETOOBIG) {
+		REFUSE("dnskey rrset not authenticated by the current ds set (ds %s): "
+		       ZG_DS_MAX_VERIFY_REASON, zg_tags_str(in->current_ds, false, t1, sizeof(t1)));
+	}
 	if (ret < 0) {
 		goto done;
 	}
@@ -679,18 +704,20 @@ int zg_cds_evaluate(const zg_cds_input_t *in, zg_cds_result_t *res)
 	}
 	/* CDS and CDNSKEY must be signed by a key the current DS set authenticates. */
 	if (v->cds.rr.rrs.count > 0 &&
-	    zg_rrset_verify(&v->cds.rr, &v->cds.sigs, v->dnskey.rr.owner, &authkeys,
-	                    in->now, NULL) != 0) {
-		REFUSE("cds not signed by a key the current ds set authenticates (ds %s, cds %s)",
+	    (ret = zg_rrset_verify(&v->cds.rr, &v->cds.sigs, v->dnskey.rr.owner, &authkeys,
+	                           in->now, NULL)) != 0) {
+		REFUSE("cds not signed by a key the current ds set authenticates (ds %s, cds %s)%s",
 		       zg_tags_str(in->current_ds, false, t1, sizeof(t1)),
-		       zg_tags_str(&v->cds.rr.rrs, false, t2, sizeof(t2)));
+		       zg_tags_str(&v->cds.rr.rrs, false, t2, sizeof(t2)),
+		       ret == ZG_ETOOBIG ? ": " ZG_DS_MAX_VERIFY_REASON : "");
 	}
 	if (v->cdnskey.rr.rrs.count > 0 &&
-	    zg_rrset_verify(&v->cdnskey.rr, &v->cdnskey.sigs, v->dnskey.rr.owner, &authkeys,
-	                    in->now, NULL) != 0) {
-		REFUSE("cdnskey not signed by a key the current ds set authenticates (ds %s, cdnskey %s)",
+	    (ret = zg_rrset_verify(&v->cdnskey.rr, &v->cdnskey.sigs, v->dnskey.rr.owner, &authkeys,
+	                           in->now, NULL)) != 0) {
+		REFUSE("cdnskey not signed by a key the current ds set authenticates (ds %s, cdnskey %s)%s",
 		       zg_tags_str(in->current_ds, false, t1, sizeof(t1)),
-		       zg_tags_str(&v->cdnskey.rr.rrs, true, t2, sizeof(t2)));
+		       zg_tags_str(&v->cdnskey.rr.rrs, true, t2, sizeof(t2)),
+		       ret == ZG_ETOOBIG ? ": " ZG_DS_MAX_VERIFY_REASON : "");
 	}
 	/* Consistency and key rules shared with the child side. */
 	char why[200];
@@ -722,10 +749,10 @@ int zg_cds_evaluate(const zg_cds_input_t *in, zg_cds_result_t *res)
 	}
 	bool algs_ok = false;
 	ret = zg_dnskey_authenticated(&v->dnskey, &res->ds, in->now, NULL, &algs_ok);
-	if (ret < 0) {
+	if (ret < 0 && ret != ZG_ETOOBIG) {
 		goto done;
 	}
-	if (ret == 0 || !algs_ok) {
+	if (ret <= 0 || !algs_ok) {
 		knot_rdataset_clear(&res->ds, NULL);
 		REFUSE("resulting ds set does not authenticate the dnskey rrset for each algorithm (ds %s)",
 		       zg_tags_str(v->cds.rr.rrs.count > 0 ? &v->cds.rr.rrs : &v->cdnskey.rr.rrs,

@@ -89,6 +89,25 @@ bool zg_cds_is_delete(const knot_rdata_t *cds);
 bool zg_cdnskey_is_delete(const knot_rdata_t *cdnskey);
 
 /*!
+ * Most signature verifications zg_rrset_verify() attempts for one RRset: an
+ * attempt is one (RRSIG, DNSKEY) pair whose key tag, algorithm and flags
+ * match. Key-tag collisions would otherwise cost keys x signatures
+ * (KeyTrap, CVE-2023-50387); legitimate sets need one attempt per RRSIG.
+ */
+#define ZG_DS_MAX_VERIFY 16
+
+/*! Reason text for an RRset refused because of ZG_DS_MAX_VERIFY. */
+#define ZG_DS_MAX_VERIFY_REASON \
+	"more than 16 signature checks for one rrset (key tag collisions, KeyTrap)"
+
+/*!
+ * Signature verifications attempted by zg_rrset_verify() in the calling
+ * thread since it started (the work the limit above bounds; for tests and
+ * statistics).
+ */
+unsigned long long zg_ds_verify_count(void);
+
+/*!
  * RRSIG verification of one RRset (types without names in rdata).
  *
  * \param rrset     The RRset (owner, type, rdata; its TTL is not used).
@@ -99,7 +118,12 @@ bool zg_cdnskey_is_delete(const knot_rdata_t *cdnskey);
  * \param signed_by Optional, keys->count entries: set true for each key that
  *                  made at least one valid signature (others left as they are).
  *
+ * At most ZG_DS_MAX_VERIFY verifications are attempted: once they are spent
+ * the search stops (a valid RRSIG found by then still counts; \a signed_by
+ * may then miss later signers).
+ *
  * \return 0 if at least one RRSIG is valid, ZG_EVALIDATION if none is,
+ *         ZG_ETOOBIG if the limit was reached before a valid one was found,
  *         ZG_ENOTSUP if rrset->type has names in its rdata, -ENOMEM.
  */
 int zg_rrset_verify(const knot_rrset_t *rrset, const knot_rdataset_t *sigs,
@@ -118,7 +142,8 @@ int zg_rrset_verify(const knot_rrset_t *rrset, const knot_rdataset_t *sigs,
  *                  DS set (with a supported digest type) has an authenticating key.
  *
  * \return Number of authenticating keys (0 = the DS set authenticates nothing),
- *         or a negative code.
+ *         ZG_ETOOBIG (the DNSKEY RRset needs more than ZG_DS_MAX_VERIFY
+ *         verifications), or another negative code.
  */
 int zg_dnskey_authenticated(const zg_signed_rrset_t *dnskey, const knot_rdataset_t *ds,
                             uint32_t now, bool *auth, bool *algs_ok);

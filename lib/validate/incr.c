@@ -50,6 +50,8 @@ struct zg_incr {
 	vnode_t *nodes;          /* Scratch: nodes to verify. */
 	size_t nnodes, capnodes;
 	size_t last_checked;
+	zg_digest_ctx_t *dctx;   /* Content digest kept up to date (NULL: not kept). */
+	zg_digest_t digest;
 };
 
 /* ---- expiry structure ---- */
@@ -182,6 +184,25 @@ const zg_zone_t *zg_incr_zone(const zg_incr_t *incr)
 	return incr != NULL ? incr->zone : NULL;
 }
 
+int zg_incr_digest_start(zg_incr_t *incr, zg_digest_ctx_t *ctx)
+{
+	if (incr == NULL || ctx == NULL) {
+		return KNOT_EINVAL;
+	}
+	int ret = zg_digest_zone(ctx, incr->zone, &incr->digest);
+	incr->dctx = ret == 0 ? ctx : NULL;
+	return ret;
+}
+
+bool zg_incr_digest(const zg_incr_t *incr, zg_digest_t *out)
+{
+	if (incr == NULL || incr->dctx == NULL) {
+		return false;
+	}
+	*out = incr->digest;
+	return true;
+}
+
 /* ---- changes ---- */
 
 /* Node of an owner in either tree (NSEC3 owners: hash label right below the apex). */
@@ -254,6 +275,31 @@ static bool rrsig_present(const zg_incr_t *in, const uint8_t *owner, const uint8
 	return false;
 }
 
+/* Adds (or subtracts) the RRset an RR change concerns to the digest: the
+ * records of that type (or the RRSIGs covering that type) at the owner. */
+static int digest_set(zg_incr_t *in, bool add, const uint8_t *owner, uint16_t type,
+                      const uint8_t *rdata, uint16_t rdlen)
+{
+	if (in->dctx == NULL) {
+		return 0;
+	}
+	uint16_t covered = 0;
+	if (type == KNOT_RRTYPE_RRSIG) {
+		if (rdlen < 2) {
+			return 0;  /* Malformed: the zone refuses it. */
+		}
+		covered = (uint16_t)(rdata[0] << 8 | rdata[1]);
+	}
+	zg_node_t *n = (type == KNOT_RRTYPE_NSEC3 || covered == KNOT_RRTYPE_NSEC3) ?
+	               find_nsec3_owner(in, owner) : zg_zone_find(in->zone, owner);
+	if (n == NULL) {
+		return 0;
+	}
+	const zg_rrset_t *set = type == KNOT_RRTYPE_RRSIG ? zg_node_rrsig(n, covered)
+	                                                  : zg_node_rrset(n, type);
+	return set != NULL ? zg_digest_rrset(in->dctx, &in->digest, add, owner, set) : 0;
+}
+
 static int touch(zg_incr_t *in, const uint8_t *owner, uint8_t flags)
 {
 	size_t olen = knot_dname_size(owner);
@@ -292,10 +338,19 @@ int zg_incr_apply(zg_incr_t *incr, bool add, const uint8_t *owner, uint16_t type
 
 	bool sig = type == KNOT_RRTYPE_RRSIG;
 	bool sig_known = sig && rrsig_present(incr, lower, rdata, rdlen);
-	int ret = add ? zg_zone_add(incr->zone, lower, type, ttl, rdata, rdlen)
-	              : zg_zone_remove(incr->zone, lower, type, rdata, rdlen);
+	/* The digest: the changed RRset counts again (its TTL may change too). */
+	int ret = digest_set(incr, false, lower, type, rdata, rdlen);
 	if (ret != 0) {
 		return ret;
+	}
+	ret = add ? zg_zone_add(incr->zone, lower, type, ttl, rdata, rdlen)
+	          : zg_zone_remove(incr->zone, lower, type, rdata, rdlen);
+	int dret = digest_set(incr, true, lower, type, rdata, rdlen);
+	if (ret != 0) {
+		return ret;
+	}
+	if (dret != 0) {
+		return dret;
 	}
 	if (sig && add && !sig_known) {
 		ret = exp_add(incr, rrsig_exp(rdata, rdlen));

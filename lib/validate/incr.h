@@ -34,6 +34,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "validate/digest.h"
 #include "validate/report.h"
 #include "validate/verify.h"
 #include "dns/xfr.h"
@@ -58,6 +59,21 @@ void zg_incr_free(zg_incr_t *incr);
 
 /*! The shadow zone (owned by the state; valid until the next change). */
 const zg_zone_t *zg_incr_zone(const zg_incr_t *incr);
+
+/*!
+ * Keeps the content digest of the shadow zone (validate/digest.h) from now
+ * on: computes it over the whole zone once, then updates it with every
+ * change, in time proportional to the change.
+ *
+ * \param ctx  Hashing context, used by this state only (not owned; it must
+ *             outlive the state or the next zg_incr_digest_start()).
+ *
+ * \return 0, -ENOMEM.
+ */
+int zg_incr_digest_start(zg_incr_t *incr, zg_digest_ctx_t *ctx);
+
+/*! The content digest of the shadow zone; false when it is not kept. */
+bool zg_incr_digest(const zg_incr_t *incr, zg_digest_t *out);
 
 /*!
  * Applies one RR change to the shadow zone and records what it touches.

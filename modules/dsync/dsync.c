@@ -40,6 +40,7 @@
 
 #include "modules/modalarm.h"
 #include "modules/modkey.h"
+#include "modules/modlog.h"
 #include "dsync/cdscan.h"
 #include "dsync/checkds.h"
 #include "dns/ctl.h"
@@ -135,6 +136,8 @@ enum {
 	CTR_QUEUED,
 	CTR_SCAN_FAILED,
 	CTR_PASS_SECONDS,
+	CTR_DS_UNAUTH,
+	CTR_XFR_REFUSED,
 	CTR_COUNT
 };
 
@@ -150,6 +153,8 @@ static const char *const ctr_names[CTR_COUNT] = {
 	[CTR_QUEUED]       = "ds-messages-queued",
 	[CTR_SCAN_FAILED]  = "child-scans-failed",
 	[CTR_PASS_SECONDS] = "scan-pass-seconds",
+	[CTR_DS_UNAUTH]    = "parent-ds-unauthenticated",
+	[CTR_XFR_REFUSED]  = "transfers-refused",
 };
 
 enum guard_state {
@@ -181,8 +186,13 @@ typedef struct {
 	uint8_t token[GUARD_TOKEN_LEN];
 
 	zg_server_t parents[MAX_PARENTS];
+	knot_tsig_key_t parent_keys[MAX_PARENTS];  /* name NULL: queries not signed. */
 	size_t nparents;
 	knot_rdataset_t ta_ds, ta_dnskey;
+	knot_dname_t *ta_owner;    /* NULL: no trust anchor. */
+	char ta_path[512];
+	zg_server_t resolver;      /* For the chain from the anchor down to the parent. */
+	bool have_resolver;
 	uint32_t overdue;
 	zg_alarm_t alarm;          /* The alarm command runner. */
 	char ctl_path[512];
@@ -190,6 +200,11 @@ typedef struct {
 	sync_state_t sync;
 
 	atomic_int guard;
+	/* What the guard checked last: a hash of the DNSKEY, CDS and CDNSKEY rdata
+	 * with the low bit set when the set was safe (0: nothing checked). The
+	 * hooks compare it with what the zone serves now. */
+	_Atomic uint64_t checked;
+	zg_modlog_limit_t refuse_log;  /* Refused transfers. */
 
 	/* Parent mode. */
 	zg_cdscan_t *scan;
@@ -237,12 +252,11 @@ static int dsync_conf_check(knotd_conf_check_args_t *args)
 		}
 	} else {
 		const yp_name_t *parent_only[] = { MOD_QUEUE, MOD_DRY_RUN, MOD_SCAN_INTERVAL, MOD_CHILD,
-		                                   MOD_QUERY_RATE, MOD_CHILD_PORT, MOD_RESOLVER,
-		                                   MOD_KEY };
+		                                   MOD_QUERY_RATE, MOD_CHILD_PORT, MOD_KEY };
 		for (size_t i = 0; i < sizeof(parent_only) / sizeof(parent_only[0]); i++) {
 			if (knotd_conf_check_item(args, parent_only[i]).count > 0) {
-				args->err_str = "queue, dry-run, scan-interval, child, query-rate, child-port, "
-				                "resolver and key apply to parent mode only";
+				args->err_str = "queue, dry-run, scan-interval, child, query-rate, child-port "
+				                "and key apply to parent mode only";
 				return KNOT_EINVAL;
 			}
 		}
@@ -284,6 +298,27 @@ static int guard_server(knotd_mod_t *mod, zg_server_t *srv)
 	return KNOT_EOK;
 }
 
+static uint64_t rdataset_hash(const knot_rdataset_t *rrs)
+{
+	uint64_t h = 1469598103934665603ULL;
+	const uint8_t *p = (const uint8_t *)rrs->rdata;
+	size_t len = rrs->size;
+	for (size_t i = 0; i < len; i++) {
+		h = (h ^ p[i]) * 1099511628211ULL;
+	}
+	return h ^ rrs->count;
+}
+
+/* The identity of a DNSKEY, CDS and CDNSKEY set (low bit cleared). */
+static uint64_t set_hash(const knot_rdataset_t *dnskey, const knot_rdataset_t *cds,
+                         const knot_rdataset_t *cdnskey)
+{
+	uint64_t h = rdataset_hash(dnskey);
+	h = (h ^ rdataset_hash(cds)) * 1099511628211ULL;
+	h = (h ^ rdataset_hash(cdnskey)) * 1099511628211ULL;
+	return h & ~1ULL;
+}
+
 /* One check; updates ctx->guard, logs transitions. Returns true when the
  * published set is safe; v then holds it (the caller deinits v always). */
 static bool guard_check(dsync_ctx_t *ctx, zg_child_view_t *v, char *last, size_t last_len,
@@ -312,6 +347,10 @@ static bool guard_check(dsync_ctx_t *ctx, zg_child_view_t *v, char *last, size_t
 	char why[256];
 	ret = zg_cds_check_published(v, (uint32_t)time(NULL), ctx->allow_delete, why, sizeof(why));
 	int old = atomic_load(&ctx->guard);
+	uint64_t h = set_hash(&v->dnskey.rr.rrs, &v->cds.rr.rrs, &v->cdnskey.rr.rrs);
+	if (ret == ZG_EVALIDATION || ret == 0) {
+		atomic_store(&ctx->checked, h | (ret == 0 ? 1 : 0));
+	}
 	if (ret == 0) {
 		atomic_store(&ctx->guard, GUARD_SAFE);
 		if (old != GUARD_SAFE) {
@@ -357,16 +396,6 @@ static int ctl_ksk_submitted(dsync_ctx_t *ctx, char *err, size_t errlen)
 	                           ctx->zone_str, err, errlen);
 }
 
-static uint64_t rdataset_hash(const knot_rdataset_t *rrs)
-{
-	uint64_t h = 1469598103934665603ULL;
-	const uint8_t *p = (const uint8_t *)rrs->rdata;
-	size_t len = rrs->size;
-	for (size_t i = 0; i < len; i++) {
-		h = (h ^ p[i]) * 1099511628211ULL;
-	}
-	return h ^ rrs->count;
-}
 
 static int64_t mono_ms(void)
 {
@@ -387,6 +416,37 @@ static void sync_overdue(dsync_ctx_t *ctx, sync_state_t *st, time_t now, const c
 	knotd_mod_stats_incr(ctx->mod, 0, CTR_OVERDUE, 0, 1);
 	alarm_run(ctx, st->keytag, reason);
 	st->next_overdue = now + ctx->overdue;
+}
+
+/*
+ * What authenticates the parent's DNSKEY RRset: the trust anchor when it is
+ * the parent's own, else the keys of the parent authenticated by the chain
+ * from the anchor down (through the resolver) into *chain. Without either,
+ * in gets no anchor and only TSIG-authenticated parent servers count; err
+ * then says why.
+ */
+static void anchor_keys(dsync_ctx_t *ctx, const knot_dname_t *parent, uint32_t now,
+                        zg_checkds_input_t *in, knot_rdataset_t *chain, char *err, size_t errlen)
+{
+	if (ctx->ta_owner == NULL) {
+		snprintf(err, errlen, "no trust anchor, and the answers are not tsig-signed");
+		return;
+	}
+	if (parent != NULL && knot_dname_is_case_equal(ctx->ta_owner, parent)) {
+		in->ta_ds = &ctx->ta_ds;
+		in->ta_dnskey = &ctx->ta_dnskey;
+		return;
+	}
+	if (!ctx->have_resolver) {
+		snprintf(err, errlen, "no resolver for the trust chain from %.200s", ctx->ta_path);
+		return;
+	}
+	zg_stub_opts_t opts = { .timeout_ms = PARENT_TIMEOUT_MS, .udp_tries = PARENT_TRIES };
+	if (parent != NULL && zg_anchor_chain(&ctx->resolver, &opts, ctx->ta_owner, &ctx->ta_ds,
+	                                      &ctx->ta_dnskey, parent, now, chain, err,
+	                                      errlen) == 0) {
+		in->ta_dnskey = chain;
+	}
 }
 
 /* One parent check for the announced change in v (a safe published set). */
@@ -443,6 +503,7 @@ static void parent_check(dsync_ctx_t *ctx, const zg_child_view_t *v)
 			}
 			return;
 		}
+		opts.tsig = ctx->parent_keys[i].name != NULL ? &ctx->parent_keys[i] : NULL;
 		int ret = zg_parent_view_fetch(&pv[i], &ctx->parents[i], ctx->zone, &opts, err,
 		                               sizeof(err));
 		if (ret != 0) {
@@ -452,13 +513,28 @@ static void parent_check(dsync_ctx_t *ctx, const zg_child_view_t *v)
 			matched = false;
 		}
 	}
+	knot_rdataset_t chain;
+	knot_rdataset_init(&chain);
 	if (matched) {
+		char chain_err[256] = "";
 		zg_checkds_input_t in = {
 			.zone = ctx->zone, .parents = pv, .nparents = ctx->nparents,
 			.children = v, .nchildren = 1,
-			.ta_ds = &ctx->ta_ds, .ta_dnskey = &ctx->ta_dnskey,
 			.now = (uint32_t)now,
+			.require_auth = true,
 		};
+		bool all_tsig = true;
+		for (size_t i = 0; i < ctx->nparents; i++) {
+			all_tsig = all_tsig && pv[i].tsig;
+		}
+		if (!all_tsig) {
+			/* Every server's answers authenticated by TSIG need no chain. */
+			anchor_keys(ctx, pv[0].parent, (uint32_t)now, &in, &chain, chain_err,
+			            sizeof(chain_err));
+			if (in.ta_ds == NULL && in.ta_dnskey == NULL) {
+				in.anchor_error = chain_err;
+			}
+		}
 		zg_checkds_report_t rep;
 		if (zg_checkds_evaluate(&in, &rep) != 0) {
 			matched = false;
@@ -469,6 +545,10 @@ static void parent_check(dsync_ctx_t *ctx, const zg_child_view_t *v)
 				matched = false;
 				snprintf(why, sizeof(why), "%s", rep.findings[i].text);
 			}
+		}
+		if (rep.unauthenticated) {
+			/* An answer nobody can vouch for never confirms a submission. */
+			knotd_mod_stats_incr(ctx->mod, 0, CTR_DS_UNAUTH, 0, 1);
 		}
 		for (size_t i = 0; matched && i < ctx->nparents; i++) {
 			if (!zg_checkds_parent_serves(&pv[i], v)) {
@@ -485,6 +565,7 @@ static void parent_check(dsync_ctx_t *ctx, const zg_child_view_t *v)
 	for (size_t i = 0; i < ctx->nparents; i++) {
 		zg_parent_view_deinit(&pv[i]);
 	}
+	knot_rdataset_clear(&chain, NULL);
 
 	if (!matched) {
 		knotd_mod_stats_incr(ctx->mod, 0, CTR_DS_FAILED, 0, 1);
@@ -783,29 +864,82 @@ static int parent_load(knotd_mod_t *mod, dsync_ctx_t *ctx)
 	return KNOT_EOK;
 }
 
+/* Whether the DNSKEY, CDS and CDNSKEY the zone serves now are the set the
+ * guard found safe; *none: the zone publishes no CDS or CDNSKEY at all. */
+static bool served_set_safe(dsync_ctx_t *ctx, knotd_qdata_t *qdata, bool *none, bool *other)
+{
+	knot_rrset_t dnskey = knotd_qdata_zone_apex_rrset(qdata, KNOT_RRTYPE_DNSKEY);
+	knot_rrset_t cds = knotd_qdata_zone_apex_rrset(qdata, KNOT_RRTYPE_CDS);
+	knot_rrset_t cdnskey = knotd_qdata_zone_apex_rrset(qdata, KNOT_RRTYPE_CDNSKEY);
+	*none = cds.rrs.count == 0 && cdnskey.rrs.count == 0;
+	uint64_t h = set_hash(&dnskey.rrs, &cds.rrs, &cdnskey.rrs);
+	uint64_t checked = atomic_load(&ctx->checked);
+	*other = (checked & ~1ULL) != h;
+	return checked == (h | 1);
+}
+
+/* Wakes the worker: the zone serves a set it has not checked. */
+static void guard_wake(dsync_ctx_t *ctx)
+{
+	pthread_mutex_lock(&ctx->lock);
+	pthread_cond_signal(&ctx->cond);
+	pthread_mutex_unlock(&ctx->lock);
+}
+
+/*
+ * The guard, before knotd answers: CDS/CDNSKEY queries for the apex, and
+ * outgoing AXFR/IXFR of the zone, while the zone publishes a CDS/CDNSKEY set
+ * that is not the one checked and found safe (unsafe, not checked yet, or
+ * changed since the last check), get SERVFAIL (queries) or REFUSED
+ * (transfers): no parent and no secondary receives an unsafe set.
+ */
 static knotd_state_t guard_hook(knotd_state_t state, knot_pkt_t *pkt, knotd_qdata_t *qdata,
                                 knotd_mod_t *mod)
 {
 	(void)pkt;
 	dsync_ctx_t *ctx = knotd_mod_ctx(mod);
-	if (state == KNOTD_STATE_FAIL || qdata->type != KNOTD_QUERY_TYPE_NORMAL) {
+	if (state == KNOTD_STATE_FAIL) {
 		return state;
 	}
-	uint16_t qtype = knot_pkt_qtype(qdata->query);
-	if ((qtype != KNOT_RRTYPE_CDS && qtype != KNOT_RRTYPE_CDNSKEY) ||
-	    atomic_load(&ctx->guard) == GUARD_SAFE ||
-	    !knot_dname_is_case_equal(knot_pkt_qname(qdata->query), ctx->zone)) {
+	bool xfr = qdata->type == KNOTD_QUERY_TYPE_AXFR || qdata->type == KNOTD_QUERY_TYPE_IXFR;
+	if (!xfr) {
+		uint16_t qtype = knot_pkt_qtype(qdata->query);
+		if (qdata->type != KNOTD_QUERY_TYPE_NORMAL ||
+		    (qtype != KNOT_RRTYPE_CDS && qtype != KNOT_RRTYPE_CDNSKEY) ||
+		    !knot_dname_is_case_equal(knot_pkt_qname(qdata->query), ctx->zone)) {
+			return state;
+		}
+		/* The worker's own poll. */
+		const knot_rrset_t *opt_rr = qdata->query->opt_rr;
+		uint8_t *opt = opt_rr != NULL ? knot_edns_get_option(opt_rr, GUARD_OPT_CODE, NULL) : NULL;
+		if (opt != NULL && knot_edns_opt_get_length(opt) == GUARD_TOKEN_LEN &&
+		    memcmp(knot_edns_opt_get_data(opt), ctx->token, GUARD_TOKEN_LEN) == 0) {
+			return state;
+		}
+	}
+	bool none = false, other = false;
+	if (served_set_safe(ctx, qdata, &none, &other) || none) {
 		return state;
 	}
-	/* The worker's own poll. */
-	const knot_rrset_t *opt_rr = qdata->query->opt_rr;
-	uint8_t *opt = opt_rr != NULL ? knot_edns_get_option(opt_rr, GUARD_OPT_CODE, NULL) : NULL;
-	if (opt != NULL && knot_edns_opt_get_length(opt) == GUARD_TOKEN_LEN &&
-	    memcmp(knot_edns_opt_get_data(opt), ctx->token, GUARD_TOKEN_LEN) == 0) {
-		return state;
+	if (other) {
+		guard_wake(ctx);
 	}
-	knotd_mod_stats_incr(mod, qdata->params->thread_id, CTR_CDS_SERVFAIL, 0, 1);
-	qdata->rcode = KNOT_RCODE_SERVFAIL;
+	if (!xfr) {
+		knotd_mod_stats_incr(mod, qdata->params->thread_id, CTR_CDS_SERVFAIL, 0, 1);
+		qdata->rcode = KNOT_RCODE_SERVFAIL;
+		return KNOTD_STATE_FAIL;
+	}
+	knotd_mod_stats_incr(mod, qdata->params->thread_id, CTR_XFR_REFUSED, 0, 1);
+	unsigned long long quiet = 0;
+	if (zg_modlog_due(&ctx->refuse_log, (long long)time(NULL), 10, &quiet)) {
+		char addr[80];
+		knotd_mod_log(mod, LOG_WARNING, "%s, outgoing, remote %s, refused (cds/cdnskey %s, "
+		              "%llu more refused since the last message)",
+		              qdata->type == KNOTD_QUERY_TYPE_AXFR ? "AXFR" : "IXFR",
+		              zg_modlog_remote(qdata, addr, sizeof(addr)),
+		              other ? "not checked yet" : "unsafe", quiet);
+	}
+	qdata->rcode = KNOT_RCODE_REFUSED;
 	return KNOTD_STATE_FAIL;
 }
 
@@ -830,6 +964,10 @@ static void ctx_free(dsync_ctx_t *ctx)
 	free(ctx->children);
 	knot_rdataset_clear(&ctx->ta_ds, NULL);
 	knot_rdataset_clear(&ctx->ta_dnskey, NULL);
+	knot_dname_free(ctx->ta_owner, NULL);
+	for (size_t i = 0; i < ctx->nparents; i++) {
+		knot_tsig_key_deinit(&ctx->parent_keys[i]);
+	}
 	zg_alarm_deinit(&ctx->alarm);
 	pthread_cond_destroy(&ctx->cond);
 	pthread_mutex_destroy(&ctx->lock);
@@ -837,9 +975,15 @@ static void ctx_free(dsync_ctx_t *ctx)
 	free(ctx);
 }
 
-static void add_parent(dsync_ctx_t *ctx, const struct sockaddr_storage *ss)
+/* A parent server; key: its TSIG key (copied) or NULL. */
+static void add_parent(dsync_ctx_t *ctx, const struct sockaddr_storage *ss,
+                       const knot_tsig_key_t *key)
 {
 	if (ctx->nparents < MAX_PARENTS) {
+		if (key != NULL &&
+		    knot_tsig_key_copy(&ctx->parent_keys[ctx->nparents], key) != KNOT_EOK) {
+			knotd_mod_log(ctx->mod, LOG_WARNING, "parent key not usable, queries unsigned");
+		}
 		zg_server_set(&ctx->parents[ctx->nparents++], (const struct sockaddr *)ss);
 	} else {
 		knotd_mod_log(ctx->mod, LOG_WARNING, "more than %u parent addresses, the rest ignored",
@@ -857,7 +1001,7 @@ static int sync_conf(knotd_mod_t *mod, dsync_ctx_t *ctx)
 		const char *val = refs.multi[i].string;
 		zg_server_t srv;
 		if (zg_server_parse(&srv, val, 53) == 0) {
-			add_parent(ctx, (const struct sockaddr_storage *)&srv.addr);
+			add_parent(ctx, (const struct sockaddr_storage *)&srv.addr, NULL);
 			continue;
 		}
 		knotd_conf_t id = { .single = { .data = (const uint8_t *)val,
@@ -868,9 +1012,17 @@ static int sync_conf(knotd_mod_t *mod, dsync_ctx_t *ctx)
 			              "with an address", val);
 			ret = KNOT_EINVAL;
 		}
-		for (size_t j = 0; j < addr.count; j++) {
-			add_parent(ctx, &addr.multi[j].addr);
+		/* A remote with a key: every query to it signed, every answer checked. */
+		knotd_conf_t kref = knotd_conf(mod, CONF_REMOTE, CONF_KEY, &id);
+		knot_tsig_key_t key = { 0 };
+		if (kref.count > 0 && zg_modkey_load(mod, &kref.single, &key) != KNOT_EOK) {
+			knotd_mod_log(mod, LOG_ERR, "parent '%s': key not usable", val);
+			ret = KNOT_EINVAL;
 		}
+		for (size_t j = 0; j < addr.count; j++) {
+			add_parent(ctx, &addr.multi[j].addr, key.name != NULL ? &key : NULL);
+		}
+		knot_tsig_key_deinit(&key);
 		knotd_conf_free(&addr);
 	}
 	knotd_conf_free(&refs);
@@ -878,17 +1030,26 @@ static int sync_conf(knotd_mod_t *mod, dsync_ctx_t *ctx)
 		return ret;
 	}
 
+	/* The trust anchor: configured, else the root's (dns-root-data). */
 	knotd_conf_t ta = knotd_conf_mod(mod, MOD_TA);
-	if (ta.count > 0 && ta.single.string != NULL) {
-		knot_dname_t *owner = NULL;
+	const char *ta_path = ta.count > 0 && ta.single.string != NULL ? ta.single.string
+	                                                             : zg_trust_anchor_default();
+	if (ta_path != NULL) {
 		char err[512];
-		ret = zg_trust_anchor_load(ta.single.string, &ctx->ta_ds, &ctx->ta_dnskey, &owner,
-		                               err, sizeof(err));
-		knot_dname_free(owner, NULL);
+		ret = zg_trust_anchor_load(ta_path, &ctx->ta_ds, &ctx->ta_dnskey, &ctx->ta_owner,
+		                           err, sizeof(err));
 		if (ret != 0) {
 			knotd_mod_log(mod, LOG_ERR, "%s", err);
 			return KNOT_EINVAL;
 		}
+		snprintf(ctx->ta_path, sizeof(ctx->ta_path), "%s", ta_path);
+	}
+	knotd_conf_t res = knotd_conf_mod(mod, MOD_RESOLVER);
+	if (res.count > 0) {
+		zg_server_set(&ctx->resolver, (const struct sockaddr *)&res.single.addr);
+		ctx->have_resolver = true;
+	} else {
+		ctx->have_resolver = zg_resolv_conf(&ctx->resolver) == 0;
 	}
 
 	ctx->overdue = (uint32_t)knotd_conf_mod(mod, MOD_OVERDUE).single.integer;
@@ -979,10 +1140,21 @@ static int dsync_load(knotd_mod_t *mod)
 	              "allow-delete %s)", ctx->server.name, ctx->interval,
 	              ctx->allow_delete ? "on" : "off");
 	if (ctx->nparents > 0) {
+		size_t nkeys = 0;
+		for (size_t i = 0; i < ctx->nparents; i++) {
+			nkeys += ctx->parent_keys[i].name != NULL;
+		}
 		knotd_mod_log(mod, LOG_NOTICE, "parent ds confirmation active (%zu parent server(s), "
-		              "trust anchor %s, overdue %us, control %s)", ctx->nparents,
-		              ctx->ta_ds.count + ctx->ta_dnskey.count > 0 ? "configured" : "none",
-		              ctx->overdue, ctx->ctl_path);
+		              "%zu with a tsig key, trust anchor %s, resolver %s, overdue %us, control %s)",
+		              ctx->nparents, nkeys, ctx->ta_owner != NULL ? ctx->ta_path : "none",
+		              ctx->have_resolver ? ctx->resolver.name : "none", ctx->overdue,
+		              ctx->ctl_path);
+		if (ctx->ta_owner == NULL && nkeys < ctx->nparents) {
+			knotd_mod_log(mod, LOG_WARNING, "no trust anchor (install dns-root-data or set "
+			              "trust-anchor) and %zu parent server(s) without a tsig key: their "
+			              "answers are not authenticated, no ds change will be confirmed",
+			              ctx->nparents - nkeys);
+		}
 	} else {
 		knotd_mod_log(mod, LOG_NOTICE, "no parent configured, ds changes not confirmed "
 		              "(overdue alarm only)");

@@ -15,6 +15,7 @@
  * which is joined in unload.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -36,9 +37,11 @@
 
 #include "modules/modalarm.h"
 #include "modules/modkey.h"
+#include "modules/modlog.h"
 #include "dns/dnsclient.h"
 #include "dns/ctl.h"
 #include "core/error.h"
+#include "validate/digest.h"
 #include "validate/incr.h"
 #include "validate/report.h"
 #include "validate/verify.h"
@@ -55,6 +58,9 @@
 #define MOD_KEY		"\x03""key"
 #define MOD_RESIGN	"\x11""resign-on-failure"
 #define MOD_STATE_DIR	"\x09""state-dir"
+#define MOD_MAX_RECORDS	"\x0f""xfr-max-records"
+#define MOD_MAX_SIZE	"\x0c""xfr-max-size"
+#define MOD_MAX_TIME	"\x0c""xfr-max-time"
 
 #define C_KEY		"\x03""key"
 #define C_ALG		"\x09""algorithm"
@@ -75,6 +81,9 @@
 #define LOG_PROBLEMS	10
 /*! Seconds between two log lines about refused transfers. */
 #define REFUSE_LOG_SEC	10
+/*! A transfer refused for a failed serial has the served content checked
+ *  again (it may have changed behind the serial), at most this often (s). */
+#define RECHECK_SEC	30
 /*! After a NOTIFY, the source is polled this often (ms) ... */
 #define BURST_MS	200
 /*! ... this many times. */
@@ -93,6 +102,9 @@ static const yp_item_t validate_conf[] = {
 	{ MOD_KEY,      YP_TREF,  YP_VREF = { C_KEY }, YP_FNONE, { knotd_conf_check_ref } },
 	{ MOD_RESIGN,   YP_TBOOL, YP_VNONE },
 	{ MOD_STATE_DIR, YP_TSTR, YP_VNONE },
+	{ MOD_MAX_RECORDS, YP_TINT, YP_VINT = { 0, INT64_MAX, 0 } },
+	{ MOD_MAX_SIZE,  YP_TINT, YP_VINT = { 0, INT64_MAX, 0, YP_SSIZE } },
+	{ MOD_MAX_TIME,  YP_TINT, YP_VINT = { 0, UINT32_MAX / 1000, 0, YP_STIME } },
 	{ NULL }
 };
 
@@ -103,6 +115,7 @@ enum {
 	CTR_LATENCY_MS,
 	CTR_XFR_REFUSED,
 	CTR_EXPIRY_SECONDS,
+	CTR_CONTENT_REFUSED,
 	CTR_COUNT
 };
 
@@ -113,6 +126,7 @@ static const char *const ctr_names[CTR_COUNT] = {
 	[CTR_LATENCY_MS]        = "validation-latency-ms",
 	[CTR_XFR_REFUSED]       = "transfers-refused",
 	[CTR_EXPIRY_SECONDS]    = "earliest-expiry-seconds",
+	[CTR_CONTENT_REFUSED]   = "transfers-content-refused",
 };
 
 /* A verdict entry: bit 32 present, bit 33 valid, low 32 bits the serial. */
@@ -131,10 +145,26 @@ typedef struct {
 	bool restored;              /*!< Read from the file, not validated by this load yet. */
 	int64_t time;               /*!< Unix time of the verdict. */
 	int64_t expiry;             /*!< Valid: earliest signature expiry, INT64_MAX unknown. */
+	bool has_digest;            /*!< The content the verdict was made on is known: */
+	zg_digest_t digest;         /*!< its digest. */
 } saved_verdict_t;
 
-/*! The state file's first line (format version 1). */
-#define STATE_MAGIC	"zonegate-mod-validate 1"
+/*!
+ * An outgoing AXFR/IXFR being summed in one knotd thread (its records go out
+ * in messages, each passing the END hook). A transfer is told apart by the
+ * connection socket, the query id and the remote address.
+ */
+typedef struct {
+	bool active;
+	int socket;
+	uint16_t qid;
+	struct sockaddr_storage remote;
+	zg_digest_ctx_t *dctx;
+	zg_digest_stream_t stream;
+} xfr_check_t;
+
+/*! The state file's first line (format version 2; version 1 is read too). */
+#define STATE_MAGIC	"zonegate-mod-validate 2"
 
 typedef struct {
 	knotd_mod_t *mod;
@@ -145,13 +175,17 @@ typedef struct {
 	struct sockaddr_storage source;
 	char source_str[80];
 	bool source_self;
+	struct sockaddr_storage self_addr;  /*!< This server (its first listen address). */
+	char self_str[80];
 	uint32_t horizon;
 	uint32_t poll_sec;
 	zg_alarm_t alarm;          /*!< The alarm command runner. */
 	knotd_conf_t allow;         /*!< Configured ranges (count 0: none). */
-	bool allow_loopback;        /*!< Default: 127.0.0.1 and ::1. */
+	zg_xfr_self_t self;         /*!< The module's own transfer connections to this
+	                                 server (source_self): they pass the gate. */
 	knot_tsig_key_t key;        /*!< name NULL: no key. */
 	bool resign;                /*!< Ask this server to re-sign on failure. */
+	zg_xfr_limits_t limits;     /*!< xfr-max-*: 0 fields automatic. */
 	char ctl_path[512];         /*!< This server's control socket. */
 	notify_target_t notify[NOTIFY_MAX];
 	unsigned notify_count;
@@ -160,19 +194,33 @@ typedef struct {
 	_Atomic uint64_t verdicts[VERDICTS];
 	atomic_uint verdict_next;
 
-	/* The state file: verdicts in the order given, oldest first (the worker's,
-	 * filled in load before the worker starts). */
+	/* The verdicts with their content digests, oldest first: written by the
+	 * worker (filled in load before it starts) under dlock, read by the
+	 * transfer check at the end of an outgoing transfer under dlock; the
+	 * state file. */
 	char state_path[PATH_MAX];
+	pthread_mutex_t dlock;
 	saved_verdict_t saved[VERDICTS];
 	unsigned saved_count;
+	uint8_t dkey[ZG_DIGEST_KEY_LEN];  /*!< Digest key (kept in the state file). */
+	zg_digest_ctx_t *wdctx;     /*!< The worker's hashing context. */
+	bool have_digest;           /*!< The content the next verdict is about ... */
+	zg_digest_t digest;         /*!< ... has this digest. */
+
 	uint32_t last_valid;        /*!< Last validated serial (have_last_valid). */
 	bool have_last_valid;
 	char state_err[PATH_MAX + 128];  /*!< Last write failure logged. */
 	time_t state_err_time;
 
-	/* Refusal log rate limit. */
-	atomic_llong refuse_logged;
-	atomic_ullong refuse_quiet;
+	/* Outgoing transfers, summed as they are sent (one per knotd thread). */
+	xfr_check_t *checks;
+	unsigned nchecks;
+	atomic_bool content_check;  /*!< A transfer found other content: check it. */
+	atomic_llong recheck_asked; /*!< When a refused transfer last asked for a recheck. */
+
+	/* Log rate limits. */
+	zg_modlog_limit_t refuse_log;     /*!< Refused transfers. */
+	zg_modlog_limit_t content_log;    /*!< Transfers failed at their end. */
 
 	/* Worker. */
 	pthread_t thread;
@@ -188,6 +236,9 @@ typedef struct {
 	char last_fail[384];        /*!< Last transfer failure logged. */
 	time_t last_fail_time;
 	zg_xfr_diff_t diff;         /*!< Reused IXFR buffer. */
+	zg_xfr_stats_t xstats;      /*!< Of the last incoming transfer. */
+	char xfr_reason[320];       /*!< Why the last transfer stopped at a limit. */
+	char hint[192];             /*!< Scratch for self_refused_hint(). */
 } validate_ctx_t;
 
 /* ---- verdicts ---- */
@@ -218,14 +269,35 @@ static void verdict_set(validate_ctx_t *ctx, uint32_t serial, bool valid)
 	atomic_store_explicit(&ctx->verdicts[i], v, memory_order_release);
 }
 
-static void state_note(validate_ctx_t *ctx, uint32_t serial, bool valid);
+static void state_record(validate_ctx_t *ctx, uint32_t serial, bool valid);
+static void state_save(validate_ctx_t *ctx);
 
-/* Records the verdict of serial for the hook and in the state file (for a
- * valid one, ctx->earliest_expiry must be that of serial). Worker only. */
+/* Records the verdict of serial with the digest of its content (if
+ * ctx->have_digest), for the hook and in the state file (for a valid one,
+ * ctx->earliest_expiry must be that of serial). Worker only. */
 static void verdict_put(validate_ctx_t *ctx, uint32_t serial, bool valid)
 {
+	state_record(ctx, serial, valid);
 	verdict_set(ctx, serial, valid);
-	state_note(ctx, serial, valid);
+	state_save(ctx);
+}
+
+/* The digest of the content of a verdict of serial (valid only: a valid
+ * one). Any thread. */
+static bool verdict_digest(validate_ctx_t *ctx, uint32_t serial, bool valid_only,
+                           zg_digest_t *out)
+{
+	bool found = false;
+	pthread_mutex_lock(&ctx->dlock);
+	for (unsigned i = 0; i < ctx->saved_count; i++) {
+		const saved_verdict_t *e = &ctx->saved[i];
+		if (e->serial == serial && e->has_digest && (e->valid || !valid_only)) {
+			*out = e->digest;
+			found = true;
+		}
+	}
+	pthread_mutex_unlock(&ctx->dlock);
+	return found;
 }
 
 /* ---- state file ---- */
@@ -249,9 +321,10 @@ static void state_failed(validate_ctx_t *ctx, int err)
  *
  *   zonegate-mod-validate 1
  *   zone ZONE
+ *   key KEY                                     (digest key, 64 hex digits)
  *   last-validated SERIAL                       (once a serial has validated)
- *   verdict SERIAL valid TIME EXPIRY            (EXPIRY "-" if unknown)
- *   verdict SERIAL failed TIME -
+ *   verdict SERIAL valid TIME EXPIRY DIGEST     (EXPIRY, DIGEST "-" if unknown)
+ *   verdict SERIAL failed TIME - DIGEST
  *   end COUNT                                   (COUNT verdict lines above)
  */
 static int state_write(validate_ctx_t *ctx)
@@ -272,7 +345,11 @@ static int state_write(validate_ctx_t *ctx)
 		return ret;
 	}
 	(void)fchmod(fd, 0640);
-	fprintf(f, "%s\nzone %s\n", STATE_MAGIC, ctx->zone_str);
+	fprintf(f, "%s\nzone %s\nkey ", STATE_MAGIC, ctx->zone_str);
+	for (int i = 0; i < ZG_DIGEST_KEY_LEN; i++) {
+		fprintf(f, "%02x", ctx->dkey[i]);
+	}
+	fprintf(f, "\n");
 	if (ctx->have_last_valid) {
 		fprintf(f, "last-validated %u\n", ctx->last_valid);
 	}
@@ -281,10 +358,15 @@ static int state_write(validate_ctx_t *ctx)
 		fprintf(f, "verdict %u %s %lld ", e->serial, e->valid ? "valid" : "failed",
 		        (long long)e->time);
 		if (e->valid && e->expiry != INT64_MAX) {
-			fprintf(f, "%lld\n", (long long)e->expiry);
+			fprintf(f, "%lld ", (long long)e->expiry);
 		} else {
-			fprintf(f, "-\n");
+			fprintf(f, "- ");
 		}
+		char d[ZG_DIGEST_STR_LEN + 1] = "-";
+		if (e->has_digest) {
+			zg_digest_str(&e->digest, d, sizeof(d));
+		}
+		fprintf(f, "%s\n", d);
 	}
 	fprintf(f, "end %u\n", ctx->saved_count);
 	int ret = 0;
@@ -330,10 +412,11 @@ static void state_save(validate_ctx_t *ctx)
 	}
 }
 
-/* Keeps the verdict of serial (the newest last, VERDICTS at most) and writes
- * the state file; a write failure is logged (rate-limited), nothing else. */
-static void state_note(validate_ctx_t *ctx, uint32_t serial, bool valid)
+/* Keeps the verdict of serial (the newest last, VERDICTS at most) with the
+ * digest of its content (ctx->have_digest), for the state file. */
+static void state_record(validate_ctx_t *ctx, uint32_t serial, bool valid)
 {
+	pthread_mutex_lock(&ctx->dlock);
 	unsigned n = ctx->saved_count;
 	for (unsigned i = 0; i < n; i++) {
 		if (ctx->saved[i].serial == serial) {
@@ -351,13 +434,15 @@ static void state_note(validate_ctx_t *ctx, uint32_t serial, bool valid)
 		.valid = valid,
 		.time = time(NULL),
 		.expiry = valid ? ctx->earliest_expiry : INT64_MAX,
+		.has_digest = ctx->have_digest,
+		.digest = ctx->digest,
 	};
 	ctx->saved_count = n + 1;
 	if (valid) {
 		ctx->last_valid = serial;
 		ctx->have_last_valid = true;
 	}
-	state_save(ctx);
+	pthread_mutex_unlock(&ctx->dlock);
 }
 
 /* Parses an unsigned decimal number not above max. */
@@ -378,14 +463,42 @@ static bool parse_num(const char *s, uint64_t max, uint64_t *out)
 
 /* Parses the state file f into saved/count/last (nothing is kept by the
  * caller unless the whole file parses). On error sets *line and *why. */
-static int state_parse(validate_ctx_t *ctx, FILE *f, saved_verdict_t *saved, unsigned *count,
-                       uint32_t *last, bool *have_last, unsigned *line, const char **why)
+/* What a state file holds. */
+typedef struct {
+	unsigned version;
+	saved_verdict_t saved[VERDICTS];
+	unsigned count;
+	uint32_t last;
+	bool have_last;
+	uint8_t key[ZG_DIGEST_KEY_LEN];
+	bool have_key;
+} state_file_t;
+
+/* Parses hex digits into out (exactly len bytes). */
+static bool parse_hex(const char *s, uint8_t *out, size_t len)
+{
+	if (strlen(s) != 2 * len) {
+		return false;
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned v;
+		if (sscanf(s + 2 * i, "%2x", &v) != 1 || !isxdigit((unsigned char)s[2 * i]) ||
+		    !isxdigit((unsigned char)s[2 * i + 1])) {
+			return false;
+		}
+		out[i] = (uint8_t)v;
+	}
+	return true;
+}
+
+static int state_parse(validate_ctx_t *ctx, FILE *f, state_file_t *st, unsigned *line,
+                       const char **why)
 {
 	char buf[256];
 	unsigned n = 0;
 	bool ended = false;
-	*count = 0;
-	*have_last = false;
+	saved_verdict_t *saved = st->saved;
+	memset(st, 0, sizeof(*st));
 	*line = 0;
 	while (fgets(buf, sizeof(buf), f) != NULL) {
 		(*line)++;
@@ -400,10 +513,10 @@ static int state_parse(validate_ctx_t *ctx, FILE *f, saved_verdict_t *saved, uns
 			return -EINVAL;
 		}
 		char *save = NULL;
-		char *tok[6] = { NULL };
+		char *tok[7] = { NULL };
 		unsigned ntok = 0;
 		for (char *t = strtok_r(buf, " ", &save); t != NULL; t = strtok_r(NULL, " ", &save)) {
-			if (ntok == 6) {
+			if (ntok == 7) {
 				*why = "too many fields";
 				return -EINVAL;
 			}
@@ -412,10 +525,11 @@ static int state_parse(validate_ctx_t *ctx, FILE *f, saved_verdict_t *saved, uns
 		uint64_t a, b, c;
 		if (*line == 1) {
 			if (ntok == 2 && strcmp(tok[0], "zonegate-mod-validate") == 0) {
-				if (strcmp(tok[1], "1") != 0) {
+				if (strcmp(tok[1], "1") != 0 && strcmp(tok[1], "2") != 0) {
 					*why = "unsupported version";
 					return -EINVAL;
 				}
+				st->version = (unsigned)(tok[1][0] - '0');
 				continue;
 			}
 			*why = "not a mod-validate state file";
@@ -429,14 +543,22 @@ static int state_parse(validate_ctx_t *ctx, FILE *f, saved_verdict_t *saved, uns
 				*why = "state of another zone";
 				return -EINVAL;
 			}
-		} else if (ntok == 2 && strcmp(tok[0], "last-validated") == 0 && *line == 3) {
+		} else if (st->version >= 2 && *line == 3) {
+			if (ntok != 2 || strcmp(tok[0], "key") != 0 ||
+			    !parse_hex(tok[1], st->key, sizeof(st->key))) {
+				*why = "key line expected";
+				return -EINVAL;
+			}
+			st->have_key = true;
+		} else if (ntok == 2 && strcmp(tok[0], "last-validated") == 0 && n == 0 &&
+		           !st->have_last) {
 			if (!parse_num(tok[1], UINT32_MAX, &a)) {
 				*why = "bad serial";
 				return -EINVAL;
 			}
-			*last = (uint32_t)a;
-			*have_last = true;
-		} else if (ntok == 5 && strcmp(tok[0], "verdict") == 0) {
+			st->last = (uint32_t)a;
+			st->have_last = true;
+		} else if (ntok == 4 + st->version && strcmp(tok[0], "verdict") == 0) {
 			bool valid = strcmp(tok[2], "valid") == 0;
 			if (!valid && strcmp(tok[2], "failed") != 0) {
 				*why = "verdict must be valid or failed";
@@ -455,10 +577,18 @@ static int state_parse(validate_ctx_t *ctx, FILE *f, saved_verdict_t *saved, uns
 				*why = "too many verdicts";
 				return -EINVAL;
 			}
-			saved[n++] = (saved_verdict_t){
+			saved_verdict_t *e = &saved[n++];
+			*e = (saved_verdict_t){
 				.serial = (uint32_t)a, .valid = valid, .restored = true,
 				.time = (int64_t)b, .expiry = (int64_t)c,
 			};
+			if (st->version >= 2 && strcmp(tok[5], "-") != 0) {
+				if (zg_digest_parse(tok[5], &e->digest) != 0) {
+					*why = "bad content digest";
+					return -EINVAL;
+				}
+				e->has_digest = true;
+			}
 		} else if (ntok == 2 && strcmp(tok[0], "end") == 0) {
 			if (!parse_num(tok[1], VERDICTS, &a) || a != n) {
 				*why = "verdict count does not match";
@@ -478,7 +608,7 @@ static int state_parse(validate_ctx_t *ctx, FILE *f, saved_verdict_t *saved, uns
 		*why = "end line missing (file truncated)";
 		return -EINVAL;
 	}
-	*count = n;
+	st->count = n;
 	return 0;
 }
 
@@ -502,22 +632,32 @@ static void state_restore(validate_ctx_t *ctx)
 		}
 		return;
 	}
-	saved_verdict_t saved[VERDICTS];
-	unsigned count = 0;
-	uint32_t last = 0;
-	bool have_last = false;
+	state_file_t *st = calloc(1, sizeof(*st));
+	if (st == NULL) {
+		fclose(f);
+		return;
+	}
 	unsigned line = 0;
 	const char *why = NULL;
-	int ret = state_parse(ctx, f, saved, &count, &last, &have_last, &line, &why);
+	int ret = state_parse(ctx, f, st, &line, &why);
 	fclose(f);
 	if (ret != 0) {
 		knotd_mod_log(ctx->mod, LOG_WARNING, "verdicts not restored, %s line %u: %s, "
 		              "file ignored", ctx->state_path, line,
 		              why != NULL ? why : zg_strerror(ret));
+		free(st);
 		return;
+	}
+	saved_verdict_t *saved = st->saved;
+	unsigned count = st->count;
+	uint32_t last = st->last;
+	bool have_last = st->have_last;
+	if (st->have_key) {
+		memcpy(ctx->dkey, st->key, sizeof(ctx->dkey));
 	}
 
 	int64_t now = time(NULL);
+	unsigned nodigest = 0;
 	const saved_verdict_t *newest = NULL;
 	const saved_verdict_t *expired = NULL;
 	unsigned nexpired = 0;
@@ -528,6 +668,12 @@ static void state_restore(validate_ctx_t *ctx)
 			e->time = now;
 			expired = e;
 			nexpired++;
+		}
+		if (e->valid && !e->has_digest) {
+			/* Format 1: the content is not known, the verdict cannot open
+			 * the gate; the served serial is validated again. */
+			nodigest++;
+			continue;
 		}
 		if (e->valid) {
 			newest = e;
@@ -563,6 +709,12 @@ static void state_restore(validate_ctx_t *ctx)
 		              "restored as failed (%u restored verdicts so)", expired->serial, t2,
 		              nexpired);
 	}
+	if (nodigest > 0) {
+		knotd_mod_log(ctx->mod, LOG_NOTICE, "%u valid verdicts restored without the digest "
+		              "of their content (state file format %u), transfers wait until the "
+		              "served serial validates again", nodigest, st->version);
+	}
+	free(st);
 }
 
 /* ---- alarm ---- */
@@ -656,24 +808,69 @@ static void xfr_failed(validate_ctx_t *ctx, const char *fmt, ...)
 	}
 }
 
+/* When this server refuses the module's own transfer, nothing can ever
+ * validate: say what to change. */
+static const char *self_refused_hint(validate_ctx_t *ctx, int ret)
+{
+	if (!ctx->source_self || ret != ZG_EREFUSED || ctx->xstats.local.ss_family == 0) {
+		return "";
+	}
+	char addr[80];
+	zg_dns_addr_str(&ctx->xstats.local, addr, sizeof(addr));
+	char *at = strrchr(addr, '@');
+	if (at != NULL) {
+		*at = '\0';
+	}
+	snprintf(ctx->hint, sizeof(ctx->hint), ", this server refuses the module's own "
+	         "transfer: the zone's acl must allow transfers from %s", addr);
+	return ctx->hint;
+}
+
+/* A zg_incr_t over zone (taken, also on failure) that keeps its content digest. */
+static int incr_new(validate_ctx_t *ctx, zg_incr_t **out, zg_zone_t *zone)
+{
+	int ret = zg_incr_new(out, zone);
+	if (ret == 0) {
+		ret = zg_incr_digest_start(*out, ctx->wdctx);
+	}
+	if (ret != 0) {
+		zg_incr_free(*out);
+		*out = NULL;
+	}
+	return ret;
+}
+
 static int shadow_update(validate_ctx_t *ctx, bool *changed)
 {
 	char reason[256] = "";
 	*changed = false;
+	size_t rrs = 0;
+	if (ctx->shadow != NULL) {
+		zg_zone_counts(zg_incr_zone(ctx->shadow), NULL, NULL, &rrs);
+	}
 	zg_xfr_peer_t peer = {
 		.addr = &ctx->source,
 		.key = ctx->key.name != NULL ? &ctx->key : NULL,
 		.zone = ctx->zone,
 		.cancel = &ctx->cancel,
+		.limits = zg_xfr_limits_resolve(&ctx->limits, rrs),
+		.stats = &ctx->xstats,
+		.self = ctx->source_self ? &ctx->self : NULL,
 	};
 	zg_zone_t *zone = NULL;
 	if (ctx->shadow != NULL) {
 		uint32_t from = zg_zone_serial(zg_incr_zone(ctx->shadow), NULL);
 		zg_xfr_kind_t kind = ZG_XFR_UPTODATE;
 		int ret = zg_xfr_ixfr(&peer, from, &ctx->diff, &zone, &kind, reason, sizeof(reason));
+		if (ret == ZG_ETOOBIG) {
+			snprintf(ctx->xfr_reason, sizeof(ctx->xfr_reason), "IXFR from serial %u: %s",
+			         from, reason);
+			return ret;
+		}
 		if (ret != 0) {
-			xfr_failed(ctx, "IXFR, incoming, remote %s, serial %u, failed (%s)",
-			           ctx->source_str, from, reason[0] != '\0' ? reason : zg_strerror(ret));
+			xfr_failed(ctx, "IXFR, incoming, remote %s, serial %u, failed (%s)%s",
+			           ctx->source_str, from, reason[0] != '\0' ? reason : zg_strerror(ret),
+			           self_refused_hint(ctx, ret));
 			return ret;
 		}
 		if (kind == ZG_XFR_UPTODATE) {
@@ -703,22 +900,29 @@ static int shadow_update(validate_ctx_t *ctx, bool *changed)
 
 	if (zone == NULL) {
 		int ret = zg_xfr_axfr(&peer, &zone, reason, sizeof(reason));
+		if (ret == ZG_ETOOBIG) {
+			snprintf(ctx->xfr_reason, sizeof(ctx->xfr_reason), "AXFR: %s", reason);
+			return ret;
+		}
 		if (ret != 0) {
-			xfr_failed(ctx, "AXFR, incoming, remote %s, failed (%s)", ctx->source_str,
-			           reason[0] != '\0' ? reason : zg_strerror(ret));
+			xfr_failed(ctx, "AXFR, incoming, remote %s, failed (%s)%s", ctx->source_str,
+			           reason[0] != '\0' ? reason : zg_strerror(ret),
+			           self_refused_hint(ctx, ret));
 			return ret;
 		}
 		knotd_mod_log(ctx->mod, LOG_INFO, "AXFR, incoming, remote %s, serial %u",
 		              ctx->source_str, zg_zone_serial(zone, NULL));
 	}
-	int ret = zg_incr_new(&ctx->shadow, zone);
+	int ret = incr_new(ctx, &ctx->shadow, zone);
 	if (ret != 0) {
-		ctx->shadow = NULL;
 		return ret;
 	}
 	*changed = true;
 	return 0;
 }
+
+static int judge(validate_ctx_t *ctx, zg_incr_t *in, uint32_t serial, int64_t t0,
+                 int64_t t_xfr);
 
 /* Follows the source and validates; returns 0 with *serial set once the
  * shadow's serial has a verdict. */
@@ -727,6 +931,23 @@ static int check_serial(validate_ctx_t *ctx, uint32_t *serial)
 	int64_t t0 = mono_ms();
 	bool changed = false;
 	int ret = shadow_update(ctx, &changed);
+	if (ret == ZG_ETOOBIG && ctx->xstats.have_serial) {
+		/* A transfer over a limit: its serial fails like an invalid one, and
+		 * is not transferred again until the source announces another. */
+		*serial = ctx->xstats.serial;
+		if (verdict_get(ctx, *serial) != 0) {
+			ctx->have_digest = false;   /* The content never arrived whole. */
+			verdict_put(ctx, *serial, false);
+			knotd_mod_stats_incr(ctx->mod, 0, CTR_SERIALS_FAILED, 0, 1);
+			knotd_mod_log(ctx->mod, LOG_ERR, "serial %u, transfer from %s stopped by a limit "
+			              "(%s), transfers of it refused", *serial, ctx->source_str,
+			              ctx->xfr_reason);
+			char why[400];
+			snprintf(why, sizeof(why), "transfer stopped by a limit, %s", ctx->xfr_reason);
+			alarm_run(ctx, *serial, why);
+		}
+		return 0;
+	}
 	if (ret != 0) {
 		return ret;
 	}
@@ -734,7 +955,35 @@ static int check_serial(validate_ctx_t *ctx, uint32_t *serial)
 	if (!changed && verdict_get(ctx, *serial) >= 0) {
 		return 0;
 	}
-	int64_t t_xfr = mono_ms() - t0;   /* Transfer and application to the shadow. */
+	ret = judge(ctx, ctx->shadow, *serial, t0, mono_ms() - t0);
+	if (ret != 0) {
+		zg_incr_free(ctx->shadow);
+		ctx->shadow = NULL;
+	}
+	return ret;
+}
+
+/*
+ * Validates the content in \a in (serial \a serial, transferred since t0 in
+ * t_xfr ms) and records, logs and announces the verdict with the digest of
+ * that content. Returns 0, or the error that aborted the validation (the
+ * caller drops \a in).
+ */
+static int judge(validate_ctx_t *ctx, zg_incr_t *in, uint32_t serial, int64_t t0,
+                 int64_t t_xfr)
+{
+	ctx->have_digest = zg_incr_digest(in, &ctx->digest);
+	zg_digest_t before;
+	if (ctx->have_digest && verdict_digest(ctx, serial, false, &before) &&
+	    !zg_digest_equal(&before, &ctx->digest)) {
+		char d1[ZG_DIGEST_STR_LEN + 1], d2[ZG_DIGEST_STR_LEN + 1];
+		knotd_mod_log(ctx->mod, LOG_NOTICE, "serial %u, content differs from that of its "
+		              "earlier verdict without a serial change (digest %s, was %s), validated "
+		              "as new content", serial, zg_digest_str(&ctx->digest, d1, sizeof(d1)),
+		              zg_digest_str(&before, d2, sizeof(d2)));
+		/* Until it has validated, that serial is not valid. */
+		verdict_set(ctx, serial, false);
+	}
 
 	zg_verify_opts_t opts = {
 		.now = time(NULL),
@@ -745,54 +994,54 @@ static int check_serial(validate_ctx_t *ctx, uint32_t *serial)
 	zg_report_t report;
 	zg_report_init(&report);
 	bool full = false;
-	ret = zg_incr_verify(ctx->shadow, &opts, &report, &full);
+	int ret = zg_incr_verify(in, &opts, &report, &full);
 	if (ret == -ECANCELED) {
 		knotd_mod_log(ctx->mod, LOG_INFO, "serial %u, validation canceled (module unloaded)",
-		              *serial);
+		              serial);
 	} else if (ret != 0) {
-		knotd_mod_log(ctx->mod, LOG_ERR, "serial %u, validation aborted (%s)", *serial,
+		knotd_mod_log(ctx->mod, LOG_ERR, "serial %u, validation aborted (%s)", serial,
 		              zg_strerror(ret));
 	}
 	if (ret != 0) {
 		zg_report_deinit(&report);
-		zg_incr_free(ctx->shadow);
-		ctx->shadow = NULL;
 		return ret;
 	}
 	int64_t ms = mono_ms() - t0;
 	knotd_mod_stats_store(ctx->mod, 0, CTR_LATENCY_MS, 0, (uint64_t)ms);
-	ctx->earliest_expiry = zg_incr_earliest_expiry(ctx->shadow);
+	ctx->earliest_expiry = zg_incr_earliest_expiry(in);
 
 	if (report.errors == 0) {
-		/* The gate opens at once; the state file is written once the
+		/* The gate opens at once (with the digest of the content known to
+		 * the transfer check); the state file is written once the
 		 * secondaries have been told (its fsync is not in their way). */
-		verdict_set(ctx, *serial, true);
+		state_record(ctx, serial, true);
+		verdict_set(ctx, serial, true);
 		knotd_mod_stats_incr(ctx->mod, 0, CTR_SERIALS_VALIDATED, 0, 1);
-		knotd_mod_stats_store(ctx->mod, 0, CTR_LAST_SERIAL, 0, *serial);
+		knotd_mod_stats_store(ctx->mod, 0, CTR_LAST_SERIAL, 0, serial);
 		knotd_mod_log(ctx->mod, LOG_INFO, "serial %u, validated (%s, %zu names checked, "
 		              "%llu signatures, %zu warnings, transfer %lld ms, checks %lld ms, "
-		              "%lld ms)", *serial,
-		              full ? "whole zone" : "incremental", zg_incr_last_checked(ctx->shadow),
+		              "%lld ms)", serial,
+		              full ? "whole zone" : "incremental", zg_incr_last_checked(in),
 		              (unsigned long long)report.stats.signatures, report.warnings,
 		              (long long)t_xfr, (long long)(ms - t_xfr), (long long)ms);
 		if (report.warnings > 0) {
 			char line[1024];
 			for (size_t i = 0; i < report.len; i++) {
 				zg_report_item_str(&report.items[i], line, sizeof(line));
-				knotd_mod_log(ctx->mod, LOG_WARNING, "serial %u, %s", *serial, line);
+				knotd_mod_log(ctx->mod, LOG_WARNING, "serial %u, %s", serial, line);
 				if (i + 1 == LOG_PROBLEMS) {
 					break;
 				}
 			}
 		}
 		ctx->expiry_state = 0;
-		notify_all(ctx, *serial);
-		state_note(ctx, *serial, true);
+		notify_all(ctx, serial);
+		state_save(ctx);
 	} else {
-		verdict_put(ctx, *serial, false);
+		verdict_put(ctx, serial, false);
 		knotd_mod_stats_incr(ctx->mod, 0, CTR_SERIALS_FAILED, 0, 1);
 		knotd_mod_log(ctx->mod, LOG_ERR, "serial %u, validation failed (%s, %zu errors, "
-		              "transfers of it refused)", *serial, full ? "whole zone" : "incremental",
+		              "transfers of it refused)", serial, full ? "whole zone" : "incremental",
 		              report.errors);
 		char line[1024];
 		char first[1024] = "";
@@ -805,13 +1054,13 @@ static int check_serial(validate_ctx_t *ctx, uint32_t *serial)
 			if (logged == 0) {
 				snprintf(first, sizeof(first), "%s", line);
 			}
-			knotd_mod_log(ctx->mod, LOG_ERR, "serial %u, %s", *serial, line);
+			knotd_mod_log(ctx->mod, LOG_ERR, "serial %u, %s", serial, line);
 			logged++;
 		}
 		char why[1200];
 		snprintf(why, sizeof(why), "%zu validation errors, first: %s", report.errors, first);
-		alarm_run(ctx, *serial, why);
-		resign_request(ctx, *serial);
+		alarm_run(ctx, serial, why);
+		resign_request(ctx, serial);
 	}
 	zg_report_deinit(&report);
 	return 0;
@@ -835,6 +1084,7 @@ static void restored_expiry_check(validate_ctx_t *ctx)
 	int64_t now = time(NULL);
 	saved_verdict_t *newest = NULL;
 	unsigned n = 0;
+	pthread_mutex_lock(&ctx->dlock);
 	for (unsigned i = 0; i < ctx->saved_count; i++) {
 		saved_verdict_t *e = &ctx->saved[i];
 		if (e->restored && e->valid && e->expiry != INT64_MAX && e->expiry <= now) {
@@ -845,6 +1095,7 @@ static void restored_expiry_check(validate_ctx_t *ctx)
 			n++;
 		}
 	}
+	pthread_mutex_unlock(&ctx->dlock);
 	if (n == 0) {
 		return;
 	}
@@ -875,6 +1126,7 @@ static void expiry_check(validate_ctx_t *ctx)
 	zg_time_str(ctx->earliest_expiry, when, sizeof(when));
 	if (left <= 0 && ctx->expiry_state < 2) {
 		ctx->expiry_state = 2;
+		ctx->have_digest = zg_incr_digest(ctx->shadow, &ctx->digest);
 		verdict_put(ctx, serial, false);
 		knotd_mod_stats_incr(ctx->mod, 0, CTR_SERIALS_FAILED, 0, 1);
 		knotd_mod_log(ctx->mod, LOG_ERR, "serial %u, signatures expired at %s, "
@@ -911,6 +1163,63 @@ static int64_t expiry_wait_ms(const validate_ctx_t *ctx, int64_t ms)
 	return ms;
 }
 
+/*
+ * An outgoing transfer sent content other than the validated one of its
+ * serial (see validate_end()): transfers the zone from this server, and
+ * validates it as new content unless it is the content judged. With the
+ * source being this server, it becomes the shadow zone.
+ */
+static void content_recheck(validate_ctx_t *ctx)
+{
+	int64_t t0 = mono_ms();
+	size_t rrs = 0;
+	if (ctx->shadow != NULL) {
+		zg_zone_counts(zg_incr_zone(ctx->shadow), NULL, NULL, &rrs);
+	}
+	zg_xfr_stats_t xs;
+	zg_xfr_peer_t peer = {
+		.addr = &ctx->self_addr,
+		.key = ctx->source_self && ctx->key.name != NULL ? &ctx->key : NULL,
+		.zone = ctx->zone,
+		.cancel = &ctx->cancel,
+		.limits = zg_xfr_limits_resolve(&ctx->limits, rrs),
+		.stats = &xs,
+		.self = &ctx->self,
+	};
+	zg_zone_t *zone = NULL;
+	char reason[256] = "";
+	int ret = zg_xfr_axfr(&peer, &zone, reason, sizeof(reason));
+	if (ret != 0) {
+		xfr_failed(ctx, "AXFR, incoming, remote %s, failed (%s), served content not checked",
+		           ctx->self_str, reason[0] != '\0' ? reason : zg_strerror(ret));
+		return;
+	}
+	uint32_t serial = zg_zone_serial(zone, NULL);
+	zg_incr_t *in = NULL;
+	if (incr_new(ctx, &in, zone) != 0) {
+		return;
+	}
+	zg_digest_t served, judged;
+	zg_incr_digest(in, &served);
+	if (verdict_digest(ctx, serial, false, &judged) && zg_digest_equal(&served, &judged)) {
+		char d[ZG_DIGEST_STR_LEN + 1];
+		knotd_mod_log(ctx->mod, LOG_DEBUG, "serial %u, served content checked, it is the one "
+		              "judged (digest %s)", serial, zg_digest_str(&served, d, sizeof(d)));
+		zg_incr_free(in);
+		return;
+	}
+	ret = judge(ctx, in, serial, t0, mono_ms() - t0);
+	if (ret == 0 && ctx->source_self) {
+		zg_incr_free(ctx->shadow);
+		ctx->shadow = in;
+		return;
+	}
+	zg_incr_free(in);
+	if (ctx->shadow != NULL) {
+		ctx->earliest_expiry = zg_incr_earliest_expiry(ctx->shadow);
+	}
+}
+
 static void *worker(void *arg)
 {
 	validate_ctx_t *ctx = arg;
@@ -945,6 +1254,9 @@ static void *worker(void *arg)
 					}
 				}
 			}
+		}
+		if (atomic_exchange(&ctx->content_check, false)) {
+			content_recheck(ctx);
 		}
 		expiry_check(ctx);
 		restored_expiry_check(ctx);
@@ -986,27 +1298,27 @@ static void *worker(void *arg)
 
 /* ---- the gate ---- */
 
-static bool is_loopback(const struct sockaddr_storage *ss)
+/* Asks the worker to check the content this server serves (content_recheck()). */
+static void content_recheck_request(validate_ctx_t *ctx)
 {
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
-		return ntohl(in->sin_addr.s_addr) == INADDR_LOOPBACK;
-	}
-	if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
-		return IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
-	}
-	return false;
+	pthread_mutex_lock(&ctx->lock);
+	atomic_store(&ctx->content_check, true);
+	ctx->notified = true;
+	pthread_cond_signal(&ctx->cond);
+	pthread_mutex_unlock(&ctx->lock);
 }
 
+/* Transfers that pass the gate whatever the verdict: the module's own (the
+ * remote end is the local end of a connection it opened to this server:
+ * address and port), those from the allow ranges, those signed with key. */
 static bool transfer_allowed(validate_ctx_t *ctx, knotd_qdata_t *qdata)
 {
 	const struct sockaddr_storage *remote = knotd_qdata_remote_addr(qdata);
 	if (remote != NULL) {
-		if (ctx->allow.count > 0 && knotd_conf_addr_range_match(&ctx->allow, remote)) {
+		if (zg_xfr_self_match(&ctx->self, remote)) {
 			return true;
 		}
-		if (ctx->allow_loopback && is_loopback(remote)) {
+		if (ctx->allow.count > 0 && knotd_conf_addr_range_match(&ctx->allow, remote)) {
 			return true;
 		}
 	}
@@ -1049,21 +1361,147 @@ static knotd_state_t validate_begin(knotd_state_t state, knot_pkt_t *pkt,
 
 	knotd_mod_stats_incr(mod, qdata->params->thread_id, CTR_XFR_REFUSED, 0, 1);
 	long long now = (long long)time(NULL);
-	long long last = atomic_load(&ctx->refuse_logged);
-	if (now - last >= REFUSE_LOG_SEC &&
-	    atomic_compare_exchange_strong(&ctx->refuse_logged, &last, now)) {
-		char addr[80] = "unknown";
-		const struct sockaddr_storage *remote = knotd_qdata_remote_addr(qdata);
-		if (remote != NULL) {
-			zg_dns_addr_str(remote, addr, sizeof(addr));
+	if (verdict == 0) {
+		/* The serial failed; its content may have changed since (fixed
+		 * behind the same serial): the worker looks again, at most every
+		 * RECHECK_SEC, when someone asks for it. */
+		long long asked = atomic_load(&ctx->recheck_asked);
+		if (now - asked >= RECHECK_SEC &&
+		    atomic_compare_exchange_strong(&ctx->recheck_asked, &asked, now)) {
+			content_recheck_request(ctx);
 		}
-		unsigned long long quiet = atomic_exchange(&ctx->refuse_quiet, 0);
+	}
+	unsigned long long quiet = 0;
+	if (zg_modlog_due(&ctx->refuse_log, now, REFUSE_LOG_SEC, &quiet)) {
+		char addr[80];
 		knotd_mod_log(mod, LOG_NOTICE, "%s, outgoing, remote %s, refused (serial %u %s, "
 		              "%llu more refused since the last message)",
-		              qdata->type == KNOTD_QUERY_TYPE_AXFR ? "AXFR" : "IXFR", addr, serial,
+		              qdata->type == KNOTD_QUERY_TYPE_AXFR ? "AXFR" : "IXFR",
+		              zg_modlog_remote(qdata, addr, sizeof(addr)), serial,
 		              verdict == 0 ? "failed validation" : "not validated yet", quiet);
+	}
+	qdata->rcode = KNOT_RCODE_REFUSED;
+	return KNOTD_STATE_FAIL;
+}
+
+/* The digest of the content of serial (any verdict): the base of an IXFR. */
+static bool base_digest(void *arg, uint32_t serial, zg_digest_t *out)
+{
+	return verdict_digest(arg, serial, false, out);
+}
+
+/* The serial an IXFR request asks from (its authority SOA); 0 if none. */
+static uint32_t ixfr_serial(const knot_pkt_t *query)
+{
+	const knot_pktsection_t *au = knot_pkt_section(query, KNOT_AUTHORITY);
+	for (uint16_t i = 0; i < au->count; i++) {
+		const knot_rrset_t *rr = knot_pkt_rr(au, i);
+		if (rr->type == KNOT_RRTYPE_SOA && rr->rrs.count > 0) {
+			return knot_soa_serial(rr->rrs.rdata);
+		}
+	}
+	return 0;
+}
+
+static bool same_remote(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	return memcmp(a, b, sizeof(*a)) == 0;
+}
+
+/*
+ * The end of each outgoing AXFR/IXFR message: the records sent are summed
+ * (per knotd thread; a transfer is produced by one thread, message after
+ * message). When the answer ends, the content it leaves at the receiver
+ * must be the validated content of its serial (the digest of the verdict);
+ * otherwise the last message is replaced by an error, so the receiver drops
+ * the whole transfer, and the worker checks the served content. This is
+ * what makes a verdict belong to the content, not to the serial number.
+ */
+static knotd_state_t validate_end(knotd_state_t state, knot_pkt_t *pkt,
+                                  knotd_qdata_t *qdata, knotd_mod_t *mod)
+{
+	validate_ctx_t *ctx = knotd_mod_ctx(mod);
+	if (ctx == NULL || state == KNOTD_STATE_FAIL ||
+	    (qdata->type != KNOTD_QUERY_TYPE_AXFR && qdata->type != KNOTD_QUERY_TYPE_IXFR) ||
+	    knot_wire_get_rcode(pkt->wire) != KNOT_RCODE_NOERROR || transfer_allowed(ctx, qdata)) {
+		return state;
+	}
+	const struct sockaddr_storage *remote = knotd_qdata_remote_addr(qdata);
+	unsigned tid = qdata->params->thread_id;
+	char reason[320] = "";
+	bool recheck = false;
+	if (tid >= ctx->nchecks || remote == NULL) {
+		snprintf(reason, sizeof(reason), "content not checked (thread %u)", tid);
+		goto refuse;
+	}
+	xfr_check_t *c = &ctx->checks[tid];
+	uint16_t qid = knot_wire_get_id(qdata->query->wire);
+	if (!c->active || c->socket != qdata->params->socket || c->qid != qid ||
+	    !same_remote(&c->remote, remote)) {
+		bool axfr = qdata->type == KNOTD_QUERY_TYPE_AXFR;
+		zg_digest_stream_init(&c->stream, c->dctx, ctx->zone, axfr,
+		                      axfr ? 0 : ixfr_serial(qdata->query), base_digest, ctx);
+		c->active = true;
+		c->socket = qdata->params->socket;
+		c->qid = qid;
+		c->remote = *remote;
+	}
+	const knot_pktsection_t *an = knot_pkt_section(pkt, KNOT_ANSWER);
+	zg_xfr_stream_t *st = &c->stream.stream;
+	for (uint16_t i = 0; i < an->count && !zg_xfr_stream_done(st); i++) {
+		const knot_rrset_t *rr = knot_pkt_rr(an, i);
+		if (rr->rclass != KNOT_CLASS_IN) {
+			continue;
+		}
+		knot_rdata_t *rd = rr->rrs.rdata;
+		for (uint16_t k = 0; k < rr->rrs.count && !zg_xfr_stream_done(st); k++) {
+			char why[256] = "";
+			int ret = zg_digest_stream_rr(&c->stream, rr->owner, rr->type, rr->ttl, rd->data,
+			                              rd->len, why, sizeof(why));
+			if (ret != 0) {
+				c->active = false;
+				snprintf(reason, sizeof(reason), "content not checked, %s", why);
+				goto refuse;
+			}
+			rd = knot_rdataset_next(rd);
+		}
+	}
+	if (zg_xfr_stream_uptodate(st) && an->count == 1) {
+		c->active = false;   /* A lone SOA: nothing transferred. */
+		return state;
+	}
+	if (!zg_xfr_stream_done(st)) {
+		return state;        /* More messages follow. */
+	}
+	c->active = false;
+	if (!st->full && !c->stream.based) {
+		return state;        /* An empty answer. */
+	}
+	zg_digest_t want;
+	if (verdict_get(ctx, st->to) == 1 && verdict_digest(ctx, st->to, true, &want)) {
+		if (zg_digest_equal(&c->stream.sum, &want)) {
+			return state;
+		}
+		char d1[ZG_DIGEST_STR_LEN + 1], d2[ZG_DIGEST_STR_LEN + 1];
+		snprintf(reason, sizeof(reason), "serial %u, content differs from the validated "
+		         "content, digest %s, validated %s", st->to,
+		         zg_digest_str(&c->stream.sum, d1, sizeof(d1)), zg_digest_str(&want, d2, sizeof(d2)));
 	} else {
-		atomic_fetch_add(&ctx->refuse_quiet, 1);
+		snprintf(reason, sizeof(reason), "serial %u, no validated content", st->to);
+	}
+	recheck = true;
+refuse:
+	knotd_mod_stats_incr(mod, tid, CTR_CONTENT_REFUSED, 0, 1);
+	unsigned long long quiet = 0;
+	if (zg_modlog_due(&ctx->content_log, (long long)time(NULL), REFUSE_LOG_SEC, &quiet)) {
+		char addr[80];
+		knotd_mod_log(mod, LOG_WARNING, "%s, outgoing, remote %s, failed at its end (%s, "
+		              "%llu more since the last message)",
+		              qdata->type == KNOTD_QUERY_TYPE_AXFR ? "AXFR" : "IXFR",
+		              zg_modlog_remote(qdata, addr, sizeof(addr)), reason, quiet);
+	}
+	if (recheck) {
+		content_recheck_request(ctx);
 	}
 	qdata->rcode = KNOT_RCODE_REFUSED;
 	return KNOTD_STATE_FAIL;
@@ -1171,12 +1609,48 @@ static int state_path_init(validate_ctx_t *ctx, const knot_dname_t *zone)
 	return 0;
 }
 
+/* This server's address: its first listen address (loopback for a wildcard). */
+static void self_address(knotd_mod_t *mod, struct sockaddr_storage *out)
+{
+	knotd_conf_t listen = knotd_conf(mod, C_SERVER, C_LISTEN, NULL);
+	struct sockaddr_storage ss = { 0 };
+	if (listen.count > 0) {
+		ss = listen.multi[0].addr;
+	}
+	knotd_conf_free(&listen);
+	if (ss.ss_family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+		if (in->sin_addr.s_addr == htonl(INADDR_ANY)) {
+			in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		}
+	} else if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+		if (IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr)) {
+			in6->sin6_addr = in6addr_loopback;
+		}
+	} else {
+		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+		memset(&ss, 0, sizeof(ss));
+		in->sin_family = AF_INET;
+		in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		in->sin_port = htons(53);
+	}
+	*out = ss;
+}
+
 static void ctx_free(validate_ctx_t *ctx)
 {
 	if (ctx == NULL) {
 		return;
 	}
 	zg_alarm_deinit(&ctx->alarm);
+	zg_xfr_self_deinit(&ctx->self);
+	for (unsigned i = 0; i < ctx->nchecks; i++) {
+		zg_digest_ctx_free(ctx->checks[i].dctx);
+	}
+	free(ctx->checks);
+	zg_digest_ctx_free(ctx->wdctx);
+	pthread_mutex_destroy(&ctx->dlock);
 	knotd_conf_free(&ctx->allow);
 	knot_tsig_key_deinit(&ctx->key);
 	for (unsigned i = 0; i < ctx->notify_count; i++) {
@@ -1196,6 +1670,8 @@ static int validate_load(knotd_mod_t *mod)
 	ctx->mod = mod;
 	ctx->earliest_expiry = INT64_MAX;
 	zg_xfr_diff_init(&ctx->diff);
+	zg_xfr_self_init(&ctx->self);
+	pthread_mutex_init(&ctx->dlock, NULL);
 	pthread_mutex_init(&ctx->lock, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
@@ -1229,40 +1705,17 @@ static int validate_load(knotd_mod_t *mod)
 		}
 	}
 
+	self_address(mod, &ctx->self_addr);
 	knotd_conf_t src = knotd_conf_mod(mod, MOD_SOURCE);
-	if (src.count == 1) {
-		ctx->source = src.single.addr;
-	} else {
-		/* This server: its first listen address (loopback for a wildcard). */
-		ctx->source_self = true;
-		knotd_conf_t listen = knotd_conf(mod, C_SERVER, C_LISTEN, NULL);
-		struct sockaddr_storage ss = { 0 };
-		if (listen.count > 0) {
-			ss = listen.multi[0].addr;
-		}
-		knotd_conf_free(&listen);
-		if (ss.ss_family == AF_INET) {
-			struct sockaddr_in *in = (struct sockaddr_in *)&ss;
-			if (in->sin_addr.s_addr == htonl(INADDR_ANY)) {
-				in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-			}
-		} else if (ss.ss_family == AF_INET6) {
-			struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-			if (IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr)) {
-				in6->sin6_addr = in6addr_loopback;
-			}
-		} else {
-			struct sockaddr_in *in = (struct sockaddr_in *)&ss;
-			memset(&ss, 0, sizeof(ss));
-			in->sin_family = AF_INET;
-			in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-			in->sin_port = htons(53);
-		}
-		ctx->source = ss;
-	}
+	ctx->source_self = src.count == 0;
+	ctx->source = src.count == 1 ? src.single.addr : ctx->self_addr;
 	zg_dns_addr_str(&ctx->source, ctx->source_str, sizeof(ctx->source_str));
+	zg_dns_addr_str(&ctx->self_addr, ctx->self_str, sizeof(ctx->self_str));
 
 	ctx->resign = knotd_conf_mod(mod, MOD_RESIGN).single.boolean;
+	ctx->limits.records = (uint64_t)knotd_conf_mod(mod, MOD_MAX_RECORDS).single.integer;
+	ctx->limits.bytes = (uint64_t)knotd_conf_mod(mod, MOD_MAX_SIZE).single.integer;
+	ctx->limits.time_ms = (uint32_t)knotd_conf_mod(mod, MOD_MAX_TIME).single.integer * 1000;
 	if (ctx->resign) {
 		knotd_conf_t path = knotd_conf(mod, C_CONTROL, C_LISTEN, NULL);
 		knotd_conf_t rundir = knotd_conf(mod, C_SERVER, C_RUNDIR, NULL);
@@ -1275,7 +1728,6 @@ static int validate_load(knotd_mod_t *mod)
 	}
 
 	ctx->allow = knotd_conf_mod(mod, MOD_ALLOW);
-	ctx->allow_loopback = ctx->allow.count == 0 && key.count == 0 && ctx->source_self;
 
 	knotd_conf_t notify = knotd_conf_zone(mod, C_NOTIFY, zone);
 	for (size_t i = 0; i < notify.count; i++) {
@@ -1296,9 +1748,30 @@ static int validate_load(knotd_mod_t *mod)
 		knotd_mod_log(mod, LOG_WARNING, "verdicts not kept across restarts, no state file "
 		              "(%s)", zg_strerror(sret));
 	}
+	ret = zg_digest_key_new(ctx->dkey);   /* Unless the state file has one. */
+	if (ret != 0) {
+		knotd_mod_log(mod, LOG_ERR, "no random digest key (%s)", zg_strerror(ret));
+		ret = KNOT_ERROR;
+		goto fail;
+	}
 	state_restore(ctx);
+	ret = KNOT_ENOMEM;
+	ctx->nchecks = knotd_mod_threads(mod);
+	ctx->checks = calloc(ctx->nchecks > 0 ? ctx->nchecks : 1, sizeof(ctx->checks[0]));
+	if (ctx->checks == NULL || zg_digest_ctx_new(&ctx->wdctx, ctx->dkey) != 0) {
+		ctx->nchecks = 0;
+		goto fail;
+	}
+	for (unsigned i = 0; i < ctx->nchecks; i++) {
+		if (zg_digest_ctx_new(&ctx->checks[i].dctx, ctx->dkey) != 0) {
+			goto fail;
+		}
+	}
 
 	ret = knotd_mod_hook(mod, KNOTD_STAGE_BEGIN, validate_begin);
+	if (ret == KNOT_EOK) {
+		ret = knotd_mod_hook(mod, KNOTD_STAGE_END, validate_end);
+	}
 	if (ret != KNOT_EOK) {
 		goto fail;
 	}

@@ -54,7 +54,7 @@ refused "dsync parent queue bad scheme" 'mod-dsync:\n  - id: d\n    mode: parent
 refused "dsync child-mode item in parent mode" 'mod-dsync:\n  - id: d\n    mode: parent\n    dry-run: on\n    overdue: 1d\n' \
 	"mod-dsync\\[d\\].*parent, trust-anchor, overdue, alarm, alarm-timeout and control apply to child mode only"
 refused "dsync parent-mode item in child mode" 'mod-dsync:\n  - id: d\n    queue: spool:/tmp\n' \
-	"mod-dsync\\[d\\].*queue, dry-run, scan-interval, child, query-rate, child-port, resolver and key apply to parent mode only"
+	"mod-dsync\\[d\\].*queue, dry-run, scan-interval, child, query-rate, child-port and key apply to parent mode only"
 refused "dsync query rate zero" 'mod-dsync:\n  - id: d\n    mode: parent\n    dry-run: on\n    query-rate: 0\n' \
 	"item 'query-rate', value '0'"
 refused "zone references a missing module instance" \

@@ -6,6 +6,9 @@
 # Unsafe sets (a CDS for a key that does not sign the DNSKEY RRset, CDS and
 # CDNSKEY that disagree, a delete form without allow-delete) must be answered
 # with SERVFAIL, logged with the reason and counted; safe ones are served.
+# Transfers of the zone (AXFR, IXFR) are refused while it publishes a set
+# that is unsafe or not checked yet (right after a reload too), so no
+# secondary receives an unsafe set either.
 . "$ZG_SRCDIR/tests/func/lib.sh"
 zg_init
 zg_snapshot_modules
@@ -58,11 +61,17 @@ mod-dsync:
     check-interval: 1
     allow-delete: $1
 
+acl:
+  - id: xfr
+    address: 127.0.0.1
+    action: transfer
+
 zone:
   - domain: $Z
     storage: "$d/zones"
     zonefile-load: whole
     journal-content: none
+    acl: xfr
     module: mod-dsync/guard
 CONF
 	} >"$d/knot.conf"
@@ -79,20 +88,32 @@ ok "safe CDS served (NOERROR)" zg_wait 10 status_is CDS NOERROR
 ok "safe CDNSKEY served" zg_wait 10 status_is CDNSKEY NOERROR
 like "$(kdig @127.0.0.1 -p "$port" +short $Z CDS)" "^$(tag "$K1") 13 2 " "the CDS is the KSK's"
 ok "checked set logged" log_has "mod-dsync.*cds/cdnskey checked, serving them"
+axfr() { kdig @127.0.0.1 -p "$port" +time=2 +retry=0 $Z AXFR 2>&1; }
+axfr_ok() { axfr | grep -q "CDS"; }
+ok "a secondary's AXFR gets the safe set" zg_wait 10 axfr_ok
 
 # 2. A CDS for a published key that does not sign the DNSKEY RRset.
 ok "zone v2 signed (CDS/CDNSKEY also for a non-signing key)" version 2 "$K1" \
 	"$(dnskey "$K3"; cds "$K1"; cds "$K3"; cdnskey "$K1"; cdnskey "$K3")"
 ok "v2 loaded" reload_zone 2
+out=$(axfr)
+like "$out" "REFUSED" "AXFR right after the reload, before any check: refused"
+unlike "$out" "CDS" "the unchecked set is not sent"
 ok "unsafe CDS answered with SERVFAIL" zg_wait 10 status_is CDS SERVFAIL
+out=$(axfr)
+like "$out" "REFUSED" "AXFR while the set is unsafe: refused"
+like "$(kdig @127.0.0.1 -p "$port" +time=2 +retry=0 $Z IXFR=1 2>&1)" "REFUSED" "IXFR too"
+ok "the refusal is logged" log_has \
+	"warning: .*mod-dsync.*AXFR, outgoing, remote 127\.0\.0\.1@[0-9]+, refused \(cds/cdnskey (unsafe|not checked yet), [0-9]+ more refused since the last message\)"
 is "$(status CDNSKEY)" SERVFAIL "unsafe CDNSKEY answered with SERVFAIL"
 is "$(status DNSKEY)" NOERROR "DNSKEY still served"
 is "$(status SOA)" NOERROR "SOA still served"
-ok "reason logged at error level" log_has \
+ok "reason logged at error level" zg_wait 10 log_has \
 	"error: .*mod-dsync.*unsafe cds/cdnskey, answering servfail \(cds for key $(tag "$K3")/13 that does not sign the dnskey rrset\)"
 stats=$(zg_knotc "$d" zone-stats $Z mod-dsync 2>&1)
 like "$stats" "cds-servfail[^0-9]*[1-9]" "cds-servfail counted"
 like "$stats" "cds-unsafe[^0-9]*[1-9]" "cds-unsafe counted"
+like "$stats" "transfers-refused[^0-9]*[1-9]" "transfers-refused counted"
 
 # 3. CDS and CDNSKEY that disagree (both keys sign).
 ok "zone v3 signed (CDS for K1, CDNSKEY for K1 and K2)" version 3 "$K1 $K2" \
@@ -113,6 +134,7 @@ is "$(status CDS)" SERVFAIL "delete form withheld"
 ok "zone v5 signed (safe set again)" version 5 "$K1" "$(cds "$K1"; cdnskey "$K1")"
 ok "v5 loaded" reload_zone 5
 ok "CDS served again" zg_wait 10 status_is CDS NOERROR
+ok "transfers served again" zg_wait 10 axfr_ok
 ok "recovery logged" log_has "notice: .*mod-dsync.*cds/cdnskey safe again, serving them"
 
 # 5b. A DNSKEY answer too big for UDP (4 extra RSA keys): the worker's check

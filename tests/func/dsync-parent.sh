@@ -59,6 +59,7 @@ PY
 )
 [ -n "$pc" ] || zg_bail "no port free on 127.0.0.1-3"
 secret=$(head -c 32 /dev/urandom | base64)
+DSQ_SECRET=$(head -c 32 /dev/urandom | base64)
 
 # ---- pre-signed children (BIND's dnssec-signzone, ECDSA P-256 keys) ----
 newkey() { dnssec-keygen -q -a ECDSAP256SHA256 -f KSK -K "$K" "$1"; }
@@ -196,6 +197,9 @@ key:
   - id: ingest
     algorithm: hmac-sha256
     secret: $secret
+  - id: dsquery
+    algorithm: hmac-sha256
+    secret: $DSQ_SECRET
 
 acl:
   - id: ingest
@@ -205,6 +209,9 @@ acl:
   - id: xfr
     address: 127.0.0.1
     action: transfer
+  - id: dsquery
+    key: dsquery
+    action: query
 
 mod-ingest:
   - id: registry
@@ -231,7 +238,7 @@ zone:
     dnssec-policy: fast
     zonefile-sync: -1
     journal-content: all
-    acl: [ingest, xfr]
+    acl: [ingest, xfr, dsquery]
     module: [mod-ingest/registry, mod-dsync/parent]
 CONF
 }
@@ -242,9 +249,16 @@ parent_conf on >"$P/knot.conf"
 	# Knot rolls the KSK by itself 40 s after the last one became active.
 	fast_policy 40s
 	cat <<CONF
+key:
+  - id: dsquery
+    algorithm: hmac-sha256
+    secret: $DSQ_SECRET
+
 remote:
   - id: parent
     address: 127.0.0.1@$pp
+    # The child's DS checks are signed: the parent's answers are authenticated.
+    key: dsquery
 
 mod-dsync:
   - id: child

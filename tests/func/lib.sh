@@ -248,6 +248,13 @@ CONF
 	fi
 }
 
+# zg_knot_conf_bare DIR PORT: zg_knot_conf without the zonegate modules (for
+# signers and secondaries; knotd loads every configured module file, which
+# other work in the same tree may be rebuilding).
+zg_knot_conf_bare() {
+	zg_knot_conf "$@" | awk '/^module:$/ { skip = 1; next } skip && /^$/ { skip = 0; next } !skip'
+}
+
 # zg_knotc DIR ARGS...: knotc against the instance in DIR.
 zg_knotc() {
 	local dir=$1; shift

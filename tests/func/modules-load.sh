@@ -8,8 +8,8 @@ zg_init
 
 declare -A counters=(
 	[ingest]="messages-applied messages-refused changes-applied queue-lag-seconds last-applied-id"
-	[validate]="serials-validated serials-failed last-validated-serial validation-latency-ms transfers-refused earliest-expiry-seconds"
-	[dsync]="parent-ds-checks-ok parent-ds-checks-failed syncs-overdue cds-unsafe cds-servfail children-scanned cds-accepted cds-refused ds-messages-queued child-scans-failed scan-pass-seconds"
+	[validate]="serials-validated serials-failed last-validated-serial validation-latency-ms transfers-refused earliest-expiry-seconds transfers-content-refused"
+	[dsync]="parent-ds-checks-ok parent-ds-checks-failed syncs-overdue cds-unsafe cds-servfail children-scanned cds-accepted cds-refused ds-messages-queued child-scans-failed scan-pass-seconds parent-ds-unauthenticated transfers-refused"
 )
 
 for m in ingest validate dsync; do

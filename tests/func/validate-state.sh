@@ -108,15 +108,16 @@ ok "B (secondary of A, mod-validate) starts" zg_knotd_start "$B"
 ok "B serves serial $S0" zg_wait 30 serial_is "$PB" "$S0"
 ok "serial $S0 validates" zg_wait 60 stat_ge serials-validated 1
 ok "the state file is written in the zone's storage ($SF)" zg_wait 10 \
-	grep -Eq "^verdict $S0 valid [0-9]+ 1893456000\$" "$SF"
+	grep -Eq "^verdict $S0 valid [0-9]+ 1893456000 [0-9a-f]{64}\$" "$SF"
 head -n 2 "$SF" >"$ZG_TMP/head"
-is "$(cat "$ZG_TMP/head")" "zonegate-mod-validate 1
+is "$(cat "$ZG_TMP/head")" "zonegate-mod-validate 2
 zone $Z" "the state file starts with the version and the zone"
-like "$(cat "$SF")" "^zonegate-mod-validate 1
+like "$(cat "$SF")" "^zonegate-mod-validate 2
 zone example\\.test\\.
+key [0-9a-f]{64}
 last-validated $S0
-verdict $S0 valid [0-9]+ 1893456000
-end 1\$" "the state file holds the verdict and the last validated serial"
+verdict $S0 valid [0-9]+ 1893456000 [0-9a-f]{64}
+end 1\$" "the state file holds the key, the verdict with its content digest and the last validated serial"
 unlike "$(ls -a "$B/zones")" "mod-validate\\." "no temporary file left behind"
 ok "transfers from B pass" axfr_allowed
 
@@ -170,7 +171,7 @@ bconf >"$B/knot.conf"
 ok "B starts with state-dir and a corrupt state file (A stopped)" zg_knotd_start "$B"
 ok "B serves serial $S0" zg_wait 20 serial_is "$PB" "$S0"
 like "$(cat "$B/knotd.log")" \
-	"mod-validate/gate', verdicts not restored, $SF2 line 4: verdict must be valid or failed, file ignored" \
+	"mod-validate/gate', verdicts not restored, $SF2 line 5: verdict must be valid or failed, file ignored" \
 	"one warning names the file and the line"
 ok "transfers are refused" axfr_refused
 ok "refusal logged as not validated yet" zg_wait 25 refusal_logged "not validated yet" "$S0"
@@ -178,7 +179,7 @@ ok "A starts again" zg_knotd_start "$A"
 ok "serial $S0 validates again" zg_wait 60 stat_ge serials-validated 1
 ok "transfers pass again" zg_wait 10 axfr_allowed
 ok "the state file is rewritten whole in state-dir" zg_wait 10 \
-	grep -Eq "^verdict $S0 valid [0-9]+ 1893456000\$" "$SF2"
+	grep -Eq "^verdict $S0 valid [0-9]+ 1893456000 [0-9a-f]{64}\$" "$SF2"
 ok "no state file in the storage when state-dir is set" test ! -e "$SF"
 cp "$SF2" "$ZG_TMP/good.state"
 
@@ -195,7 +196,7 @@ ok "transfers of the validated serial pass all the same" zg_wait 10 axfr_allowed
 mkdir -p "$B/missing"
 ok "B reload once the directory exists" zg_knotc "$B" reload
 ok "the state file is written there" zg_wait 30 \
-	grep -Eq "^verdict $S0 valid [0-9]+ 1893456000\$" "$B/missing/example.test.mod-validate"
+	grep -Eq "^verdict $S0 valid [0-9]+ 1893456000 [0-9a-f]{64}\$" "$B/missing/example.test.mod-validate"
 ok "B stops" zg_knotd_stop "$B"
 STATE_CONF="    state-dir: $B/state"
 bconf >"$B/knot.conf"
@@ -206,7 +207,7 @@ ok "serial $S0 validates" zg_wait 60 stat_ge serials-validated 1
 ok "A stops" zg_knotd_stop "$A"
 ok "B stops" zg_knotd_stop "$B"
 now=$(date +%s)
-sed "s/^verdict $S0 valid \\([0-9]*\\) [0-9]*\$/verdict $S0 valid \\1 $((now - 60))/" \
+sed "s/^verdict $S0 valid \\([0-9]*\\) [0-9]* \\([0-9a-f]*\\)\$/verdict $S0 valid \\1 $((now - 60)) \\2/" \
 	"$ZG_TMP/good.state" >"$SF2"
 ok "B starts with an expired valid verdict (A stopped)" zg_knotd_start "$B"
 ok "B serves serial $S0" zg_wait 20 serial_is "$PB" "$S0"
@@ -217,7 +218,7 @@ ok "refusal logged as failed validation" zg_wait 25 refusal_logged "failed valid
 ok "B stops" zg_knotd_stop "$B"
 now=$(date +%s)
 exp=$((now + 8))
-sed "s/^verdict $S0 valid \\([0-9]*\\) [0-9]*\$/verdict $S0 valid \\1 $exp/" \
+sed "s/^verdict $S0 valid \\([0-9]*\\) [0-9]* \\([0-9a-f]*\\)\$/verdict $S0 valid \\1 $exp \\2/" \
 	"$ZG_TMP/good.state" >"$SF2"
 ok "B starts with a valid verdict expiring in 8 s (A stopped)" zg_knotd_start "$B"
 ok "B serves serial $S0" zg_wait 20 serial_is "$PB" "$S0"
@@ -227,7 +228,7 @@ ok "not before the expiry" test "$(date +%s)" -ge "$exp"
 like "$(cat "$B/knotd.log")" "serial $S0, signatures expired at [0-9T:-]+Z \\(verdict restored at load, 1 restored serials expired\\), transfers of it refused" \
 	"the expiry of a restored verdict is logged"
 ok "the alarm ran for $S0" zg_wait 20 grep -q "^$Z $S0 signatures expired at" "$ALARM_OUT"
-ok "the state file records the failed verdict" zg_wait 10 grep -Eq "^verdict $S0 failed [0-9]+ -\$" "$SF2"
+ok "the state file records the failed verdict" zg_wait 10 grep -Eq "^verdict $S0 failed [0-9]+ - [0-9a-f]{64}\$" "$SF2"
 
 # --- 5. a failed serial stays refused across a restart.
 cp "$ZG_TMP/good.state" "$SF2"
@@ -241,9 +242,9 @@ awk -v s="$sbad" '$4 == "SOA" && !soa { $7 = s; soa = 1 } { print }' "$A/fixture
 ok "A reloads the zone with the faulty serial $sbad" zg_knotc "$A" zone-reload "$Z"
 ok "B loads serial $sbad" zg_wait 30 serial_is "$PB" "$sbad"
 ok "serial $sbad fails validation" zg_wait 60 stat_ge serials-failed 1
-ok "the state file records the failure" zg_wait 10 grep -Eq "^verdict $sbad failed [0-9]+ -\$" "$SF2"
+ok "the state file records the failure" zg_wait 10 grep -Eq "^verdict $sbad failed [0-9]+ - [0-9a-f]{64}\$" "$SF2"
 like "$(cat "$SF2")" "verdict $S0 valid .*
-verdict $sbad failed [0-9]+ -
+verdict $sbad failed [0-9]+ - [0-9a-f]{64}
 end 2\$" "both verdicts kept, newest last"
 ok "A stops" zg_knotd_stop "$A"
 ok "B stops" zg_knotd_stop "$B"

@@ -25,9 +25,6 @@ OUT=$ZG_TMP/follow.out ERR=$ZG_TMP/follow.err
 
 zg_softhsm_init "$ZG_TMP/hsm" zglarge 1234 || zg_bail "softhsm init failed"
 
-kconf() { # zg_knot_conf without the zonegate modules
-	zg_knot_conf "$@" | awk '/^module:$/ { skip = 1; next } skip && /^$/ { skip = 0; next } !skip'
-}
 verdict_for() { grep -q "^zone test\\. serial $1: " "$OUT" 2>/dev/null; }
 snapshot() { # FILE: A's zone by AXFR
 	kdig @127.0.0.1 -p "$PA" test. AXFR +nocomments +nostats +noheader 2>/dev/null |
@@ -47,7 +44,7 @@ ddns() { # TAG: 150 new delegations, NS + DS each, in one UPDATE
 
 # --- A: the signer, three snapshots.
 {
-	kconf "$A" "$PA"
+	zg_knot_conf_bare "$A" "$PA"
 	zg_signer_conf zglarge 1234 nsec3
 	cat <<CONF
 acl:
@@ -94,7 +91,7 @@ ok "a new DS RRSIG was corrupted ($badowner)" test -n "$badowner"
 # --- F serves the snapshots; it computes the IXFR diffs from the files.
 cp "$ZG_TMP/z1.zone" "$F/zones/test.zone"
 {
-	kconf "$F" "$PF"
+	zg_knot_conf_bare "$F" "$PF"
 	cat <<CONF
 acl:
   - id: local

@@ -25,11 +25,6 @@ OUT=$ZG_TMP/follow.out ERR=$ZG_TMP/follow.err
 
 zg_softhsm_init "$ZG_TMP/hsm" zgfollow 1234 || zg_bail "softhsm init failed"
 
-# zg_knot_conf without the zonegate modules (not needed here; other work
-# rebuilds them in the same tree and knotc loads every configured module).
-kconf() {
-	zg_knot_conf "$@" | awk '/^module:$/ { skip = 1; next } skip && /^$/ { skip = 0; next } !skip'
-}
 key_acl() { # the TSIG key and an ACL allowing transfers with it
 	cat <<CONF
 key:
@@ -53,7 +48,7 @@ verdict_for() { grep -q "^zone test\\. serial $1: " "$OUT" 2>/dev/null; }
 
 # --- A: the signer.
 {
-	kconf "$A" "$PA"
+	zg_knot_conf_bare "$A" "$PA"
 	zg_signer_conf zgfollow 1234 nsec3
 	key_acl
 	cat <<CONF
@@ -155,7 +150,7 @@ ok "zg-verify survives its primary going away" zg_alive "$ZPID"
 mkdir -p "$F/zones"
 cp "$ZG_TMP/bad.zone" "$F/zones/test.zone"
 {
-	kconf "$F" "$PA"
+	zg_knot_conf_bare "$F" "$PA"
 	key_acl
 	cat <<CONF
 zone:

@@ -372,6 +372,128 @@ static void test_evaluate(tkey_t *k1, tkey_t *k2, tkey_t *zsk)
 	knot_rdataset_clear(&cur, NULL);
 }
 
+/* KeyTrap (CVE-2023-50387): NKEYS keys share the key tag and algorithm of
+ * k, NSIGS bogus RRSIGs carry that tag. Without a bound a check costs
+ * keys x signatures verifications; the work is asserted by count. */
+#define NKEYS 60
+#define NSIGS 60
+
+/* DNSKEY rdata (flags, protocol 3, algorithm 13, 64 random key bytes) whose
+ * key tag is the given one: the last two bytes are searched. */
+static knot_rdata_t *colliding_key(uint16_t flags, uint16_t tag, unsigned seed)
+{
+	uint8_t rd[4 + 64];
+	knot_wire_write_u16(rd, flags);
+	rd[2] = 3;
+	rd[3] = 13;
+	srand(seed);
+	for (size_t i = 4; i < sizeof(rd); i++) {
+		rd[i] = (uint8_t)rand();
+	}
+	knot_rdata_t *k = malloc(knot_rdata_size(sizeof(rd)));
+	for (unsigned x = 0; x < 65536; x++) {
+		rd[sizeof(rd) - 2] = (uint8_t)(x >> 8);
+		rd[sizeof(rd) - 1] = (uint8_t)x;
+		knot_rdata_init(k, sizeof(rd), rd);
+		if (zg_dnskey_keytag(k) == tag) {
+			return k;
+		}
+	}
+	free(k);
+	return NULL;
+}
+
+/* A bogus RRSIG over type by key tag/alg 13 (valid times, random signature). */
+static void bogus_sig(knot_rdataset_t *sigs, uint16_t type, const knot_dname_t *owner,
+                      uint16_t tag, unsigned seed)
+{
+	uint8_t rd[18 + KNOT_DNAME_MAXLEN + 64];
+	size_t zlen = knot_dname_size(zone);
+	knot_wire_write_u16(rd, type);
+	rd[2] = 13;
+	rd[3] = knot_dname_labels(owner, NULL);
+	knot_wire_write_u32(rd + 4, 3600);
+	knot_wire_write_u32(rd + 8, now + 86400);
+	knot_wire_write_u32(rd + 12, now - 3600);
+	knot_wire_write_u16(rd + 16, tag);
+	memcpy(rd + 18, zone, zlen);
+	srand(seed);
+	for (size_t i = 0; i < 64; i++) {
+		rd[18 + zlen + i] = (uint8_t)rand();
+	}
+	knot_rdata_t *r = malloc(knot_rdata_size(18 + zlen + 64));
+	knot_rdata_init(r, 18 + zlen + 64, rd);
+	knot_rdataset_add(sigs, r, NULL);
+	free(r);
+}
+
+static void test_keytrap(tkey_t *ksk, tkey_t *zsk)
+{
+	zg_child_view_t v;
+	char why[256];
+	tkey_t *keys[] = { ksk, zsk, NULL };
+	tkey_t *signers[] = { ksk, zsk, NULL };
+	tkey_t *cds[] = { ksk, NULL };
+	/* The DNSKEY RRset: the real keys and the colliding ones, signed only
+	 * by the bogus RRSIGs (the CDS is signed by the KSK). */
+	view_make(&v, "a", keys, signers, cds, NULL);
+	knot_rdataset_clear(&v.dnskey.sigs, NULL);
+	unsigned added = 0;
+	for (unsigned i = 0; i < NKEYS; i++) {
+		knot_rdata_t *k = colliding_key(257, ksk->tag, 1000 + i);
+		if (k != NULL && knot_rdataset_add(&v.dnskey.rr.rrs, k, NULL) == 0) {
+			added++;
+		}
+		free(k);
+	}
+	is_int(added, NKEYS, "%d keys with the key tag %u of the KSK crafted", NKEYS, ksk->tag);
+	for (unsigned i = 0; i < NSIGS; i++) {
+		bogus_sig(&v.dnskey.sigs, KNOT_RRTYPE_DNSKEY, zone, ksk->tag, 5000 + i);
+	}
+
+	unsigned long long before = zg_ds_verify_count();
+	int ret = zg_rrset_verify(&v.dnskey.rr, &v.dnskey.sigs, zone, &v.dnskey.rr.rrs, now, NULL);
+	unsigned long long work = zg_ds_verify_count() - before;
+	is_int(ret, ZG_ETOOBIG, "%d colliding keys x %d bogus signatures: refused as too much work",
+	       NKEYS + 1, NSIGS);
+	is_int((int)work, ZG_DS_MAX_VERIFY, "work bounded: %llu verifications, limit %d (unbounded: %d)",
+	       work, ZG_DS_MAX_VERIFY, (NKEYS + 1) * NSIGS);
+
+	before = zg_ds_verify_count();
+	ret = zg_dnskey_authenticated(&v.dnskey, &v.cds.rr.rrs, now, NULL, NULL);
+	work = zg_ds_verify_count() - before;
+	is_int(ret, ZG_ETOOBIG, "dnskey authentication by ds fails closed with the limit");
+	ok(work <= ZG_DS_MAX_VERIFY, "and costs at most %d verifications (%llu)", ZG_DS_MAX_VERIFY, work);
+
+	/* The child publishes a CDS: the guard and the parent refuse it, naming the reason. */
+	before = zg_ds_verify_count();
+	ret = zg_cds_check_published(&v, now, false, why, sizeof(why));
+	work = zg_ds_verify_count() - before;
+	is_int(ret, ZG_EVALIDATION, "cds guard: unsafe (%s)", why);
+	ok(strstr(why, "KeyTrap") != NULL, "reason names the limit (%s)", why);
+	ok(work <= 3 * ZG_DS_MAX_VERIFY, "guard check bounded (%llu verifications)", work);
+
+	knot_rdataset_t cur;
+	knot_rdataset_init(&cur);
+	add_ds(&cur, ksk, ZG_DS_SHA256);
+	zg_cds_result_t res;
+	before = zg_ds_verify_count();
+	zg_cds_verdict_t verdict = eval(&cur, &v, 1, false, &res);
+	work = zg_ds_verify_count() - before;
+	is_int(verdict, ZG_CDS_REFUSED, "parent scanner: refused");
+	ok(strstr(res.reason, "KeyTrap") != NULL, "reason names the limit (%s)", res.reason);
+	ok(work <= 4 * ZG_DS_MAX_VERIFY, "parent check bounded (%llu verifications)", work);
+	zg_cds_result_deinit(&res);
+	knot_rdataset_clear(&cur, NULL);
+	zg_child_view_deinit(&v);
+
+	/* A normal set still validates within the limit. */
+	view_make(&v, "a", keys, signers, cds, cds);
+	is_int(zg_cds_check_published(&v, now, false, why, sizeof(why)), 0,
+	       "two keys, two signatures: safe as before (%s)", why);
+	zg_child_view_deinit(&v);
+}
+
 int main(void)
 {
 	plan_lazy();
@@ -391,6 +513,7 @@ int main(void)
 	test_authenticated(k1, zsk, k14);
 	test_published(k1, k2, zsk);
 	test_evaluate(k1, k2, zsk);
+	test_keytrap(k1, zsk);
 
 	key_free(k1);
 	key_free(k2);

@@ -113,6 +113,33 @@ static void test_states(tkey_t *k1, tkey_t *k2, tkey_t *zsk, tkey_t *k14)
 	ok(found(rep, ZG_CHECKDS_BROKEN, "p1: dnskey of test. not authenticated by the trust anchor"),
 	   "finding names the server and the reason");
 	knot_rdataset_clear(&wrong_ta, NULL);
+
+	/* The DS interlock: no anchor, answers not authenticated. */
+	zg_checkds_input_t in = {
+		.zone = zone, .parents = p, .nparents = 2, .children = c, .nchildren = 2,
+		.now = now, .require_auth = true,
+	};
+	is_int(zg_checkds_evaluate(&in, rep), 0, "require_auth evaluated");
+	is_int(rep->state, ZG_CHECKDS_BROKEN, "require_auth, no anchor, no TSIG: broken");
+	ok(rep->unauthenticated, "flagged unauthenticated");
+	ok(found(rep, ZG_CHECKDS_BROKEN, "p1: dnskey of test. not authenticated (no trust anchor, "
+	         "and the answers are not tsig-signed)"), "the reason says why");
+	p[0].tsig = p[1].tsig = true;
+	is_int(zg_checkds_evaluate(&in, rep), 0, "evaluated");
+	is_int(rep->state, ZG_CHECKDS_IN_SYNC, "require_auth, answers TSIG-authenticated: in-sync");
+	ok(!rep->unauthenticated, "not flagged");
+	p[1].tsig = false;
+	in.anchor_error = "trust chain: ds of test. not validly signed by the dnskey of .";
+	is_int(zg_checkds_evaluate(&in, rep), 0, "evaluated");
+	is_int(rep->state, ZG_CHECKDS_BROKEN, "a broken chain: the server without TSIG is broken");
+	ok(found(rep, ZG_CHECKDS_BROKEN, "p2: dnskey of test. not authenticated (trust chain: ds of "
+	         "test. not validly signed by the dnskey of .)"), "naming the broken link");
+	ok(!found(rep, ZG_CHECKDS_BROKEN, "p1:"), "the TSIG-authenticated server is fine");
+	in.anchor_error = NULL;
+	in.ta_ds = &ta;
+	p[0].tsig = false;
+	is_int(zg_checkds_evaluate(&in, rep), 0, "evaluated");
+	is_int(rep->state, ZG_CHECKDS_IN_SYNC, "require_auth with a matching anchor: in-sync");
 	knot_rdataset_clear(&ta, NULL);
 	free_views(p, 2, c, 2);
 
