@@ -21,6 +21,25 @@
  *   - warnings for signatures expiring within the horizon; the earliest
  *     expiry is kept in the report statistics.
  *
+ * Rules from the RFCs beyond these (each with a documented limit):
+ *   - one SOA at the apex; no RRSIG covering type RRSIG (RFC 4035 2.2);
+ *   - NSEC3: iterations above 0 warn, above ZG_VERIFY_MAX_NSEC3_ITERATIONS
+ *     fail (RFC 9276); zone keys of algorithm 1, 3 or 5 fail (RFC 5155 2);
+ *     NSEC3PARAM records with flags other than 0 are ignored with a warning
+ *     (RFC 5155 4.1.2); every chain announced by an NSEC3PARAM with flags 0
+ *     is checked (up to ZG_VERIFY_MAX_NSEC3_CHAINS); an empty non-terminal
+ *     may lack its NSEC3 only if every name below it is an insecure
+ *     delegation or below one (RFC 5155 7.1);
+ *   - zone keys sharing an algorithm and key tag warn, more than
+ *     ZG_VERIFY_MAX_TAG_KEYS fail, and no signature is tried against more
+ *     than that many keys (KeyTrap, CVE-2023-50387);
+ *   - names below a DNAME (also at the apex) are occluded like names below
+ *     a delegation, with a warning (RFC 6672 2.3);
+ *   - a signature outside its validity period is an error unless another
+ *     signature of the same algorithm validates the RRset: then a warning;
+ *   - records a zone file had outside the zone (zg_zone_outside()): a
+ *     warning each, an error for NSEC and NSEC3.
+ *
  * A zg_verifier_t holds what is derived from the apex (keys, algorithms,
  * NSEC3 parameters): create it after the zone is loaded and again after the
  * apex DNSKEY or NSEC3PARAM RRsets change. Whole-zone validation runs in
@@ -38,6 +57,25 @@
 #include "core/arena.h"
 #include "validate/report.h"
 #include "validate/zone.h"
+
+/*!
+ * NSEC3 iterations above which a chain is an error (and not checked): the
+ * most BIND 9.18's dnssec-signzone accepts and the limit of its validator,
+ * above which answers are treated as insecure (RFC 9276 3.2 lets validating
+ * resolvers do so). Any iterations above 0 give a warning (RFC 9276 3.1).
+ */
+#define ZG_VERIFY_MAX_NSEC3_ITERATIONS 150
+
+/*!
+ * Zone keys of one algorithm that may share a key tag: more is an error (a
+ * signature with that tag cannot be checked by KeyTrap-hardened resolvers,
+ * e.g. PowerDNS Recursor's max-dnskeys, default 2); 2 give a warning. No
+ * signature is verified against more keys than this.
+ */
+#define ZG_VERIFY_MAX_TAG_KEYS 2
+
+/*! NSEC3 chains (NSEC3PARAM records with flags 0) checked at most; more is an error. */
+#define ZG_VERIFY_MAX_NSEC3_CHAINS 4
 
 /*! Validation options. */
 typedef struct {
