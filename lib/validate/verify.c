@@ -136,6 +136,19 @@ void zg_verify_worker_free(zg_verify_worker_t *w)
 	}
 }
 
+bool zg_verifier_nsec3_chain(const zg_verifier_t *v, unsigned i, uint8_t *alg, uint16_t *iter,
+                             const uint8_t **salt, size_t *salt_len)
+{
+	if (v->mode != MODE_NSEC3 || i >= v->nchains) {
+		return false;
+	}
+	*alg = v->chains[i].alg;
+	*iter = v->chains[i].iter;
+	*salt = v->chains[i].salt;
+	*salt_len = v->chains[i].salt_len;
+	return true;
+}
+
 void zg_verifier_free(zg_verifier_t *v)
 {
 	if (v == NULL) {
@@ -1641,6 +1654,11 @@ static void ds_on_record(zs_scanner_t *s)
 int zg_ds_load_file(const char *path, const uint8_t *origin, zg_buf_t *out, uint16_t *count,
                     zg_load_error_t *err)
 {
+	*count = 0;
+	int ret = zg_zone_file_check(path, err);
+	if (ret != 0) {
+		return ret;
+	}
 	if (err != NULL) {
 		memset(err, 0, sizeof(*err));
 		snprintf(err->file, sizeof(err->file), "%s", path);
@@ -1652,7 +1670,6 @@ int zg_ds_load_file(const char *path, const uint8_t *origin, zg_buf_t *out, uint
 		return -ENOMEM;
 	}
 	ds_ctx_t c = { .origin = origin, .out = out, .err = err };
-	int ret;
 	if (zs_init(s, otxt, KNOT_CLASS_IN, 3600) != 0 || zs_set_input_file(s, path) != 0 ||
 	    zs_set_processing(s, ds_on_record, ds_on_error, &c) != 0) {
 		if (err != NULL) {

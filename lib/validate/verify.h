@@ -114,6 +114,13 @@ int zg_verifier_new(zg_verifier_t **out, const zg_zone_t *zone, const zg_verify_
 /*! Frees a verifier (NULL is allowed). */
 void zg_verifier_free(zg_verifier_t *v);
 
+/*!
+ * The i-th NSEC3 chain the verifier checks (hash algorithm, iterations and
+ * salt, owned by the verifier); false past the last (or in an NSEC zone).
+ */
+bool zg_verifier_nsec3_chain(const zg_verifier_t *v, unsigned i, uint8_t *alg, uint16_t *iter,
+                             const uint8_t **salt, size_t *salt_len);
+
 /*! Creates per-thread state; free with zg_verify_worker_free(). Returns 0 or -ENOMEM. */
 int zg_verify_worker_new(zg_verify_worker_t **out);
 
@@ -179,7 +186,8 @@ int zg_verify_zonemd(zg_verifier_t *v, zg_report_t *report);
  *               ready for zg_verify_opts_t.ds; the caller frees it with zg_buf_deinit().
  * \param count  Receives the number of DS records.
  *
- * \return 0; ZG_ESYNTAX, ZG_EINPUT (owner not the zone, other types, no DS)
+ * \return 0; ZG_ESYNTAX, ZG_EINPUT (owner not the zone, other types, no DS; or
+ *         what zg_zone_file_check() refuses)
  *         or -errno with \a err filled.
  */
 int zg_ds_load_file(const char *path, const uint8_t *origin, zg_buf_t *out, uint16_t *count,
