@@ -38,13 +38,20 @@ typedef struct {
 	bool ds_match;
 } vkey_t;
 
-/* Parameters of one NSEC3 chain (from an NSEC3PARAM with flags 0). */
+/* Parameters of one NSEC3 chain (from an NSEC3PARAM with flags 0), and its
+ * owners in hash order, collected when a lookup needs them (see chain_cover()). */
 typedef struct {
 	uint8_t alg;
 	uint16_t iter;
 	uint8_t salt_len;
 	uint8_t salt[255];
+	zg_node_t **index;
+	size_t nindex;
+	bool indexed;
 } chain_t;
+
+/*! Owners a covering-NSEC3 lookup steps back before it uses the chain's index. */
+#define COVER_STEPS 64
 
 struct zg_verifier {
 	const zg_zone_t *zone;
@@ -60,6 +67,9 @@ struct zg_verifier {
 	int mode;
 	chain_t chains[ZG_VERIFY_MAX_NSEC3_CHAINS];  /* NSEC3 chains to check */
 	unsigned nchains;
+	pthread_mutex_t index_lock;  /* building chain_t.index */
+	uint32_t crowded[16];        /* alg << 16 | tag shared by too many keys */
+	unsigned ncrowded;
 };
 
 struct zg_verify_worker {
@@ -157,6 +167,10 @@ void zg_verifier_free(zg_verifier_t *v)
 	for (unsigned i = 0; i < v->nkeys; i++) {
 		zg_key_free(v->keys[i].key);
 	}
+	for (unsigned i = 0; i < v->nchains; i++) {
+		free(v->chains[i].index);
+	}
+	pthread_mutex_destroy(&v->index_lock);
 	free(v);
 }
 
@@ -201,10 +215,14 @@ static int check_tag_collisions(zg_verifier_t *v, const zg_rrset_t *dnskey, zg_r
 		}
 		unsigned same = (unsigned)(j - i), tag = ids[i] & 0xffff, alg = ids[i] >> 16;
 		if (same > ZG_VERIFY_MAX_TAG_KEYS) {
+			if (v->ncrowded < sizeof(v->crowded) / sizeof(v->crowded[0])) {
+				v->crowded[v->ncrowded++] = ids[i];
+			}
 			ret = zg_report_add(report, ZG_SEV_ERROR, v->origin, RT_DNSKEY,
 			                    "%u keys share key tag %u alg %u, more than %u: "
-			                    "KeyTrap-hardened resolvers refuse to try them all, and "
-			                    "signatures are checked against the first %u only",
+			                    "KeyTrap-hardened resolvers refuse to try them all; "
+			                    "signatures with this tag are tried against %u of them "
+			                    "and not reported one by one",
 			                    same, tag, alg, ZG_VERIFY_MAX_TAG_KEYS, ZG_VERIFY_MAX_TAG_KEYS);
 		} else if (same > 1) {
 			ret = zg_report_add(report, ZG_SEV_WARNING, v->origin, RT_DNSKEY,
@@ -461,6 +479,7 @@ int zg_verifier_new(zg_verifier_t **out, const zg_zone_t *zone, const zg_verify_
 	}
 	v->zone = zone;
 	v->opts = *opts;
+	pthread_mutex_init(&v->index_lock, NULL);
 	v->origin_len = zg_dname_len(zg_zone_origin(zone), ZG_DNAME_MAXLEN);
 	memcpy(v->origin, zg_zone_origin(zone), v->origin_len);
 	v->origin_labels = zg_dname_labels(v->origin);
@@ -481,6 +500,18 @@ int zg_verifier_new(zg_verifier_t **out, const zg_zone_t *zone, const zg_verify_
 }
 
 /* ---- RRSIG checks ---- */
+
+/* Whether more zone keys than ZG_VERIFY_MAX_TAG_KEYS share this tag and
+ * algorithm (reported once at the DNSKEY RRset). */
+static bool crowded(const zg_verifier_t *v, uint8_t alg, uint16_t tag)
+{
+	for (unsigned i = 0; i < v->ncrowded; i++) {
+		if (v->crowded[i] == ((uint32_t)alg << 16 | tag)) {
+			return true;
+		}
+	}
+	return false;
+}
 
 /*
  * Signatures of an RRset outside their validity period (those that passed
@@ -626,8 +657,10 @@ static int verify_rrset(zg_verifier_t *v, zg_verify_worker_t *w, const uint8_t *
 			}
 			continue;
 		}
-		if (!valid) {
+		if (!valid && !crowded(v, alg, tag)) {
 			ERR(r, owner, set->type, "bad signature (key %u alg %u)", tag, alg);
+		}
+		if (!valid) {
 			continue;
 		}
 		if (!w->trust_sigs) {
@@ -906,7 +939,97 @@ static bool ent_only_insecure(const zg_node_t *first, const uint8_t *ekey, size_
 	return true;
 }
 
-static int check_nsec3_name(zg_verifier_t *v, zg_verify_worker_t *w, const chain_t *c,
+static int cmp_node_key(const zg_node_t *a, const zg_node_t *b)
+{
+	size_t al, bl;
+	const uint8_t *ak = zg_node_key(a, &al), *bk = zg_node_key(b, &bl);
+	int c = memcmp(ak, bk, al < bl ? al : bl);
+	return c != 0 ? c : (al > bl) - (al < bl);
+}
+
+/* Collects the owners of chain c in hash order (once; under the lock). */
+static int chain_index(zg_verifier_t *v, chain_t *c)
+{
+	pthread_mutex_lock(&v->index_lock);
+	int ret = 0;
+	if (!__atomic_load_n(&c->indexed, __ATOMIC_ACQUIRE)) {
+		size_t n = 0, cap = 0;
+		zg_node_t **idx = NULL;
+		nsec3_t rec;
+		for (zg_node_t *n3 = zg_zone_nsec3_first(v->zone); n3 != NULL; n3 = zg_node_next(n3)) {
+			if (!node_nsec3(c, n3, &rec)) {
+				continue;
+			}
+			if (n == cap) {
+				cap = cap ? 2 * cap : 1024;
+				zg_node_t **p = realloc(idx, cap * sizeof(*p));
+				if (p == NULL) {
+					free(idx);
+					idx = NULL;
+					ret = -ENOMEM;
+					break;
+				}
+				idx = p;
+			}
+			idx[n++] = n3;
+		}
+		if (ret == 0) {
+			c->index = idx;
+			c->nindex = n;
+			__atomic_store_n(&c->indexed, true, __ATOMIC_RELEASE);
+		}
+	}
+	pthread_mutex_unlock(&v->index_lock);
+	return ret;
+}
+
+/*
+ * The record of chain c that covers \a hash: at the greatest owner <= hash
+ * with a record of the chain, wrapping to the last. Other chains' owners
+ * share the tree: a few steps back find it between interleaved chains,
+ * otherwise a binary search in the chain's index. Returns 1 (found), 0, -ENOMEM.
+ */
+static int chain_cover(zg_verifier_t *v, chain_t *c, const uint8_t *hash, size_t hl, nsec3_t *rec)
+{
+	zg_node_t *leq = zg_zone_find_nsec3_leq(v->zone, hash, hl);
+	zg_node_t *last = zg_zone_nsec3_last(v->zone);
+	zg_node_t *n = leq != NULL ? leq : last;
+	for (unsigned i = 0; n != NULL && i < COVER_STEPS; i++) {
+		if (node_nsec3(c, n, rec)) {
+			return 1;
+		}
+		n = zg_node_prev(n) != NULL ? zg_node_prev(n) : last;
+		if (n == (leq != NULL ? leq : last)) {
+			return 0;  /* the whole tree: no record of the chain */
+		}
+	}
+	if (n == NULL) {
+		return 0;
+	}
+	if (!__atomic_load_n(&c->indexed, __ATOMIC_ACQUIRE)) {
+		int ret = chain_index(v, c);
+		if (ret != 0) {
+			return ret;
+		}
+	}
+	if (c->nindex == 0) {
+		return 0;
+	}
+	/* Greatest indexed owner <= leq, else (wrapping) the last one. */
+	size_t lo = 0, hi = leq != NULL ? c->nindex : 0;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (cmp_node_key(c->index[mid], leq) <= 0) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	zg_node_t *cov = c->index[lo > 0 ? lo - 1 : c->nindex - 1];
+	return node_nsec3(c, cov, rec) ? 1 : 0;
+}
+
+static int check_nsec3_name(zg_verifier_t *v, zg_verify_worker_t *w, chain_t *c,
                             const uint8_t *name, const zg_node_t *node, uint32_t flags, bool ent,
                             bool ent_opt_out_ok, zg_report_t *r)
 {
@@ -938,12 +1061,12 @@ static int check_nsec3_name(zg_verifier_t *v, zg_verify_worker_t *w, const chain
 	}
 	bool may_opt_out = ent ? ent_opt_out_ok : ((flags & ZG_NODE_DELEG) && zg_node_rrset(node, RT_DS) == NULL);
 	if (may_opt_out) {
-		zg_node_t *cov = zg_zone_find_nsec3_leq(v->zone, hash, (size_t)hl);
-		if (cov == NULL) {
-			cov = zg_zone_nsec3_last(v->zone);
-		}
 		nsec3_t rec;
-		if (cov != NULL && node_nsec3(c, cov, &rec) && (rec.flags & 1)) {
+		int cret = chain_cover(v, c, hash, (size_t)hl, &rec);
+		if (cret < 0) {
+			return cret;
+		}
+		if (cret == 1 && (rec.flags & 1)) {
 			return 0;
 		}
 	}

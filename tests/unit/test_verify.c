@@ -478,6 +478,30 @@ static void test_rfc_rules(void)
 	zg_report_deinit(&r);
 	zg_zone_free(z);
 
+	/* A second chain of one opt-out record (its next hash its own) among
+	 * many owners of the first: the record covering each hash is found in
+	 * the second chain (past COVER_STEPS owners: through its index), so the
+	 * insecure delegation may lack its NSEC3 there, the other names not. */
+	z = load("nsec3.zone");
+	uint8_t p2[] = { 1, 0, 0, 0, 1, 0xCC };
+	zg_zone_add(z, dn("example.test."), KNOT_RRTYPE_NSEC3PARAM, 3600, p2, sizeof(p2));
+	uint8_t lone[64] = { 1, 1, 0, 0, 1, 0xCC, 20 };
+	memset(lone + 7, 0xff, 20);  /* next hash vvvv...: the owner below */
+	zg_zone_add(z, dn("vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv.example.test."), KNOT_RRTYPE_NSEC3, 300,
+	            lone, 27);
+	uint8_t filler[64] = { 1, 1, 0, 1, 2, 0x0A, 0x0B, 20 };
+	for (int i = 0; i < 200; i++) {
+		char nm[80];
+		snprintf(nm, sizeof(nm), "%03d%029d.example.test.", i, 0);
+		zg_zone_add(z, dn(nm), KNOT_RRTYPE_NSEC3, 300, filler, 28);
+	}
+	run(z, &nozm, &r);
+	ok(has(&r, "mail.example.test. NSEC3: missing NSEC3 (hash "), "second chain: mail is missing");
+	ok(!has(&r, "insecure.example.test. NSEC3: missing NSEC3"),
+	   "second chain: the insecure delegation is covered by its opt-out record");
+	zg_report_deinit(&r);
+	zg_zone_free(z);
+
 	/* Algorithm 5 keys in an NSEC3 zone (RFC 5155 2); 7, its alias, is fine. */
 	const char *algs[] = { "alg-RSASHA1.zone", "alg-RSASHA1-NSEC3-SHA1.zone" };
 	for (int a = 0; a < 2; a++) {
