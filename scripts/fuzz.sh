@@ -11,7 +11,8 @@
 #   FUZZ_HARNESSES="zone verify ..."   a subset (default: all)
 #   FUZZ_DIR=DIR          work dir (default fuzz-work in the build dir): bin/,
 #                         <name>/corpus (grows, kept between runs), <name>/crash-*
-#                         (artifacts: replay with bin/fuzz_<name> FILE), <name>/log
+#                         (artifacts: replay with bin/fuzz_<name> FILE; only those of
+#                         this run count), <name>/log
 #   CLANG=clang           the compiler (Debian: clang and libclang-rt-14-dev)
 #
 # Called by `make fuzz`, which passes ZG_SRCDIR and the dependency flags
@@ -60,6 +61,7 @@ run() {
 	local seeds
 	seeds=$(ls "$w/corpus" | wc -l)
 	local start=$SECONDS
+	touch "$w/.start"  # findings of this run: the artifacts newer than it
 	# -timeout: one input may take at most 25 s (network harnesses wait on
 	# bounded client timeouts); -rss_limit_mb: a leak or blow-up is a finding.
 	"$dir/bin/fuzz_$h" "$w/corpus" -max_total_time="$time" -timeout=25 -rss_limit_mb=2048 \
@@ -70,7 +72,8 @@ run() {
 	execs=$(grep -E '^stat::number_of_executed_units' "$w/log" | awk '{ print $2 }')
 	cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
 	ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
-	crashes=$(ls "$w" | grep -cE '^(crash|leak|timeout|oom|slow-unit)-')
+	crashes=$(find "$w" -maxdepth 1 -newer "$w/.start" \( -name 'crash-*' -o -name 'leak-*' \
+		-o -name 'timeout-*' -o -name 'oom-*' -o -name 'slow-unit-*' \) | wc -l)
 	printf '%s|%s|%s|%s|%s|%s|%s|%s\n' "$h" "$((SECONDS - start))" "${execs:-?}" "${cov:-?}" \
 		"${ft:-?}" "$seeds" "$(ls "$w/corpus" | wc -l)" "$crashes" >"$w/figures"
 	[ "$rc" -eq 0 ] && [ "$crashes" -eq 0 ]
@@ -102,8 +105,9 @@ done
 } >"$dir/RESULTS.md"
 cat "$dir/RESULTS.md"
 for h in $harnesses; do
-	for f in "$dir/$h"/crash-* "$dir/$h"/leak-* "$dir/$h"/timeout-* "$dir/$h"/oom-*; do
-		[ -e "$f" ] && echo "finding: $f (replay: $dir/bin/fuzz_$h $f; log: $dir/$h/log)"
+	find "$dir/$h" -maxdepth 1 -newer "$dir/$h/.start" \( -name 'crash-*' -o -name 'leak-*' \
+		-o -name 'timeout-*' -o -name 'oom-*' \) | while read -r f; do
+		echo "finding: $f (replay: $dir/bin/fuzz_$h $f; log: $dir/$h/log)"
 	done
 done
 exit $status
