@@ -196,6 +196,13 @@ static int refuse(parse_ctx_t *ctx, int code, const char *fmt, ...)
 		vsnprintf(ctx->reason + n, ctx->reason_len - n, fmt, ap);
 		va_end(ap);
 	}
+	/* One line whatever the input quoted (jansson's "near '...'" may hold a
+	 * line end of the message): control characters become '?'. */
+	for (char *p = ctx->reason; *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			*p = '?';
+		}
+	}
 	return code;
 }
 

@@ -416,6 +416,42 @@ static int vnode_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/*
+ * An empty non-terminal is checked (NSEC3) at the first node of its subtree,
+ * and whether it may lack its NSEC3 under opt-out depends on every name below
+ * it (RFC 5155 7.1): a change anywhere below can change its verdict. Pushes,
+ * for each ancestor of \a owner that is an empty non-terminal, the first
+ * node of its subtree (NSEC3 zones only).
+ */
+static int collect_ent_ancestors(zg_incr_t *in, const uint8_t *owner)
+{
+	if (zg_zone_nsec3_first(in->zone) == NULL) {
+		return 0;
+	}
+	uint8_t key[ZG_KEY_MAXLEN], akey[ZG_KEY_MAXLEN];
+	size_t klen = zg_dname_key(owner, key);
+	size_t alen = zg_dname_key(in->apex, akey);
+	int ret = 0;
+	for (size_t l = alen; ret == 0 && l + 1 < klen; l++) {
+		if (key[l] != 0) {
+			continue;
+		}
+		uint8_t name[ZG_DNAME_MAXLEN];
+		zg_key_to_dname(key, l + 1, name);
+		if (zg_zone_find(in->zone, name) != NULL) {
+			continue;  /* not empty: its own checks are its node's */
+		}
+		zg_node_t *leq = zg_zone_find_leq(in->zone, name);
+		zg_node_t *first = leq != NULL ? zg_node_next(leq) : zg_zone_first(in->zone);
+		size_t flen;
+		const uint8_t *fkey = first != NULL ? zg_node_key(first, &flen) : NULL;
+		if (fkey != NULL && zg_key_is_ancestor(key, l + 1, fkey, flen)) {
+			ret = node_push(in, first, false);
+		}
+	}
+	return ret;
+}
+
 /* Collects the nodes a touched owner can affect. */
 static int collect(zg_incr_t *in, const uint8_t *owner, uint8_t flags)
 {
@@ -468,6 +504,78 @@ static int collect(zg_incr_t *in, const uint8_t *owner, uint8_t flags)
 			ret = node_push(in, d, true);
 		}
 	}
+	if (ret == 0 && (flags & T_NAME)) {
+		ret = collect_ent_ancestors(in, owner);
+	}
+	return ret;
+}
+
+/* Reports the NSEC3 of \a owner, if there is one, as an orphan. */
+static int orphan_report(zg_incr_t *in, const dnssec_nsec3_params_t *params, const uint8_t *owner,
+                         const char *why, zg_report_t *report)
+{
+	dnssec_binary_t name = { .data = (uint8_t *)owner, .size = knot_dname_size(owner) };
+	dnssec_binary_t hash = { 0 };
+	if (dnssec_nsec3_hash(&name, params, &hash) != DNSSEC_EOK) {
+		return 0;
+	}
+	zg_node_t *n3 = zg_zone_find_nsec3(in->zone, hash.data, hash.size);
+	dnssec_binary_free(&hash);
+	if (n3 == NULL) {
+		return 0;
+	}
+	uint8_t n3owner[ZG_DNAME_MAXLEN];
+	zg_node_owner(n3, n3owner);
+	char nm[1024];
+	zg_dname_str(owner, nm, sizeof(nm));
+	return zg_report_add(report, ZG_SEV_ERROR, n3owner, KNOT_RRTYPE_NSEC3,
+	                     "orphan NSEC3, no name hashes to it (%s %s)", nm, why);
+}
+
+/* Names below a cut (delegation or DNAME) that a change made: their NSEC3
+ * records, and those of the empty non-terminals between, are orphans now
+ * (the whole-zone run finds them unmarked). */
+static int orphans_below(zg_incr_t *in, const dnssec_nsec3_params_t *params, const uint8_t *owner,
+                         zg_report_t *report)
+{
+	zg_node_t *cut = zg_zone_find(in->zone, owner);
+	if (cut == NULL || (zg_node_flags(cut) & ZG_NODE_NONAUTH)) {
+		return 0;
+	}
+	uint8_t key[ZG_KEY_MAXLEN];
+	size_t klen = zg_dname_key(owner, key), plen = klen;
+	const uint8_t *pkey = key;
+	int ret = 0;
+	for (zg_node_t *d = zg_node_next(cut); ret == 0 && d != NULL; d = zg_node_next(d)) {
+		size_t dlen;
+		const uint8_t *dkey = zg_node_key(d, &dlen);
+		if (!zg_key_is_ancestor(key, klen, dkey, dlen)) {
+			break;
+		}
+		if (!(zg_node_flags(d) & ZG_NODE_NONAUTH)) {
+			continue;
+		}
+		/* d and the names between the previous one and d (each once). */
+		size_t cp = 0;
+		while (cp < plen && cp < dlen && pkey[cp] == dkey[cp]) {
+			cp++;
+		}
+		size_t from = klen;
+		for (size_t i = klen; i < cp; i++) {
+			if (dkey[i] == 0) {
+				from = i + 1;
+			}
+		}
+		for (size_t l = from; ret == 0 && l < dlen; l++) {
+			if (dkey[l] == 0) {
+				uint8_t name[ZG_DNAME_MAXLEN];
+				zg_key_to_dname(dkey, l + 1, name);
+				ret = orphan_report(in, params, name, "below a cut", report);
+			}
+		}
+		pkey = dkey;
+		plen = dlen;
+	}
 	return ret;
 }
 
@@ -490,50 +598,34 @@ static int orphan_check(zg_incr_t *in, const dnssec_nsec3_params_t *params, cons
 			return 0;  /* now an empty non-terminal */
 		}
 	}
-	dnssec_binary_t name = { .data = (uint8_t *)owner, .size = knot_dname_size(owner) };
-	dnssec_binary_t hash = { 0 };
-	if (dnssec_nsec3_hash(&name, params, &hash) != DNSSEC_EOK) {
-		return 0;
-	}
-	zg_node_t *n3 = zg_zone_find_nsec3(in->zone, hash.data, hash.size);
-	dnssec_binary_free(&hash);
-	if (n3 == NULL) {
-		return 0;
-	}
-	uint8_t n3owner[ZG_DNAME_MAXLEN];
-	zg_node_owner(n3, n3owner);
-	char removed[1024];
-	zg_dname_str(owner, removed, sizeof(removed));
-	return zg_report_add(report, ZG_SEV_ERROR, n3owner, KNOT_RRTYPE_NSEC3,
-	                     "orphan NSEC3, no name hashes to it (%s removed)", removed);
+	return orphan_report(in, params, owner, "removed", report);
 }
 
-static int orphans(zg_incr_t *in, zg_report_t *report)
+/* Orphan NSEC3 records a change left: of removed names, and of names a new
+ * cut (delegation, DNAME) made non-authoritative; for every chain checked. */
+static int orphans(zg_incr_t *in, const zg_verifier_t *v, zg_report_t *report)
 {
-	zg_node_t *apex = zg_zone_apex(in->zone);
-	const zg_rrset_t *param = apex != NULL ? zg_node_rrset(apex, KNOT_RRTYPE_NSEC3PARAM) : NULL;
-	if (param == NULL) {
-		return 0;
-	}
-	const uint8_t *rd;
-	uint16_t len;
-	size_t pos = 0;
-	if (!zg_rrset_next(param, &pos, &rd, &len) || len < 5 || len < 5 + rd[4]) {
-		return 0;  /* the apex check reports a bad NSEC3PARAM */
-	}
-	dnssec_nsec3_params_t params = {
-		.algorithm = rd[0],
-		.flags = rd[1],
-		.iterations = (uint16_t)(rd[2] << 8 | rd[3]),
-		.salt = { .data = (uint8_t *)rd + 5, .size = rd[4] },
-	};
 	int ret = 0;
-	for (size_t p = 0; ret == 0 && p < in->touched.len;) {
-		const uint8_t *e = in->touched.data + p;
-		if (e[0] & T_NAME) {  /* NSEC3 owners are not hashed names */
-			ret = orphan_check(in, &params, e + 2, report);
+	uint8_t alg;
+	uint16_t iter;
+	const uint8_t *salt;
+	size_t salt_len;
+	for (unsigned c = 0; ret == 0 && zg_verifier_nsec3_chain(v, c, &alg, &iter, &salt, &salt_len);
+	     c++) {
+		dnssec_nsec3_params_t params = {
+			.algorithm = alg, .iterations = iter,
+			.salt = { .data = (uint8_t *)salt, .size = salt_len },
+		};
+		for (size_t p = 0; ret == 0 && p < in->touched.len;) {
+			const uint8_t *e = in->touched.data + p;
+			if (e[0] & T_NAME) {  /* NSEC3 owners are not hashed names */
+				ret = orphan_check(in, &params, e + 2, report);
+			}
+			if (ret == 0 && (e[0] & T_BELOW)) {
+				ret = orphans_below(in, &params, e + 2, report);
+			}
+			p += 2 + e[1];
 		}
-		p += 2 + e[1];
 	}
 	return ret;
 }
@@ -684,7 +776,7 @@ int zg_incr_verify(zg_incr_t *incr, const zg_verify_opts_t *opts, zg_report_t *r
 			ret = verify_nodes(incr, v, opts, report);
 		}
 		if (ret == 0) {
-			ret = orphans(incr, report);
+			ret = orphans(incr, v, report);
 		}
 		zg_node_t *apex = zg_zone_apex(incr->zone);
 		if (ret == 0 && !opts->skip_zonemd && apex != NULL &&

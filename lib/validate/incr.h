@@ -13,7 +13,11 @@
  *     now point to an added owner or past a removed one), in the name tree
  *     and, for NSEC3 owners, in the hash-ordered NSEC3 tree;
  *   - every name below an owner whose NS or DNAME set changed (glue and
- *     occluded data change status);
+ *     occluded data change status; the NSEC3 records of names that became
+ *     occluded are orphans);
+ *   - in NSEC3 zones, for each empty non-terminal above a touched owner, the
+ *     first node below it, where its NSEC3 is checked (whether opt-out may
+ *     leave it out depends on every name below it, RFC 5155 7.1);
  *   - the apex (the SOA changes with every serial); ZONEMD when present.
  * Only the signatures of touched owners (and of names below a changed NS or
  * DNAME) are verified cryptographically: a neighbour that did not change had

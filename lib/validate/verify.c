@@ -29,12 +29,29 @@
 
 enum { MODE_NONE = 0, MODE_NSEC, MODE_NSEC3 };
 
+#define MSG_RRSIG_RRSIG "RRSIG covering type RRSIG (RFC 4035 2.2: RRSIGs are not signed)"
+
 typedef struct {
 	zg_key_t *key;
 	const uint8_t *rdata;
 	uint16_t len;
 	bool ds_match;
 } vkey_t;
+
+/* Parameters of one NSEC3 chain (from an NSEC3PARAM with flags 0), and its
+ * owners in hash order, collected when a lookup needs them (see chain_cover()). */
+typedef struct {
+	uint8_t alg;
+	uint16_t iter;
+	uint8_t salt_len;
+	uint8_t salt[255];
+	zg_node_t **index;
+	size_t nindex;
+	bool indexed;
+} chain_t;
+
+/*! Owners a covering-NSEC3 lookup steps back before it uses the chain's index. */
+#define COVER_STEPS 64
 
 struct zg_verifier {
 	const zg_zone_t *zone;
@@ -46,12 +63,13 @@ struct zg_verifier {
 	unsigned nkeys;
 	uint8_t algs[MAX_KEYS];
 	unsigned nalgs;
+	uint8_t zone_algs[32];  /* bit set: algorithms of all zone keys (also unsupported) */
 	int mode;
-	bool have_nsec3param;
-	uint8_t n3_alg;
-	uint16_t n3_iter;
-	uint8_t n3_salt[256];
-	uint8_t n3_salt_len;
+	chain_t chains[ZG_VERIFY_MAX_NSEC3_CHAINS];  /* NSEC3 chains to check */
+	unsigned nchains;
+	pthread_mutex_t index_lock;  /* building chain_t.index */
+	uint32_t crowded[16];        /* alg << 16 | tag shared by too many keys */
+	unsigned ncrowded;
 };
 
 struct zg_verify_worker {
@@ -128,6 +146,19 @@ void zg_verify_worker_free(zg_verify_worker_t *w)
 	}
 }
 
+bool zg_verifier_nsec3_chain(const zg_verifier_t *v, unsigned i, uint8_t *alg, uint16_t *iter,
+                             const uint8_t **salt, size_t *salt_len)
+{
+	if (v->mode != MODE_NSEC3 || i >= v->nchains) {
+		return false;
+	}
+	*alg = v->chains[i].alg;
+	*iter = v->chains[i].iter;
+	*salt = v->chains[i].salt;
+	*salt_len = v->chains[i].salt_len;
+	return true;
+}
+
 void zg_verifier_free(zg_verifier_t *v)
 {
 	if (v == NULL) {
@@ -136,6 +167,10 @@ void zg_verifier_free(zg_verifier_t *v)
 	for (unsigned i = 0; i < v->nkeys; i++) {
 		zg_key_free(v->keys[i].key);
 	}
+	for (unsigned i = 0; i < v->nchains; i++) {
+		free(v->chains[i].index);
+	}
+	pthread_mutex_destroy(&v->index_lock);
 	free(v);
 }
 
@@ -149,6 +184,292 @@ static bool has_alg(const zg_verifier_t *v, uint8_t alg)
 	return false;
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Zone keys sharing an algorithm and key tag: a validator must try each for
+ * every signature with that tag (KeyTrap, CVE-2023-50387). */
+static int check_tag_collisions(zg_verifier_t *v, const zg_rrset_t *dnskey, zg_report_t *report)
+{
+	uint32_t *ids = malloc(dnskey->count * sizeof(*ids));
+	if (ids == NULL) {
+		return -ENOMEM;
+	}
+	size_t n = 0, pos = 0;
+	const uint8_t *rd = NULL;
+	uint16_t len = 0;
+	while (zg_rrset_next(dnskey, &pos, &rd, &len)) {
+		if (len >= 4 && (get16(rd) & 0x0100)) {
+			ids[n++] = (uint32_t)rd[3] << 16 | zg_dnskey_tag(rd, len);
+		}
+	}
+	qsort(ids, n, sizeof(*ids), cmp_u32);
+	int ret = 0;
+	for (size_t i = 0; i < n && ret == 0;) {
+		size_t j = i;
+		while (j < n && ids[j] == ids[i]) {
+			j++;
+		}
+		unsigned same = (unsigned)(j - i), tag = ids[i] & 0xffff, alg = ids[i] >> 16;
+		if (same > ZG_VERIFY_MAX_TAG_KEYS) {
+			if (v->ncrowded < sizeof(v->crowded) / sizeof(v->crowded[0])) {
+				v->crowded[v->ncrowded++] = ids[i];
+			}
+			ret = zg_report_add(report, ZG_SEV_ERROR, v->origin, RT_DNSKEY,
+			                    "%u keys share key tag %u alg %u, more than %u: "
+			                    "KeyTrap-hardened resolvers refuse to try them all; "
+			                    "signatures with this tag are tried against %u of them "
+			                    "and not reported one by one",
+			                    same, tag, alg, ZG_VERIFY_MAX_TAG_KEYS, ZG_VERIFY_MAX_TAG_KEYS);
+		} else if (same > 1) {
+			ret = zg_report_add(report, ZG_SEV_WARNING, v->origin, RT_DNSKEY,
+			                    "%u keys share key tag %u alg %u: validators must try each "
+			                    "(limit %u)", same, tag, alg, ZG_VERIFY_MAX_TAG_KEYS);
+		}
+		i = j;
+	}
+	free(ids);
+	return ret;
+}
+
+/* The zone keys of the apex DNSKEY RRset. */
+static int setup_keys(zg_verifier_t *v, const zg_node_t *apex, zg_report_t *report)
+{
+	const zg_rrset_t *dnskey = apex ? zg_node_rrset(apex, RT_DNSKEY) : NULL;
+	if (dnskey == NULL) {
+		ERR(report, v->origin, RT_DNSKEY, "no DNSKEY RRset at the apex, the zone is not signed");
+		return 0;
+	}
+	size_t pos = 0;
+	const uint8_t *rd = NULL;
+	uint16_t len = 0;
+	uint8_t unsupported[MAX_KEYS];
+	unsigned nunsup = 0;
+	while (zg_rrset_next(dnskey, &pos, &rd, &len)) {
+		if (len < 4) {
+			ERR(report, v->origin, RT_DNSKEY, "malformed DNSKEY record");
+			continue;
+		}
+		uint16_t flags = get16(rd);
+		uint16_t tag = zg_dnskey_tag(rd, len);
+		if (!(flags & 0x0100)) {
+			continue; /* not a zone key */
+		}
+		if (rd[2] != 3) {
+			ERR(report, v->origin, RT_DNSKEY, "key %u alg %u has protocol %u, expected 3",
+			    tag, rd[3], rd[2]);
+			continue;
+		}
+		v->zone_algs[rd[3] >> 3] |= (uint8_t)(1 << (rd[3] & 7));
+		zg_key_t *key = NULL;
+		int ret = zg_key_new(&key, rd, len);
+		if (ret == ZG_ENOTSUP) {
+			bool seen = false;
+			for (unsigned i = 0; i < nunsup; i++) {
+				seen |= unsupported[i] == rd[3];
+			}
+			if (!seen && nunsup < MAX_KEYS) {
+				unsupported[nunsup++] = rd[3];
+				WARN(report, v->origin, RT_DNSKEY, "algorithm %u is not supported, "
+				     "its signatures are not checked", rd[3]);
+			}
+			continue;
+		} else if (ret == -ENOMEM) {
+			return ret;
+		} else if (ret != 0) {
+			ERR(report, v->origin, RT_DNSKEY, "key %u alg %u: malformed public key", tag, rd[3]);
+			continue;
+		}
+		if (v->nkeys == MAX_KEYS) {
+			zg_key_free(key);
+			WARN(report, v->origin, RT_DNSKEY, "more than %u keys, ignoring the rest", MAX_KEYS);
+			break;
+		}
+		v->keys[v->nkeys++] = (vkey_t){ .key = key, .rdata = rd, .len = len };
+		if (!has_alg(v, rd[3])) {
+			v->algs[v->nalgs++] = rd[3];
+		}
+	}
+	return check_tag_collisions(v, dnskey, report);
+}
+
+/* Trusted DS: which keys they match. */
+static int setup_ds(zg_verifier_t *v, const zg_verify_opts_t *opts, zg_report_t *report)
+{
+	if (opts->ds == NULL) {
+		return 0;
+	}
+	const zg_rrset_t ds = { .type = RT_DS, .count = opts->ds_count,
+	                        .size = (uint32_t)opts->ds_size, .data = opts->ds };
+	size_t pos = 0;
+	const uint8_t *rd = NULL;
+	uint16_t len = 0;
+	while (zg_rrset_next(&ds, &pos, &rd, &len)) {
+		bool matched = false;
+		for (unsigned i = 0; i < v->nkeys; i++) {
+			if (zg_ds_match(rd, len, v->origin, v->keys[i].rdata, v->keys[i].len) == 0) {
+				v->keys[i].ds_match = true;
+				matched = true;
+			}
+		}
+		if (!matched && len >= 4) {
+			WARN(report, v->origin, RT_DS, "DS key %u alg %u digest %u matches no DNSKEY",
+			     get16(rd), rd[2], rd[3]);
+		}
+	}
+	return 0;
+}
+
+/* Adds a chain (NSEC3 parameters at rd, alg flags iterations salt) unless its
+ * iterations exceed the limit (RFC 9276 3.1: 0 is the value to use). */
+static int add_chain(zg_verifier_t *v, const uint8_t *rd, uint16_t type, zg_report_t *report)
+{
+	uint16_t iter = get16(rd + 2);
+	if (rd[0] != 1) {
+		ERR(report, v->origin, type, "hash algorithm %u is not supported", rd[0]);
+		return 0;
+	}
+	if (iter > ZG_VERIFY_MAX_NSEC3_ITERATIONS) {
+		ERR(report, v->origin, type, "NSEC3 iterations %u, more than %u: resolvers treat the "
+		    "zone's denials as insecure or bogus (RFC 9276 3.2), the chain is not checked",
+		    iter, ZG_VERIFY_MAX_NSEC3_ITERATIONS);
+		return 0;
+	}
+	if (iter > 0) {
+		WARN(report, v->origin, type, "NSEC3 iterations %u, RFC 9276 recommends 0 (each "
+		     "iteration costs resolvers and secondaries a hash per name)", iter);
+	}
+	for (unsigned i = 0; i < v->nchains; i++) {
+		const chain_t *c = &v->chains[i];
+		if (c->alg == rd[0] && c->iter == iter && c->salt_len == rd[4] &&
+		    memcmp(c->salt, rd + 5, rd[4]) == 0) {
+			return 0;
+		}
+	}
+	if (v->nchains == ZG_VERIFY_MAX_NSEC3_CHAINS) {
+		ERR(report, v->origin, type, "more than %u NSEC3 chains announced, the others are "
+		    "not checked", ZG_VERIFY_MAX_NSEC3_CHAINS);
+		return 0;
+	}
+	chain_t *c = &v->chains[v->nchains++];
+	c->alg = rd[0];
+	c->iter = iter;
+	c->salt_len = rd[4];
+	memcpy(c->salt, rd + 5, rd[4]);
+	return 0;
+}
+
+/* Algorithms that RFC 5155 section 2 forbids with NSEC3 (their NSEC3
+ * aliases are 6 and 7; RSAMD5 has none). */
+static int check_nsec3_algs(zg_verifier_t *v, zg_report_t *report)
+{
+	static const struct { uint8_t alg, alias; const char *name; } bad[] = {
+		{ 1, 0, "RSAMD5" }, { 3, 6, "DSA" }, { 5, 7, "RSASHA1" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uint8_t a = bad[i].alg;
+		if (!(v->zone_algs[a >> 3] & (1 << (a & 7)))) {
+			continue;
+		}
+		if (bad[i].alias != 0) {
+			ERR(report, v->origin, RT_DNSKEY, "algorithm %u (%s) must not sign an NSEC3 zone, "
+			    "its NSEC3 alias is %u (RFC 5155 section 2)", a, bad[i].name, bad[i].alias);
+		} else {
+			ERR(report, v->origin, RT_DNSKEY, "algorithm %u (%s) must not sign an NSEC3 zone "
+			    "(RFC 5155 section 2)", a, bad[i].name);
+		}
+	}
+	return 0;
+}
+
+/* Denial of existence: NSEC, or the NSEC3 chains announced by NSEC3PARAM
+ * records with flags 0 (others are ignored, RFC 5155 4.1.2). */
+static int setup_denial(zg_verifier_t *v, const zg_node_t *apex, zg_report_t *report)
+{
+	const zg_rrset_t *param = apex ? zg_node_rrset(apex, KNOT_RRTYPE_NSEC3PARAM) : NULL;
+	size_t n3count = 0;
+	zg_zone_counts(v->zone, NULL, &n3count, NULL);
+	unsigned flagged = 0;
+	size_t pos = 0;
+	const uint8_t *rd = NULL;
+	uint16_t len = 0;
+	while (param != NULL && zg_rrset_next(param, &pos, &rd, &len)) {
+		if (len < 5 || 5u + rd[4] != len) {
+			ERR(report, v->origin, KNOT_RRTYPE_NSEC3PARAM, "malformed NSEC3PARAM record");
+		} else if (rd[1] != 0) {
+			flagged++;
+			WARN(report, v->origin, KNOT_RRTYPE_NSEC3PARAM, "NSEC3PARAM with flags %u is "
+			     "ignored (RFC 5155 4.1.2)", rd[1]);
+		} else {
+			int ret = add_chain(v, rd, KNOT_RRTYPE_NSEC3PARAM, report);
+			if (ret != 0) {
+				return ret;
+			}
+		}
+	}
+	bool announced = param != NULL && param->count > flagged;
+	if (announced) {
+		v->mode = MODE_NSEC3;
+	} else if (n3count > 0 && (apex == NULL || zg_node_rrset(apex, RT_NSEC) == NULL)) {
+		if (flagged > 0) {
+			WARN(report, v->origin, KNOT_RRTYPE_NSEC3PARAM, "no NSEC3PARAM with flags 0: "
+			     "secondaries cannot tell which NSEC3 chain is complete (RFC 5155 7.3); "
+			     "the chain of the first NSEC3 record is checked");
+		} else {
+			ERR(report, v->origin, KNOT_RRTYPE_NSEC3PARAM,
+			    "missing NSEC3PARAM while the zone has NSEC3 records");
+		}
+		/* Check the chain with the parameters of its first record. */
+		v->mode = MODE_NSEC3;
+		const zg_rrset_t *n3 = zg_node_rrset(zg_zone_nsec3_first(v->zone), RT_NSEC3);
+		pos = 0;
+		if (n3 != NULL && zg_rrset_next(n3, &pos, &rd, &len) && len >= 5 &&
+		    5u + rd[4] <= len) {
+			int ret = add_chain(v, rd, RT_NSEC3, report);
+			if (ret != 0) {
+				return ret;
+			}
+		}
+	} else {
+		v->mode = MODE_NSEC;
+		return 0;
+	}
+	return check_nsec3_algs(v, report);
+}
+
+/* Records left out of the zone because they are outside it (zone files):
+ * a warning each, as the peers give; an NSEC or NSEC3 there is an error. */
+static int report_outside(zg_verifier_t *v, zg_report_t *report)
+{
+	char origin[1024];
+	zg_dname_str(v->origin, origin, sizeof(origin));
+	const uint8_t *owner;
+	uint16_t type;
+	for (size_t i = 0; zg_zone_outside(v->zone, i, &owner, &type); i++) {
+		if (type == RT_NSEC || type == RT_NSEC3) {
+			char tb[32];
+			ERR(report, owner, type, "%s record outside the zone %s", type_str(type, tb,
+			    sizeof(tb)), origin);
+		} else {
+			WARN(report, owner, type, "outside the zone %s, ignored", origin);
+		}
+	}
+	size_t more = 0, more_denial = 0;
+	zg_zone_outside_more(v->zone, &more, &more_denial);
+	if (more_denial > 0) {
+		ERR(report, v->origin, RT_NSEC3, "%zu more NSEC or NSEC3 records outside the zone %s",
+		    more_denial, origin);
+	}
+	if (more > more_denial) {
+		WARN(report, v->origin, KNOT_RRTYPE_SOA, "%zu more records outside the zone %s, "
+		     "ignored", more - more_denial, origin);
+	}
+	return 0;
+}
+
 int zg_verifier_new(zg_verifier_t **out, const zg_zone_t *zone, const zg_verify_opts_t *opts,
                     zg_report_t *report)
 {
@@ -158,143 +479,83 @@ int zg_verifier_new(zg_verifier_t **out, const zg_zone_t *zone, const zg_verify_
 	}
 	v->zone = zone;
 	v->opts = *opts;
+	pthread_mutex_init(&v->index_lock, NULL);
 	v->origin_len = zg_dname_len(zg_zone_origin(zone), ZG_DNAME_MAXLEN);
 	memcpy(v->origin, zg_zone_origin(zone), v->origin_len);
 	v->origin_labels = zg_dname_labels(v->origin);
 	*out = v;
 
 	zg_node_t *apex = zg_zone_apex(zone);
-	const zg_rrset_t *dnskey = apex ? zg_node_rrset(apex, RT_DNSKEY) : NULL;
-	if (dnskey == NULL) {
-		ERR(report, v->origin, RT_DNSKEY, "no DNSKEY RRset at the apex, the zone is not signed");
-	} else {
-		size_t pos = 0;
-		const uint8_t *rd = NULL;
-		uint16_t len = 0;
-		uint8_t unsupported[MAX_KEYS];
-		unsigned nunsup = 0;
-		while (zg_rrset_next(dnskey, &pos, &rd, &len)) {
-			if (len < 4) {
-				ERR(report, v->origin, RT_DNSKEY, "malformed DNSKEY record");
-				continue;
-			}
-			uint16_t flags = get16(rd);
-			uint16_t tag = zg_dnskey_tag(rd, len);
-			if (!(flags & 0x0100)) {
-				continue; /* not a zone key */
-			}
-			if (rd[2] != 3) {
-				ERR(report, v->origin, RT_DNSKEY, "key %u alg %u has protocol %u, expected 3",
-				    tag, rd[3], rd[2]);
-				continue;
-			}
-			zg_key_t *key = NULL;
-			int ret = zg_key_new(&key, rd, len);
-			if (ret == ZG_ENOTSUP) {
-				bool seen = false;
-				for (unsigned i = 0; i < nunsup; i++) {
-					seen |= unsupported[i] == rd[3];
-				}
-				if (!seen && nunsup < MAX_KEYS) {
-					unsupported[nunsup++] = rd[3];
-					WARN(report, v->origin, RT_DNSKEY, "algorithm %u is not supported, "
-					     "its signatures are not checked", rd[3]);
-				}
-				continue;
-			} else if (ret == -ENOMEM) {
-				return ret;
-			} else if (ret != 0) {
-				ERR(report, v->origin, RT_DNSKEY, "key %u alg %u: malformed public key", tag, rd[3]);
-				continue;
-			}
-			if (v->nkeys == MAX_KEYS) {
-				zg_key_free(key);
-				WARN(report, v->origin, RT_DNSKEY, "more than %u keys, ignoring the rest", MAX_KEYS);
-				break;
-			}
-			v->keys[v->nkeys++] = (vkey_t){ .key = key, .rdata = rd, .len = len };
-			if (!has_alg(v, rd[3])) {
-				v->algs[v->nalgs++] = rd[3];
-			}
-		}
+	int ret = setup_keys(v, apex, report);
+	if (ret == 0) {
+		ret = setup_ds(v, opts, report);
 	}
-
-	/* Trusted DS: which keys they match. */
-	if (opts->ds != NULL) {
-		const zg_rrset_t ds = { .type = RT_DS, .count = opts->ds_count,
-		                        .size = (uint32_t)opts->ds_size, .data = opts->ds };
-		size_t pos = 0;
-		const uint8_t *rd = NULL;
-		uint16_t len = 0;
-		while (zg_rrset_next(&ds, &pos, &rd, &len)) {
-			bool matched = false;
-			for (unsigned i = 0; i < v->nkeys; i++) {
-				if (zg_ds_match(rd, len, v->origin, v->keys[i].rdata, v->keys[i].len) == 0) {
-					v->keys[i].ds_match = true;
-					matched = true;
-				}
-			}
-			if (!matched && len >= 4) {
-				WARN(report, v->origin, RT_DS, "DS key %u alg %u digest %u matches no DNSKEY",
-				     get16(rd), rd[2], rd[3]);
-			}
-		}
+	if (ret == 0) {
+		ret = setup_denial(v, apex, report);
 	}
-
-	/* Denial of existence mode. */
-	const zg_rrset_t *param = apex ? zg_node_rrset(apex, KNOT_RRTYPE_NSEC3PARAM) : NULL;
-	size_t n3count = 0;
-	zg_zone_counts(zone, NULL, &n3count, NULL);
-	if (param != NULL) {
-		size_t pos = 0;
-		const uint8_t *rd = NULL;
-		uint16_t len = 0;
-		zg_rrset_next(param, &pos, &rd, &len);
-		if (len < 5 || 5u + rd[4] != len) {
-			ERR(report, v->origin, KNOT_RRTYPE_NSEC3PARAM, "malformed NSEC3PARAM record");
-		} else {
-			v->have_nsec3param = true;
-			v->mode = MODE_NSEC3;
-			v->n3_alg = rd[0];
-			v->n3_iter = get16(rd + 2);
-			v->n3_salt_len = rd[4];
-			memcpy(v->n3_salt, rd + 5, rd[4]);
-			if (param->count > 1) {
-				ERR(report, v->origin, KNOT_RRTYPE_NSEC3PARAM, "%u NSEC3PARAM records, expected one",
-				    param->count);
-			}
-			if (rd[1] != 0) {
-				ERR(report, v->origin, KNOT_RRTYPE_NSEC3PARAM, "flags %u, expected 0", rd[1]);
-			}
-			if (rd[0] != 1) {
-				ERR(report, v->origin, KNOT_RRTYPE_NSEC3PARAM, "hash algorithm %u is not supported",
-				    rd[0]);
-				v->mode = MODE_NONE;
-			}
-		}
-	} else if (n3count > 0 && (apex == NULL || zg_node_rrset(apex, RT_NSEC) == NULL)) {
-		ERR(report, v->origin, KNOT_RRTYPE_NSEC3PARAM,
-		    "missing NSEC3PARAM while the zone has NSEC3 records");
-		/* Check the chain with the parameters of its first record. */
-		const zg_rrset_t *n3 = zg_node_rrset(zg_zone_nsec3_first(zone), RT_NSEC3);
-		size_t pos = 0;
-		const uint8_t *rd = NULL;
-		uint16_t len = 0;
-		if (n3 != NULL && zg_rrset_next(n3, &pos, &rd, &len) && len >= 5 && 5u + rd[4] <= len &&
-		    rd[0] == 1) {
-			v->mode = MODE_NSEC3;
-			v->n3_alg = rd[0];
-			v->n3_iter = get16(rd + 2);
-			v->n3_salt_len = rd[4];
-			memcpy(v->n3_salt, rd + 5, rd[4]);
-		}
-	} else {
-		v->mode = MODE_NSEC;
+	if (ret == 0) {
+		ret = report_outside(v, report);
 	}
-	return 0;
+	return ret;
 }
 
 /* ---- RRSIG checks ---- */
+
+/* Whether more zone keys than ZG_VERIFY_MAX_TAG_KEYS share this tag and
+ * algorithm (reported once at the DNSKEY RRset). */
+static bool crowded(const zg_verifier_t *v, uint8_t alg, uint16_t tag)
+{
+	for (unsigned i = 0; i < v->ncrowded; i++) {
+		if (v->crowded[i] == ((uint32_t)alg << 16 | tag)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Signatures of an RRset outside their validity period (those that passed
+ * the signer and labels checks): an error, or a warning when another
+ * signature of the same algorithm validates the RRset (alg_ok), as a
+ * validator then accepts it (e.g. an old signature left beside a new one).
+ */
+static int report_untimely(zg_verifier_t *v, const uint8_t *owner, unsigned owner_labels,
+                           const zg_rrset_t *set, const zg_rrset_t *sigs, const uint8_t *alg_ok,
+                           zg_report_t *r)
+{
+	int64_t now = v->opts.now;
+	char tbuf[32];
+	size_t pos = 0;
+	const uint8_t *rd = NULL;
+	uint16_t len = 0;
+	while (zg_rrset_next(sigs, &pos, &rd, &len)) {
+		uint8_t alg = rd[2];
+		uint16_t tag = get16(rd + 16);
+		size_t slen = zg_dname_len(rd + 18, len - 18u);
+		if (slen == 0 || 18 + slen >= len || slen != v->origin_len ||
+		    memcmp(rd + 18, v->origin, slen) != 0 || rd[3] != owner_labels) {
+			continue;  /* reported by verify_rrset() */
+		}
+		int64_t exp = rrsig_time(get32(rd + 8), now);
+		int64_t inc = rrsig_time(get32(rd + 12), now);
+		if (now <= exp && now >= inc) {
+			continue;
+		}
+		bool other = alg_ok[alg >> 3] & (1 << (alg & 7));
+		zg_severity_t sev = other ? ZG_SEV_WARNING : ZG_SEV_ERROR;
+		const char *also = other ? ", another signature of the algorithm validates" : "";
+		int ret = now > exp
+		          ? zg_report_add(r, sev, owner, set->type, "signature expired %s (key %u alg %u)%s",
+		                          zg_time_str(exp, tbuf, sizeof(tbuf)), tag, alg, also)
+		          : zg_report_add(r, sev, owner, set->type, "signature not yet valid, inception "
+		                          "%s (key %u alg %u)%s", zg_time_str(inc, tbuf, sizeof(tbuf)),
+		                          tag, alg, also);
+		if (ret != 0) {
+			return ret;
+		}
+	}
+	return 0;
+}
 
 /* Verifies the RRSIGs of one RRset. signed_by (may be NULL) gets, per key
  * index, whether a valid signature by that key was found. */
@@ -305,6 +566,7 @@ static int verify_rrset(zg_verifier_t *v, zg_verify_worker_t *w, const uint8_t *
 	const zg_rrset_t *sigs = zg_node_rrsig(node, set->type);
 	int64_t now = v->opts.now;
 	uint8_t alg_ok[32] = { 0 }, alg_seen[32] = { 0 };
+	bool untimely = false;
 	int64_t set_expiry = INT64_MAX;
 	const char *horizon_key = NULL;
 	uint16_t hz_tag = 0;
@@ -348,24 +610,20 @@ static int verify_rrset(zg_verifier_t *v, zg_verify_worker_t *w, const uint8_t *
 		}
 		int64_t exp = rrsig_time(get32(rd + 8), now);
 		int64_t inc = rrsig_time(get32(rd + 12), now);
-		if (now > exp) {
-			ERR(r, owner, set->type, "signature expired %s (key %u alg %u)",
-			    zg_time_str(exp, tbuf, sizeof(tbuf)), tag, alg);
-			continue;
-		}
-		if (now < inc) {
-			ERR(r, owner, set->type, "signature not yet valid, inception %s (key %u alg %u)",
-			    zg_time_str(inc, tbuf, sizeof(tbuf)), tag, alg);
+		if (now > exp || now < inc) {
+			untimely = true;  /* reported below, once the others are known */
 			continue;
 		}
 		bool candidate = false, valid = false;
 		bool built = false;
-		for (unsigned i = 0; i < v->nkeys && !valid; i++) {
+		unsigned tried = 0;
+		for (unsigned i = 0; i < v->nkeys && !valid && tried < ZG_VERIFY_MAX_TAG_KEYS; i++) {
 			const vkey_t *k = &v->keys[i];
 			if (zg_key_tag(k->key) != tag || zg_key_alg(k->key) != alg) {
 				continue;
 			}
 			candidate = true;
+			tried++;
 			if (w->trust_sigs) {
 				/* Unchanged RRset and keys: this signature validated before. */
 				valid = true;
@@ -399,8 +657,10 @@ static int verify_rrset(zg_verifier_t *v, zg_verify_worker_t *w, const uint8_t *
 			}
 			continue;
 		}
-		if (!valid) {
+		if (!valid && !crowded(v, alg, tag)) {
 			ERR(r, owner, set->type, "bad signature (key %u alg %u)", tag, alg);
+		}
+		if (!valid) {
 			continue;
 		}
 		if (!w->trust_sigs) {
@@ -412,6 +672,12 @@ static int verify_rrset(zg_verifier_t *v, zg_verify_worker_t *w, const uint8_t *
 			horizon_key = "";
 			hz_tag = tag;
 			hz_alg = alg;
+		}
+	}
+	if (untimely) {
+		int ret = report_untimely(v, owner, owner_labels, set, sigs, alg_ok, r);
+		if (ret != 0) {
+			return ret;
 		}
 	}
 	for (unsigned i = 0; i < v->nalgs; i++) {
@@ -630,21 +896,21 @@ static bool nsec3_parse(const uint8_t *rd, size_t len, nsec3_t *out)
 	return true;
 }
 
-static bool nsec3_params_match(const zg_verifier_t *v, const nsec3_t *n3)
+static bool nsec3_params_match(const chain_t *c, const nsec3_t *n3)
 {
-	return n3->alg == v->n3_alg && n3->iter == v->n3_iter && n3->salt_len == v->n3_salt_len &&
-	       memcmp(n3->salt, v->n3_salt, n3->salt_len) == 0;
+	return n3->alg == c->alg && n3->iter == c->iter && n3->salt_len == c->salt_len &&
+	       memcmp(n3->salt, c->salt, n3->salt_len) == 0;
 }
 
 /* The NSEC3 record of a node that matches the chain parameters. */
-static bool node_nsec3(const zg_verifier_t *v, const zg_node_t *n3node, nsec3_t *out)
+static bool node_nsec3(const chain_t *c, const zg_node_t *n3node, nsec3_t *out)
 {
 	const zg_rrset_t *set = zg_node_rrset(n3node, RT_NSEC3);
 	size_t pos = 0;
 	const uint8_t *rd = NULL;
 	uint16_t len = 0;
 	while (set != NULL && zg_rrset_next(set, &pos, &rd, &len)) {
-		if (nsec3_parse(rd, len, out) && nsec3_params_match(v, out)) {
+		if (nsec3_parse(rd, len, out) && nsec3_params_match(c, out)) {
 			return true;
 		}
 	}
@@ -673,13 +939,102 @@ static bool ent_only_insecure(const zg_node_t *first, const uint8_t *ekey, size_
 	return true;
 }
 
-static int check_nsec3_name(zg_verifier_t *v, zg_verify_worker_t *w, const uint8_t *name,
-                            const zg_node_t *node, uint32_t flags, bool ent,
+static int cmp_node_key(const zg_node_t *a, const zg_node_t *b)
+{
+	size_t al, bl;
+	const uint8_t *ak = zg_node_key(a, &al), *bk = zg_node_key(b, &bl);
+	int c = memcmp(ak, bk, al < bl ? al : bl);
+	return c != 0 ? c : (al > bl) - (al < bl);
+}
+
+/* Collects the owners of chain c in hash order (once; under the lock). */
+static int chain_index(zg_verifier_t *v, chain_t *c)
+{
+	pthread_mutex_lock(&v->index_lock);
+	int ret = 0;
+	if (!__atomic_load_n(&c->indexed, __ATOMIC_ACQUIRE)) {
+		size_t n = 0, cap = 0;
+		zg_node_t **idx = NULL;
+		nsec3_t rec;
+		for (zg_node_t *n3 = zg_zone_nsec3_first(v->zone); n3 != NULL; n3 = zg_node_next(n3)) {
+			if (!node_nsec3(c, n3, &rec)) {
+				continue;
+			}
+			if (n == cap) {
+				cap = cap ? 2 * cap : 1024;
+				zg_node_t **p = realloc(idx, cap * sizeof(*p));
+				if (p == NULL) {
+					free(idx);
+					idx = NULL;
+					ret = -ENOMEM;
+					break;
+				}
+				idx = p;
+			}
+			idx[n++] = n3;
+		}
+		if (ret == 0) {
+			c->index = idx;
+			c->nindex = n;
+			__atomic_store_n(&c->indexed, true, __ATOMIC_RELEASE);
+		}
+	}
+	pthread_mutex_unlock(&v->index_lock);
+	return ret;
+}
+
+/*
+ * The record of chain c that covers \a hash: at the greatest owner <= hash
+ * with a record of the chain, wrapping to the last. Other chains' owners
+ * share the tree: a few steps back find it between interleaved chains,
+ * otherwise a binary search in the chain's index. Returns 1 (found), 0, -ENOMEM.
+ */
+static int chain_cover(zg_verifier_t *v, chain_t *c, const uint8_t *hash, size_t hl, nsec3_t *rec)
+{
+	zg_node_t *leq = zg_zone_find_nsec3_leq(v->zone, hash, hl);
+	zg_node_t *last = zg_zone_nsec3_last(v->zone);
+	zg_node_t *n = leq != NULL ? leq : last;
+	for (unsigned i = 0; n != NULL && i < COVER_STEPS; i++) {
+		if (node_nsec3(c, n, rec)) {
+			return 1;
+		}
+		n = zg_node_prev(n) != NULL ? zg_node_prev(n) : last;
+		if (n == (leq != NULL ? leq : last)) {
+			return 0;  /* the whole tree: no record of the chain */
+		}
+	}
+	if (n == NULL) {
+		return 0;
+	}
+	if (!__atomic_load_n(&c->indexed, __ATOMIC_ACQUIRE)) {
+		int ret = chain_index(v, c);
+		if (ret != 0) {
+			return ret;
+		}
+	}
+	if (c->nindex == 0) {
+		return 0;
+	}
+	/* Greatest indexed owner <= leq, else (wrapping) the last one. */
+	size_t lo = 0, hi = leq != NULL ? c->nindex : 0;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (cmp_node_key(c->index[mid], leq) <= 0) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	zg_node_t *cov = c->index[lo > 0 ? lo - 1 : c->nindex - 1];
+	return node_nsec3(c, cov, rec) ? 1 : 0;
+}
+
+static int check_nsec3_name(zg_verifier_t *v, zg_verify_worker_t *w, chain_t *c,
+                            const uint8_t *name, const zg_node_t *node, uint32_t flags, bool ent,
                             bool ent_opt_out_ok, zg_report_t *r)
 {
 	uint8_t hash[64];
-	int hl = zg_nsec3_hash(w->crypto, v->n3_alg, v->n3_iter, v->n3_salt, v->n3_salt_len,
-	                       name, hash);
+	int hl = zg_nsec3_hash(w->crypto, c->alg, c->iter, c->salt, c->salt_len, name, hash);
 	if (hl < 0) {
 		return hl == -ENOMEM ? hl : 0;
 	}
@@ -692,7 +1047,7 @@ static int check_nsec3_name(zg_verifier_t *v, zg_verify_worker_t *w, const uint8
 	if (n3 != NULL) {
 		zg_node_mark(n3);
 		nsec3_t rec;
-		if (!node_nsec3(v, n3, &rec)) {
+		if (!node_nsec3(c, n3, &rec)) {
 			return 0; /* other parameters: reported with the NSEC3 node */
 		}
 		uint16_t want[MAX_TYPES];
@@ -706,16 +1061,63 @@ static int check_nsec3_name(zg_verifier_t *v, zg_verify_worker_t *w, const uint8
 	}
 	bool may_opt_out = ent ? ent_opt_out_ok : ((flags & ZG_NODE_DELEG) && zg_node_rrset(node, RT_DS) == NULL);
 	if (may_opt_out) {
-		zg_node_t *cov = zg_zone_find_nsec3_leq(v->zone, hash, (size_t)hl);
-		if (cov == NULL) {
-			cov = zg_zone_nsec3_last(v->zone);
-		}
 		nsec3_t rec;
-		if (cov != NULL && node_nsec3(v, cov, &rec) && (rec.flags & 1)) {
+		int cret = chain_cover(v, c, hash, (size_t)hl, &rec);
+		if (cret < 0) {
+			return cret;
+		}
+		if (cret == 1 && (rec.flags & 1)) {
 			return 0;
 		}
 	}
 	ERR(r, name, RT_NSEC3, "missing NSEC3 (hash %s)%s", b32, ent ? " for the empty non-terminal" : "");
+	return 0;
+}
+
+/* Checks the record of chain \a c at an NSEC3 node (hash \a hash): flags,
+ * next hash against the successor in the chain, orphans. */
+static int check_nsec3_record(zg_verifier_t *v, const chain_t *c, zg_node_t *node,
+                              const uint8_t *owner, const uint8_t *hash, int hl,
+                              const nsec3_t *rec, bool orphans, zg_report_t *r)
+{
+	if (rec->flags & ~1u) {
+		WARN(r, owner, RT_NSEC3, "unknown flags %u", rec->flags);
+	}
+	if (rec->next_len != hl) {
+		ERR(r, owner, RT_NSEC3, "next hash length %u, expected %d", rec->next_len, hl);
+		return 0;
+	}
+	/* Successor in hash order within the chain, wrapping to the first. */
+	zg_node_t *succ = node;
+	nsec3_t srec;
+	do {
+		succ = zg_node_next(succ);
+		if (succ == NULL) {
+			succ = zg_zone_nsec3_first(v->zone);
+		}
+	} while (succ != node && !node_nsec3(c, succ, &srec));
+	uint8_t sowner[ZG_DNAME_MAXLEN], shash[64];
+	zg_node_owner(succ, sowner);
+	int shl = zg_base32hex_decode(sowner + 1, sowner[0], shash, sizeof(shash));
+	if (shl == hl && memcmp(rec->next, shash, (size_t)hl) != 0) {
+		char nb[128], sb[128];
+		zg_base32hex_encode(rec->next, rec->next_len, nb, sizeof(nb), false);
+		zg_base32hex_encode(shash, (size_t)hl, sb, sizeof(sb), false);
+		int c_own_next = memcmp(hash, rec->next, (size_t)hl);
+		int c_next_succ = memcmp(rec->next, shash, (size_t)hl);
+		int c_own_succ = memcmp(hash, shash, (size_t)hl);
+		bool between = (c_own_succ < 0) ? (c_own_next < 0 && c_next_succ < 0)
+		                                : (c_own_next < 0 || c_next_succ < 0);
+		if (between) {
+			ERR(r, owner, RT_NSEC3, "next hash %s names no NSEC3 owner (the next one is %s)",
+			    nb, sb);
+		} else {
+			ERR(r, owner, RT_NSEC3, "next hash skips %s (next hash is %s)", sb, nb);
+		}
+	}
+	if (orphans && !(zg_node_flags(node) & ZG_NODE_MARK)) {
+		ERR(r, owner, RT_NSEC3, "no name in the zone hashes to this NSEC3 (orphan)");
+	}
 	return 0;
 }
 
@@ -728,7 +1130,9 @@ static int check_nsec3_node(zg_verifier_t *v, zg_verify_worker_t *w, zg_node_t *
 	const zg_rrset_t *set = zg_node_rrset(node, RT_NSEC3);
 	for (unsigned i = 0; i < zg_node_rrset_count(node); i++) {
 		const zg_rrset_t *s = zg_node_rrset_at(node, i);
-		if (s->type == RT_RRSIG && zg_node_rrset(node, s->covered) == NULL) {
+		if (s->type == RT_RRSIG && s->covered == RT_RRSIG) {
+			ERR(r, owner, RT_RRSIG, MSG_RRSIG_RRSIG);
+		} else if (s->type == RT_RRSIG && zg_node_rrset(node, s->covered) == NULL) {
 			ERR(r, owner, s->covered, "RRSIG without a matching RRset");
 		}
 	}
@@ -745,6 +1149,9 @@ static int check_nsec3_node(zg_verifier_t *v, zg_verify_worker_t *w, zg_node_t *
 		}
 		return 0;
 	}
+	if (v->nchains == 0) {
+		return 0; /* no chain to check (reported at the apex) */
+	}
 	uint8_t hash[64];
 	int hl = -1;
 	if (zg_dname_labels(owner) == v->origin_labels + 1) {
@@ -757,8 +1164,8 @@ static int check_nsec3_node(zg_verifier_t *v, zg_verify_worker_t *w, zg_node_t *
 		ERR(r, owner, RT_NSEC3, "owner label is not a base32hex hash");
 		return 0;
 	}
-	nsec3_t rec;
-	bool found = false;
+	nsec3_t recs[ZG_VERIFY_MAX_NSEC3_CHAINS];
+	bool found[ZG_VERIFY_MAX_NSEC3_CHAINS] = { false };
 	size_t pos = 0;
 	const uint8_t *rd = NULL;
 	uint16_t len = 0;
@@ -768,7 +1175,11 @@ static int check_nsec3_node(zg_verifier_t *v, zg_verify_worker_t *w, zg_node_t *
 			ERR(r, owner, RT_NSEC3, "malformed NSEC3 record");
 			continue;
 		}
-		if (!nsec3_params_match(v, &tmp)) {
+		unsigned c = 0;
+		while (c < v->nchains && !nsec3_params_match(&v->chains[c], &tmp)) {
+			c++;
+		}
+		if (c == v->nchains) {
 			char salt[520] = "-";
 			for (unsigned i = 0; i < tmp.salt_len; i++) {
 				snprintf(salt + 2 * i, 3, "%02X", tmp.salt[i]);
@@ -777,53 +1188,21 @@ static int check_nsec3_node(zg_verifier_t *v, zg_verify_worker_t *w, zg_node_t *
 			    "NSEC3PARAM", tmp.alg, tmp.iter, salt);
 			continue;
 		}
-		if (found) {
+		if (found[c]) {
 			ERR(r, owner, RT_NSEC3, "more than one NSEC3 record with the chain parameters");
 			continue;
 		}
-		rec = tmp;
-		found = true;
+		recs[c] = tmp;
+		found[c] = true;
 	}
-	if (!found) {
-		return 0;
-	}
-	if (rec.flags & ~1u) {
-		WARN(r, owner, RT_NSEC3, "unknown flags %u", rec.flags);
-	}
-	if (rec.next_len != hl) {
-		ERR(r, owner, RT_NSEC3, "next hash length %u, expected %d", rec.next_len, hl);
-		return 0;
-	}
-	/* Successor in hash order, wrapping to the first. */
-	zg_node_t *succ = node;
-	nsec3_t srec;
-	do {
-		succ = zg_node_next(succ);
-		if (succ == NULL) {
-			succ = zg_zone_nsec3_first(v->zone);
+	for (unsigned c = 0; c < v->nchains; c++) {
+		if (found[c]) {
+			ret = check_nsec3_record(v, &v->chains[c], node, owner, hash, hl, &recs[c],
+			                         orphans, r);
+			if (ret != 0) {
+				return ret;
+			}
 		}
-	} while (succ != node && !node_nsec3(v, succ, &srec));
-	uint8_t sowner[ZG_DNAME_MAXLEN], shash[64];
-	zg_node_owner(succ, sowner);
-	int shl = zg_base32hex_decode(sowner + 1, sowner[0], shash, sizeof(shash));
-	if (shl == hl && memcmp(rec.next, shash, (size_t)hl) != 0) {
-		char nb[128], sb[128];
-		zg_base32hex_encode(rec.next, rec.next_len, nb, sizeof(nb), false);
-		zg_base32hex_encode(shash, (size_t)hl, sb, sizeof(sb), false);
-		int c_own_next = memcmp(hash, rec.next, (size_t)hl);
-		int c_next_succ = memcmp(rec.next, shash, (size_t)hl);
-		int c_own_succ = memcmp(hash, shash, (size_t)hl);
-		bool between = (c_own_succ < 0) ? (c_own_next < 0 && c_next_succ < 0)
-		                                : (c_own_next < 0 || c_next_succ < 0);
-		if (between) {
-			ERR(r, owner, RT_NSEC3, "next hash %s names no NSEC3 owner (the next one is %s)",
-			    nb, sb);
-		} else {
-			ERR(r, owner, RT_NSEC3, "next hash skips %s (next hash is %s)", sb, nb);
-		}
-	}
-	if (orphans && !(zg_node_flags(node) & ZG_NODE_MARK)) {
-		ERR(r, owner, RT_NSEC3, "no name in the zone hashes to this NSEC3 (orphan)");
 	}
 	return 0;
 }
@@ -873,15 +1252,19 @@ static int check_name_node(zg_verifier_t *v, zg_verify_worker_t *w, zg_node_t *n
 	r->stats.names++;
 
 	if (flags & ZG_NODE_NONAUTH) {
-		bool warned = false;
+		/* Glue, or data occluded by a delegation or a DNAME (RFC 6672 2.3:
+		 * no glue below a DNAME, every type there is occluded). */
+		bool dname = flags & ZG_NODE_BELOW_DNAME, warned = false;
+		const char *cut = dname ? "a DNAME" : "a delegation";
 		for (unsigned i = 0; i < cnt; i++) {
 			const zg_rrset_t *s = zg_node_rrset_at(node, i);
 			if (s->type == RT_RRSIG) {
-				ERR(r, owner, s->covered, "RRSIG on non-authoritative data below a delegation");
+				ERR(r, owner, s->covered, "RRSIG on non-authoritative data below %s", cut);
 			} else if (s->type == RT_NSEC) {
-				ERR(r, owner, RT_NSEC, "NSEC below a delegation");
-			} else if (s->type != KNOT_RRTYPE_A && s->type != KNOT_RRTYPE_AAAA && !warned) {
-				WARN(r, owner, s->type, "occluded by a delegation, not authoritative");
+				ERR(r, owner, RT_NSEC, "NSEC below %s", cut);
+			} else if ((dname || (s->type != KNOT_RRTYPE_A && s->type != KNOT_RRTYPE_AAAA)) &&
+			           !warned) {
+				WARN(r, owner, s->type, "occluded by %s, not authoritative", cut);
 				warned = true;
 			}
 		}
@@ -890,6 +1273,11 @@ static int check_name_node(zg_verifier_t *v, zg_verify_worker_t *w, zg_node_t *n
 
 	bool apex_dnskey_done = false;
 	if (flags & ZG_NODE_APEX) {
+		const zg_rrset_t *soa = zg_node_rrset(node, KNOT_RRTYPE_SOA);
+		if (soa != NULL && soa->count > 1) {
+			ERR(r, owner, KNOT_RRTYPE_SOA, "%u SOA records at the apex, expected one "
+			    "(RFC 1035 5.2)", soa->count);
+		}
 		int ret = check_apex(v, w, owner, node, r, &apex_dnskey_done);
 		if (ret != 0) {
 			return ret;
@@ -899,7 +1287,9 @@ static int check_name_node(zg_verifier_t *v, zg_verify_worker_t *w, zg_node_t *n
 	for (unsigned i = 0; i < cnt; i++) {
 		const zg_rrset_t *s = zg_node_rrset_at(node, i);
 		if (s->type == RT_RRSIG) {
-			if (zg_node_rrset(node, s->covered) == NULL) {
+			if (s->covered == RT_RRSIG) {
+				ERR(r, owner, RT_RRSIG, MSG_RRSIG_RRSIG);
+			} else if (zg_node_rrset(node, s->covered) == NULL) {
 				ERR(r, owner, s->covered, "RRSIG without a matching RRset");
 			} else if ((flags & ZG_NODE_DELEG) && s->covered == RT_NS) {
 				ERR(r, owner, RT_NS, "delegation NS must not be signed");
@@ -938,34 +1328,44 @@ static int check_name_node(zg_verifier_t *v, zg_verify_worker_t *w, zg_node_t *n
 	}
 	/* Empty non-terminals between the predecessor and this node. */
 	zg_node_t *prev = zg_node_prev(node);
+	size_t klen = 0, boundary = 0;
+	const uint8_t *key = zg_node_key(node, &klen);
 	if (prev != NULL && !(flags & ZG_NODE_APEX)) {
-		size_t plen, klen;
+		size_t plen;
 		const uint8_t *pkey = zg_node_key(prev, &plen);
-		const uint8_t *key = zg_node_key(node, &klen);
 		size_t cp = 0;
 		while (cp < plen && cp < klen && pkey[cp] == key[cp]) {
 			cp++;
 		}
-		size_t boundary = 0;
 		for (size_t i = 0; i < cp; i++) {
 			if (key[i] == 0) {
 				boundary = i + 1;
 			}
 		}
-		for (size_t l = boundary; l + 1 < klen; l++) {
-			if (key[l] != 0) {
-				continue;
-			}
-			uint8_t ent[ZG_DNAME_MAXLEN];
-			zg_key_to_dname(key, l + 1, ent);
-			bool opt_ok = ent_only_insecure(node, key, l + 1);
-			int ret = check_nsec3_name(v, w, ent, NULL, 0, true, opt_ok, r);
+	} else {
+		boundary = klen;  /* the apex, or no predecessor: no empty non-terminal */
+	}
+	for (size_t l = boundary; l + 1 < klen; l++) {
+		if (key[l] != 0) {
+			continue;
+		}
+		uint8_t ent[ZG_DNAME_MAXLEN];
+		zg_key_to_dname(key, l + 1, ent);
+		bool opt_ok = ent_only_insecure(node, key, l + 1);
+		for (unsigned c = 0; c < v->nchains; c++) {
+			int ret = check_nsec3_name(v, w, &v->chains[c], ent, NULL, 0, true, opt_ok, r);
 			if (ret != 0) {
 				return ret;
 			}
 		}
 	}
-	return check_nsec3_name(v, w, owner, node, flags, false, false, r);
+	for (unsigned c = 0; c < v->nchains; c++) {
+		int ret = check_nsec3_name(v, w, &v->chains[c], owner, node, flags, false, false, r);
+		if (ret != 0) {
+			return ret;
+		}
+	}
+	return 0;
 }
 
 int zg_verify_node(zg_verifier_t *v, zg_verify_worker_t *w, zg_node_t *node, zg_report_t *report)
@@ -1377,6 +1777,11 @@ static void ds_on_record(zs_scanner_t *s)
 int zg_ds_load_file(const char *path, const uint8_t *origin, zg_buf_t *out, uint16_t *count,
                     zg_load_error_t *err)
 {
+	*count = 0;
+	int ret = zg_zone_file_check(path, err);
+	if (ret != 0) {
+		return ret;
+	}
 	if (err != NULL) {
 		memset(err, 0, sizeof(*err));
 		snprintf(err->file, sizeof(err->file), "%s", path);
@@ -1388,7 +1793,6 @@ int zg_ds_load_file(const char *path, const uint8_t *origin, zg_buf_t *out, uint
 		return -ENOMEM;
 	}
 	ds_ctx_t c = { .origin = origin, .out = out, .err = err };
-	int ret;
 	if (zs_init(s, otxt, KNOT_CLASS_IN, 3600) != 0 || zs_set_input_file(s, path) != 0 ||
 	    zs_set_processing(s, ds_on_record, ds_on_error, &c) != 0) {
 		if (err != NULL) {

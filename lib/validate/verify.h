@@ -21,6 +21,25 @@
  *   - warnings for signatures expiring within the horizon; the earliest
  *     expiry is kept in the report statistics.
  *
+ * Rules from the RFCs beyond these (each with a documented limit):
+ *   - one SOA at the apex; no RRSIG covering type RRSIG (RFC 4035 2.2);
+ *   - NSEC3: iterations above 0 warn, above ZG_VERIFY_MAX_NSEC3_ITERATIONS
+ *     fail (RFC 9276); zone keys of algorithm 1, 3 or 5 fail (RFC 5155 2);
+ *     NSEC3PARAM records with flags other than 0 are ignored with a warning
+ *     (RFC 5155 4.1.2); every chain announced by an NSEC3PARAM with flags 0
+ *     is checked (up to ZG_VERIFY_MAX_NSEC3_CHAINS); an empty non-terminal
+ *     may lack its NSEC3 only if every name below it is an insecure
+ *     delegation or below one (RFC 5155 7.1);
+ *   - zone keys sharing an algorithm and key tag warn, more than
+ *     ZG_VERIFY_MAX_TAG_KEYS fail, and no signature is tried against more
+ *     than that many keys (KeyTrap, CVE-2023-50387);
+ *   - names below a DNAME (also at the apex) are occluded like names below
+ *     a delegation, with a warning (RFC 6672 2.3);
+ *   - a signature outside its validity period is an error unless another
+ *     signature of the same algorithm validates the RRset: then a warning;
+ *   - records a zone file had outside the zone (zg_zone_outside()): a
+ *     warning each, an error for NSEC and NSEC3.
+ *
  * A zg_verifier_t holds what is derived from the apex (keys, algorithms,
  * NSEC3 parameters): create it after the zone is loaded and again after the
  * apex DNSKEY or NSEC3PARAM RRsets change. Whole-zone validation runs in
@@ -38,6 +57,25 @@
 #include "core/arena.h"
 #include "validate/report.h"
 #include "validate/zone.h"
+
+/*!
+ * NSEC3 iterations above which a chain is an error (and not checked): the
+ * most BIND 9.18's dnssec-signzone accepts and the limit of its validator,
+ * above which answers are treated as insecure (RFC 9276 3.2 lets validating
+ * resolvers do so). Any iterations above 0 give a warning (RFC 9276 3.1).
+ */
+#define ZG_VERIFY_MAX_NSEC3_ITERATIONS 150
+
+/*!
+ * Zone keys of one algorithm that may share a key tag: more is an error (a
+ * signature with that tag cannot be checked by KeyTrap-hardened resolvers,
+ * e.g. PowerDNS Recursor's max-dnskeys, default 2); 2 give a warning. No
+ * signature is verified against more keys than this.
+ */
+#define ZG_VERIFY_MAX_TAG_KEYS 2
+
+/*! NSEC3 chains (NSEC3PARAM records with flags 0) checked at most; more is an error. */
+#define ZG_VERIFY_MAX_NSEC3_CHAINS 4
 
 /*! Validation options. */
 typedef struct {
@@ -75,6 +113,13 @@ int zg_verifier_new(zg_verifier_t **out, const zg_zone_t *zone, const zg_verify_
 
 /*! Frees a verifier (NULL is allowed). */
 void zg_verifier_free(zg_verifier_t *v);
+
+/*!
+ * The i-th NSEC3 chain the verifier checks (hash algorithm, iterations and
+ * salt, owned by the verifier); false past the last (or in an NSEC zone).
+ */
+bool zg_verifier_nsec3_chain(const zg_verifier_t *v, unsigned i, uint8_t *alg, uint16_t *iter,
+                             const uint8_t **salt, size_t *salt_len);
 
 /*! Creates per-thread state; free with zg_verify_worker_free(). Returns 0 or -ENOMEM. */
 int zg_verify_worker_new(zg_verify_worker_t **out);
@@ -141,7 +186,8 @@ int zg_verify_zonemd(zg_verifier_t *v, zg_report_t *report);
  *               ready for zg_verify_opts_t.ds; the caller frees it with zg_buf_deinit().
  * \param count  Receives the number of DS records.
  *
- * \return 0; ZG_ESYNTAX, ZG_EINPUT (owner not the zone, other types, no DS)
+ * \return 0; ZG_ESYNTAX, ZG_EINPUT (owner not the zone, other types, no DS; or
+ *         what zg_zone_file_check() refuses)
  *         or -errno with \a err filled.
  */
 int zg_ds_load_file(const char *path, const uint8_t *origin, zg_buf_t *out, uint16_t *count,

@@ -64,6 +64,12 @@ struct zg_zone {
 	size_t pend_len, pend_cap;
 	zg_buf_t pend_data;
 	node_vec_t vec[2];
+	/* Out-of-zone records (zg_zone_note_outside()): entries of u16 type,
+	 * u8 name length, name; the last pair noted (also past the cap). */
+	zg_buf_t outside;
+	size_t outside_n, outside_more, outside_more_denial;
+	uint8_t outside_last[ZG_DNAME_MAXLEN];
+	uint16_t outside_last_type;
 };
 
 /* ---- small helpers ---- */
@@ -370,24 +376,33 @@ static int tree_of(uint16_t type, const uint8_t *rdata, uint16_t rdlen)
 
 /* ---- flags ---- */
 
+#define STATUS_FLAGS (ZG_NODE_APEX | ZG_NODE_DELEG | ZG_NODE_NONAUTH | ZG_NODE_BELOW_DNAME)
+
+/* Whether the names below an authoritative node are cut off by it: a
+ * delegation, or a DNAME (RFC 6672 2.3), also at the apex. */
+static inline bool is_cut(const zg_node_t *n)
+{
+	return (n->flags & ZG_NODE_DELEG) ||
+	       (!(n->flags & ZG_NODE_NONAUTH) && zg_node_rrset(n, KNOT_RRTYPE_DNAME) != NULL);
+}
+
 /* Sets the flags of a name-tree node that follows the nodes already seen in
- * canonical order; \a cut is the delegation they left in force. Returns the
- * delegation in force after the node. */
+ * canonical order; \a cut is the delegation or DNAME owner they left in
+ * force. Returns the cut in force after the node. */
 static inline const zg_node_t *flags_step(const zg_zone_t *z, zg_node_t *n,
                                           const zg_node_t *cut)
 {
-	n->flags &= ~(uint32_t)(ZG_NODE_APEX | ZG_NODE_DELEG | ZG_NODE_NONAUTH);
+	n->flags &= ~(uint32_t)STATUS_FLAGS;
 	if (cut != NULL && zg_key_is_ancestor(cut->key, cut->keylen, n->key, n->keylen)) {
-		n->flags |= ZG_NODE_NONAUTH;
+		n->flags |= ZG_NODE_NONAUTH | (cut->flags & ZG_NODE_DELEG ? 0 : ZG_NODE_BELOW_DNAME);
 		return cut;
 	}
 	if (n->keylen == z->origin_keylen) {
 		n->flags |= ZG_NODE_APEX;
 	} else if (zg_node_rrset(n, KNOT_RRTYPE_NS) != NULL) {
 		n->flags |= ZG_NODE_DELEG;
-		return n;
 	}
-	return NULL;
+	return is_cut(n) ? n : NULL;
 }
 
 static void flags_walk(zg_zone_t *z, zg_node_t *start, const uint8_t *stop_key,
@@ -451,23 +466,25 @@ static bool tree_link(zg_zone_t *z, int t, zg_node_t **v, size_t n, bool check)
 static void flags_update(zg_zone_t *z, zg_node_t *node, const uint8_t *key, size_t keylen,
                          bool subtree)
 {
-	/* The closest enclosing delegation among existing ancestors (top-down);
-	 * a 0x00 byte in a key always ends a label. */
+	/* The outermost cut (delegation or DNAME) among existing ancestors,
+	 * from the apex down; a 0x00 byte in a key always ends a label. */
 	const zg_node_t *cut = NULL;
-	for (size_t l = z->origin_keylen; l + 1 < keylen; l++) {
+	bool exact;
+	if (keylen > z->origin_keylen) {
+		zg_node_t *apex = tree_leq(&z->tree[0], z->origin_key, z->origin_keylen, NULL, &exact);
+		cut = (exact && is_cut(apex)) ? apex : NULL;
+	}
+	for (size_t l = z->origin_keylen; cut == NULL && l + 1 < keylen; l++) {
 		if (key[l] != 0) {
 			continue;
 		}
-		bool exact;
 		zg_node_t *a = tree_leq(&z->tree[0], key, l + 1, NULL, &exact);
-		if (exact && (a->flags & (ZG_NODE_DELEG | ZG_NODE_NONAUTH))) {
+		if (exact && is_cut(a)) {
 			cut = a;
-			break;
 		}
 	}
 	zg_node_t *start = node;
 	if (start == NULL) {
-		bool exact;
 		start = tree_leq(&z->tree[0], key, keylen, NULL, &exact);
 		start = start ? (exact ? start : start->next[0]) : z->tree[0].head[0];
 	}
@@ -496,6 +513,7 @@ int zg_zone_new(zg_zone_t **out, const uint8_t *origin)
 	z->origin_keylen = zg_dname_key(z->origin, z->origin_key);
 	zg_arena_init(&z->arena, 4 << 20);
 	zg_buf_init(&z->pend_data);
+	zg_buf_init(&z->outside);
 	z->building = true;
 	z->rng = 0x9E3779B97F4A7C15ULL;
 	*out = z;
@@ -525,6 +543,7 @@ void zg_zone_free(zg_zone_t *zone)
 	}
 	zg_arena_deinit(&zone->arena);
 	zg_buf_deinit(&zone->pend_data);
+	zg_buf_deinit(&zone->outside);
 	free(zone->pend);
 	free(zone);
 }
@@ -618,14 +637,15 @@ static int zone_change(zg_zone_t *z, const uint8_t *key, size_t keylen, int t,
 		free(old);
 	}
 	z->rr_count += add ? 1 : (size_t)-1;
-	if (t == 0 && type == KNOT_RRTYPE_NS) {
-		/* Whether the owner is a delegation may have changed: so has the
-		 * status of every name below it. */
+	if (t == 0 && (type == KNOT_RRTYPE_NS || type == KNOT_RRTYPE_DNAME)) {
+		/* Whether the owner is a cut (delegation, DNAME) may have changed:
+		 * so has the status of every name below it. */
 		flags_update(z, node, key, keylen, true);
 	} else if (t == 0 && node != NULL && old != NULL) {
-		/* Same owner, same NS set: same status, nothing below changes (the
-		 * apex's SOA changes with every serial: no walk of the whole zone). */
-		node->flags |= old_flags & (ZG_NODE_APEX | ZG_NODE_DELEG | ZG_NODE_NONAUTH);
+		/* Same owner, same NS and DNAME sets: same status, nothing below
+		 * changes (the apex's SOA changes with every serial: no walk of the
+		 * whole zone). */
+		node->flags |= old_flags & STATUS_FLAGS;
 	} else if (t == 0 && node != NULL) {
 		/* A new owner without NS: its own status only. */
 		flags_update(z, node, key, keylen, false);
@@ -718,6 +738,15 @@ int zg_zone_absorb(zg_zone_t *dst, zg_zone_t *src)
 		d->len += s->len;
 		s->len = 0;
 	}
+	const uint8_t *o;
+	uint16_t ot;
+	for (size_t i = 0; zg_zone_outside(src, i, &o, &ot); i++) {
+		if (zg_zone_note_outside(dst, o, ot) != 0) {
+			return -ENOMEM;  /* both zones stay usable (src keeps its nodes) */
+		}
+	}
+	dst->outside_more += src->outside_more;
+	dst->outside_more_denial += src->outside_more_denial;
 	zg_arena_adopt(&dst->arena, &src->arena);
 	dst->rr_count += src->rr_count;
 	zg_zone_free(src);
@@ -995,4 +1024,63 @@ const zg_rrset_t *zg_node_rrsig(const zg_node_t *node, uint16_t covered)
 		}
 	}
 	return NULL;
+}
+
+/* ---- out-of-zone records ---- */
+
+int zg_zone_note_outside(zg_zone_t *z, const uint8_t *owner, uint16_t type)
+{
+	uint8_t lower[ZG_DNAME_MAXLEN];
+	size_t len = zg_dname_len(owner, ZG_DNAME_MAXLEN);
+	if (len == 0) {
+		return KNOT_EINVAL;
+	}
+	memcpy(lower, owner, len);
+	zg_dname_lower(lower);
+	if (z->outside_n + z->outside_more > 0 && z->outside_last_type == type &&
+	    zg_dname_len(z->outside_last, ZG_DNAME_MAXLEN) == len &&
+	    memcmp(z->outside_last, lower, len) == 0) {
+		return 0;  /* the same owner and type as the record before */
+	}
+	if (z->outside_n < ZG_ZONE_OUTSIDE_MAX) {
+		uint8_t hdr[3] = { (uint8_t)(type >> 8), (uint8_t)type, (uint8_t)len };
+		if (zg_buf_append(&z->outside, hdr, sizeof(hdr)) != 0 ||
+		    zg_buf_append(&z->outside, lower, len) != 0) {
+			return -ENOMEM;
+		}
+		z->outside_n++;
+	} else {
+		z->outside_more++;
+		if (type == KNOT_RRTYPE_NSEC || type == KNOT_RRTYPE_NSEC3) {
+			z->outside_more_denial++;
+		}
+	}
+	memcpy(z->outside_last, lower, len);
+	z->outside_last_type = type;
+	return 0;
+}
+
+bool zg_zone_outside(const zg_zone_t *zone, size_t i, const uint8_t **owner, uint16_t *type)
+{
+	if (i >= zone->outside_n) {
+		return false;
+	}
+	size_t pos = 0;
+	for (size_t k = 0; k < i; k++) {
+		pos += 3 + (size_t)zone->outside.data[pos + 2];
+	}
+	const uint8_t *e = zone->outside.data + pos;
+	*type = (uint16_t)(e[0] << 8 | e[1]);
+	*owner = e + 3;
+	return true;
+}
+
+void zg_zone_outside_more(const zg_zone_t *zone, size_t *more, size_t *more_denial)
+{
+	if (more != NULL) {
+		*more = zone->outside_more;
+	}
+	if (more_denial != NULL) {
+		*more_denial = zone->outside_more_denial;
+	}
 }

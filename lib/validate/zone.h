@@ -41,8 +41,11 @@
 enum zg_node_flags {
 	ZG_NODE_APEX    = 1 << 0,  /*!< The zone apex. */
 	ZG_NODE_DELEG   = 1 << 1,  /*!< Delegation point (NS, not apex, not below another cut). */
-	ZG_NODE_NONAUTH = 1 << 2,  /*!< Strictly below a delegation (glue or occluded data). */
+	ZG_NODE_NONAUTH = 1 << 2,  /*!< Strictly below a delegation or a DNAME (glue or occluded
+	                                data; RFC 6672 2.3: names below a DNAME are not authoritative). */
 	ZG_NODE_NSEC3   = 1 << 3,  /*!< Node of the NSEC3 tree. */
+	ZG_NODE_BELOW_DNAME = 1 << 4, /*!< With ZG_NODE_NONAUTH: the cut above is a DNAME (at the
+	                                apex or at an authoritative name), not a delegation. */
 	ZG_NODE_MARK    = 1 << 8,  /*!< Scratch bit for checkers (set with atomics). */
 };
 
@@ -108,7 +111,8 @@ int zg_zone_remove(zg_zone_t *zone, const uint8_t *owner, uint16_t type,
 
 /*!
  * Appends the bulk load of \a src to the bulk load of \a dst, as if \a src's
- * RRs had been added to \a dst after its own, and frees \a src. Both zones
+ * RRs had been added to \a dst after its own (and its out-of-zone records
+ * noted after those of \a dst), and frees \a src. Both zones
  * must be in bulk-load mode and have the same origin. This is how parts of
  * a zone loaded in parallel become one zone.
  *
@@ -135,12 +139,35 @@ int zg_zone_finalize(zg_zone_t *zone);
  *                before a $ORIGIN are then relative to the root).
  * \param err     Filled on failure (may be NULL).
  *
+ * Records outside the origin do not fail the load: they are left out of the
+ * zone and remembered (zg_zone_outside()), for the checks to name them.
+ *
+ * The file is checked before it is read (zg_zone_file_check()).
+ *
  * \return 0; ZG_ESYNTAX (syntax error, err says file and line), ZG_EINPUT
- *         (no SOA at the apex, class other than IN), ZG_EOUTOFZONE (record
- *         outside the origin), -errno for I/O errors, -ENOMEM.
+ *         (no SOA at the apex, class other than IN, not a regular file, empty,
+ *         binary data), -errno for I/O errors, -ENOMEM.
  */
 int zg_zone_load_file(zg_zone_t **out, const char *path, const char *origin,
                       zg_load_error_t *err);
+
+/*! Bytes at the start of a zone file that zg_zone_file_check() reads. */
+#define ZG_FILE_CHECK_HEAD (64 << 10)
+
+/*!
+ * Checks a zone (or DS) file before it is parsed, so that what cannot be a
+ * zone file fails at once with a clear reason instead of after the scanner
+ * has read all of it: it must be a regular file (not a directory, FIFO,
+ * device or socket: opened without blocking), not empty, and its first
+ * ZG_FILE_CHECK_HEAD bytes must hold no NUL byte (binary data, or a sparse
+ * file: libzscanner reads a line to its end before it reports an error on
+ * it, and such a file may have no line end for gigabytes).
+ *
+ * \param err  Receives file, line (of a NUL byte) and reason on failure (may be NULL).
+ *
+ * \return 0, ZG_EINPUT (not a regular file, empty, binary), -errno (cannot open or read).
+ */
+int zg_zone_file_check(const char *path, zg_load_error_t *err);
 
 /*! Most parts zg_zone_load_file_opts() cuts a file into. */
 #define ZG_LOAD_MAX_PARTS 8
@@ -199,6 +226,35 @@ unsigned zg_zone_text_split(const char *text, size_t len, unsigned parts, size_t
  */
 int zg_zone_load_string(zg_zone_t **out, const char *text, size_t len, const char *origin,
                         zg_load_error_t *err);
+
+/*! Out-of-zone records a zone remembers one by one (zg_zone_note_outside()). */
+#define ZG_ZONE_OUTSIDE_MAX 100
+
+/*!
+ * Remembers a record that was left out of the zone because its owner is not
+ * at or below the apex (the zone-file loader calls it for ZG_EOUTOFZONE).
+ * Consecutive records of one owner and type count once. The first
+ * ZG_ZONE_OUTSIDE_MAX owner/type pairs are kept; beyond them only the number
+ * of further pairs, and of further NSEC/NSEC3 records, is counted.
+ *
+ * \return 0, -ENOMEM.
+ */
+int zg_zone_note_outside(zg_zone_t *zone, const uint8_t *owner, uint16_t type);
+
+/*!
+ * The i-th remembered out-of-zone owner/type pair (zone file order).
+ *
+ * \param owner  Receives the owner (wire format, lowercase; owned by the zone).
+ *
+ * \return false when i is past the last remembered pair.
+ */
+bool zg_zone_outside(const zg_zone_t *zone, size_t i, const uint8_t **owner, uint16_t *type);
+
+/*!
+ * Out-of-zone owner/type pairs beyond the remembered ones: \a more of them,
+ * \a more_denial of which are NSEC or NSEC3 records (either may be NULL).
+ */
+void zg_zone_outside_more(const zg_zone_t *zone, size_t *more, size_t *more_denial);
 
 /*! Zone apex in wire format, lowercase (owned by the zone). */
 const uint8_t *zg_zone_origin(const zg_zone_t *zone);

@@ -64,22 +64,83 @@ static void on_record(zs_scanner_t *s)
 	}
 	int ret = zg_zone_add(ctx->zone, s->r_owner, s->r_type, s->r_ttl, s->r_data,
 	                      (uint16_t)s->r_data_length);
+	if (ret == ZG_EOUTOFZONE) {
+		/* Not part of the zone: left out, and named by the checks. */
+		ret = zg_zone_note_outside(ctx->zone, s->r_owner, s->r_type);
+	}
 	if (ret != 0) {
 		ctx->ret = ret;
 		char owner[1024], type[32];
 		zg_dname_str(s->r_owner, owner, sizeof(owner));
 		knot_rrtype_to_string(s->r_type, type, sizeof(type));
-		if (ret == ZG_EOUTOFZONE) {
-			char origin[1024];
-			zg_dname_str(zg_zone_origin(ctx->zone), origin, sizeof(origin));
-			set_err(ctx->err, s->file.name, s->line_counter,
-			        "%s %s is outside the zone %s", owner, type, origin);
-		} else {
-			set_err(ctx->err, s->file.name, s->line_counter, "%s %s: %s", owner, type,
-			        zg_strerror(ret));
-		}
+		set_err(ctx->err, s->file.name, s->line_counter, "%s %s: %s", owner, type,
+		        zg_strerror(ret));
 		s->state = ZS_STATE_STOP;
 	}
+}
+
+int zg_zone_file_check(const char *path, zg_load_error_t *err)
+{
+	if (err != NULL) {
+		memset(err, 0, sizeof(*err));
+	}
+	/* O_NONBLOCK: opening a FIFO without a writer must not hang. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		set_err(err, path, 0, "%s", strerror(e));
+		return -e;
+	}
+	struct stat st;
+	int ret = 0;
+	if (fstat(fd, &st) != 0) {
+		ret = -errno;
+		set_err(err, path, 0, "%s", strerror(-ret));
+	} else if (!S_ISREG(st.st_mode)) {
+		const char *what = S_ISDIR(st.st_mode) ? "a directory" :
+		                   S_ISFIFO(st.st_mode) ? "a FIFO" :
+		                   S_ISSOCK(st.st_mode) ? "a socket" :
+		                   (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) ? "a device" :
+		                   "not a plain file";
+		set_err(err, path, 0, "not a regular file (%s)", what);
+		ret = ZG_EINPUT;
+	} else if (st.st_size == 0) {
+		set_err(err, path, 0, "empty file");
+		ret = ZG_EINPUT;
+	}
+	size_t want = (ret == 0 && (uint64_t)st.st_size < ZG_FILE_CHECK_HEAD) ? (size_t)st.st_size
+	                                                                      : ZG_FILE_CHECK_HEAD;
+	char *head = ret == 0 ? malloc(want) : NULL;
+	if (ret == 0 && head == NULL) {
+		ret = -ENOMEM;
+	}
+	size_t got = 0;
+	while (ret == 0 && got < want) {
+		ssize_t n = pread(fd, head + got, want - got, (off_t)got);
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n < 0) {
+			ret = -errno;
+			set_err(err, path, 0, "%s", strerror(-ret));
+		} else if (n == 0) {
+			break;
+		}
+		got += n > 0 ? (size_t)n : 0;
+	}
+	const char *nul = ret == 0 ? memchr(head, 0, got) : NULL;
+	if (nul != NULL) {
+		uint64_t line = 1;
+		for (const char *p = head; p < nul; p++) {
+			line += (*p == '\n');
+		}
+		set_err(err, path, line, "binary data (a NUL byte at offset %zu), not a zone file",
+		        (size_t)(nul - head));
+		ret = ZG_EINPUT;
+	}
+	free(head);
+	close(fd);
+	return ret;
 }
 
 /* Finds the owner of the first SOA record; parses the file with origin ".". */
@@ -186,7 +247,16 @@ static int load(zg_zone_t **out, const char *path, const char *text, size_t text
 	if (ret == 0) {
 		bool found;
 		zg_zone_serial(zone, &found);
-		if (!found) {
+		const uint8_t *o;
+		uint16_t ot;
+		if (!found && zg_zone_outside(zone, 0, &o, &ot)) {
+			char first[1024], type[32];
+			zg_dname_str(o, first, sizeof(first));
+			knot_rrtype_to_string(ot, type, sizeof(type));
+			set_err(err, path, 0, "no SOA record at the zone apex %s (records outside the "
+			        "zone, the first: %s %s)", origin_txt, first, type);
+			ret = ZG_EINPUT;
+		} else if (!found) {
 			set_err(err, path, 0, "no SOA record at the zone apex %s", origin_txt);
 			ret = ZG_EINPUT;
 		}
@@ -300,7 +370,9 @@ static unsigned split_text(const char *t, size_t len, unsigned parts, cut_t *cut
 					dir.ttl_len = l;
 				}
 			} else if (owner_char(t[i])) {
-				if (i >= target) {
+				/* Never at offset 0: a text shorter than the number of
+				 * parts has target 0 (the cut must be inside the text). */
+				if (i >= target && i > 0) {
 					size_t tl = token_len(t, len, i);
 					bool same = owner_at != SIZE_MAX &&
 					            token_len(t, len, owner_at) == tl &&
@@ -581,15 +653,15 @@ int zg_zone_load_file_opts(zg_zone_t **out, const char *path, const char *origin
 	if (opts != NULL) {
 		opts->parts = 1;
 	}
+	int ret = zg_zone_file_check(path, err);
+	if (ret != 0) {
+		return ret;
+	}
 	struct stat st;
 	if (stat(path, &st) != 0) {
 		int e = errno;
 		set_err(err, path, 0, "%s", strerror(e));
 		return -e;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		set_err(err, path, 0, "not a regular file");
-		return -EINVAL;
 	}
 	unsigned parts = auto_parts((size_t)st.st_size, opts != NULL ? opts->threads : 0);
 	int fd = (parts > 1 && st.st_size > 0) ? open(path, O_RDONLY) : -1;
@@ -605,7 +677,7 @@ int zg_zone_load_file_opts(zg_zone_t **out, const char *path, const char *origin
 			map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
 		}
 		close(fd);
-		int ret = 1;
+		ret = 1;
 		if (map != MAP_FAILED) {
 			ret = load_parts(out, path, dirname(full), map, size, wire, origin_txt, parts,
 			                 &used);

@@ -80,6 +80,22 @@ bad_input "nonexistent file" "$ZG_TMP/no-such-file.zone" ""
 mkdir -p "$ZG_TMP/a-directory.zone"
 bad_input "a directory" "$ZG_TMP/a-directory.zone" ""
 
+# 7b. A FIFO without a writer fails at once (it is not opened for reading
+# and waited on); a 2 GiB sparse file (NUL bytes, no line end) fails without
+# being read whole, with the line of the first NUL byte.
+mkfifo "$ZG_TMP/a-fifo.zone"
+t0=$SECONDS
+bad_input "a FIFO" "$ZG_TMP/a-fifo.zone" ""
+like "$ZGV_OUT" 'not a regular file \(a FIFO\)' "a FIFO: says what it is"
+{ head -n 3 "$B/rr.zone"; } >"$ZG_TMP/sparse.zone"
+truncate -s 2G "$ZG_TMP/sparse.zone"
+bad_input "2 GiB sparse file" "$ZG_TMP/sparse.zone" 4
+like "$ZGV_OUT" 'binary data \(a NUL byte at offset [0-9]+\), not a zone file' "sparse file: says why"
+zgv_run "$ZG_TMP/sparse.zone"
+is "$ZGV_RC" 2 "2 GiB sparse file without -o: exit 2"
+ok "FIFO and sparse file: done within 10 s" [ $((SECONDS - t0)) -le 10 ]
+rm -f "$ZG_TMP/sparse.zone"
+
 # 8. Usage errors.
 zgv_run
 is "$ZGV_RC" 2 "usage: no zone file: exit 2"

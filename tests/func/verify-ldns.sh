@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-3.0-or-later
 # zg-verify against zones signed by ldns-signzone: ED25519 with NSEC and
-# RSASHA256 with NSEC3 opt-out (salt, 2 iterations), valid and with one fault
+# RSASHA256 with NSEC3 opt-out (salt, 0 iterations: RFC 9276), valid and with one fault
 # each (see tests/verify/corpus.sh), checked with dnssec-verify and kzonecheck
 # too. Also: -t moves the validation time in and out of the signature window,
 # and agrees with kzonecheck -t and ldns-verify-zone -t.

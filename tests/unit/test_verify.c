@@ -10,6 +10,7 @@
 #include <libknot/dname.h>
 
 #include "core/error.h"
+#include "validate/crypto.h"
 #include "validate/verify.h"
 #include "validate/zone.h"
 #include "tap.h"
@@ -49,11 +50,16 @@ typedef struct {
 	int64_t horizon;
 	const zg_buf_t *ds;
 	uint16_t ds_count;
+	bool keep_zonemd;
 } run_opts_t;
+
+/* Changed zones: the fixture's ZONEMD no longer matches; not the point. */
+static const run_opts_t nozm = { .keep_zonemd = false };
 
 static void run(zg_zone_t *z, const run_opts_t *o, zg_report_t *r)
 {
-	zg_verify_opts_t vo = { .now = o && o->now ? o->now : T_2025, .threads = 2 };
+	zg_verify_opts_t vo = { .now = o && o->now ? o->now : T_2025, .threads = 2,
+	                        .skip_zonemd = o != NULL && !o->keep_zonemd };
 	if (o != NULL) {
 		vo.horizon = o->horizon;
 		if (o->ds != NULL) {
@@ -284,7 +290,9 @@ static void test_nsec3(void)
 	zg_report_t r;
 	run(z, NULL, &r);
 	is_int(r.errors, 0, "signed NSEC3 zone validates");
-	is_int(r.warnings, 0, "no warnings");
+	is_int(r.warnings, 1, "one warning");
+	ok(has(&r, "example.test. NSEC3PARAM: warning: NSEC3 iterations 1, RFC 9276 recommends 0"),
+	   "the fixture's 1 iteration warns (RFC 9276)");
 	dump(&r);
 	zg_report_deinit(&r);
 
@@ -333,6 +341,248 @@ static void test_nsec3(void)
 	zg_zone_free(z);
 }
 
+
+/* Counts report items of a severity whose line contains \a needle. */
+static size_t count(const zg_report_t *r, zg_severity_t sev, const char *needle)
+{
+	char line[2300];
+	size_t n = 0;
+	for (size_t i = 0; i < r->len; i++) {
+		zg_report_item_str(&r->items[i], line, sizeof(line));
+		n += r->items[i].severity == sev && strstr(line, needle) != NULL;
+	}
+	return n;
+}
+
+/* The first RR of an RRset (RRSIG: covering \a covered) at owner, copied. */
+static uint16_t first_rr(zg_zone_t *z, const char *owner, uint16_t type, uint16_t covered,
+                         uint8_t *out)
+{
+	zg_node_t *n = zg_zone_find(z, dn(owner));
+	const zg_rrset_t *set = n == NULL ? NULL : type == KNOT_RRTYPE_RRSIG ?
+	                        zg_node_rrsig(n, covered) : zg_node_rrset(n, type);
+	size_t pos = 0;
+	const uint8_t *rd;
+	uint16_t len = 0;
+	if (set == NULL || !zg_rrset_next(set, &pos, &rd, &len)) {
+		diag("no %u at %s", type, owner);
+		return 0;
+	}
+	memcpy(out, rd, len);
+	return len;
+}
+
+static void set_nsec3param(zg_zone_t *z, const uint8_t *rd, uint16_t len)
+{
+	uint8_t old[512];
+	uint16_t ol = first_rr(z, "example.test.", KNOT_RRTYPE_NSEC3PARAM, 0, old);
+	zg_zone_remove(z, dn("example.test."), KNOT_RRTYPE_NSEC3PARAM, old, ol);
+	zg_zone_add(z, dn("example.test."), KNOT_RRTYPE_NSEC3PARAM, 3600, rd, len);
+}
+
+/* The rules taken from the RFCs (issue 12): each fault alone, in both fixtures. */
+static void test_rfc_rules(void)
+{
+	zg_report_t r;
+	uint8_t rd[1024];
+	uint16_t len;
+
+	/* Two SOA records at the apex (RFC 1035 5.2). */
+	zg_zone_t *z = load("nsec.zone");
+	len = first_rr(z, "example.test.", KNOT_RRTYPE_SOA, 0, rd);
+	rd[len - 17] ^= 1;  /* another serial */
+	zg_zone_add(z, dn("example.test."), KNOT_RRTYPE_SOA, 300, rd, len);
+	expect(z, &nozm, "example.test. SOA: 2 SOA records at the apex, expected one (RFC 1035 5.2)",
+	       "two SOA records");
+	zg_zone_free(z);
+
+	/* An RRSIG covering type RRSIG (RFC 4035 2.2), in the name and NSEC3 trees. */
+	const char *files[] = { "nsec.zone", "nsec3.zone" };
+	for (int f = 0; f < 2; f++) {
+		z = load(files[f]);
+		len = first_rr(z, "mail.example.test.", KNOT_RRTYPE_RRSIG, KNOT_RRTYPE_A, rd);
+		rd[0] = 0;
+		rd[1] = KNOT_RRTYPE_RRSIG;
+		zg_zone_add(z, dn("mail.example.test."), KNOT_RRTYPE_RRSIG, 300, rd, len);
+		run(z, &nozm, &r);
+		ok(has(&r, "mail.example.test. RRSIG: RRSIG covering type RRSIG (RFC 4035 2.2"),
+		   "%s: an RRSIG covering RRSIG is an error", files[f]);
+		is_int(r.errors, 1, "%s: the only error", files[f]);
+		dump(&r);
+		zg_report_deinit(&r);
+		zg_zone_free(z);
+	}
+
+	/* One valid and one expired signature: a warning; only expired: an error. */
+	z = load("nsec.zone");
+	len = first_rr(z, "mail.example.test.", KNOT_RRTYPE_RRSIG, KNOT_RRTYPE_A, rd);
+	memcpy(rd + 8, "\x60\x00\x00\x00", 4);   /* expiration 2021-01-13 */
+	memcpy(rd + 12, "\x5f\x00\x00\x00", 4);  /* inception 2020-08-01 */
+	zg_zone_add(z, dn("mail.example.test."), KNOT_RRTYPE_RRSIG, 300, rd, len);
+	run(z, &nozm, &r);
+	ok(count(&r, ZG_SEV_WARNING, "mail.example.test. A: warning: signature expired "
+	         "2021-01-14T") == 1 && has(&r, "another signature of the algorithm validates"),
+	   "an expired signature beside a valid one warns");
+	is_int(r.errors, 0, "and the RRset validates");
+	zg_report_deinit(&r);
+	remove_rrsigs(z, "mail.example.test.", KNOT_RRTYPE_A, -1);
+	zg_zone_add(z, dn("mail.example.test."), KNOT_RRTYPE_RRSIG, 300, rd, len);
+	expect(z, &nozm, "mail.example.test. A: signature expired 2021-01-14T", "only an expired one: error");
+	zg_zone_free(z);
+
+	/* NSEC3 iterations (RFC 9276): 151 is an error and the chain is not checked. */
+	z = load("nsec3.zone");
+	uint8_t p151[] = { 1, 0, 0, 151, 2, 0x0A, 0x0B };
+	set_nsec3param(z, p151, sizeof(p151));
+	run(z, &nozm, &r);
+	ok(has(&r, "example.test. NSEC3PARAM: NSEC3 iterations 151, more than 150"),
+	   "151 iterations: an error");
+	ok(!has(&r, "missing NSEC3") && !has(&r, "differ from NSEC3PARAM"), "the chain is not checked");
+	dump(&r);
+	zg_report_deinit(&r);
+	uint8_t p150[] = { 1, 0, 0, 150, 2, 0x0A, 0x0B };
+	set_nsec3param(z, p150, sizeof(p150));
+	run(z, &nozm, &r);
+	ok(has(&r, "warning: NSEC3 iterations 150, RFC 9276 recommends 0") &&
+	   !has(&r, "more than 150") && has(&r, "differ from NSEC3PARAM"),
+	   "150 iterations: a warning, and the chain is checked (against the 150)");
+	zg_report_deinit(&r);
+	zg_zone_free(z);
+
+	/* NSEC3PARAM flags other than 0 are ignored (RFC 5155 4.1.2). */
+	z = load("nsec3.zone");
+	uint8_t flagged[] = { 1, 1, 0, 1, 2, 0x0A, 0x0B };
+	zg_zone_add(z, dn("example.test."), KNOT_RRTYPE_NSEC3PARAM, 3600, flagged, sizeof(flagged));
+	run(z, &nozm, &r);
+	ok(has(&r, "example.test. NSEC3PARAM: warning: NSEC3PARAM with flags 1 is ignored (RFC 5155 4.1.2)"),
+	   "a flagged NSEC3PARAM beside the real one: warning");
+	ok(!has(&r, "flags 1, expected") && count(&r, ZG_SEV_ERROR, "example.test. NSEC3PARAM: bad signature") == 1 &&
+	   r.errors == 1, "only the RRset's changed signature is an error");
+	zg_report_deinit(&r);
+	set_nsec3param(z, flagged, sizeof(flagged));  /* the flagged one alone */
+	remove_rrsigs(z, "example.test.", KNOT_RRTYPE_NSEC3PARAM, -1);
+	run(z, &nozm, &r);
+	ok(has(&r, "warning: no NSEC3PARAM with flags 0: secondaries cannot tell which NSEC3 chain is complete"),
+	   "only a flagged NSEC3PARAM: a warning, the chain checked with its records' parameters");
+	ok(!has(&r, "missing NSEC3 (") && !has(&r, "differ from NSEC3PARAM"), "and the chain is complete");
+	zg_report_deinit(&r);
+	zg_zone_free(z);
+
+	/* Every chain announced is checked: a second NSEC3PARAM without its chain. */
+	z = load("nsec3.zone");
+	uint8_t other[] = { 1, 0, 0, 0, 0 };
+	zg_zone_add(z, dn("example.test."), KNOT_RRTYPE_NSEC3PARAM, 3600, other, sizeof(other));
+	run(z, &nozm, &r);
+	ok(has(&r, "mail.example.test. NSEC3: missing NSEC3 (hash ") && !has(&r, "NSEC3PARAM records"),
+	   "two NSEC3PARAMs: the second chain is checked (and missing), no error for the count");
+	zg_report_deinit(&r);
+	zg_zone_free(z);
+
+	/* A second chain of one opt-out record (its next hash its own) among
+	 * many owners of the first: the record covering each hash is found in
+	 * the second chain (past COVER_STEPS owners: through its index), so the
+	 * insecure delegation may lack its NSEC3 there, the other names not. */
+	z = load("nsec3.zone");
+	uint8_t p2[] = { 1, 0, 0, 0, 1, 0xCC };
+	zg_zone_add(z, dn("example.test."), KNOT_RRTYPE_NSEC3PARAM, 3600, p2, sizeof(p2));
+	uint8_t lone[64] = { 1, 1, 0, 0, 1, 0xCC, 20 };
+	memset(lone + 7, 0xff, 20);  /* next hash vvvv...: the owner below */
+	zg_zone_add(z, dn("vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv.example.test."), KNOT_RRTYPE_NSEC3, 300,
+	            lone, 27);
+	uint8_t filler[64] = { 1, 1, 0, 1, 2, 0x0A, 0x0B, 20 };
+	for (int i = 0; i < 200; i++) {
+		char nm[80];
+		snprintf(nm, sizeof(nm), "%03d%029d.example.test.", i, 0);
+		zg_zone_add(z, dn(nm), KNOT_RRTYPE_NSEC3, 300, filler, 28);
+	}
+	run(z, &nozm, &r);
+	ok(has(&r, "mail.example.test. NSEC3: missing NSEC3 (hash "), "second chain: mail is missing");
+	ok(!has(&r, "insecure.example.test. NSEC3: missing NSEC3"),
+	   "second chain: the insecure delegation is covered by its opt-out record");
+	zg_report_deinit(&r);
+	zg_zone_free(z);
+
+	/* Algorithm 5 keys in an NSEC3 zone (RFC 5155 2); 7, its alias, is fine. */
+	const char *algs[] = { "alg-RSASHA1.zone", "alg-RSASHA1-NSEC3-SHA1.zone" };
+	for (int a = 0; a < 2; a++) {
+		zg_zone_t *za = load(algs[a]);
+		uint8_t p0[] = { 1, 0, 0, 0, 0 };
+		zg_zone_add(za, dn("alg.test."), KNOT_RRTYPE_NSEC3PARAM, 3600, p0, sizeof(p0));
+		run(za, &nozm, &r);
+		is_int(count(&r, ZG_SEV_ERROR, "alg.test. DNSKEY: algorithm 5 (RSASHA1) must not sign an "
+		             "NSEC3 zone, its NSEC3 alias is 7 (RFC 5155 section 2)"), a == 0 ? 1 : 0,
+		       "%s made NSEC3: %s", algs[a], a == 0 ? "error" : "no algorithm error");
+		zg_report_deinit(&r);
+		zg_zone_free(za);
+	}
+
+	/* Zone keys sharing an algorithm and a key tag (KeyTrap): two warn,
+	 * three fail. Changing two bytes in opposite ways keeps the tag. */
+	z = load("nsec.zone");
+	len = first_rr(z, "example.test.", KNOT_RRTYPE_DNSKEY, 0, rd);
+	uint16_t tag = zg_dnskey_tag(rd, len);
+	rd[10]++;
+	rd[12]--;
+	is_int(zg_dnskey_tag(rd, len), tag, "a second key with the same tag (%u)", tag);
+	zg_zone_add(z, dn("example.test."), KNOT_RRTYPE_DNSKEY, 3600, rd, len);
+	run(z, &nozm, &r);
+	char msg[256];
+	snprintf(msg, sizeof(msg), "example.test. DNSKEY: warning: 2 keys share key tag %u alg 13", tag);
+	ok(has(&r, msg), "two keys with one tag: %s", msg);
+	zg_report_deinit(&r);
+	rd[10]++;
+	rd[12]--;
+	zg_zone_add(z, dn("example.test."), KNOT_RRTYPE_DNSKEY, 3600, rd, len);
+	snprintf(msg, sizeof(msg), "example.test. DNSKEY: 3 keys share key tag %u alg 13, more than 2", tag);
+	expect(z, &nozm, msg, "three keys with one tag");
+	zg_zone_free(z);
+
+	/* Out-of-zone records: a warning each; NSEC or NSEC3 there: an error. */
+	z = load("nsec.zone");
+	zg_zone_note_outside(z, dn("x.other."), KNOT_RRTYPE_A);
+	zg_zone_note_outside(z, dn("y.other."), KNOT_RRTYPE_NSEC);
+	run(z, &nozm, &r);
+	ok(has(&r, "x.other. A: warning: outside the zone example.test., ignored"), "out-of-zone A warns");
+	ok(count(&r, ZG_SEV_ERROR, "y.other. NSEC: NSEC record outside the zone example.test.") == 1 &&
+	   r.errors == 1, "out-of-zone NSEC: the only error");
+	zg_report_deinit(&r);
+	zg_zone_free(z);
+}
+
+/* Names below a DNAME are occluded (RFC 6672 2.3); at the apex too. */
+static void test_dname(void)
+{
+	zg_report_t r;
+	const uint8_t *tgt = dn("target.example.");
+	uint8_t target[64];
+	uint16_t tl = (uint16_t)zg_dname_len(tgt, 255);
+	memcpy(target, tgt, tl);
+	uint8_t txt[] = { 3, 'a', 'b', 'c' };
+	const char *files[] = { "nsec.zone", "nsec3.zone" };
+	for (int f = 0; f < 2; f++) {
+		zg_zone_t *z = load(files[f]);
+		/* A DNAME beside a.b.c.ent's A: the A and an added TXT below are occluded. */
+		zg_zone_add(z, dn("c.ent.example.test."), KNOT_RRTYPE_DNAME, 300, target, tl);
+		zg_zone_add(z, dn("x.c.ent.example.test."), KNOT_RRTYPE_TXT, 300, txt, sizeof(txt));
+		run(z, &nozm, &r);
+		ok(has(&r, "a.b.c.ent.example.test. A: warning: occluded by a DNAME, not authoritative") &&
+		   has(&r, "x.c.ent.example.test. TXT: warning: occluded by a DNAME"),
+		   "%s: names below a DNAME warn as occluded", files[f]);
+		ok(count(&r, ZG_SEV_ERROR, "a.b.c.ent.example.test. A: RRSIG on non-authoritative data "
+		         "below a DNAME") == 1, "%s: the signature left on a.b.c.ent's A is an error",
+		   files[f]);
+		is_int(count(&r, ZG_SEV_ERROR, "a.b.c.ent.example.test. NSEC: NSEC below a DNAME"),
+		       f == 0 ? 1 : 0, "%s: so is an NSEC left there", files[f]);
+		ok(count(&r, ZG_SEV_ERROR, "x.c.ent.example.test.") == 0 &&
+		   count(&r, ZG_SEV_ERROR, "a.b.c.ent.example.test. NSEC3") == 0 &&
+		   count(&r, ZG_SEV_ERROR, "b.c.ent.example.test. NSEC3") == 0,
+		   "%s: no signature or NSEC/NSEC3 needed below the DNAME", files[f]);
+		dump(&r);
+		zg_report_deinit(&r);
+		zg_zone_free(z);
+	}
+}
+
 /* The cancel flag of zg_verify_opts_t (mod-validate's unload, zg-verify --follow). */
 static void test_cancel(void)
 {
@@ -377,6 +627,8 @@ int main(void)
 	plan_lazy();
 	test_nsec();
 	test_nsec3();
+	test_rfc_rules();
+	test_dname();
 	test_cancel();
 	return done_testing();
 }

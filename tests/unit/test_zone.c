@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <stdio.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -181,6 +183,29 @@ static void test_flags_and_changes(void)
 	is_int(zg_zone_remove(z, dn("x.test."), KNOT_RRTYPE_NS, t, (uint16_t)zg_dname_len(t, 255)), 0,
 	       "remove the NS");
 	ok(!(zg_node_flags(zg_zone_find(z, dn("new.x.test."))) & ZG_NODE_NONAUTH), "subtree authoritative again");
+	/* A DNAME occludes the names below it (RFC 6672 2.3), at the apex too. */
+	uint8_t target[256];
+	memcpy(target, t, zg_dname_len(t, 255));
+	t = target;
+	is_int(zg_zone_add(z, dn("x.test."), KNOT_RRTYPE_DNAME, 300, t, (uint16_t)zg_dname_len(t, 255)),
+	       0, "add a DNAME");
+	uint32_t xf = zg_node_flags(zg_zone_find(z, dn("x.test.")));
+	uint32_t nf = zg_node_flags(zg_zone_find(z, dn("new.x.test.")));
+	ok(!(xf & (ZG_NODE_NONAUTH | ZG_NODE_DELEG)), "the DNAME owner stays authoritative");
+	ok((nf & ZG_NODE_NONAUTH) && (nf & ZG_NODE_BELOW_DNAME), "the name below is occluded by a DNAME");
+	is_int(zg_zone_remove(z, dn("x.test."), KNOT_RRTYPE_DNAME, t, (uint16_t)zg_dname_len(t, 255)), 0,
+	       "remove the DNAME");
+	nf = zg_node_flags(zg_zone_find(z, dn("new.x.test.")));
+	ok(!(nf & (ZG_NODE_NONAUTH | ZG_NODE_BELOW_DNAME)), "the name below is authoritative again");
+	is_int(zg_zone_add(z, dn("test."), KNOT_RRTYPE_DNAME, 300, t, (uint16_t)zg_dname_len(t, 255)),
+	       0, "add a DNAME at the apex");
+	ok((zg_node_flags(zg_zone_find(z, dn("x.test."))) & ZG_NODE_BELOW_DNAME) &&
+	   (zg_node_flags(zg_zone_find(z, dn("new.x.test."))) & ZG_NODE_BELOW_DNAME) &&
+	   (zg_node_flags(zg_zone_apex(z)) & ZG_NODE_APEX), "an apex DNAME occludes every other name");
+	is_int(add_a(z, "late.test.", 9), 0, "a name added below the apex DNAME");
+	ok(zg_node_flags(zg_zone_find(z, dn("late.test."))) & ZG_NODE_BELOW_DNAME, "is occluded at once");
+	zg_zone_remove(z, dn("test."), KNOT_RRTYPE_DNAME, t, (uint16_t)zg_dname_len(t, 255));
+	ok(!(zg_node_flags(zg_zone_find(z, dn("late.test."))) & ZG_NODE_NONAUTH), "apex DNAME removed");
 	uint8_t a3[4] = { 192, 0, 2, 3 };
 	is_int(zg_zone_remove(z, dn("new.x.test."), KNOT_RRTYPE_A, a3, 4), 0, "remove the last RR of an owner");
 	ok(zg_zone_find(z, dn("new.x.test.")) == NULL, "owner gone");
@@ -252,14 +277,81 @@ static void test_load(void)
 	ok(strstr(err.file, "zg-test-zone") != NULL, "error names the file");
 	unlink(p);
 
-	p = write_tmp("$ORIGIN test.\n@ 60 SOA ns hm 7 1 1 1 1\nx.other. 60 A 192.0.2.1\n");
-	is_int(zg_zone_load_file(&z, p, NULL, &err), ZG_EOUTOFZONE, "out-of-zone record");
-	is_int(err.line, 3, "out-of-zone line");
-	ok(strstr(err.reason, "outside the zone") != NULL, "reason: %s", err.reason);
+	/* Out-of-zone records are left out and remembered, in file order, each
+	 * owner and type once per run of records. */
+	p = write_tmp("$ORIGIN test.\n@ 60 SOA ns hm 7 1 1 1 1\nx.other. 60 A 192.0.2.1\n"
+	              "x.other. 60 A 192.0.2.2\nX.Other. 60 NSEC test. A\nns 60 A 192.0.2.1\n");
+	is_int(zg_zone_load_file(&z, p, NULL, &err), 0, "out-of-zone records: the zone loads");
+	const uint8_t *o = NULL;
+	uint16_t ot = 0;
+	ok(z != NULL && zg_zone_outside(z, 0, &o, &ot) && ot == KNOT_RRTYPE_A &&
+	   zg_dname_len(o, 255) == zg_dname_len(dn("x.other."), 255) &&
+	   memcmp(o, dn("x.other."), zg_dname_len(o, 255)) == 0, "first out-of-zone pair: x.other. A");
+	ok(z != NULL && zg_zone_outside(z, 1, &o, &ot) && ot == KNOT_RRTYPE_NSEC &&
+	   memcmp(o, dn("x.other."), zg_dname_len(o, 255)) == 0, "second: x.other. NSEC (lowercased)");
+	ok(z != NULL && !zg_zone_outside(z, 2, &o, &ot), "two pairs remembered");
+	size_t rrs = 0;
+	if (z != NULL) {
+		zg_zone_counts(z, NULL, NULL, &rrs);
+	}
+	is_int(rrs, 2, "only the zone's own records are in the zone");
+	zg_zone_free(z);
+	z = NULL;
 	unlink(p);
 
+	/* Past ZG_ZONE_OUTSIDE_MAX pairs, only counts (NSEC and NSEC3 apart). */
+	zg_zone_new(&z, dn("test."));
+	char nm[64];
+	for (int i = 0; i < ZG_ZONE_OUTSIDE_MAX + 5; i++) {
+		snprintf(nm, sizeof(nm), "n%d.other.", i);
+		zg_zone_note_outside(z, dn(nm), i % 2 ? KNOT_RRTYPE_NSEC3 : KNOT_RRTYPE_TXT);
+	}
+	size_t more = 0, more_denial = 0;
+	zg_zone_outside_more(z, &more, &more_denial);
+	ok(zg_zone_outside(z, ZG_ZONE_OUTSIDE_MAX - 1, &o, &ot) &&
+	   !zg_zone_outside(z, ZG_ZONE_OUTSIDE_MAX, &o, &ot), "the first %d pairs are remembered",
+	   ZG_ZONE_OUTSIDE_MAX);
+	ok(more == 5 && more_denial == 2, "beyond them: %zu more, %zu NSEC/NSEC3", more, more_denial);
+	zg_zone_free(z);
+	z = NULL;
+
 	p = write_tmp("$ORIGIN test.\n@ 60 SOA ns hm 7 1 1 1 1\n");
-	is_int(zg_zone_load_file(&z, p, "other.", &err), ZG_EOUTOFZONE, "wrong -o origin");
+	is_int(zg_zone_load_file(&z, p, "other.", &err), ZG_EINPUT, "wrong -o origin: no SOA");
+	ok(strstr(err.reason, "no SOA record at the zone apex other. (records outside the zone, "
+	          "the first: test. SOA)") != NULL, "reason names the first record outside: %s",
+	   err.reason);
+	unlink(p);
+
+	/* What cannot be a zone file fails before it is read. */
+	p = write_tmp("");
+	is_int(zg_zone_load_file(&z, p, "test.", &err), ZG_EINPUT, "empty file");
+	is_str(err.reason, "empty file", "empty file: reason");
+	unlink(p);
+	char dir[] = "/tmp/zg-test-dir-XXXXXX";
+	ok(mkdtemp(dir) != NULL, "a directory");
+	is_int(zg_zone_load_file(&z, dir, "test.", &err), ZG_EINPUT, "a directory is refused");
+	is_str(err.reason, "not a regular file (a directory)", "directory: reason");
+	char fifo[sizeof(dir) + 8];
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	ok(mkfifo(fifo, 0600) == 0, "a FIFO without a writer");
+	is_int(zg_zone_load_file(&z, fifo, "test.", &err), ZG_EINPUT, "a FIFO is refused at once");
+	is_str(err.reason, "not a regular file (a FIFO)", "FIFO: reason");
+	unlink(fifo);
+	rmdir(dir);
+	p = write_tmp("$ORIGIN test.\n@ 60 SOA ns hm 7 1 1 1 1\nns 60 A 192.0.2.1\n");
+	FILE *f = fopen(p, "r+");
+	fseek(f, 0, SEEK_END);
+	fputc(0, f);  /* a NUL byte on line 4, then a large hole (a sparse file) */
+	ftruncate(fileno(f), 1 << 30);
+	fclose(f);
+	time_t t0 = time(NULL);
+	is_int(zg_zone_load_file(&z, p, NULL, &err), ZG_EINPUT, "binary data refused");
+	ok(time(NULL) - t0 < 60, "without reading the 1 GiB file (%lld s)", (long long)(time(NULL) - t0));
+	is_int(err.line, 4, "binary data: the line of the NUL byte");
+	ok(strstr(err.reason, "binary data (a NUL byte at offset") != NULL, "reason: %s", err.reason);
+	zg_load_opts_t two = { .threads = 2 };
+	is_int(zg_zone_load_file_opts(&z, p, NULL, &two, &err), ZG_EINPUT,
+	       "binary data refused by the parallel load too");
 	unlink(p);
 
 	p = write_tmp("$ORIGIN test.\nns 60 A 192.0.2.1\n");
@@ -317,6 +409,32 @@ static void test_split_cuts(void)
 
 	t = "a A 192.0.2.1\n  A 192.0.2.2\n  A 192.0.2.3\n  A 192.0.2.4\n  A 192.0.2.5\n";
 	is_int(zg_zone_text_split(t, strlen(t), 2, cuts), 1, "nothing to cut at: one part");
+
+	/* Texts shorter than the number of parts (found by fuzz_zone): every cut
+	 * is a line start strictly inside the text, in increasing order. */
+	static const char *const shorts[] = { "a", "a\n", "a\nb", "a\nb\n", "a\nb\nc\n", "ab\nc\n",
+	                                     "\na\nb", "a\nb\nc\nd\ne\n" };
+	for (size_t k = 0; k < sizeof(shorts) / sizeof(shorts[0]); k++) {
+		size_t len = strlen(shorts[k]);
+		for (unsigned parts = 2; parts <= ZG_LOAD_MAX_PARTS; parts++) {
+			unsigned n = zg_zone_text_split(shorts[k], len, parts, cuts);
+			bool good = n >= 1 && n <= parts;
+			for (unsigned i = 0; good && i + 1 < n; i++) {
+				good = cuts[i] > 0 && cuts[i] < len && shorts[k][cuts[i] - 1] == '\n' &&
+				       (i == 0 || cuts[i] > cuts[i - 1]);
+			}
+			if (!good) {
+				ok(false, "short text %zu (%zu bytes) in %u parts: %u parts, first cut %zu",
+				   k, len, parts, n, n > 1 ? cuts[0] : 0);
+				goto next;
+			}
+		}
+		ok(true, "short text %zu (%zu bytes): cuts inside the text at line starts", k, len);
+next:;
+	}
+	t = "a\nb\n";
+	is_int(zg_zone_text_split(t, strlen(t), 8, cuts), 2, "4 bytes in 8 parts: two parts");
+	is_int(cuts[0], 2, "cut at the second line, not at offset 0");
 }
 
 /* Whether two finalized zones hold the same owners and RRsets, byte for byte. */
@@ -372,8 +490,8 @@ static void test_flags_random(void)
 		"ha.test.", "hb.test.", "hc.test.", "hd.test.", "he.test.", "hf.test.",
 	};
 	static const uint16_t types[] = { KNOT_RRTYPE_NS, KNOT_RRTYPE_A, KNOT_RRTYPE_TXT,
-	                                  KNOT_RRTYPE_SOA };
-	enum { NN = sizeof(names) / sizeof(names[0]), NT = 4 };
+	                                  KNOT_RRTYPE_SOA, KNOT_RRTYPE_DNAME };
+	enum { NN = sizeof(names) / sizeof(names[0]), NT = 5 };
 	bool have[NN][NT] = { { false } };
 	uint64_t rng = 0x9e3779b97f4a7c15ULL;
 	zg_zone_t *z = NULL;
@@ -400,10 +518,11 @@ static void test_flags_random(void)
 			ni = 0;  /* the apex's SOA, as every serial changes it */
 			soa[soalen - 17] = (uint8_t)step;
 		}
-		const uint8_t *rd = types[ti] == KNOT_RRTYPE_NS ? ns : types[ti] == KNOT_RRTYPE_A ? a :
+		/* NS and DNAME (a cut each, DNAME also at the apex) share the target. */
+		bool target = types[ti] == KNOT_RRTYPE_NS || types[ti] == KNOT_RRTYPE_DNAME;
+		const uint8_t *rd = target ? ns : types[ti] == KNOT_RRTYPE_A ? a :
 		                    types[ti] == KNOT_RRTYPE_TXT ? txt : soa;
-		uint16_t rdlen = (uint16_t)(types[ti] == KNOT_RRTYPE_NS ? nslen :
-		                            types[ti] == KNOT_RRTYPE_SOA ? soalen : 4);
+		uint16_t rdlen = (uint16_t)(target ? nslen : types[ti] == KNOT_RRTYPE_SOA ? soalen : 4);
 		int ret;
 		if (types[ti] == KNOT_RRTYPE_SOA && have[0][ti]) {
 			/* SOA replaced: remove the old one (its serial byte was step - 1). */
@@ -444,8 +563,8 @@ static void test_flags_random(void)
 				if (t == 3 && i != 0) {
 					continue;
 				}
-				const uint8_t *r = t == 0 ? ns : t == 1 ? a : t == 2 ? txt : soa;
-				uint16_t l = (uint16_t)(t == 0 ? nslen : t == 3 ? soalen : 4);
+				const uint8_t *r = (t == 0 || t == 4) ? ns : t == 1 ? a : t == 2 ? txt : soa;
+				uint16_t l = (uint16_t)((t == 0 || t == 4) ? nslen : t == 3 ? soalen : 4);
 				zg_zone_add(f, dn(names[i]), types[t], 300, r, l);
 			}
 		}
@@ -558,9 +677,14 @@ static void test_split_load(void)
 	p = write_tmp("$ORIGIN test.\n@ 60 SOA ns hm 7 1 1 1 1\nns 60 A 192.0.2.1\n"
 	              "a 60 A 192.0.2.2\nb 60 A 192.0.2.3\nc 60 A 192.0.2.4\n"
 	              "x.other. 60 A 192.0.2.5\nd 60 A 192.0.2.5\n");
-	is_int(zg_zone_load_file_opts(&z, p, NULL, &o, &err), ZG_EOUTOFZONE,
-	       "out-of-zone record after the cut");
-	is_int(err.line, 7, "its line");
+	is_int(zg_zone_load_file_opts(&z, p, NULL, &o, &err), 0, "out-of-zone record after the cut");
+	const uint8_t *xo = NULL;
+	uint16_t xt = 0;
+	ok(z != NULL && o.parts == 2 && zg_zone_outside(z, 0, &xo, &xt) && xt == KNOT_RRTYPE_A &&
+	   !zg_zone_outside(z, 1, &xo, &xt), "loaded in %u parts, the record remembered once",
+	   o.parts);
+	zg_zone_free(z);
+	z = NULL;
 	unlink(p);
 	/* An unclosed parenthesis before the cut: no cut is found after it. */
 	p = write_tmp("$ORIGIN test.\n@ 60 SOA ns hm 7 1 1 1 1\nns 60 A 192.0.2.1\n"

@@ -100,7 +100,7 @@ $([ "$alg" = RSASHA256 ] && printf '    ksk-size: 2048\n    zsk-size: 2048\n')
     rrsig-refresh: 1d
     nsec3: $nsec3
     nsec3-opt-out: on
-    nsec3-iterations: 1
+    nsec3-iterations: ${ZGV_N3ITER:-0}
     nsec3-salt-length: 4
     nsec3-salt-lifetime: 0
 
@@ -115,14 +115,17 @@ EOF
 
 # zgv_sign SIGNER ALG DENIAL KEYDIR IN OUT [MODE]: signs IN into OUT with the
 # keys in KEYDIR (generated on first use). MODE valid (default: inception an
-# hour ago, expiry in 30 days), expired (a window 60 to 30 days ago) or
-# horizon (expiry in 12 hours).
+# hour ago, expiry in 30 days), expired (a window 60 to 30 days ago), future
+# (a window 10 to 40 days ahead; bind and ldns) or horizon (expiry in 12
+# hours). NSEC3 uses opt-out, ZGV_N3ITER iterations (default 0, RFC 9276) and
+# the salt ZGV_N3SALT (default ZGV_SALT).
 zgv_sign() {
 	local signer=$1 alg=$2 denial=$3 kd=$4 in=$5 out=$6 mode=${7:-valid}
 	local start end
 	case $mode in
 	valid) start=$((ZGV_NOW - 3600)) end=$((ZGV_NOW + 30 * 86400)) ;;
 	expired) start=$((ZGV_NOW - 60 * 86400)) end=$((ZGV_NOW - 30 * 86400)) ;;
+	future) start=$((ZGV_NOW + 10 * 86400)) end=$((ZGV_NOW + 40 * 86400)) ;;
 	horizon) start=$((ZGV_NOW - 86400)) end=$((ZGV_NOW + 12 * 3600)) ;;
 	*) echo "zgv_sign: bad mode $mode" >&2; return 1 ;;
 	esac
@@ -130,7 +133,7 @@ zgv_sign() {
 	bind)
 		_zgv_keygen bind "$alg" "$kd" || return 1
 		local n3=()
-		[ "$denial" = NSEC3 ] && n3=(-3 "$ZGV_SALT" -H 0 -A)
+		[ "$denial" = NSEC3 ] && n3=(-3 "${ZGV_N3SALT:-$ZGV_SALT}" -H "${ZGV_N3ITER:-0}" -A)
 		# in KEYDIR: dnssec-signzone writes dsset-test. to the current directory
 		(cd "$kd" && dnssec-signzone -S -q -P -K "$kd" -o "$ZGV_ORIGIN" "${n3[@]}" \
 			-s "$(zgv_stamp $start)" -e "$(zgv_stamp $end)" -f "$out" "$in" >/dev/null)
@@ -138,7 +141,7 @@ zgv_sign() {
 	ldns)
 		_zgv_keygen ldns "$alg" "$kd" || return 1
 		local n3=()
-		[ "$denial" = NSEC3 ] && n3=(-n -p -s "$ZGV_SALT" -t 2)
+		[ "$denial" = NSEC3 ] && n3=(-n -p -s "${ZGV_N3SALT:-$ZGV_SALT}" -t "${ZGV_N3ITER:-0}")
 		ldns-signzone -A "${n3[@]}" -i "$(zgv_stamp $start)" -e "$(zgv_stamp $end)" \
 			-o "$ZGV_ORIGIN" -f "$out" "$in" $(ls "$kd"/K*.private | sed 's/\.private$//')
 		;;
