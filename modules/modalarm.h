@@ -13,8 +13,8 @@
 
 #include <knot/module.h>
 
-#include "zonegate/alarm.h"
-#include "zonegate/error.h"
+#include "core/alarm.h"
+#include "core/error.h"
 
 /* Logs a report of the alarm runner (a command failed or was killed). */
 static inline void zg_modalarm_report(void *mod, const char *text)

@@ -15,10 +15,10 @@
 #include <libdnssec/crypto.h>
 #include <libknot/libknot.h>
 
-#include "zonegate/checkds.h"
-#include "zonegate/ds.h"
-#include "zonegate/error.h"
-#include "zonegate/resolver.h"
+#include "dsync/checkds.h"
+#include "dsync/ds.h"
+#include "core/error.h"
+#include "dns/resolver.h"
 
 #define EXIT_UNKNOWN	3
 #define MAX_ARGS	32

@@ -22,12 +22,12 @@
 #include <libknot/errcode.h>
 #include <libknot/tsig.h>
 
-#include "zonegate/ctlload.h"
-#include "zonegate/dnsclient.h"
-#include "zonegate/error.h"
-#include "zonegate/gateway.h"
-#include "zonegate/ingest.h"
-#include "zonegate/msg.h"
+#include "ingest/ctlload.h"
+#include "dns/dnsclient.h"
+#include "core/error.h"
+#include "ingest/gateway.h"
+#include "ingest/ingest.h"
+#include "ingest/msg.h"
 
 enum {
 	EXIT_APPLIED = 0,

@@ -21,14 +21,14 @@
 #include <libknot/errcode.h>
 #include <libknot/tsig.h>
 
-#include "zonegate/axfr.h"
-#include "zonegate/dnsclient.h"
-#include "zonegate/error.h"
-#include "zonegate/incr.h"
-#include "zonegate/report.h"
-#include "zonegate/verify.h"
-#include "zonegate/xfr.h"
-#include "zonegate/zone.h"
+#include "dns/axfr.h"
+#include "dns/dnsclient.h"
+#include "core/error.h"
+#include "validate/incr.h"
+#include "validate/report.h"
+#include "validate/verify.h"
+#include "dns/xfr.h"
+#include "validate/zone.h"
 
 enum { FMT_TEXT, FMT_JSON, FMT_NAGIOS };
 enum { OPT_HORIZON = 256, OPT_FORMAT, OPT_DS, OPT_AXFR, OPT_FOLLOW, OPT_POLL, OPT_COUNT };

@@ -19,7 +19,7 @@
  *
  * Parent mode: a worker thread scans the zone's delegations (listed by AXFR
  * from this server every scan-interval, at a bounded query rate) and the
- * listed children (every check-interval) with lib/cdscan.c: CDS/CDNSKEY
+ * listed children (every check-interval) with lib/dsync/cdscan.c: CDS/CDNSKEY
  * checked by the RFC 7344/8078 rules against the DS served now, each accepted
  * change written as a JSON message into the ingest queue (mod-ingest applies
  * it), every accepted or refused set logged once (audit).
@@ -40,13 +40,13 @@
 
 #include "modules/modalarm.h"
 #include "modules/modkey.h"
-#include "zonegate/cdscan.h"
-#include "zonegate/checkds.h"
-#include "zonegate/ctl.h"
-#include "zonegate/ds.h"
-#include "zonegate/error.h"
-#include "zonegate/resolver.h"
-#include "zonegate/xfr.h"
+#include "dsync/cdscan.h"
+#include "dsync/checkds.h"
+#include "dns/ctl.h"
+#include "dsync/ds.h"
+#include "core/error.h"
+#include "dns/resolver.h"
+#include "dns/xfr.h"
 
 #define MOD_MODE		"\x04""mode"
 #define MOD_ALLOW_DELETE	"\x0c""allow-delete"

@@ -22,8 +22,8 @@
 #include <libknot/tsig.h>
 
 #include "modules/modkey.h"
-#include "zonegate/error.h"
-#include "zonegate/ingest.h"
+#include "core/error.h"
+#include "ingest/ingest.h"
 
 #define MOD_SOURCE	"\x06""source"
 #define MOD_KEY		"\x03""key"

@@ -3,7 +3,7 @@
  * mod-validate: a worker thread per zone follows the zone (NOTIFY received
  * by the server and SOA polling of the source), keeps a shadow copy of the
  * zone up to date by IXFR (AXFR at first and as fallback), validates what
- * each diff can affect (lib/incr.c) and keeps the verdict per serial (also
+ * each diff can affect (lib/validate/incr.c) and keeps the verdict per serial (also
  * in a state file per zone, read back in load); a KNOTD_STAGE_BEGIN hook
  * refuses outgoing AXFR/IXFR of a served serial that has not validated.
  * Validated serials are announced to the zone's notify remotes; failed
@@ -36,14 +36,14 @@
 
 #include "modules/modalarm.h"
 #include "modules/modkey.h"
-#include "zonegate/dnsclient.h"
-#include "zonegate/ctl.h"
-#include "zonegate/error.h"
-#include "zonegate/incr.h"
-#include "zonegate/report.h"
-#include "zonegate/verify.h"
-#include "zonegate/xfr.h"
-#include "zonegate/zone.h"
+#include "dns/dnsclient.h"
+#include "dns/ctl.h"
+#include "core/error.h"
+#include "validate/incr.h"
+#include "validate/report.h"
+#include "validate/verify.h"
+#include "dns/xfr.h"
+#include "validate/zone.h"
 
 
 #define MOD_SOURCE	"\x06""source"

@@ -8,10 +8,10 @@ hdr=$(echo '#include <knot/module.h>' | cpp -H $(pkg-config --cflags knotd) 2>&1
 	grep -m1 'knot/module.h' | awk '{print $2}')
 [ -f "$hdr" ] || zg_skip_all "knot/module.h not found"
 
-mkdir -p "$ZG_TMP/inc/knot" "$ZG_TMP/build/lib/zonegate"
+mkdir -p "$ZG_TMP/inc/knot" "$ZG_TMP/build/lib/core"
 # configure runs in a copy of the configure-time files (the source tree may
 # itself be configured, which forbids a VPATH build from it).
-for f in configure Makefile.in config.h.in build-aux lib/zonegate/error.h; do
+for f in configure Makefile.in config.h.in build-aux lib/core/error.h; do
 	cp -a "$ZG_SRCDIR/$f" "$ZG_TMP/build/$f" || zg_bail "cannot copy $f (run autoreconf first)"
 done
 sed 's/^#define KNOTD_MOD_ABI_VERSION.*/#define KNOTD_MOD_ABI_VERSION\t500/' "$hdr" >"$ZG_TMP/inc/knot/module.h"

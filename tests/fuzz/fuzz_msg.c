@@ -17,7 +17,7 @@
 
 #include <libknot/dname.h>
 
-#include "zonegate/msg.h"
+#include "ingest/msg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -15,8 +15,8 @@
 #include <libknot/descriptor.h>
 #include <libknot/dname.h>
 
-#include "zonegate/verify.h"
-#include "zonegate/zone.h"
+#include "validate/verify.h"
+#include "validate/zone.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

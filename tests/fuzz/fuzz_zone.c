@@ -13,8 +13,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "zonegate/verify.h"
-#include "zonegate/zone.h"
+#include "validate/verify.h"
+#include "validate/zone.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -5,7 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "zonegate/alarm.h"
+#include "core/alarm.h"
 #include "tap.h"
 
 static char last[256];

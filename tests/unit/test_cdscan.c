@@ -12,10 +12,10 @@
 
 #include <libknot/libknot.h>
 
-#include "zonegate/cdscan.h"
-#include "zonegate/error.h"
-#include "zonegate/msg.h"
-#include "zonegate/spool.h"
+#include "dsync/cdscan.h"
+#include "core/error.h"
+#include "ingest/msg.h"
+#include "ingest/spool.h"
 #include "tap.h"
 
 static void add_rdata(knot_rrset_t *rr, const char *text)

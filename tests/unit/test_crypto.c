@@ -8,9 +8,9 @@
 #include <libknot/dname.h>
 #include <libknot/errcode.h>
 
-#include "zonegate/crypto.h"
-#include "zonegate/error.h"
-#include "zonegate/zone.h"
+#include "validate/crypto.h"
+#include "core/error.h"
+#include "validate/zone.h"
 #include "tap.h"
 
 static char *fixture(const char *name)

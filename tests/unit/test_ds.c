@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * Unit tests for lib/ds.c: DS from DNSKEY, delete forms, RRSIG verification
+ * Unit tests for lib/dsync/ds.c: DS from DNSKEY, delete forms, RRSIG verification
  * and the RFC 7344/8078 acceptance rules, with keys generated and RRsets
  * signed in-process (GnuTLS + libdnssec), no network.
  */
@@ -14,8 +14,8 @@
 
 #include "tap.h"
 #include "test_ds_keys.h"
-#include "zonegate/ds.h"
-#include "zonegate/error.h"
+#include "dsync/ds.h"
+#include "core/error.h"
 
 /* Reference vector made with BIND's dnssec-dsfromkey. */
 #define REF_KEY "child.test. 3600 IN DNSKEY 257 3 13 5ZtlgSqFRTrZ8GvHg1EivBWubfhez4oRLrHvv5zJmV1TR/8RsePzBnb4 Vli3+Nb25tahTGrOcyLRSyy/XjuH8g=="

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * Unit tests for lib/checkds.c (zg-checkds states from what each server
+ * Unit tests for lib/dsync/checkds.c (zg-checkds states from what each server
  * serves) and the address / trust-anchor parsers, without network.
  */
 #include <errno.h>
@@ -17,10 +17,10 @@
 
 #include "tap.h"
 #include "test_ds_keys.h"
-#include "zonegate/checkds.h"
-#include "zonegate/ds.h"
-#include "zonegate/error.h"
-#include "zonegate/resolver.h"
+#include "dsync/checkds.h"
+#include "dsync/ds.h"
+#include "core/error.h"
+#include "dns/resolver.h"
 
 static knot_dname_t *parent;
 static tkey_t *pk;       /* parent KSK (signs everything of the parent) */

@@ -22,7 +22,7 @@
 #include <libknot/libknot.h>
 
 #include "tap.h"
-#include "zonegate/ds.h"
+#include "dsync/ds.h"
 
 static knot_dname_t *zone;
 static uint32_t now;

@@ -5,7 +5,7 @@
 #include <libknot/error.h>
 #include <libdnssec/error.h>
 
-#include "zonegate/error.h"
+#include "core/error.h"
 #include "tap.h"
 
 int main(void)

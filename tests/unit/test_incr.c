@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * Incremental validation (lib/incr.c) against whole-zone validation on the
+ * Incremental validation (lib/validate/incr.c) against whole-zone validation on the
  * same data: for each change set applied to the signed NSEC3 fixture, the
  * incremental verdict equals the verdict of a whole-zone run over a fresh copy
  * of the zone with the same changes. Also: the expiry structure, the number
@@ -14,11 +14,11 @@
 #include <libknot/dname.h>
 #include <libknot/errcode.h>
 
-#include "zonegate/error.h"
-#include "zonegate/incr.h"
-#include "zonegate/verify.h"
-#include "zonegate/xfr.h"
-#include "zonegate/zone.h"
+#include "core/error.h"
+#include "validate/incr.h"
+#include "validate/verify.h"
+#include "dns/xfr.h"
+#include "validate/zone.h"
 #include "tap.h"
 
 #define T_2025 1735689600LL   /* fixtures are valid 2024-01-01 .. 2030-01-01 */

@@ -6,8 +6,8 @@
 #include <libknot/dname.h>
 #include <libknot/errcode.h>
 
-#include "zonegate/error.h"
-#include "zonegate/msg.h"
+#include "core/error.h"
+#include "ingest/msg.h"
 #include "tap.h"
 
 static zg_msg_parser_t *parser;

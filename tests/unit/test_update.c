@@ -5,9 +5,9 @@
 #include <libknot/packet/pkt.h>
 #include <libknot/wire.h>
 
-#include "zonegate/error.h"
-#include "zonegate/msg.h"
-#include "zonegate/update.h"
+#include "core/error.h"
+#include "ingest/msg.h"
+#include "ingest/update.h"
 #include "tap.h"
 
 static zg_msg_parser_t *parser;

@@ -9,9 +9,9 @@
 #include <libknot/descriptor.h>
 #include <libknot/dname.h>
 
-#include "zonegate/error.h"
-#include "zonegate/verify.h"
-#include "zonegate/zone.h"
+#include "core/error.h"
+#include "validate/verify.h"
+#include "validate/zone.h"
 #include "tap.h"
 
 #define T_2025 1735689600LL   /* fixtures are valid 2024-01-01 .. 2030-01-01 */

@@ -8,8 +8,8 @@
 #include <libknot/dname.h>
 #include <libknot/errcode.h>
 
-#include "zonegate/error.h"
-#include "zonegate/zone.h"
+#include "core/error.h"
+#include "validate/zone.h"
 #include "tap.h"
 
 static const uint8_t *dn(const char *s)

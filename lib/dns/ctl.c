@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <stdio.h>
+
+#include <libknot/control/control.h>
+#include <libknot/errcode.h>
+
+#include "dns/ctl.h"
+#include "core/error.h"
+
+int zg_ctl_zone_command(const char *path, int timeout_ms, const char *cmd, const char *zone,
+                        char *err, size_t errlen)
+{
+	err[0] = '\0';
+	knot_ctl_t *ctl = knot_ctl_alloc();
+	if (ctl == NULL) {
+		snprintf(err, errlen, "control socket %.160s, %s", path, zg_strerror(KNOT_ENOMEM));
+		return KNOT_ENOMEM;
+	}
+	knot_ctl_set_timeout(ctl, timeout_ms);
+	int ret = knot_ctl_connect(ctl, path);
+	if (ret == KNOT_EOK) {
+		knot_ctl_data_t data = {
+			[KNOT_CTL_IDX_CMD] = cmd,
+			[KNOT_CTL_IDX_ZONE] = zone,
+		};
+		ret = knot_ctl_send(ctl, KNOT_CTL_TYPE_DATA, &data);
+		if (ret == KNOT_EOK) {
+			ret = knot_ctl_send(ctl, KNOT_CTL_TYPE_BLOCK, NULL);
+		}
+		for (int i = 0; ret == KNOT_EOK && i < 64; i++) {
+			knot_ctl_type_t type;
+			knot_ctl_data_t reply = { NULL };
+			ret = knot_ctl_receive(ctl, &type, &reply);
+			if (ret != KNOT_EOK || type == KNOT_CTL_TYPE_BLOCK || type == KNOT_CTL_TYPE_END) {
+				break;
+			}
+			if (reply[KNOT_CTL_IDX_ERROR] != NULL && err[0] == '\0') {
+				snprintf(err, errlen, "%s", reply[KNOT_CTL_IDX_ERROR]);
+			}
+		}
+		knot_ctl_send(ctl, KNOT_CTL_TYPE_END, NULL);
+		knot_ctl_close(ctl);
+	}
+	knot_ctl_free(ctl);
+	if (ret == KNOT_EOK && err[0] != '\0') {
+		ret = KNOT_ERROR;
+	} else if (ret != KNOT_EOK) {
+		snprintf(err, errlen, "control socket %.160s, %s", path, zg_strerror(ret));
+	}
+	return ret;
+}

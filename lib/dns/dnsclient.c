@@ -1,0 +1,367 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/uio.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libknot/errcode.h>
+#include <libknot/tsig-op.h>
+#include <libknot/wire.h>
+
+#include "dns/dnsclient.h"
+#include "core/error.h"
+
+/* Received bytes are read in big chunks and handed out from rbuf: pipelined
+ * answers then cost one system call per chunk, not two per answer. */
+#define RBUF_SIZE	(64 * 1024)
+
+struct zg_dnsconn {
+	int fd;
+	int timeout_ms;
+	size_t rpos;		/* Next unread byte in rbuf. */
+	size_t rlen;		/* Bytes in rbuf. */
+	uint8_t rbuf[RBUF_SIZE];
+};
+
+int zg_dns_addr_parse(const char *text, uint16_t default_port,
+                      struct sockaddr_storage *out)
+{
+	char buf[128];
+	if (text == NULL || strlen(text) >= sizeof(buf)) {
+		return ZG_EINPUT;
+	}
+	strcpy(buf, text);
+	uint16_t port = default_port;
+	char *sep = strchr(buf, '@');
+	if (sep == NULL) {
+		sep = strchr(buf, '#');
+	}
+	if (sep != NULL) {
+		*sep = '\0';
+		char *end = NULL;
+		errno = 0;
+		long p = strtol(sep + 1, &end, 10);
+		if (errno != 0 || end == sep + 1 || *end != '\0' || p < 1 || p > 65535) {
+			return ZG_EINPUT;
+		}
+		port = (uint16_t)p;
+	}
+	memset(out, 0, sizeof(*out));
+	struct sockaddr_in *in4 = (struct sockaddr_in *)out;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)out;
+	if (inet_pton(AF_INET, buf, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons(port);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, buf, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(port);
+		return 0;
+	}
+	return ZG_EINPUT;
+}
+
+char *zg_dns_addr_str(const struct sockaddr_storage *addr, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+	uint16_t port = 0;
+	if (addr->ss_family == AF_INET) {
+		const struct sockaddr_in *in4 = (const struct sockaddr_in *)addr;
+		inet_ntop(AF_INET, &in4->sin_addr, a, sizeof(a));
+		port = ntohs(in4->sin_port);
+	} else if (addr->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)addr;
+		inet_ntop(AF_INET6, &in6->sin6_addr, a, sizeof(a));
+		port = ntohs(in6->sin6_port);
+	}
+	snprintf(buf, len, "%s@%u", a, port);
+	return buf;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits for events on fd until the deadline. */
+static int wait_fd(int fd, short events, int64_t deadline)
+{
+	for (;;) {
+		int64_t left = deadline - now_ms();
+		if (left <= 0) {
+			return ZG_ETIMEOUT;
+		}
+		struct pollfd pfd = { .fd = fd, .events = events };
+		int r = poll(&pfd, 1, (int)left);
+		if (r > 0) {
+			return 0;
+		}
+		if (r == 0) {
+			return ZG_ETIMEOUT;
+		}
+		if (errno != EINTR) {
+			return -errno;
+		}
+	}
+}
+
+int zg_dnsconn_open(const struct sockaddr_storage *addr, int timeout_ms,
+                    zg_dnsconn_t **out)
+{
+	if (timeout_ms <= 0) {
+		timeout_ms = ZG_DNS_TIMEOUT_DEFAULT_MS;
+	}
+	int fd = socket(addr->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		return -errno;
+	}
+	int one = 1;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	socklen_t alen = addr->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+	                                               sizeof(struct sockaddr_in);
+	int ret = 0;
+	if (connect(fd, (const struct sockaddr *)addr, alen) != 0) {
+		if (errno != EINPROGRESS) {
+			ret = ZG_ECONNECT;
+			goto fail;
+		}
+		ret = wait_fd(fd, POLLOUT, now_ms() + timeout_ms);
+		if (ret != 0) {
+			goto fail;
+		}
+		int err = 0;
+		socklen_t elen = sizeof(err);
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0 || err != 0) {
+			ret = ZG_ECONNECT;
+			goto fail;
+		}
+	}
+	zg_dnsconn_t *c = malloc(sizeof(*c));
+	if (c == NULL) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	c->fd = fd;
+	c->timeout_ms = timeout_ms;
+	c->rpos = 0;
+	c->rlen = 0;
+	*out = c;
+	return 0;
+fail:
+	close(fd);
+	return ret;
+}
+
+void zg_dnsconn_free(zg_dnsconn_t *conn)
+{
+	if (conn != NULL) {
+		close(conn->fd);
+		free(conn);
+	}
+}
+
+/* Writes the iovecs (modified) completely. */
+static int write_all(zg_dnsconn_t *c, struct iovec *iov, int iovcnt, int64_t deadline)
+{
+	while (iovcnt > 0) {
+		struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t)iovcnt };
+		ssize_t n = sendmsg(c->fd, &mh, MSG_NOSIGNAL);
+		if (n >= 0) {
+			size_t left = (size_t)n;
+			while (iovcnt > 0 && left >= iov->iov_len) {
+				left -= iov->iov_len;
+				iov++;
+				iovcnt--;
+			}
+			if (iovcnt > 0) {
+				iov->iov_base = (uint8_t *)iov->iov_base + left;
+				iov->iov_len -= left;
+			}
+			if (n > 0) {
+				continue;
+			}
+		} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+			return errno == EPIPE || errno == ECONNRESET ? ZG_ECONNECT : -errno;
+		}
+		int ret = wait_fd(c->fd, POLLOUT, deadline);
+		if (ret != 0) {
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static int read_all(zg_dnsconn_t *c, uint8_t *p, size_t len, int64_t deadline)
+{
+	while (len > 0) {
+		if (c->rpos < c->rlen) {
+			size_t n = c->rlen - c->rpos < len ? c->rlen - c->rpos : len;
+			memcpy(p, c->rbuf + c->rpos, n);
+			c->rpos += n;
+			p += n;
+			len -= n;
+			continue;
+		}
+		c->rpos = c->rlen = 0;
+		ssize_t n = recv(c->fd, c->rbuf, sizeof(c->rbuf), 0);
+		if (n > 0) {
+			c->rlen = (size_t)n;
+			continue;
+		}
+		if (n == 0) {
+			return ZG_ECONNECT; /* Closed by the server. */
+		}
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+			return errno == ECONNRESET ? ZG_ECONNECT : -errno;
+		}
+		int ret = wait_fd(c->fd, POLLIN, deadline);
+		if (ret != 0) {
+			return ret;
+		}
+	}
+	return 0;
+}
+
+int zg_dnsconn_send(zg_dnsconn_t *conn, const uint8_t *wire, size_t len)
+{
+	if (len > 65535) {
+		return ZG_ETOOBIG;
+	}
+	uint8_t pfx[2] = { (uint8_t)(len >> 8), (uint8_t)len };
+	struct iovec iov[2] = {
+		{ .iov_base = pfx, .iov_len = 2 },
+		{ .iov_base = (void *)wire, .iov_len = len },
+	};
+	return write_all(conn, iov, 2, now_ms() + conn->timeout_ms);
+}
+
+int zg_dnsconn_write(zg_dnsconn_t *conn, const uint8_t *data, size_t len)
+{
+	struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
+	return write_all(conn, &iov, 1, now_ms() + conn->timeout_ms);
+}
+
+int zg_dnsconn_recv(zg_dnsconn_t *conn, uint8_t *buf, size_t max, size_t *len)
+{
+	int64_t deadline = now_ms() + conn->timeout_ms;
+	uint8_t pfx[2];
+	int ret = read_all(conn, pfx, 2, deadline);
+	if (ret != 0) {
+		return ret;
+	}
+	size_t n = ((size_t)pfx[0] << 8) | pfx[1];
+	if (n > max || n < KNOT_WIRE_HEADER_SIZE) {
+		return ZG_EPROTO;
+	}
+	ret = read_all(conn, buf, n, deadline);
+	if (ret == 0) {
+		*len = n;
+	}
+	return ret;
+}
+
+int zg_dns_request(zg_dnsconn_t *conn, knot_pkt_t *query,
+                   const knot_tsig_key_t *key, knot_pkt_t *answer)
+{
+	uint8_t mac[64];
+	size_t mac_len = sizeof(mac);
+	if (key != NULL) {
+		int ret = knot_tsig_sign(query->wire, &query->size, query->max_size,
+		                         NULL, 0, mac, &mac_len, key, 0, 0);
+		if (ret != KNOT_EOK) {
+			return ret;
+		}
+	}
+	int ret = zg_dnsconn_send(conn, query->wire, query->size);
+	if (ret != 0) {
+		return ret;
+	}
+	uint16_t id = knot_wire_get_id(query->wire);
+	/* Skip stale answers (earlier timed-out requests on this connection), bounded. */
+	for (int tries = 0; tries < 16; tries++) {
+		knot_pkt_clear(answer);
+		size_t len = 0;
+		ret = zg_dnsconn_recv(conn, answer->wire, answer->max_size, &len);
+		if (ret != 0) {
+			return ret;
+		}
+		answer->size = len;
+		if (knot_wire_get_id(answer->wire) != id) {
+			continue;
+		}
+		if (knot_pkt_parse(answer, 0) != KNOT_EOK) {
+			return ZG_EPROTO;
+		}
+		if (key != NULL) {
+			if (answer->tsig_rr == NULL) {
+				return ZG_EPROTO;
+			}
+			if (knot_tsig_client_check(answer->tsig_rr, answer->wire, answer->size,
+			                           mac, mac_len, key, 0) != KNOT_EOK) {
+				return ZG_EPROTO;
+			}
+		}
+		return 0;
+	}
+	return ZG_EPROTO;
+}
+
+int zg_dns_send_query(zg_dnsconn_t *conn, knot_pkt_t *query, const knot_tsig_key_t *key,
+                      uint8_t *mac, size_t *mac_len)
+{
+	size_t size = query->size;
+	uint16_t arcount = knot_wire_get_arcount(query->wire);
+	*mac_len = 0;
+	if (key != NULL) {
+		size_t len = 64;
+		int ret = knot_tsig_sign(query->wire, &query->size, query->max_size,
+		                         NULL, 0, mac, &len, key, 0, 0);
+		if (ret != KNOT_EOK) {
+			return ret;
+		}
+		*mac_len = len;
+	}
+	int ret = zg_dnsconn_send(conn, query->wire, query->size);
+	query->size = size;
+	knot_wire_set_arcount(query->wire, arcount);
+	return ret;
+}
+
+int zg_dns_recv_answer(zg_dnsconn_t *conn, knot_pkt_t *answer, const knot_tsig_key_t *key,
+                       bool (*find_mac)(void *ctx, uint16_t id, const uint8_t **mac,
+                                        size_t *mac_len),
+                       void *ctx)
+{
+	knot_pkt_clear(answer);
+	size_t len = 0;
+	int ret = zg_dnsconn_recv(conn, answer->wire, answer->max_size, &len);
+	if (ret != 0) {
+		return ret;
+	}
+	answer->size = len;
+	const uint8_t *mac = NULL;
+	size_t mac_len = 0;
+	if (!find_mac(ctx, knot_wire_get_id(answer->wire), &mac, &mac_len)) {
+		return ZG_EPROTO;
+	}
+	if (knot_pkt_parse(answer, 0) != KNOT_EOK) {
+		return ZG_EPROTO;
+	}
+	if (key != NULL && (answer->tsig_rr == NULL ||
+	    knot_tsig_client_check(answer->tsig_rr, answer->wire, answer->size,
+	                           mac, mac_len, key, 0) != KNOT_EOK)) {
+		return ZG_EPROTO;
+	}
+	return 0;
+}

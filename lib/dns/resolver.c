@@ -1,0 +1,579 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Small DNS stub: one question to one server, UDP with TCP fallback on TC,
+ * bounded timeouts and retries, RRsets + RRSIGs collected for the DS/CDS logic.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libdnssec/random.h>
+#include <libknot/libknot.h>
+
+#include "core/error.h"
+#include "dns/resolver.h"
+
+#define EDNS_PAYLOAD	1232
+#define DEF_TIMEOUT_MS	2000
+#define DEF_UDP_TRIES	3
+#define MAX_NS_NAMES	16
+#define MAX_SERVERS	32
+
+void zg_server_set(zg_server_t *srv, const struct sockaddr *sa)
+{
+	memset(srv, 0, sizeof(*srv));
+	char addr[INET6_ADDRSTRLEN] = "?";
+	uint16_t port = 0;
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+		memcpy(&srv->addr, s6, sizeof(*s6));
+		inet_ntop(AF_INET6, &s6->sin6_addr, addr, sizeof(addr));
+		port = ntohs(s6->sin6_port);
+	} else {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+		memcpy(&srv->addr, s4, sizeof(*s4));
+		inet_ntop(AF_INET, &s4->sin_addr, addr, sizeof(addr));
+		port = ntohs(s4->sin_port);
+	}
+	snprintf(srv->name, sizeof(srv->name), "%s@%u", addr, port);
+}
+
+int zg_server_parse(zg_server_t *srv, const char *text, uint16_t default_port)
+{
+	if (srv == NULL || text == NULL) {
+		return -EINVAL;
+	}
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *at = strrchr(text, '@');
+	size_t hlen = at != NULL ? (size_t)(at - text) : strlen(text);
+	if (hlen == 0 || hlen >= sizeof(host)) {
+		return ZG_EINPUT;
+	}
+	memcpy(host, text, hlen);
+	host[hlen] = '\0';
+	unsigned long port = default_port;
+	if (at != NULL) {
+		char *end = NULL;
+		errno = 0;
+		port = strtoul(at + 1, &end, 10);
+		if (errno != 0 || end == at + 1 || *end != '\0' || port == 0 || port > 65535) {
+			return ZG_EINPUT;
+		}
+	}
+	struct sockaddr_in s4 = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
+	if (inet_pton(AF_INET, host, &s4.sin_addr) == 1) {
+		zg_server_set(srv, (struct sockaddr *)&s4);
+	} else if (inet_pton(AF_INET6, host, &s6.sin6_addr) == 1) {
+		zg_server_set(srv, (struct sockaddr *)&s6);
+	} else {
+		return ZG_EINPUT;
+	}
+	return 0;
+}
+
+static const knot_dname_t *next_label(const knot_dname_t *name)
+{
+	return *name == 0 ? name : name + name[0] + 1;
+}
+
+static socklen_t addr_len(const struct sockaddr_storage *ss)
+{
+	return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits for events until the deadline; 0 ready, ZG_ETIMEOUT, -errno. */
+static int wait_fd(int fd, short events, int64_t deadline)
+{
+	for (;;) {
+		int64_t left = deadline - now_ms();
+		if (left <= 0) {
+			return ZG_ETIMEOUT;
+		}
+		struct pollfd p = { .fd = fd, .events = events };
+		int r = poll(&p, 1, (int)left);
+		if (r > 0) {
+			return 0;
+		}
+		if (r == 0) {
+			return ZG_ETIMEOUT;
+		}
+		if (errno != EINTR) {
+			return -errno;
+		}
+	}
+}
+
+static int conn_error(int err)
+{
+	switch (err) {
+	case ECONNREFUSED:
+	case ENETUNREACH:
+	case EHOSTUNREACH:
+	case EADDRNOTAVAIL:
+		return ZG_ECONNECT;
+	default:
+		return -err;
+	}
+}
+
+static int udp_exchange(const zg_server_t *srv, const uint8_t *q, size_t qlen, uint8_t *buf,
+                        size_t max, size_t *len, int timeout_ms, int tries)
+{
+	int fd = socket(srv->addr.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		return -errno;
+	}
+	int ret = ZG_ETIMEOUT;
+	if (connect(fd, (const struct sockaddr *)&srv->addr, addr_len(&srv->addr)) != 0) {
+		ret = conn_error(errno);
+		goto done;
+	}
+	uint16_t id = knot_wire_get_id(q);
+	for (int t = 0; t < tries; t++) {
+		if (send(fd, q, qlen, 0) < 0) {
+			ret = conn_error(errno);
+			goto done;
+		}
+		int64_t deadline = now_ms() + timeout_ms;
+		for (;;) {
+			int w = wait_fd(fd, POLLIN, deadline);
+			if (w == ZG_ETIMEOUT) {
+				ret = ZG_ETIMEOUT;
+				break;
+			} else if (w != 0) {
+				ret = w;
+				goto done;
+			}
+			ssize_t n = recv(fd, buf, max, 0);
+			if (n < 0) {
+				if (errno == EINTR || errno == EAGAIN) {
+					continue;
+				}
+				ret = conn_error(errno);
+				goto done;
+			}
+			/* Ignore stray datagrams (wrong id, not a response). */
+			if (n >= KNOT_WIRE_HEADER_SIZE && knot_wire_get_id(buf) == id &&
+			    knot_wire_get_qr(buf)) {
+				*len = (size_t)n;
+				ret = 0;
+				goto done;
+			}
+		}
+	}
+done:
+	close(fd);
+	return ret;
+}
+
+static int io_all(int fd, uint8_t *buf, size_t len, bool write_it, int64_t deadline)
+{
+	size_t done = 0;
+	while (done < len) {
+		int w = wait_fd(fd, write_it ? POLLOUT : POLLIN, deadline);
+		if (w != 0) {
+			return w;
+		}
+		ssize_t n = write_it ? send(fd, buf + done, len - done, MSG_NOSIGNAL)
+		                     : recv(fd, buf + done, len - done, 0);
+		if (n < 0) {
+			if (errno == EINTR || errno == EAGAIN) {
+				continue;
+			}
+			return conn_error(errno);
+		}
+		if (n == 0) {
+			return ZG_EPROTO;
+		}
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+static int tcp_exchange(const zg_server_t *srv, const uint8_t *q, size_t qlen, uint8_t *buf,
+                        size_t max, size_t *len, int timeout_ms)
+{
+	int fd = socket(srv->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		return -errno;
+	}
+	int64_t deadline = now_ms() + timeout_ms;
+	int ret = 0;
+	if (connect(fd, (const struct sockaddr *)&srv->addr, addr_len(&srv->addr)) != 0) {
+		if (errno != EINPROGRESS) {
+			ret = conn_error(errno);
+			goto done;
+		}
+		if ((ret = wait_fd(fd, POLLOUT, deadline)) != 0) {
+			goto done;
+		}
+		int err = 0;
+		socklen_t el = sizeof(err);
+		getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el);
+		if (err != 0) {
+			ret = conn_error(err);
+			goto done;
+		}
+	}
+	uint8_t hdr[2];
+	knot_wire_write_u16(hdr, (uint16_t)qlen);
+	if ((ret = io_all(fd, hdr, 2, true, deadline)) != 0 ||
+	    (ret = io_all(fd, (uint8_t *)q, qlen, true, deadline)) != 0 ||
+	    (ret = io_all(fd, hdr, 2, false, deadline)) != 0) {
+		goto done;
+	}
+	size_t rlen = knot_wire_read_u16(hdr);
+	if (rlen > max || rlen < KNOT_WIRE_HEADER_SIZE) {
+		ret = ZG_EPROTO;
+		goto done;
+	}
+	if ((ret = io_all(fd, buf, rlen, false, deadline)) != 0) {
+		goto done;
+	}
+	if (knot_wire_get_id(buf) != knot_wire_get_id(q) || !knot_wire_get_qr(buf)) {
+		ret = ZG_EPROTO;
+		goto done;
+	}
+	*len = rlen;
+done:
+	close(fd);
+	return ret;
+}
+
+int zg_stub_query(const zg_server_t *srv, const knot_dname_t *qname, uint16_t qtype,
+                  const zg_stub_opts_t *opts, knot_pkt_t **answer)
+{
+	if (srv == NULL || qname == NULL || answer == NULL) {
+		return -EINVAL;
+	}
+	int timeout = opts != NULL && opts->timeout_ms > 0 ? opts->timeout_ms : DEF_TIMEOUT_MS;
+	int tries = opts != NULL && opts->udp_tries > 0 ? opts->udp_tries : DEF_UDP_TRIES;
+	bool rd = opts != NULL && opts->rd;
+
+	knot_pkt_t *q = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
+	uint8_t *buf = malloc(KNOT_WIRE_MAX_PKTSIZE);
+	knot_pkt_t *a = NULL;
+	int ret = -ENOMEM;
+	if (q == NULL || buf == NULL) {
+		goto done;
+	}
+	knot_wire_set_id(q->wire, dnssec_random_uint16_t());
+	if (rd) {
+		knot_wire_set_rd(q->wire);
+	}
+	knot_rrset_t opt;
+	if ((ret = knot_pkt_put_question(q, qname, KNOT_CLASS_IN, qtype)) != KNOT_EOK ||
+	    (ret = knot_pkt_begin(q, KNOT_ADDITIONAL)) != KNOT_EOK ||
+	    (ret = knot_edns_init(&opt, EDNS_PAYLOAD, 0, 0, &q->mm)) != KNOT_EOK) {
+		goto done;
+	}
+	knot_edns_set_do(&opt);
+	if (opts != NULL && opts->edns_opt_code != 0 &&
+	    (ret = knot_edns_add_option(&opt, opts->edns_opt_code, opts->edns_opt_len,
+	                                opts->edns_opt_data, &q->mm)) != KNOT_EOK) {
+		knot_rrset_clear(&opt, &q->mm);
+		goto done;
+	}
+	if ((ret = knot_pkt_put(q, KNOT_COMPR_HINT_NONE, &opt, KNOT_PF_FREE)) != KNOT_EOK) {
+		knot_rrset_clear(&opt, &q->mm);
+		goto done;
+	}
+	size_t len = 0;
+	ret = udp_exchange(srv, q->wire, q->size, buf, KNOT_WIRE_MAX_PKTSIZE, &len, timeout, tries);
+	if (ret == 0 && knot_wire_get_tc(buf)) {
+		ret = tcp_exchange(srv, q->wire, q->size, buf, KNOT_WIRE_MAX_PKTSIZE, &len, timeout);
+	}
+	if (ret != 0) {
+		goto done;
+	}
+	a = knot_pkt_new(NULL, len, NULL);
+	if (a == NULL) {
+		ret = -ENOMEM;
+		goto done;
+	}
+	memcpy(a->wire, buf, len);
+	a->size = len;
+	if (knot_pkt_parse(a, 0) != KNOT_EOK || knot_wire_get_qdcount(a->wire) != 1 ||
+	    knot_pkt_qtype(a) != qtype || !knot_dname_is_case_equal(knot_pkt_qname(a), qname)) {
+		ret = ZG_EPROTO;
+		goto done;
+	}
+	uint8_t rcode = knot_wire_get_rcode(a->wire);
+	if (rcode == KNOT_RCODE_REFUSED || rcode == KNOT_RCODE_NOTAUTH) {
+		ret = ZG_EREFUSED;
+		goto done;
+	}
+	*answer = a;
+	a = NULL;
+	ret = 0;
+done:
+	knot_pkt_free(a);
+	knot_pkt_free(q);
+	free(buf);
+	return ret;
+}
+
+int zg_stub_collect(const knot_pkt_t *pkt, knot_section_t section, zg_signed_rrset_t *out)
+{
+	if (pkt == NULL || out == NULL || out->rr.owner == NULL) {
+		return -EINVAL;
+	}
+	const knot_pktsection_t *sec = knot_pkt_section(pkt, section);
+	int found = 0;
+	for (uint16_t i = 0; i < sec->count; i++) {
+		const knot_rrset_t *rr = knot_pkt_rr(sec, i);
+		if (rr->rclass != KNOT_CLASS_IN || !knot_dname_is_case_equal(rr->owner, out->rr.owner)) {
+			continue;
+		}
+		knot_rdata_t *rd = rr->rrs.rdata;
+		for (uint16_t j = 0; j < rr->rrs.count; j++, rd = knot_rdataset_next(rd)) {
+			int ret = 0;
+			if (rr->type == out->rr.type) {
+				ret = knot_rdataset_add(&out->rr.rrs, rd, NULL);
+				out->rr.ttl = rr->ttl;
+				found++;
+			} else if (rr->type == KNOT_RRTYPE_RRSIG &&
+			           knot_rrsig_type_covered(rd) == out->rr.type) {
+				ret = knot_rdataset_add(&out->sigs, rd, NULL);
+			}
+			if (ret != 0) {
+				return ret;
+			}
+		}
+	}
+	return found;
+}
+
+static void fetch_error(char *err, size_t errlen, uint16_t type, const char *fmt, const char *what)
+{
+	if (err == NULL || errlen == 0) {
+		return;
+	}
+	char tname[32] = "?";
+	knot_rrtype_to_string(type, tname, sizeof(tname));
+	char msg[128];
+	snprintf(msg, sizeof(msg), fmt, what);
+	snprintf(err, errlen, "%s query %s", tname, msg);
+}
+
+int zg_stub_fetch(const zg_server_t *srv, const zg_stub_opts_t *opts, zg_signed_rrset_t *out,
+                  char *err, size_t errlen)
+{
+	knot_pkt_t *a = NULL;
+	int ret = zg_stub_query(srv, out->rr.owner, out->rr.type, opts, &a);
+	if (ret != 0) {
+		fetch_error(err, errlen, out->rr.type, "failed (%s)", zg_strerror(ret));
+		return ret;
+	}
+	uint8_t rcode = knot_wire_get_rcode(a->wire);
+	if (rcode != KNOT_RCODE_NOERROR && rcode != KNOT_RCODE_NXDOMAIN) {
+		const knot_lookup_t *rc = knot_lookup_by_id(knot_rcode_names, rcode);
+		fetch_error(err, errlen, out->rr.type, "answered %s", rc != NULL ? rc->name : "an error");
+		ret = ZG_EPROTO;
+	} else if ((opts == NULL || !opts->rd) && !knot_wire_get_aa(a->wire)) {
+		fetch_error(err, errlen, out->rr.type, "answered %s", "without the AA bit (not authoritative)");
+		ret = ZG_EPROTO;
+	} else {
+		ret = zg_stub_collect(a, KNOT_ANSWER, out);
+		ret = ret < 0 ? ret : 0;
+	}
+	knot_pkt_free(a);
+	return ret;
+}
+
+int zg_child_view_fetch(zg_child_view_t *v, const zg_server_t *srv, const knot_dname_t *zone,
+                        const zg_stub_opts_t *opts, char *err, size_t errlen)
+{
+	int ret = zg_child_view_init(v, zone, srv->name);
+	if (ret != 0) {
+		return ret;
+	}
+	if ((ret = zg_stub_fetch(srv, opts, &v->dnskey, err, errlen)) != 0 ||
+	    (ret = zg_stub_fetch(srv, opts, &v->cds, err, errlen)) != 0 ||
+	    (ret = zg_stub_fetch(srv, opts, &v->cdnskey, err, errlen)) != 0) {
+		return ret;
+	}
+	return 0;
+}
+
+void zg_parent_view_deinit(zg_parent_view_t *v)
+{
+	if (v == NULL) {
+		return;
+	}
+	zg_signed_rrset_deinit(&v->ds);
+	zg_signed_rrset_deinit(&v->dnskey);
+	knot_dname_free(v->parent, NULL);
+	v->parent = NULL;
+}
+
+int zg_parent_view_fetch(zg_parent_view_t *v, const zg_server_t *srv, const knot_dname_t *zone,
+                         const zg_stub_opts_t *opts, char *err, size_t errlen)
+{
+	memset(v, 0, sizeof(*v));
+	v->server = srv->name;
+	int ret = zg_signed_rrset_init(&v->ds, zone, KNOT_RRTYPE_DS);
+	if (ret == 0) {
+		ret = zg_signed_rrset_init(&v->dnskey, NULL, KNOT_RRTYPE_DNSKEY);
+	}
+	if (ret != 0) {
+		return ret;
+	}
+	if ((ret = zg_stub_fetch(srv, opts, &v->ds, err, errlen)) != 0) {
+		return ret;
+	}
+	const knot_dname_t *parent = NULL;
+	if (v->ds.sigs.count > 0) {
+		parent = knot_rrsig_signer_name(v->ds.sigs.rdata);
+		if (knot_dname_in_bailiwick(zone, parent) <= 0) {
+			parent = NULL; /* Signer must be a proper ancestor. */
+		}
+	}
+	if (parent == NULL) {
+		if (*zone == 0) {
+			return ZG_EINPUT;
+		}
+		parent = next_label(zone);
+	}
+	v->parent = knot_dname_copy(parent, NULL);
+	if (v->parent == NULL) {
+		return -ENOMEM;
+	}
+	knot_dname_to_lower(v->parent);
+	v->dnskey.rr.owner = knot_dname_copy(v->parent, NULL);
+	if (v->dnskey.rr.owner == NULL) {
+		return -ENOMEM;
+	}
+	return zg_stub_fetch(srv, opts, &v->dnskey, err, errlen);
+}
+
+/* Names of the NS RRset at name (answer section), from the resolver. */
+static int ns_names(const zg_server_t *res, const knot_dname_t *name, const zg_stub_opts_t *opts,
+                    knot_dname_t **names, size_t *count)
+{
+	knot_pkt_t *a = NULL;
+	int ret = zg_stub_query(res, name, KNOT_RRTYPE_NS, opts, &a);
+	if (ret != 0) {
+		return ret;
+	}
+	*count = 0;
+	const knot_pktsection_t *sec = knot_pkt_section(a, KNOT_ANSWER);
+	for (uint16_t i = 0; i < sec->count && *count < MAX_NS_NAMES; i++) {
+		const knot_rrset_t *rr = knot_pkt_rr(sec, i);
+		if (rr->type != KNOT_RRTYPE_NS || !knot_dname_is_case_equal(rr->owner, name)) {
+			continue;
+		}
+		knot_rdata_t *rd = rr->rrs.rdata;
+		for (uint16_t j = 0; j < rr->rrs.count && *count < MAX_NS_NAMES; j++) {
+			names[*count] = knot_dname_copy(knot_ns_name(rd), NULL);
+			if (names[*count] != NULL) {
+				(*count)++;
+			}
+			rd = knot_rdataset_next(rd);
+		}
+	}
+	knot_pkt_free(a);
+	return 0;
+}
+
+static int add_addrs(const zg_server_t *res, const knot_dname_t *name, const zg_stub_opts_t *opts,
+                     zg_server_t *out, size_t *count)
+{
+	static const uint16_t types[] = { KNOT_RRTYPE_A, KNOT_RRTYPE_AAAA };
+	for (size_t t = 0; t < 2; t++) {
+		knot_pkt_t *a = NULL;
+		int ret = zg_stub_query(res, name, types[t], opts, &a);
+		if (ret != 0) {
+			continue;
+		}
+		const knot_pktsection_t *sec = knot_pkt_section(a, KNOT_ANSWER);
+		for (uint16_t i = 0; i < sec->count && *count < MAX_SERVERS; i++) {
+			const knot_rrset_t *rr = knot_pkt_rr(sec, i);
+			if (rr->type != types[t]) {
+				continue; /* CNAME chains: the resolver adds the target's A. */
+			}
+			knot_rdata_t *rd = rr->rrs.rdata;
+			for (uint16_t j = 0; j < rr->rrs.count && *count < MAX_SERVERS; j++) {
+				struct sockaddr_in s4 = { .sin_family = AF_INET, .sin_port = htons(53) };
+				struct sockaddr_in6 s6 = { .sin6_family = AF_INET6, .sin6_port = htons(53) };
+				if (types[t] == KNOT_RRTYPE_A && rd->len == 4) {
+					memcpy(&s4.sin_addr, rd->data, 4);
+					zg_server_set(&out[(*count)++], (struct sockaddr *)&s4);
+				} else if (types[t] == KNOT_RRTYPE_AAAA && rd->len == 16) {
+					memcpy(&s6.sin6_addr, rd->data, 16);
+					zg_server_set(&out[(*count)++], (struct sockaddr *)&s6);
+				}
+				rd = knot_rdataset_next(rd);
+			}
+		}
+		knot_pkt_free(a);
+	}
+	return 0;
+}
+
+int zg_stub_discover(const zg_server_t *resolver, const knot_dname_t *zone, bool parent,
+                     const zg_stub_opts_t *opts, zg_server_t **servers, size_t *count)
+{
+	if (resolver == NULL || zone == NULL || servers == NULL || count == NULL) {
+		return -EINVAL;
+	}
+	zg_stub_opts_t o = opts != NULL ? *opts : (zg_stub_opts_t){ 0 };
+	o.rd = true;
+	knot_dname_t *names[MAX_NS_NAMES];
+	size_t nnames = 0;
+	const knot_dname_t *name = zone;
+	if (parent) {
+		if (*zone == 0) {
+			return ZG_EINPUT;
+		}
+		name = next_label(zone);
+	}
+	/* Walk up to the closest zone cut (bounded by the label count). */
+	for (;;) {
+		int ret = ns_names(resolver, name, &o, names, &nnames);
+		if (ret != 0) {
+			return ret;
+		}
+		if (nnames > 0 || !parent || *name == 0) {
+			break;
+		}
+		name = next_label(name);
+	}
+	if (nnames == 0) {
+		return ZG_EINPUT;
+	}
+	zg_server_t *out = calloc(MAX_SERVERS, sizeof(*out));
+	if (out == NULL) {
+		for (size_t i = 0; i < nnames; i++) {
+			knot_dname_free(names[i], NULL);
+		}
+		return -ENOMEM;
+	}
+	size_t n = 0;
+	for (size_t i = 0; i < nnames; i++) {
+		add_addrs(resolver, names[i], &o, out, &n);
+		knot_dname_free(names[i], NULL);
+	}
+	if (n == 0) {
+		free(out);
+		return ZG_EINPUT;
+	}
+	*servers = out;
+	*count = n;
+	return 0;
+}

@@ -1,0 +1,798 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <libdnssec/random.h>
+#include <libknot/codes.h>
+#include <libknot/descriptor.h>
+#include <libknot/errcode.h>
+#include <libknot/lookup.h>
+#include <libknot/rrtype/soa.h>
+#include <libknot/tsig-op.h>
+#include <libknot/wire.h>
+
+#include "dns/dnsclient.h"
+#include "core/error.h"
+#include "ingest/gateway.h"
+#include "ingest/update.h"
+
+struct zg_gateway {
+	zg_gateway_conf_t conf;
+	zg_dnsconn_t *conn;
+	knot_pkt_t *answer;
+	zg_update_list_t updates;
+	zg_arena_t state_pool;
+	zg_owner_state_t *states;
+	size_t states_alloc;
+	zg_update_list_t *lists;	/* One per message of a batch. */
+	size_t lists_alloc;
+	int64_t delegations;		/* In the zone; -1 unknown, -2 cannot count. */
+	bool last_servfail;		/* The last refusal was a persistent SERVFAIL. */
+	uint64_t applied;		/* Messages applied so far. */
+};
+
+/* One pipelined UPDATE. */
+typedef struct {
+	uint16_t id;
+	uint8_t rcode;
+	bool answered;
+	size_t item;
+	uint8_t mac[64];
+	size_t mac_len;
+} request_t;
+
+typedef struct {
+	request_t *reqs;
+	size_t count;
+} req_table_t;
+
+void zg_gateway_conf_default(zg_gateway_conf_t *conf)
+{
+	memset(conf, 0, sizeof(*conf));
+	struct sockaddr_in *in4 = (struct sockaddr_in *)&conf->server;
+	in4->sin_family = AF_INET;
+	in4->sin_port = htons(53);
+	in4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	conf->timeout_ms = ZG_DNS_TIMEOUT_DEFAULT_MS;
+	conf->servfail_retries = 3;
+	conf->retry_delay_ms = 200;
+	conf->batch_max = 16;
+	conf->max_removal_pct = 10;
+}
+
+zg_gateway_t *zg_gateway_new(const zg_gateway_conf_t *conf)
+{
+	zg_gateway_t *gw = calloc(1, sizeof(*gw));
+	if (gw == NULL) {
+		return NULL;
+	}
+	gw->conf = *conf;
+	if (gw->conf.timeout_ms <= 0) {
+		gw->conf.timeout_ms = ZG_DNS_TIMEOUT_DEFAULT_MS;
+	}
+	gw->answer = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
+	if (gw->answer == NULL) {
+		free(gw);
+		return NULL;
+	}
+	zg_update_list_init(&gw->updates);
+	zg_arena_init(&gw->state_pool, 0);
+	gw->delegations = -1;
+	return gw;
+}
+
+void zg_gateway_free(zg_gateway_t *gw)
+{
+	if (gw == NULL) {
+		return;
+	}
+	zg_dnsconn_free(gw->conn);
+	knot_pkt_free(gw->answer);
+	zg_update_list_deinit(&gw->updates);
+	zg_arena_deinit(&gw->state_pool);
+	free(gw->states);
+	for (size_t i = 0; i < gw->lists_alloc; i++) {
+		zg_update_list_deinit(&gw->lists[i]);
+	}
+	free(gw->lists);
+	free(gw);
+}
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+	}
+}
+
+static void disconnect(zg_gateway_t *gw)
+{
+	zg_dnsconn_free(gw->conn);
+	gw->conn = NULL;
+}
+
+static int connect_gw(zg_gateway_t *gw)
+{
+	if (gw->conn != NULL) {
+		return 0;
+	}
+	return zg_dnsconn_open(&gw->conf.server, gw->conf.timeout_ms, &gw->conn);
+}
+
+static const char *rcode_name(uint8_t rcode)
+{
+	const knot_lookup_t *l = knot_lookup_by_id(knot_rcode_names, rcode);
+	return l != NULL ? l->name : "unknown RCODE";
+}
+
+int zg_gateway_serial(zg_gateway_t *gw, const knot_dname_t *zone, uint32_t *serial)
+{
+	int ret = connect_gw(gw);
+	if (ret != 0) {
+		return ret;
+	}
+	uint8_t wire[512];
+	memset(wire, 0, sizeof(wire));
+	knot_pkt_t *q = knot_pkt_new(wire, sizeof(wire), NULL);
+	if (q == NULL) {
+		return -ENOMEM;
+	}
+	knot_wire_set_id(q->wire, dnssec_random_uint16_t());
+	ret = knot_pkt_put_question(q, zone, KNOT_CLASS_IN, KNOT_RRTYPE_SOA);
+	if (ret == KNOT_EOK) {
+		ret = zg_dns_request(gw->conn, q, NULL, gw->answer);
+	}
+	knot_pkt_free(q);
+	if (ret != 0) {
+		disconnect(gw);
+		return ret;
+	}
+	const knot_pktsection_t *an = knot_pkt_section(gw->answer, KNOT_ANSWER);
+	for (uint16_t i = 0; i < an->count; i++) {
+		const knot_rrset_t *rr = knot_pkt_rr(an, i);
+		if (rr->type == KNOT_RRTYPE_SOA && rr->rrs.count > 0) {
+			*serial = knot_soa_serial(rr->rrs.rdata);
+			return 0;
+		}
+	}
+	return ZG_EPROTO;
+}
+
+/* Counts the zone's delegations (non-apex owners with NS) by AXFR. */
+static int count_delegations(zg_gateway_t *gw, const knot_dname_t *zone,
+                             const knot_tsig_key_t *key, int64_t *out)
+{
+	zg_dnsconn_t *c = NULL;
+	int ret = zg_dnsconn_open(&gw->conf.server, gw->conf.timeout_ms, &c);
+	if (ret != 0) {
+		return ret;
+	}
+	knot_pkt_t *q = knot_pkt_new(NULL, 1024, NULL);
+	knot_pkt_t *a = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
+	knot_dname_storage_t last;
+	last[0] = '\0';
+	int64_t n = 0;
+	int soa = 0;
+	if (q == NULL || a == NULL) {
+		ret = -ENOMEM;
+		goto done;
+	}
+	memset(q->wire, 0, KNOT_WIRE_HEADER_SIZE);
+	knot_wire_set_id(q->wire, dnssec_random_uint16_t());
+	ret = knot_pkt_put_question(q, zone, KNOT_CLASS_IN, KNOT_RRTYPE_AXFR);
+	if (ret == KNOT_EOK && key != NULL) {
+		ret = knot_pkt_reserve(q, knot_tsig_wire_size(key));
+	}
+	uint8_t mac[64];
+	size_t mac_len = 0;
+	if (ret == KNOT_EOK) {
+		ret = zg_dns_send_query(c, q, key, mac, &mac_len);
+	}
+	/* Bounded: a zone of 2^32 records would not fit anyway. */
+	for (unsigned msgs = 0; ret == 0 && soa < 2 && msgs < 16000000; msgs++) {
+		knot_pkt_clear(a);
+		size_t len = 0;
+		ret = zg_dnsconn_recv(c, a->wire, a->max_size, &len);
+		if (ret != 0) {
+			break;
+		}
+		a->size = len;
+		if (knot_pkt_parse(a, 0) != KNOT_EOK ||
+		    knot_wire_get_rcode(a->wire) != KNOT_RCODE_NOERROR) {
+			ret = ZG_EREFUSED;
+			break;
+		}
+		const knot_pktsection_t *an = knot_pkt_section(a, KNOT_ANSWER);
+		if (an->count == 0) {
+			ret = ZG_EPROTO;
+			break;
+		}
+		for (uint16_t i = 0; i < an->count; i++) {
+			const knot_rrset_t *rr = knot_pkt_rr(an, i);
+			if (rr->type == KNOT_RRTYPE_SOA) {
+				soa++;
+			} else if (rr->type == KNOT_RRTYPE_NS &&
+			           !knot_dname_is_equal(rr->owner, zone) &&
+			           !knot_dname_is_equal(rr->owner, last)) {
+				n++;
+				size_t stored = knot_dname_store(last, rr->owner);
+				(void)stored;
+			}
+		}
+	}
+done:
+	knot_pkt_free(q);
+	knot_pkt_free(a);
+	zg_dnsconn_free(c);
+	if (ret == 0) {
+		*out = n;
+	}
+	return ret;
+}
+
+/* Delegations the message removes (NS no longer listed at a cut) and adds. */
+static void removal_stats(const zg_msg_t *msg, const zg_owner_state_t *states,
+                          int64_t *removed, int64_t *added)
+{
+	*removed = *added = 0;
+	for (size_t i = 0; i < msg->change_count; i++) {
+		const zg_change_t *ch = &msg->changes[i];
+		bool ns = false;
+		for (uint16_t j = 0; j < ch->rrset_count; j++) {
+			ns = ns || ch->rrsets[j].type == KNOT_RRTYPE_NS;
+		}
+		if (states[i].at_cut && !ns) {
+			(*removed)++;
+		} else if (!states[i].at_cut && ns && !ch->apex) {
+			(*added)++;
+		}
+	}
+}
+
+/* The removal limit: ZG_EREFUSED (reason set) if msg removes too much. */
+static int check_removals(zg_gateway_t *gw, const zg_msg_t *msg,
+                          const zg_owner_state_t *states, char *reason, size_t reason_len)
+{
+	if (gw->conf.max_removal_pct == 0 || states == NULL) {
+		return 0;
+	}
+	int64_t removed, added;
+	removal_stats(msg, states, &removed, &added);
+	if (removed == 0) {
+		return 0;
+	}
+	if (gw->delegations == -1) {
+		int64_t n = 0;
+		/* Unsigned first (a transfer ACL without a key), then with the key. */
+		int cret = count_delegations(gw, msg->zone, NULL, &n);
+		if (cret != 0 && gw->conf.key != NULL) {
+			cret = count_delegations(gw, msg->zone, gw->conf.key, &n);
+		}
+		gw->delegations = cret == 0 ? n : -2;
+	}
+	if (gw->delegations < 0) {
+		return 0; /* Transfer refused: the limit cannot be enforced. */
+	}
+	if (removed * 100 > (int64_t)gw->conf.max_removal_pct * gw->delegations) {
+		snprintf(reason, reason_len, "message %s: removes %lld of %lld delegations, "
+		         "more than the limit of %u%%", msg->id, (long long)removed,
+		         (long long)gw->delegations, gw->conf.max_removal_pct);
+		return ZG_EREFUSED;
+	}
+	return 0;
+}
+
+/* After applying: keep the delegation count current. */
+static void count_applied(zg_gateway_t *gw, const zg_msg_t *msg, const zg_owner_state_t *states)
+{
+	if (gw->delegations < 0 || states == NULL) {
+		return;
+	}
+	int64_t removed, added;
+	removal_stats(msg, states, &removed, &added);
+	gw->delegations += added - removed;
+	if (gw->delegations < 0) {
+		gw->delegations = 0;
+	}
+}
+
+static int ensure_states(zg_gateway_t *gw, size_t n)
+{
+	if (n <= gw->states_alloc) {
+		return 0;
+	}
+	zg_owner_state_t *s = realloc(gw->states, n * sizeof(*s));
+	if (s == NULL) {
+		return -ENOMEM;
+	}
+	gw->states = s;
+	gw->states_alloc = n;
+	return 0;
+}
+
+static bool find_req_mac(void *ctx, uint16_t id, const uint8_t **mac, size_t *mac_len)
+{
+	req_table_t *t = ctx;
+	for (size_t i = 0; i < t->count; i++) {
+		if (t->reqs[i].id == id && !t->reqs[i].answered) {
+			*mac = t->reqs[i].mac;
+			*mac_len = t->reqs[i].mac_len;
+			return true;
+		}
+	}
+	return false;
+}
+
+#define NO_ANSWER	0xff
+
+/* Sends the UPDATEs pkts[0..n) pipelined on gw->conn (Knot can then apply
+ * them as one batch: one commit, one serial) and waits for every answer;
+ * rcode[i] is the i-th one's RCODE, NO_ANSWER if none came. The packets
+ * stay unsigned (re-sendable). Returns 0 or a transport error. */
+static int pipeline(zg_gateway_t *gw, knot_pkt_t *const *pkts, size_t n, uint8_t *rcode)
+{
+	req_table_t t = { calloc(n > 0 ? n : 1, sizeof(request_t)), 0 };
+	if (t.reqs == NULL) {
+		return -ENOMEM;
+	}
+	int ret = 0;
+	uint16_t base = dnssec_random_uint16_t();
+	for (size_t i = 0; i < n; i++) {
+		rcode[i] = NO_ANSWER;
+	}
+	for (size_t i = 0; i < n && ret == 0; i++) {
+		request_t *r = &t.reqs[t.count];
+		r->id = (uint16_t)(base + t.count);
+		r->item = i;
+		knot_wire_set_id(pkts[i]->wire, r->id);
+		ret = zg_dns_send_query(gw->conn, pkts[i], gw->conf.key, r->mac, &r->mac_len);
+		t.count++;
+	}
+	for (size_t i = 0; i < t.count && ret == 0; i++) {
+		ret = zg_dns_recv_answer(gw->conn, gw->answer, gw->conf.key, find_req_mac, &t);
+		if (ret != 0) {
+			break;
+		}
+		uint16_t id = knot_wire_get_id(gw->answer->wire);
+		for (size_t j = 0; j < t.count; j++) {
+			if (t.reqs[j].id == id && !t.reqs[j].answered) {
+				t.reqs[j].answered = true;
+				rcode[t.reqs[j].item] = knot_wire_get_rcode(gw->answer->wire);
+				break;
+			}
+		}
+	}
+	free(t.reqs);
+	return ret;
+}
+
+/* Sends the built UPDATEs of msg pipelined; those answered SERVFAIL (their
+ * Knot batch failed, nothing of it applied) are sent again, on a new
+ * connection, up to servfail_retries times. */
+static int send_updates(zg_gateway_t *gw, const zg_msg_t *msg, zg_apply_result_t *res,
+                        char *reason, size_t reason_len)
+{
+	size_t n = gw->updates.count;
+	if (n == 0) {
+		return 0;
+	}
+	knot_pkt_t **pkts = calloc(n, sizeof(*pkts));
+	size_t *which = calloc(n, sizeof(*which));
+	uint8_t *rcode = calloc(n, sizeof(*rcode));
+	int ret = pkts == NULL || which == NULL || rcode == NULL ? -ENOMEM : 0;
+	if (ret != 0) {
+		snprintf(reason, reason_len, "message %s: %s", msg->id, zg_strerror(ret));
+	}
+	size_t left = n;
+	for (size_t k = 0; k < n && ret == 0; k++) {
+		which[k] = k;
+	}
+	unsigned delay = gw->conf.retry_delay_ms;
+	for (unsigned attempt = 0; ret == 0 && left > 0; attempt++) {
+		if (attempt > 0) {
+			sleep_ms(delay);
+			delay *= 2;
+			disconnect(gw);
+			ret = connect_gw(gw);
+			if (ret != 0) {
+				char a[80];
+				snprintf(reason, reason_len, "message %s: cannot connect to %s (%s)",
+				         msg->id, zg_dns_addr_str(&gw->conf.server, a, sizeof(a)),
+				         zg_strerror(ret));
+				break;
+			}
+		}
+		for (size_t i = 0; i < left; i++) {
+			pkts[i] = gw->updates.items[which[i]].pkt;
+		}
+		ret = pipeline(gw, pkts, left, rcode);
+		if (ret != 0) {
+			size_t k = 0;
+			while (k + 1 < left && rcode[k] != NO_ANSWER) {
+				k++;
+			}
+			snprintf(reason, reason_len, "message %s: UPDATE %zu/%zu: %s", msg->id,
+			         which[k] + 1, n, ret == ZG_EPROTO ?
+			         "bad or unsigned answer (TSIG check failed?)" : zg_strerror(ret));
+			disconnect(gw);
+			break;
+		}
+		/* The first refusal other than SERVFAIL is the verdict; else retry
+		 * what got SERVFAIL. */
+		size_t still = 0, bad = SIZE_MAX;
+		for (size_t i = 0; i < left; i++) {
+			if (rcode[i] == KNOT_RCODE_NOERROR) {
+				res->updates++;
+				continue;
+			}
+			if (rcode[i] != KNOT_RCODE_SERVFAIL && bad == SIZE_MAX) {
+				bad = still;
+			}
+			which[still] = which[i];
+			rcode[still++] = rcode[i];
+		}
+		left = still;
+		if (left == 0) {
+			break;
+		}
+		if (bad == SIZE_MAX) {
+			if (attempt < gw->conf.servfail_retries) {
+				continue;
+			}
+			bad = 0;
+		}
+		const zg_update_t *u = &gw->updates.items[which[bad]];
+		char first[KNOT_DNAME_TXT_MAXLEN + 1], last[KNOT_DNAME_TXT_MAXLEN + 1];
+		knot_dname_to_str(first, msg->changes[u->first_change].owner, sizeof(first));
+		knot_dname_to_str(last, msg->changes[u->last_change].owner, sizeof(last));
+		snprintf(reason, reason_len, "message %s: server answered %s to UPDATE "
+		         "%zu/%zu (owners %s .. %s)%s", msg->id, rcode_name(rcode[bad]),
+		         which[bad] + 1, n, first, last,
+		         rcode[bad] == KNOT_RCODE_SERVFAIL ? " every time" : "");
+		gw->last_servfail = rcode[bad] == KNOT_RCODE_SERVFAIL;
+		ret = ZG_EREFUSED;
+	}
+	free(pkts);
+	free(which);
+	free(rcode);
+	return ret;
+}
+
+static int apply_once(zg_gateway_t *gw, const zg_msg_t *msg, zg_apply_result_t *res,
+                      char *reason, size_t reason_len, bool *fresh_conn)
+{
+	/* Knot may close a TCP connection once it has answered an UPDATE on it,
+	 * so every message starts on a fresh connection. */
+	disconnect(gw);
+	*fresh_conn = true;
+	int ret = connect_gw(gw);
+	if (ret != 0) {
+		char a[80];
+		snprintf(reason, reason_len, "message %s: cannot connect to %s (%s)", msg->id,
+		         zg_dns_addr_str(&gw->conf.server, a, sizeof(a)), zg_strerror(ret));
+		return ret;
+	}
+
+	const zg_owner_state_t *states = NULL;
+	if (!gw->conf.blind && msg->change_count > 0) {
+		ret = ensure_states(gw, msg->change_count);
+		if (ret != 0) {
+			return ret;
+		}
+		zg_arena_reset(&gw->state_pool);
+		char why[ZG_MSG_REASON_MAX];
+		ret = zg_update_read_state(gw->conn, msg, gw->states, &gw->state_pool,
+		                           why, sizeof(why));
+		if (ret != 0) {
+			snprintf(reason, reason_len, "message %s: reading current data failed: %s",
+			         msg->id, why);
+			disconnect(gw);
+			return ret == ZG_EREFUSED ? ZG_EPROTO : ret;
+		}
+		states = gw->states;
+	}
+	ret = check_removals(gw, msg, states, reason, reason_len);
+	if (ret != 0) {
+		return ret;
+	}
+
+	size_t tsig = gw->conf.key != NULL ? knot_tsig_wire_size(gw->conf.key) : 0;
+	ret = zg_update_build(&gw->updates, msg, states, ZG_UPDATE_MAX_SIZE, tsig);
+	if (ret != 0) {
+		snprintf(reason, reason_len, "message %s: cannot build UPDATE (%s)", msg->id,
+		         zg_strerror(ret));
+		return ret == ZG_ETOOBIG ? ZG_EREFUSED : ret;
+	}
+	res->owners_changed = gw->updates.owners_changed;
+	res->ops = gw->updates.ops;
+
+	ret = send_updates(gw, msg, res, reason, reason_len);
+	if (ret != 0) {
+		return ret;
+	}
+	count_applied(gw, msg, states);
+	gw->applied++;
+	uint32_t serial = 0;
+	if (res->updates > 0) {
+		disconnect(gw);
+	}
+	if (zg_gateway_serial(gw, msg->zone, &serial) == 0) {
+		res->serial = serial;
+		res->serial_known = true;
+	}
+	return 0;
+}
+
+int zg_gateway_apply(zg_gateway_t *gw, const zg_msg_t *msg, zg_apply_result_t *res,
+                     char *reason, size_t reason_len)
+{
+	zg_apply_result_t dummy;
+	if (res == NULL) {
+		res = &dummy;
+	}
+	memset(res, 0, sizeof(*res));
+	reason[0] = '\0';
+	bool fresh = false;
+	int ret = apply_once(gw, msg, res, reason, reason_len, &fresh);
+	if ((ret == ZG_ECONNECT || ret == ZG_ETIMEOUT) && !fresh) {
+		/* A kept connection may have been closed by the server while idle. */
+		memset(res, 0, sizeof(*res));
+		ret = apply_once(gw, msg, res, reason, reason_len, &fresh);
+	}
+	return ret;
+}
+
+/* ---- Batches ------------------------------------------------------------ */
+
+static int ensure_lists(zg_gateway_t *gw, size_t n)
+{
+	if (n <= gw->lists_alloc) {
+		return 0;
+	}
+	zg_update_list_t *l = realloc(gw->lists, n * sizeof(*l));
+	if (l == NULL) {
+		return -ENOMEM;
+	}
+	for (size_t i = gw->lists_alloc; i < n; i++) {
+		zg_update_list_init(&l[i]);
+	}
+	gw->lists = l;
+	gw->lists_alloc = n;
+	return 0;
+}
+
+/* Sends the UPDATEs of items idx[0..m) pipelined; ok[k] tells whether every
+ * UPDATE of the k-th got NOERROR. Returns a transient code or 0. */
+static int batch_send(zg_gateway_t *gw, zg_apply_item_t *items, const size_t *idx,
+                      size_t m, bool *ok_out, uint8_t *rcode_out)
+{
+	disconnect(gw);
+	int ret = connect_gw(gw);
+	if (ret != 0) {
+		return ret;
+	}
+	ret = ensure_lists(gw, m);
+	if (ret != 0) {
+		return ret;
+	}
+	zg_arena_reset(&gw->state_pool);
+	size_t tsig = gw->conf.key != NULL ? knot_tsig_wire_size(gw->conf.key) : 0;
+	size_t total = 0;
+	for (size_t k = 0; k < m; k++) {
+		zg_apply_item_t *it = &items[idx[k]];
+		const zg_msg_t *msg = it->msg;
+		zg_owner_state_t *states = NULL;
+		if (!gw->conf.blind && msg->change_count > 0) {
+			states = zg_arena_alloc(&gw->state_pool, msg->change_count * sizeof(*states));
+			if (states == NULL) {
+				return -ENOMEM;
+			}
+			char why[256];
+			ret = zg_update_read_state(gw->conn, msg, states, &gw->state_pool,
+			                           why, sizeof(why));
+			if (ret != 0) {
+				snprintf(it->reason, sizeof(it->reason), "message %s: reading current "
+				         "data failed: %s", msg->id, why);
+				disconnect(gw);
+				return ret == ZG_EREFUSED ? ZG_EPROTO : ret;
+			}
+		}
+		it->states = states;
+		ret = zg_update_build(&gw->lists[k], msg, states, ZG_UPDATE_MAX_SIZE, tsig);
+		if (ret != 0) {
+			return ret;
+		}
+		char why[8];
+		if (check_removals(gw, msg, states, why, sizeof(why)) != 0) {
+			/* Not sent: it fails here and gets its verdict alone. */
+			gw->lists[k].count = 0;
+			rcode_out[k] = 0xff;
+		}
+		total += gw->lists[k].count;
+	}
+	knot_pkt_t **pkts = calloc(total > 0 ? total : 1, sizeof(*pkts));
+	size_t *owner = calloc(total > 0 ? total : 1, sizeof(*owner));
+	uint8_t *rc = calloc(total > 0 ? total : 1, sizeof(*rc));
+	if (pkts == NULL || owner == NULL || rc == NULL) {
+		free(pkts);
+		free(owner);
+		free(rc);
+		return -ENOMEM;
+	}
+	size_t np = 0;
+	for (size_t k = 0; k < m; k++) {
+		for (size_t u = 0; u < gw->lists[k].count; u++) {
+			owner[np] = k;
+			pkts[np++] = gw->lists[k].items[u].pkt;
+		}
+	}
+	ret = pipeline(gw, pkts, np, rc);
+	disconnect(gw);
+	for (size_t k = 0; k < m; k++) {
+		ok_out[k] = ret == 0 && rcode_out[k] != 0xff;
+		rcode_out[k] = KNOT_RCODE_NOERROR;
+		items[idx[k]].res.owners_changed = gw->lists[k].owners_changed;
+		items[idx[k]].res.ops = gw->lists[k].ops;
+		items[idx[k]].res.updates = gw->lists[k].count;
+	}
+	for (size_t j = 0; j < np && ret == 0; j++) {
+		if (rc[j] != KNOT_RCODE_NOERROR) {
+			ok_out[owner[j]] = false;
+			rcode_out[owner[j]] = rc[j];
+		}
+	}
+	free(pkts);
+	free(owner);
+	free(rc);
+	return ret;
+}
+
+static int batch_apply(zg_gateway_t *gw, zg_apply_item_t *items, const size_t *idx,
+                       size_t m, uint64_t applied_before)
+{
+	if (m == 1) {
+		zg_apply_item_t *it = &items[idx[0]];
+		gw->last_servfail = false;
+		it->ret = zg_gateway_apply(gw, it->msg, &it->res, it->reason, sizeof(it->reason));
+		if (it->ret == ZG_EREFUSED && gw->last_servfail && gw->applied == applied_before) {
+			/* SERVFAIL alone, and nothing else went through either: the
+			 * server may be failing (journal, keystore), not the message. */
+			size_t n = strlen(it->reason);
+			snprintf(it->reason + n, sizeof(it->reason) - n, "; nothing else applies "
+			         "either, server failing?");
+			it->ret = ZG_EPROTO;
+		}
+		return (it->ret == 0 || it->ret == ZG_EREFUSED) ? 0 : it->ret;
+	}
+	bool *ok = calloc(m, sizeof(*ok));
+	uint8_t *rcode = calloc(m, sizeof(*rcode));
+	size_t *failed = calloc(m, sizeof(*failed));
+	int ret = 0;
+	if (ok == NULL || rcode == NULL || failed == NULL) {
+		ret = -ENOMEM;
+		goto done;
+	}
+	ret = batch_send(gw, items, idx, m, ok, rcode);
+	if (ret != 0) {
+		goto done;
+	}
+	uint32_t serial = 0;
+	bool serial_known = zg_gateway_serial(gw, items[idx[0]].msg->zone, &serial) == 0;
+	size_t nf = 0;
+	for (size_t k = 0; k < m; k++) {
+		zg_apply_item_t *it = &items[idx[k]];
+		if (ok[k]) {
+			count_applied(gw, it->msg, it->states);
+			gw->applied++;
+			it->ret = 0;
+			it->reason[0] = '\0';
+			it->res.serial = serial;
+			it->res.serial_known = serial_known;
+		} else {
+			failed[nf++] = idx[k];
+		}
+	}
+	if (nf == 0) {
+		goto done;
+	}
+	if (nf < m) {
+		/* Retry the failed ones as a smaller group (they are re-read, so
+		 * whatever of them got applied is not sent again). */
+		ret = batch_apply(gw, items, failed, nf, applied_before);
+	} else {
+		/* Everything failed: bisect until the culprit is alone. */
+		ret = batch_apply(gw, items, idx, m / 2, applied_before);
+		if (ret == 0) {
+			ret = batch_apply(gw, items, idx + m / 2, m - m / 2, applied_before);
+		}
+	}
+done:
+	free(ok);
+	free(rcode);
+	free(failed);
+	return ret;
+}
+
+/* Does msg share an owner with the sorted owner list? */
+static int owner_cmp(const void *a, const void *b)
+{
+	return knot_dname_cmp(*(const knot_dname_t *const *)a, *(const knot_dname_t *const *)b);
+}
+
+int zg_gateway_apply_batch(zg_gateway_t *gw, zg_apply_item_t *items, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		items[i].ret = ZG_EINACTIVE;
+		items[i].reason[0] = '\0';
+		memset(&items[i].res, 0, sizeof(items[i].res));
+	}
+	size_t max = gw->conf.batch_max > 0 ? gw->conf.batch_max : 1;
+	size_t *idx = calloc(n > 0 ? n : 1, sizeof(*idx));
+	size_t owners_alloc = 0, owners_n = 0;
+	const knot_dname_t **owners = NULL;
+	int ret = idx == NULL ? -ENOMEM : 0;
+	size_t start = 0;
+	while (ret == 0 && start < n) {
+		/* The longest run from start with disjoint owners, at most max. */
+		size_t end = start;
+		owners_n = 0;
+		while (end < n && end - start < max) {
+			const zg_msg_t *msg = items[end].msg;
+			bool overlap = false;
+			for (size_t c = 0; c < msg->change_count && !overlap && owners_n > 0; c++) {
+				overlap = bsearch(&msg->changes[c].owner, owners, owners_n,
+				                  sizeof(*owners), owner_cmp) != NULL;
+			}
+			if (overlap) {
+				break;
+			}
+			if (owners_n + msg->change_count > owners_alloc) {
+				size_t na = (owners_n + msg->change_count) * 2;
+				const knot_dname_t **no = realloc(owners, na * sizeof(*no));
+				if (no == NULL) {
+					ret = -ENOMEM;
+					break;
+				}
+				owners = no;
+				owners_alloc = na;
+			}
+			for (size_t c = 0; c < msg->change_count; c++) {
+				owners[owners_n++] = msg->changes[c].owner;
+			}
+			qsort(owners, owners_n, sizeof(*owners), owner_cmp);
+			end++;
+		}
+		if (ret != 0) {
+			break;
+		}
+		if (end == start) {
+			end = start + 1;
+		}
+		for (size_t i = start; i < end; i++) {
+			idx[i - start] = i;
+		}
+		ret = batch_apply(gw, items, idx, end - start, gw->applied);
+		start = end;
+	}
+	if (ret != 0) {
+		for (size_t i = 0; i < n; i++) {
+			if (items[i].ret == ZG_EINACTIVE) {
+				items[i].ret = ret;
+				if (items[i].reason[0] == '\0') {
+					snprintf(items[i].reason, sizeof(items[i].reason),
+					         "message %s: not applied (%s)", items[i].msg->id,
+					         zg_strerror(ret));
+				}
+			}
+		}
+	}
+	free(owners);
+	free(idx);
+	return ret;
+}

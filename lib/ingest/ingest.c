@@ -1,0 +1,459 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/error.h"
+#include "ingest/ingest.h"
+#include "ingest/pgqueue.h"
+#include "ingest/spool.h"
+
+#define ONCE_RETRIES	5
+#define BACKOFF_MAX	5.0
+
+typedef struct {
+	const zg_ingest_conf_t *conf;
+	size_t bmax;
+	zg_msg_parser_t *parser;
+	zg_gateway_t *gw;
+	zg_msg_t *msgs;
+	zg_apply_item_t *items;
+	size_t *item_of;
+	int *pret;
+	char (*preason)[ZG_MSG_REASON_MAX];
+	time_t *enqueued;
+	unsigned failures;
+	double backoff;
+} run_t;
+
+void zg_ingest_conf_default(zg_ingest_conf_t *conf)
+{
+	memset(conf, 0, sizeof(*conf));
+	zg_gateway_conf_default(&conf->gw);
+	zg_msg_limits_default(&conf->limits);
+	conf->interval = 1.0;
+	conf->lease_s = 30;
+}
+
+__attribute__((format(printf, 3, 4)))
+static void logf_(const run_t *r, int level, const char *fmt, ...)
+{
+	if (r->conf->on_log == NULL) {
+		return;
+	}
+	char buf[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	r->conf->on_log(r->conf->ctx, level, buf);
+}
+
+static bool stopping(const run_t *r)
+{
+	return r->conf->stop != NULL && *r->conf->stop;
+}
+
+static void sleep_s(const run_t *r, double sec)
+{
+	struct timespec start, now;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (!stopping(r)) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		double el = (double)(now.tv_sec - start.tv_sec) +
+		            (double)(now.tv_nsec - start.tv_nsec) / 1e9;
+		if (el >= sec) {
+			return;
+		}
+		double left = sec - el;
+		struct timespec step = { 0, (long)((left < 0.05 ? left : 0.05) * 1e9) };
+		nanosleep(&step, NULL);
+	}
+}
+
+static bool is_refusal(int ret)
+{
+	return ret == ZG_ESYNTAX || ret == ZG_EINPUT || ret == ZG_EOUTOFZONE ||
+	       ret == ZG_ETOOBIG || ret == ZG_EREFUSED;
+}
+
+/* After a pass that could not finish: back off; false when (once) giving up. */
+static bool backoff(run_t *r)
+{
+	if (r->conf->once && ++r->failures >= ONCE_RETRIES) {
+		return false;
+	}
+	sleep_s(r, r->backoff);
+	r->backoff = r->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : r->backoff * 2;
+	return true;
+}
+
+static void progress(run_t *r)
+{
+	r->failures = 0;
+	r->backoff = 0.2;
+}
+
+static void report(run_t *r, bool applied, const char *name, int64_t row, size_t i,
+                   const zg_apply_result_t *res, const char *reason)
+{
+	if (r->conf->on_outcome == NULL) {
+		return;
+	}
+	zg_ingest_outcome_t o = {
+		.applied = applied, .name = name, .row_id = row, .msg_id = r->msgs[i].id,
+		.res = res, .reason = reason, .enqueued = r->enqueued[i],
+	};
+	r->conf->on_outcome(r->conf->ctx, &o);
+}
+
+static void lag(run_t *r, size_t count, time_t oldest)
+{
+	if (r->conf->on_lag != NULL) {
+		time_t now = time(NULL);
+		r->conf->on_lag(r->conf->ctx, count > 0 && now > oldest ? (int64_t)(now - oldest) : 0);
+	}
+}
+
+/* Parses messages 0..n of the pass (text in data[i]); fills the batch items. */
+static size_t parse_pass(run_t *r, char **data, size_t *len, size_t n)
+{
+	size_t ni = 0;
+	for (size_t i = 0; i < n; i++) {
+		r->pret[i] = zg_msg_parse(r->parser, data[i], len[i], r->conf->zone, &r->msgs[i],
+		                          r->preason[i], sizeof(r->preason[i]));
+		if (r->pret[i] == 0) {
+			r->items[ni].msg = &r->msgs[i];
+			r->item_of[i] = ni++;
+		}
+	}
+	return ni;
+}
+
+/* The verdict of message i of a pass: 0, a refusal code, or "not done". */
+static int verdict(run_t *r, size_t i, const char **reason, const zg_apply_result_t **res)
+{
+	*reason = r->preason[i];
+	*res = NULL;
+	if (r->pret[i] != 0) {
+		return r->pret[i];
+	}
+	zg_apply_item_t *it = &r->items[r->item_of[i]];
+	*reason = it->reason;
+	*res = &it->res;
+	return it->ret;
+}
+
+static int run_spool(run_t *r)
+{
+	const zg_ingest_conf_t *c = r->conf;
+	zg_spool_t *spool = NULL;
+	int ret = zg_spool_open(c->source + 6, &spool);
+	if (ret != 0) {
+		logf_(r, ZG_INGEST_LOG_ERR, "cannot open spool %s (%s)%s", c->source + 6,
+		      zg_strerror(ret), c->once ? "" : ", retrying");
+		/* A daemon waits for the directory to appear (bounded steps). */
+		while (ret != 0 && !c->once && !stopping(r)) {
+			sleep_s(r, 5.0);
+			ret = zg_spool_open(c->source + 6, &spool);
+		}
+		if (ret != 0) {
+			return stopping(r) ? 0 : ret;
+		}
+	}
+	char (*names)[ZG_SPOOL_NAME_MAX + 1] = calloc(r->bmax, sizeof(*names));
+	char **data = calloc(r->bmax, sizeof(*data));
+	size_t *len = calloc(r->bmax, sizeof(*len));
+	if (names == NULL || data == NULL || len == NULL) {
+		ret = -ENOMEM;
+		goto done;
+	}
+	while (!stopping(r)) {
+		size_t n = 0;
+		ret = zg_spool_list(spool, names, r->bmax, &n);
+		if (ret != 0) {
+			logf_(r, ZG_INGEST_LOG_ERR, "cannot read the spool (%s)", zg_strerror(ret));
+			break;
+		}
+		if (n == 0) {
+			lag(r, 0, 0);
+			if (c->once) {
+				break;
+			}
+			/* Until a message arrives or the interval passes, in steps
+			 * that keep a stop request prompt. */
+			struct timespec start, now;
+			clock_gettime(CLOCK_MONOTONIC, &start);
+			while (!stopping(r)) {
+				clock_gettime(CLOCK_MONOTONIC, &now);
+				double left = c->interval - ((double)(now.tv_sec - start.tv_sec) +
+				              (double)(now.tv_nsec - start.tv_nsec) / 1e9);
+				int ms = left < 0.05 ? (int)(left * 1000) + 1 : 50;
+				if (left <= 0 || zg_spool_wait(spool, ms) > 0) {
+					break;
+				}
+			}
+			continue;
+		}
+		/* Read; a file over the limit is refused without reading it. */
+		size_t readable = n;
+		bool io_error = false;
+		for (size_t i = 0; i < n; i++) {
+			data[i] = NULL;
+			len[i] = 0;
+			r->enqueued[i] = 0;
+			int rr = zg_spool_read(spool, names[i], c->limits.max_size, &data[i], &len[i]);
+			if (rr == -EFBIG) {
+				/* Let the parser refuse it with the size reason. */
+				data[i] = malloc(1);
+				if (data[i] == NULL) {
+					rr = -ENOMEM;
+				} else {
+					rr = 0;
+				}
+			}
+			if (rr != 0) {
+				if (rr != -ENOENT) {
+					logf_(r, ZG_INGEST_LOG_ERR, "cannot read %s (%s)", names[i],
+					      zg_strerror(rr));
+					io_error = true;
+					ret = rr;
+				}
+				readable = i;
+				break;
+			}
+		}
+		n = readable;
+		size_t ni = parse_pass(r, data, len, n);
+		for (size_t i = 0; i < n; i++) {
+			free(data[i]);
+			data[i] = NULL;
+		}
+		int bret = ni > 0 ? zg_gateway_apply_batch(r->gw, r->items, ni) : 0;
+		bool unfinished = false;
+		for (size_t i = 0; i < n; i++) {
+			const char *reason;
+			const zg_apply_result_t *res;
+			int v = verdict(r, i, &reason, &res);
+			if (v != 0 && !is_refusal(v)) {
+				logf_(r, ZG_INGEST_LOG_WARNING, "%s (will retry)", reason);
+				unfinished = true;
+				break;
+			}
+			int mret = v == 0 ? zg_spool_done(spool, names[i]) :
+			                    zg_spool_fail(spool, names[i], reason);
+			if (mret != 0) {
+				logf_(r, ZG_INGEST_LOG_ERR, "cannot move %s to %s (%s)", names[i],
+				      v == 0 ? "done/" : "failed/", zg_strerror(mret));
+				ret = mret;
+				io_error = true;
+				break;
+			}
+			report(r, v == 0, names[i], -1, i, res, reason);
+		}
+		if (io_error) {
+			break;
+		}
+		size_t pend = 0;
+		time_t oldest = 0;
+		if (zg_spool_pending(spool, &pend, &oldest) == 0) {
+			lag(r, pend, oldest);
+		}
+		if (unfinished || bret != 0) {
+			if (!backoff(r)) {
+				ret = ZG_ECONNECT;
+				break;
+			}
+		} else {
+			progress(r);
+		}
+		ret = 0;
+	}
+done:
+	free(names);
+	free(data);
+	free(len);
+	zg_spool_free(spool);
+	return ret;
+}
+
+static int run_pg(run_t *r)
+{
+	const zg_ingest_conf_t *c = r->conf;
+	if (c->zone == NULL) {
+		logf_(r, ZG_INGEST_LOG_ERR, "a PostgreSQL source needs the zone");
+		return ZG_EINPUT;
+	}
+	char zone_txt[KNOT_DNAME_TXT_MAXLEN + 1];
+	knot_dname_to_str(zone_txt, c->zone, sizeof(zone_txt));
+	char consumer[300];
+	if (c->consumer != NULL) {
+		snprintf(consumer, sizeof(consumer), "%s", c->consumer);
+	} else {
+		char host[256] = "localhost";
+		gethostname(host, sizeof(host) - 1);
+		snprintf(consumer, sizeof(consumer), "%s:%d", host, (int)getpid());
+	}
+	zg_pgqueue_t *q = NULL;
+	if (zg_pgqueue_new(c->source, zone_txt, consumer, c->lease_s, &q) != 0) {
+		return -ENOMEM;
+	}
+	char **data = calloc(r->bmax, sizeof(*data));
+	size_t *len = calloc(r->bmax, sizeof(*len));
+	int ret = data == NULL || len == NULL ? -ENOMEM : 0;
+	bool standby_said = false;
+	int64_t last_token = -1;
+	while (ret == 0 && !stopping(r)) {
+		zg_pgitem_t *rows = NULL;
+		size_t n = 0;
+		int64_t token = 0;
+		char err[512] = "";
+		int cret = zg_pgqueue_claim(q, r->bmax, &rows, &n, &token, err, sizeof(err));
+		if (cret == ZG_EFENCED) {
+			if (!standby_said) {
+				logf_(r, ZG_INGEST_LOG_NOTICE, "standby: another consumer holds the "
+				      "lease of %s", zone_txt);
+				standby_said = true;
+			}
+			if (c->once) {
+				break;
+			}
+			sleep_s(r, c->interval);
+			continue;
+		}
+		if (cret != 0) {
+			logf_(r, ZG_INGEST_LOG_WARNING, "%s (will retry)", err[0] ? err : zg_strerror(cret));
+			if (!backoff(r)) {
+				ret = ZG_ECONNECT;
+			}
+			continue;
+		}
+		standby_said = false;
+		if (token != last_token) {
+			logf_(r, ZG_INGEST_LOG_NOTICE, "lease of %s taken, fencing token %lld",
+			      zone_txt, (long long)token);
+			last_token = token;
+		}
+		if (n == 0) {
+			cret = zg_pgqueue_commit(q, err, sizeof(err));
+			lag(r, 0, 0);
+			if (c->once) {
+				break;
+			}
+			if (cret == 0) {
+				zg_pgqueue_wait(q, (int)(c->interval * 1000));
+			}
+			continue;
+		}
+		for (size_t i = 0; i < n; i++) {
+			data[i] = (char *)rows[i].json;
+			len[i] = rows[i].len;
+			r->enqueued[i] = rows[i].enqueued;
+		}
+		size_t ni = parse_pass(r, data, len, n);
+		int bret = ni > 0 ? zg_gateway_apply_batch(r->gw, r->items, ni) : 0;
+		size_t done = 0;
+		bool db_error = false;
+		for (size_t i = 0; i < n; i++) {
+			const char *reason;
+			const zg_apply_result_t *res;
+			int v = verdict(r, i, &reason, &res);
+			if (v != 0 && !is_refusal(v)) {
+				logf_(r, ZG_INGEST_LOG_WARNING, "%s (will retry)", reason);
+				break;
+			}
+			int64_t serial = v == 0 && res->serial_known ? (int64_t)res->serial : -1;
+			if (zg_pgqueue_finish(q, rows[i].id, v == 0, serial, v == 0 ? NULL : reason,
+			                      err, sizeof(err)) != 0) {
+				db_error = true;
+				break;
+			}
+			done++;
+		}
+		int64_t *ids = calloc(done > 0 ? done : 1, sizeof(*ids));
+		for (size_t i = 0; ids != NULL && i < done; i++) {
+			ids[i] = rows[i].id;
+		}
+		if (!db_error) {
+			cret = zg_pgqueue_commit(q, err, sizeof(err));
+			if (cret == 0) {
+				for (size_t i = 0; i < done; i++) {
+					const char *reason;
+					const zg_apply_result_t *res;
+					int v = verdict(r, i, &reason, &res);
+					report(r, v == 0, NULL, ids != NULL ? ids[i] : -1, i, res, reason);
+				}
+			} else if (cret == ZG_EFENCED) {
+				logf_(r, ZG_INGEST_LOG_WARNING, "lease of %s lost; outcomes rolled back",
+				      zone_txt);
+			} else {
+				db_error = true;
+			}
+		}
+		free(ids);
+		if (db_error) {
+			logf_(r, ZG_INGEST_LOG_WARNING, "%s (rows stay pending, will retry)", err);
+		}
+		size_t pend = 0;
+		time_t oldest = 0;
+		if (!db_error && zg_pgqueue_pending(q, &pend, &oldest) == 0) {
+			lag(r, pend, oldest);
+		}
+		if (db_error || bret != 0 || done < n) {
+			if (!backoff(r)) {
+				ret = ZG_ECONNECT;
+			}
+		} else {
+			progress(r);
+		}
+	}
+	free(data);
+	free(len);
+	zg_pgqueue_free(q);
+	return ret;
+}
+
+int zg_ingest_run(const zg_ingest_conf_t *conf)
+{
+	run_t r = { .conf = conf, .backoff = 0.2 };
+	r.bmax = conf->gw.batch_max > 0 ? conf->gw.batch_max : 1;
+	bool pg = conf->source != NULL && (strncmp(conf->source, "postgresql://", 13) == 0 ||
+	                                   strncmp(conf->source, "postgres://", 11) == 0);
+	bool spool = conf->source != NULL && strncmp(conf->source, "spool:/", 7) == 0;
+	if (!pg && !spool) {
+		logf_(&r, ZG_INGEST_LOG_ERR, "source must be spool:/ABSOLUTE/DIR or postgresql://...");
+		return ZG_EINPUT;
+	}
+	r.parser = zg_msg_parser_new(&conf->limits);
+	r.gw = zg_gateway_new(&conf->gw);
+	r.msgs = calloc(r.bmax, sizeof(*r.msgs));
+	r.items = calloc(r.bmax, sizeof(*r.items));
+	r.item_of = calloc(r.bmax, sizeof(*r.item_of));
+	r.pret = calloc(r.bmax, sizeof(*r.pret));
+	r.preason = calloc(r.bmax, sizeof(*r.preason));
+	r.enqueued = calloc(r.bmax, sizeof(*r.enqueued));
+	int ret = -ENOMEM;
+	if (r.parser != NULL && r.gw != NULL && r.msgs != NULL && r.items != NULL &&
+	    r.item_of != NULL && r.pret != NULL && r.preason != NULL && r.enqueued != NULL) {
+		for (size_t i = 0; i < r.bmax; i++) {
+			zg_msg_init(&r.msgs[i]);
+		}
+		ret = pg ? run_pg(&r) : run_spool(&r);
+		for (size_t i = 0; i < r.bmax; i++) {
+			zg_msg_deinit(&r.msgs[i]);
+		}
+	}
+	free(r.msgs);
+	free(r.items);
+	free(r.item_of);
+	free(r.pret);
+	free(r.preason);
+	free(r.enqueued);
+	zg_gateway_free(r.gw);
+	zg_msg_parser_free(r.parser);
+	return ret;
+}

@@ -1,0 +1,649 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libdnssec/random.h>
+#include <libknot/codes.h>
+#include <libknot/descriptor.h>
+#include <libknot/errcode.h>
+#include <libknot/lookup.h>
+#include <libknot/rrtype/opt.h>
+#include <libknot/rrtype/rrsig.h>
+#include <libknot/wire.h>
+
+#include "core/error.h"
+#include "ingest/update.h"
+
+typedef enum {
+	OP_DEL_NODE,
+	OP_DEL_RRSET,
+	OP_ADD,
+} op_kind_t;
+
+typedef struct {
+	op_kind_t kind;
+	uint16_t type;
+	const knot_rrset_t *rr;	/* OP_ADD */
+} op_t;
+
+/* Per-build state. */
+typedef struct {
+	zg_update_list_t *list;
+	const zg_msg_t *msg;
+	size_t max_size;
+	size_t tsig_reserve;
+	size_t capacity;	/* Bytes for records in an empty packet. */
+	zg_update_t *cur;	/* Packet being filled. */
+	size_t cur_used;	/* Estimated record bytes in it. */
+	op_t ops[2 * 256 + 1];
+	size_t nops;
+} build_t;
+
+void zg_update_list_init(zg_update_list_t *list)
+{
+	memset(list, 0, sizeof(*list));
+	zg_arena_init(&list->pool, 0);
+}
+
+void zg_update_list_deinit(zg_update_list_t *list)
+{
+	for (size_t i = 0; i < list->alloc; i++) {
+		knot_pkt_free(list->items[i].pkt);
+	}
+	free(list->items);
+	zg_arena_deinit(&list->pool);
+	memset(list, 0, sizeof(*list));
+}
+
+static bool type_protected(uint16_t type, bool apex)
+{
+	return zg_msg_type_is_dnssec(type) || type == KNOT_RRTYPE_SOA ||
+	       (apex && type == KNOT_RRTYPE_NS);
+}
+
+static const knot_rrset_t *find_type(const knot_rrset_t *v, uint16_t n, uint16_t type)
+{
+	for (uint16_t i = 0; i < n; i++) {
+		if (v[i].type == type) {
+			return &v[i];
+		}
+	}
+	return NULL;
+}
+
+static bool rrset_same(const knot_rrset_t *a, const knot_rrset_t *b)
+{
+	return a->ttl == b->ttl && knot_rdataset_eq(&a->rrs, &b->rrs);
+}
+
+/* Operations turning the state st into the change ch. */
+static void plan_change(build_t *b, const zg_change_t *ch, const zg_owner_state_t *st)
+{
+	b->nops = 0;
+	op_t *ops = b->ops;
+	if (st == NULL) {
+		/* Blind: no knowledge of what is there. */
+		if (!ch->apex) {
+			ops[b->nops++] = (op_t){ OP_DEL_NODE, KNOT_RRTYPE_ANY, NULL };
+		}
+		for (uint16_t i = 0; i < ch->rrset_count; i++) {
+			if (ch->apex) {
+				ops[b->nops++] = (op_t){ OP_DEL_RRSET, ch->rrsets[i].type, NULL };
+			}
+			ops[b->nops++] = (op_t){ OP_ADD, ch->rrsets[i].type, &ch->rrsets[i] };
+		}
+		return;
+	}
+	if (st->complete) {
+		for (uint16_t i = 0; i < st->count; i++) {
+			uint16_t t = st->rrsets[i].type;
+			if (!type_protected(t, ch->apex) &&
+			    find_type(ch->rrsets, ch->rrset_count, t) == NULL) {
+				ops[b->nops++] = (op_t){ OP_DEL_RRSET, t, NULL };
+			}
+		}
+		for (uint16_t i = 0; i < ch->rrset_count; i++) {
+			const knot_rrset_t *w = &ch->rrsets[i];
+			const knot_rrset_t *cur = find_type(st->rrsets, st->count, w->type);
+			if (cur != NULL && rrset_same(cur, w)) {
+				continue;
+			}
+			if (cur != NULL) {
+				ops[b->nops++] = (op_t){ OP_DEL_RRSET, w->type, NULL };
+			}
+			ops[b->nops++] = (op_t){ OP_ADD, w->type, w };
+		}
+		return;
+	}
+	/* At or below a zone cut only part of the data is visible: leave an
+	 * owner alone if what is seen is what is wanted, else replace it all. */
+	bool same = true;
+	for (uint16_t i = 0; i < st->count && same; i++) {
+		const knot_rrset_t *w = find_type(ch->rrsets, ch->rrset_count, st->rrsets[i].type);
+		same = w != NULL && rrset_same(w, &st->rrsets[i]);
+	}
+	for (uint16_t i = 0; i < ch->rrset_count && same; i++) {
+		same = find_type(st->rrsets, st->count, ch->rrsets[i].type) != NULL;
+	}
+	if (same) {
+		return;
+	}
+	ops[b->nops++] = (op_t){ OP_DEL_NODE, KNOT_RRTYPE_ANY, NULL };
+	for (uint16_t i = 0; i < ch->rrset_count; i++) {
+		ops[b->nops++] = (op_t){ OP_ADD, ch->rrsets[i].type, &ch->rrsets[i] };
+	}
+}
+
+static size_t op_size(const op_t *op, const knot_dname_t *owner)
+{
+	size_t rr_head = knot_dname_size(owner) + 10;
+	if (op->kind != OP_ADD) {
+		return rr_head;
+	}
+	return op->rr->rrs.count * rr_head + op->rr->rrs.size -
+	       op->rr->rrs.count * (sizeof(uint16_t)); /* knot_rdata_t keeps len + data (+pad). */
+}
+
+static int new_packet(build_t *b, size_t change_idx)
+{
+	zg_update_list_t *l = b->list;
+	if (l->count == l->alloc) {
+		size_t n = l->alloc ? l->alloc * 2 : 4;
+		zg_update_t *items = realloc(l->items, n * sizeof(*items));
+		if (items == NULL) {
+			return -ENOMEM;
+		}
+		memset(items + l->alloc, 0, (n - l->alloc) * sizeof(*items));
+		l->items = items;
+		l->alloc = n;
+	}
+	zg_update_t *u = &l->items[l->count];
+	if (u->pkt == NULL) {
+		u->pkt = knot_pkt_new(NULL, ZG_UPDATE_MAX_SIZE, NULL);
+		if (u->pkt == NULL) {
+			return -ENOMEM;
+		}
+	}
+	knot_pkt_t *pkt = u->pkt;
+	knot_pkt_clear(pkt);
+	pkt->max_size = b->max_size;
+	memset(pkt->wire, 0, KNOT_WIRE_HEADER_SIZE);
+	knot_wire_set_id(pkt->wire, dnssec_random_uint16_t());
+	knot_wire_set_opcode(pkt->wire, KNOT_OPCODE_UPDATE);
+	int ret = knot_pkt_put_question(pkt, b->msg->zone, KNOT_CLASS_IN, KNOT_RRTYPE_SOA);
+	if (ret == KNOT_EOK) {
+		ret = knot_pkt_reserve(pkt, b->tsig_reserve);
+	}
+	if (ret == KNOT_EOK) {
+		ret = knot_pkt_begin(pkt, KNOT_AUTHORITY);
+	}
+	if (ret != KNOT_EOK) {
+		return ret;
+	}
+	u->first_change = change_idx;
+	u->last_change = change_idx;
+	l->count++;
+	b->cur = u;
+	b->cur_used = 0;
+	return 0;
+}
+
+static int put_rr(build_t *b, const knot_rrset_t *rr)
+{
+	/* The packet keeps a shallow copy of rr: it must live in the pool. */
+	int ret = knot_pkt_put(b->cur->pkt, KNOT_COMPR_HINT_NONE, rr, 0);
+	if (ret == KNOT_ESPACE) {
+		return ZG_ETOOBIG; /* The size estimate is an upper bound: a bug. */
+	}
+	b->list->ops += rr->rrs.count;
+	return ret;
+}
+
+static int put_op(build_t *b, const op_t *op, const knot_dname_t *owner)
+{
+	if (op->kind == OP_ADD) {
+		return put_rr(b, op->rr);
+	}
+	knot_rrset_t *rr = zg_arena_alloc(&b->list->pool, sizeof(*rr));
+	if (rr == NULL) {
+		return -ENOMEM;
+	}
+	/* RFC 2136 2.5.2/2.5.3: class ANY, TTL 0, RDLENGTH 0. */
+	knot_rrset_init(rr, (knot_dname_t *)owner, op->type, KNOT_CLASS_ANY, 0);
+	if (knot_rrset_add_rdata(rr, NULL, 0, zg_arena_mm(&b->list->pool)) != KNOT_EOK) {
+		return -ENOMEM;
+	}
+	return put_rr(b, rr);
+}
+
+/* An owner too big for one packet: its records one by one over several. */
+static int put_split(build_t *b, const knot_dname_t *owner, size_t change_idx)
+{
+	size_t rr_head = knot_dname_size(owner) + 10;
+	for (size_t i = 0; i < b->nops; i++) {
+		const op_t *op = &b->ops[i];
+		if (op->kind != OP_ADD) {
+			if (b->cur_used + rr_head > b->capacity) {
+				int ret = new_packet(b, change_idx);
+				if (ret != 0) {
+					return ret;
+				}
+			}
+			int ret = put_op(b, op, owner);
+			if (ret != 0) {
+				return ret;
+			}
+			b->cur_used += rr_head;
+			b->cur->last_change = change_idx;
+			continue;
+		}
+		knot_rdata_t *rd = op->rr->rrs.rdata;
+		for (uint16_t j = 0; j < op->rr->rrs.count; j++) {
+			size_t sz = rr_head + rd->len;
+			if (b->cur_used + sz > b->capacity) {
+				int ret = new_packet(b, change_idx);
+				if (ret != 0) {
+					return ret;
+				}
+			}
+			knot_rrset_t *one = zg_arena_alloc(&b->list->pool, sizeof(*one));
+			if (one == NULL) {
+				return -ENOMEM;
+			}
+			*one = *op->rr;
+			one->rrs.count = 1;
+			one->rrs.size = knot_rdata_size(rd->len);
+			one->rrs.rdata = rd;
+			int ret = put_rr(b, one);
+			if (ret != 0) {
+				return ret;
+			}
+			b->cur_used += sz;
+			b->cur->last_change = change_idx;
+			rd = knot_rdataset_next(rd);
+		}
+	}
+	return 0;
+}
+
+int zg_update_build(zg_update_list_t *list, const zg_msg_t *msg,
+                    const zg_owner_state_t *states, size_t max_size,
+                    size_t tsig_reserve)
+{
+	if (max_size == 0 || max_size > ZG_UPDATE_MAX_SIZE) {
+		max_size = ZG_UPDATE_MAX_SIZE;
+	}
+	size_t fixed = KNOT_WIRE_HEADER_SIZE + knot_dname_size(msg->zone) + 4 + tsig_reserve;
+	if (fixed + 512 > max_size) {
+		return ZG_ETOOBIG;
+	}
+	list->count = 0;
+	list->owners_changed = 0;
+	list->ops = 0;
+	zg_arena_reset(&list->pool);
+	build_t *b = calloc(1, sizeof(*b));
+	if (b == NULL) {
+		return -ENOMEM;
+	}
+	b->list = list;
+	b->msg = msg;
+	b->max_size = max_size;
+	b->tsig_reserve = tsig_reserve;
+	b->capacity = max_size - fixed;
+
+	int ret = 0;
+	for (size_t i = 0; i < msg->change_count && ret == 0; i++) {
+		const zg_change_t *ch = &msg->changes[i];
+		plan_change(b, ch, states != NULL ? &states[i] : NULL);
+		if (b->nops == 0) {
+			continue;
+		}
+		list->owners_changed++;
+		size_t total = 0;
+		for (size_t k = 0; k < b->nops; k++) {
+			total += op_size(&b->ops[k], ch->owner);
+		}
+		if (b->cur == NULL || (b->cur_used + total > b->capacity && total <= b->capacity)) {
+			ret = new_packet(b, i);
+			if (ret != 0) {
+				break;
+			}
+		}
+		if (b->cur_used + total > b->capacity) {
+			ret = put_split(b, ch->owner, i);
+			continue;
+		}
+		for (size_t k = 0; k < b->nops && ret == 0; k++) {
+			ret = put_op(b, &b->ops[k], ch->owner);
+		}
+		b->cur_used += total;
+		b->cur->last_change = i;
+	}
+	free(b);
+	return ret;
+}
+
+/* ---- Reading the current state ---------------------------------------- */
+
+/* The RRset array of a state grows in powers of two from 4 (from the pool):
+ * most owners hold one to three RRsets. */
+static int state_grow(zg_owner_state_t *st, zg_arena_t *pool, uint16_t max)
+{
+	uint16_t n = st->count;
+	if (n >= max) {
+		return ZG_EPROTO;
+	}
+	if (n != 0 && (n < 4 || (n & (n - 1)) != 0)) {
+		return 0; /* Room left. */
+	}
+	size_t cap = n == 0 ? 4 : (size_t)n * 2;
+	knot_rrset_t *a = zg_arena_alloc(pool, cap * sizeof(*a));
+	if (a == NULL) {
+		return -ENOMEM;
+	}
+	if (n > 0) {
+		memcpy(a, st->rrsets, n * sizeof(*a));
+	}
+	st->rrsets = a;
+	return 0;
+}
+
+static int state_add(zg_owner_state_t *st, const knot_rrset_t *rr, zg_arena_t *pool,
+                     uint16_t max)
+{
+	for (uint16_t i = 0; i < st->count; i++) {
+		if (st->rrsets[i].type == rr->type) {
+			knot_rdata_t *rd = rr->rrs.rdata;
+			for (uint16_t j = 0; j < rr->rrs.count; j++) {
+				int ret = knot_rdataset_add(&st->rrsets[i].rrs, rd, zg_arena_mm(pool));
+				if (ret != KNOT_EOK) {
+					return -ENOMEM;
+				}
+				rd = knot_rdataset_next(rd);
+			}
+			return 0;
+		}
+	}
+	int ret = state_grow(st, pool, max);
+	if (ret != 0) {
+		return ret;
+	}
+	knot_rrset_t *n = &st->rrsets[st->count];
+	knot_rrset_init(n, rr->owner, rr->type, rr->rclass, rr->ttl);
+	if (knot_rdataset_copy(&n->rrs, &rr->rrs, zg_arena_mm(pool)) != KNOT_EOK) {
+		return -ENOMEM;
+	}
+	st->count++;
+	return 0;
+}
+
+/* Types read at every owner besides the listed ones: what a registry zone
+ * holds in practice. Other types are not seen (and so not removed).
+ *
+ * Phase 1 reads NS at every owner. At a zone cut the answer is a referral
+ * that carries the NS set and, the query having DO set, the DS set (or the
+ * proof that there is none): nothing else is visible there, so a delegation
+ * costs one query. Phase 2 reads, at owners that exist and are not zone
+ * cuts, DS, the listed types and the rest of these. */
+static const uint16_t probe_types[] = {
+	KNOT_RRTYPE_NS, KNOT_RRTYPE_DS,
+	KNOT_RRTYPE_A, KNOT_RRTYPE_AAAA,
+	KNOT_RRTYPE_CNAME, KNOT_RRTYPE_DNAME, KNOT_RRTYPE_TXT, KNOT_RRTYPE_MX,
+	KNOT_RRTYPE_SRV, KNOT_RRTYPE_CAA, KNOT_RRTYPE_PTR, KNOT_RRTYPE_HTTPS,
+	KNOT_RRTYPE_SVCB, KNOT_RRTYPE_TLSA, KNOT_RRTYPE_NAPTR,
+};
+#define PROBE_COUNT	(sizeof(probe_types) / sizeof(probe_types[0]))
+#define STATE_MAX	(PROBE_COUNT + 256)
+
+static bool listed(const zg_change_t *ch, uint16_t type)
+{
+	for (uint16_t i = 0; i < ch->rrset_count; i++) {
+		if (ch->rrsets[i].type == type) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The k-th type to read at change ch in a phase (false when no more). */
+static bool nth_type(const zg_change_t *ch, int phase, bool skip, size_t k, uint16_t *type)
+{
+	if (phase == 1) {
+		*type = KNOT_RRTYPE_NS;
+		return k == 0;
+	}
+	if (skip) {
+		return false;
+	}
+	if (k == 0) {
+		*type = KNOT_RRTYPE_DS;
+		return true;
+	}
+	/* Listed types, in the order listed, except NS and DS; then the probes
+	 * not listed. */
+	size_t n = 1;
+	for (uint16_t i = 0; i < ch->rrset_count; i++) {
+		uint16_t t = ch->rrsets[i].type;
+		if (t == KNOT_RRTYPE_NS || t == KNOT_RRTYPE_DS) {
+			continue;
+		}
+		if (n++ == k) {
+			*type = t;
+			return true;
+		}
+	}
+	for (size_t j = 2; j < PROBE_COUNT; j++) {
+		if (listed(ch, probe_types[j])) {
+			continue;
+		}
+		if (n++ == k) {
+			*type = probe_types[j];
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Collects owner's RRset of type from a section. */
+static int collect(zg_owner_state_t *st, const knot_pktsection_t *sec,
+                   const knot_dname_t *owner, uint16_t type, zg_arena_t *pool,
+                   bool *wildcard)
+{
+	size_t labels = wildcard != NULL ? knot_dname_labels(owner, NULL) : 0;
+	for (uint16_t i = 0; i < sec->count; i++) {
+		const knot_rrset_t *rr = knot_pkt_rr(sec, i);
+		if ((rr->type != type && rr->type != KNOT_RRTYPE_RRSIG) ||
+		    rr->rclass != KNOT_CLASS_IN || !knot_dname_is_equal(rr->owner, owner)) {
+			continue;
+		}
+		if (rr->type == KNOT_RRTYPE_RRSIG) {
+			if (wildcard != NULL && rr->rrs.count > 0 && !knot_dname_is_wildcard(owner) &&
+			    knot_rrsig_labels(rr->rrs.rdata) < labels) {
+				*wildcard = true;
+			}
+			continue;
+		}
+		int ret = state_add(st, rr, pool, STATE_MAX);
+		if (ret != 0) {
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/* Adds what an answer to (owner, type) says to the owner's state. */
+static int parse_state(const knot_pkt_t *ans, const knot_dname_t *owner, uint16_t type,
+                       zg_owner_state_t *st, zg_arena_t *pool)
+{
+	uint8_t rcode = knot_wire_get_rcode(ans->wire);
+	if (rcode == KNOT_RCODE_NXDOMAIN) {
+		st->absent = true;
+		return 0;
+	}
+	if (rcode != KNOT_RCODE_NOERROR) {
+		return ZG_EREFUSED;
+	}
+	if (knot_wire_get_aa(ans->wire)) {
+		bool wildcard = false;
+		uint16_t before = st->count;
+		int ret = collect(st, knot_pkt_section(ans, KNOT_ANSWER), owner, type, pool, &wildcard);
+		if (ret == 0 && wildcard) {
+			st->count = before; /* Synthesised from a wildcard: not at the owner. */
+		}
+		return ret;
+	}
+	/* A referral. At the cut, NS is in the authority section, and so is DS
+	 * (DO is set; a DS query would be answered with AA), other types are
+	 * occluded. Below it only glue named by the cut's NS is visible, in the
+	 * additional section. */
+	const knot_pktsection_t *auth = knot_pkt_section(ans, KNOT_AUTHORITY);
+	bool at_cut = false;
+	for (uint16_t i = 0; i < auth->count; i++) {
+		const knot_rrset_t *rr = knot_pkt_rr(auth, i);
+		if (rr->type == KNOT_RRTYPE_NS && knot_dname_is_equal(rr->owner, owner)) {
+			at_cut = true;
+		}
+	}
+	if (at_cut) {
+		st->at_cut = true;
+		if (type != KNOT_RRTYPE_NS) {
+			return 0;
+		}
+		int ret = collect(st, auth, owner, KNOT_RRTYPE_NS, pool, NULL);
+		if (ret == 0) {
+			ret = collect(st, auth, owner, KNOT_RRTYPE_DS, pool, NULL);
+		}
+		return ret;
+	}
+	st->complete = false;
+	return collect(st, knot_pkt_section(ans, KNOT_ADDITIONAL), owner, type, pool, NULL);
+}
+
+#define READ_WINDOW	128	/* Queries in flight on one connection. */
+#define READ_REFILL	(READ_WINDOW / 2)	/* Send more when this few are left. */
+#define QUERY_MAX	(2 + KNOT_WIRE_HEADER_SIZE + KNOT_DNAME_MAXLEN + 4 + 11)
+
+/* Appends a framed query for (owner, type) with EDNS and DO to buf. */
+static size_t put_query(uint8_t *buf, uint16_t id, const knot_dname_t *owner, uint16_t type)
+{
+	uint8_t *w = buf + 2;
+	memset(w, 0, KNOT_WIRE_HEADER_SIZE);
+	knot_wire_set_id(w, id);
+	knot_wire_set_qdcount(w, 1);
+	knot_wire_set_arcount(w, 1);
+	size_t pos = KNOT_WIRE_HEADER_SIZE;
+	size_t nlen = knot_dname_size(owner);
+	memcpy(w + pos, owner, nlen);
+	pos += nlen;
+	knot_wire_write_u16(w + pos, type);
+	knot_wire_write_u16(w + pos + 2, KNOT_CLASS_IN);
+	pos += 4;
+	/* OPT: root owner, type 41, payload size, no extended RCODE, version 0,
+	 * flags DO, no options. */
+	w[pos] = 0;
+	knot_wire_write_u16(w + pos + 1, KNOT_RRTYPE_OPT);
+	knot_wire_write_u16(w + pos + 3, KNOT_WIRE_MAX_PKTSIZE);
+	knot_wire_write_u32(w + pos + 5, 0x00008000);
+	knot_wire_write_u16(w + pos + 9, 0);
+	pos += 11;
+	knot_wire_write_u16(buf, (uint16_t)pos);
+	return pos + 2;
+}
+
+int zg_update_read_state(zg_dnsconn_t *conn, const zg_msg_t *msg,
+                         zg_owner_state_t *states, zg_arena_t *pool,
+                         char *reason, size_t reason_len)
+{
+	typedef struct {
+		size_t owner;
+		uint16_t type;
+	} inflight_t;
+	inflight_t ring[READ_WINDOW];
+	uint8_t *qbuf = malloc(READ_WINDOW * QUERY_MAX);
+	knot_pkt_t *a = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
+	int ret = 0;
+	if (qbuf == NULL || a == NULL) {
+		ret = -ENOMEM;
+		goto done;
+	}
+	size_t n = msg->change_count;
+	for (size_t i = 0; i < n; i++) {
+		states[i].rrsets = NULL;
+		states[i].count = 0;
+		states[i].complete = true;
+		states[i].absent = false;
+		states[i].at_cut = false;
+	}
+	/* Queries (owner, type) in order, pipelined; answers come back in order. */
+	uint16_t base = dnssec_random_uint16_t();
+	size_t sent = 0, received = 0;
+	for (int phase = 1; phase <= 2 && ret == 0; phase++) {
+		size_t s_owner = 0, s_k = 0;
+		for (;;) {
+			/* Refill the window in one write. */
+			if (s_owner < n && sent - received <= READ_REFILL) {
+				size_t qlen = 0;
+				while (s_owner < n && sent - received < READ_WINDOW) {
+					uint16_t stype;
+					const zg_owner_state_t *sst = &states[s_owner];
+					if (!nth_type(&msg->changes[s_owner], phase,
+					              sst->absent || sst->at_cut, s_k, &stype)) {
+						s_owner++;
+						s_k = 0;
+						continue;
+					}
+					ring[sent % READ_WINDOW] = (inflight_t){ s_owner, stype };
+					qlen += put_query(qbuf + qlen, (uint16_t)(base + sent),
+					                  msg->changes[s_owner].owner, stype);
+					sent++;
+					s_k++;
+				}
+				if (qlen > 0) {
+					ret = zg_dnsconn_write(conn, qbuf, qlen);
+				}
+				if (ret != 0) {
+					snprintf(reason, reason_len, "cannot send queries (%s)",
+					         zg_strerror(ret));
+					goto done;
+				}
+			}
+			if (received == sent) {
+				break; /* Phase done. */
+			}
+			knot_pkt_clear(a);
+			size_t len = 0;
+			ret = zg_dnsconn_recv(conn, a->wire, a->max_size, &len);
+			if (ret != 0) {
+				snprintf(reason, reason_len, "no answer to a query (%s)", zg_strerror(ret));
+				goto done;
+			}
+			a->size = len;
+			if (knot_wire_get_id(a->wire) != (uint16_t)(base + received) ||
+			    knot_pkt_parse(a, 0) != KNOT_EOK) {
+				ret = ZG_EPROTO;
+				snprintf(reason, reason_len, "malformed or out-of-order answer to a query");
+				goto done;
+			}
+			const inflight_t *q = &ring[received % READ_WINDOW];
+			const knot_dname_t *owner = msg->changes[q->owner].owner;
+			ret = parse_state(a, owner, q->type, &states[q->owner], pool);
+			if (ret != 0) {
+				char otxt[KNOT_DNAME_TXT_MAXLEN + 1], ttxt[32];
+				knot_dname_to_str(otxt, owner, sizeof(otxt));
+				knot_rrtype_to_string(q->type, ttxt, sizeof(ttxt));
+				const knot_lookup_t *l = knot_lookup_by_id(knot_rcode_names,
+				                                           knot_wire_get_rcode(a->wire));
+				snprintf(reason, reason_len, "query %s %s answered %s", otxt, ttxt,
+				         l ? l->name : "?");
+				goto done;
+			}
+			received++;
+		}
+	}
+done:
+	free(qbuf);
+	knot_pkt_free(a);
+	return ret;
+}

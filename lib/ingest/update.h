@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*!
+ * \file
+ * RFC 2136 UPDATE messages for a parsed ingest message: full-state
+ * replacement per owner, packed into as few messages as fit in 65,535 bytes.
+ *
+ * With the owners' current RRsets (zg_update_read_state()), only the real
+ * difference is sent: unchanged owners are left out (Knot 3.2 bumps the
+ * serial for every UPDATE, even one that changes nothing), changed RRsets
+ * are replaced (delete RRset + add; Knot does not re-sign RRsets that end up
+ * unchanged), RRsets no longer listed are deleted. Without them ("blind"
+ * mode) every listed owner is replaced: delete the whole name (not at the
+ * apex) and add the listed RRsets, which makes Knot re-sign the owner's
+ * RRsets even when nothing changed.
+ *
+ * Never touched: SOA and NS at the apex, DNSSEC records (the signer's).
+ */
+#ifndef ZONEGATE_UPDATE_H
+#define ZONEGATE_UPDATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libknot/packet/pkt.h>
+
+#include "dns/dnsclient.h"
+#include "core/arena.h"
+#include "ingest/msg.h"
+
+#define ZG_UPDATE_MAX_SIZE	65535
+
+/*! Current RRsets at an owner, as served. */
+typedef struct {
+	knot_rrset_t *rrsets;   /*!< Non-DNSSEC RRsets at the owner. */
+	uint16_t count;
+	bool complete;          /*!< Authoritative data or NXDOMAIN: nothing else there.
+	                             False below a zone cut (only glue seen). */
+	bool absent;            /*!< NXDOMAIN. */
+	bool at_cut;            /*!< The owner is a zone cut (delegation). */
+} zg_owner_state_t;
+
+/*! One UPDATE message and the owners it carries. */
+typedef struct {
+	knot_pkt_t *pkt;        /*!< Unsigned; TSIG space reserved. */
+	size_t first_change;    /*!< Index of the first change (zg_msg_t.changes) in it. */
+	size_t last_change;     /*!< Index of the last one. */
+} zg_update_t;
+
+/*! A list of UPDATEs; packets are kept and reused between builds. */
+typedef struct {
+	zg_update_t *items;
+	size_t count;
+	size_t alloc;
+	size_t owners_changed;  /*!< Owners with at least one operation. */
+	size_t ops;             /*!< Records written (deletions and additions). */
+	zg_arena_t pool;        /*!< Temporary rrsets for the packets. */
+} zg_update_list_t;
+
+/*! Embedded init/deinit; zg_update_list_deinit() frees every packet. */
+void zg_update_list_init(zg_update_list_t *list);
+void zg_update_list_deinit(zg_update_list_t *list);
+
+/*!
+ * Builds the UPDATEs for msg.
+ *
+ * \param list          Output (previous content dropped, packets reused).
+ * \param msg           Parsed message (must outlive the packets' use).
+ * \param states        Current state of each owner (msg->change_count entries,
+ *                      from zg_update_read_state()), or NULL for blind mode.
+ * \param max_size      Largest UPDATE (<= 65535), TSIG included.
+ * \param tsig_reserve  Bytes to keep free for the TSIG RR (knot_tsig_wire_size()).
+ *
+ * \return 0 or a negative code (-ENOMEM, KNOT_E*).
+ */
+int zg_update_build(zg_update_list_t *list, const zg_msg_t *msg,
+                    const zg_owner_state_t *states, size_t max_size,
+                    size_t tsig_reserve);
+
+/*!
+ * Reads the current RRsets of every owner of msg over conn: one query (DO
+ * set, TCP, pipelined in a bounded window, written many at a time) per
+ * owner and type: NS first; at a zone cut the referral also carries the DS
+ * set (or the proof of its absence) and nothing else is visible there, so a
+ * delegation costs one query. Then, at owners that exist and are not zone
+ * cuts, DS, the listed types and the other usual registry types (A AAAA
+ * CNAME DNAME TXT MX SRV CAA PTR HTTPS SVCB TLSA NAPTR). Knot 3.2 answers
+ * ANY with a single RRset (RFC 8482), so ANY cannot be used. Types outside
+ * that set are not seen and so not removed.
+ *
+ * \param conn    Open connection to the server.
+ * \param msg     Parsed message.
+ * \param states  Array of msg->change_count entries to fill; RRsets are
+ *                allocated from pool.
+ * \param pool    Pool owned by the caller (reset it before the next message).
+ * \param reason  Buffer for a one-line reason on error.
+ *
+ * \retval 0, ZG_EREFUSED (the server refused a query), ZG_EPROTO,
+ *         ZG_ETIMEOUT, ZG_ECONNECT, -ENOMEM.
+ */
+int zg_update_read_state(zg_dnsconn_t *conn, const zg_msg_t *msg,
+                         zg_owner_state_t *states, zg_arena_t *pool,
+                         char *reason, size_t reason_len);
+
+#endif /* ZONEGATE_UPDATE_H */

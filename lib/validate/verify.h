@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*!
+ * \file
+ * DNSSEC validation of a zone held in a zg_zone_t.
+ *
+ * Checks (findings go to a zg_report_t as `<owner> <TYPE>: <reason>`):
+ *   - every authoritative RRset (including DS at delegations, not delegation
+ *     NS, not glue) has a valid RRSIG by a zone key of each algorithm in the
+ *     DNSKEY RRset (RFC 6840 5.11); RRSIG signer, labels, original TTL,
+ *     inception/expiration against the validation time; RRSIGs without RRset;
+ *   - the DNSKEY RRset is signed by a key with the SEP flag, or by a key that
+ *     matches a DS given in the options;
+ *   - NSEC chain: every authoritative name has one NSEC, next names follow the
+ *     canonical order and close at the apex, type bitmaps match exactly;
+ *   - NSEC3 chain: NSEC3PARAM consistent with the chain, every authoritative
+ *     name and empty non-terminal hashed and present (except those covered by
+ *     an opt-out NSEC3: insecure delegations and empty non-terminals), bitmaps,
+ *     next-hash order and closure, no orphan NSEC3;
+ *   - unsigned delegation NS and glue; RRSIG or NSEC below a delegation;
+ *   - ZONEMD (RFC 8976, scheme 1, SHA-384/SHA-512) when present;
+ *   - warnings for signatures expiring within the horizon; the earliest
+ *     expiry is kept in the report statistics.
+ *
+ * A zg_verifier_t holds what is derived from the apex (keys, algorithms,
+ * NSEC3 parameters): create it after the zone is loaded and again after the
+ * apex DNSKEY or NSEC3PARAM RRsets change. Whole-zone validation runs in
+ * threads (zg_verify_zone); incremental users (mod-validate) call
+ * zg_verify_node() for each changed owner, its NSEC predecessor and the NSEC3
+ * nodes concerned, with one zg_verify_worker_t per thread.
+ */
+#ifndef ZONEGATE_VERIFY_H
+#define ZONEGATE_VERIFY_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "validate/report.h"
+#include "validate/zone.h"
+
+/*! Validation options. */
+typedef struct {
+	int64_t now;             /*!< Validation time (unix seconds). */
+	int64_t horizon;         /*!< Warn about signatures expiring within this many seconds; 0: off. */
+	unsigned threads;        /*!< Worker threads for zg_verify_zone(); 0: online CPUs. */
+	const uint8_t *ds;       /*!< Trusted DS rdata packed like zg_rrset_t data (host-order
+	                              uint16 length, rdata; see zg_ds_load_file()); NULL: trust SEP keys. */
+	size_t ds_size;          /*!< Bytes at \a ds. */
+	uint16_t ds_count;       /*!< Number of DS records at \a ds. */
+	bool skip_zonemd;        /*!< Do not verify ZONEMD digests. */
+	const atomic_bool *cancel; /*!< NULL, or a flag owned by the caller (it must outlive
+	                              the verifier): once set, zg_verify_zone(),
+	                              zg_verify_node() and zg_verify_zonemd() stop at the
+	                              next node and return -ECANCELED. */
+} zg_verify_opts_t;
+
+/*! Zone-level validation state; opaque. */
+typedef struct zg_verifier zg_verifier_t;
+
+/*! Per-thread state (crypto context and buffers); opaque. */
+typedef struct zg_verify_worker zg_verify_worker_t;
+
+/*!
+ * Prepares validation of \a zone: parses the apex DNSKEY RRset and NSEC3PARAM.
+ * Zone-level findings (no DNSKEY, unsupported algorithms) go to \a report.
+ *
+ * The zone must stay alive and unchanged (apex keys) while the verifier is used;
+ * \a opts is copied (the DS data it points to must outlive the verifier).
+ *
+ * \return 0, -ENOMEM; free with zg_verifier_free().
+ */
+int zg_verifier_new(zg_verifier_t **out, const zg_zone_t *zone, const zg_verify_opts_t *opts,
+                    zg_report_t *report);
+
+/*! Frees a verifier (NULL is allowed). */
+void zg_verifier_free(zg_verifier_t *v);
+
+/*! Creates per-thread state; free with zg_verify_worker_free(). Returns 0 or -ENOMEM. */
+int zg_verify_worker_new(zg_verify_worker_t **out);
+
+/*! Frees per-thread state (NULL is allowed). */
+void zg_verify_worker_free(zg_verify_worker_t *w);
+
+/*!
+ * Validates the whole zone with opts.threads threads; findings are appended
+ * to \a report in owner order (names, then NSEC3 owners, then ZONEMD).
+ * Clears and uses the ZG_NODE_MARK bits of the zone.
+ *
+ * Checks opts.cancel before every node (every thread), so a set flag ends
+ * the run within the time one node takes; the report is then incomplete.
+ *
+ * \return 0 (the zone may still be invalid: see report->errors), -ENOMEM,
+ *         -ECANCELED (opts.cancel set), or -errno if threads cannot be started.
+ */
+int zg_verify_zone(zg_verifier_t *v, zg_report_t *report);
+
+/*!
+ * Validates one owner node: for a name node its RRSIGs, delegation/glue rules,
+ * its NSEC (next name against the current successor, bitmap) or its NSEC3 and
+ * the NSEC3 of the empty non-terminals between its predecessor and itself; for
+ * an NSEC3 node its RRSIGs, parameters and next hash (orphan NSEC3 records are
+ * only found by zg_verify_zone()). NSEC3 nodes matched by hashed names get
+ * ZG_NODE_MARK.
+ *
+ * After a change, call it for every changed owner, for the NSEC predecessor
+ * of added/removed owners (zg_zone_find_leq() / zg_node_prev()), and for the
+ * NSEC3 nodes whose next hash may be affected.
+ *
+ * Thread-safe for distinct workers as long as the zone does not change.
+ *
+ * \return 0, -ENOMEM, or -ECANCELED when opts.cancel is set (nothing checked).
+ */
+int zg_verify_node(zg_verifier_t *v, zg_verify_worker_t *w, zg_node_t *node,
+                   zg_report_t *report);
+
+/*!
+ * Like zg_verify_node(), for a node none of whose RRsets changed since they
+ * last validated with the same zone keys (a neighbour of changed owners):
+ * every check except the cryptographic verification of its signatures, which
+ * count as valid when made by a zone key (algorithm, key tag) and within
+ * their validity period. They are not counted in report->stats.signatures.
+ *
+ * \return as zg_verify_node().
+ */
+int zg_verify_node_unchanged(zg_verifier_t *v, zg_verify_worker_t *w, zg_node_t *node,
+                             zg_report_t *report);
+
+/*!
+ * Validates the ZONEMD RRset at the apex (if any) by digesting the zone.
+ *
+ * \return 0, -ENOMEM, or -ECANCELED when opts.cancel is set (checked every
+ *         1024 nodes of the digest).
+ */
+int zg_verify_zonemd(zg_verifier_t *v, zg_report_t *report);
+
+/*!
+ * Reads DS records (presentation format, owner = \a origin) from a file.
+ *
+ * \param out    Receives the packed rdata (uint16 length in host order, rdata),
+ *               ready for zg_verify_opts_t.ds; the caller frees it with zg_buf_deinit().
+ * \param count  Receives the number of DS records.
+ *
+ * \return 0; ZG_ESYNTAX, ZG_EINPUT (owner not the zone, other types, no DS)
+ *         or -errno with \a err filled.
+ */
+int zg_ds_load_file(const char *path, const uint8_t *origin, zg_buf_t *out, uint16_t *count,
+                    zg_load_error_t *err);
+
+#endif /* ZONEGATE_VERIFY_H */
