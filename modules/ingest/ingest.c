@@ -17,10 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <knot/module.h>
 #include <libknot/dname.h>
 #include <libknot/tsig.h>
 
+#include "modules/knotd-compat.h"
 #include "modules/modkey.h"
 #include "core/error.h"
 #include "ingest/ingest.h"

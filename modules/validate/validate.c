@@ -31,9 +31,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <knot/module.h>
 #include <libknot/rrtype/soa.h>
 
+#include "modules/knotd-compat.h"
 #include "modules/modalarm.h"
 #include "modules/modkey.h"
 #include "dns/dnsclient.h"
@@ -65,8 +65,6 @@
 #define C_NOTIFY	"\x06""notify"
 #define C_SERVER	"\x06""server"
 #define C_LISTEN	"\x06""listen"
-#define C_CONTROL	"\x07""control"
-#define C_RUNDIR	"\x06""rundir"
 #define C_STORAGE	"\x07""storage"
 
 /*! Verdicts remembered (most recent serials). */
@@ -1264,13 +1262,10 @@ static int validate_load(knotd_mod_t *mod)
 
 	ctx->resign = knotd_conf_mod(mod, MOD_RESIGN).single.boolean;
 	if (ctx->resign) {
-		knotd_conf_t path = knotd_conf(mod, C_CONTROL, C_LISTEN, NULL);
-		knotd_conf_t rundir = knotd_conf(mod, C_SERVER, C_RUNDIR, NULL);
-		const char *p = path.single.string != NULL ? path.single.string : "knot.sock";
-		if (p[0] == '/' || rundir.single.string == NULL) {
-			snprintf(ctx->ctl_path, sizeof(ctx->ctl_path), "%s", p);
-		} else {
-			snprintf(ctx->ctl_path, sizeof(ctx->ctl_path), "%s/%s", rundir.single.string, p);
+		if (zg_mod_ctl_path(mod, NULL, ctx->ctl_path, sizeof(ctx->ctl_path)) != 0) {
+			knotd_mod_log(mod, LOG_ERR, "control socket path too long");
+			ret = KNOT_EINVAL;
+			goto fail;
 		}
 	}
 
