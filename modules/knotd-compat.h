@@ -22,8 +22,8 @@
  *    talks to this server's control socket takes the first one
  *    (zg_mod_ctl_path()).
  *  - knotd frees a zone's name before it unloads the zone's modules (every
- *    series): a module worker must not log once unload has begun, see the
- *    modules' worker loops.
+ *    series): a module worker must not log once unload has begun
+ *    (zg_worker_log()).
  */
 #ifndef ZONEGATE_MODULES_KNOTD_COMPAT_H
 #define ZONEGATE_MODULES_KNOTD_COMPAT_H
@@ -94,5 +94,19 @@ static inline int zg_mod_ctl_path(knotd_mod_t *mod, const char *path, char *out,
 	knotd_conf_free(&rundir);
 	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
+
+/*
+ * knotd_mod_log() for a module's worker thread: logs nothing once unloading
+ * (an expression the module's unload makes true before it waits for the
+ * worker) holds. knotd frees the zone's name, which knotd_mod_log() prints,
+ * before it calls the modules' unload (3.2 to 3.5); a line logged during
+ * unload would read freed memory (seen as a garbage zone name on 3.4).
+ */
+#define zg_worker_log(mod, unloading, ...) \
+	do { \
+		if (!(unloading)) { \
+			knotd_mod_log((mod), __VA_ARGS__); \
+		} \
+	} while (0)
 
 #endif /* ZONEGATE_MODULES_KNOTD_COMPAT_H */
