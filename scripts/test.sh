@@ -26,8 +26,8 @@ jobs=${ZG_JOBS:-$(nproc)}
 series_name() {
 	local knot deb
 	knot=$(dpkg-query -W -f '${Version}' knot 2>/dev/null | sed 's/-[^-]*$//')
-	deb=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-?} ${VERSION_ID:-}")
-	echo "Knot ${knot:-?} (Debian ${deb% })"
+	deb=$(. /etc/os-release 2>/dev/null && echo "${PRETTY_NAME#Debian GNU/Linux }")
+	echo "Knot ${knot:-?} (Debian ${deb:-?})"
 }
 
 # run_suite: build and run everything here; the summary's last line is
