@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Debian packages zonegate needs to build and to run its tests; sourced by the other scripts.
-ZG_DEPS="build-essential procps openssl bc autoconf automake libtool pkg-config python3 knot knot-dnsutils knot-dnssecutils libknot-dev softhsm2 opensc liburcu-dev libjansson-dev libpq-dev postgresql libssl-dev libgnutls28-dev bind9-dnsutils bind9-utils ldnsutils xz-utils git"
+ZG_DEPS="build-essential procps openssl bc time autoconf automake libtool pkg-config python3 knot knot-dnsutils knot-dnssecutils libknot-dev softhsm2 opensc liburcu-dev libjansson-dev libpq-dev postgresql libssl-dev libgnutls28-dev bind9-dnsutils bind9-utils ldnsutils xz-utils git"
 ZG_DEPS+=" debhelper dpkg-dev lintian"
 # Only on the machine that runs scripts/test.sh: the Debian roots of the
 # other Knot series are built with mmdebstrap (scripts/roots.sh).
