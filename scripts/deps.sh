@@ -5,3 +5,10 @@ ZG_DEPS+=" debhelper dpkg-dev lintian"
 # Only on the machine that runs scripts/test.sh: the Debian roots of the
 # other Knot series are built with mmdebstrap (scripts/roots.sh).
 ZG_HOST_DEPS="mmdebstrap"
+# zg_deps_suite SUITE: what only some Debian releases have, or need, for the
+# roots of scripts/roots.sh (Knot 3.5 moved keymgr into knot-keymgr).
+zg_deps_suite() {
+	case $1 in
+	sid | unstable | forky) echo "knot-keymgr" ;;
+	esac
+}

@@ -60,9 +60,10 @@ zg_root_mirror() {
 	echo "${uri%/}"
 }
 
-# zg_root_packages: the packages a root gets (one line, sorted).
+# zg_root_packages SUITE: the packages a root gets (one line, sorted).
 zg_root_packages() {
-	(. "$zg_roots_here/deps.sh" && printf '%s\n' $ZG_DEPS) | sort -u | tr '\n' ' '
+	(. "$zg_roots_here/deps.sh" && printf '%s\n' $ZG_DEPS $(zg_deps_suite "$1")) |
+		sort -u | tr '\n' ' '
 }
 
 # zg_root_path SUITE
@@ -81,7 +82,7 @@ zg_root_build() {
 		echo "root $suite: FAILED (no Debian mirror in the host's apt sources)"
 		return 1
 	}
-	pkgs=$(zg_root_packages)
+	pkgs=$(zg_root_packages "$suite")
 	stamp="suite=$suite mirror=$mirror packages=$pkgs"
 	if [ -z "${ZG_ROOTS_REFRESH:-}" ] && [ -f "$root/.zg-stamp" ] &&
 		[ "$(cat "$root/.zg-stamp")" = "$stamp" ] && [ -x "$root/usr/sbin/knotd" ]; then
