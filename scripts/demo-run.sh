@@ -73,7 +73,7 @@ zonegate demo signer listening on 127.0.0.1@$port (UDP and TCP), zone demo.
   kdig @127.0.0.1 -p $port demo. SOA +dnssec
   kdig @127.0.0.1 -p $port demo. DNSKEY +dnssec +multiline
   kdig @127.0.0.1 -p $port demo. AXFR | head
-  SOFTHSM2_CONF=$SOFTHSM2_CONF knotc -c $d/knot.conf zone-stats demo.
+  SOFTHSM2_CONF=$SOFTHSM2_CONF knotc -c $d/knot.conf -f zone-stats demo.
 
 mod-ingest consumes the spool $d/spool; add a delegation:
   printf '%s' '{"version":1,"id":"demo-1","zone":"demo.","changes":[{"owner":"new.demo.","rrsets":[{"type":"NS","ttl":3600,"rdata":["ns1.example."]}]}]}' > $d/spool/demo-1.json.tmp && mv $d/spool/demo-1.json.tmp $d/spool/incoming/demo-1.json

@@ -3,7 +3,9 @@
 # (as root; otherwise only reports them). ZG_NO_INSTALL=1 skips it.
 . "$(dirname "${BASH_SOURCE[0]}")/deps.sh"
 zg_missing=()
-for p in $ZG_DEPS; do
+zg_host=$ZG_HOST_DEPS
+[ -z "${ZG_IN_ROOT:-}" ] || zg_host=
+for p in $ZG_DEPS $(zg_deps_suite "$(. /etc/os-release 2>/dev/null; echo "${VERSION_CODENAME:-}")") $zg_host; do
 	dpkg-query -W -f '${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || zg_missing+=("$p")
 done
 if [ ${#zg_missing[@]} -gt 0 ] && [ -z "${ZG_NO_INSTALL:-}" ]; then

@@ -22,6 +22,7 @@ static const char *const zg_messages[] = {
 	[ZG_EFENCED - ZG_ERROR_MIN]     = "queue lease lost to another consumer",
 	[ZG_ENOTSUP - ZG_ERROR_MIN]     = "not supported",
 	[ZG_EINACTIVE - ZG_ERROR_MIN]   = "not active",
+	[ZG_ENOTREADY - ZG_ERROR_MIN]   = "server not ready (zone frozen?)",
 };
 
 const char *zg_strerror(int code)

@@ -31,6 +31,7 @@ enum zg_error {
 	ZG_EFENCED,                /*!< Lost the queue lease to another consumer. */
 	ZG_ENOTSUP,                /*!< Feature or algorithm not supported. */
 	ZG_EINACTIVE,              /*!< Component configured but not active. */
+	ZG_ENOTREADY,              /*!< Remote server not ready now (a frozen zone); retry later. */
 	ZG_ERROR_MAX = -1501
 };
 

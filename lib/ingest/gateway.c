@@ -13,6 +13,7 @@
 #include <libknot/descriptor.h>
 #include <libknot/errcode.h>
 #include <libknot/lookup.h>
+#include <libknot/rrtype/opt.h>
 #include <libknot/rrtype/soa.h>
 #include <libknot/tsig-op.h>
 #include <libknot/wire.h>
@@ -316,6 +317,26 @@ static bool find_req_mac(void *ctx, uint16_t id, const uint8_t **mac, size_t *ma
 }
 
 #define NO_ANSWER	0xff
+/* REFUSED with the extended error "not ready": Knot refuses UPDATEs so while
+ * the zone is frozen (3.2: every one; 3.4+: those beyond the eight it queues).
+ * Nothing of such an UPDATE was applied: it is sent again later, and the
+ * message waits in the queue meanwhile (never a verdict). */
+#define NOT_READY	0xfe
+
+/* The RCODE of the answer in pkt, NOT_READY for a REFUSED "not ready". */
+static uint8_t answer_rcode(const knot_pkt_t *pkt)
+{
+	uint8_t rcode = knot_wire_get_rcode(pkt->wire);
+	if (rcode != KNOT_RCODE_REFUSED || pkt->opt_rr == NULL) {
+		return rcode;
+	}
+	uint8_t *ede = knot_edns_get_option(pkt->opt_rr, KNOT_EDNS_OPTION_EDE, NULL);
+	if (ede != NULL && knot_edns_opt_get_length(ede) >= 2 &&
+	    knot_wire_read_u16(knot_edns_opt_get_data(ede)) == KNOT_EDNS_EDE_NOT_READY) {
+		return NOT_READY;
+	}
+	return rcode;
+}
 
 /* Sends the UPDATEs pkts[0..n) pipelined on gw->conn (Knot can then apply
  * them as one batch: one commit, one serial) and waits for every answer;
@@ -349,7 +370,7 @@ static int pipeline(zg_gateway_t *gw, knot_pkt_t *const *pkts, size_t n, uint8_t
 		for (size_t j = 0; j < t.count; j++) {
 			if (t.reqs[j].id == id && !t.reqs[j].answered) {
 				t.reqs[j].answered = true;
-				rcode[t.reqs[j].item] = knot_wire_get_rcode(gw->answer->wire);
+				rcode[t.reqs[j].item] = answer_rcode(gw->answer);
 				break;
 			}
 		}
@@ -409,15 +430,18 @@ static int send_updates(zg_gateway_t *gw, const zg_msg_t *msg, zg_apply_result_t
 			disconnect(gw);
 			break;
 		}
-		/* The first refusal other than SERVFAIL is the verdict; else retry
-		 * what got SERVFAIL. */
-		size_t still = 0, bad = SIZE_MAX;
+		/* The first refusal other than SERVFAIL or "not ready" is the
+		 * verdict; else retry what got SERVFAIL or "not ready". */
+		size_t still = 0, bad = SIZE_MAX, not_ready = SIZE_MAX;
 		for (size_t i = 0; i < left; i++) {
 			if (rcode[i] == KNOT_RCODE_NOERROR) {
 				res->updates++;
 				continue;
 			}
-			if (rcode[i] != KNOT_RCODE_SERVFAIL && bad == SIZE_MAX) {
+			if (rcode[i] == NOT_READY && not_ready == SIZE_MAX) {
+				not_ready = still;
+			} else if (rcode[i] != KNOT_RCODE_SERVFAIL && rcode[i] != NOT_READY &&
+			           bad == SIZE_MAX) {
 				bad = still;
 			}
 			which[still] = which[i];
@@ -430,6 +454,13 @@ static int send_updates(zg_gateway_t *gw, const zg_msg_t *msg, zg_apply_result_t
 		if (bad == SIZE_MAX) {
 			if (attempt < gw->conf.servfail_retries) {
 				continue;
+			}
+			if (not_ready != SIZE_MAX) {
+				snprintf(reason, reason_len, "message %s: UPDATE %zu/%zu refused, zone "
+				         "not ready (frozen?), kept for later", msg->id,
+				         which[not_ready] + 1, n);
+				ret = ZG_ENOTREADY;
+				break;
 			}
 			bad = 0;
 		}
@@ -546,8 +577,8 @@ static int apply_once(zg_gateway_t *gw, const zg_msg_t *msg, zg_apply_result_t *
 		ret = zg_update_read_state(gw->conn, msg, gw->states, &gw->state_pool,
 		                           why, sizeof(why));
 		if (ret != 0) {
-			snprintf(reason, reason_len, "message %s: reading current data failed: %s",
-			         msg->id, why);
+			snprintf(reason, reason_len, ret == ZG_EINPUT ? "message %s: %s" :
+			         "message %s: reading current data failed: %s", msg->id, why);
 			disconnect(gw);
 			return ret == ZG_EREFUSED ? ZG_EPROTO : ret;
 		}
@@ -687,6 +718,16 @@ static int batch_send(zg_gateway_t *gw, zg_apply_item_t *items, const size_t *id
 			char why[256];
 			ret = zg_update_read_state(gw->conn, msg, states, &gw->state_pool,
 			                           why, sizeof(why));
+			if (ret == ZG_EINPUT) {
+				/* Refused by its data: not sent, it gets its verdict
+				 * alone (the connection is in sync: answers all read). */
+				gw->lists[k].count = 0;
+				gw->lists[k].owners_changed = 0;
+				gw->lists[k].ops = 0;
+				rcode_out[k] = 0xff;
+				it->states = NULL;
+				continue;
+			}
 			if (ret != 0) {
 				snprintf(it->reason, sizeof(it->reason), "message %s: reading current "
 				         "data failed: %s", msg->id, why);
@@ -734,7 +775,11 @@ static int batch_send(zg_gateway_t *gw, zg_apply_item_t *items, const size_t *id
 		items[idx[k]].res.updates = gw->lists[k].count;
 	}
 	for (size_t j = 0; j < np && ret == 0; j++) {
-		if (rc[j] != KNOT_RCODE_NOERROR) {
+		if (rc[j] == NOT_READY) {
+			/* A frozen zone: no verdict for any message of the batch;
+			 * all of it again later (re-read, so nothing twice). */
+			ret = ZG_ENOTREADY;
+		} else if (rc[j] != KNOT_RCODE_NOERROR) {
 			ok_out[owner[j]] = false;
 			rcode_out[owner[j]] = rc[j];
 		}
@@ -756,7 +801,9 @@ static int batch_apply(zg_gateway_t *gw, zg_apply_item_t *items, const size_t *i
 			 * server may be failing, not the message. */
 			it->ret = servfail_transient(it->reason, sizeof(it->reason));
 		}
-		return (it->ret == 0 || it->ret == ZG_EREFUSED) ? 0 : it->ret;
+		/* A verdict (applied, refused by the server or by its data) lets
+		 * the batch go on; anything else is transient. */
+		return (it->ret == 0 || it->ret == ZG_EREFUSED || it->ret == ZG_EINPUT) ? 0 : it->ret;
 	}
 	bool *ok = calloc(m, sizeof(*ok));
 	uint8_t *rcode = calloc(m, sizeof(*rcode));

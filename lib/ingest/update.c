@@ -177,7 +177,7 @@ static int new_packet(build_t *b, size_t change_idx)
 	knot_wire_set_opcode(pkt->wire, KNOT_OPCODE_UPDATE);
 	int ret = knot_pkt_put_question(pkt, b->msg->zone, KNOT_CLASS_IN, KNOT_RRTYPE_SOA);
 	if (ret == KNOT_EOK) {
-		ret = knot_pkt_reserve(pkt, b->tsig_reserve);
+		ret = knot_pkt_reserve(pkt, b->tsig_reserve + KNOT_EDNS_MIN_SIZE);
 	}
 	if (ret == KNOT_EOK) {
 		ret = knot_pkt_begin(pkt, KNOT_AUTHORITY);
@@ -271,6 +271,30 @@ static int put_split(build_t *b, const knot_dname_t *owner, size_t change_idx)
 	return 0;
 }
 
+/* Ends every packet of the list with an empty OPT record (its space was
+ * reserved in new_packet): with EDNS in the UPDATE, Knot can tell why it
+ * refuses one (EDE "not ready" while the zone is frozen, see gateway.c). */
+static int put_opt(zg_update_list_t *list)
+{
+	knot_rrset_t *opt = zg_arena_alloc(&list->pool, sizeof(*opt));
+	if (opt == NULL) {
+		return -ENOMEM;
+	}
+	int ret = knot_edns_init(opt, KNOT_WIRE_MAX_PKTSIZE, 0, KNOT_EDNS_VERSION,
+	                         zg_arena_mm(&list->pool));
+	for (size_t i = 0; i < list->count && ret == KNOT_EOK; i++) {
+		knot_pkt_t *pkt = list->items[i].pkt;
+		ret = knot_pkt_reclaim(pkt, KNOT_EDNS_MIN_SIZE);
+		if (ret == KNOT_EOK) {
+			ret = knot_pkt_begin(pkt, KNOT_ADDITIONAL);
+		}
+		if (ret == KNOT_EOK) {
+			ret = knot_pkt_put(pkt, KNOT_COMPR_HINT_NONE, opt, 0);
+		}
+	}
+	return ret == KNOT_EOK ? 0 : (ret == -ENOMEM ? ret : ZG_ETOOBIG);
+}
+
 int zg_update_build(zg_update_list_t *list, const zg_msg_t *msg,
                     const zg_owner_state_t *states, size_t max_size,
                     size_t tsig_reserve)
@@ -278,7 +302,8 @@ int zg_update_build(zg_update_list_t *list, const zg_msg_t *msg,
 	if (max_size == 0 || max_size > ZG_UPDATE_MAX_SIZE) {
 		max_size = ZG_UPDATE_MAX_SIZE;
 	}
-	size_t fixed = KNOT_WIRE_HEADER_SIZE + knot_dname_size(msg->zone) + 4 + tsig_reserve;
+	size_t fixed = KNOT_WIRE_HEADER_SIZE + knot_dname_size(msg->zone) + 4 + tsig_reserve +
+	               KNOT_EDNS_MIN_SIZE;
 	if (fixed + 512 > max_size) {
 		return ZG_ETOOBIG;
 	}
@@ -325,6 +350,9 @@ int zg_update_build(zg_update_list_t *list, const zg_msg_t *msg,
 		b->cur->last_change = i;
 	}
 	free(b);
+	if (ret == 0) {
+		ret = put_opt(list);
+	}
 	return ret;
 }
 
@@ -694,6 +722,25 @@ static int parse_state(const knot_pkt_t *ans, const knot_dname_t *owner, uint16_
 	return collect(st, knot_pkt_section(ans, KNOT_ADDITIONAL), owner, type, pool, NULL);
 }
 
+/* The DNAME above owner that an authoritative answer carries, or NULL.
+ * Data below a DNAME is occluded (RFC 6672): Knot 3.2 fails the whole DDNS
+ * batch over it, 3.4 and later silently ignore the addition, so a message
+ * for such an owner is refused before anything is sent. */
+static const knot_dname_t *dname_above(const knot_pkt_t *ans, const knot_dname_t *owner)
+{
+	if (knot_wire_get_rcode(ans->wire) != KNOT_RCODE_NOERROR || !knot_wire_get_aa(ans->wire)) {
+		return NULL;
+	}
+	const knot_pktsection_t *sec = knot_pkt_section(ans, KNOT_ANSWER);
+	for (uint16_t i = 0; i < sec->count; i++) {
+		const knot_rrset_t *rr = knot_pkt_rr(sec, i);
+		if (rr->type == KNOT_RRTYPE_DNAME && knot_dname_in_bailiwick(owner, rr->owner) > 0) {
+			return rr->owner;
+		}
+	}
+	return NULL;
+}
+
 #define READ_WINDOW	128	/* Queries in flight on one connection. */
 #define READ_REFILL	(READ_WINDOW / 2)	/* Send more when this few are left. */
 #define QUERY_MAX	(2 + KNOT_WIRE_HEADER_SIZE + KNOT_DNAME_MAXLEN + 4 + 11)
@@ -737,7 +784,7 @@ int zg_update_read_state(zg_dnsconn_t *conn, const zg_msg_t *msg,
 	uint8_t *qbuf = malloc(READ_WINDOW * QUERY_MAX);
 	knot_pkt_t *a = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
 	zg_crypto_ctx_t *crypto = NULL;
-	int ret = 0;
+	int ret = 0, refused = 0;
 	if (qbuf == NULL || a == NULL || zg_crypto_ctx_new(&crypto) != 0) {
 		ret = -ENOMEM;
 		goto done;
@@ -799,6 +846,20 @@ int zg_update_read_state(zg_dnsconn_t *conn, const zg_msg_t *msg,
 			}
 			const inflight_t *q = &ring[received % READ_WINDOW];
 			const knot_dname_t *owner = msg->changes[q->owner].owner;
+			const knot_dname_t *dname = dname_above(a, owner);
+			if (dname != NULL) {
+				/* The verdict; the answers in flight are still read. */
+				if (refused == 0) {
+					char otxt[KNOT_DNAME_TXT_MAXLEN + 1], dtxt[KNOT_DNAME_TXT_MAXLEN + 1];
+					knot_dname_to_str(otxt, owner, sizeof(otxt));
+					knot_dname_to_str(dtxt, dname, sizeof(dtxt));
+					snprintf(reason, reason_len, "owner %s is below the DNAME at %s "
+					         "(data there is occluded)", otxt, dtxt);
+					refused = ZG_EINPUT;
+				}
+				received++;
+				continue;
+			}
 			ret = parse_state(a, owner, q->type, msg->changes[q->owner].apex,
 			                  &states[q->owner], pool, crypto);
 			if (ret != 0) {
@@ -818,5 +879,5 @@ done:
 	free(qbuf);
 	knot_pkt_free(a);
 	zg_crypto_ctx_free(crypto);
-	return ret;
+	return ret != 0 ? ret : refused;
 }

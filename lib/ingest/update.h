@@ -47,7 +47,7 @@ typedef struct {
 
 /*! One UPDATE message and the owners it carries. */
 typedef struct {
-	knot_pkt_t *pkt;        /*!< Unsigned; TSIG space reserved. */
+	knot_pkt_t *pkt;        /*!< Unsigned, ends with an OPT (EDNS); TSIG space reserved. */
 	size_t first_change;    /*!< Index of the first change (zg_msg_t.changes) in it. */
 	size_t last_change;     /*!< Index of the last one. */
 } zg_update_t;
@@ -135,7 +135,9 @@ int zg_update_plan(const zg_msg_t *msg, const zg_owner_state_t *states,
  * \param reason  Buffer for a one-line reason on error.
  *
  * \retval 0, ZG_EREFUSED (the server refused a query), ZG_EPROTO,
- *         ZG_ETIMEOUT, ZG_ECONNECT, -ENOMEM.
+ *         ZG_ETIMEOUT, ZG_ECONNECT, -ENOMEM; ZG_EINPUT (the message's
+ *         verdict, reason set) when an owner lies below a DNAME: its data
+ *         would be occluded, and Knot 3.4+ silently ignores such additions.
  */
 int zg_update_read_state(zg_dnsconn_t *conn, const zg_msg_t *msg,
                          zg_owner_state_t *states, zg_arena_t *pool,

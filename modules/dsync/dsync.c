@@ -35,9 +35,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <knot/module.h>
 #include <libdnssec/random.h>
 
+#include "modules/knotd-compat.h"
 #include "modules/modalarm.h"
 #include "modules/modkey.h"
 #include "modules/modlog.h"
@@ -70,8 +70,6 @@
 
 #define CONF_SERVER		"\x06""server"
 #define CONF_LISTEN		"\x06""listen"
-#define CONF_RUNDIR		"\x06""rundir"
-#define CONF_CONTROL		"\x07""control"
 #define CONF_REMOTE		"\x06""remote"
 #define CONF_ADDRESS		"\x07""address"
 #define CONF_KEY		"\x03""key"
@@ -220,6 +218,9 @@ typedef struct {
 	bool stop;
 } dsync_ctx_t;
 
+/* Logs of the workers: none once unload began (see zg_worker_log()). */
+#define wlog(ctx, ...) zg_worker_log((ctx)->mod, atomic_load(&(ctx)->cancel), __VA_ARGS__)
+
 static int dsync_conf_check(knotd_conf_check_args_t *args)
 {
 	knotd_conf_t mode = knotd_conf_check_item(args, MOD_MODE);
@@ -335,10 +336,10 @@ static bool guard_check(dsync_ctx_t *ctx, zg_child_view_t *v, char *last, size_t
 	int ret = zg_child_view_fetch(v, &ctx->server, ctx->zone, &opts, err, sizeof(err));
 	if (ret != 0) {
 		if (ret != *last_err) {
-			knotd_mod_log(ctx->mod, LOG_WARNING, "failed to check cds/cdnskey (server %s, %s)%s",
-			              ctx->server.name, err,
-			              atomic_load(&ctx->guard) == GUARD_UNKNOWN ?
-			              ", withholding them until checked" : "");
+			wlog(ctx, LOG_WARNING, "failed to check cds/cdnskey (server %s, %s)%s",
+			     ctx->server.name, err,
+			     atomic_load(&ctx->guard) == GUARD_UNKNOWN ?
+			     ", withholding them until checked" : "");
 			*last_err = ret;
 		}
 		return false;
@@ -354,21 +355,21 @@ static bool guard_check(dsync_ctx_t *ctx, zg_child_view_t *v, char *last, size_t
 	if (ret == 0) {
 		atomic_store(&ctx->guard, GUARD_SAFE);
 		if (old != GUARD_SAFE) {
-			knotd_mod_log(ctx->mod, old == GUARD_UNSAFE ? LOG_NOTICE : LOG_INFO,
-			              "cds/cdnskey %s, serving them (%s)",
-			              old == GUARD_UNSAFE ? "safe again" : "checked", why);
+			wlog(ctx, old == GUARD_UNSAFE ? LOG_NOTICE : LOG_INFO,
+			     "cds/cdnskey %s, serving them (%s)",
+			     old == GUARD_UNSAFE ? "safe again" : "checked", why);
 		}
 		last[0] = '\0';
 		return true;
 	} else if (ret == ZG_EVALIDATION) {
 		atomic_store(&ctx->guard, GUARD_UNSAFE);
 		if (old != GUARD_UNSAFE || strcmp(last, why) != 0) {
-			knotd_mod_log(ctx->mod, LOG_ERR, "unsafe cds/cdnskey, answering servfail (%s)", why);
+			wlog(ctx, LOG_ERR, "unsafe cds/cdnskey, answering servfail (%s)", why);
 			knotd_mod_stats_incr(ctx->mod, 0, CTR_CDS_UNSAFE, 0, 1);
 			snprintf(last, last_len, "%s", why);
 		}
 	} else {
-		knotd_mod_log(ctx->mod, LOG_WARNING, "failed to check cds/cdnskey (%s)", zg_strerror(ret));
+		wlog(ctx, LOG_WARNING, "failed to check cds/cdnskey (%s)", zg_strerror(ret));
 	}
 	return false;
 }
@@ -412,7 +413,7 @@ static void sync_overdue(dsync_ctx_t *ctx, sync_state_t *st, time_t now, const c
 	char reason[512];
 	snprintf(reason, sizeof(reason), "ds for key %s not confirmed at the parent %llds after "
 	         "it was announced (%s)", st->tags, (long long)(now - st->since), why);
-	knotd_mod_log(ctx->mod, LOG_ERR, "ds sync overdue, %s", reason);
+	wlog(ctx, LOG_ERR, "ds sync overdue, %s", reason);
 	knotd_mod_stats_incr(ctx->mod, 0, CTR_OVERDUE, 0, 1);
 	alarm_run(ctx, st->keytag, reason);
 	st->next_overdue = now + ctx->overdue;
@@ -459,8 +460,8 @@ static void parent_check(dsync_ctx_t *ctx, const zg_child_view_t *v)
 	if (ann->count == 0 || (has_cds && zg_cds_is_delete(cds->rdata)) ||
 	    (!has_cds && zg_cdnskey_is_delete(cdnskey->rdata))) {
 		if (st->active && !st->done) {
-			knotd_mod_log(ctx->mod, LOG_INFO, "cds/cdnskey for key %s withdrawn, nothing to "
-			              "confirm", st->tags);
+			wlog(ctx, LOG_INFO, "cds/cdnskey for key %s withdrawn, nothing to "
+			     "confirm", st->tags);
 		}
 		memset(st, 0, sizeof(*st));
 		return;
@@ -475,8 +476,8 @@ static void parent_check(dsync_ctx_t *ctx, const zg_child_view_t *v)
 		st->next_overdue = now + ctx->overdue;
 		zg_tags_str(ann, !has_cds, st->tags, sizeof(st->tags));
 		st->keytag = has_cds ? knot_ds_key_tag(ann->rdata) : zg_dnskey_keytag(ann->rdata);
-		knotd_mod_log(ctx->mod, LOG_INFO, "ds change announced (%s %s), checking %zu parent "
-		              "server(s)", has_cds ? "cds" : "cdnskey", st->tags, ctx->nparents);
+		wlog(ctx, LOG_INFO, "ds change announced (%s %s), checking %zu parent "
+		     "server(s)", has_cds ? "cds" : "cdnskey", st->tags, ctx->nparents);
 	}
 	if (st->done || ctx->nparents == 0) {
 		if (!st->done) {
@@ -570,7 +571,7 @@ static void parent_check(dsync_ctx_t *ctx, const zg_child_view_t *v)
 	if (!matched) {
 		knotd_mod_stats_incr(ctx->mod, 0, CTR_DS_FAILED, 0, 1);
 		if (st->match_since != 0 || strcmp(st->last, why) != 0) {
-			knotd_mod_log(ctx->mod, LOG_NOTICE, "ds for key %s not confirmed (%s)", st->tags, why);
+			wlog(ctx, LOG_NOTICE, "ds for key %s not confirmed (%s)", st->tags, why);
 			snprintf(st->last, sizeof(st->last), "%s", why);
 		}
 		st->match_since = 0;
@@ -580,9 +581,9 @@ static void parent_check(dsync_ctx_t *ctx, const zg_child_view_t *v)
 	knotd_mod_stats_incr(ctx->mod, 0, CTR_DS_OK, 0, 1);
 	if (st->match_since == 0) {
 		/* Logged before the clock starts: the log shows no later time than the start. */
-		knotd_mod_log(ctx->mod, LOG_NOTICE, "every parent server (%zu) serves a validated ds for "
-		              "key %s, confirming once its ttl (%us) has passed", ctx->nparents, st->tags,
-		              ttl);
+		wlog(ctx, LOG_NOTICE, "every parent server (%zu) serves a validated ds for "
+		     "key %s, confirming once its ttl (%us) has passed", ctx->nparents, st->tags,
+		     ttl);
 		st->match_since = mono_ms();
 		st->last[0] = '\0';
 	}
@@ -593,16 +594,16 @@ static void parent_check(dsync_ctx_t *ctx, const zg_child_view_t *v)
 	char err[256];
 	int ret = ctl_ksk_submitted(ctx, err, sizeof(err));
 	if (ret == KNOT_EOK) {
-		knotd_mod_log(ctx->mod, LOG_NOTICE, "ksk submission confirmed (zone-ksk-submitted), key %s",
-		              st->tags);
+		wlog(ctx, LOG_NOTICE, "ksk submission confirmed (zone-ksk-submitted), key %s",
+		     st->tags);
 		st->done = true;
 	} else if (strstr(err, "no key ready") != NULL) {
-		knotd_mod_log(ctx->mod, LOG_INFO, "parent serves the ds for key %s, no ksk waits for "
-		              "submission", st->tags);
+		wlog(ctx, LOG_INFO, "parent serves the ds for key %s, no ksk waits for "
+		     "submission", st->tags);
 		st->done = true;
 	} else {
-		knotd_mod_log(ctx->mod, LOG_WARNING, "ksk submission confirmation failed (%s), retrying",
-		              err);
+		wlog(ctx, LOG_WARNING, "ksk submission confirmation failed (%s), retrying",
+		     err);
 		sync_overdue(ctx, st, now, err);
 	}
 }
@@ -642,7 +643,8 @@ static void *guard_worker(void *arg)
 
 static void scan_log(void *arg, int level, const char *msg)
 {
-	knotd_mod_log((knotd_mod_t *)arg, level, "%s", msg);
+	dsync_ctx_t *ctx = arg;
+	wlog(ctx, level, "%s", msg);
 }
 
 /* Adds what the scanner counted since the last call to the counters. */
@@ -673,7 +675,7 @@ static void scan_listed(dsync_ctx_t *ctx, char *last_err, size_t last_len)
 		int ret = zg_cdscan_lookup(ctx->scan, *c, &d, err, sizeof(err));
 		if (ret != 0) {
 			if (strcmp(last_err, err) != 0) {
-				knotd_mod_log(ctx->mod, LOG_WARNING, "child %s not scanned (%s)", *c, err);
+				wlog(ctx, LOG_WARNING, "child %s not scanned (%s)", *c, err);
 				snprintf(last_err, last_len, "%s", err);
 			}
 			continue;
@@ -711,9 +713,9 @@ static void *parent_worker(void *arg)
 			int ret = zg_cdscan_list(ctx->scan, &list, &count, err, sizeof(err));
 			if (ret != 0) {
 				if (strcmp(last_axfr, err) != 0) {
-					knotd_mod_log(ctx->mod, LOG_WARNING, "cannot list the delegations, AXFR "
-					              "from %s failed (%s), retrying every %us", ctx->server.name,
-					              err, ctx->interval);
+					wlog(ctx, LOG_WARNING, "cannot list the delegations, AXFR "
+					     "from %s failed (%s), retrying every %us", ctx->server.name,
+					     err, ctx->interval);
 					snprintf(last_axfr, sizeof(last_axfr), "%s", err);
 				}
 				list = NULL;
@@ -724,7 +726,7 @@ static void *parent_worker(void *arg)
 				pass_start = now;
 				clock_gettime(CLOCK_MONOTONIC, &pass_t0);
 				zg_cdscan_stats(ctx->scan, &pass_base);
-				knotd_mod_log(ctx->mod, LOG_DEBUG, "scan of %zu delegations started", count);
+				wlog(ctx, LOG_DEBUG, "scan of %zu delegations started", count);
 			}
 		}
 		if (list != NULL) {
@@ -741,14 +743,14 @@ static void *parent_worker(void *arg)
 				              (double)(t1.tv_nsec - pass_t0.tv_nsec) / 1e9;
 				zg_cdscan_stats_t st;
 				zg_cdscan_stats(ctx->scan, &st);
-				knotd_mod_log(ctx->mod, LOG_INFO, "scan of %zu delegations done in %.1f s, "
-				              "%llu queries, %llu accepted, %llu refused, %llu queued, "
-				              "%llu failed", count, secs,
-				              (unsigned long long)(st.queries - pass_base.queries),
-				              (unsigned long long)(st.accepted - pass_base.accepted),
-				              (unsigned long long)(st.refused - pass_base.refused),
-				              (unsigned long long)(st.queued - pass_base.queued),
-				              (unsigned long long)(st.failed - pass_base.failed));
+				wlog(ctx, LOG_INFO, "scan of %zu delegations done in %.1f s, "
+				     "%llu queries, %llu accepted, %llu refused, %llu queued, "
+				     "%llu failed", count, secs,
+				     (unsigned long long)(st.queries - pass_base.queries),
+				     (unsigned long long)(st.accepted - pass_base.accepted),
+				     (unsigned long long)(st.refused - pass_base.refused),
+				     (unsigned long long)(st.queued - pass_base.queued),
+				     (unsigned long long)(st.failed - pass_base.failed));
 				knotd_mod_stats_store(ctx->mod, 0, CTR_PASS_SECONDS, 0, (uint64_t)(secs + 0.5));
 				free(list);
 				list = NULL;
@@ -825,7 +827,7 @@ static int parent_load(knotd_mod_t *mod, dsync_ctx_t *ctx)
 		.dry_run = dry,
 		.queue = queue.count > 0 ? queue.single.string : NULL,
 		.log = scan_log,
-		.log_arg = mod,
+		.log_arg = ctx,
 		.cancel = &ctx->cancel,
 	};
 	int ret = zg_cdscan_new(&sc, &ctx->scan);
@@ -986,8 +988,8 @@ static void add_parent(dsync_ctx_t *ctx, const struct sockaddr_storage *ss,
 		}
 		zg_server_set(&ctx->parents[ctx->nparents++], (const struct sockaddr *)ss);
 	} else {
-		knotd_mod_log(ctx->mod, LOG_WARNING, "more than %u parent addresses, the rest ignored",
-		              MAX_PARENTS);
+		wlog(ctx, LOG_WARNING, "more than %u parent addresses, the rest ignored",
+		     MAX_PARENTS);
 	}
 }
 
@@ -1060,16 +1062,10 @@ static int sync_conf(knotd_mod_t *mod, dsync_ctx_t *ctx)
 	}
 
 	knotd_conf_t ctl = knotd_conf_mod(mod, MOD_CONTROL);
-	const char *p = ctl.count > 0 ? ctl.single.string : NULL;
-	knotd_conf_t listen = knotd_conf(mod, CONF_CONTROL, CONF_LISTEN, NULL);
-	knotd_conf_t rundir = knotd_conf(mod, CONF_SERVER, CONF_RUNDIR, NULL);
-	if (p == NULL) {
-		p = listen.single.string != NULL ? listen.single.string : "knot.sock";
-	}
-	if (p[0] == '/' || rundir.single.string == NULL) {
-		snprintf(ctx->ctl_path, sizeof(ctx->ctl_path), "%s", p);
-	} else {
-		snprintf(ctx->ctl_path, sizeof(ctx->ctl_path), "%s/%s", rundir.single.string, p);
+	if (zg_mod_ctl_path(mod, ctl.count > 0 ? ctl.single.string : NULL,
+	                    ctx->ctl_path, sizeof(ctx->ctl_path)) != 0) {
+		knotd_mod_log(mod, LOG_ERR, "control socket path too long");
+		return KNOT_EINVAL;
 	}
 	if (knot_dname_to_str(ctx->zone_str, ctx->zone, sizeof(ctx->zone_str)) == NULL) {
 		return KNOT_EINVAL;

@@ -17,10 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <knot/module.h>
 #include <libknot/dname.h>
 #include <libknot/tsig.h>
 
+#include "modules/knotd-compat.h"
 #include "modules/modkey.h"
 #include "core/error.h"
 #include "ingest/ingest.h"
@@ -81,6 +81,9 @@ typedef struct {
 	volatile sig_atomic_t stop;
 } ingest_ctx_t;
 
+/* Logs of the worker: none once unload began (see zg_worker_log()). */
+#define wlog(ctx, ...) zg_worker_log((ctx)->mod, (ctx)->stop, __VA_ARGS__)
+
 static bool source_valid(const char *src)
 {
 	if (strncmp(src, SPOOL_PREFIX, strlen(SPOOL_PREFIX)) == 0) {
@@ -122,23 +125,22 @@ static void on_outcome(void *arg, const zg_ingest_outcome_t *o)
 			knotd_mod_stats_store(ctx->mod, 0, CTR_LAST_ID, 0, (uint64_t)o->row_id);
 		}
 		if (o->res->transaction) {
-			knotd_mod_log(ctx->mod, LOG_INFO, "applied %s (message %s, %zu owners changed, "
-			              "one zone transaction)", what, o->msg_id, o->res->owners_changed);
+			wlog(ctx, LOG_INFO, "applied %s (message %s, %zu owners changed, "
+			     "one zone transaction)", what, o->msg_id, o->res->owners_changed);
 		} else {
-			knotd_mod_log(ctx->mod, LOG_INFO, "applied %s (message %s, %zu owners changed, "
-			              "%zu updates)", what, o->msg_id, o->res->owners_changed,
-			              o->res->updates);
+			wlog(ctx, LOG_INFO, "applied %s (message %s, %zu owners changed, "
+			     "%zu updates)", what, o->msg_id, o->res->owners_changed, o->res->updates);
 		}
 	} else {
 		knotd_mod_stats_incr(ctx->mod, 0, CTR_MSG_REFUSED, 0, 1);
-		knotd_mod_log(ctx->mod, LOG_WARNING, "refused %s (%s)", what, o->reason);
+		wlog(ctx, LOG_WARNING, "refused %s (%s)", what, o->reason);
 	}
 }
 
 static void on_log(void *arg, int level, const char *text)
 {
 	ingest_ctx_t *ctx = arg;
-	knotd_mod_log(ctx->mod, level, "%s", text);
+	wlog(ctx, level, "%s", text);
 }
 
 static void on_lag(void *arg, int64_t seconds)
@@ -156,8 +158,8 @@ static void *worker(void *arg)
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	int ret = zg_ingest_run(&ctx->conf);
 	if (ret != 0) {
-		knotd_mod_log(ctx->mod, LOG_ERR, "stopped, queue not consumed (source %s, %s)",
-		              ctx->source, zg_strerror(ret));
+		wlog(ctx, LOG_ERR, "stopped, queue not consumed (source %s, %s)",
+		     ctx->source, zg_strerror(ret));
 	}
 	return NULL;
 }

@@ -32,9 +32,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <knot/module.h>
 #include <libknot/rrtype/soa.h>
 
+#include "modules/knotd-compat.h"
 #include "modules/modalarm.h"
 #include "modules/modkey.h"
 #include "modules/modlog.h"
@@ -71,8 +71,6 @@
 #define C_NOTIFY	"\x06""notify"
 #define C_SERVER	"\x06""server"
 #define C_LISTEN	"\x06""listen"
-#define C_CONTROL	"\x07""control"
-#define C_RUNDIR	"\x06""rundir"
 #define C_STORAGE	"\x07""storage"
 
 /*! Verdicts remembered (most recent serials). */
@@ -241,6 +239,9 @@ typedef struct {
 	char hint[192];             /*!< Scratch for self_refused_hint(). */
 } validate_ctx_t;
 
+/* Logs of the worker: none once unload began (see zg_worker_log()). */
+#define wlog(ctx, ...) zg_worker_log((ctx)->mod, atomic_load(&(ctx)->cancel), __VA_ARGS__)
+
 /* ---- verdicts ---- */
 
 static int verdict_get(validate_ctx_t *ctx, uint32_t serial)
@@ -310,7 +311,7 @@ static void state_failed(validate_ctx_t *ctx, int err)
 	         zg_strerror(err));
 	time_t now = time(NULL);
 	if (strcmp(msg, ctx->state_err) != 0 || now - ctx->state_err_time >= 60) {
-		knotd_mod_log(ctx->mod, LOG_WARNING, "%s", msg);
+		wlog(ctx, LOG_WARNING, "%s", msg);
 		snprintf(ctx->state_err, sizeof(ctx->state_err), "%s", msg);
 		ctx->state_err_time = now;
 	}
@@ -407,7 +408,7 @@ static void state_save(validate_ctx_t *ctx)
 	if (ret != 0) {
 		state_failed(ctx, ret);
 	} else if (ctx->state_err[0] != '\0') {
-		knotd_mod_log(ctx->mod, LOG_INFO, "verdicts written to %s again", ctx->state_path);
+		wlog(ctx, LOG_INFO, "verdicts written to %s again", ctx->state_path);
 		ctx->state_err[0] = '\0';
 	}
 }
@@ -624,11 +625,11 @@ static void state_restore(validate_ctx_t *ctx)
 	FILE *f = fopen(ctx->state_path, "r");
 	if (f == NULL) {
 		if (errno == ENOENT) {
-			knotd_mod_log(ctx->mod, LOG_DEBUG, "no verdicts to restore (%s does not exist)",
-			              ctx->state_path);
+			wlog(ctx, LOG_DEBUG, "no verdicts to restore (%s does not exist)",
+			     ctx->state_path);
 		} else {
-			knotd_mod_log(ctx->mod, LOG_WARNING, "verdicts not restored, cannot read %s (%s)",
-			              ctx->state_path, zg_strerror(-errno));
+			wlog(ctx, LOG_WARNING, "verdicts not restored, cannot read %s (%s)",
+			     ctx->state_path, zg_strerror(-errno));
 		}
 		return;
 	}
@@ -642,9 +643,9 @@ static void state_restore(validate_ctx_t *ctx)
 	int ret = state_parse(ctx, f, st, &line, &why);
 	fclose(f);
 	if (ret != 0) {
-		knotd_mod_log(ctx->mod, LOG_WARNING, "verdicts not restored, %s line %u: %s, "
-		              "file ignored", ctx->state_path, line,
-		              why != NULL ? why : zg_strerror(ret));
+		wlog(ctx, LOG_WARNING, "verdicts not restored, %s line %u: %s, "
+		     "file ignored", ctx->state_path, line,
+		     why != NULL ? why : zg_strerror(ret));
 		free(st);
 		return;
 	}
@@ -696,23 +697,23 @@ static void state_restore(validate_ctx_t *ctx)
 		} else {
 			snprintf(t2, sizeof(t2), "unknown");
 		}
-		knotd_mod_log(ctx->mod, LOG_INFO, "verdicts restored from %s, serial %u validated "
-		              "at %s (earliest signature expiry %s, %u verdicts)", ctx->state_path,
-		              newest->serial, t1, t2, count);
+		wlog(ctx, LOG_INFO, "verdicts restored from %s, serial %u validated "
+		     "at %s (earliest signature expiry %s, %u verdicts)", ctx->state_path,
+		     newest->serial, t1, t2, count);
 	} else {
-		knotd_mod_log(ctx->mod, LOG_INFO, "verdicts restored from %s, no valid serial "
-		              "(%u verdicts)", ctx->state_path, count);
+		wlog(ctx, LOG_INFO, "verdicts restored from %s, no valid serial "
+		     "(%u verdicts)", ctx->state_path, count);
 	}
 	if (expired != NULL) {
 		zg_time_str(expired->expiry, t2, sizeof(t2));
-		knotd_mod_log(ctx->mod, LOG_NOTICE, "serial %u, signatures expired at %s, "
-		              "restored as failed (%u restored verdicts so)", expired->serial, t2,
-		              nexpired);
+		wlog(ctx, LOG_NOTICE, "serial %u, signatures expired at %s, "
+		     "restored as failed (%u restored verdicts so)", expired->serial, t2,
+		     nexpired);
 	}
 	if (nodigest > 0) {
-		knotd_mod_log(ctx->mod, LOG_NOTICE, "%u valid verdicts restored without the digest "
-		              "of their content (state file format %u), transfers wait until the "
-		              "served serial validates again", nodigest, st->version);
+		wlog(ctx, LOG_NOTICE, "%u valid verdicts restored without the digest "
+		     "of their content (state file format %u), transfers wait until the "
+		     "served serial validates again", nodigest, st->version);
 	}
 	free(st);
 }
@@ -742,10 +743,10 @@ static void resign_request(validate_ctx_t *ctx, uint32_t serial)
 	int ret = zg_ctl_zone_command(ctx->ctl_path, 5000, "zone-sign", ctx->zone_str,
 	                              err, sizeof(err));
 	if (ret == KNOT_EOK) {
-		knotd_mod_log(ctx->mod, LOG_NOTICE, "serial %u, re-signing requested (zone-sign)", serial);
+		wlog(ctx, LOG_NOTICE, "serial %u, re-signing requested (zone-sign)", serial);
 	} else {
-		knotd_mod_log(ctx->mod, LOG_WARNING, "serial %u, re-signing request failed (%s)", serial,
-		              err);
+		wlog(ctx, LOG_WARNING, "serial %u, re-signing request failed (%s)", serial,
+		     err);
 	}
 }
 
@@ -763,11 +764,11 @@ static void notify_all(validate_ctx_t *ctx, uint32_t serial)
 			                    serial, ZG_XFR_QUERY_TIMEOUT_MS);
 		}
 		if (ret == 0) {
-			knotd_mod_log(ctx->mod, LOG_INFO, "NOTIFY, outgoing, remote %s, serial %u",
-			              addr, serial);
+			wlog(ctx, LOG_INFO, "NOTIFY, outgoing, remote %s, serial %u",
+			     addr, serial);
 		} else {
-			knotd_mod_log(ctx->mod, LOG_WARNING, "NOTIFY, outgoing, remote %s, "
-			              "serial %u, failed (%s)", addr, serial, zg_strerror(ret));
+			wlog(ctx, LOG_WARNING, "NOTIFY, outgoing, remote %s, "
+			     "serial %u, failed (%s)", addr, serial, zg_strerror(ret));
 		}
 	}
 }
@@ -802,7 +803,7 @@ static void xfr_failed(validate_ctx_t *ctx, const char *fmt, ...)
 	va_end(ap);
 	time_t now = time(NULL);
 	if (strcmp(msg, ctx->last_fail) != 0 || now - ctx->last_fail_time >= 60) {
-		knotd_mod_log(ctx->mod, LOG_WARNING, "%s", msg);
+		wlog(ctx, LOG_WARNING, "%s", msg);
 		snprintf(ctx->last_fail, sizeof(ctx->last_fail), "%s", msg);
 		ctx->last_fail_time = now;
 	}
@@ -879,20 +880,20 @@ static int shadow_update(validate_ctx_t *ctx, bool *changed)
 		if (kind == ZG_XFR_IXFR) {
 			ret = zg_incr_apply_diff(ctx->shadow, &ctx->diff);
 			if (ret == 0) {
-				knotd_mod_log(ctx->mod, LOG_INFO, "IXFR, incoming, remote %s, serial %u -> %u, "
-				              "%zu changes", ctx->source_str, ctx->diff.serial_from,
-				              ctx->diff.serial_to, ctx->diff.count);
+				wlog(ctx, LOG_INFO, "IXFR, incoming, remote %s, serial %u -> %u, "
+				     "%zu changes", ctx->source_str, ctx->diff.serial_from,
+				     ctx->diff.serial_to, ctx->diff.count);
 				*changed = true;
 				return 0;
 			}
-			knotd_mod_log(ctx->mod, LOG_WARNING, "IXFR, incoming, remote %s, serial %u -> %u, "
-			              "does not apply to the shadow zone (%s), falling back to AXFR",
-			              ctx->source_str, ctx->diff.serial_from, ctx->diff.serial_to,
-			              zg_strerror(ret));
+			wlog(ctx, LOG_WARNING, "IXFR, incoming, remote %s, serial %u -> %u, "
+			     "does not apply to the shadow zone (%s), falling back to AXFR",
+			     ctx->source_str, ctx->diff.serial_from, ctx->diff.serial_to,
+			     zg_strerror(ret));
 		} else {
-			knotd_mod_log(ctx->mod, LOG_INFO, "IXFR, incoming, remote %s, serial %u, "
-			              "answered with the whole zone, serial %u", ctx->source_str, from,
-			              zg_zone_serial(zone, NULL));
+			wlog(ctx, LOG_INFO, "IXFR, incoming, remote %s, serial %u, "
+			     "answered with the whole zone, serial %u", ctx->source_str, from,
+			     zg_zone_serial(zone, NULL));
 		}
 		zg_incr_free(ctx->shadow);
 		ctx->shadow = NULL;
@@ -910,8 +911,8 @@ static int shadow_update(validate_ctx_t *ctx, bool *changed)
 			           self_refused_hint(ctx, ret));
 			return ret;
 		}
-		knotd_mod_log(ctx->mod, LOG_INFO, "AXFR, incoming, remote %s, serial %u",
-		              ctx->source_str, zg_zone_serial(zone, NULL));
+		wlog(ctx, LOG_INFO, "AXFR, incoming, remote %s, serial %u",
+		     ctx->source_str, zg_zone_serial(zone, NULL));
 	}
 	int ret = incr_new(ctx, &ctx->shadow, zone);
 	if (ret != 0) {
@@ -939,9 +940,9 @@ static int check_serial(validate_ctx_t *ctx, uint32_t *serial)
 			ctx->have_digest = false;   /* The content never arrived whole. */
 			verdict_put(ctx, *serial, false);
 			knotd_mod_stats_incr(ctx->mod, 0, CTR_SERIALS_FAILED, 0, 1);
-			knotd_mod_log(ctx->mod, LOG_ERR, "serial %u, transfer from %s stopped by a limit "
-			              "(%s), transfers of it refused", *serial, ctx->source_str,
-			              ctx->xfr_reason);
+			wlog(ctx, LOG_ERR, "serial %u, transfer from %s stopped by a limit "
+			     "(%s), transfers of it refused", *serial, ctx->source_str,
+			     ctx->xfr_reason);
 			char why[400];
 			snprintf(why, sizeof(why), "transfer stopped by a limit, %s", ctx->xfr_reason);
 			alarm_run(ctx, *serial, why);
@@ -977,10 +978,10 @@ static int judge(validate_ctx_t *ctx, zg_incr_t *in, uint32_t serial, int64_t t0
 	if (ctx->have_digest && verdict_digest(ctx, serial, false, &before) &&
 	    !zg_digest_equal(&before, &ctx->digest)) {
 		char d1[ZG_DIGEST_STR_LEN + 1], d2[ZG_DIGEST_STR_LEN + 1];
-		knotd_mod_log(ctx->mod, LOG_NOTICE, "serial %u, content differs from that of its "
-		              "earlier verdict without a serial change (digest %s, was %s), validated "
-		              "as new content", serial, zg_digest_str(&ctx->digest, d1, sizeof(d1)),
-		              zg_digest_str(&before, d2, sizeof(d2)));
+		wlog(ctx, LOG_NOTICE, "serial %u, content differs from that of its "
+		     "earlier verdict without a serial change (digest %s, was %s), validated "
+		     "as new content", serial, zg_digest_str(&ctx->digest, d1, sizeof(d1)),
+		     zg_digest_str(&before, d2, sizeof(d2)));
 		/* Until it has validated, that serial is not valid. */
 		verdict_set(ctx, serial, false);
 	}
@@ -996,11 +997,11 @@ static int judge(validate_ctx_t *ctx, zg_incr_t *in, uint32_t serial, int64_t t0
 	bool full = false;
 	int ret = zg_incr_verify(in, &opts, &report, &full);
 	if (ret == -ECANCELED) {
-		knotd_mod_log(ctx->mod, LOG_INFO, "serial %u, validation canceled (module unloaded)",
-		              serial);
+		wlog(ctx, LOG_INFO, "serial %u, validation canceled (module unloaded)",
+		     serial);
 	} else if (ret != 0) {
-		knotd_mod_log(ctx->mod, LOG_ERR, "serial %u, validation aborted (%s)", serial,
-		              zg_strerror(ret));
+		wlog(ctx, LOG_ERR, "serial %u, validation aborted (%s)", serial,
+		     zg_strerror(ret));
 	}
 	if (ret != 0) {
 		zg_report_deinit(&report);
@@ -1018,17 +1019,17 @@ static int judge(validate_ctx_t *ctx, zg_incr_t *in, uint32_t serial, int64_t t0
 		verdict_set(ctx, serial, true);
 		knotd_mod_stats_incr(ctx->mod, 0, CTR_SERIALS_VALIDATED, 0, 1);
 		knotd_mod_stats_store(ctx->mod, 0, CTR_LAST_SERIAL, 0, serial);
-		knotd_mod_log(ctx->mod, LOG_INFO, "serial %u, validated (%s, %zu names checked, "
-		              "%llu signatures, %zu warnings, transfer %lld ms, checks %lld ms, "
-		              "%lld ms)", serial,
-		              full ? "whole zone" : "incremental", zg_incr_last_checked(in),
-		              (unsigned long long)report.stats.signatures, report.warnings,
-		              (long long)t_xfr, (long long)(ms - t_xfr), (long long)ms);
+		wlog(ctx, LOG_INFO, "serial %u, validated (%s, %zu names checked, "
+		     "%llu signatures, %zu warnings, transfer %lld ms, checks %lld ms, "
+		     "%lld ms)", serial,
+		     full ? "whole zone" : "incremental", zg_incr_last_checked(in),
+		     (unsigned long long)report.stats.signatures, report.warnings,
+		     (long long)t_xfr, (long long)(ms - t_xfr), (long long)ms);
 		if (report.warnings > 0) {
 			char line[1024];
 			for (size_t i = 0; i < report.len; i++) {
 				zg_report_item_str(&report.items[i], line, sizeof(line));
-				knotd_mod_log(ctx->mod, LOG_WARNING, "serial %u, %s", serial, line);
+				wlog(ctx, LOG_WARNING, "serial %u, %s", serial, line);
 				if (i + 1 == LOG_PROBLEMS) {
 					break;
 				}
@@ -1040,9 +1041,9 @@ static int judge(validate_ctx_t *ctx, zg_incr_t *in, uint32_t serial, int64_t t0
 	} else {
 		verdict_put(ctx, serial, false);
 		knotd_mod_stats_incr(ctx->mod, 0, CTR_SERIALS_FAILED, 0, 1);
-		knotd_mod_log(ctx->mod, LOG_ERR, "serial %u, validation failed (%s, %zu errors, "
-		              "transfers of it refused)", serial, full ? "whole zone" : "incremental",
-		              report.errors);
+		wlog(ctx, LOG_ERR, "serial %u, validation failed (%s, %zu errors, "
+		     "transfers of it refused)", serial, full ? "whole zone" : "incremental",
+		     report.errors);
 		char line[1024];
 		char first[1024] = "";
 		size_t logged = 0;
@@ -1054,7 +1055,7 @@ static int judge(validate_ctx_t *ctx, zg_incr_t *in, uint32_t serial, int64_t t0
 			if (logged == 0) {
 				snprintf(first, sizeof(first), "%s", line);
 			}
-			knotd_mod_log(ctx->mod, LOG_ERR, "serial %u, %s", serial, line);
+			wlog(ctx, LOG_ERR, "serial %u, %s", serial, line);
 			logged++;
 		}
 		char why[1200];
@@ -1103,9 +1104,9 @@ static void restored_expiry_check(validate_ctx_t *ctx)
 	state_save(ctx);
 	char when[32];
 	zg_time_str(newest->expiry, when, sizeof(when));
-	knotd_mod_log(ctx->mod, LOG_ERR, "serial %u, signatures expired at %s (verdict restored "
-	              "at load, %u restored serials expired), transfers of it refused",
-	              newest->serial, when, n);
+	wlog(ctx, LOG_ERR, "serial %u, signatures expired at %s (verdict restored "
+	     "at load, %u restored serials expired), transfers of it refused",
+	     newest->serial, when, n);
 	expired_alarm(ctx, newest->serial, when);
 }
 
@@ -1129,14 +1130,14 @@ static void expiry_check(validate_ctx_t *ctx)
 		ctx->have_digest = zg_incr_digest(ctx->shadow, &ctx->digest);
 		verdict_put(ctx, serial, false);
 		knotd_mod_stats_incr(ctx->mod, 0, CTR_SERIALS_FAILED, 0, 1);
-		knotd_mod_log(ctx->mod, LOG_ERR, "serial %u, signatures expired at %s, "
-		              "transfers of it refused", serial, when);
+		wlog(ctx, LOG_ERR, "serial %u, signatures expired at %s, "
+		     "transfers of it refused", serial, when);
 		expired_alarm(ctx, serial, when);
 	} else if (left > 0 && ctx->horizon > 0 && left < (int64_t)ctx->horizon &&
 	           ctx->expiry_state < 1) {
 		ctx->expiry_state = 1;
-		knotd_mod_log(ctx->mod, LOG_WARNING, "serial %u, signatures expire within the "
-		              "horizon (earliest at %s)", serial, when);
+		wlog(ctx, LOG_WARNING, "serial %u, signatures expire within the "
+		     "horizon (earliest at %s)", serial, when);
 		char why[96];
 		snprintf(why, sizeof(why), "signatures expire within the horizon, earliest at %s", when);
 		alarm_run(ctx, serial, why);
@@ -1203,8 +1204,8 @@ static void content_recheck(validate_ctx_t *ctx)
 	zg_incr_digest(in, &served);
 	if (verdict_digest(ctx, serial, false, &judged) && zg_digest_equal(&served, &judged)) {
 		char d[ZG_DIGEST_STR_LEN + 1];
-		knotd_mod_log(ctx->mod, LOG_DEBUG, "serial %u, served content checked, it is the one "
-		              "judged (digest %s)", serial, zg_digest_str(&served, d, sizeof(d)));
+		wlog(ctx, LOG_DEBUG, "serial %u, served content checked, it is the one "
+		     "judged (digest %s)", serial, zg_digest_str(&served, d, sizeof(d)));
 		zg_incr_free(in);
 		return;
 	}
@@ -1234,14 +1235,14 @@ static void *worker(void *arg)
 		                            ctx->zone, ZG_XFR_QUERY_TIMEOUT_MS, &serial);
 		if (ret != 0) {
 			if (ret != last_err && burst == 0) {
-				knotd_mod_log(ctx->mod, LOG_WARNING, "SOA query, remote %s, failed (%s)",
-				              ctx->source_str, zg_strerror(ret));
+				wlog(ctx, LOG_WARNING, "SOA query, remote %s, failed (%s)",
+				     ctx->source_str, zg_strerror(ret));
 			}
 			last_err = burst == 0 ? ret : 0;
 		} else {
 			if (last_err != 0) {
-				knotd_mod_log(ctx->mod, LOG_INFO, "SOA query, remote %s, answered again",
-				              ctx->source_str);
+				wlog(ctx, LOG_INFO, "SOA query, remote %s, answered again",
+				     ctx->source_str);
 			}
 			last_err = 0;
 			if (!have_serial || serial != last) {
@@ -1554,8 +1555,8 @@ static void notify_add_remote(validate_ctx_t *ctx, const knotd_conf_val_t *ref)
 		memset(t, 0, sizeof(*t));
 		t->addr = addrs.multi[i].addr;
 		if (key.count == 1 && zg_modkey_load(ctx->mod, &key.single, &t->key) != KNOT_EOK) {
-			knotd_mod_log(ctx->mod, LOG_WARNING, "notify remote key not usable, "
-			              "sending unsigned NOTIFY");
+			wlog(ctx, LOG_WARNING, "notify remote key not usable, "
+			     "sending unsigned NOTIFY");
 		}
 		ctx->notify_count++;
 	}
@@ -1717,13 +1718,10 @@ static int validate_load(knotd_mod_t *mod)
 	ctx->limits.bytes = (uint64_t)knotd_conf_mod(mod, MOD_MAX_SIZE).single.integer;
 	ctx->limits.time_ms = (uint32_t)knotd_conf_mod(mod, MOD_MAX_TIME).single.integer * 1000;
 	if (ctx->resign) {
-		knotd_conf_t path = knotd_conf(mod, C_CONTROL, C_LISTEN, NULL);
-		knotd_conf_t rundir = knotd_conf(mod, C_SERVER, C_RUNDIR, NULL);
-		const char *p = path.single.string != NULL ? path.single.string : "knot.sock";
-		if (p[0] == '/' || rundir.single.string == NULL) {
-			snprintf(ctx->ctl_path, sizeof(ctx->ctl_path), "%s", p);
-		} else {
-			snprintf(ctx->ctl_path, sizeof(ctx->ctl_path), "%s/%s", rundir.single.string, p);
+		if (zg_mod_ctl_path(mod, NULL, ctx->ctl_path, sizeof(ctx->ctl_path)) != 0) {
+			knotd_mod_log(mod, LOG_ERR, "control socket path too long");
+			ret = KNOT_EINVAL;
+			goto fail;
 		}
 	}
 
@@ -1797,10 +1795,10 @@ static void validate_unload(knotd_mod_t *mod)
 	if (ctx == NULL) {
 		return;
 	}
+	atomic_store(&ctx->cancel, true); /* First: the worker logs no more. */
 	if (ctx->thread_started) {
 		pthread_mutex_lock(&ctx->lock);
 		ctx->stop = true;
-		atomic_store(&ctx->cancel, true);
 		pthread_cond_signal(&ctx->cond);
 		pthread_mutex_unlock(&ctx->lock);
 		pthread_join(ctx->thread, NULL);

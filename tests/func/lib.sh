@@ -255,9 +255,14 @@ zg_knot_conf_bare() {
 	zg_knot_conf "$@" | awk '/^module:$/ { skip = 1; next } skip && /^$/ { skip = 0; next } !skip'
 }
 
-# zg_knotc DIR ARGS...: knotc against the instance in DIR.
+# zg_knotc DIR ARGS...: knotc against the instance in DIR. stats and
+# zone-stats get -f: since Knot 3.3 knotc hides zero counters without it
+# (3.2 shows them either way).
 zg_knotc() {
 	local dir=$1; shift
+	case ${1:-} in
+	stats | zone-stats) set -- -f "$@" ;;
+	esac
 	"$KNOTC" -c "$dir/knot.conf" -t 30 "$@"
 }
 

@@ -39,6 +39,8 @@ like "$keys" "^[0-9a-f]{40} +[0-9]+ KSK ECDSAP256SHA256" "keymgr lists a P-256 K
 like "$keys" "^[0-9a-f]{40} +[0-9]+ ZSK ECDSAP256SHA256" "keymgr lists a P-256 ZSK"
 objs=$(pkcs11-tool --module "$ZG_SOFTHSM_LIB" --token-label zonegate --login --pin 1234 \
 	--list-objects --type privkey 2>&1)
+# OpenSC 0.26 (Debian unstable) prints the IDs with colons (d8:f5:...).
+objs=$(printf '%s\n' "$objs" | sed -E '/ID:/s/([0-9a-f]{2}):/\1/g')
 nobj=$(printf '%s\n' "$objs" | grep -c 'Private Key Object')
 is "$nobj" 2 "the token holds 2 private keys (KSK and ZSK)"
 for id in $(printf '%s\n' "$keys" | grep -oE '^[0-9a-f]{40}'); do

@@ -150,7 +150,7 @@ like "$files" "^/usr/lib/$MULTIARCH/libzonegate\.so\.0\$" "libzonegate0 ships li
 unlike "$files" "\.la\$|^/usr/include/|libzonegate\.so\$" "libzonegate0 ships no development files"
 files=$(deb_files libzonegate-dev)
 like "$files" "^/usr/lib/$MULTIARCH/libzonegate\.so\$" "libzonegate-dev ships the link library"
-like "$files" "^/usr/include/zonegate/error\.h\$" "libzonegate-dev ships the headers"
+like "$files" "^/usr/include/zonegate/core/error\.h\$" "libzonegate-dev ships the headers (by capability: core/error.h)"
 
 # zonegate-tools carries whatever `make install` put into /usr/bin (the tools
 # land one by one), each with its manual page.
