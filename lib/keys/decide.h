@@ -23,7 +23,8 @@
  *    (and later) timers, and the key(s) it would replace keep signing (their
  *    retire/remove timers get ZG_KEYS_HOLD_TIME too).
  *  - A held key is marked by ZG_KEYS_HOLD_TIME in its active (ZSK) or ready
- *    (KSK, CSK) timer, visible in `keymgr list` as 2100-01-01T00:00:00Z.
+ *    (KSK, CSK) timer, visible in `keymgr list` as 2038-01-01T00:00:00Z (the latest
+ *    round date keymgr's JSON output, a 32-bit integer, can print).
  *    Once the key is in the register the marks are removed: under automatic
  *    management Knot then finishes the rollover by itself (at most
  *    propagation-delay + dnskey-ttl after the last publish refresh); under a
@@ -44,8 +45,8 @@
 #include "keys/keyset.h"
 #include "keys/register.h"
 
-/*! The timer value of held keys: 2100-01-01T00:00:00Z. */
-#define ZG_KEYS_HOLD_TIME INT64_C(4102444800)
+/*! The timer value of held keys: 2038-01-01T00:00:00Z. */
+#define ZG_KEYS_HOLD_TIME INT64_C(2145916800)
 
 /*! A Knot signing policy, as far as the interlock needs it (seconds). */
 typedef struct {

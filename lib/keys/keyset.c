@@ -110,6 +110,13 @@ int zg_keyset_parse_json(zg_keyset_t *ks, const char *json, size_t len, char *er
 {
 	zg_keyset_deinit(ks);
 	err[0] = '\0';
+	size_t sp = 0;
+	while (sp < len && (json[sp] == ' ' || json[sp] == '\n' || json[sp] == '\t')) {
+		sp++;
+	}
+	if (sp == len) {
+		return 0; /* keymgr prints nothing for a zone without keys. */
+	}
 	json_error_t jerr;
 	json_t *root = json_loadb(json, len, 0, &jerr);
 	if (root == NULL) {
