@@ -39,6 +39,7 @@
 #include <libdnssec/random.h>
 
 #include "modules/modalarm.h"
+#include "modules/modctl.h"
 #include "modules/modkey.h"
 #include "dsync/cdscan.h"
 #include "dsync/checkds.h"
@@ -69,8 +70,6 @@
 
 #define CONF_SERVER		"\x06""server"
 #define CONF_LISTEN		"\x06""listen"
-#define CONF_RUNDIR		"\x06""rundir"
-#define CONF_CONTROL		"\x07""control"
 #define CONF_REMOTE		"\x06""remote"
 #define CONF_ADDRESS		"\x07""address"
 #define CONF_KEY		"\x03""key"
@@ -899,17 +898,8 @@ static int sync_conf(knotd_mod_t *mod, dsync_ctx_t *ctx)
 	}
 
 	knotd_conf_t ctl = knotd_conf_mod(mod, MOD_CONTROL);
-	const char *p = ctl.count > 0 ? ctl.single.string : NULL;
-	knotd_conf_t listen = knotd_conf(mod, CONF_CONTROL, CONF_LISTEN, NULL);
-	knotd_conf_t rundir = knotd_conf(mod, CONF_SERVER, CONF_RUNDIR, NULL);
-	if (p == NULL) {
-		p = listen.single.string != NULL ? listen.single.string : "knot.sock";
-	}
-	if (p[0] == '/' || rundir.single.string == NULL) {
-		snprintf(ctx->ctl_path, sizeof(ctx->ctl_path), "%s", p);
-	} else {
-		snprintf(ctx->ctl_path, sizeof(ctx->ctl_path), "%s/%s", rundir.single.string, p);
-	}
+	zg_modctl_path(mod, ctl.count > 0 ? ctl.single.string : NULL, ctx->ctl_path,
+	               sizeof(ctx->ctl_path));
 	if (knot_dname_to_str(ctx->zone_str, ctx->zone, sizeof(ctx->zone_str)) == NULL) {
 		return KNOT_EINVAL;
 	}
