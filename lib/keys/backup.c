@@ -280,11 +280,17 @@ int zg_backup_manifest_load(zg_backup_manifest_t *m, const char *dir, char *err,
 	return ret;
 }
 
-static int sha256_file(const char *path, char out[65])
+/* SHA-256 of a file from byte offset skip on. */
+static int sha256_file_from(const char *path, off_t skip, char out[65])
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		return -errno;
+	}
+	if (skip > 0 && lseek(fd, skip, SEEK_SET) != skip) {
+		int r = -errno;
+		close(fd);
+		return r;
 	}
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
@@ -320,6 +326,11 @@ static int sha256_file(const char *path, char out[65])
 	}
 	EVP_MD_CTX_free(ctx);
 	return ret;
+}
+
+static int sha256_file(const char *path, char out[65])
+{
+	return sha256_file_from(path, 0, out);
 }
 
 static bool skipped(const char *name)
@@ -736,11 +747,14 @@ static int token_one(const char *bdir, const char *ldir, const char *name, bool 
 		snprintf(err, errlen, "%s is not a directory", l);
 		return ZG_EINPUT;
 	}
-	/* Same token? Its token.object (label, PINs, the token's key) must be identical. */
+	/* Same token? Its token.object (label, serial, PINs, the token's wrapped key)
+	 * must be identical but for SoftHSM's generation counter, the first 8 bytes,
+	 * which every login and object change increments. */
 	char sb[65], sl[65], p1[PATH_MAX_LEN], p2[PATH_MAX_LEN];
 	(void)join(p1, sizeof(p1), b, "token.object");
 	(void)join(p2, sizeof(p2), l, "token.object");
-	if (sha256_file(p1, sb) != 0 || sha256_file(p2, sl) != 0 || strcmp(sb, sl) != 0) {
+	if (sha256_file_from(p1, 8, sb) != 0 || sha256_file_from(p2, 8, sl) != 0 ||
+	    strcmp(sb, sl) != 0) {
 		snprintf(err, errlen, "token directory %s holds another token than the backup (it was "
 		         "initialised anew): move it away, then restore", l);
 		return ZG_EINPUT;

@@ -136,7 +136,8 @@ int zg_softhsm_conf_write(const char *path, const char *tokendir, char *err, siz
 typedef enum {
 	ZG_TOKEN_INTACT = 0,    /*!< The live token has every file of the backup. */
 	ZG_TOKEN_RESTORE_DIR,   /*!< The live token directory is missing or empty: copied back. */
-	ZG_TOKEN_RESTORE_FILES, /*!< Same token (same token.object), object files missing: copied. */
+	ZG_TOKEN_RESTORE_FILES, /*!< Same token (token.object equal but for SoftHSM's leading
+	                             8-byte generation counter), object files missing: copied. */
 	ZG_TOKEN_CONFLICT,      /*!< Another token is there (initialised anew): refused. */
 } zg_token_action_t;
 

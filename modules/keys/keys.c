@@ -293,7 +293,7 @@ static void register_refresh(keys_ctx_t *ctx)
 			knotd_mod_log(ctx->mod, LOG_WARNING, "%s, no key counts as backed up", err);
 			snprintf(ctx->reg_err, sizeof(ctx->reg_err), "%s", err);
 		} else if (ret == 0 && ctx->reg_err[0] != '\0') {
-			knotd_mod_log(ctx->mod, LOG_NOTICE, "register %s readable again (%zu entries)",
+			knotd_mod_log(ctx->mod, LOG_NOTICE, "register %s read (%zu entries)",
 			              ctx->reg_path, ctx->reg.count);
 			ctx->reg_err[0] = '\0';
 		}

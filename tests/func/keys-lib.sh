@@ -3,7 +3,7 @@
 # signer whose keys live in a SoftHSM token, with mod-keys, and the alarm
 # recorder.
 #
-#   keys_signer DIR PORT [MODKEYS-EXTRA] [POLICY-EXTRA]   knot.conf on stdout
+#   keys_signer DIR PORT [MODKEYS-EXTRA] [POLICY-EXTRA] [ZONE-EXTRA]   knot.conf on stdout
 #   zgk ARGS...          zg-keys against the signer in $S with the register $REG
 #   keys_of ZONE         "ROLE TAG ID active=.. ..." lines (keymgr list, unix times)
 #   rrsig_tag NAME TYPE  key tag of the RRSIG over NAME/TYPE served on $PORT
@@ -19,12 +19,12 @@ printf '#!/bin/sh\necho "$@" >>%s\n' "$ALARMLOG" >"$ALARM"
 chmod +x "$ALARM"
 REG=$ZG_TMP/register
 
-# keys_signer DIR PORT [MODKEYS-EXTRA] [POLICY-EXTRA]: the signer of test.
+# keys_signer DIR PORT [MODKEYS-EXTRA] [POLICY-EXTRA] [ZONE-EXTRA]: the signer of test.
 # (policy "fast": propagation-delay 5 s, DNSKEY TTL 2 s, so Knot activates a
 # new ZSK 7 s after publishing it; signatures valid 7 days, refreshed 1 day
 # ahead), mod-keys checking every second.
 keys_signer() {
-	local dir=$1 port=$2 modextra=${3:-} polextra=${4:-}
+	local dir=$1 port=$2 modextra=${3:-} polextra=${4:-} zoneextra=${5:-}
 	zg_knot_conf "$dir" "$port"
 	zg_signer_conf zonegate 1234 nsec
 	cat <<CONF
@@ -61,6 +61,7 @@ zone:
     zonefile-load: difference
     acl: xfr
     module: mod-keys/interlock
+$zoneextra
 CONF
 }
 
