@@ -220,19 +220,25 @@ static void zone_norm(const char *in, char *out, size_t len)
 	out[i] = '\0';
 }
 
-/* The zones to work on: the -z ones, else every signed zone of the configuration. */
-static int zone_list(const opts_t *o, const zg_kconf_t *conf, const char **zones, size_t *n)
+/* The zones to work on (copied into zbuf): the -z ones, else every signed
+ * zone of the configuration. */
+static int zone_list(const opts_t *o, const zg_kconf_t *conf, const char **zones,
+                     char zbuf[][256], size_t *n)
 {
 	if (o->nzones > 0) {
 		for (size_t i = 0; i < o->nzones; i++) {
 			zones[i] = o->zones[i];
 		}
 		*n = o->nzones;
-		return 0;
+	} else {
+		*n = zg_kconf_signed_zones(conf, zones, MAX_ZONES);
+		if (*n > MAX_ZONES) {
+			*n = MAX_ZONES;
+		}
 	}
-	*n = zg_kconf_signed_zones(conf, zones, MAX_ZONES);
-	if (*n > MAX_ZONES) {
-		*n = MAX_ZONES;
+	for (size_t i = 0; i < *n; i++) {
+		snprintf(zbuf[i], 256, "%s", zones[i]);
+		zones[i] = zbuf[i];
 	}
 	return *n > 0 ? 0 : ZG_EINPUT;
 }
@@ -394,8 +400,9 @@ static int cmd_backup(const opts_t *o)
 		return fail("cannot read knotd's configuration (%s)", err);
 	}
 	const char *zones[MAX_ZONES];
+	static char zbuf[MAX_ZONES][256];
 	size_t nz = 0;
-	if (zone_list(o, &conf, zones, &nz) != 0) {
+	if (zone_list(o, &conf, zones, zbuf, &nz) != 0) {
 		zg_kconf_deinit(&conf);
 		return fail("no signed zone in knotd's configuration");
 	}
@@ -431,7 +438,18 @@ static int cmd_backup(const opts_t *o)
 	/* 1. Keys ahead, so that this backup covers them. */
 	for (size_t i = 0; i < nz && o->supply > 0; i++) {
 		char sup[32];
-		if (zg_keymgr_pregenerate(&kt, zones[i], o->supply, err, sizeof(err)) != 0) {
+		int pr = 0;
+		for (int try = 0; try < 3; try++) {
+			/* SoftHSM may refuse a key generation while another process uses the
+			 * token; pregenerate goes on from the keys it already made. */
+			if (try > 0) {
+				sleep(1);
+			}
+			if ((pr = zg_keymgr_pregenerate(&kt, zones[i], o->supply, err, sizeof(err))) == 0) {
+				break;
+			}
+		}
+		if (pr != 0) {
 			zg_kconf_deinit(&conf);
 			return fail("cannot generate the keys ahead for %s (%s); nothing backed up",
 			            zones[i], err);
@@ -887,8 +905,9 @@ static int cmd_status(const opts_t *o)
 		return fail_code(EXIT_UNKNOWN, "%s", err);
 	}
 	const char *zones[MAX_ZONES];
+	static char zbuf[MAX_ZONES][256];
 	size_t nz = 0;
-	if (zone_list(o, &conf, zones, &nz) != 0) {
+	if (zone_list(o, &conf, zones, zbuf, &nz) != 0) {
 		zg_kconf_deinit(&conf);
 		zg_reg_deinit(&reg);
 		return fail_code(EXIT_UNKNOWN, "no signed zone in knotd's configuration");

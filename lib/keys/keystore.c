@@ -20,6 +20,46 @@
 #define FLAGS_ZSK 256
 #define FLAGS_KSK 257
 
+/* Opens the keystore of the given backend; *store is NULL on failure. */
+static int keystore_open(const char *backend, const char *config, dnssec_keystore_t **store,
+                         char *err, size_t errlen)
+{
+	*store = NULL;
+	int ret;
+	if (strcmp(backend, "pkcs11") == 0) {
+		ret = dnssec_keystore_init_pkcs11(store);
+	} else if (strcmp(backend, "pem") == 0) {
+		ret = dnssec_keystore_init_pkcs8(store);
+	} else {
+		snprintf(err, errlen, "unknown keystore backend '%s'", backend);
+		return ZG_EINPUT;
+	}
+	if (ret != DNSSEC_EOK) {
+		snprintf(err, errlen, "keystore not usable (%s)", dnssec_strerror(ret));
+		*store = NULL;
+		return ret;
+	}
+	ret = dnssec_keystore_open(*store, config);
+	if (ret != DNSSEC_EOK) {
+		snprintf(err, errlen, "keystore not available (%s)", dnssec_strerror(ret));
+		dnssec_keystore_deinit(*store);
+		*store = NULL;
+	}
+	return ret;
+}
+
+int zg_keystore_available(const char *backend, const char *config, char *err, size_t errlen)
+{
+	err[0] = '\0';
+	dnssec_keystore_t *store;
+	int ret = keystore_open(backend, config, &store, err, errlen);
+	if (ret == DNSSEC_EOK) {
+		dnssec_keystore_close(store);
+		dnssec_keystore_deinit(store);
+	}
+	return ret;
+}
+
 int zg_keystore_check(const char *backend, const char *config, const zg_key_t *keys, size_t n,
                       bool *present, char *err, size_t errlen)
 {
@@ -27,24 +67,9 @@ int zg_keystore_check(const char *backend, const char *config, const zg_key_t *k
 	for (size_t i = 0; i < n; i++) {
 		present[i] = false;
 	}
-	dnssec_keystore_t *store = NULL;
-	int ret;
-	if (strcmp(backend, "pkcs11") == 0) {
-		ret = dnssec_keystore_init_pkcs11(&store);
-	} else if (strcmp(backend, "pem") == 0) {
-		ret = dnssec_keystore_init_pkcs8(&store);
-	} else {
-		snprintf(err, errlen, "unknown keystore backend '%s'", backend);
-		return ZG_EINPUT;
-	}
+	dnssec_keystore_t *store;
+	int ret = keystore_open(backend, config, &store, err, errlen);
 	if (ret != DNSSEC_EOK) {
-		snprintf(err, errlen, "keystore not usable (%s)", dnssec_strerror(ret));
-		return ret;
-	}
-	ret = dnssec_keystore_open(store, config);
-	if (ret != DNSSEC_EOK) {
-		snprintf(err, errlen, "keystore not available (%s)", dnssec_strerror(ret));
-		dnssec_keystore_deinit(store);
 		return ret;
 	}
 	for (size_t i = 0; i < n; i++) {

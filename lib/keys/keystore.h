@@ -31,6 +31,16 @@ int zg_keystore_check(const char *backend, const char *config, const zg_key_t *k
                       bool *present, char *err, size_t errlen);
 
 /*!
+ * Opens and closes the keystore without fetching any key: for PKCS #11 the
+ * token must be present (no login; a login rewrites SoftHSM's token.object,
+ * and other processes reading it meanwhile may find the token missing, so
+ * frequent checks use this and zg_keystore_check() only now and then).
+ *
+ * \return 0, or the libdnssec error (err says what failed).
+ */
+int zg_keystore_available(const char *backend, const char *config, char *err, size_t errlen);
+
+/*!
  * The same in a child process, with SOFTHSM2_CONF set to \a softhsm_conf
  * when it is not NULL (so a copied SoftHSM token directory can be checked
  * without touching the live one, and the calling process never loads a

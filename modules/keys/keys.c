@@ -133,6 +133,8 @@ typedef struct {
 	track_t track[MAX_TRACKED];
 	size_t ntrack;
 	int64_t last_ok;       /* Last check with every key in the keystore (0 never). */
+	int64_t next_full;     /* Next check that fetches every key (with a login). */
+	size_t last_missing;   /* Keys missing at the last full check. */
 	bool keystore_lost;
 	char keystore_msg[512];
 	bool supply_short[ZG_ROLES];
@@ -404,7 +406,14 @@ static void report_keys(keys_ctx_t *ctx, const zg_keys_plan_t *plan, int64_t now
 	}
 }
 
-/* Every key the zone still needs, in the keystore? Returns how many are missing. */
+#define FULL_CHECK_S	3600
+
+/*
+ * Every key the zone still needs, in the keystore? Each check opens the
+ * keystore (a lost token shows at once, no login); every key is fetched (a
+ * login, which rewrites SoftHSM's token.object) at the first check, hourly,
+ * and at every check while keys are missing. Returns how many are missing.
+ */
 static size_t keystore_check(keys_ctx_t *ctx, const zg_keyset_t *ks, int64_t now)
 {
 	zg_key_t *need = calloc(ks->count + 1, sizeof(zg_key_t));
@@ -412,7 +421,7 @@ static size_t keystore_check(keys_ctx_t *ctx, const zg_keyset_t *ks, int64_t now
 	if (need == NULL || present == NULL) {
 		free(need);
 		free(present);
-		return 0;
+		return ctx->last_missing;
 	}
 	size_t n = 0;
 	for (size_t i = 0; i < ks->count; i++) {
@@ -422,7 +431,35 @@ static size_t keystore_check(keys_ctx_t *ctx, const zg_keyset_t *ks, int64_t now
 		}
 	}
 	char err[512];
-	int ret = zg_keystore_check(ctx->backend, ctx->ks_config, need, n, present, err, sizeof(err));
+	bool full = now >= ctx->next_full || ctx->last_missing > 0;
+	int ret = 0;
+	/* A token in use by another process (a key being generated) may look absent
+	 * for a moment: a failure counts once it persists over three tries. */
+	for (int try = 0; try < 3; try++) {
+		if (try > 0) {
+			struct timespec ts = { 0, 300 * 1000000L };
+			nanosleep(&ts, NULL);
+		}
+		if (full) {
+			ret = zg_keystore_check(ctx->backend, ctx->ks_config, need, n, present, err,
+			                        sizeof(err));
+		} else {
+			ret = zg_keystore_available(ctx->backend, ctx->ks_config, err, sizeof(err));
+			for (size_t i = 0; i < n; i++) {
+				present[i] = ret == 0;
+			}
+		}
+		bool all = ret == 0;
+		for (size_t i = 0; i < n && all; i++) {
+			all = present[i];
+		}
+		if (all) {
+			break;
+		}
+	}
+	if (full) {
+		ctx->next_full = now + FULL_CHECK_S;
+	}
 	size_t missing = 0;
 	char list[1024] = "";
 	for (size_t i = 0; i < n; i++) {
@@ -435,6 +472,9 @@ static size_t keystore_check(keys_ctx_t *ctx, const zg_keyset_t *ks, int64_t now
 				         need[i].id);
 			}
 		}
+	}
+	if (full || ret != 0) {
+		ctx->last_missing = missing;
 	}
 	if (missing == 0) {
 		ctx->last_ok = now;
