@@ -409,7 +409,7 @@ static int cmd_backup(const opts_t *o)
 	zg_kconf_zone_keys_t zk[MAX_ZONES];
 	zg_keys_policy_t pol;
 	for (size_t i = 0; i < nz; i++) {
-		if (zg_kconf_zone_keys(&conf, zones[i], &zk[i], &pol, err, sizeof(err)) != 0) {
+		if (zg_kconf_zone_keys(&conf, zones[i], true, &zk[i], &pol, err, sizeof(err)) != 0) {
 			zg_kconf_deinit(&conf);
 			return fail("%s", err);
 		}
@@ -624,7 +624,7 @@ static int cmd_backup_done(const opts_t *o)
 	}
 	zg_kconf_zone_keys_t zk;
 	zg_keys_policy_t pol;
-	if (zg_kconf_zone_keys(&conf, o->zones[0], &zk, &pol, err, sizeof(err)) != 0) {
+	if (zg_kconf_zone_keys(&conf, o->zones[0], true, &zk, &pol, err, sizeof(err)) != 0) {
 		zg_kconf_deinit(&conf);
 		return fail("%s; nothing recorded", err);
 	}
@@ -722,7 +722,7 @@ static int status_zone(const opts_t *o, const zg_kconf_t *conf, const zg_reg_t *
 	zone_norm(zone, zn, sizeof(zn));
 	zg_kconf_zone_keys_t zk;
 	zg_keys_policy_t pol;
-	if (zg_kconf_zone_keys(conf, zone, &zk, &pol, err, sizeof(err)) != 0) {
+	if (zg_kconf_zone_keys(conf, zone, true, &zk, &pol, err, sizeof(err)) != 0) {
 		snprintf(line, linelen, "%.400s", err);
 		out_line("%s: %s", zn, err);
 		return EXIT_UNKNOWN;
@@ -980,7 +980,7 @@ static int cmd_restore(const opts_t *o)
 	}
 	zg_kconf_zone_keys_t zk;
 	zg_keys_policy_t pol;
-	if (zg_kconf_zone_keys(&conf, zn, &zk, &pol, err, sizeof(err)) != 0) {
+	if (zg_kconf_zone_keys(&conf, zn, false, &zk, &pol, err, sizeof(err)) != 0) {
 		zg_kconf_deinit(&conf);
 		return fail("%s; nothing restored", err);
 	}

@@ -694,8 +694,9 @@ static void policy_int(const zg_kconf_t *conf, const char *id, const char *item,
 	}
 }
 
-int zg_kconf_zone_keys(const zg_kconf_t *conf, const char *zone, zg_kconf_zone_keys_t *out,
-                       zg_keys_policy_t *pol, char *err, size_t errlen)
+int zg_kconf_zone_keys(const zg_kconf_t *conf, const char *zone, bool signed_only,
+                       zg_kconf_zone_keys_t *out, zg_keys_policy_t *pol, char *err,
+                       size_t errlen)
 {
 	memset(out, 0, sizeof(*out));
 	zg_keys_policy_default(pol);
@@ -704,7 +705,7 @@ int zg_kconf_zone_keys(const zg_kconf_t *conf, const char *zone, zg_kconf_zone_k
 		return ZG_EINPUT;
 	}
 	const char *sign = zg_kconf_zone(conf, zone, "dnssec-signing");
-	if (sign == NULL || (strcmp(sign, "on") != 0 && strcmp(sign, "true") != 0)) {
+	if (signed_only && (sign == NULL || (strcmp(sign, "on") != 0 && strcmp(sign, "true") != 0))) {
 		snprintf(err, errlen, "zone %s is not signed by knotd (dnssec-signing off)", zone);
 		return ZG_EINPUT;
 	}

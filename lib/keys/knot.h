@@ -149,9 +149,14 @@ typedef struct {
  * in KASP-DIR/keys) and fills \a pol with the policy's values (Knot's
  * defaults for unset items).
  *
- * \return 0, ZG_EINPUT (err: the zone is not configured or not signed).
+ * \param signed_only  Refuse a zone with dnssec-signing off (a zone being
+ *                     restored onto a new signer is configured unsigned
+ *                     until its KASP state is back).
+ *
+ * \return 0, ZG_EINPUT (err: the zone is not configured, or not signed).
  */
-int zg_kconf_zone_keys(const zg_kconf_t *conf, const char *zone, zg_kconf_zone_keys_t *out,
-                       zg_keys_policy_t *pol, char *err, size_t errlen);
+int zg_kconf_zone_keys(const zg_kconf_t *conf, const char *zone, bool signed_only,
+                       zg_kconf_zone_keys_t *out, zg_keys_policy_t *pol, char *err,
+                       size_t errlen);
 
 #endif /* ZONEGATE_KEYS_KNOT_H */

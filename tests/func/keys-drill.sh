@@ -8,8 +8,10 @@
 # lost): mod-keys alarms at once, signing fails, C keeps serving the last
 # validated serial while the runway counts down (mod-keys runway-seconds,
 # mod-validate earliest-expiry-seconds); restore (zg-keys restore), restart
-# S: signing resumes with the same keys, the DNSKEY RRset unchanged, and C
-# never served a serial that did not validate.
+# S: signing resumes with the same keys, the DNSKEY RRset unchanged; then the
+# whole signer is lost: a new one gets token and KASP state back from the
+# backup and signs with the same keys. C never served a serial that did not
+# validate.
 . "$ZG_SRCDIR/tests/func/lib.sh"
 zg_init
 zg_snapshot_modules
@@ -107,9 +109,13 @@ ok "zg-verify follows C" zg_wait 20 has_verdict
 
 # change VALUE: one zone-set through S's control socket (one new serial).
 change() {
-	zg_knotc "$S" zone-begin test. >/dev/null &&
-		zg_knotc "$S" zone-set test. drill 5 TXT "\"$1\"" >/dev/null &&
-		zg_knotc "$S" zone-commit test.
+	zg_knotc "$S" zone-begin test. >/dev/null || return 1
+	if zg_knotc "$S" zone-set test. drill 5 TXT "\"$1\"" >/dev/null &&
+	   zg_knotc "$S" zone-commit test.; then
+		return 0
+	fi
+	zg_knotc "$S" zone-abort test. >/dev/null 2>&1
+	return 1
 }
 at_c() { kdig @127.0.0.1 -p "$PC" +short drill.test. TXT 2>/dev/null | grep -q "\"$1\""; }
 
@@ -143,7 +149,6 @@ if change three >"$ZG_TMP/change.out" 2>&1; then
 else
 	pass "a change cannot be signed without keys ($(tail -n 1 "$ZG_TMP/change.out"))"
 fi
-zg_knotc "$S" zone-abort test. >/dev/null 2>&1
 st=$(zgk status --recovery-time 1d --format nagios 2>&1)
 is "$?" 2 "zg-keys status CRITICAL while keys are missing"
 like "$st" "2 missing" "status counts the missing keys"
@@ -179,6 +184,28 @@ ok "change 'four' signed after the KASP restore" change four
 ok "it reaches C" zg_wait 30 at_c four
 is "$(dig_short test. DNSKEY | sort)" "$DNSKEY_BEFORE" "the DNSKEY RRset is still unchanged"
 echo "drill: wiped to restored in $((SECONDS - t_wipe)) s" >&2
+
+# The signer is lost (token and KASP database): a new one, S2, on S's port,
+# configured unsigned until the KASP state is back (runbook: "The signer is lost").
+ok "S stopped for good" zg_knotd_stop "$S"
+rm -rf "$ZG_TMP"/hsm/tokens/*
+S2=$ZG_TMP/s2
+mkdir -p "$S2/zones" "$S2/db"
+cp "$S/zones/test.zone" "$S2/zones/"
+sed -e "s#$S#$S2#g" -e 's/^    dnssec-signing: on$/    dnssec-signing: off/' "$S/knot.conf" >"$S2/knot.conf"
+z2() { "$ZGK" -c "$S2/knot.conf" -r "$REG" "$@"; }
+out=$(z2 restore -z test. "$LOC" 2>&1)
+is "$?" 0 "new signer: zg-keys restore brings the token back before knotd starts"
+ok "S2 starts (signing off)" zg_knotd_start "$S2"
+out=$(z2 restore -z test. --kasp "$LOC" 2>&1)
+is "$?" 0 "zg-keys restore --kasp: Knot restores the KASP state"
+like "$(keymgr -D "$S2/db/keys" test. list 2>&1)" "KSK" "the new signer's KASP has the keys"
+sed -i 's/^    dnssec-signing: off$/    dnssec-signing: on/' "$S2/knot.conf"
+ok "signing turned on (reload)" zg_knotc "$S2" reload
+S=$S2
+ok "change 'five' signed by the new signer" zg_wait 20 change five
+ok "it reaches C" zg_wait 30 at_c five
+is "$(dig_short test. DNSKEY | sort)" "$DNSKEY_BEFORE" "the new signer signs with the same DNSKEY RRset"
 
 # No serial C served failed to validate.
 sleep 2

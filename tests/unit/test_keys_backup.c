@@ -175,19 +175,21 @@ static void test_kconf(void)
 	is_int(zg_kconf_signed_zones(&conf, zones, 8), 2, "two signed zones");
 	zg_kconf_zone_keys_t zk;
 	zg_keys_policy_t pol;
-	is_int(zg_kconf_zone_keys(&conf, "test.", &zk, &pol, err, sizeof(err)), 0, "test.'s keys");
+	is_int(zg_kconf_zone_keys(&conf, "test.", true, &zk, &pol, err, sizeof(err)), 0, "test.'s keys");
 	is_str(zk.keystore, "hsm", "keystore");
 	is_str(zk.backend, "pkcs11", "backend");
 	is_str(zk.kasp_dir, "/srv/knot/keys", "KASP directory (kasp-db default in storage)");
 	ok(pol.manual && pol.propagation_delay == 5 && pol.dnskey_ttl == 2 &&
 	   pol.rrsig_refresh == 86400 && pol.rrsig_lifetime == 14 * 86400 && pol.zone_max_ttl == -1,
 	   "policy values, Knot's defaults for the rest");
-	is_int(zg_kconf_zone_keys(&conf, "pem.", &zk, &pol, err, sizeof(err)), 0, "built-in policy");
+	is_int(zg_kconf_zone_keys(&conf, "pem.", true, &zk, &pol, err, sizeof(err)), 0, "built-in policy");
 	ok(strcmp(zk.backend, "pem") == 0 && strcmp(zk.config, "/srv/knot/keys/keys") == 0,
 	   "default keystore: PEM files in the KASP directory (%s)", zk.config);
-	ok(zg_kconf_zone_keys(&conf, "other.", &zk, &pol, err, sizeof(err)) == ZG_EINPUT &&
+	ok(zg_kconf_zone_keys(&conf, "other.", true, &zk, &pol, err, sizeof(err)) == ZG_EINPUT &&
 	   strstr(err, "not signed") != NULL, "unsigned zone refused (%s)", err);
-	ok(zg_kconf_zone_keys(&conf, "nope.", &zk, &pol, err, sizeof(err)) == ZG_EINPUT &&
+	ok(zg_kconf_zone_keys(&conf, "other.", false, &zk, &pol, err, sizeof(err)) == 0 &&
+	   strcmp(zk.policy, "default") == 0, "unless a restore asks for it");
+	ok(zg_kconf_zone_keys(&conf, "nope.", true, &zk, &pol, err, sizeof(err)) == ZG_EINPUT &&
 	   strstr(err, "not in knotd's configuration") != NULL, "unknown zone refused");
 	zg_kconf_deinit(&conf);
 	ok(zg_kconf_parse(&conf, "server:\n    rundir\n", err, sizeof(err)) == ZG_ESYNTAX &&
