@@ -57,6 +57,18 @@ refused "dsync parent-mode item in child mode" 'mod-dsync:\n  - id: d\n    queue
 	"mod-dsync\\[d\\].*queue, dry-run, scan-interval, child, query-rate, child-port and key apply to parent mode only"
 refused "dsync query rate zero" 'mod-dsync:\n  - id: d\n    mode: parent\n    dry-run: on\n    query-rate: 0\n' \
 	"item 'query-rate', value '0'"
+refused "keys without a register" 'mod-keys:\n  - id: k\n    check-interval: 5\n' \
+	"mod-keys\\[k\\].*register \\(an absolute path\\) is required"
+refused "keys relative register" 'mod-keys:\n  - id: k\n    register: keys.register\n' \
+	"mod-keys\\[k\\].*register \\(an absolute path\\) is required"
+refused "keys relative alarm" 'mod-keys:\n  - id: k\n    register: /r\n    alarm: page-me\n' \
+	"mod-keys\\[k\\].*alarm must be an absolute path"
+refused "keys relative keymgr" 'mod-keys:\n  - id: k\n    register: /r\n    keymgr: keymgr\n' \
+	"mod-keys\\[k\\].*keymgr must be an absolute path"
+refused "keys recovery-time not a time" 'mod-keys:\n  - id: k\n    register: /r\n    recovery-time: week\n' \
+	"item 'recovery-time', value 'week'"
+refused "keys check-interval over an hour" 'mod-keys:\n  - id: k\n    register: /r\n    check-interval: 2h\n' \
+	"item 'check-interval', value '2h'"
 refused "zone references a missing module instance" \
 	'zone:\n  - domain: test\n    module: mod-ingest/nothere\n' \
 	"item 'module', value 'mod-ingest/nothere' \\(invalid module reference\\)"
@@ -68,7 +80,8 @@ refused "zone references a missing module instance" \
 	printf 'mod-ingest:\n  - id: r\n    source: postgresql://zg@localhost/zonegate\n    key: k\n    server: ::1@5353\n    poll-interval: 2s\n    batch-size: 32\n    max-removal: 0\n    max-message-size: 16M\n'
 	printf 'mod-validate:\n  - id: gate\n    source: 127.0.0.1\n    horizon: 36h\n    alarm: /bin/true\n    state-dir: /var/lib/knot\n'
 	printf 'mod-dsync:\n  - id: d\n    mode: parent\n    queue: spool:/var/lib/knot/ingest\n    allow-delete: on\n    scan-interval: 12h\n    child: [ a.test, b.test ]\n    query-rate: 50\n    child-port: 5353\n    resolver: 127.0.0.1\n    key: k\n'
-	printf 'zone:\n  - domain: test\n    module: [mod-ingest/r, mod-validate/gate, mod-dsync/d]\n'
+	printf 'mod-keys:\n  - id: k\n    register: /var/lib/knot/keys.register\n    check-interval: 30\n    recovery-time: 7d\n    backup-interval: 1d\n    alarm: /bin/true\n    alarm-timeout: 10\n    keymgr: /usr/sbin/keymgr\n    control: /run/knot/knot.sock\n'
+	printf 'zone:\n  - domain: test\n    module: [mod-ingest/r, mod-validate/gate, mod-dsync/d, mod-keys/k]\n'
 } >"$ZG_TMP/good.conf"
 ok "the same items with good values pass conf-check" "$KNOTC" -c "$ZG_TMP/good.conf" conf-check
 

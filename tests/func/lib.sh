@@ -204,7 +204,7 @@ zg_snapshot_modules() {
 	[ -z "${ZG_MODULE_LIBDIR:-}" ] && [ -z "${ZG_MODULES_INSTALLED:-}" ] || return 0
 	mkdir -p "$ZG_TMP/modules"
 	local m
-	for m in ingest validate dsync; do
+	for m in ingest validate dsync keys; do
 		zg_snapshot "$ZG_BUILDDIR/modules/$m/.libs/$m.so" "$ZG_TMP/modules/$m.so" ||
 			zg_bail "module $m not built"
 	done
@@ -241,7 +241,7 @@ CONF
 	if [ -z "${ZG_MODULES_INSTALLED:-}" ]; then
 		echo "module:"
 		local m
-		for m in ingest validate dsync; do
+		for m in ingest validate dsync keys; do
 			printf '  - id: mod-%s\n    file: "%s"\n' "$m" "$(zg_module_file "$m")"
 		done
 		echo
