@@ -39,7 +39,9 @@
 #include "dns/dnsclient.h"
 #include "dns/ctl.h"
 #include "core/error.h"
+#include "validate/crypto.h"
 #include "validate/incr.h"
+#include "validate/p256.h"
 #include "validate/report.h"
 #include "validate/verify.h"
 #include "dns/xfr.h"
@@ -55,6 +57,8 @@
 #define MOD_KEY		"\x03""key"
 #define MOD_RESIGN	"\x11""resign-on-failure"
 #define MOD_STATE_DIR	"\x09""state-dir"
+#define MOD_P256_OPENSSL "\x0c""p256-openssl"
+#define MOD_P256_CACHE	"\x10""p256-table-cache"
 
 #define C_KEY		"\x03""key"
 #define C_ALG		"\x09""algorithm"
@@ -93,6 +97,8 @@ static const yp_item_t validate_conf[] = {
 	{ MOD_KEY,      YP_TREF,  YP_VREF = { C_KEY }, YP_FNONE, { knotd_conf_check_ref } },
 	{ MOD_RESIGN,   YP_TBOOL, YP_VNONE },
 	{ MOD_STATE_DIR, YP_TSTR, YP_VNONE },
+	{ MOD_P256_OPENSSL, YP_TBOOL, YP_VNONE },
+	{ MOD_P256_CACHE, YP_TINT, YP_VINT = { 0, ZG_P256_CACHE_MAX, ZG_P256_CACHE_DEFAULT } },
 	{ NULL }
 };
 
@@ -152,6 +158,9 @@ typedef struct {
 	bool allow_loopback;        /*!< Default: 127.0.0.1 and ::1. */
 	knot_tsig_key_t key;        /*!< name NULL: no key. */
 	bool resign;                /*!< Ask this server to re-sign on failure. */
+	bool p256_openssl;          /*!< Algorithm 13 on OpenSSL, not the native verifier. */
+	unsigned p256_cache;        /*!< p256-table-cache of this zone ... */
+	bool p256_cache_held;       /*!< ... counted in p256_cache_users. */
 	char ctl_path[512];         /*!< This server's control socket. */
 	notify_target_t notify[NOTIFY_MAX];
 	unsigned notify_count;
@@ -741,6 +750,7 @@ static int check_serial(validate_ctx_t *ctx, uint32_t *serial)
 		.horizon = ctx->horizon,
 		.threads = 0,            /* One per CPU (small diffs: one). */
 		.cancel = &ctx->cancel,  /* Unload does not wait for a whole-zone run. */
+		.p256_openssl = ctx->p256_openssl,
 	};
 	zg_report_t report;
 	zg_report_init(&report);
@@ -1171,11 +1181,45 @@ static int state_path_init(validate_ctx_t *ctx, const knot_dname_t *zone)
 	return 0;
 }
 
+/*
+ * The P-256 table cache is one per process (the module's copy of the
+ * library): its size is the largest p256-table-cache of the loaded zones.
+ */
+static pthread_mutex_t p256_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned p256_cache_users[ZG_P256_CACHE_MAX + 1];
+
+static void p256_cache_apply(void)
+{
+	for (int v = ZG_P256_CACHE_MAX; v >= 0; v--) {
+		if (p256_cache_users[v] > 0) {
+			zg_p256_cache_set_size((unsigned)v);
+			return;
+		}
+	}
+}
+
+static void p256_cache_hold(validate_ctx_t *ctx, bool hold)
+{
+	if (ctx->p256_cache_held == hold) {
+		return;
+	}
+	pthread_mutex_lock(&p256_cache_lock);
+	if (hold) {
+		p256_cache_users[ctx->p256_cache]++;
+	} else {
+		p256_cache_users[ctx->p256_cache]--;
+	}
+	p256_cache_apply();
+	pthread_mutex_unlock(&p256_cache_lock);
+	ctx->p256_cache_held = hold;
+}
+
 static void ctx_free(validate_ctx_t *ctx)
 {
 	if (ctx == NULL) {
 		return;
 	}
+	p256_cache_hold(ctx, false);
 	zg_alarm_deinit(&ctx->alarm);
 	knotd_conf_free(&ctx->allow);
 	knot_tsig_key_deinit(&ctx->key);
@@ -1263,6 +1307,10 @@ static int validate_load(knotd_mod_t *mod)
 	zg_dns_addr_str(&ctx->source, ctx->source_str, sizeof(ctx->source_str));
 
 	ctx->resign = knotd_conf_mod(mod, MOD_RESIGN).single.boolean;
+	ctx->p256_openssl = knotd_conf_mod(mod, MOD_P256_OPENSSL).single.boolean ||
+	                    !zg_crypto_p256_native();
+	ctx->p256_cache = (unsigned)knotd_conf_mod(mod, MOD_P256_CACHE).single.integer;
+	p256_cache_hold(ctx, true);
 	if (ctx->resign) {
 		knotd_conf_t path = knotd_conf(mod, C_CONTROL, C_LISTEN, NULL);
 		knotd_conf_t rundir = knotd_conf(mod, C_SERVER, C_RUNDIR, NULL);
@@ -1311,7 +1359,8 @@ static int validate_load(knotd_mod_t *mod)
 	}
 	ctx->thread_started = true;
 	knotd_mod_log(mod, LOG_INFO, "validating transfers from %s, poll interval %u s, "
-	              "%u notify targets", ctx->source_str, ctx->poll_sec, ctx->notify_count);
+	              "%u notify targets, P-256 verifier %s", ctx->source_str, ctx->poll_sec,
+	              ctx->notify_count, ctx->p256_openssl ? "openssl" : "native");
 	return KNOT_EOK;
 fail:
 	ctx_free(ctx);
