@@ -37,8 +37,6 @@ typedef struct {
 /* Little-endian 64-bit limbs. */
 static const uint64_t P[4] = { 0xFFFFFFFFFFFFFFFFull, 0x00000000FFFFFFFFull, 0,
                                0xFFFFFFFF00000001ull };
-static const uint64_t P_MINUS_2[4] = { 0xFFFFFFFFFFFFFFFDull, 0x00000000FFFFFFFFull, 0,
-                                       0xFFFFFFFF00000001ull };
 static const uint64_t N[4] = { 0xF3B9CAC2FC632551ull, 0xBCE6FAADA7179E84ull,
                                0xFFFFFFFFFFFFFFFFull, 0xFFFFFFFF00000000ull };
 static const uint64_t N_MINUS_2[4] = { 0xF3B9CAC2FC63254Full, 0xBCE6FAADA7179E84ull,
@@ -263,39 +261,69 @@ static inline void fp_neg(uint64_t r[4], const uint64_t a[4])
 	fp_sub(r, zero, a);
 }
 
-/* No-inline wrappers for pow_mod(). */
-static void fp_mul_fn(uint64_t r[4], const uint64_t a[4], const uint64_t b[4])
-{
-	fp_mul(r, a, b);
-}
-
-static void fn_mul_fn(uint64_t r[4], const uint64_t a[4], const uint64_t b[4])
-{
-	fn_mul(r, a, b);
-}
-
-/* r = a^e in Montgomery form (one = 1 in Montgomery form); 4-bit windows. */
-static void pow_mod(uint64_t r[4], const uint64_t a[4], const uint64_t e[4],
-                    const uint64_t one[4],
-                    void (*mul)(uint64_t *, const uint64_t *, const uint64_t *))
+/* r = a^(n-2) = a⁻¹ mod n (a ≠ 0), Montgomery form; 4-bit fixed windows. */
+static void fn_inv(uint64_t r[4], const uint64_t a[4])
 {
 	uint64_t tbl[16][4], acc[4];
-	memcpy(tbl[0], one, 32);
+	memcpy(tbl[0], ONE_N, 32);
 	memcpy(tbl[1], a, 32);
 	for (int i = 2; i < 16; i++) {
-		mul(tbl[i], tbl[i - 1], a);
+		fn_mul(tbl[i], tbl[i - 1], a);
 	}
-	memcpy(acc, one, 32);
+	memcpy(acc, ONE_N, 32);
 	for (int i = 63; i >= 0; i--) {
 		for (int k = 0; k < 4; k++) {
-			mul(acc, acc, acc);
+			fn_mul(acc, acc, acc);
 		}
-		unsigned nib = (unsigned)(e[i / 16] >> (4 * (i % 16))) & 15;
+		unsigned nib = (unsigned)(N_MINUS_2[i / 16] >> (4 * (i % 16))) & 15;
 		if (nib != 0) {
-			mul(acc, acc, tbl[nib]);
+			fn_mul(acc, acc, tbl[nib]);
 		}
 	}
 	memcpy(r, acc, 32);
+}
+
+/* r = a^(2^k) */
+static void fp_sqr_n(uint64_t r[4], const uint64_t a[4], int k)
+{
+	memcpy(r, a, 32);
+	while (k-- > 0) {
+		fp_sqr(r, r);
+	}
+}
+
+/* r = a^(p-2) = a⁻¹ mod p (a ≠ 0), Montgomery form. From the top, the bits
+ * of p - 2 are 32 ones, 31 zeros and a one, 96 zeros, 64 ones, 30 ones, 0, 1:
+ * 269 squarings and 13 multiplications with xk = a^(2^k - 1). */
+static void fp_inv(uint64_t r[4], const uint64_t a[4])
+{
+	uint64_t x2[4], x4[4], x8[4], x16[4], x30[4], x32[4], t[4];
+	fp_sqr(t, a);
+	fp_mul(x2, t, a);
+	fp_sqr_n(t, x2, 2);
+	fp_mul(x4, t, x2);
+	fp_sqr_n(t, x4, 4);
+	fp_mul(x8, t, x4);
+	fp_sqr_n(t, x8, 8);
+	fp_mul(x16, t, x8);
+	fp_sqr_n(t, x16, 16);
+	fp_mul(x32, t, x16);
+	fp_sqr_n(t, x16, 8);
+	fp_mul(t, t, x8);              /* x24 */
+	fp_sqr_n(t, t, 4);
+	fp_mul(t, t, x4);              /* x28 */
+	fp_sqr_n(t, t, 2);
+	fp_mul(x30, t, x2);
+	fp_sqr_n(t, x32, 32);
+	fp_mul(t, t, a);
+	fp_sqr_n(t, t, 96 + 32);
+	fp_mul(t, t, x32);
+	fp_sqr_n(t, t, 32);
+	fp_mul(t, t, x32);
+	fp_sqr_n(t, t, 30);
+	fp_mul(t, t, x30);
+	fp_sqr_n(t, t, 2);
+	fp_mul(r, t, a);
 }
 
 /* ---- curve points ---- */
@@ -469,7 +497,7 @@ static aff_t *table_build(const uint64_t x[4], const uint64_t y[4])
 		goto fail;
 	}
 	uint64_t inv[4], zi[4], zi2[4];
-	pow_mod(inv, pre[TABLE_POINTS - 1], P_MINUS_2, ONE_P, fp_mul_fn);
+	fp_inv(inv, pre[TABLE_POINTS - 1]);
 	for (int i = TABLE_POINTS - 1; i >= 0; i--) {
 		if (i > 0) {
 			fp_mul(zi, inv, pre[i - 1]);
@@ -513,7 +541,10 @@ static void init(void)
 	fp_mul(gx, GEN_X, R2_P);
 	fp_mul(gy, GEN_Y, R2_P);
 	/* Self-check of the constants before anything relies on them. */
-	if (N[0] * N_K0 != ~0ull || !on_curve(gx, gy)) {
+	uint64_t t[4];
+	fp_inv(t, gx);
+	fp_mul(t, t, gx);
+	if (N[0] * N_K0 != ~0ull || !on_curve(gx, gy) || !eq4(t, ONE_P)) {
 		return;
 	}
 	g_table = table_build(gx, gy);
@@ -540,6 +571,7 @@ static struct {
 	table_t *slot[ZG_P256_CACHE_MAX];
 	unsigned n, cap;
 	uint64_t tick, builds, evictions, fallbacks;
+	uint64_t affine, affine_special;   /* atomic */
 } cache = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.built = PTHREAD_COND_INITIALIZER,
@@ -663,6 +695,8 @@ void zg_p256_cache_stats(zg_p256_stats_t *out)
 		.builds = cache.builds,
 		.evictions = cache.evictions,
 		.fallbacks = cache.fallbacks,
+		.affine = __atomic_load_n(&cache.affine, __ATOMIC_RELAXED),
+		.affine_special = __atomic_load_n(&cache.affine_special, __ATOMIC_RELAXED),
 	};
 	pthread_mutex_unlock(&cache.lock);
 }
@@ -688,15 +722,15 @@ int zg_p256_key_parse(zg_p256_key_t *key, const uint8_t pub[64])
 }
 
 /* Signed 8-bit digits: u = Σ d[i]·256^i, d[i] in [-127, 128], d[32] in {0, 1}. */
-static void recode(int d[DIGITS], const uint64_t u[4])
+static void recode(int16_t d[DIGITS], const uint64_t u[4])
 {
 	int carry = 0;
 	for (int i = 0; i < WINDOWS; i++) {
 		int v = (int)((u[i / 8] >> (8 * (i % 8))) & 0xFF) + carry;
 		carry = v > 128;
-		d[i] = v - (carry << 8);
+		d[i] = (int16_t)(v - (carry << 8));
 	}
-	d[WINDOWS] = carry;
+	d[WINDOWS] = (int16_t)carry;
 }
 
 static inline void add_digit(jac_t *acc, const aff_t *win, int d)
@@ -710,113 +744,293 @@ static inline void add_digit(jac_t *acc, const aff_t *win, int d)
 	}
 }
 
-/* R = u1·G + u2·Q with u1 = e·w, u2 = r·w (w = s⁻¹ in Montgomery form mod n);
- * valid when R is not infinity and x(R) ≡ r (mod n). */
-static int verify_core(const aff_t *tq, const uint64_t r[4], const uint64_t e[4],
-                       const uint64_t w[4])
+/* x(R) mod n == r for x(R) = x/z2 in [0, p) (all in Montgomery form, z2 = Z²,
+ * 1 for an affine point): x(R) == r, or x(R) == r + n when r + n < p. */
+static int x_matches(const uint64_t x[4], const uint64_t z2[4], const uint64_t r[4])
 {
-	uint64_t u1[4], u2[4];
-	fn_mul(u1, e, w);
-	fn_mul(u2, r, w);
-	int d1[DIGITS], d2[DIGITS];
-	recode(d1, u1);
-	recode(d2, u2);
-	jac_t acc;
-	memset(&acc, 0, sizeof(acc));   /* infinity */
-	for (int i = 0; i < DIGITS; i++) {
-		add_digit(&acc, g_table + i * WIN_POINTS, d1[i]);
-		add_digit(&acc, tq + i * WIN_POINTS, d2[i]);
-	}
-	if (is_zero4(acc.z)) {
-		return DNSSEC_INVALID_SIGNATURE;
-	}
-	/* x(R) = X/Z² in [0, p); x(R) mod n == r means x(R) == r or x(R) == r + n. */
-	uint64_t z2[4], c[4], t[4];
-	fp_sqr(z2, acc.z);
+	uint64_t c[4], t[4];
 	fp_mul(c, r, R2_P);
 	fp_mul(t, c, z2);
-	if (eq4(t, acc.x)) {
+	if (eq4(t, x)) {
 		return 0;
 	}
 	if (add4(c, r, N) == 0 && below(c, P)) {
 		fp_mul(c, c, R2_P);
 		fp_mul(t, c, z2);
-		if (eq4(t, acc.x)) {
+		if (eq4(t, x)) {
 			return 0;
 		}
 	}
 	return DNSSEC_INVALID_SIGNATURE;
 }
 
-/* Verifies up to BLOCK jobs with one inversion. */
-static void verify_block(zg_p256_job_t *jobs, size_t count)
+/* One signature being verified. */
+typedef struct {
+	zg_p256_job_t *job;
+	table_t *table;            /* Q's table; NULL: none to be had */
+	uint64_t r[4], e[4];       /* e reduced mod n */
+	uint64_t w[4];             /* s in Montgomery form, then s⁻¹ */
+	uint64_t pre[4];           /* prefix product (batch inversions) */
+	/* The affine pass (verify_affine()). */
+	int16_t d[2][DIGITS];      /* digits of u1 (G) and u2 (Q) */
+	uint64_t x[4], y[4];       /* R so far, affine */
+	const aff_t *pt;           /* point added in this step ... */
+	bool neg;                  /* ... negated */
+	uint8_t state;
+} lane_t;
+
+enum { L_INF, L_ACTIVE, L_JACOBIAN };
+
+/* Signatures per affine pass; smaller batches use the Jacobian path. */
+#define LANES 512
+#define AFFINE_MIN 96
+
+/* R = u1·G + u2·Q with u1 = e·w, u2 = r·w (w = s⁻¹ in Montgomery form mod n);
+ * valid when R is not infinity and x(R) ≡ r (mod n). Mixed Jacobian
+ * additions, every special case handled. */
+static int verify_core(const lane_t *l)
 {
-	uint64_t r[BLOCK][4], e[BLOCK][4], sm[BLOCK][4], pre[BLOCK][4];
-	size_t idx[BLOCK], m = 0;
+	uint64_t u1[4], u2[4];
+	fn_mul(u1, l->e, l->w);
+	fn_mul(u2, l->r, l->w);
+	int16_t d1[DIGITS], d2[DIGITS];
+	recode(d1, u1);
+	recode(d2, u2);
+	jac_t acc;
+	memset(&acc, 0, sizeof(acc));   /* infinity */
+	for (int i = 0; i < DIGITS; i++) {
+		add_digit(&acc, g_table + i * WIN_POINTS, d1[i]);
+		add_digit(&acc, l->table->pts + i * WIN_POINTS, d2[i]);
+	}
+	if (is_zero4(acc.z)) {
+		return DNSSEC_INVALID_SIGNATURE;
+	}
+	uint64_t z2[4];
+	fp_sqr(z2, acc.z);
+	return x_matches(acc.x, z2, l->r);
+}
+
+/* Range checks, e mod n, and s⁻¹ for every signature with one inversion:
+ * fills lanes from jobs (those refused get their verdict now) and returns
+ * their number. */
+static size_t lanes_prepare(zg_p256_job_t *jobs, size_t count, lane_t *lanes)
+{
+	size_t m = 0;
 	for (size_t i = 0; i < count; i++) {
-		zg_p256_job_t *j = &jobs[i];
+		lane_t *l = &lanes[m];
 		uint64_t s[4];
-		from_be(r[m], j->sig);
-		from_be(s, j->sig + 32);
-		if (is_zero4(r[m]) || is_zero4(s) || !below(r[m], N) || !below(s, N)) {
-			j->ret = DNSSEC_INVALID_SIGNATURE;
+		from_be(l->r, jobs[i].sig);
+		from_be(s, jobs[i].sig + 32);
+		if (is_zero4(l->r) || is_zero4(s) || !below(l->r, N) || !below(s, N)) {
+			jobs[i].ret = DNSSEC_INVALID_SIGNATURE;
 			continue;
 		}
-		from_be(e[m], j->digest);
-		if (!below(e[m], N)) {
-			sub4(e[m], e[m], N);   /* e < 2^256 < 2n */
+		from_be(l->e, jobs[i].digest);
+		if (!below(l->e, N)) {
+			sub4(l->e, l->e, N);   /* e < 2^256 < 2n */
 		}
-		fn_mul(sm[m], s, R2_N);
-		memcpy(pre[m], sm[m], 32);
-		if (m > 0) {
-			fn_mul(pre[m], pre[m - 1], sm[m]);
+		fn_mul(l->w, s, R2_N);
+		if (m == 0) {
+			memcpy(l->pre, l->w, 32);
+		} else {
+			fn_mul(l->pre, lanes[m - 1].pre, l->w);
 		}
-		idx[m++] = i;
+		l->job = &jobs[i];
+		m++;
 	}
 	if (m == 0) {
-		return;
+		return 0;
 	}
 	/* The product of nonzero values mod the prime n is nonzero. */
-	uint64_t inv[4], w[BLOCK][4];
-	pow_mod(inv, pre[m - 1], N_MINUS_2, ONE_N, fn_mul_fn);
+	uint64_t inv[4], sk[4];
+	fn_inv(inv, lanes[m - 1].pre);
 	for (size_t k = m; k-- > 0;) {
+		memcpy(sk, lanes[k].w, 32);
 		if (k > 0) {
-			fn_mul(w[k], inv, pre[k - 1]);
-			fn_mul(inv, inv, sm[k]);
+			fn_mul(lanes[k].w, inv, lanes[k - 1].pre);
+			fn_mul(inv, inv, sk);
 		} else {
-			memcpy(w[k], inv, 32);
+			memcpy(lanes[k].w, inv, 32);
 		}
 	}
+	return m;
+}
 
+static void lane_swap(lane_t *a, lane_t *b)
+{
+	lane_t t = *a;
+	*a = *b;
+	*b = t;
+}
+
+/*
+ * Takes the tables of up to BLOCK_KEYS distinct keys and moves the lanes of
+ * these keys to the front; returns their number. Lanes of other keys stay
+ * behind for the next round. A lane whose key gets no table while this
+ * round holds none (cache size 0, or every table in use) is answered
+ * -EAGAIN and dropped (*m shrinks).
+ */
+static size_t lanes_round(lane_t *lanes, size_t *m, table_t *tables[BLOCK_KEYS],
+                          unsigned *ntables)
+{
 	const zg_p256_key_t *keys[BLOCK_KEYS];
-	table_t *tables[BLOCK_KEYS];
 	unsigned nkeys = 0;
+	size_t ready = 0;
+	for (size_t k = 0; k < *m;) {
+		lane_t *l = &lanes[k];
+		l->table = NULL;
+		for (unsigned q = 0; q < nkeys && l->table == NULL; q++) {
+			if (keys[q] == l->job->key) {
+				l->table = tables[q];
+			}
+		}
+		if (l->table == NULL && nkeys < BLOCK_KEYS) {
+			l->table = table_get(l->job->key);
+			if (l->table != NULL) {
+				keys[nkeys] = l->job->key;
+				tables[nkeys++] = l->table;
+			} else if (nkeys == 0) {
+				l->job->ret = -EAGAIN;
+				lane_swap(l, &lanes[--*m]);
+				continue;
+			}
+		}
+		if (l->table != NULL) {
+			lane_swap(l, &lanes[ready++]);
+		}
+		k++;
+	}
+	*ntables = nkeys;
+	return ready;
+}
+
+/* Adds each lane's point of this step (digit d of window win, G or Q):
+ * affine additions for all lanes at once, with one inversion mod p for all
+ * (Montgomery's trick). A lane whose sum would need a doubling or reach
+ * infinity (x equal) is left to the Jacobian path. */
+static void affine_step(lane_t *lanes, size_t m, size_t *idx, int win, int which)
+{
+	size_t np = 0;
 	for (size_t k = 0; k < m; k++) {
-		zg_p256_job_t *j = &jobs[idx[k]];
-		table_t *t = NULL;
-		bool keep = false;
-		for (unsigned q = 0; q < nkeys; q++) {
-			if (keys[q] == j->key) {
-				t = tables[q];
-				keep = true;
-				break;
-			}
+		lane_t *l = &lanes[k];
+		int d = l->d[which][win];
+		if (l->state == L_JACOBIAN || d == 0) {
+			continue;
 		}
-		if (!keep) {
-			t = table_get(j->key);
-			if (t != NULL && nkeys < BLOCK_KEYS) {
-				keys[nkeys] = j->key;
-				tables[nkeys++] = t;
-				keep = true;
+		const aff_t *base = which == 0 ? g_table : l->table->pts;
+		l->pt = base + win * WIN_POINTS + (d > 0 ? d : -d) - 1;
+		l->neg = d < 0;
+		if (l->state == L_INF) {
+			memcpy(l->x, l->pt->x, 32);
+			if (l->neg) {
+				fp_neg(l->y, l->pt->y);
+			} else {
+				memcpy(l->y, l->pt->y, 32);
 			}
+			l->state = L_ACTIVE;
+			continue;
 		}
-		j->ret = (t == NULL) ? -EAGAIN : verify_core(t->pts, r[k], e[k], w[k]);
-		if (t != NULL && !keep) {
-			table_put(t);
+		uint64_t dx[4];
+		fp_sub(dx, l->pt->x, l->x);
+		if (is_zero4(dx)) {
+			l->state = L_JACOBIAN;
+			continue;
+		}
+		if (np == 0) {
+			memcpy(l->pre, dx, 32);
+		} else {
+			fp_mul(l->pre, lanes[idx[np - 1]].pre, dx);
+		}
+		idx[np++] = k;
+	}
+	if (np == 0) {
+		return;
+	}
+	uint64_t inv[4];
+	fp_inv(inv, lanes[idx[np - 1]].pre);
+	for (size_t j = np; j-- > 0;) {
+		lane_t *l = &lanes[idx[j]];
+		uint64_t dx[4], dxinv[4], py[4], lambda[4], x3[4], t[4];
+		fp_sub(dx, l->pt->x, l->x);
+		if (j > 0) {
+			fp_mul(dxinv, inv, lanes[idx[j - 1]].pre);
+			fp_mul(inv, inv, dx);
+		} else {
+			memcpy(dxinv, inv, 32);
+		}
+		if (l->neg) {
+			fp_neg(py, l->pt->y);
+		} else {
+			memcpy(py, l->pt->y, 32);
+		}
+		/* lambda = (y2 - y1)/(x2 - x1); x3 = lambda² - x1 - x2;
+		 * y3 = lambda (x1 - x3) - y1 */
+		fp_sub(t, py, l->y);
+		fp_mul(lambda, t, dxinv);
+		fp_sqr(x3, lambda);
+		fp_sub(x3, x3, l->x);
+		fp_sub(x3, x3, l->pt->x);
+		fp_sub(t, l->x, x3);
+		fp_mul(t, t, lambda);
+		fp_sub(l->y, t, l->y);
+		memcpy(l->x, x3, 32);
+	}
+}
+
+/* The lanes in affine coordinates, in step with each other. */
+static void verify_affine(lane_t *lanes, size_t m, size_t *idx)
+{
+	for (size_t k = 0; k < m; k++) {
+		lane_t *l = &lanes[k];
+		uint64_t u[4];
+		fn_mul(u, l->e, l->w);
+		recode(l->d[0], u);
+		fn_mul(u, l->r, l->w);
+		recode(l->d[1], u);
+		l->state = L_INF;
+	}
+	for (int win = 0; win < DIGITS; win++) {
+		affine_step(lanes, m, idx, win, 0);
+		affine_step(lanes, m, idx, win, 1);
+	}
+	uint64_t special = 0;
+	for (size_t k = 0; k < m; k++) {
+		lane_t *l = &lanes[k];
+		if (l->state == L_JACOBIAN) {
+			l->job->ret = verify_core(l);
+			special++;
+		} else if (l->state == L_INF) {
+			l->job->ret = DNSSEC_INVALID_SIGNATURE;
+		} else {
+			l->job->ret = x_matches(l->x, ONE_P, l->r);
 		}
 	}
-	for (unsigned q = 0; q < nkeys; q++) {
-		table_put(tables[q]);
+	__atomic_add_fetch(&cache.affine, m, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&cache.affine_special, special, __ATOMIC_RELAXED);
+}
+
+/* Verifies \a count jobs (at most the lanes' capacity): one inversion mod n
+ * for all, then rounds of up to BLOCK_KEYS keys, each in affine steps when
+ * \a idx is given and the round has AFFINE_MIN lanes, else one by one. */
+static void verify_jobs(zg_p256_job_t *jobs, size_t count, lane_t *lanes, size_t *idx)
+{
+	size_t m = lanes_prepare(jobs, count, lanes);
+	while (m > 0) {
+		table_t *tables[BLOCK_KEYS];
+		unsigned nt = 0;
+		size_t n = lanes_round(lanes, &m, tables, &nt);
+		if (idx != NULL && n >= AFFINE_MIN) {
+			verify_affine(lanes, n, idx);
+		} else {
+			for (size_t k = 0; k < n; k++) {
+				lanes[k].job->ret = verify_core(&lanes[k]);
+			}
+		}
+		for (unsigned q = 0; q < nt; q++) {
+			table_put(tables[q]);
+		}
+		memmove(lanes, lanes + n, (m - n) * sizeof(*lanes));
+		m -= n;
 	}
 }
 
@@ -828,9 +1042,26 @@ void zg_p256_verify_batch(zg_p256_job_t *jobs, size_t count)
 		}
 		return;
 	}
-	for (size_t i = 0; i < count; i += BLOCK) {
-		verify_block(jobs + i, count - i < BLOCK ? count - i : BLOCK);
+	/* Large batches on the heap, in affine steps; else (or without
+	 * memory) blocks on the stack. */
+	lane_t *lanes = NULL;
+	size_t *idx = NULL, cap = count < LANES ? count : LANES;
+	if (count >= AFFINE_MIN) {
+		lanes = malloc(cap * sizeof(*lanes));
+		idx = malloc(cap * sizeof(*idx));
 	}
+	if (lanes != NULL && idx != NULL) {
+		for (size_t i = 0; i < count; i += cap) {
+			verify_jobs(jobs + i, count - i < cap ? count - i : cap, lanes, idx);
+		}
+	} else {
+		lane_t block[BLOCK];
+		for (size_t i = 0; i < count; i += BLOCK) {
+			verify_jobs(jobs + i, count - i < BLOCK ? count - i : BLOCK, block, NULL);
+		}
+	}
+	free(lanes);
+	free(idx);
 }
 
 int zg_p256_verify(const zg_p256_key_t *key, const uint8_t digest[32], const uint8_t sig[64])

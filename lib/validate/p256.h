@@ -10,7 +10,12 @@
  * each key Q (built on the key's first use), so both products take at most
  * 33 mixed additions each and no doublings. The result is compared without
  * an inversion (X against r·Z² and, when r + n < p, (r + n)·Z²). A batch
- * shares one inversion mod n among its signatures (Montgomery's trick).
+ * shares one inversion mod n among its signatures (Montgomery's trick); in
+ * large batches (96 signatures or more of the same few keys) the sums run in
+ * affine coordinates for all signatures in step, one inversion mod p per
+ * step shared by all, which takes about half the multiplications; a sum that
+ * meets a doubling or the point at infinity is redone in Jacobian
+ * coordinates, which handle every case.
  *
  * Field arithmetic: 4×64-bit limbs, Montgomery form mod p and mod n. The
  * code uses public data only (verification), so it is not constant-time.
@@ -59,6 +64,9 @@ typedef struct {
 	uint64_t builds;       /*!< Per-key tables built since start. */
 	uint64_t evictions;    /*!< Tables dropped to make room. */
 	uint64_t fallbacks;    /*!< Table requests refused (cache size 0 or full of tables in use). */
+	uint64_t affine;       /*!< Signatures verified in affine batches since start ... */
+	uint64_t affine_special; /*!< ... of which a sum met a doubling or infinity
+	                              (redone in Jacobian coordinates). */
 } zg_p256_stats_t;
 
 /*!

@@ -2,7 +2,8 @@
 /*
  * Differential fuzz harness: the native P-256 verifier against OpenSSL on
  * keys, digests and signatures taken from the input; aborts on any
- * disagreement (key acceptance or verdict, one at a time or in a batch).
+ * disagreement (key acceptance or verdict, one at a time or in a batch of
+ * 100 signatures, which takes the affine path).
  *
  *   clang -g -O1 -fsanitize=fuzzer,address -Ilib -Itests/lib \
  *       tests/fuzz/fuzz_p256.c tests/lib/p256_ref.c lib/validate/p256.c \
@@ -35,6 +36,9 @@
 #include "p256_ref.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Jobs of the batch check: at least lib/validate/p256.c's AFFINE_MIN (96). */
+#define BATCH 100
 
 static p256_ref_t ref;
 static bool ref_ready;
@@ -80,7 +84,8 @@ static void compare(const uint8_t pub[64], const uint8_t digest[32], const uint8
 	if ((r == 0) != (theirs == 1) || (r != 0 && r != DNSSEC_INVALID_SIGNATURE)) {
 		abort();
 	}
-	/* In a batch, between two copies of itself with s replaced by n - s. */
+	/* In a batch large enough for the affine path (BATCH jobs), alternating
+	 * with its twin whose s is replaced by n - s (valid or not alike). */
 	uint8_t twin[64];
 	memcpy(twin, sig, 64);
 	BIGNUM *s = BN_bin2bn(sig + 32, 32, NULL);
@@ -89,15 +94,14 @@ static void compare(const uint8_t pub[64], const uint8_t digest[32], const uint8
 		p256_ref_put(s, twin + 32);
 	}
 	BN_free(s);
-	zg_p256_job_t jobs[3] = {
-		{ .key = &key, .digest = digest, .sig = twin },
-		{ .key = &key, .digest = digest, .sig = sig },
-		{ .key = &key, .digest = digest, .sig = twin },
-	};
-	zg_p256_verify_batch(jobs, 3);
+	zg_p256_job_t jobs[BATCH];
+	for (int i = 0; i < BATCH; i++) {
+		jobs[i] = (zg_p256_job_t){ .key = &key, .digest = digest, .sig = i % 2 ? sig : twin };
+	}
+	zg_p256_verify_batch(jobs, BATCH);
 	int twin_ref = p256_ref_verify(&ref, pub, digest, twin);
-	for (int i = 0; i < 3; i++) {
-		int want = i == 1 ? theirs : twin_ref;
+	for (int i = 0; i < BATCH; i++) {
+		int want = i % 2 ? theirs : twin_ref;
 		if ((jobs[i].ret == 0) != (want == 1) ||
 		    (jobs[i].ret != 0 && jobs[i].ret != DNSSEC_INVALID_SIGNATURE)) {
 			abort();

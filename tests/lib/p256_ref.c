@@ -57,6 +57,26 @@ void p256_ref_fill(uint64_t *state, uint8_t *out, size_t len)
 	}
 }
 
+BIGNUM *p256_ref_rand_scalar(p256_ref_t *ref, uint64_t *state)
+{
+	uint8_t b[32];
+	p256_ref_fill(state, b, 32);
+	BIGNUM *v = BN_bin2bn(b, 32, NULL);
+	BN_nnmod(v, v, ref->n, ref->bn);
+	return v;
+}
+
+BIGNUM *p256_ref_rand_key(p256_ref_t *ref, uint64_t *state, uint8_t pub[64])
+{
+	BIGNUM *d = p256_ref_rand_scalar(ref, state);
+	while (BN_is_zero(d)) {
+		BN_free(d);
+		d = p256_ref_rand_scalar(ref, state);
+	}
+	p256_ref_pub(ref, d, pub);
+	return d;
+}
+
 int p256_ref_point_pub(p256_ref_t *ref, const EC_POINT *pt, uint8_t pub[64])
 {
 	BIGNUM *x = BN_new(), *y = BN_new();

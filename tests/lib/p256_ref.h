@@ -92,4 +92,10 @@ static inline uint64_t p256_ref_rand(uint64_t *state)
 /* Fills \a len bytes from the stream. */
 void p256_ref_fill(uint64_t *state, uint8_t *out, size_t len);
 
+/* A scalar in [0, n-1] from the stream (the caller frees it). */
+BIGNUM *p256_ref_rand_scalar(p256_ref_t *ref, uint64_t *state);
+
+/* A private key in [1, n-1] from the stream and its public key x | y. */
+BIGNUM *p256_ref_rand_key(p256_ref_t *ref, uint64_t *state, uint8_t pub[64]);
+
 #endif /* ZG_TESTS_P256_REF_H */

@@ -78,6 +78,11 @@ static BIGNUM *bn_word(unsigned long w)
 	return b;
 }
 
+static BIGNUM *rand_scalar(uint64_t *rng)
+{
+	return p256_ref_rand_scalar(&ref, rng);
+}
+
 /* a + delta (delta may be negative), as a new BIGNUM. */
 static BIGNUM *bn_plus(const BIGNUM *a, long delta)
 {
@@ -155,21 +160,15 @@ static void test_fixed(void)
 /* A valid base signature and the range cases built on it. */
 static void test_ranges(uint64_t *rng)
 {
-	uint8_t pub[64], dg[32], sig[64], b[32];
+	uint8_t pub[64], dg[32], sig[64];
 	BIGNUM *d = NULL, *u1 = NULL, *u2 = NULL;
 	do {
 		BN_free(d);
 		BN_free(u1);
 		BN_free(u2);
-		p256_ref_fill(rng, b, 32);
-		d = p256_ref_bn(b);
-		BN_nnmod(d, d, ref.n, ref.bn);
-		p256_ref_fill(rng, b, 32);
-		u1 = p256_ref_bn(b);
-		BN_nnmod(u1, u1, ref.n, ref.bn);
-		p256_ref_fill(rng, b, 32);
-		u2 = p256_ref_bn(b);
-		BN_nnmod(u2, u2, ref.n, ref.bn);
+		d = rand_scalar(rng);
+		u1 = rand_scalar(rng);
+		u2 = rand_scalar(rng);
 	} while (BN_is_zero(d) || p256_ref_sign_u(&ref, d, u1, u2, pub, dg, sig) != 0);
 	check("range base signature", pub, dg, sig, 1);
 
@@ -366,19 +365,34 @@ static void test_large_x(void)
 	BN_free(x);
 }
 
+
+/* u2 = random high part + (±u1 mod 256^m), mod n: the m lowest signed
+ * digits of u1 and u2 are equal or opposite. */
+static BIGNUM *u2_like(const BIGNUM *u1, int m, bool neg, uint64_t *rng)
+{
+	BIGNUM *u2 = BN_dup(u1), *mod = BN_new(), *hi = rand_scalar(rng);
+	BN_set_bit(mod, 8 * m);
+	BN_rshift(hi, hi, (8 * m) < 256 ? 8 * m : 255);
+	BN_lshift(hi, hi, 8 * m);
+	if (neg) {
+		BN_sub(u2, ref.n, u1);
+	}
+	BN_nnmod(u2, u2, mod, ref.bn);
+	BN_add(u2, u2, hi);
+	BN_nnmod(u2, u2, ref.n, ref.bn);
+	BN_free(mod);
+	BN_free(hi);
+	return u2;
+}
+
 /* Chosen u1, u2: edge values, and sums that pass through infinity or
  * double inside the comb (Q = G and Q = -G share G's table entries). */
 static void test_u(uint64_t *rng)
 {
 	BIGNUM *one = bn_word(1), *nm1 = bn_plus(ref.n, -1), *two128 = BN_new();
 	BN_set_bit(two128, 128);
-	uint8_t b[32], pub[64], dg[32], sig[64];
-	p256_ref_fill(rng, b, 32);
-	BIGNUM *d = p256_ref_bn(b), *rnd = NULL;
-	BN_nnmod(d, d, ref.n, ref.bn);
-	p256_ref_fill(rng, b, 32);
-	rnd = p256_ref_bn(b);
-	BN_nnmod(rnd, rnd, ref.n, ref.bn);
+	uint8_t pub[64], dg[32], sig[64];
+	BIGNUM *d = rand_scalar(rng), *rnd = rand_scalar(rng);
 	BIGNUM *zero = bn_word(0);
 	struct {
 		const char *what;
@@ -407,23 +421,7 @@ static void test_u(uint64_t *rng)
 	for (int kq = 0; kq < 2; kq++) {
 		for (int m = 1; m <= 32; m += (m < 4 ? 1 : 9)) {
 			for (int sign = 0; sign < 2; sign++) {
-				BIGNUM *u1 = BN_new(), *u2 = BN_new(), *mod = BN_new(), *hi = BN_new();
-				p256_ref_fill(rng, b, 32);
-				BN_bin2bn(b, 32, u1);
-				BN_nnmod(u1, u1, ref.n, ref.bn);
-				BN_set_bit(mod, 8 * m);   /* mod = 256^m */
-				p256_ref_fill(rng, b, 32);
-				BN_bin2bn(b, 32, hi);
-				BN_rshift(hi, hi, (8 * m) < 256 ? 8 * m : 255);
-				BN_lshift(hi, hi, 8 * m);
-				/* u2 = hi + (±u1 mod 256^m) */
-				BN_copy(u2, u1);
-				if (sign) {
-					BN_sub(u2, ref.n, u1);
-				}
-				BN_nnmod(u2, u2, mod, ref.bn);
-				BN_add(u2, u2, hi);
-				BN_nnmod(u2, u2, ref.n, ref.bn);
+				BIGNUM *u1 = rand_scalar(rng), *u2 = u2_like(u1, m, sign, rng);
 				char what[96];
 				snprintf(what, sizeof(what), "Q = %sG, u2 = %su1 mod 256^%d", kq ? "-" : "",
 				         sign ? "-" : "", m);
@@ -435,8 +433,6 @@ static void test_u(uint64_t *rng)
 				}
 				BN_free(u1);
 				BN_free(u2);
-				BN_free(mod);
-				BN_free(hi);
 			}
 		}
 	}
@@ -445,12 +441,10 @@ static void test_u(uint64_t *rng)
 	for (int kq = 0; kq < 3; kq++) {
 		const BIGNUM *dk = kq == 0 ? one : kq == 1 ? nm1 : d;
 		BIGNUM *r = BN_new(), *s = BN_new(), *e = BN_new();
-		p256_ref_fill(rng, b, 32);
-		BN_bin2bn(b, 32, r);
-		BN_nnmod(r, r, ref.n, ref.bn);
-		p256_ref_fill(rng, b, 32);
-		BN_bin2bn(b, 32, s);
-		BN_nnmod(s, s, ref.n, ref.bn);
+		BN_free(r);
+		r = rand_scalar(rng);
+		BN_free(s);
+		s = rand_scalar(rng);
 		BN_mod_mul(e, r, dk, ref.n, ref.bn);
 		BN_sub(e, ref.n, e);
 		p256_ref_pub(&ref, dk, pub);
@@ -588,13 +582,8 @@ static void test_random(uint64_t *rng)
 	};
 	int good = 0, total = 0;
 	for (int i = 0; i < 64; i++) {
-		uint8_t b[32], pub[64], dg[32], sig[64];
-		p256_ref_fill(rng, b, 32);
-		BIGNUM *d = p256_ref_bn(b);
-		p256_ref_fill(rng, b, 32);
-		BIGNUM *k = p256_ref_bn(b);
-		BN_nnmod(d, d, ref.n, ref.bn);
-		BN_nnmod(k, k, ref.n, ref.bn);
+		uint8_t pub[64], dg[32], sig[64];
+		BIGNUM *d = rand_scalar(rng), *k = rand_scalar(rng);
 		if (i < 5) {
 			memcpy(dg, digests[i], 32);
 		} else {
@@ -620,26 +609,115 @@ static void test_random(uint64_t *rng)
 	ok(good == total, "random signatures made (%d of %d)", good, total);
 }
 
-/* Every case again, in one batch (one inversion per block of 64). */
+/* Every case again in one batch: once each (rounds of a few signatures per
+ * key: Jacobian sums), then 16 times each (rounds of 8 keys, 128 signatures:
+ * affine sums). */
 static void test_batch_replay(void)
 {
-	zg_p256_job_t *jobs = calloc(ncases, sizeof(*jobs));
-	for (size_t i = 0; i < ncases; i++) {
-		jobs[i] = (zg_p256_job_t){ .key = &cases[i].key, .digest = cases[i].digest,
-		                           .sig = cases[i].sig };
-	}
-	zg_p256_verify_batch(jobs, ncases);
-	size_t agree = 0;
-	for (size_t i = 0; i < ncases; i++) {
-		int want = cases[i].want ? 0 : DNSSEC_INVALID_SIGNATURE;
-		if (jobs[i].ret == want) {
-			agree++;
-		} else {
-			diag("batch: %s: got %d", cases[i].what, jobs[i].ret);
+	for (int copies = 1; copies <= 16; copies += 15) {
+		size_t n = ncases * (size_t)copies;
+		zg_p256_job_t *jobs = calloc(n, sizeof(*jobs));
+		for (size_t i = 0; i < n; i++) {
+			size_t c = i / (size_t)copies;
+			jobs[i] = (zg_p256_job_t){ .key = &cases[c].key, .digest = cases[c].digest,
+			                           .sig = cases[c].sig };
 		}
+		zg_p256_stats_t st0, st;
+		zg_p256_cache_stats(&st0);
+		zg_p256_verify_batch(jobs, n);
+		zg_p256_cache_stats(&st);
+		size_t agree = 0;
+		for (size_t i = 0; i < n; i++) {
+			size_t c = i / (size_t)copies;
+			if (jobs[i].ret == (cases[c].want ? 0 : DNSSEC_INVALID_SIGNATURE)) {
+				agree++;
+			} else if (i % (size_t)copies == 0) {
+				diag("batch: %s: got %d", cases[c].what, jobs[i].ret);
+			}
+		}
+		ok(agree == n, "batch of %zu cases x %d: every verdict as expected", ncases, copies);
+		if (copies > 1) {
+			ok(st.affine - st0.affine >= n / 2,
+			   "batch of %zu cases x %d: in affine steps (%llu of %zu)", ncases, copies,
+			   (unsigned long long)(st.affine - st0.affine), n);
+		}
+		free(jobs);
 	}
-	ok(agree == ncases, "batch of %zu cases: every verdict as expected", ncases);
-	free(jobs);
+}
+
+/*
+ * The affine batch path on its edge cases: per key (Q = G, Q = -G, a random
+ * one), one batch of 160 signatures: ordinary valid ones, valid ones whose
+ * sums double or cancel in the comb, R = infinity, and corrupted ones. Every
+ * verdict as expected and as OpenSSL's; the batch ran in affine steps and
+ * some sums were redone in Jacobian coordinates.
+ */
+static void test_affine_edges(uint64_t *rng)
+{
+	enum { NB = 160 };
+	static uint8_t dg[NB][32], sig[NB][64];
+	int want[NB];
+	zg_p256_job_t jobs[NB];
+	BIGNUM *dk[3] = { bn_word(1), bn_plus(ref.n, -1), rand_scalar(rng) };
+	const char *names[3] = { "Q = G", "Q = -G", "random key" };
+	zg_p256_stats_t st0, st;
+	zg_p256_cache_stats(&st0);
+	for (int q = 0; q < 3; q++) {
+		uint8_t pub[64];
+		p256_ref_pub(&ref, dk[q], pub);
+		zg_p256_key_t key;
+		zg_p256_key_parse(&key, pub);
+		int made = 0;
+		for (int i = 0; i < NB; i++) {
+			int kind = i % 5;
+			BIGNUM *u1 = rand_scalar(rng);
+			BIGNUM *u2 = kind == 1 || kind == 2 ? u2_like(u1, 1 + i % 4, kind == 2, rng)
+			                                    : rand_scalar(rng);
+			uint8_t kp[64];
+			want[i] = kind == 3 || kind == 4 ? 0 : 1;
+			if (BN_is_zero(u2) || p256_ref_sign_u(&ref, dk[q], u1, u2, kp, dg[i], sig[i]) != 0) {
+				/* no such signature: an invalid one instead */
+				memset(sig[i], 0, 64);
+				want[i] = 0;
+			} else {
+				made++;
+			}
+			if (kind == 3) {
+				/* e = -r·d: R = infinity */
+				BIGNUM *r = BN_bin2bn(sig[i], 32, NULL), *e = BN_new();
+				BN_mod_mul(e, r, dk[q], ref.n, ref.bn);
+				BN_sub(e, ref.n, e);
+				p256_ref_put(e, dg[i]);
+				BN_free(r);
+				BN_free(e);
+			} else if (kind == 4) {
+				sig[i][33 + i % 31] ^= 0x10;
+			}
+			jobs[i] = (zg_p256_job_t){ .key = &key, .digest = dg[i], .sig = sig[i] };
+			BN_free(u1);
+			BN_free(u2);
+		}
+		zg_p256_verify_batch(jobs, NB);
+		int right = 0, agree = 0;
+		for (int i = 0; i < NB; i++) {
+			int got = jobs[i].ret == 0 ? 1 : jobs[i].ret == DNSSEC_INVALID_SIGNATURE ? 0 : -1;
+			right += got == want[i];
+			agree += got == p256_ref_verify(&ref, pub, dg[i], sig[i]);
+		}
+		ok(made > NB * 3 / 4 && right == NB && agree == NB,
+		   "affine batch, %s: %d signatures, every verdict as expected (%d) and as OpenSSL's (%d)",
+		   names[q], NB, right, agree);
+	}
+	zg_p256_cache_stats(&st);
+	ok(st.affine >= st0.affine + 3 * NB * 3 / 5,
+	   "the batches ran in affine steps (%llu signatures)",
+	   (unsigned long long)(st.affine - st0.affine));
+	ok(st.affine_special > st0.affine_special,
+	   "doublings and cancellations were redone in Jacobian coordinates (%llu)",
+	   (unsigned long long)(st.affine_special - st0.affine_special));
+	for (int q = 0; q < 3; q++) {
+		BN_free(dk[q]);
+	}
 }
 
 /* ---- cache ---- */
@@ -869,6 +947,7 @@ int main(void)
 	test_keys(&rng);
 	test_random(&rng);
 	test_batch_replay();
+	test_affine_edges(&rng);
 	make_tkeys(&rng);
 	test_cache();
 	test_crypto_batch(&rng);

@@ -65,11 +65,7 @@ static void *run(void *arg)
 	uint8_t pub[KEYS][64];
 	zg_p256_key_t key[KEYS];
 	for (int i = 0; i < KEYS; i++) {
-		uint8_t b[32];
-		p256_ref_fill(&krng, b, 32);
-		d[i] = p256_ref_bn(b);
-		BN_nnmod(d[i], d[i], ref.n, ref.bn);
-		p256_ref_pub(&ref, d[i], pub[i]);
+		d[i] = p256_ref_rand_key(&ref, &krng, pub[i]);
 		if (zg_p256_key_parse(&key[i], pub[i]) != 0) {
 			w->mismatch++;
 		}
