@@ -24,8 +24,9 @@
 
 /*! Incremental runs with at least this many nodes use opts.threads threads. */
 #define PAR_MIN_NODES	256
-/*! Nodes per job of a threaded incremental run. */
-#define PAR_CHUNK	64
+/*! Nodes per job of a threaded incremental run: one signature batch each,
+ *  large enough for the P-256 verifier's affine path (96+ signatures). */
+#define PAR_CHUNK	256
 /*! Nodes whose signatures are verified in one batch (zg_verify_prefetch()). */
 #define BATCH_NODES	256
 
