@@ -86,7 +86,7 @@ static void *run(void *arg)
 	while (w->done < mine) {
 		size_t n = 0;
 		while (n < BLOCK && w->done + n < mine) {
-			/* One base signature, one or two items from it. */
+			/* One base signature, up to four items from it. */
 			item_t base = { .key = (int)(p256_ref_rand(&rng) % KEYS) };
 			p256_ref_fill(&rng, base.digest, 32);
 			if (p256_ref_rand(&rng) % 8 == 0) {
@@ -102,11 +102,13 @@ static void *run(void *arg)
 			if (sret != 0) {
 				continue;
 			}
-			for (int twin = 0; twin < 2 && n < BLOCK && w->done + n < mine; twin++) {
+			/* Four items per signature made: two valid (as is, high s or
+			 * digest + n), two corrupted. */
+			for (int twin = 0; twin < 4 && n < BLOCK && w->done + n < mine; twin++) {
 				item_t *it = &items[n++];
 				*it = base;
 				uint64_t rv = p256_ref_rand(&rng);
-				int kind = twin == 0 ? (int)(rv % 3) : 3 + (int)(rv % (K_NKINDS - 3));
+				int kind = twin % 2 == 0 ? (int)(rv % 3) : 3 + (int)(rv % (K_NKINDS - 3));
 				rv >>= 8;
 				it->kind = kind;
 				it->want = kind <= K_DIGEST_N;
