@@ -910,16 +910,25 @@ static size_t lanes_round(lane_t *lanes, size_t *m, table_t *tables[BLOCK_KEYS],
  * infinity (x equal) is left to the Jacobian path. */
 static void affine_step(lane_t *lanes, size_t m, size_t *idx, int win, int which)
 {
-	size_t np = 0;
+	/* The table entries first, fetched ahead (they are read at random). */
 	for (size_t k = 0; k < m; k++) {
 		lane_t *l = &lanes[k];
 		int d = l->d[which][win];
 		if (l->state == L_JACOBIAN || d == 0) {
+			l->pt = NULL;
 			continue;
 		}
 		const aff_t *base = which == 0 ? g_table : l->table->pts;
 		l->pt = base + win * WIN_POINTS + (d > 0 ? d : -d) - 1;
 		l->neg = d < 0;
+		__builtin_prefetch(l->pt);
+	}
+	size_t np = 0;
+	for (size_t k = 0; k < m; k++) {
+		lane_t *l = &lanes[k];
+		if (l->pt == NULL) {
+			continue;
+		}
 		if (l->state == L_INF) {
 			memcpy(l->x, l->pt->x, 32);
 			if (l->neg) {

@@ -30,8 +30,8 @@
  *
  * Signatures of algorithm 13 are verified in batches (one inversion per
  * block, per-key tables: see validate/p256.h): zg_verify_zone() queues the
- * signatures of every 256 nodes with zg_verify_prefetch() before checking
- * them, and incremental users can do the same.
+ * signatures of each chunk of 1024 nodes with zg_verify_prefetch() before
+ * checking them, and incremental users can do the same.
  */
 #ifndef ZONEGATE_VERIFY_H
 #define ZONEGATE_VERIFY_H
