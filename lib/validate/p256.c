@@ -945,27 +945,42 @@ static void affine_step(lane_t *lanes, size_t m, size_t *idx, int win, int which
 			l->state = L_JACOBIAN;
 			continue;
 		}
-		if (np == 0) {
+		/* Two chains of prefix products (even and odd positions), so
+		 * that consecutive multiplications do not wait for each other. */
+		if (np < 2) {
 			memcpy(l->pre, dx, 32);
 		} else {
-			fp_mul(l->pre, lanes[idx[np - 1]].pre, dx);
+			fp_mul(l->pre, lanes[idx[np - 2]].pre, dx);
 		}
 		idx[np++] = k;
 	}
 	if (np == 0) {
 		return;
 	}
-	uint64_t inv[4];
-	fp_inv(inv, lanes[idx[np - 1]].pre);
+	/* inv[c]: the inverse of chain c's product so far; one inversion of
+	 * both products together. */
+	uint64_t inv[2][4];
+	if (np == 1) {
+		fp_inv(inv[0], lanes[idx[0]].pre);
+	} else {
+		const uint64_t *a = lanes[idx[np - 1 - (np - 1) % 2]].pre;   /* even chain */
+		const uint64_t *b = lanes[idx[np - 1 - np % 2]].pre;         /* odd chain */
+		uint64_t ab[4];
+		fp_mul(ab, a, b);
+		fp_inv(ab, ab);
+		fp_mul(inv[0], ab, b);
+		fp_mul(inv[1], ab, a);
+	}
 	for (size_t j = np; j-- > 0;) {
 		lane_t *l = &lanes[idx[j]];
+		uint64_t *ic = inv[j % 2];
 		uint64_t dx[4], dxinv[4], py[4], lambda[4], x3[4], t[4];
 		fp_sub(dx, l->pt->x, l->x);
-		if (j > 0) {
-			fp_mul(dxinv, inv, lanes[idx[j - 1]].pre);
-			fp_mul(inv, inv, dx);
+		if (j > 1) {
+			fp_mul(dxinv, ic, lanes[idx[j - 2]].pre);
+			fp_mul(ic, ic, dx);
 		} else {
-			memcpy(dxinv, inv, 32);
+			memcpy(dxinv, ic, 32);
 		}
 		if (l->neg) {
 			fp_neg(py, l->pt->y);
