@@ -29,9 +29,9 @@ typedef struct {
 #define TABLE_POINTS (WINDOWS * WIN_POINTS + 1)
 #define DIGITS (WINDOWS + 1)
 
-/* Signatures sharing one inversion mod n. */
+/* Signatures per block of a small batch (lanes on the stack). */
 #define BLOCK 64
-/* Distinct keys whose tables one block holds at once. */
+/* Distinct keys whose tables one round holds at once. */
 #define BLOCK_KEYS 8
 
 /* Little-endian 64-bit limbs. */

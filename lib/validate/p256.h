@@ -63,7 +63,8 @@ typedef struct {
 	size_t bytes;          /*!< Memory of the tables held now, G's table included. */
 	uint64_t builds;       /*!< Per-key tables built since start. */
 	uint64_t evictions;    /*!< Tables dropped to make room. */
-	uint64_t fallbacks;    /*!< Table requests refused (cache size 0 or full of tables in use). */
+	uint64_t fallbacks;    /*!< Table requests refused (cache size 0 or full of tables in
+	                            use): the signatures waited for a later round or got -EAGAIN. */
 	uint64_t affine;       /*!< Signatures verified in affine batches since start ... */
 	uint64_t affine_special; /*!< ... of which a sum met a doubling or infinity
 	                              (redone in Jacobian coordinates). */
