@@ -43,8 +43,8 @@ echo "# load: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "target:"
 awk -v b="${batch:-0}" -v o="${ossl:-0}" -v i="${inrun:-0}" 'BEGIN {
-	if (o > 0) printf "  native batch, one key: %.2fx openssl speed -multi 2 (>= 2x: %s); %.2fx the library'"'"'s OpenSSL path\n",
-		b / o, b >= 2 * o ? "met" : "NOT met", i > 0 ? b / i : 0
+	if (o > 0) printf "  native batch, one key: %.2fx openssl speed -multi 2 (>= 2x: %s); %.2fx the library OpenSSL path\n",
+		b / o, (b >= 2 * o ? "met" : "NOT met"), (i > 0 ? b / i : 0)
 }'
 if [ "$DIFF" -gt 0 ]; then
 	echo
