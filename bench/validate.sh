@@ -12,6 +12,10 @@
 #   ZG_BENCH_VALIDATE_INITIAL_WAIT=3600  bound (s) of signing and initial validations
 #   ZG_BENCH_VALIDATE_PERF=FILE     perf record V during the batches into FILE.SIZE
 #   ZG_BENCH_VALIDATE_MODES="alone together"  how S is started on each serial (below)
+#   ZG_BENCH_VALIDATE_ENGINES="native openssl"  mod-validate's P-256 verifier: each
+#                                   engine gets its own V (p256-openssl: on for
+#                                   openssl), started in turn after the previous
+#                                   one is stopped, against the same A and S
 #
 # Three knotd on 127.0.0.1 (random ports):
 #   A  the signer: SoftHSM keystore, ECDSA P-256 KSK+ZSK, NSEC3 opt-out (no
@@ -52,6 +56,7 @@ BATCHES=${ZG_BENCH_VALIDATE_BATCHES:-"10 100 1000 10000"}
 RUNS=${ZG_BENCH_VALIDATE_RUNS:-3}
 MODES=${ZG_BENCH_VALIDATE_MODES:-"alone together"}
 MEMORY=${ZG_BENCH_VALIDATE_MEMORY:-1}
+ENGINES=${ZG_BENCH_VALIDATE_ENGINES:-"native openssl"}
 OUT=${ZG_BENCH_VALIDATE_OUT:-$top_srcdir/bench/out/validate}
 export ZG_SRCDIR=$top_srcdir ZG_BUILDDIR=$top_builddir
 . "$top_srcdir/tests/func/lib.sh"
@@ -188,7 +193,7 @@ zone:
 CONF
 }
 
-secondary_conf() { # DIR PORT PORT_A KIND (validate | knot | plain)
+secondary_conf() { # DIR PORT PORT_A KIND (validate | knot | plain) [P256_ENGINE]
 	vconf "$1" "$2"
 	cat <<CONF
 remote:
@@ -207,6 +212,7 @@ mod-validate:
   - id: bench
     source: 127.0.0.1@$3
     horizon: 1d
+    p256-openssl: $([ "${5:-native}" = openssl ] && echo on || echo off)
 
 CONF
 	fi
@@ -238,14 +244,13 @@ run_size() { # N
 			return 1
 	fi
 	local T=$ZG_TMP/$n A V S P
-	A=$T/a V=$T/v S=$T/s P=$T/p
-	mkdir -p "$A" "$V" "$S" "$P"
+	A=$T/a S=$T/s P=$T/p
+	mkdir -p "$A" "$S" "$P"
 	zg_softhsm_init "$T/hsm" zgbench 1234 >/dev/null || return 1
 	local pa pv ps pp
 	pa=$(zg_free_port); pv=$(zg_free_port); ps=$(zg_free_port); pp=$(zg_free_port)
 	cp "$dir/unsigned.zone" "$T/test.zone"
 	signer_conf "$A" "$pa" "$T/test.zone" "$pv" "$ps" >"$A/knot.conf"
-	secondary_conf "$V" "$pv" "$pa" validate >"$V/knot.conf"
 	secondary_conf "$S" "$ps" "$pa" knot >"$S/knot.conf"
 	secondary_conf "$P" "$pp" "$pa" plain >"$P/knot.conf"
 
@@ -266,7 +271,16 @@ run_size() { # N
 	local s_init s_init_knot
 	s_init=$(echo "$(now) - $t0" | bc)
 	s_init_knot=$(grep -oE "zone updated, [0-9.]+ seconds, serial none -> $s0" "$S/knotd.log" | awk '{print $3}' | head -n 1)
-	log "$n: mod-validate V, initial AXFR + validation"
+	local engine first=1 spid vpid s_rss0 v_rss0 k=0 v_rss_first v_hwm_first v_rss0_first
+	spid=$(cat "$S/knotd.pid")
+	s_rss0=$(rss_kb "$spid" VmRSS)
+	for engine in $ENGINES; do
+	V=$T/v-$engine
+	mkdir -p "$V"
+	pv=$(zg_free_port)
+	secondary_conf "$V" "$pv" "$pa" validate "$engine" >"$V/knot.conf"
+	s0=$(serial_of "$pa")
+	log "$n: mod-validate V ($engine P-256 verifier), initial AXFR + validation"
 	t0=$(now)
 	start_knotd "$V" || return 1
 	zg_wait "$IWAIT" verdict_logged "$V" "$s0" || { echo "V did not validate serial $s0" >&2; return 1; }
@@ -274,24 +288,22 @@ run_size() { # N
 	v_init=$(echo "$(now) - $t0" | bc)
 	v_init_mod=$(grep -oE "serial $s0, validated \(whole zone.* ([0-9]+) ms\)" "$V/knotd.log" | grep -oE '[0-9]+ ms' | tail -n 1)
 	zg_wait "$IWAIT" serial_is "$pv" "$s0" || { echo "V did not load serial $s0" >&2; return 1; }
-	printf 'initial: secondary serves after %.2f s (Knot: zone updated, %s s); mod-validate verdict after %.2f s (module: %s, transfer + validation)\n' \
-		"$s_init" "${s_init_knot:-?}" "$v_init" "${v_init_mod:-?}"
-	local spid vpid
-	spid=$(cat "$S/knotd.pid"); vpid=$(cat "$V/knotd.pid")
+	printf 'initial, %s P-256 verifier: secondary serves after %.2f s (Knot: zone updated, %s s); mod-validate verdict after %.2f s (module: %s, transfer + validation)\n' \
+		"$engine" "$s_init" "${s_init_knot:-?}" "$v_init" "${v_init_mod:-?}"
+	vpid=$(cat "$V/knotd.pid")
 	sleep 2
-	local s_rss0 v_rss0
-	s_rss0=$(rss_kb "$spid" VmRSS); v_rss0=$(rss_kb "$vpid" VmRSS)
+	v_rss0=$(rss_kb "$vpid" VmRSS)
 
 	# The batches: one serial each, both followers must be done before the next.
 	local perf_pid=
 	if [ -n "${ZG_BENCH_VALIDATE_PERF:-}" ]; then   # profile V during the batches
-		perf record -q -g -p "$vpid" -o "$ZG_BENCH_VALIDATE_PERF.$n" >/dev/null 2>&1 &
+		perf record -q -g -p "$vpid" -o "$ZG_BENCH_VALIDATE_PERF.$n.$engine" >/dev/null 2>&1 &
 		perf_pid=$!
 		zg_track_pid "$perf_pid"
 		sleep 1
 	fi
-	local b r k=0 res serial=$s0
-	: >"$T/results"
+	local b r res serial=$s0
+	[ -z "$first" ] || : >"$T/results"
 	local mode
 	for mode in $MODES; do
 	for b in $BATCHES; do
@@ -310,8 +322,8 @@ run_size() { # N
 				{ echo "batch $k: zg-ingest init failed: $(cat "$T/init.out")" >&2; status=1; }
 			wait "$pp_pid" || { echo "batch $k ($b delegations): not seen by both within $WAIT s: $(cat "$T/poll.out" "$T/poll.err")" >&2; status=1; }
 			read -r serial tm ts mms ks <"$T/poll.out"
-			echo "$b $r $serial $tm $ts $mms $ks $mode" >>"$T/results"
-			log "$n: $mode: batch $b #$r serial $serial: mod-validate $tm s (module $mms ms), secondary $ts s (Knot $ks s)"
+			echo "$b $r $serial $tm $ts $mms $ks $mode $engine" >>"$T/results"
+			log "$n: $engine: $mode: batch $b #$r serial $serial: mod-validate $tm s (module $mms ms), secondary $ts s (Knot $ks s)"
 			[ "$serial" != 0 ] || serial=$(serial_of "$pa")
 			# Both caught up (bounded) before the next serial.
 			zg_wait "$WAIT" serial_is "$pv" "$serial"
@@ -326,14 +338,20 @@ run_size() { # N
 	v_rss=$(rss_kb "$vpid" VmRSS); v_hwm=$(rss_kb "$vpid" VmHWM)
 	grep -E "validation failed|error" "$V/knotd.log" | head -n 5 >&2
 	grep -E "validation failed" "$S/knotd.log" | head -n 5 >&2
+	zg_knotd_stop "$V"
+	[ -z "$first" ] || { v_rss_first=$v_rss; v_hwm_first=$v_hwm; v_rss0_first=$v_rss0; }
+	first=
+	done
+	v_rss=$v_rss_first v_hwm=$v_hwm_first v_rss0=$v_rss0_first   # memory: the first engine's V
 
+	for engine in $ENGINES; do
 	for mode in $MODES; do
 	echo
-	echo "$mode: per serial, seconds (median of $RUNS; min-max): mod-validate from the signer's commit, validating secondary from its NOTIFY:"
+	echo "$mode, $engine P-256 verifier: per serial, seconds (median of $RUNS; min-max): mod-validate from the signer's commit, validating secondary from its NOTIFY:"
 	printf '| %-12s | %-22s | %-22s | %9s | %9s | %7s |\n' "delegations" "mod-validate verdict" "validating secondary" "module ms" "Knot s" "ratio"
 	printf '|%s|%s|%s|%s|%s|%s|\n' "--------------:" "------------------------:" "------------------------:" "----------:" "----------:" "--------:"
 	for b in $BATCHES; do
-		awk -v b="$b" -v m="$mode" '$1 == b && $8 == m' "$T/results" | "$PYTHON3" -c '
+		awk -v b="$b" -v m="$mode" -v e="$engine" '$1 == b && $8 == m && $9 == e' "$T/results" | "$PYTHON3" -c '
 import sys, statistics as st
 rows = [l.split() for l in sys.stdin if l.strip()]
 b = sys.argv[1]
@@ -343,15 +361,16 @@ m, s = st.median(tm), st.median(ts)
 ratio = s / m if m > 0 else float("nan")
 print("| %12s | %6.3f (%.3f-%.3f) | %6.3f (%.3f-%.3f) | %9.0f | %9.2f | %6.1fx |" % (
     f"{int(b):,}", m, tm[0], tm[-1], s, ts[0], ts[-1], mms, ks, ratio))
-print("RATIO %s %.4f %.4f %.2f %s" % (b, m, s, ratio, sys.argv[2]), file=sys.stderr)
-' "$b" "$mode" 2>>"$ZG_TMP/ratios.$n"
+print("RATIO %s %.4f %.4f %.2f %s %s" % (b, m, s, ratio, sys.argv[2], sys.argv[3]), file=sys.stderr)
+' "$b" "$mode" "$engine" 2>>"$ZG_TMP/ratios.$n"
+	done
 	done
 	done
 	echo
 	printf 'RSS MB: validating secondary S %s after the initial validation, %s after the batches (peak %s); knotd+mod-validate V %s / %s (peak %s)\n' \
 		"$(mb "$s_rss0")" "$(mb "$s_rss")" "$(mb "$s_hwm")" "$(mb "$v_rss0")" "$(mb "$v_rss")" "$(mb "$v_hwm")"
 	echo "S_RSS $n $s_rss $s_hwm $v_rss $v_hwm" >>"$ZG_TMP/mem"
-	zg_knotd_stop "$V"; zg_knotd_stop "$S"
+	zg_knotd_stop "$S"
 
 	if [ "$MEMORY" = 1 ]; then
 		# A plain secondary of the same zone, alone: V's RSS minus this one is the module's share.
@@ -401,14 +420,14 @@ for n in $SIZES; do
 	[ -f "$ZG_TMP/ratios.$n" ] || continue
 	awk -v n="$n" '$1 == "RATIO" {
 		ok = $5 >= 4 ? "met" : "NOT met"
-		printf "  %s delegations, %s per serial, %s: secondary/mod-validate %.1fx (>= 4x: %s)\n", n, $2, $6, $5, ok
+		printf "  %s delegations, %s per serial, %s, %s P-256 verifier: secondary/mod-validate %.1fx (>= 4x: %s)\n", n, $2, $6, $7, $5, ok
 	}' "$ZG_TMP/ratios.$n"
 done
 set -- $SIZES
 if [ $# -ge 2 ] && [ -f "$ZG_TMP/ratios.$1" ] && [ -f "$ZG_TMP/ratios.${!#}" ]; then
 	for mode in $MODES; do
-	a=$(awk -v m="$mode" '$2 == 1000 && $6 == m {print $3}' "$ZG_TMP/ratios.$1")
-	z=$(awk -v m="$mode" '$2 == 1000 && $6 == m {print $3}' "$ZG_TMP/ratios.${!#}")
+	a=$(awk -v m="$mode" '$2 == 1000 && $6 == m {print $3; exit}' "$ZG_TMP/ratios.$1")
+	z=$(awk -v m="$mode" '$2 == 1000 && $6 == m {print $3; exit}' "$ZG_TMP/ratios.${!#}")
 	if [ -n "$a" ] && [ -n "$z" ]; then
 		awk -v a="$a" -v z="$z" -v s="$1" -v l="${!#}" -v m="$mode" 'BEGIN {
 			g = z / a; printf "  1,000-delegation serial, %s vs %s, %s: %.2fx (<= 2x: %s)\n", l, s, m, g, g <= 2 ? "met" : "NOT met" }'

@@ -9,6 +9,8 @@
 #                                    RSA-SHA256 2048, NSEC
 #   ZG_BENCH_PREPARE_ONLY=1          only generate and sign (fills the cache)
 #   ZG_BENCH_PEERS="kzonecheck dnssec-verify ldns-verify-zone"
+# On the P-256 zones zg-verify also runs with --p256-openssl (its OpenSSL
+# path, "zg-verify-openssl"), and its JSON stats give the table cache.
 #
 # Signed zones are cached in bench/out/verify/ (gitignored): a re-run skips
 # signing unless the signatures expire within 60 days. Prints, per zone, a
@@ -92,6 +94,8 @@ run_tool() {
 	tf=$(mktemp)
 	case $name in
 	zg-verify) $TIME -o "$tf" -f '%e %M %U %S' "$ZGV" -o "$ORIGIN" "$zf" >"$tf.out" 2>&1 ;;
+	zg-verify-openssl)
+		$TIME -o "$tf" -f '%e %M %U %S' "$ZGV" --p256-openssl -o "$ORIGIN" "$zf" >"$tf.out" 2>&1 ;;
 	kzonecheck) $TIME -o "$tf" -f '%e %M %U %S' kzonecheck -d on $KZC_JOBS -o "$ORIGIN" "$zf" >"$tf.out" 2>&1 ;;
 	dnssec-verify) $TIME -o "$tf" -f '%e %M %U %S' dnssec-verify -q -o "$ORIGIN" "$zf" >"$tf.out" 2>&1 ;;
 	ldns-verify-zone) $TIME -o "$tf" -f '%e %M %U %S' ldns-verify-zone -V1 "$zf" >"$tf.out" 2>&1 ;;
@@ -144,10 +148,13 @@ for z in "${zones[@]}"; do
 	echo "## $n delegations, $signer ($([ "$signer" = bind ] && echo 'ECDSAP256SHA256, NSEC3 opt-out' || echo 'RSASHA256, NSEC')), $(du -m "$z" | cut -f1) MB, $sigs RRSIGs"
 	echo "# openssl speed -multi 2 -seconds 3 $alg: $rate verify/s"
 	results=()
-	for t in $tools; do
+	ztools=$tools
+	# P-256 zones: zg-verify with OpenSSL for algorithm 13 in the same run.
+	[ "$signer" = bind ] && [ -x "$ZGV" ] && ztools="zg-verify zg-verify-openssl $PEERS"
+	for t in $ztools; do
 		results+=("$(run_tool "$t" "$z")")
 	done
-	fastest=$(printf '%s\n' "${results[@]}" | awk '$1 != "zg-verify" && $5 == 0 { print $2 }' | sort -g | head -n 1)
+	fastest=$(printf '%s\n' "${results[@]}" | awk '$1 !~ /^zg-verify/ && $5 == 0 { print $2 }' | sort -g | head -n 1)
 	printf '%-18s %9s %9s %10s %8s %10s %10s  %s\n' tool wall_s cpu_s peak_MB vs_best sigs/s of_openssl verdict
 	for r in "${results[@]}"; do
 		set -- $r
@@ -160,5 +167,13 @@ for z in "${zones[@]}"; do
 			printf "%-18s %9.2f %9.2f %10.0f %8s %10.0f %10s  %s\n", t, w, c, m / 1024, ratio, sps, pct, v
 		}'
 	done
+	if [ "$signer" = bind ] && [ -x "$ZGV" ]; then
+		"$ZGV" -o "$ORIGIN" --format json "$z" 2>/dev/null | "$PYTHON3" -c '
+import json, sys
+p = json.load(sys.stdin)["stats"].get("p256", {})
+print("# zg-verify P-256: engine %s, table cache %s keys, %s tables (%.0f KiB with G\x27s), %s built, %s evictions, %s fallbacks" % (
+    p.get("engine"), p.get("table_cache_keys"), p.get("tables"), p.get("table_bytes", 0) / 1024,
+    p.get("table_builds"), p.get("table_evictions"), p.get("fallbacks")))' || true
+	fi
 done
 exit $status

@@ -24,7 +24,9 @@
 #include "dns/axfr.h"
 #include "dns/dnsclient.h"
 #include "core/error.h"
+#include "validate/crypto.h"
 #include "validate/incr.h"
+#include "validate/p256.h"
 #include "validate/report.h"
 #include "validate/verify.h"
 #include "dns/xfr.h"
@@ -32,12 +34,14 @@
 
 enum { FMT_TEXT, FMT_JSON, FMT_NAGIOS };
 enum { OPT_HORIZON = 256, OPT_FORMAT, OPT_DS, OPT_AXFR, OPT_FOLLOW, OPT_POLL, OPT_COUNT,
-       OPT_MAX_RECORDS, OPT_MAX_SIZE, OPT_MAX_TIME };
+       OPT_MAX_RECORDS, OPT_MAX_SIZE, OPT_MAX_TIME, OPT_P256_OPENSSL, OPT_P256_CACHE };
 
 /*! Default seconds between two SOA queries of --follow. */
 #define FOLLOW_POLL_DEFAULT 5
 
 static int g_format = FMT_TEXT;
+/*! P-256 engine in use, for the JSON stats. */
+static const char *g_p256 = "native";
 
 static void usage(FILE *out)
 {
@@ -75,13 +79,17 @@ static void usage(FILE *out)
 	"      --max-time DURATION  ... after DURATION (default for all three: automatic,\n"
 	"                           scaled to the zone, see zg-verify(1)); a transfer\n"
 	"                           stopped by a limit fails the serial\n"
+	"      --p256-openssl       verify ECDSAP256SHA256 (13) with OpenSSL instead of the\n"
+	"                           native verifier (so does ZG_P256=openssl)\n"
+	"      --p256-cache N       per-key P-256 tables kept (0-%d, 256 KiB each;\n"
+	"                           default %d; 0: OpenSSL for algorithm 13)\n"
 	"  -h, --help               this help\n"
 	"\n"
 	"Exit status: 0 valid (warnings allowed), 1 validation errors, 2 usage, I/O or\n"
 	"syntax error. With --format nagios: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n"
 	"With --follow: 0 if the last verdict was valid, 1 if it was not, 2 on usage\n"
 	"errors, when the first SOA query or AXFR fails, or without any verdict.\n",
-	FOLLOW_POLL_DEFAULT);
+	FOLLOW_POLL_DEFAULT, ZG_P256_CACHE_MAX, ZG_P256_CACHE_DEFAULT);
 }
 
 static int fail_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -557,6 +565,7 @@ static int follow(const follow_args_t *fa, zg_verify_opts_t *vo, const char *tsi
 			.threads = full ? (vo->threads ? vo->threads
 			                               : (unsigned)sysconf(_SC_NPROCESSORS_ONLN)) : 1,
 			.elapsed = elapsed,
+			.p256 = g_p256,
 		};
 		ret = follow_print(&f, &report, &info, full, zg_incr_last_checked(f.shadow),
 		                   elapsed * 1000.0);
@@ -608,6 +617,8 @@ int main(int argc, char **argv)
 		{ "max-records", required_argument, NULL, OPT_MAX_RECORDS },
 		{ "max-size",    required_argument, NULL, OPT_MAX_SIZE },
 		{ "max-time",    required_argument, NULL, OPT_MAX_TIME },
+		{ "p256-openssl", no_argument,  NULL, OPT_P256_OPENSSL },
+		{ "p256-cache", required_argument, NULL, OPT_P256_CACHE },
 		{ "help",    no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -725,6 +736,18 @@ int main(int argc, char **argv)
 			limit_set = true;
 			break;
 		}
+		case OPT_P256_OPENSSL:
+			vo.p256_openssl = true;
+			break;
+		case OPT_P256_CACHE: {
+			long v = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || v < 0 || v > ZG_P256_CACHE_MAX) {
+				return fail_usage("bad P-256 table cache size '%s' (0-%d keys)", optarg,
+				                  ZG_P256_CACHE_MAX);
+			}
+			zg_p256_cache_set_size((unsigned)v);
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -741,6 +764,11 @@ int main(int argc, char **argv)
 		return fail_usage(optind >= argc ? "missing %s" : "too many arguments, expected one %s",
 		                  axfr || fa.server ? "ZONE" : "ZONEFILE");
 	}
+	const char *env = getenv(ZG_P256_ENV);
+	if (env != NULL && strcmp(env, "openssl") != 0 && strcmp(env, "native") != 0) {
+		return fail_usage("bad %s value '%s' (native or openssl)", ZG_P256_ENV, env);
+	}
+	g_p256 = vo.p256_openssl || !zg_crypto_p256_native() ? "openssl" : "native";
 	if (tsig != NULL && axfr == NULL && fa.server == NULL) {
 		return fail_usage("-y needs --axfr or --follow");
 	}
@@ -842,6 +870,7 @@ int main(int argc, char **argv)
 		.now = vo.now,
 		.threads = vo.threads ? vo.threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN),
 		.elapsed = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
+		.p256 = g_p256,
 	};
 	int code = report.errors ? 1 : 0;
 	switch (g_format) {

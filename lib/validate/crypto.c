@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <errno.h>
+#include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +18,7 @@
 #include <libknot/errcode.h>
 
 #include "validate/crypto.h"
+#include "validate/p256.h"
 #include "core/error.h"
 
 #define CACHE_SIZE 16
@@ -27,7 +30,17 @@ struct zg_key {
 	uint16_t flags;
 	uint8_t alg;
 	uint8_t sig_len;      /* fixed signature size for ECDSA/EdDSA, 0 for RSA */
+	bool native;          /* algorithm 13 on the native verifier (p256) */
+	zg_p256_key_t p256;
 };
+
+/* A queued signature (zg_crypto_batch_add()). */
+typedef struct {
+	const zg_key_t *key;
+	uint8_t digest[32];
+	uint8_t sig[64];
+	int ret;
+} batch_item_t;
 
 struct zg_crypto_ctx {
 	EVP_MD_CTX *md;
@@ -37,9 +50,27 @@ struct zg_crypto_ctx {
 		EVP_PKEY_CTX *pctx;
 	} cache[CACHE_SIZE];
 	unsigned cache_next;
+	batch_item_t *batch;
+	zg_p256_job_t *jobs;
+	size_t batch_len, batch_cap;
 };
 
 static uint64_t key_ids;
+
+static bool p256_env_native = true;
+static pthread_once_t p256_env_once = PTHREAD_ONCE_INIT;
+
+static void p256_env_read(void)
+{
+	const char *v = getenv(ZG_P256_ENV);
+	p256_env_native = v == NULL || strcmp(v, "openssl") != 0;
+}
+
+bool zg_crypto_p256_native(void)
+{
+	pthread_once(&p256_env_once, p256_env_read);
+	return p256_env_native;
+}
 
 bool zg_alg_supported(uint8_t alg)
 {
@@ -175,8 +206,22 @@ int zg_key_new(zg_key_t **out, const uint8_t *rdata, size_t len)
 	key->flags = (uint16_t)(rdata[0] << 8 | rdata[1]);
 	key->alg = alg;
 	key->sig_len = sig_len;
+	/* OpenSSL accepted the point; the native verifier checks it again and
+	 * leaves the key to OpenSSL should it ever disagree. */
+	key->native = alg == 13 && zg_crypto_p256_native() &&
+	              zg_p256_key_parse(&key->p256, pub) == 0;
 	*out = key;
 	return 0;
+}
+
+void zg_key_use_openssl(zg_key_t *key)
+{
+	key->native = false;
+}
+
+bool zg_key_native(const zg_key_t *key)
+{
+	return key->native;
 }
 
 void zg_key_free(zg_key_t *key)
@@ -235,6 +280,8 @@ void zg_crypto_ctx_free(zg_crypto_ctx_t *ctx)
 	EVP_MD_free(ctx->sha256);
 	EVP_MD_free(ctx->sha384);
 	EVP_MD_free(ctx->sha512);
+	free(ctx->batch);
+	free(ctx->jobs);
 	free(ctx);
 }
 
@@ -310,51 +357,142 @@ static size_t ecdsa_der(const uint8_t *sig, size_t siglen, uint8_t *der)
 	return o + body;
 }
 
-int zg_crypto_verify(zg_crypto_ctx_t *ctx, const zg_key_t *key, const uint8_t *data,
-                     size_t len, const uint8_t *sig, size_t siglen)
+/* Digest of \a data with the key's hash; returns its length or -ENOMEM. */
+static int key_digest(zg_crypto_ctx_t *ctx, EVP_MD *md, const uint8_t *data, size_t len,
+                      uint8_t *digest)
 {
-	if (key->sig_len != 0 && siglen != key->sig_len) {
-		return DNSSEC_MALFORMED_DATA;
+	unsigned dlen = 0;
+	if (EVP_DigestInit_ex2(ctx->md, md, NULL) != 1 ||
+	    EVP_DigestUpdate(ctx->md, data, len) != 1 ||
+	    EVP_DigestFinal_ex(ctx->md, digest, &dlen) != 1) {
+		ERR_clear_error();
+		return -ENOMEM;
+	}
+	return (int)dlen;
+}
+
+/* Verifies a signature over a digest with OpenSSL (RSA, ECDSA). */
+static int openssl_verify_digest(zg_crypto_ctx_t *ctx, const zg_key_t *key, EVP_MD *md,
+                                 const uint8_t *digest, size_t dlen, const uint8_t *sig,
+                                 size_t siglen)
+{
+	EVP_PKEY_CTX *pctx = pctx_get(ctx, key, md);
+	if (pctx == NULL) {
+		ERR_clear_error();
+		return -ENOMEM;
 	}
 	int r;
-	if (key->alg == 15 || key->alg == 16) {
-		if (EVP_DigestVerifyInit_ex(ctx->md, NULL, NULL, NULL, NULL, key->pkey, NULL) != 1) {
-			ERR_clear_error();
-			return -ENOMEM;
-		}
-		r = EVP_DigestVerify(ctx->md, sig, siglen, data, len);
-		EVP_MD_CTX_reset(ctx->md);
+	if (key->sig_len != 0) {
+		uint8_t der[2 * (48 + 3) + 3];
+		size_t dl = ecdsa_der(sig, siglen, der);
+		r = EVP_PKEY_verify(pctx, der, dl, digest, dlen);
 	} else {
-		EVP_MD *md = alg_md(ctx, key->alg);
-		if (md == NULL) {
-			return ZG_ENOTSUP;
-		}
-		uint8_t digest[EVP_MAX_MD_SIZE];
-		unsigned dlen = 0;
-		if (EVP_DigestInit_ex2(ctx->md, md, NULL) != 1 ||
-		    EVP_DigestUpdate(ctx->md, data, len) != 1 ||
-		    EVP_DigestFinal_ex(ctx->md, digest, &dlen) != 1) {
-			ERR_clear_error();
-			return -ENOMEM;
-		}
-		EVP_PKEY_CTX *pctx = pctx_get(ctx, key, md);
-		if (pctx == NULL) {
-			ERR_clear_error();
-			return -ENOMEM;
-		}
-		if (key->sig_len != 0) {
-			uint8_t der[2 * (48 + 3) + 3];
-			size_t dl = ecdsa_der(sig, siglen, der);
-			r = EVP_PKEY_verify(pctx, der, dl, digest, dlen);
-		} else {
-			r = EVP_PKEY_verify(pctx, sig, siglen, digest, dlen);
-		}
+		r = EVP_PKEY_verify(pctx, sig, siglen, digest, dlen);
 	}
 	if (r == 1) {
 		return 0;
 	}
 	ERR_clear_error();
 	return DNSSEC_INVALID_SIGNATURE;
+}
+
+int zg_crypto_verify(zg_crypto_ctx_t *ctx, const zg_key_t *key, const uint8_t *data,
+                     size_t len, const uint8_t *sig, size_t siglen)
+{
+	if (key->sig_len != 0 && siglen != key->sig_len) {
+		return DNSSEC_MALFORMED_DATA;
+	}
+	if (key->alg == 15 || key->alg == 16) {
+		if (EVP_DigestVerifyInit_ex(ctx->md, NULL, NULL, NULL, NULL, key->pkey, NULL) != 1) {
+			ERR_clear_error();
+			return -ENOMEM;
+		}
+		int r = EVP_DigestVerify(ctx->md, sig, siglen, data, len);
+		EVP_MD_CTX_reset(ctx->md);
+		if (r == 1) {
+			return 0;
+		}
+		ERR_clear_error();
+		return DNSSEC_INVALID_SIGNATURE;
+	}
+	EVP_MD *md = alg_md(ctx, key->alg);
+	if (md == NULL) {
+		return ZG_ENOTSUP;
+	}
+	uint8_t digest[EVP_MAX_MD_SIZE];
+	int dlen = key_digest(ctx, md, data, len, digest);
+	if (dlen < 0) {
+		return dlen;
+	}
+	if (key->native) {
+		int r = zg_p256_verify(&key->p256, digest, sig);
+		if (r != -EAGAIN) {
+			return r;
+		}
+	}
+	return openssl_verify_digest(ctx, key, md, digest, (size_t)dlen, sig, siglen);
+}
+
+int zg_crypto_batch_add(zg_crypto_ctx_t *ctx, const zg_key_t *key, const uint8_t *data,
+                        size_t len, const uint8_t *sig, size_t siglen)
+{
+	if (!key->native || siglen != 64) {
+		return ZG_ENOTSUP;
+	}
+	if (ctx->batch_len == ctx->batch_cap) {
+		size_t cap = ctx->batch_cap ? 2 * ctx->batch_cap : 256;
+		batch_item_t *b = realloc(ctx->batch, cap * sizeof(*b));
+		if (b == NULL) {
+			return -ENOMEM;
+		}
+		ctx->batch = b;
+		zg_p256_job_t *j = realloc(ctx->jobs, cap * sizeof(*j));
+		if (j == NULL) {
+			return -ENOMEM;
+		}
+		ctx->jobs = j;
+		ctx->batch_cap = cap;
+	}
+	if (ctx->batch_len >= INT_MAX) {
+		return -ENOMEM;
+	}
+	batch_item_t *it = &ctx->batch[ctx->batch_len];
+	int dlen = key_digest(ctx, ctx->sha256, data, len, it->digest);
+	if (dlen < 0) {
+		return dlen;
+	}
+	it->key = key;
+	memcpy(it->sig, sig, 64);
+	it->ret = -EAGAIN;
+	return (int)ctx->batch_len++;
+}
+
+void zg_crypto_batch_run(zg_crypto_ctx_t *ctx)
+{
+	for (size_t i = 0; i < ctx->batch_len; i++) {
+		batch_item_t *it = &ctx->batch[i];
+		ctx->jobs[i] = (zg_p256_job_t){ .key = &it->key->p256, .digest = it->digest,
+		                                .sig = it->sig };
+	}
+	zg_p256_verify_batch(ctx->jobs, ctx->batch_len);
+	for (size_t i = 0; i < ctx->batch_len; i++) {
+		batch_item_t *it = &ctx->batch[i];
+		it->ret = ctx->jobs[i].ret;
+		if (it->ret == -EAGAIN) {
+			it->ret = openssl_verify_digest(ctx, it->key, ctx->sha256, it->digest, 32,
+			                                it->sig, 64);
+		}
+	}
+}
+
+int zg_crypto_batch_result(const zg_crypto_ctx_t *ctx, size_t index)
+{
+	return index < ctx->batch_len ? ctx->batch[index].ret : KNOT_EINVAL;
+}
+
+void zg_crypto_batch_clear(zg_crypto_ctx_t *ctx)
+{
+	ctx->batch_len = 0;
 }
 
 static inline void put16(uint8_t *p, uint16_t v)
@@ -485,17 +623,17 @@ int zg_nsec3_hash(zg_crypto_ctx_t *ctx, uint8_t alg, uint16_t iterations,
 	return (int)dlen;
 }
 
-struct zg_digest {
+struct zg_zonemd_hash {
 	EVP_MD_CTX *c;
 };
 
-int zg_digest_new(zg_digest_t **out, uint8_t alg)
+int zg_zonemd_hash_new(zg_zonemd_hash_t **out, uint8_t alg)
 {
 	const char *name = alg == 1 ? "SHA384" : alg == 2 ? "SHA512" : NULL;
 	if (name == NULL) {
 		return ZG_ENOTSUP;
 	}
-	zg_digest_t *d = malloc(sizeof(*d));
+	zg_zonemd_hash_t *d = malloc(sizeof(*d));
 	if (d == NULL) {
 		return -ENOMEM;
 	}
@@ -510,12 +648,12 @@ int zg_digest_new(zg_digest_t **out, uint8_t alg)
 	return 0;
 }
 
-int zg_digest_update(zg_digest_t *d, const void *data, size_t len)
+int zg_zonemd_hash_update(zg_zonemd_hash_t *d, const void *data, size_t len)
 {
 	return EVP_DigestUpdate(d->c, data, len) == 1 ? 0 : -ENOMEM;
 }
 
-int zg_digest_finish(zg_digest_t *d, uint8_t *out)
+int zg_zonemd_hash_finish(zg_zonemd_hash_t *d, uint8_t *out)
 {
 	unsigned len = 0;
 	int ok = EVP_DigestFinal_ex(d->c, out, &len) == 1;

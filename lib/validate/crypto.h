@@ -9,6 +9,12 @@
  *
  * Algorithms: 5, 7 (RSASHA1), 8 (RSASHA256), 10 (RSASHA512), 13 (ECDSAP256SHA256),
  * 14 (ECDSAP384SHA384), 15 (ED25519), 16 (ED448).
+ *
+ * Algorithm 13 goes to the native P-256 verifier (validate/p256.h: per-key
+ * precomputed tables, batches sharing one inversion) unless the environment
+ * sets ZG_P256=openssl or the key is switched with zg_key_use_openssl(); it
+ * falls back to OpenSSL by itself when no table can be had for a key.
+ * Every other algorithm is verified by OpenSSL.
  */
 #ifndef ZONEGATE_CRYPTO_H
 #define ZONEGATE_CRYPTO_H
@@ -45,6 +51,21 @@ int zg_key_new(zg_key_t **out, const uint8_t *rdata, size_t len);
 /*! Frees a key (NULL is allowed). */
 void zg_key_free(zg_key_t *key);
 
+/*! Environment variable selecting the P-256 engine ("openssl" forces OpenSSL). */
+#define ZG_P256_ENV "ZG_P256"
+
+/*!
+ * Whether algorithm 13 keys use the native P-256 verifier by default: true
+ * unless the environment variable ZG_P256 is "openssl" (read once per process).
+ */
+bool zg_crypto_p256_native(void);
+
+/*! Makes \a key verify with OpenSSL (for algorithm 13 keys; no effect on others). */
+void zg_key_use_openssl(zg_key_t *key);
+
+/*! Whether signatures by \a key are verified by the native P-256 verifier. */
+bool zg_key_native(const zg_key_t *key);
+
 /*! Key tag, algorithm, flags of a parsed key. */
 uint16_t zg_key_tag(const zg_key_t *key);
 uint8_t zg_key_alg(const zg_key_t *key);
@@ -68,6 +89,34 @@ void zg_crypto_ctx_free(zg_crypto_ctx_t *ctx);
  */
 int zg_crypto_verify(zg_crypto_ctx_t *ctx, const zg_key_t *key, const uint8_t *data,
                      size_t len, const uint8_t *sig, size_t siglen);
+
+/*!
+ * Queues a signature for batched verification in \a ctx. Only signatures
+ * that gain from a batch are queued: a 64-byte signature by an algorithm 13
+ * key on the native verifier (zg_key_native()). The data is hashed and the
+ * signature copied now; \a key must stay alive until zg_crypto_batch_run().
+ *
+ * \return The signature's index in the batch (>= 0); ZG_ENOTSUP when it is
+ *         not queued (verify it with zg_crypto_verify()); -ENOMEM.
+ */
+int zg_crypto_batch_add(zg_crypto_ctx_t *ctx, const zg_key_t *key, const uint8_t *data,
+                        size_t len, const uint8_t *sig, size_t siglen);
+
+/*!
+ * Verifies every queued signature (one inversion per block of signatures,
+ * OpenSSL for keys without a table); results stay until zg_crypto_batch_clear().
+ */
+void zg_crypto_batch_run(zg_crypto_ctx_t *ctx);
+
+/*!
+ * Result of the queued signature \a index after zg_crypto_batch_run(): as
+ * zg_crypto_verify() (0 valid, DNSSEC_INVALID_SIGNATURE, -ENOMEM); KNOT_EINVAL
+ * for an index not in the batch.
+ */
+int zg_crypto_batch_result(const zg_crypto_ctx_t *ctx, size_t index);
+
+/*! Empties the batch of \a ctx (its memory is kept for the next one). */
+void zg_crypto_batch_clear(zg_crypto_ctx_t *ctx);
 
 /*!
  * Builds the RFC 4034 3.1.8.1 signed data of an RRSIG over an RRset into
@@ -109,15 +158,15 @@ int zg_nsec3_hash(zg_crypto_ctx_t *ctx, uint8_t alg, uint16_t iterations,
                   uint8_t *out);
 
 /*! Digest helper: 1 = SHA-384, 2 = SHA-512 (ZONEMD hash algorithms). */
-typedef struct zg_digest zg_digest_t;
+typedef struct zg_zonemd_hash zg_zonemd_hash_t;
 
 /*! Starts a ZONEMD digest; returns ZG_ENOTSUP for an unknown hash algorithm. */
-int zg_digest_new(zg_digest_t **out, uint8_t zonemd_hash_alg);
+int zg_zonemd_hash_new(zg_zonemd_hash_t **out, uint8_t zonemd_hash_alg);
 
 /*! Feeds bytes. */
-int zg_digest_update(zg_digest_t *d, const void *data, size_t len);
+int zg_zonemd_hash_update(zg_zonemd_hash_t *d, const void *data, size_t len);
 
 /*! Finishes, writes up to 64 bytes to \a out, returns the length; frees \a d. */
-int zg_digest_finish(zg_digest_t *d, uint8_t *out);
+int zg_zonemd_hash_finish(zg_zonemd_hash_t *d, uint8_t *out);
 
 #endif /* ZONEGATE_CRYPTO_H */

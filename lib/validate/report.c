@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <libknot/descriptor.h>
 
+#include "validate/p256.h"
 #include "validate/report.h"
 #include "validate/zone.h"
 
@@ -178,6 +179,19 @@ int zg_report_print_json(FILE *out, const zg_report_t *r, const zg_report_info_t
 		                    json_integer(r->stats.earliest_expiry - info->now));
 	} else {
 		json_object_set_new(stats, "earliest_expiry", json_null());
+	}
+	if (info->p256 != NULL) {
+		zg_p256_stats_t ps;
+		zg_p256_cache_stats(&ps);
+		json_object_set_new(stats, "p256",
+		                    json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I}",
+		                              "engine", info->p256,
+		                              "table_cache_keys", (json_int_t)ps.capacity,
+		                              "tables", (json_int_t)ps.tables,
+		                              "table_bytes", (json_int_t)ps.bytes,
+		                              "table_builds", (json_int_t)ps.builds,
+		                              "table_evictions", (json_int_t)ps.evictions,
+		                              "fallbacks", (json_int_t)ps.fallbacks));
 	}
 	json_t *root = json_pack("{s:s, s:I, s:b, s:o, s:o, s:o}", "zone", info->zone,
 	                         "serial", (json_int_t)info->serial, "valid", r->errors == 0,

@@ -81,6 +81,8 @@ typedef struct {
 	int64_t now;           /*!< Validation time. */
 	unsigned threads;
 	double elapsed;        /*!< Seconds spent validating. */
+	const char *p256;      /*!< NULL, or the P-256 engine ("native", "openssl"): the
+	                            JSON stats then include it and the table cache. */
 } zg_report_info_t;
 
 /*!
@@ -91,7 +93,11 @@ typedef struct {
  */
 void zg_report_print_text(FILE *out, const zg_report_t *report, const zg_report_info_t *info);
 
-/*! JSON output: {zone, serial, valid, errors[], warnings[], stats{}}. */
+/*!
+ * JSON output: {zone, serial, valid, errors[], warnings[], stats{}}; with
+ * info->p256 set, stats.p256 = {engine, table_cache_keys, tables, table_bytes,
+ * table_builds, table_evictions, fallbacks} (see validate/p256.h).
+ */
 int zg_report_print_json(FILE *out, const zg_report_t *report, const zg_report_info_t *info);
 
 /*!

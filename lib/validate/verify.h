@@ -46,6 +46,11 @@
  * threads (zg_verify_zone); incremental users (mod-validate) call
  * zg_verify_node() for each changed owner, its NSEC predecessor and the NSEC3
  * nodes concerned, with one zg_verify_worker_t per thread.
+ *
+ * Signatures of algorithm 13 are verified in batches (one inversion per
+ * block, per-key tables: see validate/p256.h): zg_verify_zone() queues the
+ * signatures of each chunk of 1024 nodes with zg_verify_prefetch() before
+ * checking them, and incremental users can do the same.
  */
 #ifndef ZONEGATE_VERIFY_H
 #define ZONEGATE_VERIFY_H
@@ -87,6 +92,8 @@ typedef struct {
 	size_t ds_size;          /*!< Bytes at \a ds. */
 	uint16_t ds_count;       /*!< Number of DS records at \a ds. */
 	bool skip_zonemd;        /*!< Do not verify ZONEMD digests. */
+	bool p256_openssl;       /*!< Verify algorithm 13 with OpenSSL, not the native
+	                              P-256 verifier (also forced by ZG_P256=openssl). */
 	const atomic_bool *cancel; /*!< NULL, or a flag owned by the caller (it must outlive
 	                              the verifier): once set, zg_verify_zone(),
 	                              zg_verify_node() and zg_verify_zonemd() stop at the
@@ -158,6 +165,19 @@ int zg_verify_zone(zg_verifier_t *v, zg_report_t *report);
  */
 int zg_verify_node(zg_verifier_t *v, zg_verify_worker_t *w, zg_node_t *node,
                    zg_report_t *report);
+
+/*!
+ * Queues the signatures of \a node that the native P-256 verifier checks
+ * (algorithm 13 by a zone key, within their validity period) for one batch
+ * on this worker. The next zg_verify_node() call on the worker verifies the
+ * whole batch at once and every call uses its results; queuing after that
+ * starts a new batch. Signatures not queued are verified one by one, so the
+ * verdicts are the same with or without it. The zone must not change between
+ * queuing and the zg_verify_node() calls that use the batch.
+ *
+ * \return 0, -ENOMEM.
+ */
+int zg_verify_prefetch(zg_verifier_t *v, zg_verify_worker_t *w, zg_node_t *node);
 
 /*!
  * Like zg_verify_node(), for a node none of whose RRsets changed since they

@@ -42,7 +42,9 @@
 #include "dns/ctl.h"
 #include "core/error.h"
 #include "validate/digest.h"
+#include "validate/crypto.h"
 #include "validate/incr.h"
+#include "validate/p256.h"
 #include "validate/report.h"
 #include "validate/verify.h"
 #include "dns/xfr.h"
@@ -61,6 +63,8 @@
 #define MOD_MAX_RECORDS	"\x0f""xfr-max-records"
 #define MOD_MAX_SIZE	"\x0c""xfr-max-size"
 #define MOD_MAX_TIME	"\x0c""xfr-max-time"
+#define MOD_P256_OPENSSL "\x0c""p256-openssl"
+#define MOD_P256_CACHE	"\x10""p256-table-cache"
 
 #define C_KEY		"\x03""key"
 #define C_ALG		"\x09""algorithm"
@@ -103,6 +107,8 @@ static const yp_item_t validate_conf[] = {
 	{ MOD_MAX_RECORDS, YP_TINT, YP_VINT = { 0, INT64_MAX, 0 } },
 	{ MOD_MAX_SIZE,  YP_TINT, YP_VINT = { 0, INT64_MAX, 0, YP_SSIZE } },
 	{ MOD_MAX_TIME,  YP_TINT, YP_VINT = { 0, UINT32_MAX / 1000, 0, YP_STIME } },
+	{ MOD_P256_OPENSSL, YP_TBOOL, YP_VNONE },
+	{ MOD_P256_CACHE, YP_TINT, YP_VINT = { 0, ZG_P256_CACHE_MAX, ZG_P256_CACHE_DEFAULT } },
 	{ NULL }
 };
 
@@ -184,6 +190,9 @@ typedef struct {
 	knot_tsig_key_t key;        /*!< name NULL: no key. */
 	bool resign;                /*!< Ask this server to re-sign on failure. */
 	zg_xfr_limits_t limits;     /*!< xfr-max-*: 0 fields automatic. */
+	bool p256_openssl;          /*!< Algorithm 13 on OpenSSL, not the native verifier. */
+	unsigned p256_cache;        /*!< p256-table-cache of this zone ... */
+	bool p256_cache_held;       /*!< ... counted in p256_cache_users. */
 	char ctl_path[512];         /*!< This server's control socket. */
 	notify_target_t notify[NOTIFY_MAX];
 	unsigned notify_count;
@@ -991,6 +1000,7 @@ static int judge(validate_ctx_t *ctx, zg_incr_t *in, uint32_t serial, int64_t t0
 		.horizon = ctx->horizon,
 		.threads = 0,            /* One per CPU (small diffs: one). */
 		.cancel = &ctx->cancel,  /* Unload does not wait for a whole-zone run. */
+		.p256_openssl = ctx->p256_openssl,
 	};
 	zg_report_t report;
 	zg_report_init(&report);
@@ -1639,11 +1649,45 @@ static void self_address(knotd_mod_t *mod, struct sockaddr_storage *out)
 	*out = ss;
 }
 
+/*
+ * The P-256 table cache is one per process (the module's copy of the
+ * library): its size is the largest p256-table-cache of the loaded zones.
+ */
+static pthread_mutex_t p256_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned p256_cache_users[ZG_P256_CACHE_MAX + 1];
+
+static void p256_cache_apply(void)
+{
+	for (int v = ZG_P256_CACHE_MAX; v >= 0; v--) {
+		if (p256_cache_users[v] > 0) {
+			zg_p256_cache_set_size((unsigned)v);
+			return;
+		}
+	}
+}
+
+static void p256_cache_hold(validate_ctx_t *ctx, bool hold)
+{
+	if (ctx->p256_cache_held == hold) {
+		return;
+	}
+	pthread_mutex_lock(&p256_cache_lock);
+	if (hold) {
+		p256_cache_users[ctx->p256_cache]++;
+	} else {
+		p256_cache_users[ctx->p256_cache]--;
+	}
+	p256_cache_apply();
+	pthread_mutex_unlock(&p256_cache_lock);
+	ctx->p256_cache_held = hold;
+}
+
 static void ctx_free(validate_ctx_t *ctx)
 {
 	if (ctx == NULL) {
 		return;
 	}
+	p256_cache_hold(ctx, false);
 	zg_alarm_deinit(&ctx->alarm);
 	zg_xfr_self_deinit(&ctx->self);
 	for (unsigned i = 0; i < ctx->nchecks; i++) {
@@ -1717,6 +1761,10 @@ static int validate_load(knotd_mod_t *mod)
 	ctx->limits.records = (uint64_t)knotd_conf_mod(mod, MOD_MAX_RECORDS).single.integer;
 	ctx->limits.bytes = (uint64_t)knotd_conf_mod(mod, MOD_MAX_SIZE).single.integer;
 	ctx->limits.time_ms = (uint32_t)knotd_conf_mod(mod, MOD_MAX_TIME).single.integer * 1000;
+	ctx->p256_openssl = knotd_conf_mod(mod, MOD_P256_OPENSSL).single.boolean ||
+	                    !zg_crypto_p256_native();
+	ctx->p256_cache = (unsigned)knotd_conf_mod(mod, MOD_P256_CACHE).single.integer;
+	p256_cache_hold(ctx, true);
 	if (ctx->resign) {
 		if (zg_mod_ctl_path(mod, NULL, ctx->ctl_path, sizeof(ctx->ctl_path)) != 0) {
 			knotd_mod_log(mod, LOG_ERR, "control socket path too long");
@@ -1782,7 +1830,8 @@ static int validate_load(knotd_mod_t *mod)
 	}
 	ctx->thread_started = true;
 	knotd_mod_log(mod, LOG_INFO, "validating transfers from %s, poll interval %u s, "
-	              "%u notify targets", ctx->source_str, ctx->poll_sec, ctx->notify_count);
+	              "%u notify targets, P-256 verifier %s", ctx->source_str, ctx->poll_sec,
+	              ctx->notify_count, ctx->p256_openssl ? "openssl" : "native");
 	return KNOT_EOK;
 fail:
 	ctx_free(ctx);

@@ -27,6 +27,10 @@ refused "validate relative alarm" 'mod-validate:\n  - id: gate\n    alarm: page-
 	"mod-validate\\[gate\\].*alarm must be an absolute path"
 refused "validate relative state-dir" 'mod-validate:\n  - id: gate\n    state-dir: var/lib/knot\n' \
 	"mod-validate\\[gate\\].*state-dir must be an absolute path"
+refused "validate p256-table-cache too large" 'mod-validate:\n  - id: gate\n    p256-table-cache: 4097\n' \
+	"item 'p256-table-cache', value '4097'"
+refused "validate p256-openssl not a boolean" 'mod-validate:\n  - id: gate\n    p256-openssl: maybe\n' \
+	"item 'p256-openssl', value 'maybe'"
 refused "ingest missing key reference" 'mod-ingest:\n  - id: r\n    key: nokey\n' \
 	"item 'key', value 'nokey' \\(invalid reference\\)"
 refused "ingest bad source scheme" 'mod-ingest:\n  - id: r\n    source: ftp://x\n' \
@@ -78,7 +82,7 @@ refused "zone references a missing module instance" \
 	zg_knot_conf "$ZG_TMP" 53
 	printf 'key:\n  - id: k\n    algorithm: hmac-sha256\n    secret: AAAAAAAAAAAAAAAAAAAAAA==\n'
 	printf 'mod-ingest:\n  - id: r\n    source: postgresql://zg@localhost/zonegate\n    key: k\n    server: ::1@5353\n    poll-interval: 2s\n    batch-size: 32\n    max-removal: 0\n    max-message-size: 16M\n'
-	printf 'mod-validate:\n  - id: gate\n    source: 127.0.0.1\n    horizon: 36h\n    alarm: /bin/true\n    state-dir: /var/lib/knot\n'
+	printf 'mod-validate:\n  - id: gate\n    source: 127.0.0.1\n    horizon: 36h\n    alarm: /bin/true\n    state-dir: /var/lib/knot\n    p256-openssl: on\n    p256-table-cache: 0\n'
 	printf 'mod-dsync:\n  - id: d\n    mode: parent\n    queue: spool:/var/lib/knot/ingest\n    allow-delete: on\n    scan-interval: 12h\n    child: [ a.test, b.test ]\n    query-rate: 50\n    child-port: 5353\n    resolver: 127.0.0.1\n    key: k\n'
 	printf 'mod-keys:\n  - id: k\n    register: /var/lib/knot/keys.register\n    check-interval: 30\n    recovery-time: 7d\n    backup-interval: 1d\n    alarm: /bin/true\n    alarm-timeout: 10\n    keymgr: /usr/sbin/keymgr\n    control: /run/knot/knot.sock\n'
 	printf 'zone:\n  - domain: test\n    module: [mod-ingest/r, mod-validate/gate, mod-dsync/d, mod-keys/k]\n'

@@ -109,6 +109,8 @@ ok "B follows A (serial $s0)" zg_wait 30 serial_is "$PB" "$s0"
 ok "mod-validate validates B's first serial" zg_wait 60 stat_ge serials-validated 1
 is "$(stat_of last-validated-serial)" "$s0" "last-validated-serial is A's serial"
 like "$(cat "$B/knotd.log")" "mod-validate.*serial $s0, validated" "validation logged"
+like "$(cat "$B/knotd.log")" "mod-validate.*validating transfers from .*P-256 verifier native" \
+	"the module names its P-256 verifier (native by default; the zone is ECDSA P-256)"
 exp=$(stat_of earliest-expiry-seconds)
 ok "earliest-expiry-seconds is positive ($exp)" test "${exp:-0}" -gt 3600
 

@@ -155,15 +155,15 @@ int main(void)
 	is_int(zg_nsec3_hash(ctx, 2, 0, NULL, 0, name, hash), ZG_ENOTSUP, "unknown NSEC3 hash");
 
 	/* ZONEMD digests. */
-	zg_digest_t *d = NULL;
+	zg_zonemd_hash_t *d = NULL;
 	uint8_t out[64];
-	is_int(zg_digest_new(&d, 1), 0, "SHA-384 digest");
-	zg_digest_update(d, "abc", 3);
-	is_int(zg_digest_finish(d, out), 48, "SHA-384 length");
+	is_int(zg_zonemd_hash_new(&d, 1), 0, "SHA-384 digest");
+	zg_zonemd_hash_update(d, "abc", 3);
+	is_int(zg_zonemd_hash_finish(d, out), 48, "SHA-384 length");
 	ok(out[0] == 0xcb && out[1] == 0x00 && out[47] == 0xa7, "SHA-384(abc) known value");
-	is_int(zg_digest_new(&d, 2), 0, "SHA-512 digest");
-	is_int(zg_digest_finish(d, out), 64, "SHA-512 length");
-	is_int(zg_digest_new(&d, 3), ZG_ENOTSUP, "unknown ZONEMD hash");
+	is_int(zg_zonemd_hash_new(&d, 2), 0, "SHA-512 digest");
+	is_int(zg_zonemd_hash_finish(d, out), 64, "SHA-512 length");
+	is_int(zg_zonemd_hash_new(&d, 3), ZG_ENOTSUP, "unknown ZONEMD hash");
 
 	zg_crypto_ctx_free(ctx);
 	return done_testing();

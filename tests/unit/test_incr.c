@@ -95,10 +95,12 @@ static bool op_remove_existing(zg_zone_t *z, const char *owner, uint16_t type, u
 		diag("no %u at %s", type, owner);
 		return false;
 	}
-	const uint8_t *rd;
-	uint16_t len;
+	const uint8_t *rd = NULL;
+	uint16_t len = 0;
 	size_t pos = 0;
-	zg_rrset_next(set, &pos, &rd, &len);
+	if (!zg_rrset_next(set, &pos, &rd, &len)) {
+		return false;
+	}
 	op_raw(false, owner, type, rd, len);
 	return true;
 }
@@ -116,7 +118,7 @@ static int apply_plain(zg_zone_t *z)
 	return 0;
 }
 
-static const zg_verify_opts_t vopts = { .now = T_2025, .threads = 1 };
+static zg_verify_opts_t vopts = { .now = T_2025, .threads = 1 };
 
 /* Moves the queued operations to the base changes of the next check_errors(). */
 static void ops_to_base(void)
@@ -328,6 +330,21 @@ int main(void)
 
 	op_raw(true, "txt.example.test.", KNOT_RRTYPE_A, a4, 4);
 	check_case("unsigned A added at a signed name", false);
+
+	/* A signature replaced by a copy with one bit flipped, with both
+	 * P-256 verifiers (the fixture is ECDSA P-256). */
+	for (int openssl = 0; openssl < 2; openssl++) {
+		vopts.p256_openssl = openssl;
+		uint8_t rd[1024];
+		if (op_remove_existing(ref, "mail.example.test.", KNOT_RRTYPE_RRSIG, KNOT_RRTYPE_A)) {
+			uint16_t len = ops[nops - 1].len;
+			memcpy(rd, ops[nops - 1].rd, len);
+			rd[len - 1] ^= 0x01;
+			op_raw(true, "mail.example.test.", KNOT_RRTYPE_RRSIG, rd, len);
+		}
+		check_case(openssl ? "a signature corrupted (OpenSSL)" : "a signature corrupted", false);
+	}
+	vopts.p256_openssl = false;
 
 	op_remove_existing(ref, "a1veaseodd2lkj8orhvbovlps5loali4.example.test.", KNOT_RRTYPE_NSEC3, 0);
 	check_case("NSEC3 of a name removed", false);
