@@ -18,6 +18,7 @@
 #include <libknot/libknot.h>
 
 #include "core/error.h"
+#include "dns/dnsclient.h"
 #include "dns/resolver.h"
 
 #define EDNS_PAYLOAD	1232
@@ -89,35 +90,6 @@ static socklen_t addr_len(const struct sockaddr_storage *ss)
 	return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Waits for events until the deadline; 0 ready, ZG_ETIMEOUT, -errno. */
-static int wait_fd(int fd, short events, int64_t deadline)
-{
-	for (;;) {
-		int64_t left = deadline - now_ms();
-		if (left <= 0) {
-			return ZG_ETIMEOUT;
-		}
-		struct pollfd p = { .fd = fd, .events = events };
-		int r = poll(&p, 1, (int)left);
-		if (r > 0) {
-			return 0;
-		}
-		if (r == 0) {
-			return ZG_ETIMEOUT;
-		}
-		if (errno != EINTR) {
-			return -errno;
-		}
-	}
-}
-
 static int conn_error(int err)
 {
 	switch (err) {
@@ -149,9 +121,9 @@ static int udp_exchange(const zg_server_t *srv, const uint8_t *q, size_t qlen, u
 			ret = conn_error(errno);
 			goto done;
 		}
-		int64_t deadline = now_ms() + timeout_ms;
+		int64_t deadline = zg_dns_now_ms() + timeout_ms;
 		for (;;) {
-			int w = wait_fd(fd, POLLIN, deadline);
+			int w = zg_dns_wait_fd(fd, POLLIN, deadline);
 			if (w == ZG_ETIMEOUT) {
 				ret = ZG_ETIMEOUT;
 				break;
@@ -185,7 +157,7 @@ static int io_all(int fd, uint8_t *buf, size_t len, bool write_it, int64_t deadl
 {
 	size_t done = 0;
 	while (done < len) {
-		int w = wait_fd(fd, write_it ? POLLOUT : POLLIN, deadline);
+		int w = zg_dns_wait_fd(fd, write_it ? POLLOUT : POLLIN, deadline);
 		if (w != 0) {
 			return w;
 		}
@@ -212,14 +184,14 @@ static int tcp_exchange(const zg_server_t *srv, const uint8_t *q, size_t qlen, u
 	if (fd < 0) {
 		return -errno;
 	}
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = zg_dns_now_ms() + timeout_ms;
 	int ret = 0;
 	if (connect(fd, (const struct sockaddr *)&srv->addr, addr_len(&srv->addr)) != 0) {
 		if (errno != EINPROGRESS) {
 			ret = conn_error(errno);
 			goto done;
 		}
-		if ((ret = wait_fd(fd, POLLOUT, deadline)) != 0) {
+		if ((ret = zg_dns_wait_fd(fd, POLLOUT, deadline)) != 0) {
 			goto done;
 		}
 		int err = 0;
