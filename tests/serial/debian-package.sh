@@ -145,6 +145,11 @@ for m in $MODULES; do
 	is "$syms" knotd_mod_api "$m.so exports only knotd_mod_api"
 done
 
+# The operator documents beside the module and tool references.
+files=$(deb_files knot-module-ingest)
+like "$files" "^/usr/share/doc/knot-module-ingest/message-schema\.md(\.gz)?\$" \
+	"knot-module-ingest ships the message field reference (message-schema.md)"
+
 files=$(deb_files libzonegate0)
 like "$files" "^/usr/lib/$MULTIARCH/libzonegate\.so\.0\$" "libzonegate0 ships libzonegate.so.0"
 unlike "$files" "\.la\$|^/usr/include/|libzonegate\.so\$" "libzonegate0 ships no development files"
@@ -162,6 +167,9 @@ built_tools=$(cd "$src/debian/tmp/usr/bin" 2>/dev/null && echo *)
 is "$tools" "$built_tools" "zonegate-tools ships every installed program (${tools:-none yet})"
 for t in $tools; do
 	like "$files" "^/usr/share/man/man1/$t\.1(\.gz)?\$" "zonegate-tools ships the manual page of $t"
+done
+for d in message-schema.md runbook-keys.md; do
+	like "$files" "^/usr/share/doc/zonegate-tools/${d//./\\.}(\.gz)?\$" "zonegate-tools ships $d"
 done
 
 # --- lintian (in the background while the packages are tried out) ----------
