@@ -242,7 +242,7 @@ typedef struct {
 	zg_incr_t *shadow;          /*!< Shadow zone, NULL before the first AXFR. */
 	char last_fail[384];        /*!< Last transfer failure logged. */
 	time_t last_fail_time;
-	zg_xfr_diff_t diff;         /*!< Reused IXFR buffer. */
+	zg_diff_t diff;         /*!< Reused IXFR buffer. */
 	zg_xfr_stats_t xstats;      /*!< Of the last incoming transfer. */
 	char xfr_reason[320];       /*!< Why the last transfer stopped at a limit. */
 	char hint[192];             /*!< Scratch for self_refused_hint(). */
@@ -1303,7 +1303,7 @@ static void *worker(void *arg)
 	alarms_reap(ctx, true);
 	zg_incr_free(ctx->shadow);
 	ctx->shadow = NULL;
-	zg_xfr_diff_deinit(&ctx->diff);
+	zg_diff_deinit(&ctx->diff);
 	return NULL;
 }
 
@@ -1714,7 +1714,7 @@ static int validate_load(knotd_mod_t *mod)
 	}
 	ctx->mod = mod;
 	ctx->earliest_expiry = INT64_MAX;
-	zg_xfr_diff_init(&ctx->diff);
+	zg_diff_init(&ctx->diff);
 	zg_xfr_self_init(&ctx->self);
 	pthread_mutex_init(&ctx->dlock, NULL);
 	pthread_mutex_init(&ctx->lock, NULL);
