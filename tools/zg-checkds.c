@@ -33,7 +33,8 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 	"Usage: zg-checkds [--parent ADDR[@PORT]]... [--child ADDR[@PORT]]... [--resolver ADDR[@PORT]]\n"
-	"                  [--trust-anchor FILE] [--format text|json|nagios] ZONE\n"
+	"                  [--trust-anchor FILE] [--format text|json|nagios] [--timeout MS]\n"
+	"                  [--time UNIXTIME] ZONE\n"
 	"\n"
 	"Check that every server of the parent zone serves a DS set for ZONE that\n"
 	"authenticates the child's DNSKEY RRset and matches its CDS/CDNSKEY.\n"

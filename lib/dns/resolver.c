@@ -30,20 +30,9 @@
 void zg_server_set(zg_server_t *srv, const struct sockaddr *sa)
 {
 	memset(srv, 0, sizeof(*srv));
-	char addr[INET6_ADDRSTRLEN] = "?";
-	uint16_t port = 0;
-	if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
-		memcpy(&srv->addr, s6, sizeof(*s6));
-		inet_ntop(AF_INET6, &s6->sin6_addr, addr, sizeof(addr));
-		port = ntohs(s6->sin6_port);
-	} else {
-		const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
-		memcpy(&srv->addr, s4, sizeof(*s4));
-		inet_ntop(AF_INET, &s4->sin_addr, addr, sizeof(addr));
-		port = ntohs(s4->sin_port);
-	}
-	snprintf(srv->name, sizeof(srv->name), "%s@%u", addr, port);
+	memcpy(&srv->addr, sa, sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+	                                                   sizeof(struct sockaddr_in));
+	zg_dns_addr_str(&srv->addr, srv->name, sizeof(srv->name));
 }
 
 int zg_server_parse(zg_server_t *srv, const char *text, uint16_t default_port)
@@ -51,32 +40,12 @@ int zg_server_parse(zg_server_t *srv, const char *text, uint16_t default_port)
 	if (srv == NULL || text == NULL) {
 		return -EINVAL;
 	}
-	char host[INET6_ADDRSTRLEN + 2];
-	const char *at = strrchr(text, '@');
-	size_t hlen = at != NULL ? (size_t)(at - text) : strlen(text);
-	if (hlen == 0 || hlen >= sizeof(host)) {
-		return ZG_EINPUT;
+	struct sockaddr_storage ss;
+	int ret = zg_dns_addr_parse(text, default_port, &ss);
+	if (ret != 0) {
+		return ret;
 	}
-	memcpy(host, text, hlen);
-	host[hlen] = '\0';
-	unsigned long port = default_port;
-	if (at != NULL) {
-		char *end = NULL;
-		errno = 0;
-		port = strtoul(at + 1, &end, 10);
-		if (errno != 0 || end == at + 1 || *end != '\0' || port == 0 || port > 65535) {
-			return ZG_EINPUT;
-		}
-	}
-	struct sockaddr_in s4 = { .sin_family = AF_INET, .sin_port = htons(port) };
-	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
-	if (inet_pton(AF_INET, host, &s4.sin_addr) == 1) {
-		zg_server_set(srv, (struct sockaddr *)&s4);
-	} else if (inet_pton(AF_INET6, host, &s6.sin6_addr) == 1) {
-		zg_server_set(srv, (struct sockaddr *)&s6);
-	} else {
-		return ZG_EINPUT;
-	}
+	zg_server_set(srv, (struct sockaddr *)&ss);
 	return 0;
 }
 

@@ -637,7 +637,8 @@ static int enqueue(zg_cdscan_t *s, const zg_cdscan_deleg_t *d, const knot_rdatas
 			snprintf(err, errlen, "cannot insert into the PostgreSQL queue (%s)", perr);
 		} else {
 			size_t l = strlen(id);
-			snprintf(id + l, idlen - l, " (row %lld)", (long long)row);
+			snprintf(id + l, idlen - l, " (row %lld%s)", (long long)row,
+			         zg_pgqueue_created(s->pg) ? "; created the missing queue tables" : "");
 		}
 	}
 	zg_signed_rrset_deinit(&ns);

@@ -431,6 +431,11 @@ static int run_pg(run_t *r)
 		int64_t token = 0;
 		char err[512] = "";
 		int cret = zg_pgqueue_claim(q, r->bmax, &rows, &n, &token, err, sizeof(err));
+		if (zg_pgqueue_created(q)) {
+			logf_(r, ZG_INGEST_LOG_NOTICE, "created the missing queue tables of "
+			      "zonegate-queue.sql in PostgreSQL (zonegate_queue, zonegate_lease, "
+			      "NOTIFY trigger)");
+		}
 		if (cret == ZG_EFENCED) {
 			if (!standby_said) {
 				logf_(r, ZG_INGEST_LOG_NOTICE, "standby: another consumer holds the "

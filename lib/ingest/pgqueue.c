@@ -20,6 +20,7 @@ struct zg_pgqueue {
 	bool in_tx;
 	bool listening;
 	bool column_ok;      /* The message column is json (checked by claim). */
+	bool created;        /* This handle created missing queue objects. */
 	int64_t token;
 	PGresult *claimed;   /* Rows of the last claim. */
 	zg_pgitem_t *items;
@@ -50,6 +51,15 @@ static const char *const schema_sql =
 	"  PERFORM pg_notify('" ZG_PGQUEUE_CHANNEL "', NEW.zone); RETURN NULL; END $$;"
 	"CREATE OR REPLACE TRIGGER zonegate_queue_notify AFTER INSERT ON zonegate_queue"
 	"  FOR EACH ROW EXECUTE FUNCTION zonegate_queue_notify();";
+
+/* Whether every object of schema_sql exists (then nothing is created: a
+ * least-privilege role may neither create nor replace them). */
+static const char *const schema_check_sql =
+	"SELECT to_regclass('zonegate_queue') IS NOT NULL"
+	"  AND to_regclass('zonegate_lease') IS NOT NULL"
+	"  AND to_regclass('zonegate_queue_pending') IS NOT NULL"
+	"  AND EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'zonegate_queue_notify'"
+	"    AND tgrelid = to_regclass('zonegate_queue'))";
 
 /* Pending rows of this zone: the zone column with or without the final dot. */
 #define ZONE_MATCH "lower(rtrim(zone, '.')) = $1"
@@ -168,24 +178,42 @@ static int ensure_conn(zg_pgqueue_t *q, char *err, size_t err_len)
 	PGresult *r = PQexec(q->conn, "SET lock_timeout = '2s'; SET statement_timeout = '30s'");
 	bool ok = exec_ok(r);
 	PQclear(r);
+	bool complete = false;
 	if (ok) {
+		r = PQexec(q->conn, schema_check_sql);
+		ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+		complete = ok && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+		PQclear(r);
+	}
+	if (!ok) {
+		return fail(q, err, err_len, "cannot read the queue schema");
+	}
+	if (!complete) {
+		/* Something is missing: create what is (the caller says so). */
 		r = PQexec(q->conn, "BEGIN");
 		PQclear(r);
 		r = PQexec(q->conn, schema_sql);
 		ok = exec_ok(r);
 		PQclear(r);
-		r = PQexec(q->conn, ok ? "COMMIT" : "ROLLBACK");
-		ok = ok && exec_ok(r);
-		PQclear(r);
-	}
-	if (ok) {
-		r = PQexec(q->conn, "LISTEN " ZG_PGQUEUE_CHANNEL);
+		if (!ok) {
+			/* E.g. a least-privilege role: the operator runs the DDL. */
+			return fail(q, err, err_len, "the queue tables are missing or incomplete "
+			            "and cannot be created (create them with zonegate-queue.sql)");
+		}
+		r = PQexec(q->conn, "COMMIT");
 		ok = exec_ok(r);
 		PQclear(r);
-		q->listening = ok;
+		if (!ok) {
+			return fail(q, err, err_len, "cannot create the queue tables");
+		}
+		q->created = true;
 	}
+	r = PQexec(q->conn, "LISTEN " ZG_PGQUEUE_CHANNEL);
+	ok = exec_ok(r);
+	PQclear(r);
+	q->listening = ok;
 	if (!ok) {
-		return fail(q, err, err_len, "cannot prepare the queue tables");
+		return fail(q, err, err_len, "LISTEN " ZG_PGQUEUE_CHANNEL " failed");
 	}
 	return 0;
 }
@@ -222,6 +250,13 @@ static int check_column(zg_pgqueue_t *q, char *err, size_t err_len)
 	}
 	q->column_ok = true;
 	return 0;
+}
+
+bool zg_pgqueue_created(zg_pgqueue_t *q)
+{
+	bool created = q->created;
+	q->created = false;
+	return created;
 }
 
 int zg_pgqueue_claim(zg_pgqueue_t *q, size_t max, zg_pgitem_t **items, size_t *count,

@@ -14,7 +14,13 @@
  * such a transaction, and an expired lease taken over bumps the token.
  * If the transaction is lost (crash, PostgreSQL restart), its rows stay
  * pending and are applied again, which full-state replacement makes
- * invisible. Tables, index and a NOTIFY trigger are created if missing.
+ * invisible.
+ *
+ * The schema (doc/zonegate-queue.sql: tables, index, NOTIFY trigger) is
+ * checked on every connection. When all of it exists nothing is created
+ * or replaced, so a role with only the GRANTs of that file can consume and
+ * produce. When part of it is missing, the handle creates it (which needs
+ * the right to) and zg_pgqueue_created() says so once.
  */
 #ifndef ZONEGATE_PGQUEUE_H
 #define ZONEGATE_PGQUEUE_H
@@ -54,6 +60,12 @@ int zg_pgqueue_new(const char *conninfo, const char *zone, const char *consumer,
  * Rolls back any open transaction, disconnects and frees (NULL is fine).
  */
 void zg_pgqueue_free(zg_pgqueue_t *q);
+
+/*!
+ * Whether this handle created missing queue objects since the last call
+ * (the caller logs it: the schema changed at run time).
+ */
+bool zg_pgqueue_created(zg_pgqueue_t *q);
 
 /*!
  * Takes the lease and claims up to max pending rows in id order, inside a

@@ -145,6 +145,12 @@ for m in $MODULES; do
 	is "$syms" knotd_mod_api "$m.so exports only knotd_mod_api"
 done
 
+# The operator documents beside the module and tool references.
+files=$(deb_files knot-module-ingest)
+for d in message-schema.md postgresql.md; do
+	like "$files" "^/usr/share/doc/knot-module-ingest/${d//./\\.}(\.gz)?\$" "knot-module-ingest ships $d"
+done
+
 files=$(deb_files libzonegate0)
 like "$files" "^/usr/lib/$MULTIARCH/libzonegate\.so\.0\$" "libzonegate0 ships libzonegate.so.0"
 unlike "$files" "\.la\$|^/usr/include/|libzonegate\.so\$" "libzonegate0 ships no development files"
@@ -163,7 +169,13 @@ is "$tools" "$built_tools" "zonegate-tools ships every installed program (${tool
 for t in $tools; do
 	like "$files" "^/usr/share/man/man1/$t\.1(\.gz)?\$" "zonegate-tools ships the manual page of $t"
 done
-like "$files" "^/usr/share/doc/zonegate-tools/runbook-keys\.md(\.gz)?\$" "zonegate-tools ships the key runbook (doc/)"
+# Every operator document of doc/ (the source tree's list, so a new one
+# cannot be forgotten), and the queue's DDL where the docs say it is.
+for d in $(cd "$ZG_SRCDIR/doc" && echo *.md); do
+	like "$files" "^/usr/share/doc/zonegate-tools/${d//./\\.}(\.gz)?\$" "zonegate-tools ships doc/$d"
+done
+like "$files" "^/usr/share/zonegate/zonegate-queue\.sql\$" \
+	"zonegate-tools ships the queue DDL as /usr/share/zonegate/zonegate-queue.sql (uncompressed)"
 
 # --- lintian (in the background while the packages are tried out) ----------
 

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+# The operator documentation agrees with the tools and the tree: each tool's
+# --help and manual page name the same long options (the usage lines too),
+# the manual pages share one footer, every doc/ file is installed by make
+# install, and the user docs point into the repository, not at the design
+# directory outside it.
+. "$ZG_SRCDIR/tests/func/lib.sh"
+zg_init
+
+opts() { grep -o -- '--[a-z][a-z0-9-]*' | sort -u | tr '\n' ' '; }
+footer=
+for t in zg-verify zg-ingest zg-checkds zg-keys; do
+	help=$("$ZG_BUILDDIR/libtool" --mode=execute "$ZG_BUILDDIR/tools/$t" --help 2>&1)
+	man=$(sed 's/\\-/-/g' "$ZG_SRCDIR/tools/$t.1")
+	is "$(printf '%s\n' "$help" | opts)" "$(printf '%s\n' "$man" | opts)" \
+		"$t: --help and the manual page name the same long options"
+	# The usage lines (up to the first empty line) against the options list.
+	usage=$(printf '%s\n' "$help" | sed '/^$/q' | opts)
+	for o in $(printf '%s\n' "$help" | sed '1,/^$/d' | grep -E '^ +(-[a-z], )?--' | opts); do
+		case "$o" in --help|--version) continue ;; esac
+		case " $usage " in
+		*" $o "*) ;;
+		*) [ "$t" = zg-checkds ] && ok "zg-checkds usage lines name $o" false ;;
+		esac
+	done
+	th=$(grep -m 1 '^\.TH ' "$ZG_SRCDIR/tools/$t.1" | cut -d' ' -f4-)
+	if [ -z "$footer" ]; then
+		footer=$th
+	else
+		is "$th" "$footer" "$t.1: the same date, source and manual as the other pages"
+	fi
+done
+usage=$("$ZG_BUILDDIR/libtool" --mode=execute "$ZG_BUILDDIR/tools/zg-checkds" --help 2>&1 | sed '/^$/q')
+like "$usage" "\[--timeout MS\]" "zg-checkds usage names --timeout MS"
+like "$usage" "\[--time UNIXTIME\]" "zg-checkds usage names --time UNIXTIME"
+
+# make install puts every doc/ file where the docs say.
+dest=$ZG_TMP/inst
+# (Only the data targets: a full install relinks programs in the build tree
+# other tests run from.)
+ok "make install of the documents into a staging directory" \
+	make -C "$ZG_BUILDDIR" -s install-dist_docDATA install-dist_pkgdataDATA DESTDIR="$dest"
+prefix=$(sed -n 's/^prefix = //p' "$ZG_BUILDDIR/Makefile")
+for f in "$ZG_SRCDIR"/doc/*.md; do
+	b=$(basename "$f")
+	ok "doc/$b installed in the doc directory" test -f "$dest$prefix/share/doc/zonegate/$b"
+done
+ok "zonegate-queue.sql installed in the data directory" test -f "$dest$prefix/share/zonegate/zonegate-queue.sql"
+like "$(cat "$ZG_SRCDIR/doc/postgresql.md")" "/usr/share/zonegate/zonegate-queue.sql" \
+	"doc/postgresql.md names the installed DDL's path"
+
+# The user docs stand alone.
+for f in $(cd "$ZG_SRCDIR" && echo README modules/*/*.rst tools/*.1 doc/*.md); do
+	unlike "$(cat "$ZG_SRCDIR/$f")" "shared/design|CONTRACTS\.md" "$f does not send the reader outside the repository"
+done
+# Every doc/ file a README line points at exists.
+for d in $(grep -o 'doc/[a-z-]*\.\(md\|sql\)' "$ZG_SRCDIR/README" | sort -u); do
+	ok "README's $d exists" test -f "$ZG_SRCDIR/$d"
+done
+zg_done
