@@ -257,7 +257,7 @@ typedef struct {
 	const char *server;
 	const char *zone_str;
 	zg_incr_t *shadow;      /*!< NULL before the first AXFR. */
-	zg_xfr_diff_t diff;     /*!< Reused IXFR buffer. */
+	zg_diff_t diff;     /*!< Reused IXFR buffer. */
 	char last_msg[512];     /*!< Last problem written to stderr (not repeated). */
 } follow_t;
 
@@ -463,7 +463,7 @@ static int follow(const follow_args_t *fa, zg_verify_opts_t *vo, const char *tsi
 		.cancel = &g_cancel,
 		.stats = &f.stats,
 	};
-	zg_xfr_diff_init(&f.diff);
+	zg_diff_init(&f.diff);
 
 	int code = 2;                /* No verdict yet. */
 	bool started = false;        /* The first SOA query and AXFR worked. */
@@ -594,7 +594,7 @@ static int follow(const follow_args_t *fa, zg_verify_opts_t *vo, const char *tsi
 	if (getenv("ZG_VERIFY_FREE") != NULL) {
 		zg_incr_free(f.shadow);
 	}
-	zg_xfr_diff_deinit(&f.diff);
+	zg_diff_deinit(&f.diff);
 	knot_tsig_key_deinit(&key);
 	zg_buf_deinit(&ds);
 	return code;

@@ -87,18 +87,17 @@ char *zg_dns_addr_str(const struct sockaddr_storage *addr, char *buf, size_t len
 	return buf;
 }
 
-static int64_t now_ms(void)
+int64_t zg_dns_now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Waits for events on fd until the deadline. */
-static int wait_fd(int fd, short events, int64_t deadline)
+int zg_dns_wait_fd(int fd, short events, int64_t deadline)
 {
 	for (;;) {
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - zg_dns_now_ms();
 		if (left <= 0) {
 			return ZG_ETIMEOUT;
 		}
@@ -136,7 +135,7 @@ int zg_dnsconn_open(const struct sockaddr_storage *addr, int timeout_ms,
 			ret = ZG_ECONNECT;
 			goto fail;
 		}
-		ret = wait_fd(fd, POLLOUT, now_ms() + timeout_ms);
+		ret = zg_dns_wait_fd(fd, POLLOUT, zg_dns_now_ms() + timeout_ms);
 		if (ret != 0) {
 			goto fail;
 		}
@@ -201,7 +200,7 @@ static int write_all(zg_dnsconn_t *c, struct iovec *iov, int iovcnt, int64_t dea
 		} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
 			return errno == EPIPE || errno == ECONNRESET ? ZG_ECONNECT : -errno;
 		}
-		int ret = wait_fd(c->fd, POLLOUT, deadline);
+		int ret = zg_dns_wait_fd(c->fd, POLLOUT, deadline);
 		if (ret != 0) {
 			return ret;
 		}
@@ -232,7 +231,7 @@ static int read_all(zg_dnsconn_t *c, uint8_t *p, size_t len, int64_t deadline)
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
 			return errno == ECONNRESET ? ZG_ECONNECT : -errno;
 		}
-		int ret = wait_fd(c->fd, POLLIN, deadline);
+		int ret = zg_dns_wait_fd(c->fd, POLLIN, deadline);
 		if (ret != 0) {
 			return ret;
 		}
@@ -250,18 +249,18 @@ int zg_dnsconn_send(zg_dnsconn_t *conn, const uint8_t *wire, size_t len)
 		{ .iov_base = pfx, .iov_len = 2 },
 		{ .iov_base = (void *)wire, .iov_len = len },
 	};
-	return write_all(conn, iov, 2, now_ms() + conn->timeout_ms);
+	return write_all(conn, iov, 2, zg_dns_now_ms() + conn->timeout_ms);
 }
 
 int zg_dnsconn_write(zg_dnsconn_t *conn, const uint8_t *data, size_t len)
 {
 	struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
-	return write_all(conn, &iov, 1, now_ms() + conn->timeout_ms);
+	return write_all(conn, &iov, 1, zg_dns_now_ms() + conn->timeout_ms);
 }
 
 int zg_dnsconn_recv(zg_dnsconn_t *conn, uint8_t *buf, size_t max, size_t *len)
 {
-	int64_t deadline = now_ms() + conn->timeout_ms;
+	int64_t deadline = zg_dns_now_ms() + conn->timeout_ms;
 	uint8_t pfx[2];
 	int ret = read_all(conn, pfx, 2, deadline);
 	if (ret != 0) {

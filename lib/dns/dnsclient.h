@@ -33,6 +33,17 @@ int zg_dns_addr_parse(const char *text, uint16_t default_port,
  */
 char *zg_dns_addr_str(const struct sockaddr_storage *addr, char *buf, size_t len);
 
+/*! Milliseconds of the monotonic clock: deadlines of every client. */
+int64_t zg_dns_now_ms(void);
+
+/*!
+ * Waits for \a events (poll(2)) on \a fd until \a deadline (zg_dns_now_ms()
+ * time), EINTR retried.
+ *
+ * \return 0 ready, ZG_ETIMEOUT, -errno.
+ */
+int zg_dns_wait_fd(int fd, short events, int64_t deadline);
+
 /*!
  * Opens a TCP connection (non-blocking connect bounded by timeout_ms).
  *

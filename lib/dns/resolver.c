@@ -18,6 +18,7 @@
 #include <libknot/libknot.h>
 
 #include "core/error.h"
+#include "dns/dnsclient.h"
 #include "dns/resolver.h"
 
 #define EDNS_PAYLOAD	1232
@@ -29,20 +30,9 @@
 void zg_server_set(zg_server_t *srv, const struct sockaddr *sa)
 {
 	memset(srv, 0, sizeof(*srv));
-	char addr[INET6_ADDRSTRLEN] = "?";
-	uint16_t port = 0;
-	if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
-		memcpy(&srv->addr, s6, sizeof(*s6));
-		inet_ntop(AF_INET6, &s6->sin6_addr, addr, sizeof(addr));
-		port = ntohs(s6->sin6_port);
-	} else {
-		const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
-		memcpy(&srv->addr, s4, sizeof(*s4));
-		inet_ntop(AF_INET, &s4->sin_addr, addr, sizeof(addr));
-		port = ntohs(s4->sin_port);
-	}
-	snprintf(srv->name, sizeof(srv->name), "%s@%u", addr, port);
+	memcpy(&srv->addr, sa, sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+	                                                   sizeof(struct sockaddr_in));
+	zg_dns_addr_str(&srv->addr, srv->name, sizeof(srv->name));
 }
 
 int zg_server_parse(zg_server_t *srv, const char *text, uint16_t default_port)
@@ -50,32 +40,12 @@ int zg_server_parse(zg_server_t *srv, const char *text, uint16_t default_port)
 	if (srv == NULL || text == NULL) {
 		return -EINVAL;
 	}
-	char host[INET6_ADDRSTRLEN + 2];
-	const char *at = strrchr(text, '@');
-	size_t hlen = at != NULL ? (size_t)(at - text) : strlen(text);
-	if (hlen == 0 || hlen >= sizeof(host)) {
-		return ZG_EINPUT;
+	struct sockaddr_storage ss;
+	int ret = zg_dns_addr_parse(text, default_port, &ss);
+	if (ret != 0) {
+		return ret;
 	}
-	memcpy(host, text, hlen);
-	host[hlen] = '\0';
-	unsigned long port = default_port;
-	if (at != NULL) {
-		char *end = NULL;
-		errno = 0;
-		port = strtoul(at + 1, &end, 10);
-		if (errno != 0 || end == at + 1 || *end != '\0' || port == 0 || port > 65535) {
-			return ZG_EINPUT;
-		}
-	}
-	struct sockaddr_in s4 = { .sin_family = AF_INET, .sin_port = htons(port) };
-	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
-	if (inet_pton(AF_INET, host, &s4.sin_addr) == 1) {
-		zg_server_set(srv, (struct sockaddr *)&s4);
-	} else if (inet_pton(AF_INET6, host, &s6.sin6_addr) == 1) {
-		zg_server_set(srv, (struct sockaddr *)&s6);
-	} else {
-		return ZG_EINPUT;
-	}
+	zg_server_set(srv, (struct sockaddr *)&ss);
 	return 0;
 }
 
@@ -87,35 +57,6 @@ static const knot_dname_t *next_label(const knot_dname_t *name)
 static socklen_t addr_len(const struct sockaddr_storage *ss)
 {
 	return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Waits for events until the deadline; 0 ready, ZG_ETIMEOUT, -errno. */
-static int wait_fd(int fd, short events, int64_t deadline)
-{
-	for (;;) {
-		int64_t left = deadline - now_ms();
-		if (left <= 0) {
-			return ZG_ETIMEOUT;
-		}
-		struct pollfd p = { .fd = fd, .events = events };
-		int r = poll(&p, 1, (int)left);
-		if (r > 0) {
-			return 0;
-		}
-		if (r == 0) {
-			return ZG_ETIMEOUT;
-		}
-		if (errno != EINTR) {
-			return -errno;
-		}
-	}
 }
 
 static int conn_error(int err)
@@ -149,9 +90,9 @@ static int udp_exchange(const zg_server_t *srv, const uint8_t *q, size_t qlen, u
 			ret = conn_error(errno);
 			goto done;
 		}
-		int64_t deadline = now_ms() + timeout_ms;
+		int64_t deadline = zg_dns_now_ms() + timeout_ms;
 		for (;;) {
-			int w = wait_fd(fd, POLLIN, deadline);
+			int w = zg_dns_wait_fd(fd, POLLIN, deadline);
 			if (w == ZG_ETIMEOUT) {
 				ret = ZG_ETIMEOUT;
 				break;
@@ -185,7 +126,7 @@ static int io_all(int fd, uint8_t *buf, size_t len, bool write_it, int64_t deadl
 {
 	size_t done = 0;
 	while (done < len) {
-		int w = wait_fd(fd, write_it ? POLLOUT : POLLIN, deadline);
+		int w = zg_dns_wait_fd(fd, write_it ? POLLOUT : POLLIN, deadline);
 		if (w != 0) {
 			return w;
 		}
@@ -212,14 +153,14 @@ static int tcp_exchange(const zg_server_t *srv, const uint8_t *q, size_t qlen, u
 	if (fd < 0) {
 		return -errno;
 	}
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = zg_dns_now_ms() + timeout_ms;
 	int ret = 0;
 	if (connect(fd, (const struct sockaddr *)&srv->addr, addr_len(&srv->addr)) != 0) {
 		if (errno != EINPROGRESS) {
 			ret = conn_error(errno);
 			goto done;
 		}
-		if ((ret = wait_fd(fd, POLLOUT, deadline)) != 0) {
+		if ((ret = zg_dns_wait_fd(fd, POLLOUT, deadline)) != 0) {
 			goto done;
 		}
 		int err = 0;

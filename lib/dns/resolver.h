@@ -25,7 +25,8 @@ typedef struct {
 } zg_server_t;
 
 /*!
- * Parses "ADDR[@PORT]" (IPv4 or IPv6 literal, no brackets needed).
+ * Parses "ADDR[@PORT]" or "ADDR#PORT" (IPv4 or IPv6 literal, no brackets
+ * needed), as zg_dns_addr_parse() does.
  *
  * \return 0 or ZG_EINPUT (not an address / bad port).
  */

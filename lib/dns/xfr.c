@@ -151,198 +151,13 @@ int zg_xfr_key_str(const knot_tsig_key_t *key, char *buf, size_t len)
 	return (n < 0 || (size_t)n >= len) ? ZG_ETOOBIG : 0;
 }
 
-/* ---- IXFR ---- */
-
-void zg_xfr_diff_init(zg_xfr_diff_t *diff)
-{
-	memset(diff, 0, sizeof(*diff));
-	zg_buf_init(&diff->buf);
-}
-
-void zg_xfr_diff_deinit(zg_xfr_diff_t *diff)
-{
-	if (diff != NULL) {
-		zg_buf_deinit(&diff->buf);
-		diff->count = 0;
-	}
-}
-
-/* Stored change: u8 add, u16 type, u32 ttl, u16 rdlen, u8 ownerlen, owner, rdata. */
-#define CH_HDR 10
-
-static int diff_put(zg_xfr_diff_t *diff, bool add, const knot_dname_t *owner, uint16_t type,
-                    uint32_t ttl, const uint8_t *rdata, uint16_t rdlen)
-{
-	size_t olen = knot_dname_size(owner);
-	if (zg_buf_reserve(&diff->buf, CH_HDR + olen + rdlen) != 0) {
-		return -ENOMEM;
-	}
-	uint8_t *p = diff->buf.data + diff->buf.len;
-	p[0] = add;
-	memcpy(p + 1, &type, 2);
-	memcpy(p + 3, &ttl, 4);
-	memcpy(p + 7, &rdlen, 2);
-	p[9] = (uint8_t)olen;
-	memcpy(p + CH_HDR, owner, olen);
-	memcpy(p + CH_HDR + olen, rdata, rdlen);
-	diff->buf.len += CH_HDR + olen + rdlen;
-	diff->count++;
-	return 0;
-}
-
-bool zg_xfr_diff_next(const zg_xfr_diff_t *diff, size_t *pos, zg_xfr_change_t *out)
-{
-	if (*pos + CH_HDR > diff->buf.len) {
-		return false;
-	}
-	const uint8_t *p = diff->buf.data + *pos;
-	out->add = p[0] != 0;
-	memcpy(&out->type, p + 1, 2);
-	memcpy(&out->ttl, p + 3, 4);
-	memcpy(&out->rdlen, p + 7, 2);
-	out->owner = p + CH_HDR;
-	out->rdata = p + CH_HDR + p[9];
-	*pos += CH_HDR + p[9] + out->rdlen;
-	return true;
-}
-
-/* ---- the answer stream (RFC 1995 section 4, RFC 5936) ---- */
-
-enum { ST_FIRST, ST_SECOND, ST_DEL, ST_ADD, ST_BODY, ST_DONE };
-
-void zg_xfr_stream_init(zg_xfr_stream_t *s, const uint8_t *zone, bool axfr, uint32_t serial,
-                        const zg_xfr_sink_t *sink, void *arg)
-{
-	memset(s, 0, sizeof(*s));
-	s->zone = zone;
-	s->axfr_query = axfr;
-	s->from = serial;
-	s->st = ST_FIRST;
-	s->sink = sink;
-	s->arg = arg;
-}
-
-bool zg_xfr_stream_done(const zg_xfr_stream_t *s)
-{
-	return s->st == ST_DONE;
-}
-
-bool zg_xfr_stream_started(const zg_xfr_stream_t *s)
-{
-	return s->st != ST_FIRST;
-}
-
-bool zg_xfr_stream_uptodate(const zg_xfr_stream_t *s)
-{
-	return !s->axfr_query && s->st == ST_SECOND && s->rrs == 1 &&
-	       (int32_t)(s->to - s->from) <= 0;
-}
-
-static int put_full(zg_xfr_stream_t *s, const uint8_t *owner, uint16_t type, uint32_t ttl,
-                    const uint8_t *rdata, uint16_t rdlen, char *reason, size_t rlen)
-{
-	s->full = true;
-	return s->sink->full_rr(s->arg, owner, type, ttl, rdata, rdlen, reason, rlen);
-}
-
-static int put_change(zg_xfr_stream_t *s, bool add, const uint8_t *owner, uint16_t type,
-                      uint32_t ttl, const uint8_t *rdata, uint16_t rdlen, char *reason,
-                      size_t rlen)
-{
-	return s->sink->change(s->arg, add, owner, type, ttl, rdata, rdlen, reason, rlen);
-}
-
-int zg_xfr_stream_rr(zg_xfr_stream_t *s, const uint8_t *owner, uint16_t type, uint32_t ttl,
-                     const uint8_t *rdata, uint16_t rdlen, char *reason, size_t rlen)
-{
-	bool soa = type == KNOT_RRTYPE_SOA;
-	if (soa && !knot_dname_is_equal(owner, s->zone)) {
-		return zg_reason(reason, rlen, ZG_EPROTO, "SOA for a different owner in the transfer");
-	}
-	if (soa && rdlen < 22) {
-		return zg_reason(reason, rlen, ZG_EPROTO, "malformed SOA in the transfer");
-	}
-	uint32_t serial = soa ? knot_wire_read_u32(rdata + rdlen - 20) : 0;
-	s->rrs++;
-	int ret;
-	switch (s->st) {
-	case ST_FIRST:
-		if (!soa) {
-			return zg_reason(reason, rlen, ZG_EPROTO, "transfer does not start with SOA");
-		}
-		if (rdlen > sizeof(s->soa)) {
-			return zg_reason(reason, rlen, ZG_EPROTO, "SOA too long");
-		}
-		memcpy(s->soa, rdata, rdlen);
-		s->soa_len = rdlen;
-		s->soa_ttl = ttl;
-		s->to = serial;
-		s->st = ST_SECOND;
-		return 0;
-	case ST_SECOND:
-		if (!soa || s->axfr_query) {
-			/* The whole zone: the first SOA, then this record. */
-			s->st = ST_BODY;
-			ret = put_full(s, s->zone, KNOT_RRTYPE_SOA, s->soa_ttl, s->soa, s->soa_len,
-			               reason, rlen);
-			if (ret == 0 && soa) {
-				s->st = ST_DONE;   /* a zone of just its SOA */
-			} else if (ret == 0) {
-				ret = put_full(s, owner, type, ttl, rdata, rdlen, reason, rlen);
-			}
-			return ret;
-		}
-		if (serial == s->to) {
-			s->st = ST_DONE;   /* SOA, SOA: an empty transfer */
-			return 0;
-		}
-		if (serial != s->from) {
-			return zg_reason(reason, rlen, ZG_EPROTO, "IXFR starts at serial %u, not %u",
-			             serial, s->from);
-		}
-		s->st = ST_DEL;
-		return put_change(s, false, owner, type, ttl, rdata, rdlen, reason, rlen);
-	case ST_DEL:
-		if (soa) {
-			s->st = ST_ADD;
-			s->cur_new = serial;
-			return put_change(s, true, owner, type, ttl, rdata, rdlen, reason, rlen);
-		}
-		return put_change(s, false, owner, type, ttl, rdata, rdlen, reason, rlen);
-	case ST_ADD:
-		if (soa) {
-			if (s->cur_new == s->to && serial == s->to) {
-				s->st = ST_DONE;
-				return 0;
-			}
-			if (serial != s->cur_new) {
-				return zg_reason(reason, rlen, ZG_EPROTO, "IXFR delta starts at serial %u, "
-				             "expected %u", serial, s->cur_new);
-			}
-			s->st = ST_DEL;
-			return put_change(s, false, owner, type, ttl, rdata, rdlen, reason, rlen);
-		}
-		return put_change(s, true, owner, type, ttl, rdata, rdlen, reason, rlen);
-	case ST_BODY:
-		if (soa) {
-			if (serial != s->to) {
-				return zg_reason(reason, rlen, ZG_EPROTO, "transfer ends with serial %u, "
-				             "started with %u", serial, s->to);
-			}
-			s->st = ST_DONE;
-			return 0;
-		}
-		return put_full(s, owner, type, ttl, rdata, rdlen, reason, rlen);
-	default:
-		return zg_reason(reason, rlen, ZG_EPROTO, "records after the end of the transfer");
-	}
-}
+/* ---- IXFR and AXFR ---- */
 
 /* The client's sink: a full zone into a zg_zone_t, changes into the diff. */
 typedef struct {
 	const uint8_t *zone;
 	zg_zone_t *full;
-	zg_xfr_diff_t *diff;
+	zg_diff_t *diff;
 	zg_xfr_rr_cb_t each;     /* Instead of loading: called for every record. */
 	void *each_ctx;
 } client_sink_t;
@@ -383,7 +198,7 @@ static int client_change(void *arg, bool add, const uint8_t *owner, uint16_t typ
 	if (c->diff == NULL) {
 		return zg_reason(reason, rlen, ZG_EPROTO, "incremental answer to an AXFR");
 	}
-	if (diff_put(c->diff, add, owner, type, ttl, rdata, rdlen) != 0) {
+	if (zg_diff_put(c->diff, add, owner, type, ttl, rdata, rdlen) != 0) {
 		return zg_reason(reason, rlen, -ENOMEM, "out of memory");
 	}
 	return 0;
@@ -499,15 +314,8 @@ static void self_remove(zg_xfr_self_t *self, int slot)
 	}
 }
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* One transfer: AXFR (diff NULL) or IXFR from serial. */
-static int xfr_run(const zg_xfr_peer_t *peer, bool ixfr, uint32_t serial, zg_xfr_diff_t *diff,
+static int xfr_run(const zg_xfr_peer_t *peer, bool ixfr, uint32_t serial, zg_diff_t *diff,
                    zg_zone_t **full, zg_xfr_kind_t *kind, zg_xfr_rr_cb_t each, void *each_ctx,
                    char *reason, size_t rlen)
 {
@@ -527,7 +335,7 @@ static int xfr_run(const zg_xfr_peer_t *peer, bool ixfr, uint32_t serial, zg_xfr
 	zg_xfr_stream_init(&st, zone, !ixfr, serial, &client_sink, &sink);
 	zg_xfr_limits_t lim = zg_xfr_limits_resolve(&peer->limits, 0);
 	zg_xfr_stats_t stats = { 0 };
-	int64_t t_start = mono_ms();
+	int64_t t_start = zg_dns_now_ms();
 	int self_slot = -1;
 	knot_pkt_t *q = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
 	knot_pkt_t *p = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
@@ -668,7 +476,7 @@ static int xfr_run(const zg_xfr_peer_t *peer, bool ixfr, uint32_t serial, zg_xfr
 				}
 			}
 		}
-		if (!zg_xfr_stream_done(&st) && mono_ms() - t_start > (int64_t)lim.time_ms) {
+		if (!zg_xfr_stream_done(&st) && zg_dns_now_ms() - t_start > (int64_t)lim.time_ms) {
 			stats.limit = ZG_XFR_LIMIT_TIME;
 			ret = zg_reason(reason, rlen, ZG_ETOOBIG, "transfer stopped after more than %g s "
 			            "(time limit)", (double)lim.time_ms / 1000);
@@ -695,8 +503,7 @@ static int xfr_run(const zg_xfr_peer_t *peer, bool ixfr, uint32_t serial, zg_xfr
 		*full = sink.full;
 		sink.full = NULL;
 		if (diff != NULL) {
-			diff->buf.len = 0;
-			diff->count = 0;
+			zg_diff_clear(diff);
 		}
 	} else if (each != NULL) {
 		*kind = ZG_XFR_AXFR;
@@ -707,7 +514,7 @@ static int xfr_run(const zg_xfr_peer_t *peer, bool ixfr, uint32_t serial, zg_xfr
 	ret = 0;
 done:
 	if (peer->stats != NULL) {
-		stats.ms = (uint32_t)(mono_ms() - t_start);
+		stats.ms = (uint32_t)(zg_dns_now_ms() - t_start);
 		*peer->stats = stats;
 	}
 	zg_zone_free(sink.full);
@@ -719,7 +526,7 @@ done:
 	return ret;
 }
 
-int zg_xfr_ixfr(const zg_xfr_peer_t *peer, uint32_t serial, zg_xfr_diff_t *diff,
+int zg_xfr_ixfr(const zg_xfr_peer_t *peer, uint32_t serial, zg_diff_t *diff,
                 zg_zone_t **full, zg_xfr_kind_t *kind, char *reason, size_t reason_len)
 {
 	if (peer == NULL || peer->addr == NULL || peer->zone == NULL || diff == NULL ||
@@ -727,8 +534,7 @@ int zg_xfr_ixfr(const zg_xfr_peer_t *peer, uint32_t serial, zg_xfr_diff_t *diff,
 		return KNOT_EINVAL;
 	}
 	*full = NULL;
-	diff->buf.len = 0;
-	diff->count = 0;
+	zg_diff_clear(diff);
 	diff->serial_from = serial;
 	diff->serial_to = serial;
 	return xfr_run(peer, true, serial, diff, full, kind, NULL, NULL, reason, reason_len);

@@ -18,6 +18,8 @@
 #include <libknot/tsig.h>
 
 #include "core/arena.h"
+#include "dns/diff.h"
+#include "dns/xfrstream.h"
 #include "validate/zone.h"
 
 /*! Default bound for one SOA query or NOTIFY exchange (connect, send, receive). */
@@ -62,108 +64,6 @@ typedef enum {
 	ZG_XFR_IXFR,          /*!< Incremental answer: the diff holds the changes. */
 	ZG_XFR_AXFR,          /*!< The server answered with the whole zone (AXFR style). */
 } zg_xfr_kind_t;
-
-/*! One RR change of an IXFR, in transfer order (views into the diff buffer). */
-typedef struct {
-	bool add;              /*!< Added (true) or removed (false). */
-	uint16_t type;
-	uint32_t ttl;
-	uint16_t rdlen;
-	const uint8_t *owner;  /*!< Wire format, as received. */
-	const uint8_t *rdata;  /*!< Uncompressed wire rdata. */
-} zg_xfr_change_t;
-
-/*!
- * The changes of one IXFR answer (possibly several deltas, RFC 1995), kept in
- * one reused buffer: apply them in order (removals and additions of each
- * delta, the SOA included).
- */
-typedef struct {
-	zg_buf_t buf;
-	size_t count;          /*!< Number of changes. */
-	uint32_t serial_from;  /*!< Serial the diff applies to. */
-	uint32_t serial_to;    /*!< Serial after the diff. */
-} zg_xfr_diff_t;
-
-/*! Initialises an empty diff (no allocation). */
-void zg_xfr_diff_init(zg_xfr_diff_t *diff);
-
-/*! Frees the diff's buffer. */
-void zg_xfr_diff_deinit(zg_xfr_diff_t *diff);
-
-/*!
- * Iterates the changes: `size_t pos = 0; zg_xfr_change_t ch;
- * while (zg_xfr_diff_next(diff, &pos, &ch)) { ... }`.
- */
-bool zg_xfr_diff_next(const zg_xfr_diff_t *diff, size_t *pos, zg_xfr_change_t *out);
-
-/*!
- * Where the records of a transfer answer go, in order (see zg_xfr_stream_t).
- * Each callback returns 0 or a negative code (with a reason) that stops the
- * stream.
- */
-typedef struct {
-	/*! A record of a whole zone (an AXFR, or an IXFR answered with the
-	 *  whole zone): the SOA first, then every record up to the closing SOA
-	 *  (not repeated). */
-	int (*full_rr)(void *arg, const uint8_t *owner, uint16_t type, uint32_t ttl,
-	               const uint8_t *rdata, uint16_t rdlen, char *reason, size_t rlen);
-	/*! A change of an incremental answer, the SOA of each delta included:
-	 *  removals (add false) then additions of each delta. */
-	int (*change)(void *arg, bool add, const uint8_t *owner, uint16_t type, uint32_t ttl,
-	              const uint8_t *rdata, uint16_t rdlen, char *reason, size_t rlen);
-} zg_xfr_sink_t;
-
-/*!
- * The records of one AXFR or IXFR answer (RFC 5936, RFC 1995 section 4) as a
- * stream, whichever side reads it: the client of this file, or a server
- * module checking what it sends. Embed, zg_xfr_stream_init(), then
- * zg_xfr_stream_rr() for every answer record (class IN) until
- * zg_xfr_stream_done(). Fields are private.
- */
-typedef struct {
-	const uint8_t *zone;
-	bool axfr_query;
-	bool full;               /*!< The answer is a whole zone. */
-	uint32_t from;           /*!< The serial of the IXFR request. */
-	uint32_t to;             /*!< The serial of the first SOA: what is transferred. */
-	uint32_t cur_new;
-	size_t rrs;
-	int st;
-	uint8_t soa[512];
-	uint16_t soa_len;
-	uint32_t soa_ttl;
-	const zg_xfr_sink_t *sink;
-	void *arg;
-} zg_xfr_stream_t;
-
-/*!
- * Starts a stream: the answer to an AXFR (\a axfr) or to an IXFR from
- * \a serial, of \a zone (wire, lowercase; kept by reference).
- */
-void zg_xfr_stream_init(zg_xfr_stream_t *s, const uint8_t *zone, bool axfr, uint32_t serial,
-                        const zg_xfr_sink_t *sink, void *arg);
-
-/*!
- * Takes the next answer record (owner in wire format, uncompressed rdata).
- *
- * \return 0; ZG_EPROTO (with the reason) when the record breaks the rules of
- *         the stream; or what a sink callback returned.
- */
-int zg_xfr_stream_rr(zg_xfr_stream_t *s, const uint8_t *owner, uint16_t type, uint32_t ttl,
-                     const uint8_t *rdata, uint16_t rdlen, char *reason, size_t rlen);
-
-/*! The closing SOA has been seen. */
-bool zg_xfr_stream_done(const zg_xfr_stream_t *s);
-
-/*! The first SOA has been seen (s->to is the serial transferred). */
-bool zg_xfr_stream_started(const zg_xfr_stream_t *s);
-
-/*!
- * An IXFR answer that is so far only one SOA, not newer than the requested
- * serial: when the message ends there, the zone is up to date.
- */
-bool zg_xfr_stream_uptodate(const zg_xfr_stream_t *s);
 
 /*! Bound for one step (connect, send, each message) of an AXFR/IXFR, by default. */
 #define ZG_XFR_TIMEOUT_MS 10000
@@ -287,7 +187,7 @@ typedef struct {
  *         the reason names it, peer->stats says which and the serial),
  *         -ECANCELED, -ENOMEM.
  */
-int zg_xfr_ixfr(const zg_xfr_peer_t *peer, uint32_t serial, zg_xfr_diff_t *diff,
+int zg_xfr_ixfr(const zg_xfr_peer_t *peer, uint32_t serial, zg_diff_t *diff,
                 zg_zone_t **full, zg_xfr_kind_t *kind, char *reason, size_t reason_len);
 
 /*!

@@ -580,7 +580,10 @@ static int apply_once(zg_gateway_t *gw, const zg_msg_t *msg, zg_apply_result_t *
 			snprintf(reason, reason_len, ret == ZG_EINPUT ? "message %s: %s" :
 			         "message %s: reading current data failed: %s", msg->id, why);
 			disconnect(gw);
-			return ret == ZG_EREFUSED ? ZG_EPROTO : ret;
+			/* ZG_EINPUT: refused by its own data (an owner below a
+			 * DNAME), for good; an error answer to a read: try again. */
+			return ret == ZG_EINPUT ? ZG_EREFUSED :
+			       ret == ZG_EREFUSED ? ZG_EPROTO : ret;
 		}
 		states = gw->states;
 	}

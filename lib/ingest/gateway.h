@@ -93,7 +93,8 @@ void zg_gateway_free(zg_gateway_t *gw);
  * \retval 0            Applied (or nothing to change).
  * \retval ZG_EREFUSED  Refused for good: the server answered an error RCODE
  *                      other than SERVFAIL (reason names the message, the
- *                      UPDATE and the RCODE), or the removal limit.
+ *                      UPDATE and the RCODE), the removal limit, or an
+ *                      owner of the message below a DNAME of the zone.
  * A message whose changes need more than one UPDATE is applied in one zone
  * transaction on conf.ctl_socket instead, so that it is published whole as
  * one serial or not at all (ZG_EINACTIVE when no socket is configured).

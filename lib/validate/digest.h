@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dns/xfr.h"
+#include "dns/xfrstream.h"
 #include "validate/zone.h"
 
 /*! A content digest (four 64-bit limbs, least significant first). */

@@ -376,14 +376,14 @@ int zg_incr_apply(zg_incr_t *incr, bool add, const uint8_t *owner, uint16_t type
 	return touch(incr, lower, flags);
 }
 
-int zg_incr_apply_diff(zg_incr_t *incr, const zg_xfr_diff_t *diff)
+int zg_incr_apply_diff(zg_incr_t *incr, const zg_diff_t *diff)
 {
 	if (incr == NULL || diff == NULL) {
 		return KNOT_EINVAL;
 	}
 	size_t pos = 0;
-	zg_xfr_change_t ch;
-	while (zg_xfr_diff_next(diff, &pos, &ch)) {
+	zg_diff_change_t ch;
+	while (zg_diff_next(diff, &pos, &ch)) {
 		int ret = zg_incr_apply(incr, ch.add, ch.owner, ch.type, ch.ttl, ch.rdata, ch.rdlen);
 		if (ret != 0) {
 			return ret;

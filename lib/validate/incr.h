@@ -41,7 +41,7 @@
 #include "validate/digest.h"
 #include "validate/report.h"
 #include "validate/verify.h"
-#include "dns/xfr.h"
+#include "dns/diff.h"
 #include "validate/zone.h"
 
 /*! Incremental validation state; opaque. */
@@ -93,7 +93,7 @@ int zg_incr_apply(zg_incr_t *incr, bool add, const uint8_t *owner, uint16_t type
  * Applies every change of an IXFR diff in order (see zg_incr_apply()).
  * On failure the shadow is partly changed and must be dropped.
  */
-int zg_incr_apply_diff(zg_incr_t *incr, const zg_xfr_diff_t *diff);
+int zg_incr_apply_diff(zg_incr_t *incr, const zg_diff_t *diff);
 
 /*!
  * Validates what changed since the last call (or the whole zone, see above)

@@ -44,6 +44,7 @@
 #include "validate/digest.h"
 #include "validate/crypto.h"
 #include "validate/incr.h"
+#include "validate/verdicts.h"
 #include "validate/p256.h"
 #include "validate/report.h"
 #include "validate/verify.h"
@@ -142,17 +143,6 @@ typedef struct {
 	knot_tsig_key_t key;    /*!< name NULL: unsigned. */
 } notify_target_t;
 
-/*! A verdict as kept in the state file (see state_write()). */
-typedef struct {
-	uint32_t serial;
-	bool valid;
-	bool restored;              /*!< Read from the file, not validated by this load yet. */
-	int64_t time;               /*!< Unix time of the verdict. */
-	int64_t expiry;             /*!< Valid: earliest signature expiry, INT64_MAX unknown. */
-	bool has_digest;            /*!< The content the verdict was made on is known: */
-	zg_digest_t digest;         /*!< its digest. */
-} saved_verdict_t;
-
 /*!
  * An outgoing AXFR/IXFR being summed in one knotd thread (its records go out
  * in messages, each passing the END hook). A transfer is told apart by the
@@ -167,8 +157,6 @@ typedef struct {
 	zg_digest_stream_t stream;
 } xfr_check_t;
 
-/*! The state file's first line (format version 2; version 1 is read too). */
-#define STATE_MAGIC	"zonegate-mod-validate 2"
 
 typedef struct {
 	knotd_mod_t *mod;
@@ -207,15 +195,11 @@ typedef struct {
 	 * state file. */
 	char state_path[PATH_MAX];
 	pthread_mutex_t dlock;
-	saved_verdict_t saved[VERDICTS];
-	unsigned saved_count;
-	uint8_t dkey[ZG_DIGEST_KEY_LEN];  /*!< Digest key (kept in the state file). */
+	zg_verdicts_t vs;           /*!< With the digest key (vs.key, kept in the file). */
 	zg_digest_ctx_t *wdctx;     /*!< The worker's hashing context. */
 	bool have_digest;           /*!< The content the next verdict is about ... */
 	zg_digest_t digest;         /*!< ... has this digest. */
 
-	uint32_t last_valid;        /*!< Last validated serial (have_last_valid). */
-	bool have_last_valid;
 	char state_err[PATH_MAX + 128];  /*!< Last write failure logged. */
 	time_t state_err_time;
 
@@ -242,7 +226,7 @@ typedef struct {
 	zg_incr_t *shadow;          /*!< Shadow zone, NULL before the first AXFR. */
 	char last_fail[384];        /*!< Last transfer failure logged. */
 	time_t last_fail_time;
-	zg_xfr_diff_t diff;         /*!< Reused IXFR buffer. */
+	zg_diff_t diff;         /*!< Reused IXFR buffer. */
 	zg_xfr_stats_t xstats;      /*!< Of the last incoming transfer. */
 	char xfr_reason[320];       /*!< Why the last transfer stopped at a limit. */
 	char hint[192];             /*!< Scratch for self_refused_hint(). */
@@ -297,15 +281,8 @@ static void verdict_put(validate_ctx_t *ctx, uint32_t serial, bool valid)
 static bool verdict_digest(validate_ctx_t *ctx, uint32_t serial, bool valid_only,
                            zg_digest_t *out)
 {
-	bool found = false;
 	pthread_mutex_lock(&ctx->dlock);
-	for (unsigned i = 0; i < ctx->saved_count; i++) {
-		const saved_verdict_t *e = &ctx->saved[i];
-		if (e->serial == serial && e->has_digest && (e->valid || !valid_only)) {
-			*out = e->digest;
-			found = true;
-		}
-	}
+	bool found = zg_verdicts_digest(&ctx->vs, serial, valid_only, out);
 	pthread_mutex_unlock(&ctx->dlock);
 	return found;
 }
@@ -326,84 +303,11 @@ static void state_failed(validate_ctx_t *ctx, int err)
 	}
 }
 
-/* Writes the verdicts to the state file atomically: a temporary file in the
- * same directory, fsync, rename, fsync of the directory. Format (version 1):
- *
- *   zonegate-mod-validate 1
- *   zone ZONE
- *   key KEY                                     (digest key, 64 hex digits)
- *   last-validated SERIAL                       (once a serial has validated)
- *   verdict SERIAL valid TIME EXPIRY DIGEST     (EXPIRY, DIGEST "-" if unknown)
- *   verdict SERIAL failed TIME - DIGEST
- *   end COUNT                                   (COUNT verdict lines above)
- */
+/* Writes the verdicts to the state file (see validate/verdicts.h). Worker
+ * only: the worker is the only writer of ctx->vs, so it reads it unlocked. */
 static int state_write(validate_ctx_t *ctx)
 {
-	char tmp[sizeof(ctx->state_path) + 8];
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", ctx->state_path) >= sizeof(tmp)) {
-		return -ENAMETOOLONG;
-	}
-	int fd = mkstemp(tmp);
-	if (fd < 0) {
-		return -errno;
-	}
-	FILE *f = fdopen(fd, "w");
-	if (f == NULL) {
-		int ret = -errno;
-		close(fd);
-		unlink(tmp);
-		return ret;
-	}
-	(void)fchmod(fd, 0640);
-	fprintf(f, "%s\nzone %s\nkey ", STATE_MAGIC, ctx->zone_str);
-	for (int i = 0; i < ZG_DIGEST_KEY_LEN; i++) {
-		fprintf(f, "%02x", ctx->dkey[i]);
-	}
-	fprintf(f, "\n");
-	if (ctx->have_last_valid) {
-		fprintf(f, "last-validated %u\n", ctx->last_valid);
-	}
-	for (unsigned i = 0; i < ctx->saved_count; i++) {
-		const saved_verdict_t *e = &ctx->saved[i];
-		fprintf(f, "verdict %u %s %lld ", e->serial, e->valid ? "valid" : "failed",
-		        (long long)e->time);
-		if (e->valid && e->expiry != INT64_MAX) {
-			fprintf(f, "%lld ", (long long)e->expiry);
-		} else {
-			fprintf(f, "- ");
-		}
-		char d[ZG_DIGEST_STR_LEN + 1] = "-";
-		if (e->has_digest) {
-			zg_digest_str(&e->digest, d, sizeof(d));
-		}
-		fprintf(f, "%s\n", d);
-	}
-	fprintf(f, "end %u\n", ctx->saved_count);
-	int ret = 0;
-	if (fflush(f) != 0 || ferror(f) || fsync(fd) != 0) {
-		ret = errno != 0 ? -errno : -EIO;
-	}
-	if (fclose(f) != 0 && ret == 0) {
-		ret = -errno;
-	}
-	if (ret == 0 && rename(tmp, ctx->state_path) != 0) {
-		ret = -errno;
-	}
-	if (ret != 0) {
-		unlink(tmp);
-		return ret;
-	}
-	/* The rename itself durable. */
-	char *slash = strrchr(tmp, '/');
-	if (slash != NULL) {
-		*(slash == tmp ? slash + 1 : slash) = '\0';
-		int dfd = open(tmp, O_RDONLY | O_DIRECTORY);
-		if (dfd >= 0) {
-			(void)fsync(dfd);
-			close(dfd);
-		}
-	}
-	return 0;
+	return zg_verdicts_write(&ctx->vs, ctx->zone_str, ctx->state_path);
 }
 
 /* Writes the state file (if there is one); a failure is logged (rate-limited),
@@ -422,204 +326,14 @@ static void state_save(validate_ctx_t *ctx)
 	}
 }
 
-/* Keeps the verdict of serial (the newest last, VERDICTS at most) with the
- * digest of its content (ctx->have_digest), for the state file. */
+/* Keeps the verdict of serial (the newest last, ZG_VERDICTS_MAX at most)
+ * with the digest of its content (ctx->have_digest), for the state file. */
 static void state_record(validate_ctx_t *ctx, uint32_t serial, bool valid)
 {
 	pthread_mutex_lock(&ctx->dlock);
-	unsigned n = ctx->saved_count;
-	for (unsigned i = 0; i < n; i++) {
-		if (ctx->saved[i].serial == serial) {
-			memmove(&ctx->saved[i], &ctx->saved[i + 1], (n - i - 1) * sizeof(ctx->saved[0]));
-			n--;
-			break;
-		}
-	}
-	if (n == VERDICTS) {
-		memmove(&ctx->saved[0], &ctx->saved[1], (n - 1) * sizeof(ctx->saved[0]));
-		n--;
-	}
-	ctx->saved[n] = (saved_verdict_t){
-		.serial = serial,
-		.valid = valid,
-		.time = time(NULL),
-		.expiry = valid ? ctx->earliest_expiry : INT64_MAX,
-		.has_digest = ctx->have_digest,
-		.digest = ctx->digest,
-	};
-	ctx->saved_count = n + 1;
-	if (valid) {
-		ctx->last_valid = serial;
-		ctx->have_last_valid = true;
-	}
+	zg_verdicts_record(&ctx->vs, serial, valid, time(NULL), ctx->earliest_expiry,
+	                   ctx->have_digest ? &ctx->digest : NULL);
 	pthread_mutex_unlock(&ctx->dlock);
-}
-
-/* Parses an unsigned decimal number not above max. */
-static bool parse_num(const char *s, uint64_t max, uint64_t *out)
-{
-	if (s == NULL || *s < '0' || *s > '9') {
-		return false;
-	}
-	errno = 0;
-	char *end = NULL;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v > max) {
-		return false;
-	}
-	*out = v;
-	return true;
-}
-
-/* Parses the state file f into saved/count/last (nothing is kept by the
- * caller unless the whole file parses). On error sets *line and *why. */
-/* What a state file holds. */
-typedef struct {
-	unsigned version;
-	saved_verdict_t saved[VERDICTS];
-	unsigned count;
-	uint32_t last;
-	bool have_last;
-	uint8_t key[ZG_DIGEST_KEY_LEN];
-	bool have_key;
-} state_file_t;
-
-/* Parses hex digits into out (exactly len bytes). */
-static bool parse_hex(const char *s, uint8_t *out, size_t len)
-{
-	if (strlen(s) != 2 * len) {
-		return false;
-	}
-	for (size_t i = 0; i < len; i++) {
-		unsigned v;
-		if (sscanf(s + 2 * i, "%2x", &v) != 1 || !isxdigit((unsigned char)s[2 * i]) ||
-		    !isxdigit((unsigned char)s[2 * i + 1])) {
-			return false;
-		}
-		out[i] = (uint8_t)v;
-	}
-	return true;
-}
-
-static int state_parse(validate_ctx_t *ctx, FILE *f, state_file_t *st, unsigned *line,
-                       const char **why)
-{
-	char buf[256];
-	unsigned n = 0;
-	bool ended = false;
-	saved_verdict_t *saved = st->saved;
-	memset(st, 0, sizeof(*st));
-	*line = 0;
-	while (fgets(buf, sizeof(buf), f) != NULL) {
-		(*line)++;
-		size_t len = strlen(buf);
-		if (len == 0 || buf[len - 1] != '\n') {
-			*why = "line too long or not terminated";
-			return -EINVAL;
-		}
-		buf[len - 1] = '\0';
-		if (ended) {
-			*why = "data after the end line";
-			return -EINVAL;
-		}
-		char *save = NULL;
-		char *tok[7] = { NULL };
-		unsigned ntok = 0;
-		for (char *t = strtok_r(buf, " ", &save); t != NULL; t = strtok_r(NULL, " ", &save)) {
-			if (ntok == 7) {
-				*why = "too many fields";
-				return -EINVAL;
-			}
-			tok[ntok++] = t;
-		}
-		uint64_t a, b, c;
-		if (*line == 1) {
-			if (ntok == 2 && strcmp(tok[0], "zonegate-mod-validate") == 0) {
-				if (strcmp(tok[1], "1") != 0 && strcmp(tok[1], "2") != 0) {
-					*why = "unsupported version";
-					return -EINVAL;
-				}
-				st->version = (unsigned)(tok[1][0] - '0');
-				continue;
-			}
-			*why = "not a mod-validate state file";
-			return -EINVAL;
-		} else if (*line == 2) {
-			if (ntok != 2 || strcmp(tok[0], "zone") != 0) {
-				*why = "zone line expected";
-				return -EINVAL;
-			}
-			if (strcasecmp(tok[1], ctx->zone_str) != 0) {
-				*why = "state of another zone";
-				return -EINVAL;
-			}
-		} else if (st->version >= 2 && *line == 3) {
-			if (ntok != 2 || strcmp(tok[0], "key") != 0 ||
-			    !parse_hex(tok[1], st->key, sizeof(st->key))) {
-				*why = "key line expected";
-				return -EINVAL;
-			}
-			st->have_key = true;
-		} else if (ntok == 2 && strcmp(tok[0], "last-validated") == 0 && n == 0 &&
-		           !st->have_last) {
-			if (!parse_num(tok[1], UINT32_MAX, &a)) {
-				*why = "bad serial";
-				return -EINVAL;
-			}
-			st->last = (uint32_t)a;
-			st->have_last = true;
-		} else if (ntok == 4 + st->version && strcmp(tok[0], "verdict") == 0) {
-			bool valid = strcmp(tok[2], "valid") == 0;
-			if (!valid && strcmp(tok[2], "failed") != 0) {
-				*why = "verdict must be valid or failed";
-				return -EINVAL;
-			}
-			if (!parse_num(tok[1], UINT32_MAX, &a) || !parse_num(tok[3], INT64_MAX, &b)) {
-				*why = "bad serial or time";
-				return -EINVAL;
-			}
-			c = INT64_MAX;
-			if (strcmp(tok[4], "-") != 0 && (!valid || !parse_num(tok[4], INT64_MAX, &c))) {
-				*why = "bad expiry";
-				return -EINVAL;
-			}
-			if (n == VERDICTS) {
-				*why = "too many verdicts";
-				return -EINVAL;
-			}
-			saved_verdict_t *e = &saved[n++];
-			*e = (saved_verdict_t){
-				.serial = (uint32_t)a, .valid = valid, .restored = true,
-				.time = (int64_t)b, .expiry = (int64_t)c,
-			};
-			if (st->version >= 2 && strcmp(tok[5], "-") != 0) {
-				if (zg_digest_parse(tok[5], &e->digest) != 0) {
-					*why = "bad content digest";
-					return -EINVAL;
-				}
-				e->has_digest = true;
-			}
-		} else if (ntok == 2 && strcmp(tok[0], "end") == 0) {
-			if (!parse_num(tok[1], VERDICTS, &a) || a != n) {
-				*why = "verdict count does not match";
-				return -EINVAL;
-			}
-			ended = true;
-		} else {
-			*why = "unknown line";
-			return -EINVAL;
-		}
-	}
-	if (ferror(f)) {
-		return errno != 0 ? -errno : -EIO;
-	}
-	if (!ended) {
-		(*line)++;
-		*why = "end line missing (file truncated)";
-		return -EINVAL;
-	}
-	st->count = n;
-	return 0;
 }
 
 /* Restores the verdicts of the state file (in load, before the hook can run):
@@ -642,14 +356,14 @@ static void state_restore(validate_ctx_t *ctx)
 		}
 		return;
 	}
-	state_file_t *st = calloc(1, sizeof(*st));
+	zg_verdicts_t *st = calloc(1, sizeof(*st));
 	if (st == NULL) {
 		fclose(f);
 		return;
 	}
 	unsigned line = 0;
 	const char *why = NULL;
-	int ret = state_parse(ctx, f, st, &line, &why);
+	int ret = zg_verdicts_parse(f, ctx->zone_str, st, &line, &why);
 	fclose(f);
 	if (ret != 0) {
 		wlog(ctx, LOG_WARNING, "verdicts not restored, %s line %u: %s, "
@@ -658,21 +372,21 @@ static void state_restore(validate_ctx_t *ctx)
 		free(st);
 		return;
 	}
-	saved_verdict_t *saved = st->saved;
+	zg_verdict_t *saved = st->v;
 	unsigned count = st->count;
-	uint32_t last = st->last;
-	bool have_last = st->have_last;
-	if (st->have_key) {
-		memcpy(ctx->dkey, st->key, sizeof(ctx->dkey));
+	uint32_t last = st->last_valid;
+	bool have_last = st->have_last_valid;
+	if (!st->have_key) {
+		memcpy(st->key, ctx->vs.key, sizeof(st->key));
 	}
 
 	int64_t now = time(NULL);
 	unsigned nodigest = 0;
-	const saved_verdict_t *newest = NULL;
-	const saved_verdict_t *expired = NULL;
+	const zg_verdict_t *newest = NULL;
+	const zg_verdict_t *expired = NULL;
 	unsigned nexpired = 0;
 	for (unsigned i = 0; i < count; i++) {
-		saved_verdict_t *e = &saved[i];
+		zg_verdict_t *e = &saved[i];
 		if (e->valid && e->expiry != INT64_MAX && e->expiry <= now) {
 			e->valid = false;
 			e->time = now;
@@ -690,10 +404,7 @@ static void state_restore(validate_ctx_t *ctx)
 		}
 		verdict_set(ctx, e->serial, e->valid);
 	}
-	memcpy(ctx->saved, saved, count * sizeof(saved[0]));
-	ctx->saved_count = count;
-	ctx->last_valid = last;
-	ctx->have_last_valid = have_last;
+	ctx->vs = *st;
 	if (have_last) {
 		knotd_mod_stats_store(ctx->mod, 0, CTR_LAST_SERIAL, 0, last);
 	}
@@ -1093,11 +804,11 @@ static void expired_alarm(validate_ctx_t *ctx, uint32_t serial, const char *when
 static void restored_expiry_check(validate_ctx_t *ctx)
 {
 	int64_t now = time(NULL);
-	saved_verdict_t *newest = NULL;
+	zg_verdict_t *newest = NULL;
 	unsigned n = 0;
 	pthread_mutex_lock(&ctx->dlock);
-	for (unsigned i = 0; i < ctx->saved_count; i++) {
-		saved_verdict_t *e = &ctx->saved[i];
+	for (unsigned i = 0; i < ctx->vs.count; i++) {
+		zg_verdict_t *e = &ctx->vs.v[i];
 		if (e->restored && e->valid && e->expiry != INT64_MAX && e->expiry <= now) {
 			e->valid = false;
 			e->time = now;
@@ -1303,7 +1014,7 @@ static void *worker(void *arg)
 	alarms_reap(ctx, true);
 	zg_incr_free(ctx->shadow);
 	ctx->shadow = NULL;
-	zg_xfr_diff_deinit(&ctx->diff);
+	zg_diff_deinit(&ctx->diff);
 	return NULL;
 }
 
@@ -1714,7 +1425,7 @@ static int validate_load(knotd_mod_t *mod)
 	}
 	ctx->mod = mod;
 	ctx->earliest_expiry = INT64_MAX;
-	zg_xfr_diff_init(&ctx->diff);
+	zg_diff_init(&ctx->diff);
 	zg_xfr_self_init(&ctx->self);
 	pthread_mutex_init(&ctx->dlock, NULL);
 	pthread_mutex_init(&ctx->lock, NULL);
@@ -1794,7 +1505,7 @@ static int validate_load(knotd_mod_t *mod)
 		knotd_mod_log(mod, LOG_WARNING, "verdicts not kept across restarts, no state file "
 		              "(%s)", zg_strerror(sret));
 	}
-	ret = zg_digest_key_new(ctx->dkey);   /* Unless the state file has one. */
+	ret = zg_digest_key_new(ctx->vs.key);   /* Unless the state file has one. */
 	if (ret != 0) {
 		knotd_mod_log(mod, LOG_ERR, "no random digest key (%s)", zg_strerror(ret));
 		ret = KNOT_ERROR;
@@ -1804,12 +1515,12 @@ static int validate_load(knotd_mod_t *mod)
 	ret = KNOT_ENOMEM;
 	ctx->nchecks = knotd_mod_threads(mod);
 	ctx->checks = calloc(ctx->nchecks > 0 ? ctx->nchecks : 1, sizeof(ctx->checks[0]));
-	if (ctx->checks == NULL || zg_digest_ctx_new(&ctx->wdctx, ctx->dkey) != 0) {
+	if (ctx->checks == NULL || zg_digest_ctx_new(&ctx->wdctx, ctx->vs.key) != 0) {
 		ctx->nchecks = 0;
 		goto fail;
 	}
 	for (unsigned i = 0; i < ctx->nchecks; i++) {
-		if (zg_digest_ctx_new(&ctx->checks[i].dctx, ctx->dkey) != 0) {
+		if (zg_digest_ctx_new(&ctx->checks[i].dctx, ctx->vs.key) != 0) {
 			goto fail;
 		}
 	}

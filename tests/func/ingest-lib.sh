@@ -21,19 +21,26 @@ ingest_setup() {
 
 # ingest_big FILE ID PREFIX [POISON]: a message of 3000 delegations
 # PREFIXnnnnn.test. (NS and DS each), too big for one UPDATE; with POISON
-# set to 1, a last owner knotd refuses (data below the DNAME dn.test.).
+# set to 1, a last owner below the DNAME dn.test. (refused by the gateway
+# before anything is sent); with POISON set to "size", last owners
+# padNN.test. with 12 MB of TXT records (a zone-max-size of a few MB makes
+# knotd refuse the whole transaction at commit).
 ingest_big() {
 	"$PYTHON3" - "$1" "$2" "$3" "${4:-0}" <<'PY'
 import json, sys, hashlib
-f, mid, prefix, poison = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "1"
+f, mid, prefix, poison = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 ch = []
 for i in range(3000):
     o = f"{prefix}{i:05d}.test."
     ch.append({"owner": o, "rrsets": [
         {"type": "NS", "ttl": 3600, "rdata": [f"ns1.provider{i % 7}.example.", f"ns2.provider{i % 7}.example."]},
         {"type": "DS", "ttl": 3600, "rdata": [f"{i} 13 2 " + hashlib.sha256(o.encode()).hexdigest()]}]})
-if poison:
+if poison == "1":
     ch.append({"owner": "x.dn.test.", "rrsets": [{"type": "A", "ttl": 300, "rdata": ["192.0.2.99"]}]})
+elif poison == "size":
+    for j in range(60):
+        txt = [" ".join(f'"{j:02d}{k:03d}{s}' + "x" * 249 + '"' for s in range(8)) for k in range(100)]
+        ch.append({"owner": f"pad{j:02d}.test.", "rrsets": [{"type": "TXT", "ttl": 300, "rdata": txt}]})
 json.dump({"version": 1, "id": mid, "zone": "test.", "changes": ch}, open(f, "w"))
 PY
 }

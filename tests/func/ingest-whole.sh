@@ -16,7 +16,9 @@ echo "dn.test. 3600 DNAME example." >>"$ZG_TMP/test.zone"
 # A second key that may update but not transfer: the removal limit cannot
 # count the delegations with it.
 secret2=$(head -c 32 /dev/urandom | base64)
-ingest_signer_conf "$d" "$port" "$secret" "$ZG_TMP/test.zone" |
+# zone-max-size: far above the zone with the 3000 delegations of big.json,
+# far below it with the 12 MB of TXT of big-size.json (refused at commit).
+ingest_signer_conf "$d" "$port" "$secret" "$ZG_TMP/test.zone" "    zone-max-size: 6M" |
 	awk -v s="$secret2" '
 		/^acl:$/ { print "  - id: upd2\n    algorithm: hmac-sha256\n    secret: " s "\n" }
 		/^acl:$/ { print; print "  - id: upd2\n    address: 127.0.0.1\n    key: upd2\n    action: update"; next }
@@ -59,6 +61,7 @@ ok "apex: SOA, NS and DNSKEY untouched" test -n "$(rr test. SOA)" -a -n "$(rr te
 
 # --- a message bigger than one UPDATE: whole, one serial, or nothing -------
 ingest_big "$ZG_TMP/big-poison.json" big-poison big 1
+ingest_big "$ZG_TMP/big-size.json" big-size big size
 ingest_big "$ZG_TMP/big.json" big big
 bigs() { zg_axfr 127.0.0.1 "$port" test. | awk '$1 ~ /^big/ && $4 == "NS"' | wc -l; }
 s0=$(ingest_serial "$port")
@@ -67,10 +70,16 @@ is "$rc" 3 "big message without a control socket: held (exit 3)"
 like "$out" "message big: needs [0-9]+ UPDATEs; a message is applied whole only through knotd's control socket, none is configured; message held" "held: the reason says why"
 is "$(ingest_serial "$port")" "$s0" "held: serial unchanged"
 out=$(send -c "$sock" "$ZG_TMP/big-poison.json" 2>&1); rc=$?
-is "$rc" 1 "big message with a refused last part: refused (exit 1)"
-like "$out" "^refused .*big-poison.json: message big-poison: knotd refused the zone transaction \(.*\); nothing of it applied" "refused: the reason names the transaction"
+is "$rc" 1 "big message with a last owner below a DNAME: refused (exit 1)"
+like "$out" "^refused .*big-poison.json: message big-poison: owner x\.dn\.test\. is below the DNAME at dn\.test\." "refused: the reason names the owner and the DNAME"
 is "$(ingest_serial "$port")" "$s0" "refused: serial unchanged"
 is "$(bigs)" 0 "refused: none of its 3000 earlier owners applied"
+out=$(send -c "$sock" "$ZG_TMP/big-size.json" 2>&1); rc=$?
+is "$rc" 1 "big message knotd refuses at commit (zone-max-size): refused (exit 1)"
+like "$out" "^refused .*big-size.json: message big-size: knotd refused the zone transaction \(.*\); nothing of it applied" "refused: the reason names the transaction"
+is "$(ingest_serial "$port")" "$s0" "refused at commit: serial unchanged"
+is "$(bigs)" 0 "refused at commit: none of its 3000 delegations applied"
+is "$(zg_axfr 127.0.0.1 "$port" test. | awk '$1 ~ /^pad/' | wc -l)" 0 "refused at commit: none of its TXT records applied"
 out=$(send -c "$sock" "$ZG_TMP/big.json" 2>&1); rc=$?
 is "$rc" 0 "big message with the control socket: applied"; [ "$rc" = 0 ] || zg_diag "$out"
 like "$out" "3000 owners changed, 1 zone transaction, serial $((s0 + 1))\$" "applied in one zone transaction"

@@ -48,7 +48,7 @@ static void validate_zone(const zg_zone_t *zone)
 	zg_report_deinit(&r);
 }
 
-static void apply_diff(const zg_xfr_diff_t *diff)
+static void apply_diff(const zg_diff_t *diff)
 {
 	zg_zone_t *z = NULL;
 	if (zg_zone_load_string(&z, base_zone, sizeof(base_zone) - 1, "test.", NULL) != 0) {
@@ -111,8 +111,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			full = NULL;
 		}
 	} else {
-		zg_xfr_diff_t diff;
-		zg_xfr_diff_init(&diff);
+		zg_diff_t diff;
+		zg_diff_init(&diff);
 		zg_xfr_kind_t kind = ZG_XFR_UPTODATE;
 		uint32_t from = 1 + ((mode >> 2) & 3);
 		int ret = zg_xfr_ixfr(&peer, from, &diff, &full, &kind, reason, sizeof(reason));
@@ -122,8 +122,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		if (ret == 0 && kind == ZG_XFR_IXFR) {
 			size_t pos = 0, n = 0;
-			zg_xfr_change_t ch;
-			while (zg_xfr_diff_next(&diff, &pos, &ch)) {
+			zg_diff_change_t ch;
+			while (zg_diff_next(&diff, &pos, &ch)) {
 				n++;
 			}
 			if (n != diff.count) {
@@ -136,7 +136,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (ret != 0) {
 			full = NULL;
 		}
-		zg_xfr_diff_deinit(&diff);
+		zg_diff_deinit(&diff);
 	}
 	fz_server_stop(&srv);
 	if (full != NULL) {

@@ -4,7 +4,7 @@
 # dpkg-buildpackage, checks their contents and lintian, installs them with
 # dpkg, then does what an operator does on an existing Knot server: a running
 # Debian knotd, the packages installed, a config stanza referencing
-# mod-ingest, mod-validate and mod-dsync by name only (no `module: file:`),
+# mod-ingest, mod-validate, mod-dsync and mod-keys by name only (no `module: file:`),
 # `knotc reload`; then a cold start with that config. Finally purges the
 # packages and checks that nothing is left behind.
 #
@@ -47,8 +47,8 @@ git -C "$ZG_SRCDIR" rev-parse --git-dir >/dev/null 2>&1 ||
 
 zg_init
 
-PKGS="knot-module-ingest knot-module-validate knot-module-dsync zonegate-tools libzonegate0 libzonegate-dev"
-MODULES="ingest validate dsync"
+PKGS="knot-module-ingest knot-module-validate knot-module-dsync knot-module-keys zonegate-tools libzonegate0 libzonegate-dev"
+MODULES="ingest validate dsync keys"
 PKG_CONFIG=${PKG_CONFIG:-pkg-config}
 MODDIR=$($PKG_CONFIG --variable=module_instdir knotd)
 KNOT_VERSION=$($PKG_CONFIG --modversion knotd)
@@ -117,7 +117,7 @@ for p in $PKGS; do
 		fail "$p package built" "no $deb; built: $(ls "$debdir"/*.deb 2>/dev/null | xargs -n1 basename)"
 	fi
 done
-[ ${#debs[@]} -eq 6 ] || zg_done
+[ ${#debs[@]} -eq 7 ] || zg_done
 
 deb_of() { echo "$debdir/${1}_${deb_version}_${arch}.deb"; }
 deb_files() { dpkg-deb -c "$(deb_of "$1")" | awk '{ print $6 }' | sed 's|^\./|/|'; }
@@ -163,6 +163,7 @@ is "$tools" "$built_tools" "zonegate-tools ships every installed program (${tool
 for t in $tools; do
 	like "$files" "^/usr/share/man/man1/$t\.1(\.gz)?\$" "zonegate-tools ships the manual page of $t"
 done
+like "$files" "^/usr/share/doc/zonegate-tools/runbook-keys\.md(\.gz)?\$" "zonegate-tools ships the key runbook (doc/)"
 
 # --- lintian (in the background while the packages are tried out) ----------
 
@@ -239,6 +240,10 @@ mod-dsync:
   - id: child
     mode: child
 
+mod-keys:
+  - id: interlock
+    register: $dir/keys.register
+
 CONF
 	fi
 	cat <<CONF
@@ -247,7 +252,7 @@ zone:
     file: "$dir/zones/test.zone"
     zonefile-sync: -1
 CONF
-	[ -n "${1:-}" ] && echo "    module: [mod-ingest/registry, mod-validate/gate, mod-dsync/child]"
+	[ -n "${1:-}" ] && echo "    module: [mod-ingest/registry, mod-validate/gate, mod-dsync/child, mod-keys/interlock]"
 }
 
 zone_conf >"$dir/knot.conf"
@@ -270,7 +275,7 @@ fi
 
 purge_all() {
 	dpkg --purge $PKGS knot-module-ingest-dbgsym knot-module-validate-dbgsym \
-		knot-module-dsync-dbgsym libzonegate0-dbgsym zonegate-tools-dbgsym
+		knot-module-dsync-dbgsym knot-module-keys-dbgsym libzonegate0-dbgsym zonegate-tools-dbgsym
 }
 zg_on_exit "purge_all"
 ok "dpkg -i installs the packages" timeout -k 10 120 dpkg -i "${debs[@]}"
@@ -282,7 +287,7 @@ for m in $MODULES; do
 	ok "$m.so is in $MODDIR" test -f "$MODDIR/$m.so"
 done
 
-check_modules() {  # check_modules WHAT: knotd of $dir runs the three modules
+check_modules() {  # check_modules WHAT: knotd of $dir runs the four modules
 	local what=$1 m out log
 	log=$(cat "$dir/knotd.log" 2>/dev/null)
 	for m in $MODULES; do
@@ -302,7 +307,7 @@ check_modules() {  # check_modules WHAT: knotd of $dir runs the three modules
 
 cp "$ZG_TMP/with-modules.conf" "$dir/knot.conf"
 unlike "$(cat "$dir/knot.conf")" "^module:|\\.so\"?\$" "the config has no module: section and no .so path"
-ok "knotc conf-check accepts mod-ingest, mod-validate and mod-dsync by name" \
+ok "knotc conf-check accepts mod-ingest, mod-validate, mod-dsync and mod-keys by name" \
 	zg_knotc "$dir" conf-check
 ok "knotc reload" zg_knotc "$dir" reload
 zg_wait 30 sh -c "grep -q 'mod-dsync' '$dir/knotd.log'" || zg_diag "no mod-dsync log line within 30 s"
@@ -333,7 +338,7 @@ for p in $PKGS; do
 		pass "$p is gone (dpkg -L fails)"
 	fi
 done
-left=$(ls -d "$MODDIR"/ingest.* "$MODDIR"/validate.* "$MODDIR"/dsync.* \
+left=$(ls -d "$MODDIR"/ingest.* "$MODDIR"/validate.* "$MODDIR"/dsync.* "$MODDIR"/keys.* \
 	/usr/share/doc/knot-module-* /usr/share/doc/zonegate-tools /usr/share/doc/libzonegate* \
 	/usr/include/zonegate "/usr/lib/$MULTIARCH"/libzonegate.* 2>/dev/null)
 is "$left" "" "nothing of the packages is left behind"

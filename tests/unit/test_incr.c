@@ -453,13 +453,13 @@ int main(void)
 	zg_zone_free(ref);
 
 	/* IXFR diff iteration. */
-	zg_xfr_diff_t d;
-	zg_xfr_diff_init(&d);
+	zg_diff_t d;
+	zg_diff_init(&d);
 	is_int((int)d.count, 0, "empty diff");
-	zg_xfr_change_t ch;
+	zg_diff_change_t ch;
 	size_t pos = 0;
-	ok(!zg_xfr_diff_next(&d, &pos, &ch), "empty diff iterates nothing");
-	zg_xfr_diff_deinit(&d);
+	ok(!zg_diff_next(&d, &pos, &ch), "empty diff iterates nothing");
+	zg_diff_deinit(&d);
 
 	return done_testing();
 }
