@@ -266,6 +266,18 @@ zg_knotc() {
 	"$KNOTC" -c "$dir/knot.conf" -t 30 "$@"
 }
 
+# zg_knot_at_least MAJOR.MINOR: the knotd under test is of that series or a
+# later one (for behaviour that differs between series). `knotd -V` prints
+# "knotd (Knot DNS), version 3.2.6" up to 3.4 and "knotd, Knot DNS 3.5.8"
+# since 3.5: the first MAJOR.MINOR is taken. An unreadable version is an error.
+zg_knot_at_least() {
+	local have
+	have=$("$KNOTD" -V 2>/dev/null | grep -oE '[0-9]+\.[0-9]+' | head -n 1 | tr . ' ')
+	[ -n "$have" ] || zg_bail "cannot read the version of $KNOTD"
+	set -- ${1/./ } $have
+	[ "$3" -gt "$1" ] || { [ "$3" -eq "$1" ] && [ "$4" -ge "$2" ]; }
+}
+
 # zg_knotd_start DIR: checks DIR/knot.conf with `knotc conf-check`, starts
 # knotd in the foreground of a background job, waits (bounded) until its
 # control socket answers. Sets ZG_KNOTD_PID. Returns non-zero on failure,
