@@ -7,7 +7,8 @@
 #   C  secondary of B whose acl allows NOTIFY from 127.0.0.2 only.
 # The module's NOTIFY for a validated serial leaves from the remote's `via`
 # address (C accepts it); the NOTIFY C refuses for its key is logged with
-# what C answered (NOTAUTH, TSIG error BADKEY), not as a malformed answer.
+# what C answered as Knot's own NOTIFY logs it (Knot 3.2: NOTAUTH, TSIG
+# error BADKEY; 3.4: NOTAUTH), not as a malformed answer.
 . "$ZG_SRCDIR/tests/func/lib.sh"
 zg_init
 . "$ZG_SRCDIR/tests/func/validate-lib.sh"
@@ -100,7 +101,7 @@ notified_twice() {
 }
 ok "C logs two NOTIFYs of serial $s2 from 127.0.0.2: Knot's and the module's" zg_wait 30 notified_twice
 ok "the NOTIFY with the unknown key: the module logs what C answered" zg_wait 30 grep -Eq \
-	"mod-validate.*NOTIFY, outgoing, remote 127\\.0\\.0\\.1@$PC, serial $s2, failed \\(server answered NOTAUTH, TSIG error BADKEY\\)" \
+	"mod-validate.*NOTIFY, outgoing, remote 127\\.0\\.0\\.1@$PC, serial $s2, failed \\(server answered NOTAUTH(, TSIG error BADKEY)?\\)" \
 	"$B/knotd.log"
 unlike "$(grep 'mod-validate' "$B/knotd.log")" "malformed or unexpected answer" \
 	"no NOTIFY logged as a malformed answer"
