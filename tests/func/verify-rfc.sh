@@ -178,19 +178,31 @@ for S in bind ldns; do
 	# NSEC3 iterations (RFC 9276): 1 warns, 150 warns, 151 fails.
 	ZGV_N3ITER=1 zgv_sign $S ECDSAP256SHA256 NSEC3 "$K" "$U" "$D/iter1.zone" || zg_bail "signing failed"
 	check "$S NSEC3 iterations 1" "$D/iter1.zone" 0 '^test\. NSEC3PARAM: warning: NSEC3 iterations 1, RFC 9276 recommends 0'
-	ZGV_N3ITER=150 zgv_sign $S ECDSAP256SHA256 NSEC3 "$K" "$U" "$D/iter150.zone" || zg_bail "signing failed"
-	check "$S NSEC3 iterations 150" "$D/iter150.zone" 0 '^test\. NSEC3PARAM: warning: NSEC3 iterations 150'
+	# BIND 9.20 signs at most 50 iterations ("Maximum iterations allowed
+	# 50"), 9.18 at most 150: test each signer at its own limit; ldns and
+	# Knot below cover 150 and 151 on every series.
+	hi=150
+	if ! ZGV_N3ITER=$hi zgv_sign $S ECDSAP256SHA256 NSEC3 "$K" "$U" "$D/iter$hi.zone" 2>"$D/iter.err"; then
+		hi=$(sed -n 's/.*Maximum iterations allowed \([0-9][0-9]*\).*/\1/p' "$D/iter.err" | head -n 1)
+		[ "$S" = bind ] && [ -n "$hi" ] && [ "$hi" -ge 1 ] && [ "$hi" -lt 150 ] ||
+			{ cat "$D/iter.err" >&2; zg_bail "signing failed"; }
+		zg_diag "$S signs at most $hi NSEC3 iterations"
+		ZGV_N3ITER=$hi zgv_sign $S ECDSAP256SHA256 NSEC3 "$K" "$U" "$D/iter$hi.zone" || zg_bail "signing failed"
+	fi
+	[ "$S" = bind ] && bind_iter_max=$hi
+	check "$S NSEC3 iterations $hi" "$D/iter$hi.zone" 0 "^test\\. NSEC3PARAM: warning: NSEC3 iterations $hi, RFC 9276 recommends 0"
 done
 
-# 151 iterations: ldns and Knot sign them, BIND refuses (its limit is 150).
+# 151 iterations: ldns and Knot sign them, BIND refuses (its limit is 150,
+# 50 from 9.20 on).
 D=$ZG_TMP/ldns
 ZGV_N3ITER=151 zgv_sign ldns ECDSAP256SHA256 NSEC3 "$D/keys" "$U" "$D/iter151.zone" 2>/dev/null || zg_bail "signing failed"
 check "ldns NSEC3 iterations 151" "$D/iter151.zone" 1 '^test\. NSEC3PARAM: NSEC3 iterations 151, more than 150'
 errors_only "ldns NSEC3 iterations 151" 1
-if ZGV_N3ITER=151 zgv_sign bind ECDSAP256SHA256 NSEC3 "$ZG_TMP/bind/keys" "$U" "$ZG_TMP/bind/iter151.zone" 2>/dev/null; then
-	fail "bind refuses 151 iterations" "dnssec-signzone signed it"
+if ZGV_N3ITER=$((bind_iter_max + 1)) zgv_sign bind ECDSAP256SHA256 NSEC3 "$ZG_TMP/bind/keys" "$U" "$ZG_TMP/bind/iter151.zone" 2>/dev/null; then
+	fail "bind refuses $((bind_iter_max + 1)) iterations" "dnssec-signzone signed it"
 else
-	pass "bind refuses 151 iterations (dnssec-signzone's limit is 150 too)"
+	pass "bind refuses $((bind_iter_max + 1)) iterations (dnssec-signzone's limit is $bind_iter_max)"
 fi
 D=$ZG_TMP/knot
 mkdir -p "$D"
