@@ -49,7 +49,11 @@ done
 for h in $harnesses; do
 	echo "== building fuzz_$h"
 	# shellcheck disable=SC2086
-	"$cc" $cflags -fsanitize=fuzzer,address "$src/tests/fuzz/fuzz_$h.c" "${objs[@]}" \
+	# A harness comparing against the test library's reference code
+	# (tests/lib, e.g. p256_ref.c) links it too.
+	extra=()
+	grep -q '"p256_ref.h"' "$src/tests/fuzz/fuzz_$h.c" && extra+=("$src/tests/lib/p256_ref.c")
+	"$cc" $cflags -fsanitize=fuzzer,address "$src/tests/fuzz/fuzz_$h.c" "${extra[@]}" "${objs[@]}" \
 		${ZG_FUZZ_LIBS:-} -lpthread -o "$dir/bin/fuzz_$h" || exit 2
 done
 

@@ -734,7 +734,12 @@ static int status_zone(const opts_t *o, const zg_kconf_t *conf, const zg_reg_t *
 		out_line("%s", line);
 		return EXIT_UNKNOWN;
 	}
-	zg_keys_opts_t dopt = { .now = o->now, .lookahead = 0 };
+	/* Under automatic management mod-keys keeps a held key's replace step
+	 * (publish + key delay) at most one key delay ahead, and Knot 3.4+ clears
+	 * the hold marks at each key event: an unbacked key due within that
+	 * delay is held whether its marks are there at this moment or not. */
+	zg_keys_opts_t dopt = { .now = o->now,
+	                        .lookahead = pol.manual ? 0 : zg_keys_policy_key_delay(&pol) };
 	zg_keys_plan_t plan;
 	if (zg_keys_decide(&ks, reg, zn, &pol, &dopt, &plan) != 0) {
 		zg_keyset_deinit(&ks);

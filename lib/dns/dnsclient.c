@@ -12,7 +12,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libknot/codes.h>
 #include <libknot/errcode.h>
+#include <libknot/lookup.h>
+#include <libknot/rrtype/tsig.h>
 #include <libknot/tsig-op.h>
 #include <libknot/wire.h>
 
@@ -115,9 +118,25 @@ int zg_dns_wait_fd(int fd, short events, int64_t deadline)
 	}
 }
 
+static socklen_t addr_len(const struct sockaddr_storage *addr)
+{
+	return addr->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+	                                     sizeof(struct sockaddr_in);
+}
+
 int zg_dnsconn_open(const struct sockaddr_storage *addr, int timeout_ms,
                     zg_dnsconn_t **out)
 {
+	return zg_dnsconn_open_from(addr, NULL, timeout_ms, out);
+}
+
+int zg_dnsconn_open_from(const struct sockaddr_storage *addr,
+                         const struct sockaddr_storage *local, int timeout_ms,
+                         zg_dnsconn_t **out)
+{
+	if (local != NULL && local->ss_family != addr->ss_family) {
+		return KNOT_EINVAL;
+	}
 	if (timeout_ms <= 0) {
 		timeout_ms = ZG_DNS_TIMEOUT_DEFAULT_MS;
 	}
@@ -127,10 +146,12 @@ int zg_dnsconn_open(const struct sockaddr_storage *addr, int timeout_ms,
 	}
 	int one = 1;
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	socklen_t alen = addr->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
-	                                               sizeof(struct sockaddr_in);
 	int ret = 0;
-	if (connect(fd, (const struct sockaddr *)addr, alen) != 0) {
+	if (local != NULL && bind(fd, (const struct sockaddr *)local, addr_len(local)) != 0) {
+		ret = -errno;
+		goto fail;
+	}
+	if (connect(fd, (const struct sockaddr *)addr, addr_len(addr)) != 0) {
 		if (errno != EINPROGRESS) {
 			ret = ZG_ECONNECT;
 			goto fail;
@@ -309,18 +330,39 @@ int zg_dns_request(zg_dnsconn_t *conn, knot_pkt_t *query,
 		if (knot_pkt_parse(answer, 0) != KNOT_EOK) {
 			return ZG_EPROTO;
 		}
-		if (key != NULL) {
-			if (answer->tsig_rr == NULL) {
-				return ZG_EPROTO;
-			}
-			if (knot_tsig_client_check(answer->tsig_rr, answer->wire, answer->size,
-			                           mac, mac_len, key, 0) != KNOT_EOK) {
-				return ZG_EPROTO;
-			}
+		if (key != NULL && (answer->tsig_rr == NULL ||
+		                    knot_tsig_client_check(answer->tsig_rr, answer->wire, answer->size,
+		                                           mac, mac_len, key, 0) != KNOT_EOK)) {
+			/* An error answer is not signed when the server could not
+			 * check the request (RFC 8945 5.3.2): a refusal, never data. */
+			bool error = knot_wire_get_rcode(answer->wire) != KNOT_RCODE_NOERROR ||
+			             (answer->tsig_rr != NULL &&
+			              knot_tsig_rdata_error(answer->tsig_rr) != KNOT_RCODE_NOERROR);
+			return error ? ZG_EREFUSED : ZG_EPROTO;
 		}
 		return 0;
 	}
 	return ZG_EPROTO;
+}
+
+char *zg_dns_answer_error(const knot_pkt_t *answer, char *buf, size_t len)
+{
+	uint8_t rcode = knot_wire_get_rcode(answer->wire);
+	const knot_lookup_t *l = knot_lookup_by_id(knot_rcode_names, rcode);
+	int n = l != NULL ? snprintf(buf, len, "%s", l->name) : snprintf(buf, len, "RCODE %u", rcode);
+	uint16_t terr = answer->tsig_rr != NULL ? knot_tsig_rdata_error(answer->tsig_rr) : 0;
+	if (terr != KNOT_RCODE_NOERROR && n >= 0 && (size_t)n < len) {
+		const knot_lookup_t *t = knot_lookup_by_id(knot_tsig_rcode_names, terr);
+		if (t == NULL) {
+			t = knot_lookup_by_id(knot_rcode_names, terr);
+		}
+		if (t != NULL) {
+			snprintf(buf + n, len - (size_t)n, ", TSIG error %s", t->name);
+		} else {
+			snprintf(buf + n, len - (size_t)n, ", TSIG error %u", terr);
+		}
+	}
+	return buf;
 }
 
 int zg_dns_send_query(zg_dnsconn_t *conn, knot_pkt_t *query, const knot_tsig_key_t *key,

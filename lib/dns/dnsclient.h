@@ -57,6 +57,19 @@ int zg_dnsconn_open(const struct sockaddr_storage *addr, int timeout_ms,
                     zg_dnsconn_t **out);
 
 /*!
+ * Opens a TCP connection as zg_dnsconn_open() does, from a given local
+ * address (bound before the connect; port 0 lets the system choose one).
+ *
+ * \param local  Local address of the same family as \a addr, or NULL.
+ *
+ * \retval 0, KNOT_EINVAL (another family), ZG_ECONNECT, ZG_ETIMEOUT or
+ *         -errno (-EADDRNOTAVAIL: \a local is not an address of this host).
+ */
+int zg_dnsconn_open_from(const struct sockaddr_storage *addr,
+                         const struct sockaddr_storage *local, int timeout_ms,
+                         zg_dnsconn_t **out);
+
+/*!
  * The local address and port of an open connection (getsockname()).
  *
  * \return 0 or -errno.
@@ -97,12 +110,26 @@ int zg_dnsconn_recv(zg_dnsconn_t *conn, uint8_t *buf, size_t max, size_t *len);
  * the id and, with a key, the answer's TSIG.
  *
  * \retval 0              Answer received (any RCODE; read it from answer).
+ * \retval ZG_EREFUSED    With a key: an error answer (an RCODE or a TSIG
+ *                        error such as BADKEY) that is unsigned or whose TSIG
+ *                        does not check, as servers answer requests they
+ *                        cannot authenticate; answer holds it (see
+ *                        zg_dns_answer_error()).
  * \retval ZG_EPROTO      Malformed answer, id mismatch, unsigned or badly
- *                        signed answer.
+ *                        signed answer without an error.
  * \retval ZG_ETIMEOUT, ZG_ECONNECT, -errno, KNOT_E*.
  */
 int zg_dns_request(zg_dnsconn_t *conn, knot_pkt_t *query,
                    const knot_tsig_key_t *key, knot_pkt_t *answer);
+
+/*!
+ * Writes what an answer says went wrong into \a buf: its RCODE name and,
+ * when its TSIG record carries one, the TSIG error ("NOTAUTH, TSIG error
+ * BADKEY"). \a buf is owned by the caller (64 bytes are enough).
+ *
+ * \return buf.
+ */
+char *zg_dns_answer_error(const knot_pkt_t *answer, char *buf, size_t len);
 
 /*!
  * Sends query without waiting for the answer (pipelining), TSIG-signed

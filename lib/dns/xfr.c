@@ -30,10 +30,12 @@
 #include "dns/xfr.h"
 #include "validate/zone.h"
 
-/* Builds a one-question query in wire (max bytes) and exchanges it. */
-static int exchange(const struct sockaddr_storage *addr, const knot_tsig_key_t *key,
-                    const uint8_t *zone, uint8_t opcode, uint32_t serial, int timeout_ms,
-                    knot_pkt_t **answer_out)
+/* Builds a one-question query in wire (max bytes) and exchanges it, from
+ * \a via when set. The answer is kept for 0 and for ZG_EREFUSED (an error
+ * answer whose TSIG does not check: only its error may be read). */
+static int exchange(const struct sockaddr_storage *addr, const struct sockaddr_storage *via,
+                    const knot_tsig_key_t *key, const uint8_t *zone, uint8_t opcode,
+                    uint32_t serial, int timeout_ms, knot_pkt_t **answer_out)
 {
 	if (addr == NULL || zone == NULL || answer_out == NULL) {
 		return KNOT_EINVAL;
@@ -71,19 +73,19 @@ static int exchange(const struct sockaddr_storage *addr, const knot_tsig_key_t *
 	}
 	zg_dnsconn_t *conn = NULL;
 	if (ret == KNOT_EOK) {
-		ret = zg_dnsconn_open(addr, timeout_ms, &conn);
+		ret = zg_dnsconn_open_from(addr, via, timeout_ms, &conn);
 	}
 	if (ret == 0) {
 		ret = zg_dns_request(conn, q, key, a);
 	}
 	zg_dnsconn_free(conn);
 	knot_pkt_free(q);
-	if (ret != 0) {
+	if (ret != 0 && ret != ZG_EREFUSED) {
 		knot_pkt_free(a);
 		return ret;
 	}
 	*answer_out = a;
-	return 0;
+	return ret;
 }
 
 int zg_xfr_soa_serial(const struct sockaddr_storage *addr, const knot_tsig_key_t *key,
@@ -93,8 +95,9 @@ int zg_xfr_soa_serial(const struct sockaddr_storage *addr, const knot_tsig_key_t
 		return KNOT_EINVAL;
 	}
 	knot_pkt_t *a = NULL;
-	int ret = exchange(addr, key, zone, KNOT_OPCODE_QUERY, 0, timeout_ms, &a);
+	int ret = exchange(addr, NULL, key, zone, KNOT_OPCODE_QUERY, 0, timeout_ms, &a);
 	if (ret != 0) {
+		knot_pkt_free(a);
 		return ret;
 	}
 	ret = ZG_EPROTO;
@@ -116,15 +119,26 @@ int zg_xfr_soa_serial(const struct sockaddr_storage *addr, const knot_tsig_key_t
 	return ret;
 }
 
-int zg_xfr_notify(const struct sockaddr_storage *addr, const knot_tsig_key_t *key,
-                  const uint8_t *zone, uint32_t serial, int timeout_ms)
+int zg_xfr_notify(const struct sockaddr_storage *addr, const struct sockaddr_storage *via,
+                  const knot_tsig_key_t *key, const uint8_t *zone, uint32_t serial,
+                  int timeout_ms, char *reason, size_t rlen)
 {
 	knot_pkt_t *a = NULL;
-	int ret = exchange(addr, key, zone, KNOT_OPCODE_NOTIFY, serial, timeout_ms, &a);
-	if (ret != 0) {
-		return ret;
+	int ret = exchange(addr, via, key, zone, KNOT_OPCODE_NOTIFY, serial, timeout_ms, &a);
+	if (ret == 0 && knot_wire_get_rcode(a->wire) != KNOT_RCODE_NOERROR) {
+		ret = ZG_EREFUSED;
 	}
-	ret = knot_wire_get_rcode(a->wire) == KNOT_RCODE_NOERROR ? 0 : ZG_EREFUSED;
+	if (ret == ZG_EREFUSED) {
+		char err[64];
+		ret = zg_reason(reason, rlen, ret, "server answered %s",
+		                zg_dns_answer_error(a, err, sizeof(err)));
+	} else if (ret == -EADDRNOTAVAIL && via != NULL) {
+		char va[80];
+		ret = zg_reason(reason, rlen, ret, "via %s is not an address of this host",
+		                zg_dns_addr_str(via, va, sizeof(va)));
+	} else if (ret != 0) {
+		ret = zg_reason(reason, rlen, ret, "%s", zg_strerror(ret));
+	}
 	knot_pkt_free(a);
 	return ret;
 }
@@ -412,11 +426,10 @@ static int xfr_run(const zg_xfr_peer_t *peer, bool ixfr, uint32_t serial, zg_dif
 			ret = zg_reason(reason, rlen, ZG_EPROTO, "answer with a wrong message id");
 			goto done;
 		}
-		uint8_t rcode = knot_wire_get_rcode(p->wire);
-		if (rcode != KNOT_RCODE_NOERROR) {
-			const knot_lookup_t *l = knot_lookup_by_id(knot_rcode_names, rcode);
+		if (knot_wire_get_rcode(p->wire) != KNOT_RCODE_NOERROR) {
+			char err[64];
 			ret = zg_reason(reason, rlen, ZG_EREFUSED, "server answered %s",
-			            l ? l->name : "an error");
+			            zg_dns_answer_error(p, err, sizeof(err)));
 			goto done;
 		}
 		if (key != NULL) {

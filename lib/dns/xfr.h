@@ -40,13 +40,19 @@ int zg_xfr_soa_serial(const struct sockaddr_storage *addr, const knot_tsig_key_t
 
 /*!
  * Sends NOTIFY (RFC 1996) for \a zone with \a serial in the answer section
- * over TCP and waits for the acknowledgement.
+ * over TCP and waits for the acknowledgement (TSIG-signed and checked when
+ * \a key is set).
  *
- * \return 0 when the server answered NOERROR; ZG_EREFUSED for another RCODE,
- *         ZG_ECONNECT, ZG_ETIMEOUT, ZG_EPROTO, -errno.
+ * \param via     Local address to send from (a remote's `via`), or NULL.
+ * \param reason  Receives why it failed ("server answered NOTAUTH, TSIG
+ *                error BADKEY"); owned by the caller.
+ *
+ * \return 0 when the server answered NOERROR; ZG_EREFUSED for another RCODE
+ *         or a TSIG error, ZG_ECONNECT, ZG_ETIMEOUT, ZG_EPROTO, -errno.
  */
-int zg_xfr_notify(const struct sockaddr_storage *addr, const knot_tsig_key_t *key,
-                  const uint8_t *zone, uint32_t serial, int timeout_ms);
+int zg_xfr_notify(const struct sockaddr_storage *addr, const struct sockaddr_storage *via,
+                  const knot_tsig_key_t *key, const uint8_t *zone, uint32_t serial,
+                  int timeout_ms, char *reason, size_t rlen);
 
 /*!
  * Writes a TSIG key as "ALG:NAME:SECRET" (secret in base64), the form that

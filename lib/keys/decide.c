@@ -280,6 +280,25 @@ static bool has_marks(const zg_key_t *k)
 	return false;
 }
 
+/* A key generated ahead that Knot does not schedule: every timer but
+ * created (and revoke) unset, or a hold mark. */
+static bool is_spare(const zg_key_t *k)
+{
+	static const zg_key_timer_t timers[] = {
+		ZG_KT_PRE_ACTIVE, ZG_KT_PUBLISH, ZG_KT_READY, ZG_KT_ACTIVE,
+		ZG_KT_RETIRE_ACTIVE, ZG_KT_RETIRE, ZG_KT_POST_ACTIVE, ZG_KT_REMOVE,
+	};
+	if (k->pub_only) {
+		return false;
+	}
+	for (size_t i = 0; i < sizeof(timers) / sizeof(timers[0]); i++) {
+		if (real(k->t[timers[i]]) != 0) {
+			return false;
+		}
+	}
+	return true;
+}
+
 void zg_keys_plan_deinit(zg_keys_plan_t *plan)
 {
 	free(plan->keys);
@@ -312,6 +331,9 @@ static int64_t supply_end(const zg_keyset_t *ks, const zg_keys_plan_t *plan, int
 		if (role_of(k) != r || k->pub_only) {
 			continue;
 		}
+		if (d->spare && !d->published_ahead) {
+			continue; /* Counted below. */
+		}
 		bool used = in_use(k, d->state);
 		bool pending = d->state == ZG_KS_FUTURE || d->state == ZG_KS_PUBLISHED;
 		if (!used && !pending) {
@@ -343,7 +365,110 @@ static int64_t supply_end(const zg_keyset_t *ks, const zg_keys_plan_t *plan, int
 	if (end == 0 && lifetime > 0) {
 		end = last_start + lifetime;
 	}
+	/* Spares: one lifetime each once backed up (publish_spares()), if of the
+	 * algorithm in use; never used without a backup. */
+	for (size_t i = 0; i < ks->count && end != 0 && lifetime > 0; i++) {
+		const zg_key_decision_t *d = &plan->keys[i];
+		if (role_of(d->key) == r && d->spare && !d->published_ahead &&
+		    d->verdict == ZG_KV_BACKED_UP && d->key->algorithm == last->algorithm &&
+		    d->key->zsk == last->zsk) {
+			end += lifetime;
+		}
+	}
 	return tmin(end, unbacked_due);
+}
+
+/* Knot's running_rollover(): a key between two states of a rollover, or more
+ * than one active key of a role. Knot starts no rollover while one runs. */
+static bool rollover_running(const zg_keys_plan_t *plan)
+{
+	int ksk = 0, zsk = 0;
+	for (size_t i = 0; i < plan->nkeys; i++) {
+		const zg_key_t *k = plan->keys[i].key;
+		if (k->pub_only) {
+			continue;
+		}
+		switch (plan->keys[i].state) {
+		case ZG_KS_PRE_ACTIVE:
+		case ZG_KS_PUBLISHED:
+		case ZG_KS_RETIRE_ACTIVE:
+		case ZG_KS_POST_ACTIVE:
+			return true;
+		case ZG_KS_READY:
+			ksk += k->ksk;
+			break;
+		case ZG_KS_ACTIVE:
+			ksk += k->ksk;
+			zsk += k->zsk;
+			break;
+		default:
+			break;
+		}
+	}
+	return ksk > 1 || zsk > 1;
+}
+
+/* Under automatic management Knot starts a role's rollover by generating a
+ * new key (active + zsk-lifetime; KSK created + ksk-lifetime) unless a
+ * rollover runs or a timed key of the role is on its way. When that is due
+ * within the lookahead, the oldest backed-up spare of the active key's
+ * algorithm is published now instead: Knot then rolls to it. */
+static void publish_spares(const zg_keyset_t *ks, zg_keys_plan_t *plan, work_t *w,
+                           const zg_keys_policy_t *pol, const zg_keys_opts_t *o)
+{
+	if (pol->manual || rollover_running(plan)) {
+		return;
+	}
+	for (int r = 0; r < ZG_ROLES; r++) {
+		int64_t lifetime = r == ZG_ROLE_KSK ? pol->ksk_lifetime : pol->zsk_lifetime;
+		const zg_key_t *act = NULL;
+		bool coming = false;
+		for (size_t i = 0; i < ks->count; i++) {
+			const zg_key_decision_t *d = &plan->keys[i];
+			if (role_of(d->key) != r || d->key->pub_only) {
+				continue;
+			}
+			if (d->state == ZG_KS_ACTIVE) {
+				act = d->key;
+			} else if (d->state == ZG_KS_FUTURE && !d->spare) {
+				coming = true; /* A timed (pre-generated) key takes over. */
+			}
+		}
+		if (lifetime <= 0 || act == NULL || coming) {
+			continue;
+		}
+		int64_t from = real(act->t[ZG_KT_ACTIVE]);
+		if (r == ZG_ROLE_KSK && real(act->t[ZG_KT_CREATED]) != 0) {
+			from = real(act->t[ZG_KT_CREATED]);
+		}
+		if (from == 0 || from + lifetime - o->now > o->lookahead) {
+			continue;
+		}
+		ssize_t best = -1;
+		for (size_t i = 0; i < ks->count; i++) {
+			const zg_key_decision_t *d = &plan->keys[i];
+			if (role_of(d->key) != r || !d->spare || d->verdict != ZG_KV_BACKED_UP ||
+			    d->key->algorithm != act->algorithm || d->key->zsk != act->zsk) {
+				continue;
+			}
+			if (best < 0 || real(d->key->t[ZG_KT_CREATED]) <
+			                real(plan->keys[best].key->t[ZG_KT_CREATED])) {
+				best = (ssize_t)i;
+			}
+		}
+		if (best < 0) {
+			continue;
+		}
+		work_t *sw = &w[best];
+		for (int t = 0; t < ZG_KT_COUNT; t++) {
+			if (sw->t[t] == HOLD) {
+				set(sw, (zg_key_timer_t)t, 0);
+			}
+		}
+		set(sw, ZG_KT_PUBLISH, o->now);
+		plan->keys[best].published_ahead = true;
+		plan->keys[best].due = from + lifetime;
+	}
 }
 
 int zg_keys_decide(const zg_keyset_t *ks, const zg_reg_t *reg, const char *zone,
@@ -373,6 +498,7 @@ int zg_keys_decide(const zg_keyset_t *ks, const zg_reg_t *reg, const char *zone,
 		d->state = zg_key_state(k, o->now);
 		d->backup = zg_reg_latest(reg, zone, k->id);
 		d->marked = k->t[mark_timer(k)] == HOLD;
+		d->spare = d->state == ZG_KS_FUTURE && is_spare(k);
 		bool pending = d->state == ZG_KS_FUTURE || d->state == ZG_KS_PUBLISHED;
 		if (pending) {
 			d->due = due_time(k, pol);
@@ -408,6 +534,9 @@ int zg_keys_decide(const zg_keyset_t *ks, const zg_reg_t *reg, const char *zone,
 			d->released = true;
 		}
 	}
+
+	/* 2b. Spares: publish one for a rollover Knot is about to start. */
+	publish_spares(ks, plan, w, pol, o);
 
 	/* 3. Active keys: they keep signing while the key Knot switches to next in
 	 *    their role (the pending one published first) is held; otherwise their
@@ -458,6 +587,7 @@ int zg_keys_decide(const zg_keyset_t *ks, const zg_reg_t *reg, const char *zone,
 		default: break;
 		}
 		plan->released += plan->keys[i].released;
+		plan->published_ahead += plan->keys[i].published_ahead;
 	}
 	free(w);
 	for (int r = 0; r < ZG_ROLES; r++) {

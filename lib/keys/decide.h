@@ -34,6 +34,22 @@
  *    an algorithm rollover) are never touched; one without a backup is only
  *    reported. Rollover steps that need no new key (retiring, removing old
  *    keys, a rollover to a backed-up key) are never held.
+ *
+ * Knot 3.4 and later clear the future timers of every key under automatic
+ * key management at each key event ("cleared future timers of auto-managed
+ * key"). There the hold marks last only until Knot's next key event (the
+ * key stays held by its refreshed publish timer), and keys generated ahead
+ * (keymgr pregenerate, or any key with a future publish timer) lose their
+ * timers: they become spare keys, with no timer but "created", which Knot
+ * never uses by itself (it generates a new key when a rollover is due). A
+ * backed-up spare is therefore put to use by the interlock: once Knot would
+ * start the role's rollover (active + zsk-lifetime, KSK created +
+ * ksk-lifetime) within the lookahead and no rollover runs, the oldest
+ * backed-up spare of the active key's algorithm is published now (a publish
+ * timer in the past is kept), so Knot's rollover goes to that key instead of
+ * a new one. The same happens in Knot 3.2 with spares made there (keymgr
+ * generate with no timers); its timed pre-generated chains are used by their
+ * timers and are not spares.
  */
 #ifndef ZONEGATE_KEYS_DECIDE_H
 #define ZONEGATE_KEYS_DECIDE_H
@@ -102,6 +118,9 @@ typedef struct {
 	const zg_reg_entry_t *backup; /*!< Latest backup of the key, or NULL. */
 	bool marked;                  /*!< Carries the hold marks (ZG_KEYS_HOLD_TIME). */
 	bool released;                /*!< Backed up and its marks are removed by this plan. */
+	bool spare;                   /*!< Generated ahead: no timer set but "created". */
+	bool published_ahead;         /*!< A backed-up spare this plan publishes now for the
+	                                   rollover Knot starts at \a due. */
 } zg_key_decision_t;
 
 /*! One timer change: `keymgr set id=KEY TIMER=VALUE`. */
@@ -120,9 +139,11 @@ typedef struct {
 	zg_keys_change_t *changes;    /*!< Grouped by key, in keyset order (owned). */
 	size_t nchanges;
 	size_t held, waiting, in_use, released, backed_up;
+	size_t published_ahead;       /*!< Spares published for a rollover (zone-keys-load). */
 	bool role_held[ZG_ROLES];     /*!< A key of the role is held: its active keys keep signing. */
 	int64_t supply_end[ZG_ROLES]; /*!< From when the role needs a key that is in no backup
-	                                   (0: never, no rollover planned). */
+	                                   (0: never, no rollover planned); each backed-up
+	                                   spare adds one lifetime. */
 } zg_keys_plan_t;
 
 /*! Inputs of zg_keys_decide() besides keys, register and policy. */

@@ -71,7 +71,7 @@ static const char *const ctr_names[CTR_COUNT] = {
 typedef struct {
 	knotd_mod_t *mod;
 	char *source;
-	char *ctl_socket;
+	char ctl_socket[512];  /* knotd's own control socket (zg_mod_ctl_path()). */
 	knot_tsig_key_t key;
 	bool have_key;
 	knot_dname_t *zone;
@@ -215,40 +215,12 @@ static int load_server(knotd_mod_t *mod, struct sockaddr_storage *out)
 	return KNOT_EOK;
 }
 
-/* knotd's own control socket (control.listen, relative to server.rundir):
- * a message too big for one UPDATE is applied there in one transaction. */
-static char *load_ctl_socket(knotd_mod_t *mod)
-{
-	knotd_conf_t l = knotd_conf(mod, (const yp_name_t *)"\x07""control",
-	                            (const yp_name_t *)"\x06""listen", NULL);
-	const char *path = l.count > 0 ? (l.count == 1 ? l.single.string : l.multi[0].string) :
-	                                  "knot.sock";
-	char *out = NULL;
-	if (path != NULL && path[0] == '/') {
-		out = strdup(path);
-	} else if (path != NULL) {
-		knotd_conf_t rd = knotd_conf(mod, (const yp_name_t *)"\x06""server",
-		                             (const yp_name_t *)"\x06""rundir", NULL);
-		const char *dir = rd.count > 0 && rd.single.string != NULL ? rd.single.string :
-		                  "/run/knot";
-		size_t n = strlen(dir) + strlen(path) + 2;
-		out = malloc(n);
-		if (out != NULL) {
-			snprintf(out, n, "%s/%s", dir, path);
-		}
-		knotd_conf_free(&rd);
-	}
-	knotd_conf_free(&l);
-	return out;
-}
-
 static void ctx_free(ingest_ctx_t *ctx)
 {
 	if (ctx == NULL) {
 		return;
 	}
 	free(ctx->source);
-	free(ctx->ctl_socket);
 	knot_dname_free(ctx->zone, NULL);
 	if (ctx->have_key || ctx->key.name != NULL || ctx->key.secret.data != NULL) {
 		knot_dname_free(ctx->key.name, NULL);
@@ -297,7 +269,13 @@ static int ingest_load(knotd_mod_t *mod)
 	ctx->conf.interval = knotd_conf_mod(mod, MOD_INTERVAL).single.integer;
 	ctx->conf.gw.batch_max = knotd_conf_mod(mod, MOD_BATCH).single.integer;
 	ctx->conf.gw.max_removal_pct = knotd_conf_mod(mod, MOD_REMOVAL).single.integer;
-	ctx->ctl_socket = load_ctl_socket(mod);
+	/* A message too big for one UPDATE is applied in one transaction on
+	 * knotd's own control socket (3.5: the first of control.listen). */
+	if (zg_mod_ctl_path(mod, NULL, ctx->ctl_socket, sizeof(ctx->ctl_socket)) != 0) {
+		knotd_mod_log(mod, LOG_ERR, "control socket path too long");
+		ret = KNOT_EINVAL;
+		goto fail;
+	}
 	ctx->conf.gw.ctl_socket = ctx->ctl_socket;
 	ctx->conf.gw.ctl_timeout_ms = CTL_TIMEOUT_MS;
 	ctx->conf.limits.max_size = knotd_conf_mod(mod, MOD_MAXSIZE).single.integer;

@@ -391,7 +391,9 @@ static void report_keys(keys_ctx_t *ctx, const zg_keys_plan_t *plan, int64_t now
 			wlog(ctx, LOG_ERR, "%s", reason);
 			alarm_run(ctx, d->key->tag, reason);
 		}
-		if (d->released) {
+		if (d->released || (d->verdict == ZG_KV_BACKED_UP && was == ZG_KV_HELD)) {
+			/* Knot 3.4+ may have cleared the marks already (it clears future
+			 * timers of auto-managed keys): a held key released all the same. */
 			char bt[32];
 			wlog(ctx, LOG_NOTICE, "key %s backed up (%s, %s), the rollover "
 			     "continues", name, zg_keys_time_str(d->backup->time, bt, sizeof(bt)),
@@ -399,6 +401,12 @@ static void report_keys(keys_ctx_t *ctx, const zg_keys_plan_t *plan, int64_t now
 		} else if (d->verdict == ZG_KV_BACKED_UP && (was == ZG_KV_WAITING || was == ZG_KV_IN_USE)) {
 			wlog(ctx, LOG_NOTICE, "key %s backed up (%s)", name,
 			     d->backup->location);
+		}
+		if (d->published_ahead) {
+			char dt[32];
+			wlog(ctx, LOG_NOTICE, "key %s generated ahead and backed up (%s), "
+			     "published for the rollover due at %s", name, d->backup->location,
+			     zg_keys_time_str(d->due, dt, sizeof(dt)));
 		}
 		if (d->verdict == ZG_KV_BACKED_UP || d->verdict == ZG_KV_NOT_NEEDED) {
 			t->late_from = 0;
@@ -567,13 +575,13 @@ static bool check_once(keys_ctx_t *ctx, unsigned tick)
 	track_sweep(ctx);
 	if (plan.nchanges > 0) {
 		plan_apply(ctx, &plan);
-		if (plan.released > 0) {
-			/* Let Knot plan its next key event from the released timers now. */
+		if (plan.released > 0 || plan.published_ahead > 0) {
+			/* Let Knot plan its next key event from the changed timers now. */
 			char cerr[256];
 			if (zg_ctl_zone_command(ctx->ctl_path, CTL_TIMEOUT_MS, "zone-keys-load",
 			                        ctx->zone, cerr, sizeof(cerr)) != KNOT_EOK) {
 				wlog(ctx, LOG_WARNING, "zone-keys-load failed (%s), knotd "
-				     "applies the released timers at its next key event", cerr);
+				     "applies the changed timers at its next key event", cerr);
 			}
 		}
 	}

@@ -73,6 +73,7 @@
 #define C_RMT		"\x06""remote"
 #define C_RMTS		"\x07""remotes"
 #define C_ADDR		"\x07""address"
+#define C_VIA		"\x03""via"
 #define C_NOTIFY	"\x06""notify"
 #define C_SERVER	"\x06""server"
 #define C_LISTEN	"\x06""listen"
@@ -140,6 +141,7 @@ static const char *const ctr_names[CTR_COUNT] = {
 
 typedef struct {
 	struct sockaddr_storage addr;
+	struct sockaddr_storage via;  /*!< AF_UNSPEC: any local address. */
 	knot_tsig_key_t key;    /*!< name NULL: unsigned. */
 } notify_target_t;
 
@@ -478,17 +480,20 @@ static void notify_all(validate_ctx_t *ctx, uint32_t serial)
 		notify_target_t *t = &ctx->notify[i];
 		char addr[80];
 		zg_dns_addr_str(&t->addr, addr, sizeof(addr));
+		char reason[160] = "";
 		int ret = ZG_ETIMEOUT;
 		for (int attempt = 0; attempt < 2 && ret != 0; attempt++) {
-			ret = zg_xfr_notify(&t->addr, t->key.name != NULL ? &t->key : NULL, ctx->zone,
-			                    serial, ZG_XFR_QUERY_TIMEOUT_MS);
+			ret = zg_xfr_notify(&t->addr, t->via.ss_family != AF_UNSPEC ? &t->via : NULL,
+			                    t->key.name != NULL ? &t->key : NULL, ctx->zone,
+			                    serial, ZG_XFR_QUERY_TIMEOUT_MS, reason, sizeof(reason));
 		}
 		if (ret == 0) {
 			wlog(ctx, LOG_INFO, "NOTIFY, outgoing, remote %s, serial %u",
 			     addr, serial);
 		} else {
 			wlog(ctx, LOG_WARNING, "NOTIFY, outgoing, remote %s, "
-			     "serial %u, failed (%s)", addr, serial, zg_strerror(ret));
+			     "serial %u, failed (%s)", addr, serial,
+			     reason[0] != '\0' ? reason : zg_strerror(ret));
 		}
 	}
 }
@@ -1271,16 +1276,26 @@ static void notify_add_remote(validate_ctx_t *ctx, const knotd_conf_val_t *ref)
 		return;
 	}
 	knotd_conf_t key = knotd_conf(ctx->mod, C_RMT, C_KEY, &id);
+	knotd_conf_t via = knotd_conf(ctx->mod, C_RMT, C_VIA, &id);
 	for (size_t i = 0; i < addrs.count && ctx->notify_count < NOTIFY_MAX; i++) {
 		notify_target_t *t = &ctx->notify[ctx->notify_count];
 		memset(t, 0, sizeof(*t));
 		t->addr = addrs.multi[i].addr;
+		/* As Knot: the first via of the address's family. */
+		for (size_t v = 0; v < via.count; v++) {
+			const struct sockaddr_storage *va = &via.multi[v].addr;
+			if (va->ss_family == t->addr.ss_family) {
+				t->via = *va;
+				break;
+			}
+		}
 		if (key.count == 1 && zg_modkey_load(ctx->mod, &key.single, &t->key) != KNOT_EOK) {
 			wlog(ctx, LOG_WARNING, "notify remote key not usable, "
 			     "sending unsigned NOTIFY");
 		}
 		ctx->notify_count++;
 	}
+	knotd_conf_free(&via);
 	knotd_conf_free(&addrs);
 }
 

@@ -3,17 +3,23 @@
 # kill -9 of the signing knotd in the middle of a run, restart: the final
 # zone (AXFR) equals what the messages say, and every message is recorded
 # applied exactly once in the PostgreSQL queue.
+#
+# The keys are in Knot's PEM keystore, not in a SoftHSM token: SoftHSMv2's
+# file object store rewrites token.object in place at every PKCS #11 login,
+# which knotd does at every signing pass (each DDNS batch), so a kill -9 in
+# that moment leaves token.object empty and the token gone; the restarted
+# knotd then cannot load the zone ("PKCS #11 token not available"). Losing
+# the token and getting it back (zg-keys restore) is keys-drill.sh's subject;
+# this test is about the ingest path surviving the crash.
 . "$ZG_SRCDIR/tests/func/lib.sh"
 . "$ZG_SRCDIR/tests/func/ingest-lib.sh"
 zg_init
-command -v softhsm2-util >/dev/null || zg_skip_all "softhsm2-util not installed"
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || zg_skip_all "postgresql server not installed"
 
 ok "PostgreSQL cluster starts" zg_pg_start "$ZG_TMP/pg"
 psql_q() { psql -X -q -A -t -v ON_ERROR_STOP=1 -c "$1" 2>&1; }
 d=$ZG_TMP/signer
 mkdir -p "$d"
-zg_softhsm_init "$ZG_TMP/hsm" zonegate 1234 || zg_bail "SoftHSM token"
 port=$(zg_free_port)
 secret=$(head -c 32 /dev/urandom | base64)
 zg_genzone test. 500 >"$ZG_TMP/test.zone"
@@ -23,8 +29,8 @@ zg_genzone test. 500 >"$ZG_TMP/test.zone"
 # changes on top, which fails ("zone event 'load' failed (semantic check)")
 # once the journal has been compacted past the zone file's serial (more than
 # journal-max-depth serials before the kill), and the zone stays unserved.
-ingest_signer_conf "$d" "$port" "$secret" "$ZG_TMP/test.zone" "    zonefile-load: difference" \
-	>"$d/knot.conf"
+INGEST_KEYSTORE=pem ingest_signer_conf "$d" "$port" "$secret" "$ZG_TMP/test.zone" \
+	"    zonefile-load: difference" >"$d/knot.conf"
 ok "signing knotd starts" zg_knotd_start "$d"
 ok "zone signed" zg_wait 60 zg_zone_signed "$d" test.
 

@@ -93,7 +93,11 @@ zg_axfr 127.0.0.1 "$port" test. >"$ZG_TMP/axfr1.zone"
 unlike "$(cat "$ZG_TMP/axfr1.zone")" "^(big|x\.dn)\.test\." "the refused messages changed nothing"
 
 # --- 3. a frozen zone --------------------------------------------------------
-ok "knotc zone-freeze" zg_knotc "$d" zone-freeze test.
+# Blocking: knotc returns once the freeze event has run. Without -b, knotd
+# only schedules it, and under load the first UPDATEs could arrive (and
+# apply) before the zone is frozen.
+ok "knotc zone-freeze" zg_knotc "$d" -b zone-freeze test.
+like "$(cat "$d/knotd.log")" "\[test\.\] zone updates frozen" "the zone is frozen before any message is sent"
 serial0=$(ingest_serial "$port")
 # Twelve messages, more than the eight UPDATEs 3.4+ queue; 110 and 111 set
 # the same owner (order matters).
@@ -132,6 +136,6 @@ done
 is "${wrong:-none}" none "each message reported applied exactly once (others: ${wrong:-none})"
 unlike "$(cat "$ZG_TMP/daemon.out")" "^refused " "no refusal reported by the daemon"
 zg_stop_pid "$gw"
-[ "$_zg_failed" -gt 0 ] && zg_diag "$(tail -n 30 "$ZG_TMP/daemon.out")" && zg_diag "$(grep -E 'DDNS|UPDATE' "$d/knotd.log" | tail -n 30)"
+[ "$_zg_failed" -gt 0 ] && zg_diag "$(tail -n 30 "$ZG_TMP/daemon.out")" && zg_diag "$(grep -E 'DDNS|UPDATE|froz' "$d/knotd.log" | tail -n 30)"
 ok "knotd stops cleanly" zg_knotd_stop "$d"
 zg_done

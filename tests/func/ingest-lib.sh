@@ -49,7 +49,8 @@ PY
 # knot.conf of a signing knotd (SoftHSM keystore, NSEC3) serving zone "test."
 # from ZONEFILE, accepting updates signed with the hmac-sha256 key "ingest"
 # (SECRET). EXTRA_ZONE_CONF is appended to the zone, SECTIONS (e.g. a
-# mod-ingest section) go before the zone section.
+# mod-ingest section) go before the zone section. With INGEST_KEYSTORE=pem
+# the keys are Knot's PEM files instead (the keystore keeps its id "hsm").
 ingest_signer_conf() {
 	local dir=$1 port=$2 secret=$3 zonefile=$4 extra=${5:-} sections=${6:-}
 	mkdir -p "$dir/zones"
@@ -60,7 +61,11 @@ ingest_signer_conf() {
 		/^  - id: mod-/ { skip = ($3 != "mod-ingest") }
 		/^[^ ]/ || /^$/ { skip = 0 }
 		!skip'
-	zg_signer_conf zonegate 1234 nsec3
+	if [ "${INGEST_KEYSTORE:-pkcs11}" = pem ]; then
+		zg_signer_conf zonegate 1234 nsec3 | sed '/^    backend: pkcs11$/,/^    config: /c\    backend: pem'
+	else
+		zg_signer_conf zonegate 1234 nsec3
+	fi
 	cat <<CONF
 key:
   - id: ingest

@@ -44,12 +44,16 @@ is "$(rrsig_tag www.test. A)" "$ZSK1" "ZSK $ZSK1 signs"
 nalarm=$(cat "$ALARMLOG" 2>/dev/null | wc -l)
 ok "ZSK rollover started" zg_knotc "$S" zone-key-rollover test. zsk
 newzsk() { keys_of | awk -v old="$ZSK1" '$1 == "ZSK" && $2 != old { print $2 }'; }
-ok "Knot generated a new ZSK" zg_wait 10 test -n "$(newzsk)"
+has_newzsk() { [ -n "$(newzsk)" ]; }
+ok "Knot generated a new ZSK" zg_wait 10 has_newzsk
 ZSK2=$(newzsk)
 ok "mod-keys holds it" zg_wait 10 log_has "key ZSK $ZSK2 \(id [0-9a-f]+\) has no backup, holding it \(not activated\), the rollover is late from 20[0-9-]+T[0-9:]+Z until a backup is recorded"
 alarmed() { grep -q "^test\. $ZSK2 key ZSK $ZSK2 .* has no backup" "$ALARMLOG" 2>/dev/null; }
 ok "the alarm command runs, naming the key" zg_wait 10 alarmed
-like "$(keys_of | grep "^ZSK $ZSK2 ")" "active=2145916800" "the held key's active timer is the hold time (2038-01-01)"
+# (Knot 3.4+ clears the mark, a future timer, at each key event of an
+# auto-managed key; mod-keys sets it again within a check.)
+marked() { keys_of | grep "^ZSK $ZSK2 " | grep -q "active=2145916800"; }
+ok "the held key's active timer is the hold time (2038-01-01)" zg_wait 10 marked
 sleep 16   # more than twice propagation-delay + dnskey-ttl (7 s)
 is "$(rrsig_tag www.test. A)" "$ZSK1" "16 s later the old ZSK $ZSK1 still signs"
 like "$(dnskey_tags)" "(^| )$ZSK2( |$)" "the new ZSK is published"
@@ -75,13 +79,32 @@ is "$(cat "$ALARMLOG" | wc -l)" "$n" "no alarm after the release"
 is "$(kstat keys-held)" 0 "keys-held back to 0"
 ok "zg-keys status OK again (recovery-time 1d, as the policy leaves)" zgk status --recovery-time 1d --format nagios
 
-# 4. A rollover to a key backed up before Knot uses it is not held.
+# 4. A rollover to a key backed up before Knot uses it is not held. Knot
+# 3.2 publishes the key by its timer; 3.4 and later clear the future timers
+# of auto-managed keys (the key becomes a spare, never used by Knot itself),
+# so there the operator publishes it once it is backed up.
 t=$(date +%s)
 ok "a ZSK generated ahead (published in 20 s)" keymgr -c "$S/knot.conf" test. generate \
 	algorithm=ecdsap256sha256 ksk=no zsk=yes publish=$((t + 20)) active=0
 ZSK3=$(keys_of | awk -v a="$ZSK1" -v b="$ZSK2" '$1 == "ZSK" && $2 != a && $2 != b { print $2 }')
 ok "backed up at once" zgk backup -d "$ZG_TMP/backups"
 ok "knotd loads it" zg_knotc "$S" zone-keys-load test.
+# (keymgr list: 3.2 prints every timer, 3.4+ only those set)
+pub3() { keys_of | awk -v t="$ZSK3" '$1 == "ZSK" && $2 == t { p = 0
+	for (i = 4; i <= NF; i++) if ($i ~ /^publish=/) { sub("publish=", "", $i); p = $i }
+	print p }'; }
+# knotd -V: "knotd (Knot DNS), version 3.2.6", "knotd, Knot DNS 3.4.6"
+knot_minor=$("$KNOTD" -V 2>&1 | sed -nE 's/.*[^0-9.]3\.([0-9]+)\.[0-9]+.*/\1/p' | head -n 1)
+ok "knotd's series is known (3.$knot_minor)" test -n "$knot_minor"
+if [ "${knot_minor:-0}" -ge 4 ]; then
+	cleared() { [ "$(pub3)" = 0 ]; }
+	ok "Knot 3.$knot_minor clears its future publish timer" zg_wait 10 cleared
+	id3=$(keys_of | awk -v t="$ZSK3" '$1 == "ZSK" && $2 == t { print $3 }')
+	ok "the operator publishes it now" keymgr -c "$S/knot.conf" test. set "id=$id3" publish=$(date +%s)
+	ok "knotd loads it again" zg_knotc "$S" zone-keys-load test.
+else
+	is "$(pub3)" "$((t + 20))" "Knot 3.$knot_minor keeps its publish timer"
+fi
 signs3() { [ "$(rrsig_tag www.test. A)" = "$ZSK3" ]; }
 ok "Knot rolls to it on time (publish + 7 s, within 45 s)" zg_wait 45 signs3
 is "$(log_count "key ZSK $ZSK3 .*holding it")" 0 "the backed-up key was never held"

@@ -298,6 +298,76 @@ static void test_supply_and_runway(void)
 	is_int(zg_keys_policy_key_delay(&p), 3600, "key delay without dnskey-ttl");
 }
 
+static void test_spares(void)
+{
+	/* Knot 3.4+ clears the future timers of auto-managed keys: keys generated
+	 * ahead are left with "created" only. The backed-up ones are published
+	 * for the next rollover, oldest first; the others are never used. */
+	zg_reg_deinit(&reg);
+	backed("aa01");
+	backed("ee01");
+	backed("ee02");
+	backed("ee03");
+	backed("ee05");
+	zg_key_t k[] = {
+		key("aa01", true, 100, 100, 0, 0, 0),
+		key("ee01", false, 100, 0, 100, 0, 0),
+		key("ee02", false, 0, 0, 0, 0, 0),
+		key("ee03", false, 0, 0, 0, 0, 0),
+		key("ee04", false, 0, 0, 0, 0, 0),
+		key("ee05", false, 0, 0, 0, 0, 0),
+	};
+	k[2].t[ZG_KT_CREATED] = 150;
+	k[3].t[ZG_KT_CREATED] = 140;
+	k[4].t[ZG_KT_CREATED] = 130;
+	k[5].t[ZG_KT_CREATED] = 120;
+	k[5].algorithm = 8;
+	k[3].t[ZG_KT_ACTIVE] = H; /* A mark left on a spare (held before its backup). */
+	decide(k, 6, 120, 10);
+	ok(pl.keys[2].spare && pl.keys[3].spare && pl.keys[4].spare, "keys with no timer are spares");
+	ok(!pl.keys[1].spare && !pl.keys[0].spare, "keys in use are not");
+	is_int(pl.keys[4].verdict, ZG_KV_WAITING, "a spare without backup waits (never due)");
+	is_int(pl.keys[4].due, 0, "and is not due");
+	ok(pl.keys[3].released, "a backed-up spare's leftover mark is released");
+	is_int(changed(3, ZG_KT_ACTIVE), 0, "its active timer back to never");
+	is_int(pl.nchanges, 1, "the rollover (160) is not within the lookahead: nothing else changes");
+	ok(!pl.keys[3].published_ahead, "no spare published yet");
+	apply(k);
+	is_int((long long)pl.supply_end[ZG_ROLE_ZSK], 280, "supply: active + zsk-lifetime, one "
+	       "lifetime per backed-up spare (not the unbacked one, nor another algorithm's)");
+
+	decide(k, 6, 152, 10);
+	ok(pl.keys[3].published_ahead, "rollover due in 8 s: the oldest backed-up spare is published");
+	is_int(changed(3, ZG_KT_PUBLISH), 152, "publish = now (Knot keeps a past publish timer)");
+	is_int(pl.keys[3].due, 160, "for the rollover Knot starts at active + zsk-lifetime");
+	ok(!pl.keys[4].published_ahead && !pl.keys[5].published_ahead,
+	   "not the spare without backup, nor the one of another algorithm");
+	is_int(pl.published_ahead, 1, "one key published ahead");
+	is_int(pl.nchanges, 1, "only that key changes");
+	is_int((long long)pl.supply_end[ZG_ROLE_ZSK], 280, "the supply is the same");
+	apply(k);
+	is_int(zg_key_state(&k[3], 152), ZG_KS_PUBLISHED, "the spare is published");
+
+	decide(k, 6, 153, 10);
+	is_int(pl.nchanges, 0, "a rollover runs: no second spare is published");
+	is_int(pl.published_ahead, 0, "none");
+
+	pol.manual = true;
+	k[3].t[ZG_KT_PUBLISH] = 0;
+	decide(k, 6, 155, 10);
+	is_int(pl.published_ahead, 0, "manual policy: spares are the operator's");
+	policy(false);
+	pol.zsk_lifetime = 0;
+	decide(k, 6, 155, 10);
+	is_int(pl.published_ahead, 0, "zsk-lifetime 0: no rollover, no spare published");
+	policy(false);
+	zg_key_t chain = key("ee06", false, 170, 0, 177, 0, 0);
+	zg_key_t k2[] = { k[0], k[1], k[2], chain };
+	backed("ee06");
+	decide(k2, 4, 155, 10);
+	is_int(pl.published_ahead, 0, "a timed (pre-generated) key takes over: no spare published");
+}
+
 static void test_states_and_order(void)
 {
 	zg_key_t k = key("a1b2", false, 100, 0, 200, 300, 400);
@@ -329,6 +399,7 @@ int main(void)
 	test_ksk();
 	test_in_use_and_not_needed();
 	test_supply_and_runway();
+	test_spares();
 	zg_keys_plan_deinit(&pl);
 	zg_reg_deinit(&reg);
 	return done_testing();
