@@ -14,6 +14,7 @@
 #include <libknot/errcode.h>
 #include <libknot/lookup.h>
 #include <libknot/rrtype/opt.h>
+#include <libknot/rrtype/rdname.h>
 #include <libknot/rrtype/soa.h>
 #include <libknot/tsig-op.h>
 #include <libknot/wire.h>
@@ -287,6 +288,158 @@ static void count_applied(zg_gateway_t *gw, const zg_msg_t *msg, const zg_owner_
 	if (gw->delegations < 0) {
 		gw->delegations = 0;
 	}
+}
+
+/* Orders owner names (for bsearch). */
+static int owner_cmp(const void *a, const void *b)
+{
+	return knot_dname_cmp(*(const knot_dname_t *const *)a, *(const knot_dname_t *const *)b);
+}
+
+/* ---- Glue below a removed delegation ---------------------------------- */
+
+static bool lists_ns(const zg_change_t *ch)
+{
+	for (uint16_t j = 0; j < ch->rrset_count; j++) {
+		if (ch->rrsets[j].type == KNOT_RRTYPE_NS) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Does msg remove a delegation (NS no longer listed at a cut)? */
+static bool removes_delegation(const zg_msg_t *msg, const zg_owner_state_t *states)
+{
+	int64_t removed = 0, added = 0;
+	if (states != NULL) {
+		removal_stats(msg, states, &removed, &added);
+	}
+	return removed > 0;
+}
+
+/* The glue of the delegations msg removes: the names the NS set served at
+ * such a cut (states[i]) points to strictly below the cut, lower case, each
+ * once, leaving out the owners msg lists (their full state is in msg).
+ * Arrays from pool. */
+static int find_glue(const zg_msg_t *msg, const zg_owner_state_t *states, zg_arena_t *pool,
+                     knot_dname_t ***out, size_t *count)
+{
+	size_t n = msg->change_count, g = 0, cap = 0;
+	const knot_dname_t **owners = NULL;
+	knot_dname_t **glue = NULL;
+	*out = NULL;
+	*count = 0;
+	for (size_t i = 0; i < n; i++) {
+		const zg_change_t *ch = &msg->changes[i];
+		if (!states[i].at_cut || ch->apex || lists_ns(ch)) {
+			continue;
+		}
+		for (uint16_t r = 0; r < states[i].count; r++) {
+			const knot_rrset_t *ns = &states[i].rrsets[r];
+			if (ns->type != KNOT_RRTYPE_NS) {
+				continue;
+			}
+			knot_rdata_t *rd = ns->rrs.rdata;
+			for (uint16_t k = 0; k < ns->rrs.count; k++, rd = knot_rdataset_next(rd)) {
+				knot_dname_storage_t t;
+				if (knot_dname_store(t, knot_ns_name(rd)) == 0) {
+					continue;
+				}
+				knot_dname_to_lower(t);
+				if (knot_dname_in_bailiwick(t, ch->owner) <= 0) {
+					continue;
+				}
+				if (owners == NULL) {
+					owners = zg_arena_alloc(pool, n * sizeof(*owners));
+					if (owners == NULL) {
+						return -ENOMEM;
+					}
+					for (size_t j = 0; j < n; j++) {
+						owners[j] = msg->changes[j].owner;
+					}
+					qsort(owners, n, sizeof(*owners), owner_cmp);
+				}
+				const knot_dname_t *key = t;
+				bool seen = bsearch(&key, owners, n, sizeof(*owners), owner_cmp) != NULL;
+				for (size_t j = 0; j < g && !seen; j++) {
+					seen = knot_dname_is_equal(glue[j], t);
+				}
+				if (seen) {
+					continue;
+				}
+				if (g == cap) {
+					size_t nc = cap > 0 ? 2 * cap : 8;
+					knot_dname_t **ng = zg_arena_alloc(pool, nc * sizeof(*ng));
+					if (ng == NULL) {
+						return -ENOMEM;
+					}
+					if (g > 0) {
+						memcpy(ng, glue, g * sizeof(*ng));
+					}
+					glue = ng;
+					cap = nc;
+				}
+				size_t len = knot_dname_size(t);
+				glue[g] = zg_arena_alloc(pool, len);
+				if (glue[g] == NULL) {
+					return -ENOMEM;
+				}
+				memcpy(glue[g++], t, len);
+			}
+		}
+	}
+	*out = glue;
+	*count = g;
+	return 0;
+}
+
+/* A delegation's full state includes the glue below it: when msg removes
+ * delegations, eff becomes msg with an empty change (removal) appended for
+ * each glue name (find_glue()), and *states msg's states followed by the
+ * glue owners' states, read over gw->conn. Without glue eff is left
+ * alone. Everything from gw->state_pool; eff shares msg's data and must not
+ * be deinitialised. */
+static int with_glue(zg_gateway_t *gw, const zg_msg_t *msg, const zg_owner_state_t **states,
+                     zg_msg_t *eff, bool *found, char *reason, size_t reason_len)
+{
+	*found = false;
+	if (!removes_delegation(msg, *states)) {
+		return 0;
+	}
+	knot_dname_t **glue = NULL;
+	size_t g = 0, n = msg->change_count;
+	int ret = find_glue(msg, *states, &gw->state_pool, &glue, &g);
+	if (ret != 0 || g == 0) {
+		return ret;
+	}
+	zg_change_t *ch = zg_arena_alloc(&gw->state_pool, (n + g) * sizeof(*ch));
+	zg_owner_state_t *st = zg_arena_alloc(&gw->state_pool, (n + g) * sizeof(*st));
+	if (ch == NULL || st == NULL) {
+		return -ENOMEM;
+	}
+	memcpy(ch, msg->changes, n * sizeof(*ch));
+	memcpy(st, *states, n * sizeof(*st));
+	for (size_t j = 0; j < g; j++) {
+		ch[n + j] = (zg_change_t){ .owner = glue[j] };
+	}
+	zg_msg_t gm = *msg;
+	gm.changes = ch + n;
+	gm.change_count = g;
+	char why[ZG_MSG_REASON_MAX];
+	ret = zg_update_read_state(gw->conn, &gm, st + n, &gw->state_pool, why, sizeof(why));
+	if (ret != 0) {
+		snprintf(reason, reason_len, "message %s: reading the glue of a removed "
+		         "delegation failed: %s", msg->id, why);
+		disconnect(gw);
+		return ret == ZG_EREFUSED || ret == ZG_EINPUT ? ZG_EPROTO : ret;
+	}
+	*eff = *msg;
+	eff->changes = ch;
+	eff->change_count = n + g;
+	*states = st;
+	*found = true;
+	return 0;
 }
 
 static int ensure_states(zg_gateway_t *gw, size_t n)
@@ -591,6 +744,18 @@ static int apply_once(zg_gateway_t *gw, const zg_msg_t *msg, zg_apply_result_t *
 	if (ret != 0) {
 		return ret;
 	}
+	zg_msg_t with;
+	bool glue = false;
+	ret = with_glue(gw, msg, &states, &with, &glue, reason, reason_len);
+	if (ret != 0) {
+		if (reason[0] == '\0') {
+			snprintf(reason, reason_len, "message %s: %s", msg->id, zg_strerror(ret));
+		}
+		return ret;
+	}
+	if (glue) {
+		msg = &with; /* The same id and zone, more owners. */
+	}
 
 	size_t tsig = gw->conf.key != NULL ? knot_tsig_wire_size(gw->conf.key) : 0;
 	ret = zg_update_build(&gw->updates, msg, states, ZG_UPDATE_MAX_SIZE, tsig);
@@ -693,10 +858,15 @@ static int ensure_lists(zg_gateway_t *gw, size_t n)
 }
 
 /* Sends the UPDATEs of items idx[0..m) pipelined; ok[k] tells whether every
- * UPDATE of the k-th got NOERROR. Returns a transient code or 0. */
+ * UPDATE of the k-th got NOERROR. A message that removes a delegation is
+ * applied alone, in its place (its glue goes with it, see with_glue(), and
+ * a later message of the batch may list a glue name): the batch ends
+ * before it (*m_io set to its index), or, when it is the first, is it
+ * alone, not sent, with whole set. Returns a transient code or 0. */
 static int batch_send(zg_gateway_t *gw, zg_apply_item_t *items, const size_t *idx,
-                      size_t m, bool *ok_out, uint8_t *rcode_out)
+                      size_t *m_io, bool *ok_out, uint8_t *rcode_out)
 {
+	size_t m = *m_io;
 	disconnect(gw);
 	int ret = connect_gw(gw);
 	if (ret != 0) {
@@ -739,13 +909,25 @@ static int batch_send(zg_gateway_t *gw, zg_apply_item_t *items, const size_t *id
 			}
 		}
 		it->states = states;
+		if (removes_delegation(msg, states)) {
+			if (k > 0) {
+				m = *m_io = k;
+				break;
+			}
+			it->whole = true;
+			gw->lists[k].count = 0;
+			gw->lists[k].owners_changed = 0;
+			gw->lists[k].ops = 0;
+			rcode_out[k] = 0xff;
+			m = *m_io = 1;
+			break;
+		}
 		ret = zg_update_build(&gw->lists[k], msg, states, ZG_UPDATE_MAX_SIZE, tsig);
 		if (ret != 0) {
 			return ret;
 		}
-		char why[8];
 		it->whole = gw->lists[k].count > 1;
-		if (it->whole || check_removals(gw, msg, states, why, sizeof(why)) != 0) {
+		if (it->whole) {
 			/* Not sent: it fails here and gets its verdict alone. */
 			gw->lists[k].count = 0;
 			rcode_out[k] = 0xff;
@@ -816,14 +998,15 @@ static int batch_apply(zg_gateway_t *gw, zg_apply_item_t *items, const size_t *i
 		ret = -ENOMEM;
 		goto done;
 	}
-	ret = batch_send(gw, items, idx, m, ok, rcode);
+	size_t sent = m;
+	ret = batch_send(gw, items, idx, &sent, ok, rcode);
 	if (ret != 0) {
 		goto done;
 	}
 	uint32_t serial = 0;
 	bool serial_known = zg_gateway_serial(gw, items[idx[0]].msg->zone, &serial) == 0;
 	size_t nf = 0;
-	for (size_t k = 0; k < m; k++) {
+	for (size_t k = 0; k < sent; k++) {
 		zg_apply_item_t *it = &items[idx[k]];
 		if (ok[k]) {
 			count_applied(gw, it->msg, it->states);
@@ -833,8 +1016,9 @@ static int batch_apply(zg_gateway_t *gw, zg_apply_item_t *items, const size_t *i
 			it->res.serial = serial;
 			it->res.serial_known = serial_known;
 		} else if (it->whole) {
-			/* Too big for one UPDATE: applied alone (a transaction),
-			 * not read again with a smaller group first. */
+			/* Too big for one UPDATE (a transaction) or removing a
+			 * delegation: applied alone, not read again with a smaller
+			 * group first. */
 			ret = batch_apply(gw, items, &idx[k], 1, applied_before);
 			if (ret != 0) {
 				goto done;
@@ -843,31 +1027,26 @@ static int batch_apply(zg_gateway_t *gw, zg_apply_item_t *items, const size_t *i
 			failed[nf++] = idx[k];
 		}
 	}
-	if (nf == 0) {
-		goto done;
-	}
-	if (nf < m) {
+	if (nf > 0 && (nf < sent || nf == 1)) {
 		/* Retry the failed ones as a smaller group (they are re-read, so
 		 * whatever of them got applied is not sent again). */
 		ret = batch_apply(gw, items, failed, nf, applied_before);
-	} else {
+	} else if (nf > 0) {
 		/* Everything failed: bisect until the culprit is alone. */
-		ret = batch_apply(gw, items, idx, m / 2, applied_before);
+		ret = batch_apply(gw, items, idx, sent / 2, applied_before);
 		if (ret == 0) {
-			ret = batch_apply(gw, items, idx + m / 2, m - m / 2, applied_before);
+			ret = batch_apply(gw, items, idx + sent / 2, sent - sent / 2, applied_before);
 		}
+	}
+	if (ret == 0 && sent < m) {
+		/* The rest, from the message that removes a delegation. */
+		ret = batch_apply(gw, items, idx + sent, m - sent, applied_before);
 	}
 done:
 	free(ok);
 	free(rcode);
 	free(failed);
 	return ret;
-}
-
-/* Does msg share an owner with the sorted owner list? */
-static int owner_cmp(const void *a, const void *b)
-{
-	return knot_dname_cmp(*(const knot_dname_t *const *)a, *(const knot_dname_t *const *)b);
 }
 
 int zg_gateway_apply_batch(zg_gateway_t *gw, zg_apply_item_t *items, size_t n)

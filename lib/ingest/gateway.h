@@ -54,7 +54,8 @@ typedef struct {
 	zg_apply_result_t res;          /*!< Out: what was done. */
 	char reason[ZG_MSG_REASON_MAX]; /*!< Out: reason when ret != 0. */
 	const void *states;             /*!< Internal. */
-	bool whole;                     /*!< Internal: needs a zone transaction. */
+	bool whole;                     /*!< Internal: applied alone (needs a zone
+	                                     transaction, or removes a delegation). */
 } zg_apply_item_t;
 
 typedef struct zg_gateway zg_gateway_t;

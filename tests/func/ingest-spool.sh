@@ -56,6 +56,7 @@ put 017-unknown '[{"owner":"c.test.","rrsets":[],"comment":"x"}]'
 put 018-remove "[{\"owner\":\"$existing.test.\",\"rrsets\":[]},{\"owner\":\"new1.test.\",\"rrsets\":[{\"type\":\"NS\",\"ttl\":3600,\"rdata\":[\"ns.other.example.\"]}]}]"
 put 019-poison '[{"owner":"x.dn.test.","rrsets":[{"type":"A","ttl":300,"rdata":["192.0.2.99"]}]}]'
 put 020-after '[{"owner":"z.test.","rrsets":[{"type":"AAAA","ttl":300,"rdata":["2001:db8::20"]}]}]'
+put 020-batch '[{"owner":"y.test.","rrsets":[{"type":"AAAA","ttl":300,"rdata":["2001:db8::21"]}]}]'
 printf '{"version":1,"id":"021-size","zone":"test.","changes":[]}' >"$sp/incoming/021-size.json"
 mass=$(awk '$2 == "NS" && $3 ~ /provider/ {print $1}' "$ZG_TMP/test.zone" | sed -n '2,26p' |
 	sed 's/.*/{"owner":"&.test.","rrsets":[]}/' | paste -sd, -)
@@ -66,7 +67,7 @@ echo '{"partial":' >"$sp/incoming/023-tmp.json.tmp"
 out=$(timeout 120 "$ZG_BUILDDIR/libtool" --mode=execute "$ZG_INGEST" run --source "spool:$sp" \
 	-s "$srv" -y "$key" --once 2>&1); rc=$?
 is "$rc" 0 "run --once: exit 0"; [ "$rc" = 0 ] || zg_diag "$out"
-is "$(ls "$sp/done" | tr '\n' ' ')" "010-add.json 012-change.json 018-remove.json 020-after.json 021-size.json " "applied messages in done/"
+is "$(ls "$sp/done" | tr '\n' ' ')" "010-add.json 012-change.json 018-remove.json 020-after.json 020-batch.json 021-size.json " "applied messages in done/"
 is "$(ls "$sp/failed" | grep -v '\.error$' | tr '\n' ' ')" "011-outside.json 013-badrdata.json 014-apexns.json 015-dnssec.json 016-ttl.json 017-unknown.json 019-poison.json 022-garbage.json 024-mass-removal.json " "refused messages in failed/"
 is "$(ls "$sp/incoming")" "023-tmp.json.tmp" "incoming/ drained (a .tmp file is left alone)"
 err() { cat "$sp/failed/$1.json.error"; }
@@ -77,7 +78,10 @@ is "$(err 015-dnssec)" "message 015-dnssec: owner c.test. rrset RRSIG: DNSSEC re
 is "$(err 016-ttl)" "message 016-ttl: owner c.test. rrset A: TTL 4294967296 out of range 0..2147483647" "reason: TTL"
 is "$(err 017-unknown)" 'message 017-unknown: owner c.test.: unknown field "comment"' "reason: unknown field"
 is "$(err 019-poison)" "message 019-poison: owner x.dn.test. is below the DNAME at dn.test. (data there is occluded)" "reason: the poisoned message's owner is below a DNAME"
-like "$(cat "$d/knotd.log")" "DDNS, processing ([2-9]|[1-9][0-9]+) updates" "UPDATEs of several messages went into one Knot batch"
+# (018-remove removes a delegation and is applied alone; 020-after and
+# 020-batch share one batch.)
+ok "UPDATEs of several messages went into one Knot batch" \
+	zg_wait 10 grep -Eq "DDNS, processing ([2-9]|[1-9][0-9]+) updates" "$d/knotd.log"
 like "$(err 024-mass-removal)" "^message 024-mass-removal: removes 25 of 20[0-9] delegations, more than the limit of 10%\$" "reason: too many delegations removed at once"
 like "$(err 022-garbage)" "^message \(no id\): invalid JSON at line 1 column 3" "reason: not JSON"
 is "$(wc -l <"$sp/failed/011-outside.json.error")" 1 "reason file is one line"
@@ -91,6 +95,7 @@ is "$(ingest_rr "$port" "$existing.test." DS)" "" "its DS removed too"
 is "$(ingest_rr "$port" new1.test. NS)" "ns.other.example." "delegation NS replaced"
 is "$(ingest_rr "$port" new1.test. DS)" "" "delegation DS removed (not listed)"
 is "$(ingest_rr "$port" z.test. AAAA)" "2001:db8::20" "message after the poisoned one applied"
+is "$(ingest_rr "$port" y.test. AAAA)" "2001:db8::21" "and the one after it, in the same batch"
 zg_axfr 127.0.0.1 "$port" test. >"$ZG_TMP/axfr1.zone"
 unlike "$(cat "$ZG_TMP/axfr1.zone")" "^x\.dn\.test\." "poisoned message changed nothing"
 ok "apex NS untouched" test -n "$(ingest_rr "$port" test. NS)"
