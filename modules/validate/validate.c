@@ -157,6 +157,7 @@ typedef struct {
 	struct sockaddr_storage remote;
 	zg_digest_ctx_t *dctx;
 	zg_digest_stream_t stream;
+	knot_pkt_t *parsed;     /*!< The message as sent, parsed again from its wire. */
 } xfr_check_t;
 
 
@@ -1173,7 +1174,27 @@ static knotd_state_t validate_end(knotd_state_t state, knot_pkt_t *pkt,
 		c->qid = qid;
 		c->remote = *remote;
 	}
-	const knot_pktsection_t *an = knot_pkt_section(pkt, KNOT_ANSWER);
+	/* The records as they are on the wire: the RRsets knotd put into the
+	 * message may be gone by now (an IXFR from the journal frees each one
+	 * once it is written). */
+	knot_pkt_t *msg = c->parsed;
+	knot_pkt_clear(msg);
+	if (pkt->size > msg->max_size) {
+		c->active = false;
+		snprintf(reason, sizeof(reason), "content not checked, message of %zu bytes",
+		         pkt->size);
+		goto refuse;
+	}
+	memcpy(msg->wire, pkt->wire, pkt->size);
+	msg->size = pkt->size;
+	int pret = knot_pkt_parse(msg, 0);
+	if (pret != KNOT_EOK) {
+		c->active = false;
+		snprintf(reason, sizeof(reason), "content not checked, message not parsed (%s)",
+		         knot_strerror(pret));
+		goto refuse;
+	}
+	const knot_pktsection_t *an = knot_pkt_section(msg, KNOT_ANSWER);
 	zg_xfr_stream_t *st = &c->stream.stream;
 	for (uint16_t i = 0; i < an->count && !zg_xfr_stream_done(st); i++) {
 		const knot_rrset_t *rr = knot_pkt_rr(an, i);
@@ -1418,6 +1439,7 @@ static void ctx_free(validate_ctx_t *ctx)
 	zg_xfr_self_deinit(&ctx->self);
 	for (unsigned i = 0; i < ctx->nchecks; i++) {
 		zg_digest_ctx_free(ctx->checks[i].dctx);
+		knot_pkt_free(ctx->checks[i].parsed);
 	}
 	free(ctx->checks);
 	zg_digest_ctx_free(ctx->wdctx);
@@ -1535,7 +1557,9 @@ static int validate_load(knotd_mod_t *mod)
 		goto fail;
 	}
 	for (unsigned i = 0; i < ctx->nchecks; i++) {
-		if (zg_digest_ctx_new(&ctx->checks[i].dctx, ctx->vs.key) != 0) {
+		ctx->checks[i].parsed = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
+		if (ctx->checks[i].parsed == NULL ||
+		    zg_digest_ctx_new(&ctx->checks[i].dctx, ctx->vs.key) != 0) {
 			goto fail;
 		}
 	}
