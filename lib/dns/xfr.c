@@ -91,11 +91,18 @@ static int exchange(const struct sockaddr_storage *addr, const struct sockaddr_s
 int zg_xfr_soa_serial(const struct sockaddr_storage *addr, const knot_tsig_key_t *key,
                       const uint8_t *zone, int timeout_ms, uint32_t *serial)
 {
+	return zg_xfr_soa_serial_from(addr, NULL, key, zone, timeout_ms, serial);
+}
+
+int zg_xfr_soa_serial_from(const struct sockaddr_storage *addr,
+                           const struct sockaddr_storage *via, const knot_tsig_key_t *key,
+                           const uint8_t *zone, int timeout_ms, uint32_t *serial)
+{
 	if (serial == NULL) {
 		return KNOT_EINVAL;
 	}
 	knot_pkt_t *a = NULL;
-	int ret = exchange(addr, NULL, key, zone, KNOT_OPCODE_QUERY, 0, timeout_ms, &a);
+	int ret = exchange(addr, via, key, zone, KNOT_OPCODE_QUERY, 0, timeout_ms, &a);
 	if (ret != 0) {
 		knot_pkt_free(a);
 		return ret;
@@ -384,7 +391,7 @@ static int xfr_run(const zg_xfr_peer_t *peer, bool ixfr, uint32_t serial, zg_dif
 		ret = zg_reason(reason, rlen, ZG_EINPUT, "cannot build the query (%s)", zg_strerror(ret));
 		goto done;
 	}
-	ret = zg_dnsconn_open(peer->addr, timeout_ms, &conn);
+	ret = zg_dnsconn_open_from(peer->addr, peer->via, timeout_ms, &conn);
 	if (ret == 0) {
 		/* Known as ours before the server can see the request. */
 		self_slot = self_add(peer->self, conn);

@@ -39,6 +39,17 @@ int zg_xfr_soa_serial(const struct sockaddr_storage *addr, const knot_tsig_key_t
                       const uint8_t *zone, int timeout_ms, uint32_t *serial);
 
 /*!
+ * zg_xfr_soa_serial() from the local address \a via (NULL: any), as a
+ * server's remote with a `via` sends its queries.
+ *
+ * \return As zg_xfr_soa_serial(); -EADDRNOTAVAIL when \a via is not an
+ *         address of this host.
+ */
+int zg_xfr_soa_serial_from(const struct sockaddr_storage *addr,
+                           const struct sockaddr_storage *via, const knot_tsig_key_t *key,
+                           const uint8_t *zone, int timeout_ms, uint32_t *serial);
+
+/*!
  * Sends NOTIFY (RFC 1996) for \a zone with \a serial in the answer section
  * over TCP and waits for the acknowledgement (TSIG-signed and checked when
  * \a key is set).
@@ -174,6 +185,8 @@ typedef struct {
 	zg_xfr_stats_t *stats;                /*!< NULL, or receives what each transfer brought. */
 	zg_xfr_self_t *self;                  /*!< NULL, or holds the local end of each
 	                                           transfer connection while it is open. */
+	const struct sockaddr_storage *via;   /*!< NULL, or the local address the
+	                                           transfer connections come from. */
 } zg_xfr_peer_t;
 
 /*!
