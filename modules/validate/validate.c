@@ -95,9 +95,13 @@
 /*! Alarm commands running at once. */
 /*! NOTIFY targets kept. */
 #define NOTIFY_MAX	16
+/*! Addresses of a source remote used (tried in order). */
+#define SOURCE_MAX	8
+
+static int source_check(knotd_conf_check_args_t *args);
 
 static const yp_item_t validate_conf[] = {
-	{ MOD_SOURCE,   YP_TADDR, YP_VADDR = { 53 } },
+	{ MOD_SOURCE,   YP_TSTR,  YP_VNONE, YP_FNONE, { source_check } },
 	{ MOD_HORIZON,  YP_TINT,  YP_VINT = { 0, UINT32_MAX, 2 * 86400, YP_STIME } },
 	{ MOD_ALARM,    YP_TSTR,  YP_VNONE },
 	{ MOD_ALARM_TO, YP_TINT,  YP_VINT = { 1, 3600, 30, YP_STIME } },
@@ -145,6 +149,12 @@ typedef struct {
 	knot_tsig_key_t key;    /*!< name NULL: unsigned. */
 } notify_target_t;
 
+/*! An address of the source and the local address to use towards it. */
+typedef struct {
+	struct sockaddr_storage addr;
+	struct sockaddr_storage via;  /*!< AF_UNSPEC: any local address. */
+} source_addr_t;
+
 /*!
  * An outgoing AXFR/IXFR being summed in one knotd thread (its records go out
  * in messages, each passing the END hook). A transfer is told apart by the
@@ -167,8 +177,13 @@ typedef struct {
 	uint8_t zone[KNOT_DNAME_MAXLEN];
 
 	/* Configuration (read in load, constant afterwards). */
-	struct sockaddr_storage source;
-	char source_str[80];
+	source_addr_t sources[SOURCE_MAX]; /*!< Tried in order (a remote's addresses). */
+	unsigned source_count;
+	unsigned source_cur;        /*!< The one that answered last (worker only). */
+	char source_str[80];        /*!< Its address, for the logs. */
+	char source_name[320];      /*!< The source as configured, for the logs. */
+	knot_tsig_key_t source_key; /*!< The source remote's key; name NULL: none. */
+	char soa_reason[512];       /*!< Why the last SOA query failed (each address). */
 	bool source_self;
 	struct sockaddr_storage self_addr;  /*!< This server (its first listen address). */
 	char self_str[80];
@@ -567,6 +582,73 @@ static int incr_new(validate_ctx_t *ctx, zg_incr_t **out, zg_zone_t *zone)
 	return ret;
 }
 
+/* The local end of the module's connections to this server: its address
+ * with any port. */
+static void self_via(const validate_ctx_t *ctx, struct sockaddr_storage *out)
+{
+	*out = ctx->self_addr;
+	if (out->ss_family == AF_INET) {
+		((struct sockaddr_in *)out)->sin_port = 0;
+	} else if (out->ss_family == AF_INET6) {
+		((struct sockaddr_in6 *)out)->sin6_port = 0;
+	}
+}
+
+/* The key of the module's queries and transfers to the source: the source
+ * remote's own key, else the module's key, else none. */
+static const knot_tsig_key_t *source_key(const validate_ctx_t *ctx)
+{
+	if (ctx->source_key.name != NULL) {
+		return &ctx->source_key;
+	}
+	return ctx->key.name != NULL ? &ctx->key : NULL;
+}
+
+/* Asks the source's addresses for the zone's serial, in order, as knotd asks
+ * a remote's addresses; the first that answers is the one transferred from
+ * (logged when it changes). On failure soa_reason says why, per address. */
+static int source_soa(validate_ctx_t *ctx, uint32_t *serial)
+{
+	int ret = ZG_ECONNECT;
+	size_t len = 0;
+	ctx->soa_reason[0] = '\0';
+	if (ctx->source_count == 0) {
+		snprintf(ctx->soa_reason, sizeof(ctx->soa_reason), "no remote of that id "
+		         "and not an IP address, nothing is validated");
+		return ZG_EINPUT;
+	}
+	for (unsigned i = 0; i < ctx->source_count; i++) {
+		const source_addr_t *s = &ctx->sources[i];
+		ret = zg_xfr_soa_serial_from(&s->addr, s->via.ss_family != AF_UNSPEC ? &s->via : NULL,
+		                             source_key(ctx), ctx->zone, ZG_XFR_QUERY_TIMEOUT_MS,
+		                             serial);
+		char addr[80];
+		zg_dns_addr_str(&s->addr, addr, sizeof(addr));
+		if (ret == 0) {
+			if (i != ctx->source_cur) {
+				if (len > 0) {
+					wlog(ctx, LOG_NOTICE, "SOA query, remote %s, using %s (%s)",
+					     ctx->source_name, addr, ctx->soa_reason);
+				} else {
+					wlog(ctx, LOG_NOTICE, "SOA query, remote %s, using %s",
+					     ctx->source_name, addr);
+				}
+				ctx->source_cur = i;
+				snprintf(ctx->source_str, sizeof(ctx->source_str), "%s", addr);
+			}
+			return 0;
+		}
+		if (len < sizeof(ctx->soa_reason)) {
+			int n = ctx->source_count == 1 ?
+			        snprintf(ctx->soa_reason, sizeof(ctx->soa_reason), "%s", zg_strerror(ret)) :
+			        snprintf(ctx->soa_reason + len, sizeof(ctx->soa_reason) - len,
+			                 "%s%s failed: %s", len > 0 ? "; " : "", addr, zg_strerror(ret));
+			len += n > 0 ? (size_t)n : 0;
+		}
+	}
+	return ret;
+}
+
 static int shadow_update(validate_ctx_t *ctx, bool *changed)
 {
 	char reason[256] = "";
@@ -575,9 +657,11 @@ static int shadow_update(validate_ctx_t *ctx, bool *changed)
 	if (ctx->shadow != NULL) {
 		zg_zone_counts(zg_incr_zone(ctx->shadow), NULL, NULL, &rrs);
 	}
+	const source_addr_t *src = &ctx->sources[ctx->source_cur];
 	zg_xfr_peer_t peer = {
-		.addr = &ctx->source,
-		.key = ctx->key.name != NULL ? &ctx->key : NULL,
+		.addr = &src->addr,
+		.via = src->via.ss_family != AF_UNSPEC ? &src->via : NULL,
+		.key = source_key(ctx),
 		.zone = ctx->zone,
 		.cancel = &ctx->cancel,
 		.limits = zg_xfr_limits_resolve(&ctx->limits, rrs),
@@ -905,8 +989,11 @@ static void content_recheck(validate_ctx_t *ctx)
 		zg_zone_counts(zg_incr_zone(ctx->shadow), NULL, NULL, &rrs);
 	}
 	zg_xfr_stats_t xs;
+	struct sockaddr_storage via;
+	self_via(ctx, &via);
 	zg_xfr_peer_t peer = {
 		.addr = &ctx->self_addr,
+		.via = &via,
 		.key = ctx->source_self && ctx->key.name != NULL ? &ctx->key : NULL,
 		.zone = ctx->zone,
 		.cancel = &ctx->cancel,
@@ -958,18 +1045,17 @@ static void *worker(void *arg)
 
 	while (!stopping(ctx)) {
 		uint32_t serial = 0;
-		int ret = zg_xfr_soa_serial(&ctx->source, ctx->key.name != NULL ? &ctx->key : NULL,
-		                            ctx->zone, ZG_XFR_QUERY_TIMEOUT_MS, &serial);
+		int ret = source_soa(ctx, &serial);
 		if (ret != 0) {
 			if (ret != last_err && burst == 0) {
 				wlog(ctx, LOG_WARNING, "SOA query, remote %s, failed (%s)",
-				     ctx->source_str, zg_strerror(ret));
+				     ctx->source_name, ctx->soa_reason);
 			}
 			last_err = burst == 0 ? ret : 0;
 		} else {
 			if (last_err != 0) {
 				wlog(ctx, LOG_INFO, "SOA query, remote %s, answered again",
-				     ctx->source_str);
+				     ctx->source_name);
 			}
 			last_err = 0;
 			if (!have_serial || serial != last) {
@@ -1269,13 +1355,124 @@ static int validate_conf_check(knotd_conf_check_args_t *args)
 		args->err_str = "state-dir must be an absolute path";
 		return KNOT_EINVAL;
 	}
-	knotd_conf_t src = knotd_conf_check_item(args, MOD_SOURCE);
-	if (src.count == 1 && src.single.addr.ss_family != AF_INET &&
-	    src.single.addr.ss_family != AF_INET6) {
-		args->err_str = "source must be an IP address, optionally with @port";
-		return KNOT_EINVAL;
-	}
 	return KNOT_EOK;
+}
+
+/* Whether text can be a remote's id rather than a mistyped address: letters,
+ * digits, '-', '_' and '.', not only digits and dots. */
+static bool source_id_like(const char *text)
+{
+	bool letter = false;
+	for (const char *p = text; *p != '\0'; p++) {
+		if (isalpha((unsigned char)*p) || *p == '-' || *p == '_') {
+			letter = true;
+		} else if (!isdigit((unsigned char)*p) && *p != '.') {
+			return false;
+		}
+	}
+	return letter;
+}
+
+/* source: an IP address with an optional port, or the id of a remote
+ * (resolved in load: a module's schema cannot refer to the remote section
+ * under another item name). */
+static int source_check(knotd_conf_check_args_t *args)
+{
+	const char *text = (const char *)args->data;
+	struct sockaddr_storage ss;
+	if (args->data_len > 0 && text[args->data_len - 1] == '\0' &&
+	    (zg_dns_addr_parse(text, 53, &ss) == 0 || source_id_like(text))) {
+		return KNOT_EOK;
+	}
+	args->err_str = "source must be a remote id or an IP address, optionally with @port";
+	return KNOT_EINVAL;
+}
+
+/* The local address to use towards addr: as Knot, the first of the remote's
+ * via addresses of addr's family (AF_UNSPEC: none, any local address). */
+static void via_pick(const knotd_conf_t *via, const struct sockaddr_storage *addr,
+                     struct sockaddr_storage *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t v = 0; v < via->count; v++) {
+		if (via->multi[v].addr.ss_family == addr->ss_family) {
+			*out = via->multi[v].addr;
+			return;
+		}
+	}
+}
+
+/* The source of the zone: this server (not configured), a remote (its
+ * addresses in order, each with its via, and its key) or an address. */
+static int source_load(validate_ctx_t *ctx)
+{
+	knotd_conf_t src = knotd_conf_mod(ctx->mod, MOD_SOURCE);
+	ctx->source_self = src.count == 0;
+	ctx->source_cur = 0;
+	if (src.count == 0) {
+		/* From the listen address itself, so that the zone's acl allows
+		 * the module's own transfers by that address (on a host with
+		 * several addresses, also on the loopback). */
+		ctx->sources[0].addr = ctx->self_addr;
+		self_via(ctx, &ctx->sources[0].via);
+		ctx->source_count = 1;
+		zg_dns_addr_str(&ctx->self_addr, ctx->source_name, sizeof(ctx->source_name));
+		zg_dns_addr_str(&ctx->self_addr, ctx->source_str, sizeof(ctx->source_str));
+		return KNOT_EOK;
+	}
+	const char *text = src.single.string;
+	knotd_conf_t id = { .count = 1 };
+	id.single.data = (const uint8_t *)text;
+	id.single.data_len = strlen(text) + 1;
+	knotd_conf_t addrs = knotd_conf(ctx->mod, C_RMT, C_ADDR, &id);
+	if (addrs.count == 0) {
+		knotd_conf_free(&addrs);
+		if (zg_dns_addr_parse(text, 53, &ctx->sources[0].addr) != 0) {
+			/* Fail closed: loaded, but nothing validates, so the gate
+			 * refuses every transfer; the worker says why. */
+			snprintf(ctx->source_name, sizeof(ctx->source_name), "%s", text);
+			ctx->source_count = 0;
+			return KNOT_EOK;
+		}
+		ctx->source_count = 1;
+		zg_dns_addr_str(&ctx->sources[0].addr, ctx->source_name, sizeof(ctx->source_name));
+		zg_dns_addr_str(&ctx->sources[0].addr, ctx->source_str, sizeof(ctx->source_str));
+		return KNOT_EOK;
+	}
+	knotd_conf_t via = knotd_conf(ctx->mod, C_RMT, C_VIA, &id);
+	knotd_conf_t key = knotd_conf(ctx->mod, C_RMT, C_KEY, &id);
+	int ret = KNOT_EOK;
+	if (key.count == 1) {
+		ret = zg_modkey_load(ctx->mod, &key.single, &ctx->source_key);
+		if (ret != KNOT_EOK) {
+			knotd_mod_log(ctx->mod, LOG_ERR, "source remote key not usable (%s)",
+			              zg_strerror(ret));
+		}
+	}
+	int n = snprintf(ctx->source_name, sizeof(ctx->source_name), "%s (", text);
+	for (size_t i = 0; i < addrs.count && ctx->source_count < SOURCE_MAX; i++) {
+		source_addr_t *s = &ctx->sources[ctx->source_count++];
+		s->addr = addrs.multi[i].addr;
+		via_pick(&via, &s->addr, &s->via);
+		char a[80];
+		zg_dns_addr_str(&s->addr, a, sizeof(a));
+		if (n > 0 && (size_t)n < sizeof(ctx->source_name)) {
+			n += snprintf(ctx->source_name + n, sizeof(ctx->source_name) - n, "%s%s",
+			              i > 0 ? ", " : "", a);
+		}
+	}
+	if (n > 0 && (size_t)n < sizeof(ctx->source_name)) {
+		snprintf(ctx->source_name + n, sizeof(ctx->source_name) - n, ")");
+	}
+	if (addrs.count > SOURCE_MAX) {
+		knotd_mod_log(ctx->mod, LOG_WARNING, "source remote has %zu addresses, "
+		              "the first %u are used", addrs.count, SOURCE_MAX);
+	}
+	zg_dns_addr_str(&ctx->sources[0].addr, ctx->source_str, sizeof(ctx->source_str));
+	knotd_conf_free(&key);
+	knotd_conf_free(&via);
+	knotd_conf_free(&addrs);
+	return ret;
 }
 
 static void notify_add_remote(validate_ctx_t *ctx, const knotd_conf_val_t *ref)
@@ -1302,14 +1499,7 @@ static void notify_add_remote(validate_ctx_t *ctx, const knotd_conf_val_t *ref)
 		notify_target_t *t = &ctx->notify[ctx->notify_count];
 		memset(t, 0, sizeof(*t));
 		t->addr = addrs.multi[i].addr;
-		/* As Knot: the first via of the address's family. */
-		for (size_t v = 0; v < via.count; v++) {
-			const struct sockaddr_storage *va = &via.multi[v].addr;
-			if (va->ss_family == t->addr.ss_family) {
-				t->via = *va;
-				break;
-			}
-		}
+		via_pick(&via, &t->addr, &t->via);
 		if (key.count == 1 && zg_modkey_load(ctx->mod, &key.single, &t->key) != KNOT_EOK) {
 			wlog(ctx, LOG_WARNING, "notify remote key not usable, "
 			     "sending unsigned NOTIFY");
@@ -1446,6 +1636,7 @@ static void ctx_free(validate_ctx_t *ctx)
 	pthread_mutex_destroy(&ctx->dlock);
 	knotd_conf_free(&ctx->allow);
 	knot_tsig_key_deinit(&ctx->key);
+	knot_tsig_key_deinit(&ctx->source_key);
 	for (unsigned i = 0; i < ctx->notify_count; i++) {
 		knot_tsig_key_deinit(&ctx->notify[i].key);
 	}
@@ -1499,10 +1690,16 @@ static int validate_load(knotd_mod_t *mod)
 	}
 
 	self_address(mod, &ctx->self_addr);
-	knotd_conf_t src = knotd_conf_mod(mod, MOD_SOURCE);
-	ctx->source_self = src.count == 0;
-	ctx->source = src.count == 1 ? src.single.addr : ctx->self_addr;
-	zg_dns_addr_str(&ctx->source, ctx->source_str, sizeof(ctx->source_str));
+	ret = source_load(ctx);
+	if (ret != KNOT_EOK) {
+		goto fail;
+	}
+	if (ctx->source_count == 0) {
+		knotd_mod_log(mod, LOG_ERR, "source '%s' is neither a remote of this server "
+		              "nor an IP address, nothing is validated and transfers are refused",
+		              ctx->source_name);
+	}
+	ret = KNOT_ENOMEM;
 	zg_dns_addr_str(&ctx->self_addr, ctx->self_str, sizeof(ctx->self_str));
 
 	ctx->resign = knotd_conf_mod(mod, MOD_RESIGN).single.boolean;
@@ -1580,7 +1777,7 @@ static int validate_load(knotd_mod_t *mod)
 	}
 	ctx->thread_started = true;
 	knotd_mod_log(mod, LOG_INFO, "validating transfers from %s, poll interval %u s, "
-	              "%u notify targets, P-256 verifier %s", ctx->source_str, ctx->poll_sec,
+	              "%u notify targets, P-256 verifier %s", ctx->source_name, ctx->poll_sec,
 	              ctx->notify_count, ctx->p256_openssl ? "openssl" : "native");
 	return KNOT_EOK;
 fail:

@@ -22,7 +22,7 @@ refused "validate horizon negative" 'mod-validate:\n  - id: gate\n    horizon: -
 refused "validate unknown key" 'mod-validate:\n  - id: gate\n    bogus: 1\n' \
 	"item 'bogus'.*invalid item"
 refused "validate source not an IP" 'mod-validate:\n  - id: gate\n    source: /tmp/sock\n' \
-	"mod-validate\\[gate\\].*source must be an IP address"
+	"item 'source', value '/tmp/sock' \\(source must be a remote id or an IP address"
 refused "validate relative alarm" 'mod-validate:\n  - id: gate\n    alarm: page-me\n' \
 	"mod-validate\\[gate\\].*alarm must be an absolute path"
 refused "validate relative state-dir" 'mod-validate:\n  - id: gate\n    state-dir: var/lib/knot\n' \

@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+# The reference deployment of doc/hidden-primary.md, built from that page:
+# its three knot.conf blocks and its message block, with only the
+# substitutions the page lists (addresses 192.0.2.N -> 127.0.0.N with a port
+# per host, /var/lib/knot and /run/knot into the test's directories, syslog
+# into a file, the SoftHSM library, the modules of the build tree). A
+# message dropped into the signer's spool reaches the public secondary,
+# signed and validated by the hidden primary.
+# Then mod-validate's `source` as a remote id: a fourth knotd follows the
+# signer through a remote whose first address is dead, from the remote's
+# `via` and with its key (the signer allows only those); and a source that
+# names no remote and no address loads closed (nothing passes the gate).
+. "$ZG_SRCDIR/tests/func/lib.sh"
+zg_init
+. "$ZG_SRCDIR/tests/func/validate-lib.sh"
+
+command -v softhsm2-util >/dev/null || zg_skip_all "softhsm2-util not installed"
+command -v kdig >/dev/null || zg_skip_all "kdig not installed"
+DOC=$ZG_SRCDIR/doc/hidden-primary.md
+zg_snapshot_modules
+VL_ZONE=example.
+
+declare -A P DIR
+for n in 1 2 3; do P[$n]=$(zg_free_port); done
+names=([1]=signer [2]=distribution [3]=secondary)
+for n in 1 2 3; do
+	DIR[$n]=$ZG_TMP/${names[$n]}
+	mkdir -p "${DIR[$n]}/lib" "${DIR[$n]}/run"
+done
+
+# doc_block FIRST-LINE-REGEX: the fenced block of the page whose first line
+# matches (the block's own lines, fences left out).
+doc_block() {
+	awk -v re="$1" '
+		/^```/ { if (inb) exit; isopen = !isopen; first = isopen; next }
+		first { first = 0; if ($0 ~ re) inb = 1 }
+		inb' "$DOC"
+}
+
+# subst N: the page's substitutions for host N (stdin to stdout).
+subst() {
+	local d=${DIR[$1]} sed_args=() m
+	for m in 1 2 3; do
+		sed_args+=(-e "s/192\\.0\\.2\\.$m@53/127.0.0.$m@${P[$m]}/g")
+	done
+	sed "${sed_args[@]}" \
+		-e 's/192\.0\.2\.\([0-9]\)/127.0.0.\1/g' \
+		-e "s|/var/lib/knot|$d/lib|g" \
+		-e "s|/run/knot|$d/run|g" \
+		-e "s|target: syslog|target: \"$d/knotd.log\"|" \
+		-e "s|/usr/lib/softhsm/libsofthsm2.so|$ZG_SOFTHSM_LIB|"
+}
+
+# The build tree's modules (installed packages need no module: section).
+modules_section() {
+	[ -n "${ZG_MODULES_INSTALLED:-}" ] && return 0
+	zg_knot_conf "$ZG_TMP/unused" 53 | awk '/^module:$/ { on = 1 } on { print } on && /^$/ { exit }'
+}
+
+for n in 1 2 3; do
+	block=$(doc_block "^# /etc/knot/knot.conf on the ${names[$n]} ")
+	if [ -z "$block" ]; then
+		fail "the page has the ${names[$n]}'s knot.conf block"
+		continue
+	fi
+	pass "the page has the ${names[$n]}'s knot.conf block"
+	{ modules_section; printf '%s\n' "$block" | subst "$n"; } >"${DIR[$n]}/knot.conf"
+done
+S=${DIR[1]} D=${DIR[2]} C=${DIR[3]}
+VL_DIR=$D
+
+# The signer's preparation, as the page says it.
+cmd=$(grep -m 1 '^    softhsm2-util --init-token' "$DOC" | sed 's/^ *//')
+like "$cmd" "--label zonegate --pin 1234" "the page says how to make the token"
+mkdir -p "$ZG_TMP/hsm/tokens"
+printf 'directories.tokendir = %s/hsm/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' \
+	"$ZG_TMP" >"$ZG_TMP/hsm/softhsm2.conf"
+export SOFTHSM2_CONF=$ZG_TMP/hsm/softhsm2.conf
+ok "the token is made with the page's command" $cmd
+mkdir -p "$S/lib/ingest"
+zg_genzone example. 50 >"$S/lib/example.zone"
+
+ok "signer: knotd starts with the page's configuration" zg_knotd_start "$S"
+ok "signer: the zone is signed in the token" zg_wait 60 zg_zone_signed "$S" example.
+ok "distribution: knotd starts with the page's configuration" zg_knotd_start "$D"
+ok "secondary: knotd starts with the page's configuration" zg_knotd_start "$C"
+
+serial_at() { # N: the serial host N serves
+	kdig @127.0.0.$1 -p "${P[$1]}" example. SOA +short +time=2 +retry=0 2>/dev/null | awk '{print $3}'
+}
+same_serial() { local a b; a=$(serial_at 1); b=$(serial_at "$1"); [ -n "$a" ] && [ "$a" = "$b" ]; }
+ok "the distribution server gets the signer's serial" zg_wait 60 same_serial 2
+ok "mod-validate validates it" zg_wait 60 stat_ge serials-validated 1
+ok "the secondary gets the validated serial" zg_wait 60 same_serial 3
+s0=$(serial_at 3)
+
+# The page's message block, run as written (after the substitutions).
+msg=$(doc_block '^id=\$\(date -u')
+like "$msg" "newdomain\\.example\\." "the page has the message block"
+ok "the page's message block runs" bash -c "$(printf '%s\n' "$msg" | subst 1)"
+applied() { [ -n "$(ls "$S/lib/ingest/done" 2>/dev/null)" ]; }
+ok "mod-ingest applies the message" zg_wait 60 applied
+newer() { local s; s=$(serial_at 3); [ -n "$s" ] && [ "$s" != "$s0" ] && same_serial 3; }
+ok "the secondary gets the new serial" zg_wait 90 newer
+s1=$(serial_at 3)
+ds=$(kdig @127.0.0.3 -p "${P[3]}" newdomain.example. DS +dnssec +norec +time=3 2>/dev/null)
+like "$ds" "newdomain\\.example\\.[[:space:]]+[0-9]+[[:space:]]+IN[[:space:]]+DS[[:space:]]+12345 13 2" \
+	"the secondary serves the new DS"
+like "$ds" "IN[[:space:]]+RRSIG[[:space:]]+DS 13 " "signed"
+like "$(cat "$D/knotd.log")" "mod-validate[^']*', serial $s1, validated \\(incremental" \
+	"the hidden primary validated serial $s1 incrementally"
+like "$(cat "$D/knotd.log")" "mod-validate[^']*', NOTIFY, outgoing, remote 127\\.0\\.0\\.3@${P[3]}, serial $s1\$" \
+	"and NOTIFYed the secondary (TSIG, from its via)"
+is "$(stat_of serials-failed)" 0 "no serial failed"
+out=$(kdig @127.0.0.2 -p "${P[2]}" example. AXFR +time=3 +retry=0 2>&1)
+like "$out" "Transfer failed|REFUSED|NOTAUTH" "the hidden primary gives the zone to no client without the key"
+
+# --- source as a remote id: addresses in order (the first is dead), via, key.
+E=$ZG_TMP/e; mkdir -p "$E"
+PE=$(zg_free_port)
+DEAD=$(zg_free_port)
+secret=$(awk '/- id: signer-distribution/ { f = 1 } f && /secret:/ { print $2; exit }' "$D/knot.conf")
+{
+	zg_knot_conf "$E" "$PE" | sed "s/^    listen: 127\\.0\\.0\\.1@$PE\$/    listen: 127.0.0.4@$PE/"
+	cat <<CONF
+key:
+  - id: signer-distribution
+    algorithm: hmac-sha256
+    secret: $secret
+
+remote:
+  - id: signer
+    address: [127.0.0.1@$DEAD, 127.0.0.1@${P[1]}]
+    via: 127.0.0.2
+    key: signer-distribution
+
+acl:
+  - id: local
+    address: 127.0.0.0/8
+    action: [transfer, notify]
+
+mod-validate:
+  - id: follow
+    source: signer
+    poll-interval: 1s
+
+zone:
+  - domain: example.
+    storage: "$E/zones"
+    master: signer
+    acl: local
+    module: mod-validate/follow
+CONF
+} >"$E/knot.conf"
+VL_DIR=$E
+ok "E (source: a remote id) passes conf-check and starts" zg_knotd_start "$E"
+like "$(cat "$E/knotd.log")" "validating transfers from signer \\(127\\.0\\.0\\.1@$DEAD, 127\\.0\\.0\\.1@${P[1]}\\)" \
+	"E names the remote and its addresses"
+s2=$(serial_at 1)
+ok "E validates the signer's serial $s2" zg_wait 60 grep -q "mod-validate/follow', serial $s2, validated" "$E/knotd.log"
+like "$(cat "$E/knotd.log")" "SOA query, remote signer \\(.*\\), using 127\\.0\\.0\\.1@${P[1]} \\(127\\.0\\.0\\.1@$DEAD failed: " \
+	"the dead first address is skipped, logged"
+# The signer's acl allows transfers only from 127.0.0.2 with the key: the
+# module's transfer came from the remote's via, signed with its key.
+like "$(cat "$E/knotd.log")" "mod-validate/follow', AXFR, incoming, remote 127\\.0\\.0\\.1@${P[1]}, serial" \
+	"the module transferred from the second address, from the via, with the remote's key"
+ok "E stops" zg_knotd_stop "$E"
+
+# --- a source that is no remote and no address: loaded closed.
+F=$ZG_TMP/f; mkdir -p "$F"
+PF=$(zg_free_port)
+{
+	zg_knot_conf "$F" "$PF"
+	cat <<CONF
+key:
+  - id: signer-distribution
+    algorithm: hmac-sha256
+    secret: $secret
+
+remote:
+  - id: signer
+    address: 127.0.0.1@${P[1]}
+    via: 127.0.0.2
+    key: signer-distribution
+
+acl:
+  - id: local
+    address: 127.0.0.0/8
+    action: [transfer, notify]
+
+mod-validate:
+  - id: typo
+    source: singer
+
+zone:
+  - domain: example.
+    storage: "$F/zones"
+    master: signer
+    acl: local
+    module: mod-validate/typo
+CONF
+} >"$F/knot.conf"
+ok "F (source names no remote) starts" zg_knotd_start "$F"
+like "$(cat "$F/knotd.log")" "mod-validate/typo', source 'singer' is neither a remote of this server nor an IP address, nothing is validated and transfers are refused" \
+	"F says the source is unknown"
+ok "F has the zone from its master" zg_wait 30 zg_zone_loaded "$F" example.
+out=$(kdig @127.0.0.1 -p "$PF" example. AXFR +time=3 +retry=0 2>&1)
+like "$out" "REFUSED|failed" "F refuses to transfer a zone nothing validated"
+ok "F stops" zg_knotd_stop "$F"
+
+for n in 3 2 1; do ok "${names[$n]} stops" zg_knotd_stop "${DIR[$n]}"; done
+unlike "$(cat "$S/knotd.stderr" "$D/knotd.stderr" "$C/knotd.stderr" "$E/knotd.stderr" "$F/knotd.stderr" 2>/dev/null)" \
+	"Segmentation|Aborted|double free" "no crash"
+zg_done
