@@ -121,8 +121,10 @@ E=$ZG_TMP/e; mkdir -p "$E"
 PE=$(zg_free_port)
 DEAD=$(zg_free_port)
 secret=$(awk '/- id: signer-distribution/ { f = 1 } f && /secret:/ { print $2; exit }' "$D/knot.conf")
-{
-	zg_knot_conf "$E" "$PE" | sed "s/^    listen: 127\\.0\\.0\\.1@$PE\$/    listen: 127.0.0.4@$PE/"
+
+# signer_remote ADDRESSES: the signer as a remote (from 127.0.0.2 with the
+# key, as the signer's acl wants) and an acl for the local clients.
+signer_remote() {
 	cat <<CONF
 key:
   - id: signer-distribution
@@ -131,7 +133,7 @@ key:
 
 remote:
   - id: signer
-    address: [127.0.0.1@$DEAD, 127.0.0.1@${P[1]}]
+    address: $1
     via: 127.0.0.2
     key: signer-distribution
 
@@ -140,6 +142,12 @@ acl:
     address: 127.0.0.0/8
     action: [transfer, notify]
 
+CONF
+}
+{
+	zg_knot_conf "$E" "$PE" | sed "s/^    listen: 127\\.0\\.0\\.1@$PE\$/    listen: 127.0.0.4@$PE/"
+	signer_remote "[127.0.0.1@$DEAD, 127.0.0.1@${P[1]}]"
+	cat <<CONF
 mod-validate:
   - id: follow
     source: signer
@@ -172,23 +180,8 @@ F=$ZG_TMP/f; mkdir -p "$F"
 PF=$(zg_free_port)
 {
 	zg_knot_conf "$F" "$PF"
+	signer_remote "127.0.0.1@${P[1]}"
 	cat <<CONF
-key:
-  - id: signer-distribution
-    algorithm: hmac-sha256
-    secret: $secret
-
-remote:
-  - id: signer
-    address: 127.0.0.1@${P[1]}
-    via: 127.0.0.2
-    key: signer-distribution
-
-acl:
-  - id: local
-    address: 127.0.0.0/8
-    action: [transfer, notify]
-
 mod-validate:
   - id: typo
     source: singer
