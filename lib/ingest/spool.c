@@ -111,6 +111,25 @@ void zg_spool_free(zg_spool_t *spool)
 	free(spool);
 }
 
+/* A listing of the directory fd from its start (fd stays open), or NULL
+ * with errno set. */
+static DIR *open_dir(int fd)
+{
+	int dfd = dup(fd);
+	if (dfd < 0) {
+		return NULL;
+	}
+	DIR *d = fdopendir(dfd);
+	if (d == NULL) {
+		int e = errno;
+		close(dfd);
+		errno = e;
+		return NULL;
+	}
+	rewinddir(d);
+	return d;
+}
+
 static bool is_message(const char *name)
 {
 	size_t n = strlen(name);
@@ -122,16 +141,10 @@ static bool is_message(const char *name)
 static int scan(zg_spool_t *spool, char *first, time_t *first_mtime, size_t *count,
                 time_t *oldest)
 {
-	int fd = dup(spool->incoming);
-	if (fd < 0) {
-		return -errno;
-	}
-	DIR *d = fdopendir(fd);
+	DIR *d = open_dir(spool->incoming);
 	if (d == NULL) {
-		close(fd);
 		return -errno;
 	}
-	rewinddir(d);
 	bool found = false;
 	size_t n = 0;
 	time_t old = 0;
@@ -179,16 +192,10 @@ int zg_spool_list(zg_spool_t *spool, char (*names)[ZG_SPOOL_NAME_MAX + 1], size_
 	if (max == 0) {
 		return 0;
 	}
-	int fd = dup(spool->incoming);
-	if (fd < 0) {
-		return -errno;
-	}
-	DIR *d = fdopendir(fd);
+	DIR *d = open_dir(spool->incoming);
 	if (d == NULL) {
-		close(fd);
 		return -errno;
 	}
-	rewinddir(d);
 	/* Keep the max smallest names (sorted insertion; max is small). */
 	size_t n = 0;
 	struct dirent *e;
@@ -420,16 +427,10 @@ static int applied_load(zg_spool_t *spool)
 	if (spool->applied_size > 0) {
 		return 0;
 	}
-	int fd = dup(spool->done);
-	if (fd < 0) {
-		return -errno;
-	}
-	DIR *d = fdopendir(fd);
+	DIR *d = open_dir(spool->done);
 	if (d == NULL) {
-		close(fd);
 		return -errno;
 	}
-	rewinddir(d);
 	/* An empty set is loaded too (size > 0 from the first add). */
 	char *none = strdup("");
 	int ret = none != NULL ? applied_add(spool, none, "") : -ENOMEM;
