@@ -3,7 +3,8 @@
 # The operator documentation agrees with the tools and the tree: each tool's
 # --help and manual page name the same long options (the usage lines too),
 # the manual pages share one footer, every doc/ file is installed by make
-# install, each module example is its .rst's, systemd accepts the
+# install, each module example is its .rst's, the log catalogue lists every
+# module log line, systemd accepts the
 # zg-ingest unit, and the user docs point into the repository, not at the design
 # directory outside it.
 . "$ZG_SRCDIR/tests/func/lib.sh"
@@ -80,6 +81,27 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 else
 	zg_diag "systemd-analyze not installed: the unit is not verified"
 fi
+
+# The log catalogue lists every module log line of the sources, and nothing
+# else; the check fails for a new line without an entry and for a stale entry.
+cat_py=$ZG_SRCDIR/tests/func/log-catalogue.py
+out=$("$PYTHON3" "$cat_py" "$ZG_SRCDIR" "$ZG_SRCDIR/doc/log-messages.md" 2>&1); rc=$?
+is "$rc:$out" "0:" "doc/log-messages.md lists each module's log lines (tests/func/log-catalogue.py)"
+n=$("$PYTHON3" "$cat_py" "$ZG_SRCDIR" | wc -l)
+ok "the catalogue check reads the sources ($n formats)" test "$n" -ge 100
+mkdir -p "$ZG_TMP/cat/modules" "$ZG_TMP/cat/lib"
+cp -r "$ZG_SRCDIR/modules/." "$ZG_TMP/cat/modules/"
+cp -r "$ZG_SRCDIR/lib/." "$ZG_TMP/cat/lib/"
+printf 'static void x(knotd_mod_t *mod)\n{\n\tknotd_mod_log(mod, LOG_INFO, "uncatalogued %%s line", "new");\n}\n' \
+	>>"$ZG_TMP/cat/modules/keys/keys.c"
+out=$("$PYTHON3" "$cat_py" "$ZG_TMP/cat" "$ZG_SRCDIR/doc/log-messages.md" 2>&1); rc=$?
+is "$rc:$out" "1:missing	mod-keys	uncatalogued %s line" "a new log line without an entry fails the check"
+grep -v '^- `spool %s locked, consuming it`' "$ZG_SRCDIR/doc/log-messages.md" >"$ZG_TMP/cat/less.md"
+out=$("$PYTHON3" "$cat_py" "$ZG_SRCDIR" "$ZG_TMP/cat/less.md" 2>&1); rc=$?
+is "$rc:$out" "1:missing	mod-ingest	spool %s locked, consuming it" "a line of a library run by the module (lib/ingest) is checked too"
+sed 's/^- `consuming %s`/- `consuming %s now`/' "$ZG_SRCDIR/doc/log-messages.md" >"$ZG_TMP/cat/stale.md"
+like "$("$PYTHON3" "$cat_py" "$ZG_SRCDIR" "$ZG_TMP/cat/stale.md" 2>&1)" "^stale	mod-ingest	consuming %s now" \
+	"an entry whose line is gone fails the check"
 
 # The user docs stand alone.
 for f in $(cd "$ZG_SRCDIR" && echo README modules/*/*.rst tools/*.1 doc/*.md); do
