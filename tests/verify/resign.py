@@ -36,7 +36,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, utils
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateNumbers, RSAPublicNumbers
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from inject import RR, apex, fqdn, keytag, load, name_wire, nsec3_hash, nsec3param, save  # noqa: E402
+from inject import (RR, apex, fqdn, keytag, load, name_wire, nsec3_hash, nsec3param, save,  # noqa: E402
+                    strip_comment)
 
 TYPES = {'A': 1, 'NS': 2, 'SOA': 6, 'TXT': 16, 'AAAA': 28, 'DS': 43, 'RRSIG': 46,
          'DNSKEY': 48, 'NSEC3': 50, 'NSEC3PARAM': 51, 'NSEC': 47, 'MX': 15, 'CNAME': 5,
@@ -120,7 +121,9 @@ def rdata_wire(rtype, rdata):
 def read_key(base):
     """(DNSKEY rdata presentation, flags, algorithm, tag, private key object)."""
     with open(base + '.key') as fk:
-        line = [ln for ln in fk if ln.strip() and not ln.startswith(';')][0]
+        # ldns-keygen ends the line with a comment (";{id = 5451 (zsk), ...}"):
+        # Python 3.13's base64 no longer ignores it after the padding.
+        line = [s for s in map(strip_comment, fk) if s][0]
     f = line.split()
     i = f.index('DNSKEY')
     dnskey = ' '.join(f[i + 1:])
