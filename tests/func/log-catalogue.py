@@ -35,16 +35,9 @@ def args_of(src, start):
     args, depth, i, cur = [], 1, start, []
     while i < len(src) and depth:
         c = src[i]
-        if c == '"':
+        if c in "\"'":  # a string or character literal, kept whole
             j = i + 1
-            while src[j] != '"':
-                j += 2 if src[j] == "\\" else 1
-            cur.append(src[i:j + 1])
-            i = j + 1
-            continue
-        if c == "'":  # a character literal
-            j = i + 1
-            while src[j] != "'":
+            while src[j] != c:
                 j += 2 if src[j] == "\\" else 1
             cur.append(src[i:j + 1])
             i = j + 1
