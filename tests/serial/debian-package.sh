@@ -133,6 +133,7 @@ for m in $MODULES; do
 	is "$(printf '%s\n' "$files" | grep -c '\.so$')" 1 "$p ships no other shared object"
 	like "$files" "^/usr/share/doc/$p/$m\.rst\$" "$p ships the $m.rst reference, readable (not compressed)"
 	like "$files" "^/usr/share/doc/$p/examples/$m\.conf\$" "$p ships the example stanza examples/$m.conf"
+	like "$files" "^/usr/share/doc/$p/log-messages\.md\$" "$p ships the log catalogue log-messages.md, readable"
 	like "$files" "^/usr/share/doc/$p/README(\.gz)?\$" "$p ships the README (how to install)"
 	depends=$(dpkg-deb -f "$(deb_of "$p")" Depends)
 	like "$depends" "(^|, )knot \\(>= $KNOT_SERIES\\), knot \\(<< $KNOT_NEXT~\\)(,|\$)" \
