@@ -27,6 +27,8 @@ SELECT pg_advisory_xact_lock(7383651);
 -- json (the text as written; jsonb would keep one of duplicate keys
 -- silently). The consumer takes the pending rows of its zone in id order
 -- and sets state, applied_at, applied_serial (applied) or error (refused).
+-- The applied rows are the record of the message ids applied to each zone:
+-- keep them as long as a producer may send an id again.
 CREATE TABLE IF NOT EXISTS zonegate_queue (
   id bigserial PRIMARY KEY,
   zone text NOT NULL,
@@ -40,6 +42,15 @@ CREATE TABLE IF NOT EXISTS zonegate_queue (
 
 CREATE INDEX IF NOT EXISTS zonegate_queue_pending
   ON zonegate_queue (zone, id) WHERE state = 'pending';
+
+-- Exactly once per message id: before applying a row, the consumer looks
+-- for an applied row of the zone with the same message id (the JSON "id")
+-- and refuses the row if there is one. This index keeps that look-up short
+-- (without it the consumer still works, reading the zone's applied rows, and
+-- logs a notice). The expression is the consumer's; keep it as it is.
+CREATE INDEX IF NOT EXISTS zonegate_queue_applied_id
+  ON zonegate_queue (lower(rtrim(zone, '.')), (message->>'id'))
+  WHERE state = 'applied';
 
 -- One row per zone: the consumer holding the zone (holder: its --consumer
 -- name, host:pid by default), the fencing token (raised each time another

@@ -153,11 +153,22 @@ static void lag(run_t *r, size_t count, time_t oldest)
 	}
 }
 
-/* Parses messages 0..n of the pass (text in data[i]); fills the batch items. */
-static size_t parse_pass(run_t *r, char **data, size_t *len, size_t n)
+/* Whether a message of msg's zone and id was applied already: 1 (where
+ * says where, e.g. "row 7"), 0, or negative when the record cannot be read. */
+typedef int (*applied_fn)(void *ctx, const zg_msg_t *msg, char *where, size_t where_len);
+
+/* Parses messages 0..*n of the pass (text in data[i]); fills the batch items.
+ * Exactly once holds per message id and zone: a message whose id was applied
+ * to its zone already is refused; a second message of one id in the pass
+ * ends the pass before it (it is judged in the next one, once the first is
+ * recorded). *n is cut accordingly; when the record cannot be read, to 0,
+ * and *lookup_err is set. */
+static size_t parse_pass(run_t *r, char **data, size_t *len, size_t *n, applied_fn applied,
+                         void *ctx, int *lookup_err)
 {
 	size_t ni = 0;
-	for (size_t i = 0; i < n; i++) {
+	*lookup_err = 0;
+	for (size_t i = 0; i < *n; i++) {
 		if (r->unusable[i]) {
 			r->pret[i] = ZG_EINPUT;
 			r->msgs[i].id[0] = '\0';
@@ -165,10 +176,34 @@ static size_t parse_pass(run_t *r, char **data, size_t *len, size_t n)
 		}
 		r->pret[i] = zg_msg_parse(r->parser, data[i], len[i], r->conf->zone, &r->msgs[i],
 		                          r->preason[i], sizeof(r->preason[i]));
-		if (r->pret[i] == 0) {
-			r->items[ni].msg = &r->msgs[i];
-			r->item_of[i] = ni++;
+		if (r->pret[i] != 0) {
+			continue;
 		}
+		const zg_msg_t *m = &r->msgs[i];
+		for (size_t j = 0; j < i; j++) {
+			if (r->pret[j] == 0 && strcmp(r->msgs[j].id, m->id) == 0 &&
+			    knot_dname_is_equal(r->msgs[j].zone, m->zone)) {
+				*n = i;
+				return ni;
+			}
+		}
+		char where[ZG_SPOOL_NAME_MAX + 16];
+		int ret = applied(ctx, m, where, sizeof(where));
+		if (ret < 0) {
+			*lookup_err = ret;
+			*n = 0;
+			return 0;
+		}
+		if (ret > 0) {
+			char zone[KNOT_DNAME_TXT_MAXLEN + 1];
+			knot_dname_to_str(zone, m->zone, sizeof(zone));
+			r->pret[i] = ZG_EINPUT;
+			snprintf(r->preason[i], sizeof(r->preason[i]), "message %s: id already "
+			         "applied to zone %.100s (%s), not applied again", m->id, zone, where);
+			continue;
+		}
+		r->items[ni].msg = &r->msgs[i];
+		r->item_of[i] = ni++;
 	}
 	return ni;
 }
@@ -252,6 +287,17 @@ static void log_limited(run_t *r, int level, const char *text)
 	snprintf(r->last_warning, sizeof(r->last_warning), "%.1000s", text);
 	r->last_warning_at = now;
 	logf_(r, level, "%s", text);
+}
+
+static int spool_applied(void *ctx, const zg_msg_t *msg, char *where, size_t where_len)
+{
+	char zone[KNOT_DNAME_TXT_MAXLEN + 1], name[ZG_SPOOL_NAME_MAX + 1];
+	knot_dname_to_str(zone, msg->zone, sizeof(zone));
+	int ret = zg_spool_applied(ctx, zone, msg->id, name);
+	if (ret > 0) {
+		snprintf(where, where_len, "done/%s", name);
+	}
+	return ret;
 }
 
 static int run_spool(run_t *r)
@@ -364,10 +410,18 @@ static int run_spool(run_t *r)
 			}
 		}
 		n = readable;
-		size_t ni = parse_pass(r, data, len, n);
-		for (size_t i = 0; i < n; i++) {
+		size_t read_n = n;
+		int lerr;
+		size_t ni = parse_pass(r, data, len, &n, spool_applied, spool, &lerr);
+		for (size_t i = 0; i < read_n; i++) {
 			free(data[i]);
 			data[i] = NULL;
+		}
+		if (lerr != 0) {
+			snprintf(text, sizeof(text), "cannot read the applied message ids in "
+			         "%s/done (%s)", edir, zg_strerror(lerr));
+			log_limited(r, ZG_INGEST_LOG_ERR, text);
+			io_error = true;
 		}
 		int bret = ni > 0 ? zg_gateway_apply_batch(r->gw, r->items, ni) : 0;
 		bool unfinished = false;
@@ -380,7 +434,11 @@ static int run_spool(run_t *r)
 				unfinished = true;
 				break;
 			}
-			int mret = v == 0 ? zg_spool_done(spool, names[i]) :
+			char zone[KNOT_DNAME_TXT_MAXLEN + 1] = "";
+			if (v == 0) {
+				knot_dname_to_str(zone, r->msgs[i].zone, sizeof(zone));
+			}
+			int mret = v == 0 ? zg_spool_done(spool, names[i], zone, r->msgs[i].id) :
 			                    zg_spool_fail(spool, names[i], reason);
 			if (mret != 0) {
 				snprintf(text, sizeof(text), "cannot move %s to %s (%s)", names[i],
@@ -422,6 +480,23 @@ done:
 	return ret;
 }
 
+typedef struct {
+	zg_pgqueue_t *q;
+	char *err;
+	size_t err_len;
+} pg_lookup_t;
+
+static int pg_applied(void *ctx, const zg_msg_t *msg, char *where, size_t where_len)
+{
+	pg_lookup_t *l = ctx;
+	int64_t row = -1;
+	int ret = zg_pgqueue_applied(l->q, msg->id, &row, l->err, l->err_len);
+	if (ret > 0) {
+		snprintf(where, where_len, "row %lld", (long long)row);
+	}
+	return ret > 0 ? 1 : ret;
+}
+
 static int run_pg(run_t *r)
 {
 	const zg_ingest_conf_t *c = r->conf;
@@ -458,6 +533,10 @@ static int run_pg(run_t *r)
 			logf_(r, ZG_INGEST_LOG_NOTICE, "created the missing queue tables of "
 			      "zonegate-queue.sql in PostgreSQL (zonegate_queue, zonegate_lease, "
 			      "NOTIFY trigger)");
+		}
+		const char *notice = zg_pgqueue_notice(q);
+		if (notice != NULL) {
+			logf_(r, ZG_INGEST_LOG_NOTICE, "%s", notice);
 		}
 		set_state(r, cret == 0 || cret == ZG_EFENCED || cret == ZG_EINPUT, cret == 0,
 		          cret == 0);
@@ -512,10 +591,12 @@ static int run_pg(run_t *r)
 			len[i] = rows[i].len;
 			r->enqueued[i] = rows[i].enqueued;
 		}
-		size_t ni = parse_pass(r, data, len, n);
+		pg_lookup_t look = { q, err, sizeof(err) };
+		int lerr;
+		size_t ni = parse_pass(r, data, len, &n, pg_applied, &look, &lerr);
 		int bret = ni > 0 ? zg_gateway_apply_batch(r->gw, r->items, ni) : 0;
 		size_t done = 0;
-		bool db_error = false;
+		bool db_error = lerr != 0;
 		for (size_t i = 0; i < n; i++) {
 			const char *reason;
 			const zg_apply_result_t *res;

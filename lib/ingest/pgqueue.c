@@ -21,6 +21,7 @@ struct zg_pgqueue {
 	bool listening;
 	bool column_ok;      /* The message column is json (checked by claim). */
 	bool created;        /* This handle created missing queue objects. */
+	bool no_index;       /* The index of applied message ids is missing. */
 	int64_t token;
 	PGresult *claimed;   /* Rows of the last claim. */
 	zg_pgitem_t *items;
@@ -41,6 +42,9 @@ static const char *const schema_sql =
 	"  error text);"
 	"CREATE INDEX IF NOT EXISTS zonegate_queue_pending"
 	"  ON zonegate_queue (zone, id) WHERE state = 'pending';"
+	"CREATE INDEX IF NOT EXISTS zonegate_queue_applied_id"
+	"  ON zonegate_queue (lower(rtrim(zone, '.')), (message->>'id'))"
+	"  WHERE state = 'applied';"
 	"CREATE TABLE IF NOT EXISTS zonegate_lease ("
 	"  zone text PRIMARY KEY,"
 	"  holder text NOT NULL,"
@@ -53,13 +57,16 @@ static const char *const schema_sql =
 	"  FOR EACH ROW EXECUTE FUNCTION zonegate_queue_notify();";
 
 /* Whether every object of schema_sql exists (then nothing is created: a
- * least-privilege role may neither create nor replace them). */
+ * least-privilege role may neither create nor replace them). The index of
+ * applied message ids (added later) is not required: without it the
+ * duplicate-id look-up scans the table, and zg_pgqueue_notice() says so. */
 static const char *const schema_check_sql =
 	"SELECT to_regclass('zonegate_queue') IS NOT NULL"
 	"  AND to_regclass('zonegate_lease') IS NOT NULL"
 	"  AND to_regclass('zonegate_queue_pending') IS NOT NULL"
 	"  AND EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'zonegate_queue_notify'"
-	"    AND tgrelid = to_regclass('zonegate_queue'))";
+	"    AND tgrelid = to_regclass('zonegate_queue')),"
+	"  to_regclass('zonegate_queue_applied_id') IS NOT NULL";
 
 /* Pending rows of this zone: the zone column with or without the final dot. */
 #define ZONE_MATCH "lower(rtrim(zone, '.')) = $1"
@@ -183,6 +190,7 @@ static int ensure_conn(zg_pgqueue_t *q, char *err, size_t err_len)
 		r = PQexec(q->conn, schema_check_sql);
 		ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
 		complete = ok && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+		q->no_index = complete && strcmp(PQgetvalue(r, 0, 1), "t") != 0;
 		PQclear(r);
 	}
 	if (!ok) {
@@ -257,6 +265,17 @@ bool zg_pgqueue_created(zg_pgqueue_t *q)
 	bool created = q->created;
 	q->created = false;
 	return created;
+}
+
+const char *zg_pgqueue_notice(zg_pgqueue_t *q)
+{
+	if (!q->no_index) {
+		return NULL;
+	}
+	q->no_index = false;
+	return "the index zonegate_queue_applied_id is missing, so each message's "
+	       "duplicate-id check reads the zone's applied rows; create it by running "
+	       "zonegate-queue.sql again";
 }
 
 int zg_pgqueue_claim(zg_pgqueue_t *q, size_t max, zg_pgitem_t **items, size_t *count,
@@ -344,6 +363,29 @@ int zg_pgqueue_claim(zg_pgqueue_t *q, size_t max, zg_pgitem_t **items, size_t *c
 	*items = q->items;
 	*count = n;
 	return 0;
+}
+
+int zg_pgqueue_applied(zg_pgqueue_t *q, const char *msg_id, int64_t *row,
+                       char *err, size_t err_len)
+{
+	if (q->conn == NULL || !q->in_tx) {
+		return ZG_ECONNECT;
+	}
+	/* The expression of the index zonegate_queue_applied_id. */
+	const char *p[] = { q->zone, msg_id };
+	PGresult *r = PQexecParams(q->conn, "SELECT min(id) FROM zonegate_queue WHERE "
+	                           ZONE_MATCH " AND (message->>'id') = $2 AND state = 'applied'",
+	                           2, NULL, p, NULL, NULL, 0);
+	bool ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+	bool found = ok && !PQgetisnull(r, 0, 0);
+	if (found) {
+		*row = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	}
+	PQclear(r);
+	if (!ok) {
+		return fail(q, err, err_len, "looking up the message id failed");
+	}
+	return found ? 1 : 0;
 }
 
 int zg_pgqueue_finish(zg_pgqueue_t *q, int64_t id, bool applied, int64_t serial,

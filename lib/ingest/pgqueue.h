@@ -16,6 +16,11 @@
  * pending and are applied again, which full-state replacement makes
  * invisible.
  *
+ * The rows marked applied are also the record of the message ids applied
+ * to the zone: zg_pgqueue_applied() finds an earlier applied row with the
+ * same message id (the JSON "id"), so that the caller refuses a second
+ * message of that id.
+ *
  * The schema (doc/zonegate-queue.sql: tables, index, NOTIFY trigger) is
  * checked on every connection. When all of it exists nothing is created
  * or replaced, so a role with only the GRANTs of that file can consume and
@@ -68,6 +73,13 @@ void zg_pgqueue_free(zg_pgqueue_t *q);
 bool zg_pgqueue_created(zg_pgqueue_t *q);
 
 /*!
+ * A notice about the schema to log once, or NULL: the index of applied
+ * message ids (zonegate_queue_applied_id) is missing on the connection
+ * made last. Returned once per connection.
+ */
+const char *zg_pgqueue_notice(zg_pgqueue_t *q);
+
+/*!
  * Takes the lease and claims up to max pending rows in id order, inside a
  * transaction left open.
  *
@@ -84,6 +96,17 @@ bool zg_pgqueue_created(zg_pgqueue_t *q);
  */
 int zg_pgqueue_claim(zg_pgqueue_t *q, size_t max, zg_pgitem_t **items, size_t *count,
                      int64_t *token, char *err, size_t err_len);
+
+/*!
+ * Whether a row of the zone carrying this message id (the JSON "id") is
+ * marked applied (inside the claim's transaction, which keeps it so).
+ *
+ * \param row  Set to the id of the first such row when found.
+ *
+ * \retval 1 applied, 0 not, ZG_ECONNECT (err says why; the transaction is lost).
+ */
+int zg_pgqueue_applied(zg_pgqueue_t *q, const char *msg_id, int64_t *row,
+                       char *err, size_t err_len);
 
 /*!
  * Records the outcome of a claimed row (inside the claim's transaction).

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <jansson.h>
 
 #include "core/error.h"
 #include "ingest/msg.h"
@@ -26,6 +29,14 @@ struct zg_spool {
 	int failed;
 	int notify;	/* inotify on incoming/, -1 without. */
 	int lock;	/* The consumer lock (zg_spool_lock()), -1 without. */
+	/* The ids applied (read from done/ on the first zg_spool_applied()):
+	 * an open-addressing set of "zone\nid" keys, each with its file name. */
+	struct applied {
+		char *key;
+		char *name;
+	} *applied;
+	size_t applied_size;	/* Slots (a power of two), 0 until loaded. */
+	size_t applied_count;
 };
 
 static int open_sub(int dirfd, const char *name)
@@ -72,6 +83,18 @@ fail:
 	return ret;
 }
 
+/* Drops the record of applied ids (loaded again on the next look-up). */
+static void applied_clear(zg_spool_t *spool)
+{
+	for (size_t i = 0; i < spool->applied_size; i++) {
+		free(spool->applied[i].key);
+		free(spool->applied[i].name);
+	}
+	free(spool->applied);
+	spool->applied = NULL;
+	spool->applied_size = spool->applied_count = 0;
+}
+
 void zg_spool_free(zg_spool_t *spool)
 {
 	if (spool == NULL) {
@@ -84,7 +107,27 @@ void zg_spool_free(zg_spool_t *spool)
 			close(fds[i]);
 		}
 	}
+	applied_clear(spool);
 	free(spool);
+}
+
+/* A listing of the directory fd from its start (fd stays open), or NULL
+ * with errno set. */
+static DIR *open_dir(int fd)
+{
+	int dfd = dup(fd);
+	if (dfd < 0) {
+		return NULL;
+	}
+	DIR *d = fdopendir(dfd);
+	if (d == NULL) {
+		int e = errno;
+		close(dfd);
+		errno = e;
+		return NULL;
+	}
+	rewinddir(d);
+	return d;
 }
 
 static bool is_message(const char *name)
@@ -98,16 +141,10 @@ static bool is_message(const char *name)
 static int scan(zg_spool_t *spool, char *first, time_t *first_mtime, size_t *count,
                 time_t *oldest)
 {
-	int fd = dup(spool->incoming);
-	if (fd < 0) {
-		return -errno;
-	}
-	DIR *d = fdopendir(fd);
+	DIR *d = open_dir(spool->incoming);
 	if (d == NULL) {
-		close(fd);
 		return -errno;
 	}
-	rewinddir(d);
 	bool found = false;
 	size_t n = 0;
 	time_t old = 0;
@@ -155,16 +192,10 @@ int zg_spool_list(zg_spool_t *spool, char (*names)[ZG_SPOOL_NAME_MAX + 1], size_
 	if (max == 0) {
 		return 0;
 	}
-	int fd = dup(spool->incoming);
-	if (fd < 0) {
-		return -errno;
-	}
-	DIR *d = fdopendir(fd);
+	DIR *d = open_dir(spool->incoming);
 	if (d == NULL) {
-		close(fd);
 		return -errno;
 	}
-	rewinddir(d);
 	/* Keep the max smallest names (sorted insertion; max is small). */
 	size_t n = 0;
 	struct dirent *e;
@@ -224,21 +255,22 @@ static const char *kind_of(mode_t mode)
 	       S_ISCHR(mode) || S_ISBLK(mode) ? "a device" : "not a regular file";
 }
 
-int zg_spool_read(zg_spool_t *spool, const char *name, size_t max,
-                  char **data, size_t *len, char *why, size_t why_len)
+/* zg_spool_read() of the entry NAME of the directory dirfd. */
+static int read_entry(int dirfd, const char *name, size_t max,
+                      char **data, size_t *len, char *why, size_t why_len)
 {
 	why[0] = '\0';
 	/* Only a regular file is opened: never follow a link, never block on a
 	 * FIFO or a device (O_NONBLOCK), and check again what was opened. */
 	struct stat st;
-	if (fstatat(spool->incoming, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
 		return -errno;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		snprintf(why, why_len, "%s, not a message", kind_of(st.st_mode));
 		return ZG_EINPUT;
 	}
-	int fd = openat(spool->incoming, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
 	                                       O_CLOEXEC);
 	if (fd < 0) {
 		int ret = -errno;
@@ -294,6 +326,147 @@ int zg_spool_read(zg_spool_t *spool, const char *name, size_t max,
 	return 0;
 }
 
+int zg_spool_read(zg_spool_t *spool, const char *name, size_t max,
+                  char **data, size_t *len, char *why, size_t why_len)
+{
+	return read_entry(spool->incoming, name, max, data, len, why, why_len);
+}
+
+/* The set's key of a zone and an id: the zone in lower case with one final
+ * dot, a newline (in neither), the id. NULL when out of memory. */
+static char *applied_key(const char *zone, const char *id)
+{
+	size_t zl = strlen(zone);
+	while (zl > 0 && zone[zl - 1] == '.') {
+		zl--;
+	}
+	char *key = malloc(zl + strlen(id) + 3);
+	if (key == NULL) {
+		return NULL;
+	}
+	for (size_t i = 0; i < zl; i++) {
+		key[i] = (zone[i] >= 'A' && zone[i] <= 'Z') ? (char)(zone[i] - 'A' + 'a') : zone[i];
+	}
+	sprintf(key + zl, ".\n%s", id);
+	return key;
+}
+
+static size_t applied_slot(const struct applied *set, size_t size, const char *key)
+{
+	uint64_t h = 1469598103934665603ULL;	/* FNV-1a */
+	for (const char *p = key; *p != '\0'; p++) {
+		h = (h ^ (uint8_t)*p) * 1099511628211ULL;
+	}
+	size_t i = (size_t)h & (size - 1);
+	while (set[i].key != NULL && strcmp(set[i].key, key) != 0) {
+		i = (i + 1) & (size - 1);
+	}
+	return i;
+}
+
+/* Adds key (taken) with a copy of name; the first name of a key stays. */
+static int applied_add(zg_spool_t *spool, char *key, const char *name)
+{
+	if (2 * (spool->applied_count + 1) > spool->applied_size) {
+		size_t size = spool->applied_size > 0 ? 2 * spool->applied_size : 256;
+		struct applied *set = calloc(size, sizeof(*set));
+		if (set == NULL) {
+			free(key);
+			return -ENOMEM;
+		}
+		for (size_t i = 0; i < spool->applied_size; i++) {
+			if (spool->applied[i].key != NULL) {
+				set[applied_slot(set, size, spool->applied[i].key)] = spool->applied[i];
+			}
+		}
+		free(spool->applied);
+		spool->applied = set;
+		spool->applied_size = size;
+	}
+	struct applied *e = &spool->applied[applied_slot(spool->applied, spool->applied_size, key)];
+	if (e->key != NULL) {
+		free(key);
+		return 0;
+	}
+	e->name = strdup(name);
+	if (e->name == NULL) {
+		free(key);
+		return -ENOMEM;
+	}
+	e->key = key;
+	spool->applied_count++;
+	return 0;
+}
+
+/* Reads the zone and id of done/NAME into the set (skipped if it has none). */
+static int applied_read(zg_spool_t *spool, const char *name)
+{
+	char *data = NULL, why[128];
+	size_t len = 0;
+	int ret = read_entry(spool->done, name, SIZE_MAX - 1, &data, &len, why, sizeof(why));
+	if (ret != 0) {
+		/* Gone or no regular file: nothing applied under that name. */
+		return ret == -ENOENT || ret == ZG_EINPUT || ret == -EFBIG ? 0 : ret;
+	}
+	json_t *root = json_loadb(data, len, 0, NULL);
+	free(data);
+	const char *zone = json_string_value(json_object_get(root, "zone"));
+	const char *id = json_string_value(json_object_get(root, "id"));
+	ret = 0;
+	if (zone != NULL && id != NULL) {
+		char *key = applied_key(zone, id);
+		ret = key != NULL ? applied_add(spool, key, name) : -ENOMEM;
+	}
+	json_decref(root);
+	return ret;
+}
+
+/* Reads done/ into the set (once). */
+static int applied_load(zg_spool_t *spool)
+{
+	if (spool->applied_size > 0) {
+		return 0;
+	}
+	DIR *d = open_dir(spool->done);
+	if (d == NULL) {
+		return -errno;
+	}
+	/* An empty set is loaded too (size > 0 from the first add). */
+	char *none = strdup("");
+	int ret = none != NULL ? applied_add(spool, none, "") : -ENOMEM;
+	struct dirent *e;
+	while (ret == 0 && (e = readdir(d)) != NULL) {
+		if (is_message(e->d_name)) {
+			ret = applied_read(spool, e->d_name);
+		}
+	}
+	closedir(d);
+	if (ret != 0) {
+		applied_clear(spool);
+	}
+	return ret;
+}
+
+int zg_spool_applied(zg_spool_t *spool, const char *zone, const char *id, char *name)
+{
+	int ret = applied_load(spool);
+	if (ret != 0) {
+		return ret;
+	}
+	char *key = applied_key(zone, id);
+	if (key == NULL) {
+		return -ENOMEM;
+	}
+	const struct applied *e = &spool->applied[applied_slot(spool->applied,
+	                                                        spool->applied_size, key)];
+	free(key);
+	if (e->key == NULL) {
+		return 0;
+	}
+	snprintf(name, ZG_SPOOL_NAME_MAX + 1, "%s", e->name);
+	return 1;
+}
+
 static int move(zg_spool_t *spool, int to, const char *name)
 {
 	if (renameat(spool->incoming, name, to, name) != 0) {
@@ -340,9 +513,19 @@ int zg_spool_lock(zg_spool_t *spool, char *holder, size_t holder_len)
 	return 0;
 }
 
-int zg_spool_done(zg_spool_t *spool, const char *name)
+int zg_spool_done(zg_spool_t *spool, const char *name, const char *zone, const char *id)
 {
-	return move(spool, spool->done, name);
+	int ret = move(spool, spool->done, name);
+	if (ret != 0 || spool->applied_size == 0 || zone == NULL || id == NULL) {
+		return ret;
+	}
+	/* Moved: the record in memory follows done/ (out of memory, it would
+	 * miss this id until the next load, so drop it and load again). */
+	char *key = applied_key(zone, id);
+	if (key == NULL || applied_add(spool, key, name) != 0) {
+		applied_clear(spool);
+	}
+	return 0;
 }
 
 int zg_spool_fail(zg_spool_t *spool, const char *name, const char *reason)

@@ -10,6 +10,12 @@
  * final, so a crash can at worst apply it again, which full-state
  * replacement makes invisible. Renames are followed by fsync of the
  * directories.
+ *
+ * done/ is also the record of the message ids applied to each zone: the
+ * consumer refuses a message whose id done/ already holds for its zone
+ * (zg_spool_applied()). The record is read from done/ on the first look-up
+ * and kept up to date by zg_spool_done(); a message removed from done/ no
+ * longer counts.
  */
 #ifndef ZONEGATE_SPOOL_H
 #define ZONEGATE_SPOOL_H
@@ -102,11 +108,29 @@ int zg_spool_read(zg_spool_t *spool, const char *name, size_t max,
                   char **data, size_t *len, char *why, size_t why_len);
 
 /*!
- * Moves incoming/NAME to done/NAME (durably).
+ * Moves incoming/NAME to done/NAME (durably) and, once the record of
+ * applied ids is loaded, adds the message's id to it.
+ *
+ * \param zone  The message's zone (any case, final dot optional), or NULL.
+ * \param id    The message's id, or NULL (then nothing is recorded).
  *
  * \return 0 or -errno.
  */
-int zg_spool_done(zg_spool_t *spool, const char *name);
+int zg_spool_done(zg_spool_t *spool, const char *name, const char *zone, const char *id);
+
+/*!
+ * Whether a message with this id was applied to the zone: whether done/
+ * holds a message of that zone and id. The first call reads every
+ * done/NAME.json once (entries that are no readable JSON object with string
+ * "zone" and "id" are left out); later calls look in memory.
+ *
+ * \param zone  The zone (any case, final dot optional).
+ * \param name  Set to the name of the file in done/ (ZG_SPOOL_NAME_MAX + 1
+ *              bytes) when found.
+ *
+ * \retval 1 applied, 0 not, -errno done/ cannot be read (try again later).
+ */
+int zg_spool_applied(zg_spool_t *spool, const char *zone, const char *id, char *name);
 
 /*!
  * Writes failed/NAME.error (mode 0640) with reason (one line: control

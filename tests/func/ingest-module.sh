@@ -4,7 +4,8 @@
 # worker consumes a spool, applies and refuses messages, counts them in
 # knotc zone-stats, applies a message too big for one UPDATE whole in one
 # transaction on knotd's own control socket (one serial), survives knotc
-# reload (unload joins the thread, load starts a new one) and stops with
+# reload (unload joins the thread, load starts a new one; the new worker
+# refuses a message whose id done/ holds) and stops with
 # knotd.
 . "$ZG_SRCDIR/tests/func/lib.sh"
 . "$ZG_SRCDIR/tests/func/ingest-lib.sh"
@@ -80,6 +81,18 @@ applied_after() { stats | grep -q "mod-ingest.messages-applied = 1$"; }
 ok "counters restart from zero after reload (messages-applied 1)" zg_wait 10 applied_after
 like "$(stats)" "mod-ingest.lease-held = 1$" "lease-held 1 again after reload"
 is "$(ingest_rr "$port" mod5.test. AAAA)" "2001:db8::5" "mod5.test. AAAA served"
+# Exactly once per message id: the worker started by the reload reads done/;
+# a file carrying the id of an applied message is refused, a later one applies.
+ingest_msg m-01 '[{"owner":"mod1.test.","rrsets":[{"type":"NS","ttl":3600,"rdata":["ns.changed.example."]}]}]' >"$sp/m-05.json.tmp"
+mv "$sp/m-05.json.tmp" "$sp/incoming/m-05.json"
+put m-06 '[{"owner":"mod6.test.","rrsets":[{"type":"A","ttl":300,"rdata":["192.0.2.6"]}]}]'
+ok "a repeated id and a new message handled within 30 s" zg_wait 30 drained
+is "$(cat "$sp/failed/m-05.json.error" 2>&1)" "message m-01: id already applied to zone test. (done/m-01.json), not applied again" \
+	"repeated id refused with its reason"
+like "$(cat "$d/knotd.log")" "mod-ingest.*refused m-05.json \(message m-01: id already applied to zone test\. \(done/m-01\.json\), not applied again\)" \
+	"repeated id refusal logged"
+is "$(ingest_rr "$port" mod1.test. NS)" "ns.provider.example." "mod1.test. NS unchanged"
+is "$(ingest_rr "$port" mod6.test. A)" "192.0.2.6" "the message after it applied"
 ok "knotd stops cleanly (worker joined)" zg_knotd_stop "$d"
 unlike "$(cat "$d/knotd.stderr" 2>/dev/null)" "Segmentation|Aborted|double free" "no crash"
 zg_done

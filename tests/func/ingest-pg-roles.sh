@@ -5,7 +5,9 @@
 # producer with only its GRANTs work over a unix-socket URI of the documented
 # form; the consumer changes no existing schema and says when it creates a
 # missing one; a consumer that may not create refuses with a clear reason; the
-# documented producer example, run in a non-UTC session, gives a UTC id.
+# documented producer example, run in a non-UTC session, gives a UTC id; the
+# consumer role refuses a row whose message id was applied, also on a table
+# made before the index of applied ids (it says to run the DDL again).
 . "$ZG_SRCDIR/tests/func/lib.sh"
 . "$ZG_SRCDIR/tests/func/ingest-lib.sh"
 zg_init
@@ -98,6 +100,28 @@ is "$(ingest_rr "$port" example.test. NS | tr '\n' ' ')" \
 is "$(psql_q fromfile "SELECT applied_serial FROM zonegate_queue WHERE id = ${row:-0}")" \
 	"$(ingest_serial "$port")" "applied_serial is the served serial"
 is "$(schema fromfile)" "$before_run" "the schema is unchanged after the consumer ran"
+
+# Exactly once per message id, with the consumer role, on a table made
+# before the index of applied ids (an upgrade): consumed, a notice, nothing
+# created; the DDL run again adds the index.
+ok "the DDL made the index of applied ids" test "$(psql_q fromfile "SELECT count(*) FROM pg_indexes WHERE indexname = 'zonegate_queue_applied_id'")" = 1
+with_index=$(schema fromfile)
+psql_q fromfile "DROP INDEX zonegate_queue_applied_id" >/dev/null
+before_run=$(schema fromfile)
+dup=$(psql -X -q -A -t -v ON_ERROR_STOP=1 -U zgp -d fromfile -c "INSERT INTO zonegate_queue (zone, message) SELECT zone, message FROM zonegate_queue WHERE id = ${row:-0} RETURNING id" 2>&1)
+like "$dup" "^[0-9]+$" "the producer role inserts the same message again (row $dup)"
+out=$(run zgc fromfile --once 2>&1); rc=$?
+is "$rc" 0 "the consumer role, without the index: exit 0"
+like "$out" "the index zonegate_queue_applied_id is missing, so each message's duplicate-id check reads the zone's applied rows; create it by running zonegate-queue.sql again" \
+	"it says the index is missing and what to run"
+is "$(psql_q fromfile "SELECT state || ': ' || error FROM zonegate_queue WHERE id = ${dup:-0}")" \
+	"refused: message $mid: id already applied to zone test. (row $row), not applied again" \
+	"the second row of the message id is refused with its reason"
+is "$(schema fromfile)" "$before_run" "the consumer created nothing"
+ok "zonegate-queue.sql runs again" psql -X -q -v ON_ERROR_STOP=1 -d fromfile -f "$ddl"
+is "$(schema fromfile)" "$with_index" "the index is back as it was"
+out=$(run zgc fromfile --once 2>&1); rc=$?
+unlike "$out" "zonegate_queue_applied_id is missing" "no notice once the index exists"
 
 # A consumer that may not create, on a database without the tables.
 out=$(run zgc empty --once 2>&1); rc=$?

@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The log lines of each module, read from the C sources: the format string
 of every knotd_mod_log(), wlog(), zg_worker_log(), xfr_failed() and
-(libraries run by a module) logf_() call, and of snprintf() calls into the
+(libraries run by a module) logf_() call, of snprintf() calls into the
 buffers named text, msg or reason, in which lines (or the reasons inside
-them) are built before they are logged with "%s". A format of "%s" alone
+them) are built before they are logged with "%s", and the strings that
+zg_pgqueue_notice() returns (logged by the consumer). A format of "%s" alone
 is left out: what it writes is one of those built lines, or a line relayed
 from a library whose own formats are listed.
 
@@ -19,12 +20,14 @@ import sys
 # Each module's sources: its own file and the library code that logs
 # through it (zg_ingest_conf_t.on_log, zg_cdscan_log_t).
 SOURCES = {
-    "mod-ingest": ["modules/ingest/ingest.c", "lib/ingest/ingest.c"],
+    "mod-ingest": ["modules/ingest/ingest.c", "lib/ingest/ingest.c", "lib/ingest/pgqueue.c"],
     "mod-validate": ["modules/validate/validate.c"],
     "mod-dsync": ["modules/dsync/dsync.c", "lib/dsync/cdscan.c"],
     "mod-keys": ["modules/keys/keys.c"],
 }
 CALLS = re.compile(r"\b(knotd_mod_log|wlog|zg_worker_log|logf_|xfr_failed|snprintf)\s*\(")
+# Functions returning a line their caller logs with "%s".
+RELAYED = re.compile(r"^const char \*(zg_pgqueue_notice)\(.*?\n\{(.*?)\n\}", re.S | re.M)
 # The buffers lines are built in before they are logged with "%s".
 BUFFERS = ("text", "msg", "reason")
 LITERAL = re.compile(r'"((?:[^"\\]|\\.)*)"')
@@ -65,6 +68,9 @@ def formats(path):
                  lambda m: m.group(0) if m.group(0)[0] in "\"'" else
                  "\n" * m.group(0).count("\n"), src, flags=re.S)
     out = []
+    for m in RELAYED.finditer(src):
+        for r in re.finditer(r"\breturn\s+((?:" + LITERAL.pattern + r"\s*)+);", m.group(2)):
+            out.append("".join(LITERAL.findall(r.group(1))).encode().decode("unicode_escape"))
     for m in CALLS.finditer(src):
         if src[:m.start()].rstrip().endswith(("define", "void", "static void")):
             continue  # a definition, not a call
