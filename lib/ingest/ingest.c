@@ -31,6 +31,7 @@ typedef struct {
 	time_t last_warning_at;
 	unsigned failures;
 	double backoff;
+	zg_ingest_state_t state;
 } run_t;
 
 void zg_ingest_conf_default(zg_ingest_conf_t *conf)
@@ -124,6 +125,24 @@ static void report(run_t *r, bool applied, const char *name, int64_t row, size_t
 		.enqueued = r->enqueued[i],
 	};
 	r->conf->on_outcome(r->conf->ctx, &o);
+}
+
+/* Sets the consumer's state (a negative connected or holding: unchanged;
+ * polled: a successful poll now) and reports it. */
+static void set_state(run_t *r, int connected, int holding, bool polled)
+{
+	if (connected >= 0) {
+		r->state.connected = connected;
+	}
+	if (holding >= 0) {
+		r->state.holding = holding;
+	}
+	if (polled) {
+		r->state.polled = time(NULL);
+	}
+	if (r->conf->on_state != NULL) {
+		r->conf->on_state(r->conf->ctx, &r->state);
+	}
 }
 
 static void lag(run_t *r, size_t count, time_t oldest)
@@ -300,12 +319,14 @@ static int run_spool(run_t *r)
 			return stopping(r) ? 0 : ret;
 		}
 	}
+	set_state(r, 1, -1, false);
 	/* One consumer per spool: two would reorder messages. */
 	ret = spool_lock(r, spool, dir);
 	if (ret != 0 || stopping(r)) {
 		zg_spool_free(spool);
 		return ret;
 	}
+	set_state(r, -1, 1, false);
 	size_t lmax = r->bmax + SKIP_MAX;
 	char (*names)[ZG_SPOOL_NAME_MAX + 1] = calloc(lmax, sizeof(*names));
 	char **data = calloc(r->bmax, sizeof(*data));
@@ -323,11 +344,13 @@ static int run_spool(run_t *r)
 			snprintf(text, sizeof(text), "cannot read the spool %s (%s)", edir,
 			         zg_strerror(ret));
 			log_limited(r, ZG_INGEST_LOG_ERR, text);
+			set_state(r, 0, -1, false);
 			if (!backoff(r)) {
 				break;
 			}
 			continue;
 		}
+		set_state(r, 1, -1, true);
 		/* The first bmax names not skipped, in order. */
 		for (size_t i = 0; i < listed && n < r->bmax; i++) {
 			if (!skipped(skip, names[i])) {
@@ -515,6 +538,8 @@ static int run_pg(run_t *r)
 		if (notice != NULL) {
 			logf_(r, ZG_INGEST_LOG_NOTICE, "%s", notice);
 		}
+		set_state(r, cret == 0 || cret == ZG_EFENCED || cret == ZG_EINPUT, cret == 0,
+		          cret == 0);
 		if (cret == ZG_EFENCED) {
 			if (!standby_said) {
 				logf_(r, ZG_INGEST_LOG_NOTICE, "standby: another consumer holds the "
@@ -604,6 +629,7 @@ static int run_pg(run_t *r)
 			} else if (cret == ZG_EFENCED) {
 				logf_(r, ZG_INGEST_LOG_WARNING, "lease of %s lost; outcomes rolled back",
 				      zone_txt);
+				set_state(r, -1, 0, false);
 			} else {
 				db_error = true;
 			}
@@ -611,6 +637,7 @@ static int run_pg(run_t *r)
 		free(ids);
 		if (db_error) {
 			logf_(r, ZG_INGEST_LOG_WARNING, "%s (rows stay pending, will retry)", err);
+			set_state(r, 0, 0, false);
 		}
 		size_t pend = 0;
 		time_t oldest = 0;
@@ -659,6 +686,7 @@ int zg_ingest_run(const zg_ingest_conf_t *conf)
 			zg_msg_init(&r.msgs[i]);
 		}
 		ret = pg ? run_pg(&r) : run_spool(&r);
+		set_state(&r, 0, 0, false);
 		for (size_t i = 0; i < r.bmax; i++) {
 			zg_msg_deinit(&r.msgs[i]);
 		}

@@ -31,6 +31,15 @@ typedef struct {
 	time_t enqueued;               /*!< When the message was queued. */
 } zg_ingest_outcome_t;
 
+/*! The consumer's state, given to zg_ingest_conf_t.on_state. */
+typedef struct {
+	bool connected;  /*!< The spool is open and readable, or PostgreSQL answered. */
+	bool holding;    /*!< This consumer holds the queue: the spool's lock, or the
+	                      zone's PostgreSQL lease (renewed on every poll). */
+	time_t polled;   /*!< Unix time of the last successful poll, one that read
+	                      the queue while holding it (0: none yet). */
+} zg_ingest_state_t;
+
 /*! Log levels of zg_ingest_conf_t.on_log (syslog-like). */
 enum {
 	ZG_INGEST_LOG_ERR = 3,
@@ -57,6 +66,9 @@ typedef struct {
 	/*! Called after each pass with the age in seconds of the oldest message
 	 *  still waiting (0 if none) (may be NULL). */
 	void (*on_lag)(void *ctx, int64_t seconds);
+	/*! Called when the state changes and after each successful poll, and
+	 *  with connected and holding cleared when the run ends (may be NULL). */
+	void (*on_state)(void *ctx, const zg_ingest_state_t *state);
 	void *ctx;                     /*!< Passed to the callbacks. */
 } zg_ingest_conf_t;
 

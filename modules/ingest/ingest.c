@@ -54,6 +54,9 @@ enum {
 	CTR_CHANGES_APPLIED,
 	CTR_QUEUE_LAG,
 	CTR_LAST_ID,
+	CTR_CONNECTED,
+	CTR_LEASE,
+	CTR_LAST_POLL,
 	CTR_COUNT
 };
 
@@ -63,6 +66,9 @@ static const char *const ctr_names[CTR_COUNT] = {
 	[CTR_CHANGES_APPLIED] = "changes-applied",
 	[CTR_QUEUE_LAG]       = "queue-lag-seconds",
 	[CTR_LAST_ID]         = "last-applied-id",
+	[CTR_CONNECTED]       = "consumer-connected",
+	[CTR_LEASE]           = "lease-held",
+	[CTR_LAST_POLL]       = "last-poll-time",
 };
 
 #define WORKER_TIMEOUT_MS	5000	/* Bound of each network operation. */
@@ -147,6 +153,18 @@ static void on_lag(void *arg, int64_t seconds)
 {
 	ingest_ctx_t *ctx = arg;
 	knotd_mod_stats_store(ctx->mod, 0, CTR_QUEUE_LAG, 0, seconds > 0 ? (uint64_t)seconds : 0);
+}
+
+/* The consumer's state as counters. The last poll is a unix time, not an
+ * age: knotd reads counters only when asked, so an age stored by the worker
+ * would stop growing exactly when the worker is stuck. */
+static void on_state(void *arg, const zg_ingest_state_t *st)
+{
+	ingest_ctx_t *ctx = arg;
+	knotd_mod_stats_store(ctx->mod, 0, CTR_CONNECTED, 0, st->connected ? 1 : 0);
+	knotd_mod_stats_store(ctx->mod, 0, CTR_LEASE, 0, st->holding ? 1 : 0);
+	knotd_mod_stats_store(ctx->mod, 0, CTR_LAST_POLL, 0,
+	                      st->polled > 0 ? (uint64_t)st->polled : 0);
 }
 
 static void *worker(void *arg)
@@ -283,6 +301,7 @@ static int ingest_load(knotd_mod_t *mod)
 	ctx->conf.on_outcome = on_outcome;
 	ctx->conf.on_log = on_log;
 	ctx->conf.on_lag = on_lag;
+	ctx->conf.on_state = on_state;
 	ctx->conf.ctx = ctx;
 
 	if (pthread_create(&ctx->thread, NULL, worker, ctx) != 0) {

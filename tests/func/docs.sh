@@ -3,7 +3,9 @@
 # The operator documentation agrees with the tools and the tree: each tool's
 # --help and manual page name the same long options (the usage lines too),
 # the manual pages share one footer, every doc/ file is installed by make
-# install, and the user docs point into the repository, not at the design
+# install, each module example is its .rst's, the log catalogue lists every
+# module log line, systemd accepts the
+# zg-ingest unit, and the user docs point into the repository, not at the design
 # directory outside it.
 . "$ZG_SRCDIR/tests/func/lib.sh"
 zg_init
@@ -49,6 +51,57 @@ done
 ok "zonegate-queue.sql installed in the data directory" test -f "$dest$prefix/share/zonegate/zonegate-queue.sql"
 like "$(cat "$ZG_SRCDIR/doc/postgresql.md")" "/usr/share/zonegate/zonegate-queue.sql" \
 	"doc/postgresql.md names the installed DDL's path"
+
+# Each module's shipped example is its .rst's Example section, verbatim
+# (modules-load.sh loads that into knotd); installed with the docs.
+ok "make install of the module examples" \
+	make -C "$ZG_BUILDDIR" -s install-dist_zgmoduleexampleDATA DESTDIR="$dest"
+for m in ingest validate dsync keys; do
+	is "$(sed '/^#/d' "$ZG_SRCDIR/modules/$m/$m.conf" | sed '/./,$!d')" \
+		"$("$PYTHON3" "$ZG_SRCDIR/tests/func/rst-example.py" "$ZG_SRCDIR/modules/$m/$m.rst")" \
+		"modules/$m/$m.conf is $m.rst's example (else regenerate it from the .rst with tests/func/rst-example.py)"
+	ok "$m.conf installed in the examples directory" test -f "$dest$prefix/share/doc/zonegate/examples/$m.conf"
+done
+
+# The systemd unit of zg-ingest run: systemd accepts it as it is (an
+# instance of the template, the program of the build tree in its place).
+unit=$ZG_SRCDIR/tools/zg-ingest@.service
+ok "debian/ links the unit the package installs" \
+	test "$(readlink -f "$ZG_SRCDIR/debian/zonegate-tools.zg-ingest@.service")" = "$(readlink -f "$unit")"
+like "$(grep '^ExecStart=' "$unit")" "^ExecStart=/usr/bin/zg-ingest run " "the unit runs /usr/bin/zg-ingest run"
+if command -v systemd-analyze >/dev/null 2>&1; then
+	mkdir -p "$ZG_TMP/unit"
+	sed "s|/usr/bin/zg-ingest|$ZG_BUILDDIR/tools/zg-ingest|" "$unit" >"$ZG_TMP/unit/zg-ingest@example.service"
+	out=$(systemd-analyze verify --man=no "$ZG_TMP/unit/zg-ingest@example.service" 2>&1); rc=$?
+	is "$rc:$out" "0:" "systemd-analyze verify accepts zg-ingest@example.service without a warning"
+	# The check can fail: an unknown key is a warning it reports.
+	sed 's/^UMask=/UMaks=/' "$ZG_TMP/unit/zg-ingest@example.service" >"$ZG_TMP/unit/zg-ingest@typo.service"
+	like "$(systemd-analyze verify --man=no "$ZG_TMP/unit/zg-ingest@typo.service" 2>&1)" "Unknown key" \
+		"systemd-analyze verify reports a misspelt key (the check above can fail)"
+else
+	zg_diag "systemd-analyze not installed: the unit is not verified"
+fi
+
+# The log catalogue lists every module log line of the sources, and nothing
+# else; the check fails for a new line without an entry and for a stale entry.
+cat_py=$ZG_SRCDIR/tests/func/log-catalogue.py
+out=$("$PYTHON3" "$cat_py" "$ZG_SRCDIR" "$ZG_SRCDIR/doc/log-messages.md" 2>&1); rc=$?
+is "$rc:$out" "0:" "doc/log-messages.md lists each module's log lines (tests/func/log-catalogue.py)"
+n=$("$PYTHON3" "$cat_py" "$ZG_SRCDIR" | wc -l)
+ok "the catalogue check reads the sources ($n formats)" test "$n" -ge 100
+mkdir -p "$ZG_TMP/cat/modules" "$ZG_TMP/cat/lib"
+cp -r "$ZG_SRCDIR/modules/." "$ZG_TMP/cat/modules/"
+cp -r "$ZG_SRCDIR/lib/." "$ZG_TMP/cat/lib/"
+printf 'static void x(knotd_mod_t *mod)\n{\n\tknotd_mod_log(mod, LOG_INFO, "uncatalogued %%s line", "new");\n}\n' \
+	>>"$ZG_TMP/cat/modules/keys/keys.c"
+out=$("$PYTHON3" "$cat_py" "$ZG_TMP/cat" "$ZG_SRCDIR/doc/log-messages.md" 2>&1); rc=$?
+is "$rc:$out" "1:missing	mod-keys	uncatalogued %s line" "a new log line without an entry fails the check"
+grep -v '^- `spool %s locked, consuming it`' "$ZG_SRCDIR/doc/log-messages.md" >"$ZG_TMP/cat/less.md"
+out=$("$PYTHON3" "$cat_py" "$ZG_SRCDIR" "$ZG_TMP/cat/less.md" 2>&1); rc=$?
+is "$rc:$out" "1:missing	mod-ingest	spool %s locked, consuming it" "a line of a library run by the module (lib/ingest) is checked too"
+sed 's/^- `consuming %s`/- `consuming %s now`/' "$ZG_SRCDIR/doc/log-messages.md" >"$ZG_TMP/cat/stale.md"
+like "$("$PYTHON3" "$cat_py" "$ZG_SRCDIR" "$ZG_TMP/cat/stale.md" 2>&1)" "^stale	mod-ingest	consuming %s now" \
+	"an entry whose line is gone fails the check"
 
 # The user docs stand alone.
 for f in $(cd "$ZG_SRCDIR" && echo README modules/*/*.rst tools/*.1 doc/*.md); do

@@ -44,6 +44,12 @@ like "$st" "mod-ingest.messages-applied = 2$" "messages-applied 2"
 like "$st" "mod-ingest.messages-refused = 1$" "messages-refused 1"
 like "$st" "mod-ingest.changes-applied = 3$" "changes-applied 3"
 like "$st" "queue-lag-seconds" "queue-lag-seconds reported"
+like "$st" "mod-ingest.consumer-connected = 1$" "consumer-connected 1 (spool open)"
+like "$st" "mod-ingest.lease-held = 1$" "lease-held 1 (the spool's lock)"
+polled=$(printf '%s\n' "$st" | sed -n 's/.*mod-ingest.last-poll-time = //p')
+now=$(date +%s)
+ok "last-poll-time is a unix time of the last seconds ($polled, now $now)" \
+	test -n "$polled" -a "${polled:-0}" -le "$now" -a "${polled:-0}" -ge "$((now - 10))"
 like "$(cat "$d/knotd.log")" "mod-ingest.*refused m-02.json \(message m-02: owner www.other. outside zone test.\)" "refusal logged"
 
 # A message too big for one UPDATE: one zone transaction on knotd's own
@@ -62,10 +68,18 @@ ok "the big message published as one serial (at most one more for the other)" te
 is "$(zg_axfr 127.0.0.1 "$port" test. | awk '$1 ~ /^mbig/ && $4 == "NS"' | wc -l)" 6000 "all 6000 NS records served"
 ok "knotc status answers after the transaction" zg_knotc "$d" status
 
+# Counters survive a zone reload (the module stays loaded) and restart from
+# zero on a configuration reload (the module is unloaded and loaded again),
+# as the .rst says.
+ok "knotc zone-reload" zg_knotc "$d" zone-reload test.
+like "$(stats)" "mod-ingest.messages-applied = 4$" "counters kept over zone-reload (messages-applied 4)"
 ok "knotc reload" zg_knotc "$d" reload
 ok "worker started again after reload" zg_wait 20 sh -c "[ \$(grep -c 'consuming spool:' '$d/knotd.log') -ge 2 ]"
 put m-04 '[{"owner":"mod5.test.","rrsets":[{"type":"AAAA","ttl":300,"rdata":["2001:db8::5"]}]}]'
 ok "message after the reload applied within 30 s" zg_wait 30 drained
+applied_after() { stats | grep -q "mod-ingest.messages-applied = 1$"; }
+ok "counters restart from zero after reload (messages-applied 1)" zg_wait 10 applied_after
+like "$(stats)" "mod-ingest.lease-held = 1$" "lease-held 1 again after reload"
 is "$(ingest_rr "$port" mod5.test. AAAA)" "2001:db8::5" "mod5.test. AAAA served"
 # Exactly once per message id: the worker started by the reload reads done/;
 # a file carrying the id of an applied message is refused, a later one applies.

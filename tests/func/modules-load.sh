@@ -7,7 +7,7 @@
 zg_init
 
 declare -A counters=(
-	[ingest]="messages-applied messages-refused changes-applied queue-lag-seconds last-applied-id"
+	[ingest]="messages-applied messages-refused changes-applied queue-lag-seconds last-applied-id consumer-connected lease-held last-poll-time"
 	[validate]="serials-validated serials-failed last-validated-serial validation-latency-ms transfers-refused earliest-expiry-seconds transfers-content-refused"
 	[dsync]="parent-ds-checks-ok parent-ds-checks-failed syncs-overdue cds-unsafe cds-servfail children-scanned cds-accepted cds-refused ds-messages-queued child-scans-failed scan-pass-seconds parent-ds-unauthenticated transfers-refused"
 	[keys]="keys-held keys-without-backup keys-missing runway-seconds"

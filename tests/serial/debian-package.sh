@@ -6,7 +6,8 @@
 # Debian knotd, the packages installed, a config stanza referencing
 # mod-ingest, mod-validate, mod-dsync and mod-keys by name only (no `module: file:`),
 # `knotc reload`; then a cold start with that config. Finally purges the
-# packages and checks that nothing is left behind.
+# packages and checks that nothing is left behind. Also: the module docs and
+# examples ship readable (not .gz), and systemd accepts the zg-ingest unit.
 #
 # Serial test (scripts/test.sh runs tests/serial/*.sh after `make check`):
 # installed modules are auto-loaded by every knotd of the machine and would
@@ -130,7 +131,9 @@ for m in $MODULES; do
 	files=$(deb_files "$p")
 	like "$files" "^$MODDIR/$m\.so\$" "$p ships $m.so in knotd's module directory"
 	is "$(printf '%s\n' "$files" | grep -c '\.so$')" 1 "$p ships no other shared object"
-	like "$files" "^/usr/share/doc/$p/$m\.rst(\.gz)?\$" "$p ships the $m.rst reference"
+	like "$files" "^/usr/share/doc/$p/$m\.rst\$" "$p ships the $m.rst reference, readable (not compressed)"
+	like "$files" "^/usr/share/doc/$p/examples/$m\.conf\$" "$p ships the example stanza examples/$m.conf"
+	like "$files" "^/usr/share/doc/$p/log-messages\.md\$" "$p ships the log catalogue log-messages.md, readable"
 	like "$files" "^/usr/share/doc/$p/README(\.gz)?\$" "$p ships the README (how to install)"
 	depends=$(dpkg-deb -f "$(deb_of "$p")" Depends)
 	like "$depends" "(^|, )knot \\(>= $KNOT_SERIES\\), knot \\(<< $KNOT_NEXT~\\)(,|\$)" \
@@ -143,12 +146,14 @@ for m in $MODULES; do
 	dpkg-deb -x "$(deb_of "$p")" "$ZG_TMP/x/$p"
 	syms=$(nm -D --defined-only "$ZG_TMP/x/$p$MODDIR/$m.so" 2>&1 | awk '{ print $3 }' | sort -u)
 	is "$syms" knotd_mod_api "$m.so exports only knotd_mod_api"
+	ok "$p: examples/$m.conf is the tree's modules/$m/$m.conf (the .rst's example)" \
+		cmp "$ZG_TMP/x/$p/usr/share/doc/$p/examples/$m.conf" "$ZG_SRCDIR/modules/$m/$m.conf"
 done
 
 # The operator documents beside the module and tool references.
 files=$(deb_files knot-module-ingest)
 for d in message-schema.md postgresql.md; do
-	like "$files" "^/usr/share/doc/knot-module-ingest/${d//./\\.}(\.gz)?\$" "knot-module-ingest ships $d"
+	like "$files" "^/usr/share/doc/knot-module-ingest/${d//./\\.}\$" "knot-module-ingest ships $d, readable"
 done
 
 files=$(deb_files libzonegate0)
@@ -172,10 +177,15 @@ done
 # Every operator document of doc/ (the source tree's list, so a new one
 # cannot be forgotten), and the queue's DDL where the docs say it is.
 for d in $(cd "$ZG_SRCDIR/doc" && echo *.md); do
-	like "$files" "^/usr/share/doc/zonegate-tools/${d//./\\.}(\.gz)?\$" "zonegate-tools ships doc/$d"
+	like "$files" "^/usr/share/doc/zonegate-tools/${d//./\\.}\$" "zonegate-tools ships doc/$d, readable (not compressed)"
 done
 like "$files" "^/usr/share/zonegate/zonegate-queue\.sql\$" \
 	"zonegate-tools ships the queue DDL as /usr/share/zonegate/zonegate-queue.sql (uncompressed)"
+# zg-ingest run under systemd: the template unit, nothing enabled or started.
+like "$files" "^(/usr)?/lib/systemd/system/zg-ingest@\.service\$" "zonegate-tools ships the unit zg-ingest@.service"
+unit_path=$(printf '%s\n' "$files" | grep -m 1 '/lib/systemd/system/zg-ingest@\.service$')
+ctrl=$(dpkg-deb -I "$(deb_of zonegate-tools)" postinst 2>/dev/null)
+unlike "$ctrl" "deb-systemd-invoke.*start|systemctl.*start" "zonegate-tools starts no zg-ingest unit at installation"
 
 # --- lintian (in the background while the packages are tried out) ----------
 
@@ -298,6 +308,19 @@ done
 for m in $MODULES; do
 	ok "$m.so is in $MODDIR" test -f "$MODDIR/$m.so"
 done
+
+# The installed unit, as systemd sees an instance of it (the program and its
+# manual page are installed now: verify checks both).
+if command -v systemd-analyze >/dev/null 2>&1 && [ -n "$unit_path" ]; then
+	mkdir -p "$ZG_TMP/unit"
+	cp "$unit_path" "$ZG_TMP/unit/zg-ingest@example.service"
+	man_opt=--man=no
+	command -v man >/dev/null 2>&1 && man_opt=--man=yes
+	out=$(systemd-analyze verify "$man_opt" "$ZG_TMP/unit/zg-ingest@example.service" 2>&1); rc=$?
+	is "$rc:$out" "0:" "systemd-analyze verify ($man_opt) accepts the installed zg-ingest@.service"
+else
+	zg_diag "systemd-analyze not installed (or no unit): the installed unit is not verified"
+fi
 
 check_modules() {  # check_modules WHAT: knotd of $dir runs the four modules
 	local what=$1 m out log
