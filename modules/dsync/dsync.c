@@ -15,7 +15,9 @@
  * every announced key and the DS TTL has passed since then, it confirms the
  * KSK submission through this server's control socket (zone-ksk-submitted).
  * A change not confirmed within 'overdue' is logged at error level, counted
- * and passed to the alarm command, once per overdue interval.
+ * and passed to the alarm command, once per overdue interval. What to do when
+ * is decided by the interlock's step function (lib/dsync/interlock.c); this
+ * file does the I/O it asks for.
  *
  * Parent mode: a worker thread scans the zone's delegations (listed by AXFR
  * from this server every scan-interval, at a bounded query rate) and the
@@ -45,6 +47,7 @@
 #include "dsync/checkds.h"
 #include "dns/ctl.h"
 #include "dsync/ds.h"
+#include "dsync/interlock.h"
 #include "core/error.h"
 #include "dns/resolver.h"
 #include "dns/xfr.h"
@@ -161,19 +164,6 @@ enum guard_state {
 	GUARD_UNSAFE,
 };
 
-/* The DS change the zone announces and how far its confirmation got. */
-typedef struct {
-	bool active;           /* A change is announced and not confirmed yet. */
-	bool done;             /* Confirmed (or nothing waited for it). */
-	uint64_t hash;         /* Of the announced CDS (else CDNSKEY) rdata. */
-	char tags[128];        /* Announced key tags, for logs. */
-	uint16_t keytag;       /* First announced key tag, for the alarm. */
-	time_t since;          /* Announcement first seen. */
-	time_t next_overdue;   /* Next overdue alarm. */
-	int64_t match_since;   /* Every parent server serves it since (monotonic ms, 0 not yet). */
-	char last[384];        /* Last logged parent finding. */
-} sync_state_t;
-
 typedef struct {
 	enum dsync_mode mode;
 	bool allow_delete;
@@ -195,7 +185,7 @@ typedef struct {
 	zg_alarm_t alarm;          /* The alarm command runner. */
 	char ctl_path[512];
 	char zone_str[KNOT_DNAME_TXT_MAXLEN + 1];
-	sync_state_t sync;
+	zg_interlock_t sync;     /* The DS interlock (lib/dsync/interlock.c). */
 
 	atomic_int guard;
 	/* What the guard checked last: a hash of the DNSKEY, CDS and CDNSKEY rdata
@@ -405,18 +395,19 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + 1; /* Never 0. */
 }
 
-static void sync_overdue(dsync_ctx_t *ctx, sync_state_t *st, time_t now, const char *why)
+/* Does what a step of the interlock asks: logs, counters, the alarm. */
+static void sync_apply(dsync_ctx_t *ctx, const zg_interlock_out_t *out)
 {
-	if (st->done || now < st->next_overdue) {
-		return;
+	for (size_t i = 0; i < out->nlogs; i++) {
+		wlog(ctx, out->logs[i].level, "%s", out->logs[i].text);
 	}
-	char reason[512];
-	snprintf(reason, sizeof(reason), "ds for key %s not confirmed at the parent %llds after "
-	         "it was announced (%s)", st->tags, (long long)(now - st->since), why);
-	wlog(ctx, LOG_ERR, "ds sync overdue, %s", reason);
-	knotd_mod_stats_incr(ctx->mod, 0, CTR_OVERDUE, 0, 1);
-	alarm_run(ctx, st->keytag, reason);
-	st->next_overdue = now + ctx->overdue;
+	knotd_mod_stats_incr(ctx->mod, 0, CTR_DS_UNAUTH, 0, out->ds_unauth);
+	knotd_mod_stats_incr(ctx->mod, 0, CTR_DS_FAILED, 0, out->ds_failed);
+	knotd_mod_stats_incr(ctx->mod, 0, CTR_DS_OK, 0, out->ds_ok);
+	knotd_mod_stats_incr(ctx->mod, 0, CTR_OVERDUE, 0, out->overdue);
+	if (out->alarm) {
+		alarm_run(ctx, out->alarm_keytag, out->alarm_reason);
+	}
 }
 
 /*
@@ -450,46 +441,18 @@ static void anchor_keys(dsync_ctx_t *ctx, const knot_dname_t *parent, uint32_t n
 	}
 }
 
-/* One parent check for the announced change in v (a safe published set). */
-static void parent_check(dsync_ctx_t *ctx, const zg_child_view_t *v)
+/*
+ * Asks every parent server for the DS of the change announced in v and
+ * evaluates the answers as zg-checkds does: in gets whether they all serve
+ * it (else why not, into why), the largest DS TTL and whether an answer was
+ * not authenticated. false: unloading, nothing checked.
+ */
+static bool parents_check(dsync_ctx_t *ctx, const zg_child_view_t *v, uint32_t now,
+                          zg_interlock_in_t *in, char *why, size_t whylen)
 {
-	sync_state_t *st = &ctx->sync;
-	const knot_rdataset_t *cds = &v->cds.rr.rrs, *cdnskey = &v->cdnskey.rr.rrs;
-	bool has_cds = cds->count > 0;
-	const knot_rdataset_t *ann = has_cds ? cds : cdnskey;
-	if (ann->count == 0 || (has_cds && zg_cds_is_delete(cds->rdata)) ||
-	    (!has_cds && zg_cdnskey_is_delete(cdnskey->rdata))) {
-		if (st->active && !st->done) {
-			wlog(ctx, LOG_INFO, "cds/cdnskey for key %s withdrawn, nothing to "
-			     "confirm", st->tags);
-		}
-		memset(st, 0, sizeof(*st));
-		return;
-	}
-	time_t now = time(NULL);
-	uint64_t h = rdataset_hash(ann);
-	if (!st->active || st->hash != h) {
-		memset(st, 0, sizeof(*st));
-		st->active = true;
-		st->hash = h;
-		st->since = now;
-		st->next_overdue = now + ctx->overdue;
-		zg_tags_str(ann, !has_cds, st->tags, sizeof(st->tags));
-		st->keytag = has_cds ? knot_ds_key_tag(ann->rdata) : zg_dnskey_keytag(ann->rdata);
-		wlog(ctx, LOG_INFO, "ds change announced (%s %s), checking %zu parent "
-		     "server(s)", has_cds ? "cds" : "cdnskey", st->tags, ctx->nparents);
-	}
-	if (st->done || ctx->nparents == 0) {
-		if (!st->done) {
-			sync_overdue(ctx, st, now, "no parent server configured");
-		}
-		return;
-	}
-
 	zg_parent_view_t pv[MAX_PARENTS];
 	memset(pv, 0, sizeof(pv));
 	zg_stub_opts_t opts = { .timeout_ms = PARENT_TIMEOUT_MS, .udp_tries = PARENT_TRIES };
-	char why[384] = "";
 	bool matched = true;
 	uint32_t ttl = 0;
 	for (size_t i = 0; i < ctx->nparents; i++) {
@@ -502,14 +465,14 @@ static void parent_check(dsync_ctx_t *ctx, const zg_child_view_t *v)
 			for (size_t j = 0; j < i; j++) {
 				zg_parent_view_deinit(&pv[j]);
 			}
-			return;
+			return false;
 		}
 		opts.tsig = ctx->parent_keys[i].name != NULL ? &ctx->parent_keys[i] : NULL;
 		int ret = zg_parent_view_fetch(&pv[i], &ctx->parents[i], ctx->zone, &opts, err,
 		                               sizeof(err));
 		if (ret != 0) {
 			if (matched) {
-				snprintf(why, sizeof(why), "parent server %s: %s", ctx->parents[i].name, err);
+				snprintf(why, whylen, "parent server %s: %s", ctx->parents[i].name, err);
 			}
 			matched = false;
 		}
@@ -518,10 +481,10 @@ static void parent_check(dsync_ctx_t *ctx, const zg_child_view_t *v)
 	knot_rdataset_init(&chain);
 	if (matched) {
 		char chain_err[256] = "";
-		zg_checkds_input_t in = {
+		zg_checkds_input_t cin = {
 			.zone = ctx->zone, .parents = pv, .nparents = ctx->nparents,
 			.children = v, .nchildren = 1,
-			.now = (uint32_t)now,
+			.now = now,
 			.require_auth = true,
 		};
 		bool all_tsig = true;
@@ -530,34 +493,30 @@ static void parent_check(dsync_ctx_t *ctx, const zg_child_view_t *v)
 		}
 		if (!all_tsig) {
 			/* Every server's answers authenticated by TSIG need no chain. */
-			anchor_keys(ctx, pv[0].parent, (uint32_t)now, &in, &chain, chain_err,
-			            sizeof(chain_err));
-			if (in.ta_ds == NULL && in.ta_dnskey == NULL) {
-				in.anchor_error = chain_err;
+			anchor_keys(ctx, pv[0].parent, now, &cin, &chain, chain_err, sizeof(chain_err));
+			if (cin.ta_ds == NULL && cin.ta_dnskey == NULL) {
+				cin.anchor_error = chain_err;
 			}
 		}
 		zg_checkds_report_t rep;
-		if (zg_checkds_evaluate(&in, &rep) != 0) {
+		if (zg_checkds_evaluate(&cin, &rep) != 0) {
 			matched = false;
-			snprintf(why, sizeof(why), "evaluation failed");
+			snprintf(why, whylen, "evaluation failed");
 		}
 		for (size_t i = 0; matched && i < rep.nfindings; i++) {
 			if (rep.findings[i].state == ZG_CHECKDS_BROKEN) {
 				matched = false;
-				snprintf(why, sizeof(why), "%s", rep.findings[i].text);
+				snprintf(why, whylen, "%s", rep.findings[i].text);
 			}
 		}
-		if (rep.unauthenticated) {
-			/* An answer nobody can vouch for never confirms a submission. */
-			knotd_mod_stats_incr(ctx->mod, 0, CTR_DS_UNAUTH, 0, 1);
-		}
+		in->unauthenticated = rep.unauthenticated;
 		for (size_t i = 0; matched && i < ctx->nparents; i++) {
 			if (!zg_checkds_parent_serves(&pv[i], v)) {
 				char t[256];
 				matched = false;
-				snprintf(why, sizeof(why), "parent server %s serves ds %s, not yet for key %s",
+				snprintf(why, whylen, "parent server %s serves ds %s, not yet for key %s",
 				         ctx->parents[i].name, zg_tags_str(&pv[i].ds.rr.rrs, false, t, sizeof(t)),
-				         st->tags);
+				         ctx->sync.tags);
 			} else if (pv[i].ds.rr.ttl > ttl) {
 				ttl = pv[i].ds.rr.ttl;
 			}
@@ -567,45 +526,56 @@ static void parent_check(dsync_ctx_t *ctx, const zg_child_view_t *v)
 		zg_parent_view_deinit(&pv[i]);
 	}
 	knot_rdataset_clear(&chain, NULL);
+	in->matched = matched;
+	in->why = why;
+	in->ds_ttl = ttl;
+	return true;
+}
 
-	if (!matched) {
-		knotd_mod_stats_incr(ctx->mod, 0, CTR_DS_FAILED, 0, 1);
-		if (st->match_since != 0 || strcmp(st->last, why) != 0) {
-			wlog(ctx, LOG_NOTICE, "ds for key %s not confirmed (%s)", st->tags, why);
-			snprintf(st->last, sizeof(st->last), "%s", why);
-		}
-		st->match_since = 0;
-		sync_overdue(ctx, st, now, why);
+/* One round of the DS interlock for the published set v (a safe one): the
+ * step function decides, this does the I/O it asks for. */
+static void parent_check(dsync_ctx_t *ctx, const zg_child_view_t *v)
+{
+	const knot_rdataset_t *cds = &v->cds.rr.rrs, *cdnskey = &v->cdnskey.rr.rrs;
+	bool has_cds = cds->count > 0;
+	const knot_rdataset_t *ann = has_cds ? cds : cdnskey;
+	char tags[128] = "";
+	zg_interlock_in_t in = {
+		.event = ZG_INTERLOCK_ZONE,
+		.now = time(NULL),
+		.announced = ann->count > 0 && !(has_cds ? zg_cds_is_delete(cds->rdata) :
+		                                           zg_cdnskey_is_delete(cdnskey->rdata)),
+		.cdnskey = !has_cds,
+		.tags = tags,
+	};
+	if (in.announced) {
+		in.hash = rdataset_hash(ann);
+		zg_tags_str(ann, !has_cds, tags, sizeof(tags));
+		in.keytag = has_cds ? knot_ds_key_tag(ann->rdata) : zg_dnskey_keytag(ann->rdata);
+	}
+	zg_interlock_out_t out;
+	zg_interlock_step(&ctx->sync, &in, &out);
+	sync_apply(ctx, &out);
+	if (!out.check_parents) {
 		return;
 	}
-	knotd_mod_stats_incr(ctx->mod, 0, CTR_DS_OK, 0, 1);
-	if (st->match_since == 0) {
-		/* Logged before the clock starts: the log shows no later time than the start. */
-		wlog(ctx, LOG_NOTICE, "every parent server (%zu) serves a validated ds for "
-		     "key %s, confirming once its ttl (%us) has passed", ctx->nparents, st->tags,
-		     ttl);
-		st->match_since = mono_ms();
-		st->last[0] = '\0';
-	}
-	if (mono_ms() - st->match_since < (int64_t)ttl * 1000) {
-		sync_overdue(ctx, st, now, "waiting for the parent's ds ttl");
+	char why[384] = "";
+	if (!parents_check(ctx, v, (uint32_t)in.now, &in, why, sizeof(why))) {
 		return;
 	}
-	char err[256];
-	int ret = ctl_ksk_submitted(ctx, err, sizeof(err));
-	if (ret == KNOT_EOK) {
-		wlog(ctx, LOG_NOTICE, "ksk submission confirmed (zone-ksk-submitted), key %s",
-		     st->tags);
-		st->done = true;
-	} else if (strstr(err, "no key ready") != NULL) {
-		wlog(ctx, LOG_INFO, "parent serves the ds for key %s, no ksk waits for "
-		     "submission", st->tags);
-		st->done = true;
-	} else {
-		wlog(ctx, LOG_WARNING, "ksk submission confirmation failed (%s), retrying",
-		     err);
-		sync_overdue(ctx, st, now, err);
+	in.event = ZG_INTERLOCK_PARENTS;
+	in.mono_ms = mono_ms();
+	zg_interlock_step(&ctx->sync, &in, &out);
+	sync_apply(ctx, &out);
+	if (!out.submit) {
+		return;
 	}
+	char err[256] = "";
+	in.event = ZG_INTERLOCK_SUBMITTED;
+	in.submit_ret = ctl_ksk_submitted(ctx, err, sizeof(err));
+	in.submit_err = err;
+	zg_interlock_step(&ctx->sync, &in, &out);
+	sync_apply(ctx, &out);
 }
 
 static void *guard_worker(void *arg)
@@ -1055,6 +1025,7 @@ static int sync_conf(knotd_mod_t *mod, dsync_ctx_t *ctx)
 	}
 
 	ctx->overdue = (uint32_t)knotd_conf_mod(mod, MOD_OVERDUE).single.integer;
+	zg_interlock_init(&ctx->sync, ctx->overdue, ctx->nparents);
 	knotd_conf_t alarm = knotd_conf_mod(mod, MOD_ALARM);
 	if (zg_alarm_init(&ctx->alarm, alarm.count > 0 ? alarm.single.string : NULL,
 	                  (unsigned)knotd_conf_mod(mod, MOD_ALARM_TO).single.integer) != 0) {
