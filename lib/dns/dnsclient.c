@@ -130,6 +130,12 @@ int zg_dnsconn_open(const struct sockaddr_storage *addr, int timeout_ms,
 	return zg_dnsconn_open_from(addr, NULL, timeout_ms, out);
 }
 
+static in_port_t local_port(const struct sockaddr_storage *ss)
+{
+	return ss->ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)ss)->sin6_port :
+	       ((const struct sockaddr_in *)ss)->sin_port;
+}
+
 int zg_dnsconn_open_from(const struct sockaddr_storage *addr,
                          const struct sockaddr_storage *local, int timeout_ms,
                          zg_dnsconn_t **out)
@@ -147,6 +153,13 @@ int zg_dnsconn_open_from(const struct sockaddr_storage *addr,
 	int one = 1;
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	int ret = 0;
+	if (local != NULL && local_port(local) == 0) {
+		/* Only the address: the port is picked at connect() as without a
+		 * bind (4-tuple unique, even ports first). A bind() to port 0
+		 * would take an odd port exclusively, the kind bind(0) hands to
+		 * servers: a server restarting on its port could find it taken. */
+		(void)setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+	}
 	if (local != NULL && bind(fd, (const struct sockaddr *)local, addr_len(local)) != 0) {
 		ret = -errno;
 		goto fail;
