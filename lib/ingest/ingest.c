@@ -434,6 +434,13 @@ static int run_spool(run_t *r)
 				unfinished = true;
 				break;
 			}
+			if (v != 0 && stopping(r)) {
+				/* Stopping (mod-ingest: its unload began, its log is
+				 * closed): a refusal nobody would read of is left in
+				 * incoming/ for the next consumer, which says why.
+				 * Nothing of it was applied. */
+				continue;
+			}
 			char zone[KNOT_DNAME_TXT_MAXLEN + 1] = "";
 			if (v == 0) {
 				knot_dname_to_str(zone, r->msgs[i].zone, sizeof(zone));
