@@ -24,6 +24,7 @@
 #include "dsync/cdscan.h"
 #include "dsync/ds.h"
 #include "core/error.h"
+#include "core/hash.h"
 #include "ingest/pgqueue.h"
 #include "ingest/spool.h"
 #include "validate/zone.h"
@@ -73,21 +74,10 @@ static void logf_(zg_cdscan_t *s, int level, const char *fmt, ...)
 	s->conf.log(s->conf.log_arg, level, msg);
 }
 
-static uint64_t fnv(uint64_t h, const void *data, size_t len)
-{
-	const uint8_t *p = data;
-	for (size_t i = 0; i < len; i++) {
-		h = (h ^ p[i]) * 1099511628211ULL;
-	}
-	return h;
-}
-
-#define FNV_INIT 1469598103934665603ULL
-
 static uint64_t rrs_hash(uint64_t h, const knot_rdataset_t *rrs)
 {
-	h = fnv(h, &rrs->count, sizeof(rrs->count));
-	return rrs->count > 0 ? fnv(h, rrs->rdata, rrs->size) : h;
+	h = zg_fnv1a(h, &rrs->count, sizeof(rrs->count));
+	return rrs->count > 0 ? zg_fnv1a(h, rrs->rdata, rrs->size) : h;
 }
 
 static bool cancelled(const zg_cdscan_t *s)
@@ -134,7 +124,7 @@ static int throttle(zg_cdscan_t *s)
 
 static child_state_t *state_get(zg_cdscan_t *s, const uint8_t *name)
 {
-	uint64_t key = fnv(FNV_INIT, name, knot_dname_size(name));
+	uint64_t key = zg_fnv1a(ZG_FNV1A_INIT, name, knot_dname_size(name));
 	if (key == 0) {
 		key = 1;
 	}
@@ -664,12 +654,12 @@ static int fetch_one(zg_cdscan_t *s, const zg_server_t *srv, zg_signed_rrset_t *
 static uint64_t verdict_hash(const zg_child_view_t *v, const knot_rdataset_t *cur, int verdict,
                              const char *reason)
 {
-	uint64_t h = FNV_INIT;
+	uint64_t h = ZG_FNV1A_INIT;
 	h = rrs_hash(h, &v->cds.rr.rrs);
 	h = rrs_hash(h, &v->cdnskey.rr.rrs);
 	h = rrs_hash(h, cur);
-	h = fnv(h, &verdict, sizeof(verdict));
-	return fnv(h, reason, strlen(reason));
+	h = zg_fnv1a(h, &verdict, sizeof(verdict));
+	return zg_fnv1a_str(h, reason);
 }
 
 zg_cdscan_outcome_t zg_cdscan_child(zg_cdscan_t *s, const zg_cdscan_deleg_t *d)
@@ -683,7 +673,7 @@ zg_cdscan_outcome_t zg_cdscan_child(zg_cdscan_t *s, const zg_cdscan_deleg_t *d)
 		return ZG_CDSCAN_FAILED;
 	}
 	if (d->naddrs == 0) {
-		uint64_t h = fnv(FNV_INIT, d->noaddr, strlen(d->noaddr)) ^ 0x5a5a;
+		uint64_t h = zg_fnv1a_str(ZG_FNV1A_INIT, d->noaddr) ^ 0x5a5a;
 		if (st->audit != h) {
 			logf_(s, LOG_WARNING, "child %s not scanned, no address for its name server(s) %s",
 			      child, d->noaddr[0] != '\0' ? d->noaddr : "-");
@@ -776,7 +766,7 @@ zg_cdscan_outcome_t zg_cdscan_child(zg_cdscan_t *s, const zg_cdscan_deleg_t *d)
 		knot_rdataset_t empty;
 		knot_rdataset_init(&empty);
 		const knot_rdataset_t *next = res.verdict == ZG_CDS_DELETE ? &empty : &res.ds;
-		uint64_t dh = rrs_hash(FNV_INIT, next) | 1;
+		uint64_t dh = rrs_hash(ZG_FNV1A_INIT, next) | 1;
 		if (s->conf.dry_run) {
 			if (fresh) {
 				logf_(s, LOG_NOTICE, "child %s, %s, dry-run, not queued", child, res.reason);
@@ -819,7 +809,7 @@ scan_failed:
 		goto out;
 	}
 	{
-		uint64_t h = fnv(FNV_INIT, err, strlen(err)) ^ 0xa5a5;
+		uint64_t h = zg_fnv1a_str(ZG_FNV1A_INIT, err) ^ 0xa5a5;
 		if (st->audit != h) {
 			logf_(s, LOG_WARNING, "child %s, cds/cdnskey not checked (%s)", child, err);
 			st->audit = h;

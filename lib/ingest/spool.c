@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "core/error.h"
+#include "core/hash.h"
 #include "ingest/msg.h"
 #include "ingest/spool.h"
 
@@ -353,10 +354,7 @@ static char *applied_key(const char *zone, const char *id)
 
 static size_t applied_slot(const struct applied *set, size_t size, const char *key)
 {
-	uint64_t h = 1469598103934665603ULL;	/* FNV-1a */
-	for (const char *p = key; *p != '\0'; p++) {
-		h = (h ^ (uint8_t)*p) * 1099511628211ULL;
-	}
+	uint64_t h = zg_fnv1a_str(ZG_FNV1A_INIT, key);
 	size_t i = (size_t)h & (size - 1);
 	while (set[i].key != NULL && strcmp(set[i].key, key) != 0) {
 		i = (i + 1) & (size - 1);

@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 
 #include "core/error.h"
+#include "core/file.h"
 #include "keys/backup.h"
 #include "keys/register.h"
 
@@ -414,12 +415,12 @@ int zg_backup_manifest_write(const zg_backup_manifest_t *m, const char *dir, cha
 {
 	char tmp[PATH_MAX_LEN], path[PATH_MAX_LEN];
 	(void)join(path, sizeof(path), dir, "MANIFEST");
-	(void)join(tmp, sizeof(tmp), dir, "MANIFEST.tmp");
-	FILE *f = fopen(tmp, "w");
-	if (f == NULL) {
-		int r = -errno;
-		snprintf(err, errlen, "cannot create %s (%s)", tmp, zg_strerror(r));
-		return r;
+	FILE *f = NULL;
+	int ret = zg_file_begin(path, 0644, tmp, sizeof(tmp), &f);
+	if (ret != 0) {
+		snprintf(err, errlen, "cannot create a temporary file for %s (%s)", path,
+		         zg_strerror(ret));
+		return ret;
 	}
 	char t[32];
 	fprintf(f, "%s\ncreated\t%s\nkeystore\t%s\t%s\t%s\n", ZG_BACKUP_MAGIC,
@@ -435,18 +436,8 @@ int zg_backup_manifest_write(const zg_backup_manifest_t *m, const char *dir, cha
 	for (size_t i = 0; i < m->nfiles; i++) {
 		fprintf(f, "file\t%s\t%s\n", m->files[i].sha256, m->files[i].path);
 	}
-	int ret = 0;
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
-		ret = -errno;
-	}
-	if (fclose(f) != 0 && ret == 0) {
-		ret = -errno;
-	}
-	if (ret == 0 && rename(tmp, path) != 0) {
-		ret = -errno;
-	}
+	ret = zg_file_commit(f, tmp, path);
 	if (ret != 0) {
-		unlink(tmp);
 		snprintf(err, errlen, "cannot write %s (%s)", path, zg_strerror(ret));
 	}
 	return ret;

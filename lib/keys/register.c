@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "core/file.h"
 #include "keys/register.h"
 
 #define REG_FIELDS	6
@@ -459,55 +460,25 @@ static int lock_wait(int fd)
 	}
 }
 
-/* Writes len bytes of text to path atomically: PATH.tmp.PID, fsync, rename, fsync dir. */
+/* Writes len bytes of text to path atomically (core/file.h). */
 static int write_atomic(const char *path, const char *text, size_t len, char *err, size_t errlen)
 {
 	char tmp[4200];
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp)) {
-		snprintf(err, errlen, "register path too long");
-		return -ENAMETOOLONG;
-	}
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		int r = -errno;
-		snprintf(err, errlen, "cannot create %s (%s)", tmp, zg_strerror(r));
-		return r;
-	}
-	size_t done = 0;
-	int ret = 0;
-	while (done < len) {
-		ssize_t w = write(fd, text + done, len - done);
-		if (w < 0 && errno == EINTR) {
-			continue;
+	FILE *f = NULL;
+	int ret = zg_file_begin(path, 0644, tmp, sizeof(tmp), &f);
+	if (ret == 0) {
+		errno = 0;
+		if (len > 0 && fwrite(text, 1, len, f) != len) {
+			ret = errno != 0 ? -errno : -EIO;
+			zg_file_abort(f, tmp);
+		} else {
+			ret = zg_file_commit(f, tmp, path);
 		}
-		if (w <= 0) {
-			ret = w < 0 ? -errno : -EIO;
-			break;
-		}
-		done += (size_t)w;
-	}
-	if (ret == 0 && fsync(fd) != 0) {
-		ret = -errno;
-	}
-	if (close(fd) != 0 && ret == 0) {
-		ret = -errno;
-	}
-	if (ret == 0 && rename(tmp, path) != 0) {
-		ret = -errno;
 	}
 	if (ret != 0) {
 		snprintf(err, errlen, "cannot write register %s (%s)", path, zg_strerror(ret));
-		unlink(tmp);
-		return ret;
 	}
-	char dir[4200];
-	snprintf(dir, sizeof(dir), "%s", path);
-	int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		(void)fsync(dfd);
-		close(dfd);
-	}
-	return 0;
+	return ret;
 }
 
 int zg_reg_append(const char *path, const zg_reg_entry_t *entries, size_t n, size_t *added,

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/file.h"
 #include "validate/verdicts.h"
 
 #define MAGIC "zonegate-mod-validate"
@@ -62,21 +63,11 @@ bool zg_verdicts_digest(const zg_verdicts_t *s, uint32_t serial, bool valid_only
 int zg_verdicts_write(const zg_verdicts_t *s, const char *zone, const char *path)
 {
 	char tmp[PATH_MAX];
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= sizeof(tmp)) {
-		return -ENAMETOOLONG;
-	}
-	int fd = mkstemp(tmp);
-	if (fd < 0) {
-		return -errno;
-	}
-	FILE *f = fdopen(fd, "w");
-	if (f == NULL) {
-		int ret = -errno;
-		close(fd);
-		unlink(tmp);
+	FILE *f = NULL;
+	int ret = zg_file_begin(path, 0640, tmp, sizeof(tmp), &f);
+	if (ret != 0) {
 		return ret;
 	}
-	(void)fchmod(fd, 0640);
 	fprintf(f, MAGIC " 2\nzone %s\nkey ", zone);
 	for (int i = 0; i < ZG_DIGEST_KEY_LEN; i++) {
 		fprintf(f, "%02x", s->key[i]);
@@ -101,32 +92,7 @@ int zg_verdicts_write(const zg_verdicts_t *s, const char *zone, const char *path
 		fprintf(f, "%s\n", d);
 	}
 	fprintf(f, "end %u\n", s->count);
-	int ret = 0;
-	errno = 0;
-	if (fflush(f) != 0 || ferror(f) || fsync(fd) != 0) {
-		ret = errno != 0 ? -errno : -EIO;
-	}
-	if (fclose(f) != 0 && ret == 0) {
-		ret = -errno;
-	}
-	if (ret == 0 && rename(tmp, path) != 0) {
-		ret = -errno;
-	}
-	if (ret != 0) {
-		unlink(tmp);
-		return ret;
-	}
-	/* The rename itself durable. */
-	char *slash = strrchr(tmp, '/');
-	if (slash != NULL) {
-		*(slash == tmp ? slash + 1 : slash) = '\0';
-		int dfd = open(tmp, O_RDONLY | O_DIRECTORY);
-		if (dfd >= 0) {
-			(void)fsync(dfd);
-			close(dfd);
-		}
-	}
-	return 0;
+	return zg_file_commit(f, tmp, path);
 }
 
 /* Parses an unsigned decimal number not above max. */

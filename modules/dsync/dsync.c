@@ -49,6 +49,7 @@
 #include "dsync/ds.h"
 #include "dsync/interlock.h"
 #include "core/error.h"
+#include "core/hash.h"
 #include "dns/resolver.h"
 #include "dns/xfr.h"
 
@@ -291,13 +292,7 @@ static int guard_server(knotd_mod_t *mod, zg_server_t *srv)
 
 static uint64_t rdataset_hash(const knot_rdataset_t *rrs)
 {
-	uint64_t h = 1469598103934665603ULL;
-	const uint8_t *p = (const uint8_t *)rrs->rdata;
-	size_t len = rrs->size;
-	for (size_t i = 0; i < len; i++) {
-		h = (h ^ p[i]) * 1099511628211ULL;
-	}
-	return h ^ rrs->count;
+	return zg_fnv1a(ZG_FNV1A_INIT, rrs->rdata, rrs->size) ^ rrs->count;
 }
 
 /* The identity of a DNSKEY, CDS and CDNSKEY set (low bit cleared). */
@@ -305,8 +300,8 @@ static uint64_t set_hash(const knot_rdataset_t *dnskey, const knot_rdataset_t *c
                          const knot_rdataset_t *cdnskey)
 {
 	uint64_t h = rdataset_hash(dnskey);
-	h = (h ^ rdataset_hash(cds)) * 1099511628211ULL;
-	h = (h ^ rdataset_hash(cdnskey)) * 1099511628211ULL;
+	h = (h ^ rdataset_hash(cds)) * ZG_FNV1A_PRIME;
+	h = (h ^ rdataset_hash(cdnskey)) * ZG_FNV1A_PRIME;
 	return h & ~1ULL;
 }
 
