@@ -70,11 +70,10 @@ static int fail(pglease_t *p, PGresult *r, const char *what, char *err, size_t e
 	return ZG_ECONNECT;
 }
 
-/* Runs one statement on the zone's row; *rows is the number of rows it
- * returned or changed, *value the first column of the first (or -1). */
-static int exec_row(pglease_t *p, const char *sql, const char *what, const char *zone,
-                    const char *holder, const char *a3, const char *a4, int nparams,
-                    int *rows, int64_t *value, char *err, size_t err_len)
+/* Runs one statement on the zone's row: $1 is the row's key, $2.. the
+ * arguments (args[0] .. args[nargs - 1]). *out is its result (to PQclear). */
+static int query(pglease_t *p, const char *sql, const char *what, const char *zone,
+                 const char *const *args, int nargs, PGresult **out, char *err, size_t err_len)
 {
 	char key[300];
 	if (zg_lease_key(zone, key, sizeof(key)) != 0) {
@@ -85,17 +84,37 @@ static int exec_row(pglease_t *p, const char *sql, const char *what, const char 
 	if (c == NULL) {
 		return ZG_ECONNECT;
 	}
-	const char *params[] = { key, holder, a3, a4 };
-	PGresult *r = PQexecParams(c, sql, nparams, NULL, params, NULL, NULL, 0);
+	const char *params[4] = { key };
+	for (int i = 0; i < nargs && i < 3; i++) {
+		params[i + 1] = args[i];
+	}
+	PGresult *r = PQexecParams(c, sql, nargs + 1, NULL, params, NULL, NULL, 0);
 	ExecStatusType st = PQresultStatus(r);
-	if (st == PGRES_TUPLES_OK) {
+	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+		return fail(p, r, what, err, err_len);
+	}
+	*out = r;
+	return 0;
+}
+
+/* Runs a statement; *rows is the number of rows it returned or changed,
+ * *value the first column of the first (or -1). */
+static int exec_row(pglease_t *p, const char *sql, const char *what, const char *zone,
+                    const char *holder, const char *a3, const char *a4, int nparams,
+                    int *rows, int64_t *value, char *err, size_t err_len)
+{
+	const char *args[] = { holder, a3, a4 };
+	PGresult *r = NULL;
+	int ret = query(p, sql, what, zone, args, nparams - 1, &r, err, err_len);
+	if (ret != 0) {
+		return ret;
+	}
+	if (PQresultStatus(r) == PGRES_TUPLES_OK) {
 		*rows = PQntuples(r);
 		*value = *rows > 0 ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : -1;
-	} else if (st == PGRES_COMMAND_OK) {
+	} else {
 		*rows = atoi(PQcmdTuples(r));
 		*value = -1;
-	} else {
-		return fail(p, r, what, err, err_len);
 	}
 	PQclear(r);
 	return 0;
@@ -150,22 +169,13 @@ static int pg_release(zg_lease_store_t *s, const char *zone, const char *holder,
 static int pg_read(zg_lease_store_t *s, const char *zone, zg_lease_info_t *info,
                    char *err, size_t err_len)
 {
-	pglease_t *p = (pglease_t *)s;
-	char key[300];
-	if (zg_lease_key(zone, key, sizeof(key)) != 0) {
-		snprintf(err, err_len, "bad zone name for a lease");
-		return -EINVAL;
+	PGresult *r = NULL;
+	int ret = query((pglease_t *)s, read_sql, "reading the signer lease failed", zone, NULL, 0,
+	                &r, err, err_len);
+	if (ret != 0) {
+		return ret;
 	}
-	PGconn *c = zg_pgqueue_conn(p->q, err, err_len);
-	if (c == NULL) {
-		return ZG_ECONNECT;
-	}
-	const char *params[] = { key };
-	PGresult *r = PQexecParams(c, read_sql, 1, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		return fail(p, r, "reading the signer lease failed", err, err_len);
-	}
-	if (PQntuples(r) == 1) {
+	if (PQntuples(r) == 1 && PQnfields(r) == 3) {
 		info->exists = true;
 		snprintf(info->holder, sizeof(info->holder), "%s", PQgetvalue(r, 0, 0));
 		info->token = strtoll(PQgetvalue(r, 0, 1), NULL, 10);

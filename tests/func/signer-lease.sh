@@ -9,7 +9,8 @@
 # with the next token, alarm and counters), switchover, SIGTERM, SIGSTOP past
 # the lease then SIGCONT (the paused one steps down at once, without taking
 # the lease back), PostgreSQL stopped past the lease (the active fences
-# itself; after the restart one signer is active again). At no moment are
+# itself; after the restart one signer is active again), an active command
+# that fails (standby again, lease released). At no moment are
 # two signers active (tests/func/signer-roles.py over the recorded events).
 . "$ZG_SRCDIR/tests/func/lib.sh"
 zg_init
@@ -183,6 +184,20 @@ ok "$later becomes active" zg_wait 10 is_active "$later"
 t1=$(date +%s.%N)
 ok "before the lease could expire ($(dt "$t0" "$t1") s)" within "$t0" "$t1" 2
 is "$(tail -n 1 "$ZG_TMP/log.$now")" "zg-signer: [test.] stopped" "the stopped one logged it"
+
+# An active command that fails: fail closed (standby, lease released, the
+# other signer takes it).
+"$SIGNER" -d "$db" -z fail. -n x -l 2 --state "$ZG_TMP/state.x" --on-active "exit 3" \
+	--on-standby true run 2>>"$ZG_TMP/log.x" &
+zg_track_pid "$!"
+ok "a failing active command is reported" zg_wait 15 grep -q "active command failed (exit 3)" "$ZG_TMP/log.x"
+ok "that controller stays standby" zg_wait 5 grep -q "role standby (token 1, the active command failed)" "$ZG_TMP/log.x"
+ok "and released the lease" zg_wait 5 eval "! \"$SIGNER\" -d \"$db\" -z fail. status"
+"$SIGNER" -d "$db" -z fail. -n y -l 2 --state "$ZG_TMP/state.y" --on-active true --on-standby true \
+	run 2>>"$ZG_TMP/log.y" &
+zg_track_pid "$!"
+ok "the other controller takes the zone" zg_wait 10 eval "[ \"\$(role y)\" = active ]"
+is "$(field y token)" 2 "with the next token"
 
 out=$("$PYTHON3" "$ZG_SRCDIR/tests/func/signer-roles.py" "$ev" 2>&1); rc=$?
 is "$rc:$out" "0:$(printf '%s\n' "$out" | grep '^#' || true)" "at no moment were two signers active"
