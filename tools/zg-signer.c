@@ -7,7 +7,9 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -99,9 +101,11 @@ typedef struct {
 	const options_t *o;
 	zg_lease_store_t *store;
 	zg_alarm_t alarm;
-	role_t role;
+	_Atomic int role;       /* role_t; the watchdog thread may change it to standby. */
 	int64_t token;
-	int64_t renewed_at;     /* Monotonic ms at the start of the last successful take/renew. */
+	_Atomic int64_t renewed_at; /* Monotonic ms at the start of the last successful take/renew. */
+	_Atomic bool watchdog_fired; /* The watchdog stepped down: the main loop records it. */
+	_Atomic bool quit;
 	int64_t hold_off_until; /* After a switchover or failed promotion: do not take. */
 	unsigned takeovers, failovers, fenced;
 	time_t last_takeover;
@@ -132,6 +136,14 @@ static void write_state(ctl_t *c)
 	}
 }
 
+/* The self-fencing deadline: the store's expiry is at least renewed_at +
+ * period (the renewal started then); stop a quarter of the period earlier. */
+static bool past_deadline(ctl_t *c)
+{
+	unsigned period = c->o->period_ms;
+	return now_ms() >= atomic_load(&c->renewed_at) + period - period / 4;
+}
+
 /* Renews when due; returns false when the lease is lost or must be
  * considered lost (self-fencing deadline reached). */
 static bool keep_lease(ctl_t *c)
@@ -151,10 +163,8 @@ static bool keep_lease(ctl_t *c)
 			logf_(c->o->zone, "cannot renew the lease, retrying (%s)", err);
 		}
 	}
-	/* Self-fencing: stop before the store can give the lease away. The
-	 * store's expiry is at least renewed_at + period (the renewal started
-	 * then); stop a quarter of the period earlier. */
-	if (now_ms() >= c->renewed_at + period - period / 4) {
+	/* Self-fencing: stop before the store can give the lease away. */
+	if (past_deadline(c)) {
 		logf_(c->o->zone, "lease not renewed in time, stepping down (token %lld)",
 		      (long long)c->token);
 		return false;
@@ -218,12 +228,17 @@ static void alarm_report(void *ctx, const char *text)
 	logf_((const char *)ctx, "alarm %s", text);
 }
 
-static void step_down(ctl_t *c, const char *why, bool release)
+/* Makes this signer standby and says so; false when the watchdog had done
+ * it already (it says so itself). */
+static bool step_down(ctl_t *c, const char *why, bool release)
 {
 	/* The standby command must finish before the lease can pass on. */
 	int64_t limit = c->o->period_ms / 4 > 1000 ? c->o->period_ms / 4 : 1000;
-	c->role = ROLE_STANDBY;
-	run_hook(c, c->o->on_standby, "standby", false, limit, NULL);
+	int expected = ROLE_ACTIVE;
+	bool mine = atomic_compare_exchange_strong(&c->role, &expected, ROLE_STANDBY);
+	if (mine) {
+		run_hook(c, c->o->on_standby, "standby", false, limit, NULL);
+	}
 	if (release) {
 		char err[512] = "";
 		if (zg_lease_release(c->store, c->o->zone, c->o->name, c->token, err,
@@ -231,8 +246,32 @@ static void step_down(ctl_t *c, const char *why, bool release)
 			logf_(c->o->zone, "cannot release the lease (%s)", err);
 		}
 	}
-	logf_(c->o->zone, "role standby (token %lld, %s)", (long long)c->token, why);
-	write_state(c);
+	if (mine) {
+		logf_(c->o->zone, "role standby (token %lld, %s)", (long long)c->token, why);
+		write_state(c);
+	}
+	return mine;
+}
+
+/* Self-fencing that does not wait for the store: the main loop may be
+ * blocked in a call to a store that does not answer (a hung database, a
+ * lost network). At the deadline the watchdog runs the standby command. */
+static void *watchdog(void *arg)
+{
+	ctl_t *c = arg;
+	while (!atomic_load(&c->quit)) {
+		int expected = ROLE_ACTIVE;
+		if (atomic_load(&c->role) == ROLE_ACTIVE && past_deadline(c) &&
+		    atomic_compare_exchange_strong(&c->role, &expected, ROLE_STANDBY)) {
+			logf_(c->o->zone, "lease not renewed in time, stepping down (token %lld, "
+			      "the lease store does not answer)", (long long)c->token);
+			int64_t limit = c->o->period_ms / 4 > 1000 ? c->o->period_ms / 4 : 1000;
+			run_hook(c, c->o->on_standby, "standby", false, limit, NULL);
+			atomic_store(&c->watchdog_fired, true);
+		}
+		sleep_ms(20);
+	}
+	return NULL;
 }
 
 static void try_take(ctl_t *c)
@@ -292,6 +331,12 @@ static int cmd_run(const options_t *o, zg_lease_store_t *store)
 	if (zg_alarm_init(&c.alarm, o->alarm, 30) != 0) {
 		return EXIT_STORE;
 	}
+	pthread_t wd;
+	if (pthread_create(&wd, NULL, watchdog, &c) != 0) {
+		logf_(o->zone, "cannot start the watchdog thread");
+		zg_alarm_deinit(&c.alarm);
+		return EXIT_STORE;
+	}
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
@@ -302,14 +347,20 @@ static int cmd_run(const options_t *o, zg_lease_store_t *store)
 	write_state(&c);
 	int64_t tick = o->period_ms / 6 > 50 ? o->period_ms / 6 : 50;
 	while (!g_stop) {
+		if (atomic_exchange(&c.watchdog_fired, false)) {
+			c.fenced++;
+			c.hold_off_until = now_ms() + (int64_t)o->period_ms;
+			logf_(o->zone, "role standby (token %lld, fenced)", (long long)c.token);
+			write_state(&c);
+		}
 		if (c.role == ROLE_ACTIVE) {
 			if (g_switch) {
 				g_switch = 0;
 				step_down(&c, "switchover", true);
 				c.hold_off_until = now_ms() + 2 * (int64_t)o->period_ms;
 			} else if (!keep_lease(&c)) {
-				c.fenced++;
-				step_down(&c, "fenced", false);
+				c.fenced += step_down(&c, "fenced", false) ? 1 : 0;
+				c.hold_off_until = now_ms() + (int64_t)o->period_ms;
 			} else {
 				write_state(&c);
 			}
@@ -328,6 +379,8 @@ static int cmd_run(const options_t *o, zg_lease_store_t *store)
 	if (c.role == ROLE_ACTIVE) {
 		step_down(&c, "stopping", true);
 	}
+	atomic_store(&c.quit, true);
+	pthread_join(wd, NULL);
 	logf_(o->zone, "stopped");
 	zg_alarm_deinit(&c.alarm);
 	return 0;

@@ -9,7 +9,8 @@
 # with the next token, alarm and counters), switchover, SIGTERM, SIGSTOP past
 # the lease then SIGCONT (the paused one steps down at once, without taking
 # the lease back), PostgreSQL stopped past the lease (the active fences
-# itself; after the restart one signer is active again), an active command
+# itself; after the restart one signer is active again), PostgreSQL hung
+# (the watchdog steps the active down by the deadline), an active command
 # that fails (standby again, lease released). At no moment are
 # two signers active (tests/func/signer-roles.py over the recorded events).
 . "$ZG_SRCDIR/tests/func/lib.sh"
@@ -156,7 +157,7 @@ mark "$first" resumed
 ok "after SIGCONT $first steps down" zg_wait 5 eval "[ \"\$(role $first)\" = standby ]"
 t1=$(tail -n 20 "$ev" | awk -v n="$first" '$2 == n && $3 == "standby" {t = $1} END {print t}')
 ok "within a quarter lease of SIGCONT ($(dt "$t0" "$t1") s)" within "$t0" "$t1" 0.5
-like "$(cat "$ZG_TMP/log.$first")" "(lease lost|lease not renewed in time, stepping down) \(token $tok3\)" \
+like "$(cat "$ZG_TMP/log.$first")" "(lease lost|lease not renewed in time, stepping down) \(token $tok3[,)]" \
 	"it says it lost the lease"
 sleep 1
 is "$(sg status | awk '{print $2 " " $4}')" "$other $tok4" "the lease stayed with $other (token $tok4)"
@@ -164,7 +165,7 @@ is "$(sg status | awk '{print $2 " " $4}')" "$other $tok4" "the lease stayed wit
 # PostgreSQL stopped past the lease: the active fences itself.
 ok "PostgreSQL stops" zg_pg_stop "$ZG_TMP/pg"
 ok "the active ($other) steps down without its database" zg_wait 10 eval "[ \"\$(role $other)\" = standby ]"
-like "$(cat "$ZG_TMP/log.$other")" "lease not renewed in time, stepping down \(token $tok4\)" "self-fencing log line"
+like "$(cat "$ZG_TMP/log.$other")" "lease not renewed in time, stepping down \(token $tok4[,)]" "self-fencing log line"
 out=$(sg status 2>&1); rc=$?
 is "$rc" 3 "status: the store is unreachable (exit 3)"
 sleep 2
@@ -184,6 +185,25 @@ ok "$later becomes active" zg_wait 10 is_active "$later"
 t1=$(date +%s.%N)
 ok "before the lease could expire ($(dt "$t0" "$t1") s)" within "$t0" "$t1" 2
 is "$(tail -n 1 "$ZG_TMP/log.$now")" "zg-signer: [test.] stopped" "the stopped one logged it"
+
+# PostgreSQL hangs (all its processes stopped): the active's renewal blocks,
+# and the watchdog steps it down by the deadline all the same.
+pm=$(head -n 1 "$ZG_TMP/pg/data/postmaster.pid")
+pgpids="$pm $(ps -o pid= --ppid "$pm" | tr '\n' ' ')"
+standby_events() { awk -v n="$1" '$2 == n && $3 == "standby"' "$ev" | wc -l; }
+before=$(standby_events "$later")
+kill -STOP $pgpids
+zg_on_exit "kill -CONT $pgpids"
+t0=$(date +%s.%N)
+ok "PostgreSQL hangs: the active ($later) steps down without an answer" \
+	zg_wait 10 eval "[ \$(standby_events $later) -gt $before ]"
+t1=$(awk -v n="$later" '$2 == n && $3 == "standby" {t = $1} END {print t}' "$ev")
+ok "by the lease period ($(dt "$t0" "$t1") s)" within "$t0" "$t1" 2
+like "$(cat "$ZG_TMP/log.$later")" "stepping down \(token [0-9]+, the lease store does not answer\)" \
+	"the watchdog's log line"
+kill -CONT $pgpids
+ok "after PostgreSQL answers again, a signer is active again" zg_wait 20 is_active "$later"
+ok "the step-down is counted (fenced)" test "$(field "$later" fenced)" -ge 1
 
 # An active command that fails: fail closed (standby, lease released, the
 # other signer takes it).
