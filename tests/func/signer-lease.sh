@@ -24,37 +24,38 @@ sg() { "$SIGNER" -d "$db" -z test. "$@"; }
 dt() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }  # T0 T1: seconds between
 within() { awk -v a="$1" -v b="$2" -v l="$3" 'BEGIN { exit !(b - a < l) }'; }  # T0 T1 LIMIT
 
-# ---- The lease, step by step (lease 1 s) ----
+# ---- The lease, step by step (10 s, shortened to 1 s to see it expire) ----
 out=$(sg status 2>&1); rc=$?
 is "$rc:$out" "1:test. no lease" "status of a zone never leased: free (exit 1)"
-is "$(sg -n a -l 1 take 2>&1)" 1 "signer a takes the lease: token 1"
-out=$(sg -n b -l 1 take 2>&1); rc=$?
+is "$(sg -n a -l 10 take 2>&1)" 1 "signer a takes the lease: token 1"
+out=$(sg -n b -l 10 take 2>&1); rc=$?
 is "$rc" 1 "signer b cannot take a held lease (exit 1)"
 like "$out" "held by another signer" "and says so"
-is "$(sg -n a -l 1 take 2>&1)" 1 "a takes its own unexpired lease again: same token"
-is "$(sg -n a -l 4 -t 1 renew 2>&1)" 1 "a renews with token 1 (for 4 s)"
-sg -n b -l 1 -t 1 renew >/dev/null 2>&1
+is "$(sg -n a -l 10 take 2>&1)" 1 "a takes its own unexpired lease again: same token"
+is "$(sg -n a -l 10 -t 1 renew 2>&1)" 1 "a renews with token 1"
+sg -n b -l 10 -t 1 renew >/dev/null 2>&1
 is "$?" 1 "b cannot renew a's lease"
-sg -n a -l 1 -t 2 renew >/dev/null 2>&1
+sg -n a -l 10 -t 2 renew >/dev/null 2>&1
 is "$?" 1 "a cannot renew with a token it does not hold"
 like "$(sg status)" "^test\. a token 1 expires in [0-9]+ ms$" "status names holder, token and expiry"
 like "$(sg --format json status)" '"held": true, "holder": "a", "token": 1' "status as JSON"
 out=$(sg --format nagios status); rc=$?
 like "$rc:$out" "^0:ZONEGATE OK - signer lease of test\. held by a \(token 1\)" "status for Nagios: OK while held"
+is "$(sg -n a -l 1 -t 1 renew 2>&1)" 1 "a renews for 1 s only"
 ok "the lease expires after its period" zg_wait 10 eval "! sg status"
 out=$(sg --format nagios status); rc=$?
 like "$rc:$out" "^2:ZONEGATE CRITICAL - signer lease of test\. free, last holder a" "Nagios: CRITICAL once free"
 sg -n a -l 1 -t 1 renew >/dev/null 2>&1
 is "$?" 1 "an expired lease is never renewed, not even by its holder"
-is "$(sg -n b -l 1 take 2>&1)" 2 "b takes the expired lease: token 2"
+is "$(sg -n b -l 10 take 2>&1)" 2 "b takes the expired lease: token 2"
 is "$(sg -n b -l 1 -t 2 release 2>&1)" 2 "b releases it"
 is "$(sg -n a -l 30 take 2>&1)" 3 "a takes the released lease at once: token 3"
 sg -n a -l 1 -t 3 release >/dev/null
-is "$(sg -n a -l 1 take 2>&1)" 4 "a new take by the same holder after its release: token 4"
+is "$(sg -n a -l 10 take 2>&1)" 4 "a new take by the same holder after its release: token 4"
 sg -n a -l 1 -t 4 release >/dev/null
 is "$(psql -XAtc "select zone from zonegate_lease order by zone" | tr '\n' ' ')" "signer:test " \
 	"the lease is row signer:ZONE of zonegate_lease (the queue's row is ZONE)"
-is "$("$SIGNER" -d "$db" -z TEST -n a -l 1 take)" 5 "zone names are case-insensitive, final dot optional"
+is "$("$SIGNER" -d "$db" -z TEST -n a -l 10 take)" 5 "zone names are case-insensitive, final dot optional"
 sg -n a -l 1 -t 5 release >/dev/null
 
 # Bad input: exit 2 and a reason, nothing taken.
