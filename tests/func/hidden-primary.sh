@@ -17,61 +17,31 @@ zg_init
 
 command -v softhsm2-util >/dev/null || zg_skip_all "softhsm2-util not installed"
 command -v kdig >/dev/null || zg_skip_all "kdig not installed"
-DOC=$ZG_SRCDIR/doc/hidden-primary.md
+. "$ZG_SRCDIR/tests/func/hidden-primary-lib.sh"
+DOC=$HP_DOC
 zg_snapshot_modules
 VL_ZONE=example.
 
 declare -A P DIR
-for n in 1 2 3; do P[$n]=$(zg_free_port); done
+for n in 1 2 3; do P[$n]=$(zg_free_port); HP_PORT[$n]=${P[$n]}; done
 names=([1]=signer [2]=distribution [3]=secondary)
 for n in 1 2 3; do
 	DIR[$n]=$ZG_TMP/${names[$n]}
-	mkdir -p "${DIR[$n]}/lib" "${DIR[$n]}/run"
+	HP_DIR[$n]=${DIR[$n]}
 done
 
-# doc_block FIRST-LINE-REGEX: the fenced block of the page whose first line
-# matches (the block's own lines, fences left out).
-doc_block() {
-	awk -v re="$1" '
-		/^```/ { if (inb) exit; isopen = !isopen; first = isopen; next }
-		first { first = 0; if ($0 ~ re) inb = 1 }
-		inb' "$DOC"
-}
-
-# subst N: the page's substitutions for host N (stdin to stdout).
-subst() {
-	local d=${DIR[$1]} sed_args=() m
-	for m in 1 2 3; do
-		sed_args+=(-e "s/192\\.0\\.2\\.$m@53/127.0.0.$m@${P[$m]}/g")
-	done
-	sed "${sed_args[@]}" \
-		-e 's/192\.0\.2\.\([0-9]\)/127.0.0.\1/g' \
-		-e "s|/var/lib/knot|$d/lib|g" \
-		-e "s|/run/knot|$d/run|g" \
-		-e "s|target: syslog|target: \"$d/knotd.log\"|" \
-		-e "s|/usr/lib/softhsm/libsofthsm2.so|$ZG_SOFTHSM_LIB|"
-}
-
-# The build tree's modules (installed packages need no module: section).
-modules_section() {
-	[ -n "${ZG_MODULES_INSTALLED:-}" ] && return 0
-	zg_knot_conf "$ZG_TMP/unused" 53 | awk '/^module:$/ { on = 1 } on { print } on && /^$/ { exit }'
-}
-
 for n in 1 2 3; do
-	block=$(doc_block "^# /etc/knot/knot.conf on the ${names[$n]} ")
-	if [ -z "$block" ]; then
+	if hp_conf "$n"; then
+		pass "the page has the ${names[$n]}'s knot.conf block"
+	else
 		fail "the page has the ${names[$n]}'s knot.conf block"
-		continue
 	fi
-	pass "the page has the ${names[$n]}'s knot.conf block"
-	{ modules_section; printf '%s\n' "$block" | subst "$n"; } >"${DIR[$n]}/knot.conf"
 done
 S=${DIR[1]} D=${DIR[2]} C=${DIR[3]}
 VL_DIR=$D
 
 # The signer's preparation, as the page says it.
-cmd=$(grep -m 1 '^    softhsm2-util --init-token' "$DOC" | sed 's/^ *//')
+cmd=$(hp_token_cmd)
 like "$cmd" "--label zonegate --pin 1234" "the page says how to make the token"
 mkdir -p "$ZG_TMP/hsm/tokens"
 printf 'directories.tokendir = %s/hsm/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' \
@@ -96,9 +66,9 @@ ok "the secondary gets the validated serial" zg_wait 60 same_serial 3
 s0=$(serial_at 3)
 
 # The page's message block, run as written (after the substitutions).
-msg=$(doc_block '^id=\$\(date -u')
+msg=$(hp_block '^id=\$\(date -u')
 like "$msg" "newdomain\\.example\\." "the page has the message block"
-ok "the page's message block runs" bash -c "$(printf '%s\n' "$msg" | subst 1)"
+ok "the page's message block runs" bash -c "$(printf '%s\n' "$msg" | hp_subst 1)"
 applied() { [ -n "$(ls "$S/lib/ingest/done" 2>/dev/null)" ]; }
 ok "mod-ingest applies the message" zg_wait 60 applied
 newer() { local s; s=$(serial_at 3); [ -n "$s" ] && [ "$s" != "$s0" ] && same_serial 3; }
