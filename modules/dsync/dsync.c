@@ -50,6 +50,7 @@
 #include "dsync/guard.h"
 #include "dsync/interlock.h"
 #include "dsync/parents.h"
+#include "ingest/queue.h"
 #include "core/error.h"
 #include "dns/resolver.h"
 #include "dns/xfr.h"
@@ -229,9 +230,8 @@ static int dsync_conf_check(knotd_conf_check_args_t *args)
 		}
 		if (queue.count > 0) {
 			const char *q = queue.single.string;
-			if (!((strncmp(q, "spool:/", 7) == 0 && q[7] != '\0') ||
-			      strncmp(q, "postgresql://", 13) == 0 || strncmp(q, "postgres://", 11) == 0)) {
-				args->err_str = "queue must be spool:/ABSOLUTE/PATH or postgresql://...";
+			if (zg_queue_uri(q, NULL) == ZG_QUEUE_INVALID) {
+				args->err_str = "queue must be " ZG_QUEUE_URI_FORMS;
 				return KNOT_EINVAL;
 			}
 		}

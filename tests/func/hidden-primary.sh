@@ -17,31 +17,34 @@ zg_init
 
 command -v softhsm2-util >/dev/null || zg_skip_all "softhsm2-util not installed"
 command -v kdig >/dev/null || zg_skip_all "kdig not installed"
-. "$ZG_SRCDIR/tests/func/hidden-primary-lib.sh"
-DOC=$HP_DOC
+. "$ZG_SRCDIR/tests/func/topology-lib.sh"
+DOC=$TOPO_DOC
 zg_snapshot_modules
 VL_ZONE=example.
 
 declare -A P DIR
-for n in 1 2 3; do P[$n]=$(zg_free_port); HP_PORT[$n]=${P[$n]}; done
-names=([1]=signer [2]=distribution [3]=secondary)
+declare -a TOPO_ADDR TOPO_PORT TOPO_DIR
 for n in 1 2 3; do
-	DIR[$n]=$ZG_TMP/${names[$n]}
-	HP_DIR[$n]=${DIR[$n]}
+	P[$n]=$(zg_free_port)
+	DIR[$n]=$ZG_TMP/${TOPO_NAMES[$n]}
+	TOPO_ADDR[$n]=127.0.0.$n TOPO_PORT[$n]=${P[$n]} TOPO_DIR[$n]=${DIR[$n]}
 done
+doc_block() { topo_doc_block "$@"; }
+subst() { topo_subst "$@"; }
 
 for n in 1 2 3; do
-	if hp_conf "$n"; then
-		pass "the page has the ${names[$n]}'s knot.conf block"
+	if topo_conf "$n" >"${DIR[$n]}.conf"; then
+		pass "the page has the ${TOPO_NAMES[$n]}'s knot.conf block"
+		mv "${DIR[$n]}.conf" "${DIR[$n]}/knot.conf"
 	else
-		fail "the page has the ${names[$n]}'s knot.conf block"
+		fail "the page has the ${TOPO_NAMES[$n]}'s knot.conf block"
 	fi
 done
 S=${DIR[1]} D=${DIR[2]} C=${DIR[3]}
 VL_DIR=$D
 
 # The signer's preparation, as the page says it.
-cmd=$(hp_token_cmd)
+cmd=$(grep -m 1 '^    softhsm2-util --init-token' "$DOC" | sed 's/^ *//')
 like "$cmd" "--label zonegate --pin 1234" "the page says how to make the token"
 mkdir -p "$ZG_TMP/hsm/tokens"
 printf 'directories.tokendir = %s/hsm/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' \
@@ -66,9 +69,9 @@ ok "the secondary gets the validated serial" zg_wait 60 same_serial 3
 s0=$(serial_at 3)
 
 # The page's message block, run as written (after the substitutions).
-msg=$(hp_block '^id=\$\(date -u')
+msg=$(doc_block '^id=\$\(date -u')
 like "$msg" "newdomain\\.example\\." "the page has the message block"
-ok "the page's message block runs" bash -c "$(printf '%s\n' "$msg" | hp_subst 1)"
+ok "the page's message block runs" bash -c "$(printf '%s\n' "$msg" | subst 1)"
 applied() { [ -n "$(ls "$S/lib/ingest/done" 2>/dev/null)" ]; }
 ok "mod-ingest applies the message" zg_wait 60 applied
 newer() { local s; s=$(serial_at 3); [ -n "$s" ] && [ "$s" != "$s0" ] && same_serial 3; }
