@@ -21,16 +21,21 @@ set -u
 }
 DEMO=$1 cmd=$2
 shift 2
-declare -A HP_PORT HP_DIR
+declare -a TOPO_ADDR TOPO_PORT TOPO_DIR
 . "$DEMO/demo.env"
 # lib.sh without zg_init: the demo's directory and its cleanup belong to
 # demo-run.sh; knotd started here is recorded in DEMO/.pids for it.
 . "$ZG_SRCDIR/tests/func/lib.sh"
 ZG_TMP=$DEMO
-. "$ZG_SRCDIR/tests/func/hidden-primary-lib.sh"
-S=${HP_DIR[1]} D=${HP_DIR[2]} C=${HP_DIR[3]}
+S=${TOPO_DIR[1]} D=${TOPO_DIR[2]} C=${TOPO_DIR[3]}
 U=$DEMO/upstream   # the knotd serving the corrupted serial
 ZONE=example.
+
+# serial_at N: the serial host N serves (empty if none).
+serial_at() {
+	kdig @"${TOPO_ADDR[$1]}" -p "${TOPO_PORT[$1]}" "$ZONE" SOA +short +time=2 +retry=0 2>/dev/null |
+		awk '{print $3}'
+}
 
 say() { printf '%s\n' "$*"; }
 die() { printf 'zg-demo: %s\n' "$*" >&2; exit 1; }
@@ -63,7 +68,7 @@ verdict() {
 # servers expose (spool directories, knotc zone-status / zone-stats, SOA
 # queries, the hidden primary's log and the alarm's log). Once it is merged,
 # the body becomes one call, e.g.:
-#   "$ZG_BUILDDIR/tools/zg-status" -c "$D/knot.conf" --secondary 127.0.0.3@${HP_PORT[3]} "$ZONE"
+#   "$ZG_BUILDDIR/tools/zg-status" -c "$D/knot.conf" --secondary ${TOPO_ADDR[3]}@${TOPO_PORT[3]} "$ZONE"
 status() {
 	local spool=$S/lib/ingest n
 	say "== pipeline status, zone $ZONE"
@@ -72,21 +77,21 @@ status() {
 		printf '  %-9s %s messages\n' "$n" "$(find "$spool/$n" -maxdepth 1 -name '*.json' 2>/dev/null | wc -l)"
 	done
 	if [ -f "$U/knotd.pid" ]; then
-		say "signer 127.0.0.1@${HP_PORT[1]}: REPLACED by the corrupted upstream (zg-demo recover)"
-		say "  serial $(hp_serial 1)"
+		say "signer ${TOPO_ADDR[1]}@${TOPO_PORT[1]}: REPLACED by the corrupted upstream (zg-demo recover)"
+		say "  serial $(serial_at 1)"
 	else
-		say "signer 127.0.0.1@${HP_PORT[1]}:"
+		say "signer ${TOPO_ADDR[1]}@${TOPO_PORT[1]}:"
 		zg_knotc "$S" zone-status "$ZONE" 2>&1 | sed 's/^/  /'
 		zg_knotc "$S" zone-stats "$ZONE" mod-ingest 2>/dev/null | grep -v ' 0$' | sed 's/^/  /'
 	fi
-	say "hidden primary 127.0.0.2@${HP_PORT[2]} (mod-validate):"
+	say "hidden primary ${TOPO_ADDR[2]}@${TOPO_PORT[2]} (mod-validate):"
 	zg_knotc "$D" zone-status "$ZONE" 2>&1 | sed 's/^/  /'
 	for n in last-validated-serial serials-validated serials-failed transfers-refused earliest-expiry-seconds; do
 		printf '  %-24s %s\n' "$n" "$(vstat "$n")"
 	done
 	say " last verdict:"
 	verdict
-	say "public secondary 127.0.0.3@${HP_PORT[3]}: serial $(hp_serial 3) (SOA query)"
+	say "public secondary ${TOPO_ADDR[3]}@${TOPO_PORT[3]}: serial $(serial_at 3) (SOA query)"
 	if [ -s "$DEMO/alarm.log" ]; then
 		say "alarm ($DEMO/alarm.log), last call:"
 		tail -n 1 "$DEMO/alarm.log" | sed 's/^/  /'
@@ -111,7 +116,7 @@ drop() {
 
 # served_signed NAME: the secondary answers NAME.example. DS with its RRSIG.
 served_signed() {
-	kdig @127.0.0.3 -p "${HP_PORT[3]}" "$1.$ZONE" DS +dnssec +norec +time=2 +retry=0 2>/dev/null |
+	kdig @"${TOPO_ADDR[3]}" -p "${TOPO_PORT[3]}" "$1.$ZONE" DS +dnssec +norec +time=2 +retry=0 2>/dev/null |
 		grep -Eq "IN[[:space:]]+RRSIG[[:space:]]+DS "
 }
 
@@ -119,8 +124,8 @@ served_signed() {
 wait_served() {
 	zg_wait "$2" served_signed "$1" ||
 		die "the secondary does not serve $1.$ZONE signed after $2 s (zg-demo status)"
-	say "the public secondary serves $1.$ZONE at serial $(hp_serial 3), signed:"
-	kdig @127.0.0.3 -p "${HP_PORT[3]}" "$1.$ZONE" DS +dnssec +norec +short 2>/dev/null | sed 's/^/  /'
+	say "the public secondary serves $1.$ZONE at serial $(serial_at 3), signed:"
+	kdig @"${TOPO_ADDR[3]}" -p "${TOPO_PORT[3]}" "$1.$ZONE" DS +dnssec +norec +short 2>/dev/null | sed 's/^/  /'
 }
 
 message() {
@@ -156,10 +161,10 @@ upstream_conf() {
 corrupt() {
 	local s1 sbad failed0 owner
 	[ -f "$U/knotd.pid" ] && die "a corrupted serial is already published: zg-demo recover first"
-	s1=$(hp_serial 1)
+	s1=$(serial_at 1)
 	[ -n "$s1" ] || die "the signer does not answer"
 	failed0=$(vstat serials-failed)
-	kdig @127.0.0.1 -p "${HP_PORT[1]}" -y "hmac-sha256:signer-key:$(signer_secret)" "$ZONE" AXFR \
+	kdig @"${TOPO_ADDR[1]}" -p "${TOPO_PORT[1]}" -y "hmac-sha256:signer-key:$(signer_secret)" "$ZONE" AXFR \
 		+nocomments +nostats +noheader +time=10 2>/dev/null |
 		awk '!/^;/ && NF && $4 != "TSIG" && !seen[$0]++' >"$DEMO/signed.zone"
 	grep -q ' SOA ' "$DEMO/signed.zone" || die "cannot transfer the zone from the signer"
@@ -183,12 +188,12 @@ corrupt() {
 	zg_knotd_stop "$S" || say "the signer had to be killed"
 	rm -f "$S/knotd.pid"
 	zg_knotd_start "$U" 2>&1 || die "the corrupted upstream did not start (log $U/knotd.log)"
-	zg_wait 30 eval '[ "$(hp_serial 1)" = "$sbad" ]' || die "the upstream does not serve serial $sbad"
+	zg_wait 30 eval '[ "$(serial_at 1)" = "$sbad" ]' || die "the upstream does not serve serial $sbad"
 	say "upstream serves serial $sbad; the hidden primary transfers it and validates it ..."
 	zg_wait 120 eval '[ "$(vstat serials-failed)" -gt "${failed0:-0}" ]' ||
 		die "mod-validate did not fail serial $sbad within 120 s (zg-demo status)"
 	zg_wait 30 grep -q " $sbad " "$DEMO/alarm.log" || die "the alarm did not run for serial $sbad"
-	say "the gate holds: serial $sbad failed validation, the alarm ran, the secondary keeps serial $(hp_serial 3)"
+	say "the gate holds: serial $sbad failed validation, the alarm ran, the secondary keeps serial $(serial_at 3)"
 	status
 }
 
@@ -204,15 +209,15 @@ recover() {
 		say "starting the signer again"
 		zg_knotd_start "$S" 2>&1 || die "the signer did not start (log $S/knotd.log)"
 	fi
-	zg_wait 60 eval '[ -n "$(hp_serial 1)" ]' || die "the signer does not serve the zone"
+	zg_wait 60 eval '[ -n "$(serial_at 1)" ]' || die "the signer does not serve the zone"
 	# unixtime serials: the next one must be above the corrupted one.
 	[ -n "$sbad" ] && { zg_wait 10 eval '[ "$(date +%s)" -gt "$sbad" ]' || die "the clock is behind serial $sbad"; }
 	name=rollforward-$(date +%s)
 	drop "$name"
 	wait_served "$name" 180
-	[ "$(vstat last-validated-serial)" = "$(hp_serial 3)" ] ||
-		die "the secondary's serial $(hp_serial 3) is not the last validated one ($(vstat last-validated-serial))"
-	say "rolled forward: the hidden primary validated serial $(hp_serial 3), the secondary serves it"
+	[ "$(vstat last-validated-serial)" = "$(serial_at 3)" ] ||
+		die "the secondary's serial $(serial_at 3) is not the last validated one ($(vstat last-validated-serial))"
+	say "rolled forward: the hidden primary validated serial $(serial_at 3), the secondary serves it"
 }
 
 stop() {
