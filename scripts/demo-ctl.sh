@@ -64,34 +64,62 @@ verdict() {
 	esac
 }
 
-# ZG-STATUS CALL SITE. Until tools/zg-status is merged, this prints what the
-# servers expose (spool directories, knotc zone-status / zone-stats, SOA
-# queries, the hidden primary's log and the alarm's log). Once it is merged,
-# the body becomes one call, e.g.:
-#   "$ZG_BUILDDIR/tools/zg-status" -c "$D/knot.conf" --secondary ${TOPO_ADDR[3]}@${TOPO_PORT[3]} "$ZONE"
-status() {
+# zg_status_bin: the zg-status to run (ZG_STATUS, else the build tree's,
+# else the installed one); empty when there is none.
+zg_status_bin() {
+	if [ -n "${ZG_STATUS:-}" ]; then
+		echo "$ZG_STATUS"
+	elif [ -x "$ZG_BUILDDIR/tools/zg-status" ]; then
+		echo "$ZG_BUILDDIR/tools/zg-status"
+	else
+		command -v zg-status 2>/dev/null
+	fi
+}
+
+# status_servers: what the servers expose, read directly (spool
+# directories, knotc zone-status and zone-stats, SOA queries): the status
+# without zg-status.
+status_servers() {
 	local spool=$S/lib/ingest n
-	say "== pipeline status, zone $ZONE"
 	say "queue (spool $spool):"
 	for n in incoming done failed; do
 		printf '  %-9s %s messages\n' "$n" "$(find "$spool/$n" -maxdepth 1 -name '*.json' 2>/dev/null | wc -l)"
 	done
+	say "signer ${TOPO_ADDR[1]}@${TOPO_PORT[1]}: serial $(serial_at 1)"
 	if [ -f "$U/knotd.pid" ]; then
-		say "signer ${TOPO_ADDR[1]}@${TOPO_PORT[1]}: REPLACED by the corrupted upstream (zg-demo recover)"
-		say "  serial $(serial_at 1)"
+		say "  REPLACED by the corrupted upstream (zg-demo recover)"
 	else
-		say "signer ${TOPO_ADDR[1]}@${TOPO_PORT[1]}:"
 		zg_knotc "$S" zone-status "$ZONE" 2>&1 | sed 's/^/  /'
 		zg_knotc "$S" zone-stats "$ZONE" mod-ingest 2>/dev/null | grep -v ' 0$' | sed 's/^/  /'
 	fi
-	say "hidden primary ${TOPO_ADDR[2]}@${TOPO_PORT[2]} (mod-validate):"
+	say "hidden primary ${TOPO_ADDR[2]}@${TOPO_PORT[2]} (mod-validate): serial $(serial_at 2)"
 	zg_knotc "$D" zone-status "$ZONE" 2>&1 | sed 's/^/  /'
 	for n in last-validated-serial serials-validated serials-failed transfers-refused earliest-expiry-seconds; do
 		printf '  %-24s %s\n' "$n" "$(vstat "$n")"
 	done
-	say " last verdict:"
-	verdict
 	say "public secondary ${TOPO_ADDR[3]}@${TOPO_PORT[3]}: serial $(serial_at 3) (SOA query)"
+}
+
+# ZG-STATUS CALL SITE: the pipeline's status is zg-status's (tools/zg-status,
+# issue 18) when there is one; without it, status_servers prints what the
+# servers expose. Either way the hidden primary's last verdict with its
+# reasons (its log) and the alarm's last call follow.
+status() {
+	local zgs sock=$S/run/knot.sock
+	say "== pipeline status, zone $ZONE"
+	zgs=$(zg_status_bin)
+	if [ -n "$zgs" ]; then
+		# While the corrupted upstream replaces the signer, it is the signer.
+		[ -f "$U/knotd.pid" ] && sock=$U/run/knot.sock
+		"$zgs" --queue "spool:$S/lib/ingest" --signer-ctl "$sock" --gate-ctl "$D/run/knot.sock" \
+			--secondary "${TOPO_ADDR[3]}@${TOPO_PORT[3]}" "$ZONE"
+		[ $? -le 3 ] || say "zg-status failed"
+		[ -f "$U/knotd.pid" ] && say "(the signer is replaced by the corrupted upstream: zg-demo recover)"
+	else
+		status_servers
+	fi
+	say "last verdict of the hidden primary (its log):"
+	verdict
 	if [ -s "$DEMO/alarm.log" ]; then
 		say "alarm ($DEMO/alarm.log), last call:"
 		tail -n 1 "$DEMO/alarm.log" | sed 's/^/  /'
