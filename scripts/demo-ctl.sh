@@ -27,7 +27,7 @@ declare -a TOPO_ADDR TOPO_PORT TOPO_DIR
 # demo-run.sh; knotd started here is recorded in DEMO/.pids for it.
 . "$ZG_SRCDIR/tests/func/lib.sh"
 ZG_TMP=$DEMO
-S=${TOPO_DIR[1]} D=${TOPO_DIR[2]} C=${TOPO_DIR[3]}
+S=${TOPO_DIR[1]} D=${TOPO_DIR[2]}
 U=$DEMO/upstream   # the knotd serving the corrupted serial
 ZONE=example.
 
