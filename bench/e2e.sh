@@ -39,8 +39,8 @@
 #
 # For each path the rates in RATES are tried in turn until freshness is no
 # longer bounded (a message not served within DRAIN s after the last commit,
-# or the median freshness of the last fifth of the messages above twice that
-# of the first half plus 1 s: a growing backlog). The sustainable rate is the
+# or freshness growing over the run, by its least-squares slope, by more than
+# 1 s or half the median: a growing backlog). The sustainable rate is the
 # highest bounded one; freshness at 50% and 80% of it is measured after.
 #
 #   ZG_BENCH_E2E_ZONE=1000000         delegations (bench/genzone.py; 200000 for a quick run)
@@ -361,10 +361,12 @@ while True:
     o.write(f"{mid} {t} {got:.6f}\n")
 PY
 cat >"$ZG_TMP/fresh.py" <<'PY'
-# fresh.py CHECKED SERIES: "N p50 p99 max unserved bounded"; SERIES gets
-# "COMMIT FRESHNESS" per message.
+# fresh.py CHECKED SERIES: "N p50 p99 max unserved bounded growth"; SERIES
+# gets "COMMIT FRESHNESS" per message. growth: the least-squares slope of
+# freshness over commit time, times the run's length (s); bounded: every
+# message served and growth at most max(1 s, half the median).
 import sys
-fr, unserved = [], 0
+fr, ts, unserved = [], [], 0
 with open(sys.argv[2], "w") as out:
     for line in open(sys.argv[1]):
         mid, t, got = line.split()
@@ -372,16 +374,20 @@ with open(sys.argv[2], "w") as out:
         if got < 0:
             unserved += 1; continue
         fr.append(max(0.0, got - t))
+        ts.append(t)
         out.write(f"{t:.3f} {fr[-1]:.3f}\n")
 def pct(v, q):
     v = sorted(v)
     return v[min(len(v) - 1, int(len(v) * q))] if v else -1
 n = len(fr)
 if n == 0:
-    print("0 -1 -1 -1 %d no" % unserved); sys.exit(0)
-first, lastf = fr[: max(1, n // 2)], fr[-max(1, n // 5):]
-bounded = unserved == 0 and pct(lastf, 0.5) <= 2 * pct(first, 0.5) + 1.0
-print("%d %.3f %.3f %.3f %d %s" % (n, pct(fr, 0.5), pct(fr, 0.99), max(fr), unserved, "yes" if bounded else "no"))
+    print("0 -1 -1 -1 %d no 0" % unserved); sys.exit(0)
+mt, mf = sum(ts) / n, sum(fr) / n
+var = sum((t - mt) ** 2 for t in ts)
+slope = sum((t - mt) * (f - mf) for t, f in zip(ts, fr)) / var if var > 0 else 0.0
+growth = slope * (ts[-1] - ts[0])
+bounded = unserved == 0 and growth <= max(1.0, 0.5 * pct(fr, 0.5))
+print("%d %.3f %.3f %.3f %d %s %.2f" % (n, pct(fr, 0.5), pct(fr, 0.99), max(fr), unserved, "yes" if bounded else "no", growth))
 PY
 grep -E '^(d[0-9]+x[0-9a-f]+) NS ' "$ZG_TMP/example.zone" | awk '{print $1}' | awk '!s[$0]++' >"$ZG_TMP/names"
 touch "$ZG_TMP/poll.txt"
@@ -391,7 +397,7 @@ zg_track_pid "$poller"
 
 # ---- one run ------------------------------------------------------------
 RUN=0
-OURS_SERIES=
+OURS_SERIES= PEER_SERIES=
 SUMMARY=$OUT/summary.txt
 : >"$SUMMARY"
 # run PATH RATE OWNERS DURATION: prints "N p50 p99 max unserved bounded" and
@@ -450,7 +456,11 @@ run() {
 	fi
 	local res
 	res=$("$PYTHON3" "$ZG_TMP/fresh.py" "$pre.checked" "$OUT/fresh-run$RUN-$path-$rate-$owners.txt")
-	[ "$path" = nsu ] || OURS_SERIES=$OUT/fresh-run$RUN-$path-$rate-$owners.txt
+	if [ "$path" = nsu ]; then
+		PEER_SERIES=$OUT/fresh-run$RUN-$path-$rate-$owners.txt
+	else
+		OURS_SERIES=$OUT/fresh-run$RUN-$path-$rate-$owners.txt
+	fi
 	local split
 	split=$("$PYTHON3" "$ZG_TMP/fresh.py" "$pre.signed" /dev/null | awk '{printf "signer serves it: p50 %s p99 %s", $2, $3}')
 	local cpu="" i=0
@@ -464,7 +474,7 @@ run() {
 	lastowner=$(tail -n 1 "$pre.msgs" | "$PYTHON3" -c 'import json,sys; print(json.load(sys.stdin)["changes"][-1]["owner"])')
 	kdig @"${H_ADDR[$sec]}" -p "${H_PORT[$sec]}" +dnssec +norec "$lastowner" DS 2>/dev/null |
 		grep -Eq "RRSIG[[:space:]]+DS " || check=NOT-SERVED-SIGNED
-	printf '%-5s rate %5s owners/s, %4s owners/msg: n p50 p99 max unserved bounded = %s (%s); last owner %s; CPU s:%s\n' \
+	printf '%-5s rate %5s owners/s, %4s owners/msg: n p50 p99 max unserved bounded growth = %s (%s); last owner %s; CPU s:%s\n' \
 		"$path" "$rate" "$owners" "$res" "$split" "$check" "$cpu" | tee -a "$SUMMARY"
 	LAST_BOUNDED=$(echo "$res" | awk '{print $6}')
 	[ "$check" = signed ] || LAST_BOUNDED=no
@@ -613,11 +623,18 @@ bad=$(comm -23 "$ZG_TMP/p.serials" "$ZG_TMP/v.valid" | wc -l)
 echo "serials P served: $(wc -l <"$ZG_TMP/p.serials"), of which not validated by V: $bad; serials that failed validation at V: $(grep -c "validation failed" "${H_DIR[V]}/knotd.log")" | tee -a "$SUMMARY"
 # Pictures (gnuplot from Debian's gnuplot-nox, when installed).
 if command -v gnuplot >/dev/null; then
-	files=${OURS_SERIES:-}   # the soak's, else zonegate's last run
-	[ -n "$files" ] && gnuplot -e "set terminal png size 900,400; set output '$OUT/freshness.png';
-		set xlabel 'commit time (s)'; set ylabel 'freshness (s)';
-		plot '$files' using (\$1-$(head -n 1 "$files" | cut -d' ' -f1)):2 with points pt 7 ps 0.3 title 'freshness, zonegate'" &&
-		echo "plot: $OUT/freshness.png" | tee -a "$SUMMARY"
+	# The soak's series (else zonegate's last run) and the peer's last run.
+	plots=()
+	for f in "${OURS_SERIES:-}" "${PEER_SERIES:-}"; do
+		[ -s "$f" ] || continue
+		t=$(basename "$f" .txt | sed 's/^fresh-run[0-9]*-//; s/^nsu/peer (knsupdate)/; s/-\([0-9]*\)-\([0-9]*\)$/, \1 owners\/s, \2 owners\/msg/')
+		plots+=("'$f' using (\$1-$(head -n 1 "$f" | cut -d' ' -f1)):2 with points pt 7 ps 0.6 title '$t'")
+	done
+	if [ ${#plots[@]} -gt 0 ]; then
+		(IFS=,; gnuplot -e "set terminal png size 900,400; set output '$OUT/freshness.png';
+			set xlabel 'seconds since the run began (commit time)'; set ylabel 'freshness (s)';
+			plot ${plots[*]}") && echo "plot: $OUT/freshness.png" | tee -a "$SUMMARY"
+	fi
 	[ -s "$OUT/soak-minutes.txt" ] && gnuplot -e "set terminal png size 900,400; set output '$OUT/rss.png';
 		set xlabel 'minute'; set ylabel 'RSS (MB)';
 		plot '$OUT/soak-minutes.txt' using 1:2 with lines title 'signer A', '' using 1:3 with lines title 'gate V',
