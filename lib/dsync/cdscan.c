@@ -26,10 +26,10 @@
 #include "core/error.h"
 #include "core/hash.h"
 #include "ingest/pgqueue.h"
+#include "ingest/queue.h"
 #include "ingest/spool.h"
 #include "validate/zone.h"
 
-#define SPOOL_PREFIX "spool:"
 
 /* What the scanner remembers of a child between scans. */
 typedef struct {
@@ -218,14 +218,15 @@ int zg_cdscan_new(const zg_cdscan_conf_t *conf, zg_cdscan_t **out)
 		return ZG_EINPUT;
 	}
 	if (s->queue != NULL) {
-		if (strncmp(s->queue, SPOOL_PREFIX, strlen(SPOOL_PREFIX)) == 0) {
-			int ret = zg_spool_open(s->queue + strlen(SPOOL_PREFIX), &s->spool);
+		const char *dir = NULL;
+		zg_queue_kind_t kind = zg_queue_uri(s->queue, &dir);
+		if (kind == ZG_QUEUE_SPOOL) {
+			int ret = zg_spool_open(dir, &s->spool);
 			if (ret != 0) {
 				zg_cdscan_free(s);
 				return ret;
 			}
-		} else if (strncmp(s->queue, "postgresql://", 13) == 0 ||
-		           strncmp(s->queue, "postgres://", 11) == 0) {
+		} else if (kind == ZG_QUEUE_PG) {
 			int ret = zg_pgqueue_new(s->queue, s->zone_str, "mod-dsync-producer", 30, &s->pg);
 			if (ret != 0) {
 				zg_cdscan_free(s);

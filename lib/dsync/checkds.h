@@ -89,8 +89,7 @@ int zg_checkds_evaluate(const zg_checkds_input_t *in, zg_checkds_report_t *rep);
  * Other DS records may be served too (double-DS rollover). Validation is
  * zg_checkds_evaluate()'s job; this only compares.
  *
- * 
-eturn false when the child announces nothing or the delete form.
+ * \return false when the child announces nothing or the delete form.
  */
 bool zg_checkds_parent_serves(const zg_parent_view_t *p, const zg_child_view_t *c);
 

@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "ingest/ingest.h"
 #include "ingest/pgqueue.h"
+#include "ingest/queue.h"
 #include "ingest/spool.h"
 
 #define ONCE_RETRIES	5
@@ -304,7 +305,8 @@ static int run_spool(run_t *r)
 {
 	const zg_ingest_conf_t *c = r->conf;
 	zg_spool_t *spool = NULL;
-	const char *dir = c->source + 6;
+	const char *dir = NULL;
+	(void)zg_queue_uri(c->source, &dir);
 	const char *edir = dir;
 	int ret = zg_spool_open(dir, &spool);
 	if (ret != 0) {
@@ -669,11 +671,10 @@ int zg_ingest_run(const zg_ingest_conf_t *conf)
 {
 	run_t r = { .conf = conf, .backoff = 0.2 };
 	r.bmax = conf->gw.batch_max > 0 ? conf->gw.batch_max : 1;
-	bool pg = conf->source != NULL && (strncmp(conf->source, "postgresql://", 13) == 0 ||
-	                                   strncmp(conf->source, "postgres://", 11) == 0);
-	bool spool = conf->source != NULL && strncmp(conf->source, "spool:/", 7) == 0;
-	if (!pg && !spool) {
-		logf_(&r, ZG_INGEST_LOG_ERR, "source must be spool:/ABSOLUTE/DIR or postgresql://...");
+	zg_queue_kind_t kind = zg_queue_uri(conf->source, NULL);
+	bool pg = kind == ZG_QUEUE_PG;
+	if (kind == ZG_QUEUE_INVALID) {
+		logf_(&r, ZG_INGEST_LOG_ERR, "source must be " ZG_QUEUE_URI_FORMS);
 		return ZG_EINPUT;
 	}
 	r.parser = zg_msg_parser_new(&conf->limits);

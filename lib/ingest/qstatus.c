@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "ingest/pgqueue.h"
 #include "ingest/qstatus.h"
+#include "ingest/queue.h"
 #include "ingest/spool.h"
 
 static int spool_status(const char *dir, zg_queue_status_t *out, char *err, size_t errlen)
@@ -55,13 +56,15 @@ int zg_queue_status_read(const char *source, const char *zone, int64_t served,
 	memset(out, 0, sizeof(*out));
 	out->last_row = out->last_serial = -1;
 	err[0] = '\0';
-	if (strncmp(source, "spool:/", 7) == 0) {
-		return spool_status(source + 6, out, err, errlen);
-	}
-	if (strncmp(source, "postgresql://", 13) == 0 || strncmp(source, "postgres://", 11) == 0) {
+	const char *dir = NULL;
+	switch (zg_queue_uri(source, &dir)) {
+	case ZG_QUEUE_SPOOL:
+		return spool_status(dir, out, err, errlen);
+	case ZG_QUEUE_PG:
 		return zg_pgqueue_status(source, zone, served, out, err, errlen);
+	default:
+		break;
 	}
-	snprintf(err, errlen, "queue '%.200s' is neither spool:/ABSOLUTE/DIR nor postgresql://...",
-	         source);
+	snprintf(err, errlen, "queue '%.200s': not a queue URI (" ZG_QUEUE_URI_FORMS ")", source);
 	return ZG_EINPUT;
 }

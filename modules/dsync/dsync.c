@@ -47,9 +47,11 @@
 #include "dsync/checkds.h"
 #include "dns/ctl.h"
 #include "dsync/ds.h"
+#include "dsync/guard.h"
 #include "dsync/interlock.h"
+#include "dsync/parents.h"
+#include "ingest/queue.h"
 #include "core/error.h"
-#include "core/hash.h"
 #include "dns/resolver.h"
 #include "dns/xfr.h"
 
@@ -159,12 +161,6 @@ static const char *const ctr_names[CTR_COUNT] = {
 	[CTR_XFR_REFUSED]  = "transfers-refused",
 };
 
-enum guard_state {
-	GUARD_UNKNOWN = 0, /* Not checked yet: CDS/CDNSKEY withheld. */
-	GUARD_SAFE,
-	GUARD_UNSAFE,
-};
-
 typedef struct {
 	enum dsync_mode mode;
 	bool allow_delete;
@@ -188,11 +184,9 @@ typedef struct {
 	char zone_str[KNOT_DNAME_TXT_MAXLEN + 1];
 	zg_interlock_t sync;     /* The DS interlock (lib/dsync/interlock.c). */
 
-	atomic_int guard;
-	/* What the guard checked last: a hash of the DNSKEY, CDS and CDNSKEY rdata
-	 * with the low bit set when the set was safe (0: nothing checked). The
-	 * hooks compare it with what the zone serves now. */
-	_Atomic uint64_t checked;
+	zg_guard_t guard_st;       /* The guard (lib/dsync/guard.c), the worker's own. */
+	atomic_int guard;          /* Its state, published for the hooks ... */
+	_Atomic uint64_t checked;  /* ... and what it checked (zg_guard_t.checked). */
 	zg_modlog_limit_t refuse_log;  /* Refused transfers. */
 
 	/* Parent mode. */
@@ -236,9 +230,8 @@ static int dsync_conf_check(knotd_conf_check_args_t *args)
 		}
 		if (queue.count > 0) {
 			const char *q = queue.single.string;
-			if (!((strncmp(q, "spool:/", 7) == 0 && q[7] != '\0') ||
-			      strncmp(q, "postgresql://", 13) == 0 || strncmp(q, "postgres://", 11) == 0)) {
-				args->err_str = "queue must be spool:/ABSOLUTE/PATH or postgresql://...";
+			if (zg_queue_uri(q, NULL) == ZG_QUEUE_INVALID) {
+				args->err_str = "queue must be " ZG_QUEUE_URI_FORMS;
 				return KNOT_EINVAL;
 			}
 		}
@@ -290,25 +283,10 @@ static int guard_server(knotd_mod_t *mod, zg_server_t *srv)
 	return KNOT_EOK;
 }
 
-static uint64_t rdataset_hash(const knot_rdataset_t *rrs)
-{
-	return zg_fnv1a(ZG_FNV1A_INIT, rrs->rdata, rrs->size) ^ rrs->count;
-}
-
-/* The identity of a DNSKEY, CDS and CDNSKEY set (low bit cleared). */
-static uint64_t set_hash(const knot_rdataset_t *dnskey, const knot_rdataset_t *cds,
-                         const knot_rdataset_t *cdnskey)
-{
-	uint64_t h = rdataset_hash(dnskey);
-	h = (h ^ rdataset_hash(cds)) * ZG_FNV1A_PRIME;
-	h = (h ^ rdataset_hash(cdnskey)) * ZG_FNV1A_PRIME;
-	return h & ~1ULL;
-}
-
-/* One check; updates ctx->guard, logs transitions. Returns true when the
- * published set is safe; v then holds it (the caller deinits v always). */
-static bool guard_check(dsync_ctx_t *ctx, zg_child_view_t *v, char *last, size_t last_len,
-                        int *last_err)
+/* One check of what the zone publishes; the guard's state is published for
+ * the hooks. Returns true when the set is safe; v then holds it (the caller
+ * deinits v always). */
+static bool guard_check(dsync_ctx_t *ctx, zg_child_view_t *v)
 {
 	zg_stub_opts_t opts = {
 		.timeout_ms = POLL_TIMEOUT_MS,
@@ -317,46 +295,24 @@ static bool guard_check(dsync_ctx_t *ctx, zg_child_view_t *v, char *last, size_t
 		.edns_opt_data = ctx->token,
 		.edns_opt_len = GUARD_TOKEN_LEN,
 	};
-	char err[256];
-	int ret = zg_child_view_fetch(v, &ctx->server, ctx->zone, &opts, err, sizeof(err));
-	if (ret != 0) {
-		if (ret != *last_err) {
-			wlog(ctx, LOG_WARNING, "failed to check cds/cdnskey (server %s, %s)%s",
-			     ctx->server.name, err,
-			     atomic_load(&ctx->guard) == GUARD_UNKNOWN ?
-			     ", withholding them until checked" : "");
-			*last_err = ret;
-		}
-		return false;
+	char err[256] = "", why[256] = "";
+	zg_guard_in_t in = { .server = ctx->server.name, .fetch_err = err, .why = why };
+	in.fetch_ret = zg_child_view_fetch(v, &ctx->server, ctx->zone, &opts, err, sizeof(err));
+	if (in.fetch_ret == 0) {
+		in.check_ret = zg_cds_check_published(v, (uint32_t)time(NULL), ctx->allow_delete,
+		                                      why, sizeof(why));
+		in.set_hash = zg_guard_set_hash(&v->dnskey.rr.rrs, &v->cds.rr.rrs,
+		                                &v->cdnskey.rr.rrs);
 	}
-	*last_err = 0;
-	char why[256];
-	ret = zg_cds_check_published(v, (uint32_t)time(NULL), ctx->allow_delete, why, sizeof(why));
-	int old = atomic_load(&ctx->guard);
-	uint64_t h = set_hash(&v->dnskey.rr.rrs, &v->cds.rr.rrs, &v->cdnskey.rr.rrs);
-	if (ret == ZG_EVALIDATION || ret == 0) {
-		atomic_store(&ctx->checked, h | (ret == 0 ? 1 : 0));
+	zg_guard_out_t out;
+	zg_guard_step(&ctx->guard_st, &in, &out);
+	atomic_store(&ctx->checked, ctx->guard_st.checked);
+	atomic_store(&ctx->guard, ctx->guard_st.state);
+	if (out.log) {
+		wlog(ctx, out.level, "%s", out.text);
 	}
-	if (ret == 0) {
-		atomic_store(&ctx->guard, GUARD_SAFE);
-		if (old != GUARD_SAFE) {
-			wlog(ctx, old == GUARD_UNSAFE ? LOG_NOTICE : LOG_INFO,
-			     "cds/cdnskey %s, serving them (%s)",
-			     old == GUARD_UNSAFE ? "safe again" : "checked", why);
-		}
-		last[0] = '\0';
-		return true;
-	} else if (ret == ZG_EVALIDATION) {
-		atomic_store(&ctx->guard, GUARD_UNSAFE);
-		if (old != GUARD_UNSAFE || strcmp(last, why) != 0) {
-			wlog(ctx, LOG_ERR, "unsafe cds/cdnskey, answering servfail (%s)", why);
-			knotd_mod_stats_incr(ctx->mod, 0, CTR_CDS_UNSAFE, 0, 1);
-			snprintf(last, last_len, "%s", why);
-		}
-	} else {
-		wlog(ctx, LOG_WARNING, "failed to check cds/cdnskey (%s)", zg_strerror(ret));
-	}
-	return false;
+	knotd_mod_stats_incr(ctx->mod, 0, CTR_CDS_UNSAFE, 0, out.unsafe);
+	return out.safe;
 }
 
 /* ---- alarm ---- */
@@ -405,126 +361,13 @@ static void sync_apply(dsync_ctx_t *ctx, const zg_interlock_out_t *out)
 	}
 }
 
-/*
- * What authenticates the parent's DNSKEY RRset: the trust anchor when it is
- * the parent's own, else the keys of the parent authenticated by the chain
- * from the anchor down (through the resolver) into *chain. Without either,
- * in gets no anchor and only TSIG-authenticated parent servers count; err
- * then says why.
- */
-static void anchor_keys(dsync_ctx_t *ctx, const knot_dname_t *parent, uint32_t now,
-                        zg_checkds_input_t *in, knot_rdataset_t *chain, char *err, size_t errlen)
+static bool worker_stopping(void *arg)
 {
-	if (ctx->ta_owner == NULL) {
-		snprintf(err, errlen, "no trust anchor, and the answers are not tsig-signed");
-		return;
-	}
-	if (parent != NULL && knot_dname_is_case_equal(ctx->ta_owner, parent)) {
-		in->ta_ds = &ctx->ta_ds;
-		in->ta_dnskey = &ctx->ta_dnskey;
-		return;
-	}
-	if (!ctx->have_resolver) {
-		snprintf(err, errlen, "no resolver for the trust chain from %.200s", ctx->ta_path);
-		return;
-	}
-	zg_stub_opts_t opts = { .timeout_ms = PARENT_TIMEOUT_MS, .udp_tries = PARENT_TRIES };
-	if (parent != NULL && zg_anchor_chain(&ctx->resolver, &opts, ctx->ta_owner, &ctx->ta_ds,
-	                                      &ctx->ta_dnskey, parent, now, chain, err,
-	                                      errlen) == 0) {
-		in->ta_dnskey = chain;
-	}
-}
-
-/*
- * Asks every parent server for the DS of the change announced in v and
- * evaluates the answers as zg-checkds does: in gets whether they all serve
- * it (else why not, into why), the largest DS TTL and whether an answer was
- * not authenticated. false: unloading, nothing checked.
- */
-static bool parents_check(dsync_ctx_t *ctx, const zg_child_view_t *v, uint32_t now,
-                          zg_interlock_in_t *in, char *why, size_t whylen)
-{
-	zg_parent_view_t pv[MAX_PARENTS];
-	memset(pv, 0, sizeof(pv));
-	zg_stub_opts_t opts = { .timeout_ms = PARENT_TIMEOUT_MS, .udp_tries = PARENT_TRIES };
-	bool matched = true;
-	uint32_t ttl = 0;
-	for (size_t i = 0; i < ctx->nparents; i++) {
-		char err[256];
-		pthread_mutex_lock(&ctx->lock);
-		bool stop = ctx->stop;
-		pthread_mutex_unlock(&ctx->lock);
-		if (stop) {
-			/* Unloading: do not hold the unload for the other servers. */
-			for (size_t j = 0; j < i; j++) {
-				zg_parent_view_deinit(&pv[j]);
-			}
-			return false;
-		}
-		opts.tsig = ctx->parent_keys[i].name != NULL ? &ctx->parent_keys[i] : NULL;
-		int ret = zg_parent_view_fetch(&pv[i], &ctx->parents[i], ctx->zone, &opts, err,
-		                               sizeof(err));
-		if (ret != 0) {
-			if (matched) {
-				snprintf(why, whylen, "parent server %s: %s", ctx->parents[i].name, err);
-			}
-			matched = false;
-		}
-	}
-	knot_rdataset_t chain;
-	knot_rdataset_init(&chain);
-	if (matched) {
-		char chain_err[256] = "";
-		zg_checkds_input_t cin = {
-			.zone = ctx->zone, .parents = pv, .nparents = ctx->nparents,
-			.children = v, .nchildren = 1,
-			.now = now,
-			.require_auth = true,
-		};
-		bool all_tsig = true;
-		for (size_t i = 0; i < ctx->nparents; i++) {
-			all_tsig = all_tsig && pv[i].tsig;
-		}
-		if (!all_tsig) {
-			/* Every server's answers authenticated by TSIG need no chain. */
-			anchor_keys(ctx, pv[0].parent, now, &cin, &chain, chain_err, sizeof(chain_err));
-			if (cin.ta_ds == NULL && cin.ta_dnskey == NULL) {
-				cin.anchor_error = chain_err;
-			}
-		}
-		zg_checkds_report_t rep;
-		if (zg_checkds_evaluate(&cin, &rep) != 0) {
-			matched = false;
-			snprintf(why, whylen, "evaluation failed");
-		}
-		for (size_t i = 0; matched && i < rep.nfindings; i++) {
-			if (rep.findings[i].state == ZG_CHECKDS_BROKEN) {
-				matched = false;
-				snprintf(why, whylen, "%s", rep.findings[i].text);
-			}
-		}
-		in->unauthenticated = rep.unauthenticated;
-		for (size_t i = 0; matched && i < ctx->nparents; i++) {
-			if (!zg_checkds_parent_serves(&pv[i], v)) {
-				char t[256];
-				matched = false;
-				snprintf(why, whylen, "parent server %s serves ds %s, not yet for key %s",
-				         ctx->parents[i].name, zg_tags_str(&pv[i].ds.rr.rrs, false, t, sizeof(t)),
-				         ctx->sync.tags);
-			} else if (pv[i].ds.rr.ttl > ttl) {
-				ttl = pv[i].ds.rr.ttl;
-			}
-		}
-	}
-	for (size_t i = 0; i < ctx->nparents; i++) {
-		zg_parent_view_deinit(&pv[i]);
-	}
-	knot_rdataset_clear(&chain, NULL);
-	in->matched = matched;
-	in->why = why;
-	in->ds_ttl = ttl;
-	return true;
+	dsync_ctx_t *ctx = arg;
+	pthread_mutex_lock(&ctx->lock);
+	bool stop = ctx->stop;
+	pthread_mutex_unlock(&ctx->lock);
+	return stop;
 }
 
 /* One round of the DS interlock for the published set v (a safe one): the
@@ -544,7 +387,7 @@ static void parent_check(dsync_ctx_t *ctx, const zg_child_view_t *v)
 		.tags = tags,
 	};
 	if (in.announced) {
-		in.hash = rdataset_hash(ann);
+		in.hash = zg_guard_rdataset_hash(ann);
 		zg_tags_str(ann, !has_cds, tags, sizeof(tags));
 		in.keytag = has_cds ? knot_ds_key_tag(ann->rdata) : zg_dnskey_keytag(ann->rdata);
 	}
@@ -555,7 +398,15 @@ static void parent_check(dsync_ctx_t *ctx, const zg_child_view_t *v)
 		return;
 	}
 	char why[384] = "";
-	if (!parents_check(ctx, v, (uint32_t)in.now, &in, why, sizeof(why))) {
+	zg_parents_conf_t pc = {
+		.servers = ctx->parents, .keys = ctx->parent_keys, .nservers = ctx->nparents,
+		.ta_owner = ctx->ta_owner, .ta_ds = &ctx->ta_ds, .ta_dnskey = &ctx->ta_dnskey,
+		.ta_path = ctx->ta_path, .resolver = ctx->have_resolver ? &ctx->resolver : NULL,
+		.timeout_ms = PARENT_TIMEOUT_MS, .tries = PARENT_TRIES,
+		.stopping = worker_stopping, .stopping_arg = ctx,
+	};
+	if (!zg_parents_check(&pc, ctx->zone, v, ctx->sync.tags, (uint32_t)in.now, &in, why,
+	                      sizeof(why))) {
 		return;
 	}
 	in.event = ZG_INTERLOCK_PARENTS;
@@ -576,20 +427,18 @@ static void parent_check(dsync_ctx_t *ctx, const zg_child_view_t *v)
 static void *guard_worker(void *arg)
 {
 	dsync_ctx_t *ctx = arg;
-	char last[256] = "";
-	int last_err = 0;
 	pthread_mutex_lock(&ctx->lock);
 	while (!ctx->stop) {
 		pthread_mutex_unlock(&ctx->lock);
 		zg_child_view_t v;
-		if (guard_check(ctx, &v, last, sizeof(last), &last_err)) {
+		if (guard_check(ctx, &v)) {
 			parent_check(ctx, &v);
 		}
 		zg_child_view_deinit(&v);
 		alarms_reap(ctx, false);
 		pthread_mutex_lock(&ctx->lock);
 
-		unsigned wait = atomic_load(&ctx->guard) == GUARD_UNKNOWN && ctx->interval > RETRY_UNKNOWN_S ?
+		unsigned wait = atomic_load(&ctx->guard) == ZG_GUARD_UNKNOWN && ctx->interval > RETRY_UNKNOWN_S ?
 		                RETRY_UNKNOWN_S : ctx->interval;
 		struct timespec until;
 		clock_gettime(CLOCK_MONOTONIC, &until);
@@ -831,18 +680,13 @@ static int parent_load(knotd_mod_t *mod, dsync_ctx_t *ctx)
 	return KNOT_EOK;
 }
 
-/* Whether the DNSKEY, CDS and CDNSKEY the zone serves now are the set the
- * guard found safe; *none: the zone publishes no CDS or CDNSKEY at all. */
-static bool served_set_safe(dsync_ctx_t *ctx, knotd_qdata_t *qdata, bool *none, bool *other)
+/* The guard's verdict on the DNSKEY, CDS and CDNSKEY the zone serves now. */
+static zg_guard_verdict_t served_set(dsync_ctx_t *ctx, knotd_qdata_t *qdata)
 {
 	knot_rrset_t dnskey = knotd_qdata_zone_apex_rrset(qdata, KNOT_RRTYPE_DNSKEY);
 	knot_rrset_t cds = knotd_qdata_zone_apex_rrset(qdata, KNOT_RRTYPE_CDS);
 	knot_rrset_t cdnskey = knotd_qdata_zone_apex_rrset(qdata, KNOT_RRTYPE_CDNSKEY);
-	*none = cds.rrs.count == 0 && cdnskey.rrs.count == 0;
-	uint64_t h = set_hash(&dnskey.rrs, &cds.rrs, &cdnskey.rrs);
-	uint64_t checked = atomic_load(&ctx->checked);
-	*other = (checked & ~1ULL) != h;
-	return checked == (h | 1);
+	return zg_guard_served(atomic_load(&ctx->checked), &dnskey.rrs, &cds.rrs, &cdnskey.rrs);
 }
 
 /* Wakes the worker: the zone serves a set it has not checked. */
@@ -884,10 +728,11 @@ static knotd_state_t guard_hook(knotd_state_t state, knot_pkt_t *pkt, knotd_qdat
 			return state;
 		}
 	}
-	bool none = false, other = false;
-	if (served_set_safe(ctx, qdata, &none, &other) || none) {
+	zg_guard_verdict_t verdict = served_set(ctx, qdata);
+	if (verdict == ZG_GUARD_PASS) {
 		return state;
 	}
+	bool other = verdict == ZG_GUARD_UNCHECKED;
 	if (other) {
 		guard_wake(ctx);
 	}
@@ -1051,7 +896,8 @@ static int dsync_load(knotd_mod_t *mod)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&ctx->cond, &ca);
 	pthread_condattr_destroy(&ca);
-	atomic_init(&ctx->guard, GUARD_UNKNOWN);
+	zg_guard_init(&ctx->guard_st);
+	atomic_init(&ctx->guard, ZG_GUARD_UNKNOWN);
 	atomic_init(&ctx->cancel, false);
 	ctx->mod = mod;
 	ctx->mode = knotd_conf_mod(mod, MOD_MODE).single.option;

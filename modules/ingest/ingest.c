@@ -24,6 +24,7 @@
 #include "modules/modkey.h"
 #include "core/error.h"
 #include "ingest/ingest.h"
+#include "ingest/queue.h"
 
 #define MOD_SOURCE	"\x06""source"
 #define MOD_KEY		"\x03""key"
@@ -33,7 +34,6 @@
 #define MOD_REMOVAL	"\x0b""max-removal"
 #define MOD_MAXSIZE	"\x10""max-message-size"
 
-#define SPOOL_PREFIX	"spool:"
 
 static const yp_item_t ingest_conf[] = {
 	{ MOD_SOURCE, YP_TSTR,  YP_VSTR = { "spool:/var/lib/knot/ingest" } },
@@ -90,20 +90,11 @@ typedef struct {
 /* Logs of the worker: none once unload began (see zg_worker_log()). */
 #define wlog(ctx, ...) zg_worker_log((ctx)->mod, (ctx)->stop, __VA_ARGS__)
 
-static bool source_valid(const char *src)
-{
-	if (strncmp(src, SPOOL_PREFIX, strlen(SPOOL_PREFIX)) == 0) {
-		return src[strlen(SPOOL_PREFIX)] == '/';
-	}
-	return strncmp(src, "postgresql://", 13) == 0 ||
-	       strncmp(src, "postgres://", 11) == 0;
-}
-
 static int ingest_conf_check(knotd_conf_check_args_t *args)
 {
 	knotd_conf_t src = knotd_conf_check_item(args, MOD_SOURCE);
-	if (src.count == 1 && !source_valid(src.single.string)) {
-		args->err_str = "source must be spool:/ABSOLUTE/PATH or postgresql://...";
+	if (src.count == 1 && zg_queue_uri(src.single.string, NULL) == ZG_QUEUE_INVALID) {
+		args->err_str = "source must be " ZG_QUEUE_URI_FORMS;
 		return KNOT_EINVAL;
 	}
 	knotd_conf_t srv = knotd_conf_check_item(args, MOD_SERVER);

@@ -17,55 +17,28 @@ zg_init
 
 command -v softhsm2-util >/dev/null || zg_skip_all "softhsm2-util not installed"
 command -v kdig >/dev/null || zg_skip_all "kdig not installed"
-DOC=$ZG_SRCDIR/doc/hidden-primary.md
+. "$ZG_SRCDIR/tests/func/topology-lib.sh"
+DOC=$TOPO_DOC
 zg_snapshot_modules
 VL_ZONE=example.
 
 declare -A P DIR
-for n in 1 2 3; do P[$n]=$(zg_free_port); done
-names=([1]=signer [2]=distribution [3]=secondary)
+declare -a TOPO_ADDR TOPO_PORT TOPO_DIR
 for n in 1 2 3; do
-	DIR[$n]=$ZG_TMP/${names[$n]}
-	mkdir -p "${DIR[$n]}/lib" "${DIR[$n]}/run"
+	P[$n]=$(zg_free_port)
+	DIR[$n]=$ZG_TMP/${TOPO_NAMES[$n]}
+	TOPO_ADDR[$n]=127.0.0.$n TOPO_PORT[$n]=${P[$n]} TOPO_DIR[$n]=${DIR[$n]}
 done
-
-# doc_block FIRST-LINE-REGEX: the fenced block of the page whose first line
-# matches (the block's own lines, fences left out).
-doc_block() {
-	awk -v re="$1" '
-		/^```/ { if (inb) exit; isopen = !isopen; first = isopen; next }
-		first { first = 0; if ($0 ~ re) inb = 1 }
-		inb' "$DOC"
-}
-
-# subst N: the page's substitutions for host N (stdin to stdout).
-subst() {
-	local d=${DIR[$1]} sed_args=() m
-	for m in 1 2 3; do
-		sed_args+=(-e "s/192\\.0\\.2\\.$m@53/127.0.0.$m@${P[$m]}/g")
-	done
-	sed "${sed_args[@]}" \
-		-e 's/192\.0\.2\.\([0-9]\)/127.0.0.\1/g' \
-		-e "s|/var/lib/knot|$d/lib|g" \
-		-e "s|/run/knot|$d/run|g" \
-		-e "s|target: syslog|target: \"$d/knotd.log\"|" \
-		-e "s|/usr/lib/softhsm/libsofthsm2.so|$ZG_SOFTHSM_LIB|"
-}
-
-# The build tree's modules (installed packages need no module: section).
-modules_section() {
-	[ -n "${ZG_MODULES_INSTALLED:-}" ] && return 0
-	zg_knot_conf "$ZG_TMP/unused" 53 | awk '/^module:$/ { on = 1 } on { print } on && /^$/ { exit }'
-}
+doc_block() { topo_doc_block "$@"; }
+subst() { topo_subst "$@"; }
 
 for n in 1 2 3; do
-	block=$(doc_block "^# /etc/knot/knot.conf on the ${names[$n]} ")
-	if [ -z "$block" ]; then
-		fail "the page has the ${names[$n]}'s knot.conf block"
-		continue
+	if topo_conf "$n" >"${DIR[$n]}.conf"; then
+		pass "the page has the ${TOPO_NAMES[$n]}'s knot.conf block"
+		mv "${DIR[$n]}.conf" "${DIR[$n]}/knot.conf"
+	else
+		fail "the page has the ${TOPO_NAMES[$n]}'s knot.conf block"
 	fi
-	pass "the page has the ${names[$n]}'s knot.conf block"
-	{ modules_section; printf '%s\n' "$block" | subst "$n"; } >"${DIR[$n]}/knot.conf"
 done
 S=${DIR[1]} D=${DIR[2]} C=${DIR[3]}
 VL_DIR=$D

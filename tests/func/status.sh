@@ -262,7 +262,7 @@ like "$out" "^ZONEGATE STATUS UNKNOWN - test\\. queue: cannot connect to Postgre
 	"bad PostgreSQL URI: the reason"
 run out --queue "mysql://x" test
 is "$out_rc:$(line "$out" "queue:")" \
-	"3:[test.] queue: mysql://x | error: queue 'mysql://x' is neither spool:/ABSOLUTE/DIR nor postgresql://..." \
+	"3:[test.] queue: mysql://x | error: queue 'mysql://x': not a queue URI (spool:/ABSOLUTE/PATH or postgresql://...)" \
 	"unknown queue kind"
 run out --queue "spool:$ZG_TMP/nospool" test
 like "$(line "$out" "queue:")" "error: spool $ZG_TMP/nospool: No such file or directory\$" "missing spool"
