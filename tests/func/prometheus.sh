@@ -45,6 +45,9 @@ if [ -n "${ZG_KNOT_EXPORTER:-}" ]; then
 	read -r -a EXPORTER <<<"$ZG_KNOT_EXPORTER"
 elif command -v knot-exporter >/dev/null; then
 	EXPORTER=(knot-exporter)
+elif "$PYTHON3" -c 'import knot_exporter.knot_exporter' 2>/dev/null; then
+	# Debian's package (3.4.6) installs the module without a command.
+	EXPORTER=("$PYTHON3" -m knot_exporter.knot_exporter)
 fi
 if [ ${#EXPORTER[@]} -eq 0 ]; then
 	skip "knot-exporter scrape of the zonegate counters" \
