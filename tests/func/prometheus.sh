@@ -227,7 +227,7 @@ done
 # The counters the rules and the dashboard need were non-zero, hence scraped.
 for c in serials_failed serials_validated last_validated_serial transfers_refused earliest_expiry_seconds \
 	validation_latency_ms messages_applied messages_refused lease_held consumer_connected last_poll_time \
-	syncs_overdue keys_held; do
+	syncs_overdue keys_without_backup runway_seconds; do
 	like "$(cat "$names")" "^knot_zone_stats_$c\$" "knot_zone_stats_$c was exported by a scrape"
 done
 
