@@ -26,13 +26,6 @@ void zg_guard_init(zg_guard_t *g)
 	memset(g, 0, sizeof(*g));
 }
 
-static void out_log(zg_guard_out_t *out, int level, const char *fmt, const char *a, const char *b)
-{
-	out->log = true;
-	out->level = level;
-	snprintf(out->text, sizeof(out->text), fmt, a, b);
-}
-
 void zg_guard_step(zg_guard_t *g, const zg_guard_in_t *in, zg_guard_out_t *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -57,22 +50,28 @@ void zg_guard_step(zg_guard_t *g, const zg_guard_in_t *in, zg_guard_out_t *out)
 	if (in->check_ret == 0) {
 		g->state = ZG_GUARD_SAFE;
 		if (old != ZG_GUARD_SAFE) {
-			out_log(out, old == ZG_GUARD_UNSAFE ? LOG_NOTICE : LOG_INFO,
-			        "cds/cdnskey %s, serving them (%s)",
-			        old == ZG_GUARD_UNSAFE ? "safe again" : "checked", why);
+			out->log = true;
+			out->level = old == ZG_GUARD_UNSAFE ? LOG_NOTICE : LOG_INFO;
+			snprintf(out->text, sizeof(out->text), "cds/cdnskey %s, serving them (%s)",
+			         old == ZG_GUARD_UNSAFE ? "safe again" : "checked", why);
 		}
 		g->last[0] = '\0';
 		out->safe = true;
 	} else if (in->check_ret == ZG_EVALIDATION) {
 		g->state = ZG_GUARD_UNSAFE;
 		if (old != ZG_GUARD_UNSAFE || strcmp(g->last, why) != 0) {
-			out_log(out, LOG_ERR, "unsafe cds/cdnskey, answering servfail (%s)%s", why, "");
+			out->log = true;
+			out->level = LOG_ERR;
+			snprintf(out->text, sizeof(out->text), "unsafe cds/cdnskey, answering servfail (%s)",
+			         why);
 			out->unsafe = 1;
 			snprintf(g->last, sizeof(g->last), "%s", why);
 		}
 	} else {
-		out_log(out, LOG_WARNING, "failed to check cds/cdnskey (%s)%s",
-		        zg_strerror(in->check_ret), "");
+		out->log = true;
+		out->level = LOG_WARNING;
+		snprintf(out->text, sizeof(out->text), "failed to check cds/cdnskey (%s)",
+		         zg_strerror(in->check_ret));
 	}
 }
 

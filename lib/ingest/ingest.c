@@ -674,7 +674,7 @@ int zg_ingest_run(const zg_ingest_conf_t *conf)
 	zg_queue_kind_t kind = zg_queue_uri(conf->source, NULL);
 	bool pg = kind == ZG_QUEUE_PG;
 	if (kind == ZG_QUEUE_INVALID) {
-		logf_(&r, ZG_INGEST_LOG_ERR, "source must be " ZG_QUEUE_URI_FORMS);
+		logf_(&r, ZG_INGEST_LOG_ERR, "source must be spool:/ABSOLUTE/PATH or postgresql://...");
 		return ZG_EINPUT;
 	}
 	r.parser = zg_msg_parser_new(&conf->limits);

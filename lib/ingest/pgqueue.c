@@ -688,3 +688,19 @@ int zg_pgqueue_status(const char *conninfo, const char *zone, int64_t served,
 	PQfinish(c);
 	return 0;
 }
+
+struct pg_conn *zg_pgqueue_conn(zg_pgqueue_t *q, char *err, size_t err_len)
+{
+	if (q->in_tx) {
+		if (err != NULL && err_len > 0) {
+			snprintf(err, err_len, "a claim is open on this connection");
+		}
+		return NULL;
+	}
+	return ensure_conn(q, err, err_len) == 0 ? q->conn : NULL;
+}
+
+void zg_pgqueue_reset(zg_pgqueue_t *q)
+{
+	drop_conn(q);
+}

@@ -170,4 +170,23 @@ int zg_pgqueue_enqueue(zg_pgqueue_t *q, const char *json, int64_t *id, char *err
 int zg_pgqueue_status(const char *conninfo, const char *zone, int64_t served,
                       zg_queue_status_t *out, char *err, size_t err_len);
 
+/*!
+ * The handle's connection to PostgreSQL, made (with the schema check of
+ * every connection) if there is none, for another store kept in the same
+ * database, such as the signer lease (signer/lease.h). Not while a claim
+ * is open on this handle. The connection stays owned by the handle; it is
+ * dropped (and the pointer becomes invalid) by the handle's next failure.
+ *
+ * \param err  Says why on failure.
+ *
+ * \return The connection, or NULL (unreachable or the schema cannot be made).
+ */
+struct pg_conn *zg_pgqueue_conn(zg_pgqueue_t *q, char *err, size_t err_len);
+
+/*!
+ * Drops the handle's connection (after a failure seen by another store on
+ * it); the next use connects again.
+ */
+void zg_pgqueue_reset(zg_pgqueue_t *q);
+
 #endif /* ZONEGATE_PGQUEUE_H */

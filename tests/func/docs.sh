@@ -12,7 +12,7 @@ zg_init
 
 opts() { grep -o -- '--[a-z][a-z0-9-]*' | sort -u | tr '\n' ' '; }
 footer=
-for t in zg-verify zg-ingest zg-checkds zg-keys zg-status; do
+for t in zg-verify zg-ingest zg-checkds zg-keys zg-signer zg-status; do
 	help=$("$ZG_BUILDDIR/libtool" --mode=execute "$ZG_BUILDDIR/tools/$t" --help 2>&1)
 	man=$(sed 's/\\-/-/g' "$ZG_SRCDIR/tools/$t.1")
 	is "$(printf '%s\n' "$help" | opts)" "$(printf '%s\n' "$man" | opts)" \
@@ -78,6 +78,12 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 	sed 's/^UMask=/UMaks=/' "$ZG_TMP/unit/zg-ingest@example.service" >"$ZG_TMP/unit/zg-ingest@typo.service"
 	like "$(systemd-analyze verify --man=no "$ZG_TMP/unit/zg-ingest@typo.service" 2>&1)" "Unknown key" \
 		"systemd-analyze verify reports a misspelt key (the check above can fail)"
+	unit=$ZG_SRCDIR/tools/zg-signer@.service
+	ok "debian/ links the zg-signer unit the package installs" \
+		test "$(readlink -f "$ZG_SRCDIR/debian/zonegate-tools.zg-signer@.service")" = "$(readlink -f "$unit")"
+	sed "s|/usr/bin/zg-signer|$ZG_BUILDDIR/tools/zg-signer|" "$unit" >"$ZG_TMP/unit/zg-signer@example.service"
+	out=$(systemd-analyze verify --man=no "$ZG_TMP/unit/zg-signer@example.service" 2>&1); rc=$?
+	is "$rc:$out" "0:" "systemd-analyze verify accepts zg-signer@example.service without a warning"
 else
 	zg_diag "systemd-analyze not installed: the unit is not verified"
 fi

@@ -3,7 +3,7 @@
 """The log lines of each module, read from the C sources: the format string
 of every knotd_mod_log(), wlog(), zg_worker_log(), xfr_failed() and
 (libraries run by a module) logf_() call, of snprintf() calls into the
-buffers named text, msg or reason, in which lines (or the reasons inside
+buffers named text, msg or reason (or a member of that name, out->text), in which lines (or the reasons inside
 them) are built before they are logged with "%s", and the strings that
 zg_pgqueue_notice() returns (logged by the consumer). A format of "%s" alone
 is left out: what it writes is one of those built lines, or a line relayed
@@ -18,11 +18,12 @@ import re
 import sys
 
 # Each module's sources: its own file and the library code that logs
-# through it (zg_ingest_conf_t.on_log, zg_cdscan_log_t, zg_interlock_out_t).
+# through it (zg_ingest_conf_t.on_log, zg_cdscan_log_t, zg_interlock_out_t, zg_guard_out_t).
 SOURCES = {
     "mod-ingest": ["modules/ingest/ingest.c", "lib/ingest/ingest.c", "lib/ingest/pgqueue.c"],
     "mod-validate": ["modules/validate/validate.c"],
-    "mod-dsync": ["modules/dsync/dsync.c", "lib/dsync/cdscan.c", "lib/dsync/interlock.c"],
+    "mod-dsync": ["modules/dsync/dsync.c", "lib/dsync/cdscan.c", "lib/dsync/interlock.c",
+                  "lib/dsync/guard.c"],
     "mod-keys": ["modules/keys/keys.c"],
 }
 CALLS = re.compile(r"\b(knotd_mod_log|wlog|zg_worker_log|logf_|xfr_failed|snprintf)\s*\(")
@@ -75,7 +76,7 @@ def formats(path):
         if src[:m.start()].rstrip().endswith(("define", "void", "static void")):
             continue  # a definition, not a call
         args = args_of(src, m.end())
-        if m.group(1) == "snprintf" and args[0] not in BUFFERS:
+        if m.group(1) == "snprintf" and re.sub(r"^.*(->|\.)", "", args[0]) not in BUFFERS:
             continue
         for a in args:
             # The format: the first argument made of string literals only.
