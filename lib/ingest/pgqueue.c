@@ -71,6 +71,20 @@ static const char *const schema_check_sql =
 /* Pending rows of this zone: the zone column with or without the final dot. */
 #define ZONE_MATCH "lower(rtrim(zone, '.')) = $1"
 
+/* The zone as the queries compare it: lower case, no final dot (in place). */
+static void zone_key(char *zone)
+{
+	size_t n = strlen(zone);
+	while (n > 1 && zone[n - 1] == '.') {
+		zone[--n] = '\0';
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (zone[i] >= 'A' && zone[i] <= 'Z') {
+			zone[i] = (char)(zone[i] - 'A' + 'a');
+		}
+	}
+}
+
 int zg_pgqueue_new(const char *conninfo, const char *zone, const char *consumer,
                    unsigned lease_s, zg_pgqueue_t **out)
 {
@@ -86,15 +100,7 @@ int zg_pgqueue_new(const char *conninfo, const char *zone, const char *consumer,
 		zg_pgqueue_free(q);
 		return -ENOMEM;
 	}
-	size_t n = strlen(q->zone);
-	while (n > 1 && q->zone[n - 1] == '.') {
-		q->zone[--n] = '\0';
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (q->zone[i] >= 'A' && q->zone[i] <= 'Z') {
-			q->zone[i] = (char)(q->zone[i] - 'A' + 'a');
-		}
-	}
+	zone_key(q->zone);
 	*out = q;
 	return 0;
 }
@@ -561,6 +567,125 @@ int zg_pgqueue_enqueue(zg_pgqueue_t *q, const char *json, int64_t *id, char *err
 		}
 		return ZG_EINPUT;
 	}
+	return 0;
+}
+
+/* One row of a read-only status query (NULL on failure: err filled). */
+static PGresult *status_query(PGconn *c, const char *sql, int n, const char *const *p,
+                              char *err, size_t err_len)
+{
+	PGresult *r = PQexecParams(c, sql, n, NULL, p, NULL, NULL, 0);
+	if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+		return r;
+	}
+	snprintf(err, err_len, "queue query failed: %s", PQresultErrorMessage(r));
+	PQclear(r);
+	return NULL;
+}
+
+static int status_fail(PGconn *c, PGresult *r, char *err, size_t err_len, const char *what)
+{
+	if (what != NULL) {
+		snprintf(err, err_len, "%s: %s", what, c != NULL ? PQerrorMessage(c) : "out of memory");
+	}
+	for (char *p = err; *p != '\0'; p++) {
+		if (*p == '\n' || *p == '\t') {
+			*p = (p[1] == '\0') ? '\0' : ' ';
+		}
+	}
+	PQclear(r);
+	PQfinish(c);
+	return ZG_ECONNECT;
+}
+
+int zg_pgqueue_status(const char *conninfo, const char *zone, int64_t served,
+                      zg_queue_status_t *out, char *err, size_t err_len)
+{
+	char z[256];
+	snprintf(z, sizeof(z), "%s", zone);
+	zone_key(z);
+	const char *keys[] = { "dbname", "connect_timeout", "options", NULL };
+	const char *vals[] = { conninfo, "5",
+	                       "-c statement_timeout=10s -c default_transaction_read_only=on", NULL };
+	PGconn *c = PQconnectdbParams(keys, vals, 1);
+	if (c == NULL || PQstatus(c) != CONNECTION_OK) {
+		return status_fail(c, NULL, err, err_len, "cannot connect to PostgreSQL");
+	}
+	PQsetNoticeProcessor(c, quiet_notice, NULL);
+	PGresult *r = status_query(c, "SELECT to_regclass('zonegate_queue') IS NOT NULL, "
+	                           "to_regclass('zonegate_lease') IS NOT NULL", 0, NULL, err, err_len);
+	if (r == NULL) {
+		return status_fail(c, NULL, err, err_len, NULL);
+	}
+	if (strcmp(PQgetvalue(r, 0, 0), "t") != 0) {
+		snprintf(err, err_len, "no table zonegate_queue in this database");
+		return status_fail(c, r, err, err_len, NULL);
+	}
+	bool lease_table = strcmp(PQgetvalue(r, 0, 1), "t") == 0;
+	PQclear(r);
+	out->pg = true;
+	out->last_row = out->last_serial = -1;
+	const char *p1[] = { z };
+	r = status_query(c, "SELECT count(*) FILTER (WHERE state = 'pending'), "
+	                 "coalesce(extract(epoch FROM min(enqueued_at) FILTER (WHERE state = 'pending'))"
+	                 "::bigint, 0), count(*) FILTER (WHERE state = 'refused') "
+	                 "FROM zonegate_queue WHERE " ZONE_MATCH, 1, p1, err, err_len);
+	if (r == NULL) {
+		return status_fail(c, NULL, err, err_len, NULL);
+	}
+	out->pending = (size_t)strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+	out->oldest = (time_t)strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+	out->refused = (size_t)strtoull(PQgetvalue(r, 0, 2), NULL, 10);
+	PQclear(r);
+	r = status_query(c, "SELECT id, coalesce(message->>'id', ''), coalesce(applied_serial, -1), "
+	                 "extract(epoch FROM enqueued_at)::bigint, "
+	                 "coalesce(extract(epoch FROM applied_at)::bigint, 0) FROM zonegate_queue "
+	                 "WHERE " ZONE_MATCH " AND state = 'applied' ORDER BY id DESC LIMIT 1",
+	                 1, p1, err, err_len);
+	if (r == NULL) {
+		return status_fail(c, NULL, err, err_len, NULL);
+	}
+	if (PQntuples(r) == 1) {
+		out->have_last = true;
+		out->last_row = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		snprintf(out->last_id, sizeof(out->last_id), "%s", PQgetvalue(r, 0, 1));
+		out->last_serial = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
+		out->last_enqueued = (time_t)strtoll(PQgetvalue(r, 0, 3), NULL, 10);
+		out->last_applied = (time_t)strtoll(PQgetvalue(r, 0, 4), NULL, 10);
+	}
+	PQclear(r);
+	if (served >= 0) {
+		/* Serials above the served one (RFC 1982 arithmetic). */
+		char sv[24];
+		snprintf(sv, sizeof(sv), "%lld", (long long)served);
+		const char *p2[] = { z, sv };
+		r = status_query(c, "SELECT coalesce(extract(epoch FROM min(enqueued_at))::bigint, 0) "
+		                 "FROM zonegate_queue WHERE " ZONE_MATCH " AND state = 'applied' "
+		                 "AND applied_serial IS NOT NULL AND ((applied_serial - $2::bigint) "
+		                 "% 4294967296 + 4294967296) % 4294967296 BETWEEN 1 AND 2147483647",
+		                 2, p2, err, err_len);
+		if (r == NULL) {
+			return status_fail(c, NULL, err, err_len, NULL);
+		}
+		out->unserved_oldest = (time_t)strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		PQclear(r);
+	}
+	if (lease_table) {
+		r = status_query(c, "SELECT holder, token, extract(epoch FROM expires_at)::bigint "
+		                 "FROM zonegate_lease WHERE lower(rtrim(zone, '.')) = $1", 1, p1,
+		                 err, err_len);
+		if (r == NULL) {
+			return status_fail(c, NULL, err, err_len, NULL);
+		}
+		if (PQntuples(r) == 1) {
+			out->have_lease = true;
+			snprintf(out->lease_holder, sizeof(out->lease_holder), "%s", PQgetvalue(r, 0, 0));
+			out->lease_token = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+			out->lease_expires = (time_t)strtoll(PQgetvalue(r, 0, 2), NULL, 10);
+		}
+		PQclear(r);
+	}
+	PQfinish(c);
 	return 0;
 }
 

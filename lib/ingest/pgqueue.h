@@ -35,6 +35,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "ingest/qstatus.h"
+
 #define ZG_PGQUEUE_CHANNEL	"zonegate_queue"
 
 typedef struct zg_pgqueue zg_pgqueue_t;
@@ -157,6 +159,16 @@ int zg_pgqueue_pending(zg_pgqueue_t *q, size_t *count, time_t *oldest);
  *         PostgreSQL, err filled) or -EINVAL.
  */
 int zg_pgqueue_enqueue(zg_pgqueue_t *q, const char *json, int64_t *id, char *err, size_t err_len);
+
+/*!
+ * Monitoring: reads the queue's state for ZONE over a connection of its own
+ * (connect timeout 5 s, statements 10 s, read-only; nothing is created:
+ * missing tables are an error). See zg_queue_status_read().
+ *
+ * \return 0 or ZG_ECONNECT (err says why: connection, missing tables, query).
+ */
+int zg_pgqueue_status(const char *conninfo, const char *zone, int64_t served,
+                      zg_queue_status_t *out, char *err, size_t err_len);
 
 /*!
  * The handle's connection to PostgreSQL, made (with the schema check of

@@ -249,6 +249,50 @@ int zg_spool_pending(zg_spool_t *spool, size_t *count, time_t *oldest)
 	return scan(spool, NULL, NULL, count, oldest);
 }
 
+int zg_spool_outcomes(zg_spool_t *spool, size_t *refused, char *last, time_t *last_enqueued,
+                      time_t *last_applied)
+{
+	DIR *d = open_dir(spool->failed);
+	if (d == NULL) {
+		return -errno;
+	}
+	size_t n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		n += is_message(e->d_name);
+	}
+	closedir(d);
+	*refused = n;
+	last[0] = '\0';
+	*last_enqueued = *last_applied = 0;
+	if ((d = open_dir(spool->done)) == NULL) {
+		return -errno;
+	}
+	struct timespec newest = { 0, 0 };
+	while ((e = readdir(d)) != NULL) {
+		struct stat st;
+		if (!is_message(e->d_name) ||
+		    fstatat(spool->done, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISREG(st.st_mode)) {
+			continue;
+		}
+		/* Newest move first; the file name breaks ties (applied in name order). */
+		bool newer = st.st_ctim.tv_sec > newest.tv_sec ||
+		             (st.st_ctim.tv_sec == newest.tv_sec &&
+		              (st.st_ctim.tv_nsec > newest.tv_nsec ||
+		               (st.st_ctim.tv_nsec == newest.tv_nsec &&
+		                strcmp(e->d_name, last) > 0)));
+		if (last[0] == '\0' || newer) {
+			newest = st.st_ctim;
+			strcpy(last, e->d_name);
+			*last_enqueued = st.st_mtime;
+			*last_applied = st.st_ctime;
+		}
+	}
+	closedir(d);
+	return 0;
+}
+
 static const char *kind_of(mode_t mode)
 {
 	return S_ISLNK(mode) ? "a symbolic link" : S_ISDIR(mode) ? "a directory" :

@@ -81,6 +81,21 @@ int zg_spool_wait(zg_spool_t *spool, int timeout_ms);
 int zg_spool_pending(zg_spool_t *spool, size_t *count, time_t *oldest);
 
 /*!
+ * The outcomes recorded in the spool, for monitoring: the number of
+ * messages in failed/ and the message of done/ moved there last (by the
+ * time of the move, the status change time of done/NAME).
+ *
+ * \param last          Buffer of ZG_SPOOL_NAME_MAX + 1 bytes: the last applied
+ *                      message's file name, "" if done/ has none.
+ * \param last_enqueued Set to its modification time (kept by the moves).
+ * \param last_applied  Set to the time it was moved to done/.
+ *
+ * \return 0 or -errno.
+ */
+int zg_spool_outcomes(zg_spool_t *spool, size_t *refused, char *last, time_t *last_enqueued,
+                      time_t *last_applied);
+
+/*!
  * Takes the consumer lock of the spool (an exclusive flock(2) on
  * DIR/.consumer.lock, held until zg_spool_free()), so that two consumers
  * never take messages from one spool at once. Producers do not lock.

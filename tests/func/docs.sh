@@ -12,7 +12,7 @@ zg_init
 
 opts() { grep -o -- '--[a-z][a-z0-9-]*' | sort -u | tr '\n' ' '; }
 footer=
-for t in zg-verify zg-ingest zg-checkds zg-keys zg-signer; do
+for t in zg-verify zg-ingest zg-checkds zg-keys zg-signer zg-status; do
 	help=$("$ZG_BUILDDIR/libtool" --mode=execute "$ZG_BUILDDIR/tools/$t" --help 2>&1)
 	man=$(sed 's/\\-/-/g' "$ZG_SRCDIR/tools/$t.1")
 	is "$(printf '%s\n' "$help" | opts)" "$(printf '%s\n' "$man" | opts)" \

@@ -1,0 +1,680 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <libknot/libknot.h>
+
+#include "core/error.h"
+#include "dns/ctl.h"
+#include "dns/resolver.h"
+#include "keys/register.h"
+#include "status/status.h"
+
+#define DEFAULT_WARN_FRESHNESS	300
+#define DEFAULT_CRIT_FRESHNESS	1800
+#define DEFAULT_WARN_RUNWAY	(3 * 86400)
+#define DEFAULT_CRIT_RUNWAY	86400
+#define MAX_REPLIES		4096
+
+const char *zg_status_level_str(zg_status_level_t level)
+{
+	static const char *const names[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
+	return level <= ZG_STATUS_UNKNOWN ? names[level] : "UNKNOWN";
+}
+
+static void problem(zg_status_t *st, zg_status_level_t level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void problem(zg_status_t *st, zg_status_level_t level, const char *fmt, ...)
+{
+	if (st->nproblems == ZG_STATUS_PROBLEMS) {
+		return;
+	}
+	zg_status_problem_t *p = &st->problems[st->nproblems++];
+	p->level = level;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(p->text, sizeof(p->text), fmt, ap);
+	va_end(ap);
+}
+
+/* The counters zone-stats reports, by module and name. */
+static const struct {
+	const char *module;
+	const char *name;
+	size_t off;
+} counters[] = {
+#define C(m, n, f) { m, n, offsetof(zg_status_counters_t, f) }
+	C("mod-ingest", "messages-applied", ing_applied),
+	C("mod-ingest", "messages-refused", ing_refused),
+	C("mod-ingest", "changes-applied", ing_changes),
+	C("mod-ingest", "queue-lag-seconds", ing_lag),
+	C("mod-ingest", "last-applied-id", ing_last_row),
+	C("mod-ingest", "consumer-connected", ing_connected),
+	C("mod-ingest", "lease-held", ing_lease),
+	C("mod-ingest", "last-poll-time", ing_last_poll),
+	C("mod-validate", "serials-validated", val_validated),
+	C("mod-validate", "serials-failed", val_failed),
+	C("mod-validate", "last-validated-serial", val_last),
+	C("mod-validate", "validation-latency-ms", val_latency_ms),
+	C("mod-validate", "transfers-refused", val_xfr_refused),
+	C("mod-validate", "earliest-expiry-seconds", val_expiry_s),
+	C("mod-validate", "transfers-content-refused", val_content_refused),
+	C("mod-dsync", "parent-ds-checks-ok", ds_ok),
+	C("mod-dsync", "parent-ds-checks-failed", ds_failed),
+	C("mod-dsync", "syncs-overdue", ds_overdue),
+	C("mod-dsync", "cds-unsafe", ds_unsafe),
+	C("mod-dsync", "parent-ds-unauthenticated", ds_unauth),
+	C("mod-dsync", "transfers-refused", ds_xfr_refused),
+#undef C
+};
+
+static void counters_init(zg_status_counters_t *c)
+{
+	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
+		*(int64_t *)((char *)c + counters[i].off) = -1;
+	}
+}
+
+static bool parse_i64(const char *s, int64_t *v)
+{
+	if (s == NULL || *s == '\0') {
+		return false;
+	}
+	char *end = NULL;
+	long long x = strtoll(s, &end, 10);
+	if (*end != '\0') {
+		return false;
+	}
+	*v = x;
+	return true;
+}
+
+static void stats_cb(const zg_ctl_reply_t *r, void *arg)
+{
+	zg_status_counters_t *c = arg;
+	if (r->section == NULL || r->item == NULL) {
+		return;
+	}
+	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
+		/* The section is the module id ("mod-ingest"); a per-index counter
+		 * would carry an id: none of ours has one. */
+		if (strcmp(r->section, counters[i].module) == 0 &&
+		    strcmp(r->item, counters[i].name) == 0) {
+			int64_t v;
+			if (parse_i64(r->data, &v)) {
+				*(int64_t *)((char *)c + counters[i].off) = v;
+			}
+		}
+	}
+}
+
+static void serial_cb(const zg_ctl_reply_t *r, void *arg)
+{
+	int64_t *serial = arg, v;
+	if (r->type != NULL && strcmp(r->type, "serial") == 0 && parse_i64(r->data, &v)) {
+		*serial = v;
+	}
+}
+
+/* zone-status (serial) and zone-stats (counters) of one knotd. */
+static int read_knotd(const zg_status_conf_t *conf, const char *sock, const char *zone,
+                      int64_t *serial, zg_status_counters_t *c, char *err, size_t errlen)
+{
+	int tmo = conf->timeout_ms > 0 ? conf->timeout_ms : 2000;
+	zg_ctl_request_t req = { .cmd = "zone-status", .zone = zone };
+	int ret = zg_ctl_query(sock, tmo, &req, MAX_REPLIES, serial_cb, serial, err, errlen);
+	if (ret != 0) {
+		return ret;
+	}
+	if (*serial < 0) {
+		snprintf(err, errlen, "control socket %.160s, zone %s has no serial (not loaded)",
+		         sock, zone);
+		return ZG_EINPUT;
+	}
+	/* F: also the counters that are zero (Knot 3.3 and later hide them). */
+	req = (zg_ctl_request_t){ .cmd = "zone-stats", .zone = zone, .flags = "F" };
+	return zg_ctl_query(sock, tmo, &req, MAX_REPLIES, stats_cb, c, err, errlen);
+}
+
+/* RFC 1982: a is before b. */
+static bool serial_lt(uint32_t a, uint32_t b)
+{
+	return a != b && (uint32_t)(b - a) < 0x80000000u;
+}
+
+static void read_secondary(const zg_status_conf_t *conf, const knot_dname_t *zone,
+                           const char *text, zg_status_secondary_t *s)
+{
+	zg_server_t srv;
+	s->serial = -1;
+	snprintf(s->name, sizeof(s->name), "%s", text);
+	if (zg_server_parse(&srv, text, 53) != 0) {
+		snprintf(s->err, sizeof(s->err), "not an address");
+		return;
+	}
+	snprintf(s->name, sizeof(s->name), "%s", srv.name);
+	zg_stub_opts_t opts = { .timeout_ms = conf->timeout_ms > 0 ? conf->timeout_ms : 2000,
+	                        .udp_tries = 2 };
+	knot_pkt_t *ans = NULL;
+	int ret = zg_stub_query(&srv, zone, KNOT_RRTYPE_SOA, &opts, &ans);
+	if (ret != 0) {
+		snprintf(s->err, sizeof(s->err), "SOA query failed (%s)", zg_strerror(ret));
+		return;
+	}
+	const knot_pktsection_t *an = knot_pkt_section(ans, KNOT_ANSWER);
+	for (uint16_t i = 0; i < an->count; i++) {
+		const knot_rrset_t *rr = knot_pkt_rr(an, i);
+		if (rr->type == KNOT_RRTYPE_SOA && knot_dname_is_equal(rr->owner, zone)) {
+			s->serial = knot_soa_serial(rr->rrs.rdata);
+		}
+	}
+	if (s->serial < 0) {
+		snprintf(s->err, sizeof(s->err), "no SOA in the answer (rcode %s)",
+		         knot_rcode_names[knot_pkt_ext_rcode(ans)].name != NULL ?
+		         knot_rcode_names[knot_pkt_ext_rcode(ans)].name : "?");
+	}
+	knot_pkt_free(ans);
+}
+
+/* The serial every secondary serves (the lowest; -1 unless all answered), or
+ * without secondaries the gate's last validated one. */
+static int64_t served_serial(const zg_status_t *st)
+{
+	int64_t served = -1;
+	for (size_t i = 0; i < st->nsec; i++) {
+		if (st->sec[i].serial < 0) {
+			return -1;
+		}
+		if (served < 0 || serial_lt((uint32_t)st->sec[i].serial, (uint32_t)served)) {
+			served = st->sec[i].serial;
+		}
+	}
+	if (st->nsec == 0 && st->have_gate && st->gc.val_last > 0) {
+		served = st->gc.val_last;
+	}
+	return served;
+}
+
+static char *dur(int64_t s, char *buf, size_t len)
+{
+	return s < 0 ? (snprintf(buf, len, "-"), buf) : zg_keys_duration_str(s, buf, len);
+}
+
+static void evaluate(zg_status_t *st)
+{
+	char b1[32], b2[32];
+	for (size_t i = 0; i < st->nsec; i++) {
+		if (st->sec[i].serial < 0) {
+			problem(st, ZG_STATUS_UNKNOWN, "secondary %s: %s", st->sec[i].name,
+			        st->sec[i].err);
+		}
+	}
+	/* The verdict on the gate's newest serial. */
+	st->verdict = "unknown";
+	if (st->have_gate && st->gc.val_last >= 0) {
+		if (st->gc.val_validated > 0 || st->gc.val_last > 0) {
+			st->verdict = st->gc.val_last == st->gate_serial ? "valid" :
+			              st->gc.val_failed > 0 ? "failed" : "validating";
+		} else {
+			st->verdict = st->gc.val_failed > 0 ? "failed" : "validating";
+		}
+	}
+	if (strcmp(st->verdict, "failed") == 0) {
+		if (st->gc.val_last > 0) {
+			problem(st, ZG_STATUS_CRITICAL, "validation of serial %" PRId64 " failed, "
+			        "serial %" PRId64 " is the last valid one", st->gate_serial,
+			        st->gc.val_last);
+		} else {
+			problem(st, ZG_STATUS_CRITICAL, "validation of serial %" PRId64 " failed, "
+			        "no serial has validated", st->gate_serial);
+		}
+	}
+	if (st->have_queue && st->queue_err[0] != '\0') {
+		problem(st, ZG_STATUS_UNKNOWN, "queue: %s", st->queue_err);
+	}
+	if (st->signer_err[0] != '\0') {
+		problem(st, ZG_STATUS_UNKNOWN, "signer: %s", st->signer_err);
+	}
+	if (st->gate_err[0] != '\0') {
+		problem(st, ZG_STATUS_UNKNOWN, "gate: %s", st->gate_err);
+	}
+	/* Freshness: the oldest change waiting in the queue, or applied but not
+	 * yet served by every secondary. */
+	st->freshness = -1;
+	st->freshness_exact = true;
+	bool queue_read = st->have_queue && st->queue_err[0] == '\0';
+	if (queue_read) {
+		st->freshness = 0;
+		if (st->q.pending > 0 && st->q.oldest > 0) {
+			st->freshness = st->now - st->q.oldest;
+		}
+	}
+	int64_t target = st->signer_serial >= 0 ? st->signer_serial :
+	                 st->have_gate ? st->gate_serial : -1;
+	bool behind = st->served >= 0 && target >= 0 &&
+	              serial_lt((uint32_t)st->served, (uint32_t)target);
+	if (queue_read && behind) {
+		int64_t age = -1;
+		if (st->q.pg) {
+			if (st->q.unserved_oldest > 0) {
+				age = st->now - st->q.unserved_oldest;
+			}
+		} else if (st->q.have_last && st->q.last_enqueued > 0) {
+			/* No serial recorded: the newest applied message is unserved
+			 * at least (older ones may be too). */
+			age = st->now - st->q.last_enqueued;
+			st->freshness_exact = false;
+		}
+		if (age > st->freshness) {
+			st->freshness = age;
+		}
+	}
+	if (queue_read && st->served < 0 && (st->nsec > 0 || !st->have_gate)) {
+		/* Nothing says what is served: the queue's part only. */
+		st->freshness_exact = false;
+	}
+	if (st->freshness >= 0) {
+		const char *ge = st->freshness_exact ? "" : ">= ";
+		if (st->freshness >= st->crit_freshness) {
+			problem(st, ZG_STATUS_CRITICAL, "freshness %s%s over %s", ge,
+			        dur(st->freshness, b1, sizeof(b1)), dur(st->crit_freshness, b2, sizeof(b2)));
+		} else if (st->freshness >= st->warn_freshness) {
+			problem(st, ZG_STATUS_WARNING, "freshness %s%s over %s", ge,
+			        dur(st->freshness, b1, sizeof(b1)), dur(st->warn_freshness, b2, sizeof(b2)));
+		}
+	}
+	/* Runway: mod-validate's earliest expiry. */
+	st->runway = st->have_gate && st->gc.val_validated > 0 ? st->gc.val_expiry_s : -1;
+	if (st->runway >= 0) {
+		if (st->runway <= st->crit_runway) {
+			problem(st, ZG_STATUS_CRITICAL, "signatures expire in %s (under %s)",
+			        dur(st->runway, b1, sizeof(b1)), dur(st->crit_runway, b2, sizeof(b2)));
+		} else if (st->runway <= st->warn_runway) {
+			problem(st, ZG_STATUS_WARNING, "signatures expire in %s (under %s)",
+			        dur(st->runway, b1, sizeof(b1)), dur(st->warn_runway, b2, sizeof(b2)));
+		}
+	}
+	/* DS sync (mod-dsync at the signer, else at the gate). */
+	const zg_status_counters_t *ds = st->sc.ds_overdue >= 0 ? &st->sc : &st->gc;
+	if (ds->ds_overdue > 0) {
+		problem(st, ZG_STATUS_WARNING, "DS sync overdue");
+	}
+	/* Worst first (stable), and the overall state. */
+	static const int rank[] = { 0, 1, 3, 2 };	/* OK, WARNING, CRITICAL, UNKNOWN */
+	for (size_t i = 1; i < st->nproblems; i++) {
+		zg_status_problem_t p = st->problems[i];
+		size_t j = i;
+		while (j > 0 && rank[st->problems[j - 1].level] < rank[p.level]) {
+			st->problems[j] = st->problems[j - 1];
+			j--;
+		}
+		st->problems[j] = p;
+	}
+	st->level = st->nproblems > 0 ? st->problems[0].level : ZG_STATUS_OK;
+}
+
+int zg_status_collect(const zg_status_conf_t *conf, zg_status_t *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->now = conf->now;
+	st->signer_serial = st->gate_serial = -1;
+	counters_init(&st->sc);
+	counters_init(&st->gc);
+	st->warn_freshness = conf->warn_freshness > 0 ? conf->warn_freshness : DEFAULT_WARN_FRESHNESS;
+	st->crit_freshness = conf->crit_freshness > 0 ? conf->crit_freshness : DEFAULT_CRIT_FRESHNESS;
+	st->warn_runway = conf->warn_runway > 0 ? conf->warn_runway : DEFAULT_WARN_RUNWAY;
+	st->crit_runway = conf->crit_runway > 0 ? conf->crit_runway : DEFAULT_CRIT_RUNWAY;
+	knot_dname_t *zone = knot_dname_from_str_alloc(conf->zone);
+	if (zone == NULL) {
+		problem(st, ZG_STATUS_UNKNOWN, "invalid zone name '%.200s'", conf->zone);
+		st->level = ZG_STATUS_UNKNOWN;
+		return ZG_EINPUT;
+	}
+	knot_dname_to_lower(zone);
+	knot_dname_to_str(st->zone, zone, sizeof(st->zone));
+	for (size_t i = 0; i < conf->nsecondaries && i < ZG_STATUS_SECONDARIES; i++) {
+		zg_server_t srv;
+		if (zg_server_parse(&srv, conf->secondaries[i], 53) != 0) {
+			problem(st, ZG_STATUS_UNKNOWN, "invalid secondary '%.200s' (ADDR[@PORT])",
+			        conf->secondaries[i]);
+			st->level = ZG_STATUS_UNKNOWN;
+			knot_dname_free(zone, NULL);
+			return ZG_EINPUT;
+		}
+	}
+	if (conf->signer_ctl != NULL) {
+		st->have_signer = true;
+		read_knotd(conf, conf->signer_ctl, st->zone, &st->signer_serial, &st->sc,
+		           st->signer_err, sizeof(st->signer_err));
+	}
+	if (conf->gate_ctl != NULL) {
+		st->have_gate = true;
+		read_knotd(conf, conf->gate_ctl, st->zone, &st->gate_serial, &st->gc,
+		           st->gate_err, sizeof(st->gate_err));
+		if (st->gate_err[0] != '\0') {
+			st->have_gate = false;
+		}
+	}
+	st->nsec = conf->nsecondaries < ZG_STATUS_SECONDARIES ? conf->nsecondaries :
+	           ZG_STATUS_SECONDARIES;
+	for (size_t i = 0; i < st->nsec; i++) {
+		read_secondary(conf, zone, conf->secondaries[i], &st->sec[i]);
+	}
+	knot_dname_free(zone, NULL);
+	st->served = served_serial(st);
+	if (conf->queue != NULL) {
+		st->have_queue = true;
+		snprintf(st->queue_src, sizeof(st->queue_src), "%s", conf->queue);
+		/* The served serial first: the queue dates what lies above it. */
+		zg_queue_status_read(conf->queue, st->zone, st->served, &st->q, st->queue_err,
+		                     sizeof(st->queue_err));
+	}
+	evaluate(st);
+	return 0;
+}
+
+/* Appends " | NAME: VALUE" for a counter that was reported. */
+static void text_ctr(FILE *out, const char *name, int64_t v)
+{
+	if (v >= 0) {
+		fprintf(out, " | %s: %" PRId64, name, v);
+	}
+}
+
+static const char *role_str(const zg_status_counters_t *c)
+{
+	return c->ing_lease < 0 ? "-" : c->ing_lease > 0 ? "active" : "standby";
+}
+
+static void print_text(const zg_status_t *st, FILE *out)
+{
+	char b1[32], b2[32];
+	const char *z = st->zone;
+	fprintf(out, "[%s] status: %s", z, zg_status_level_str(st->level));
+	for (size_t i = 0; i < st->nproblems; i++) {
+		fprintf(out, "%s%s", i == 0 ? " (" : "; ", st->problems[i].text);
+	}
+	fprintf(out, "%s\n", st->nproblems > 0 ? ")" : "");
+	fprintf(out, "[%s] freshness: %s%s\n", z, st->freshness >= 0 && !st->freshness_exact ? ">= " : "",
+	        dur(st->freshness, b1, sizeof(b1)));
+	if (st->have_queue) {
+		fprintf(out, "[%s] queue: %s", z, st->queue_src);
+		if (st->queue_err[0] != '\0') {
+			fprintf(out, " | error: %s\n", st->queue_err);
+		} else {
+			const zg_queue_status_t *q = &st->q;
+			fprintf(out, " | pending: %zu | oldest: %s | last-applied: %s | serial: ",
+			        q->pending, q->pending > 0 ? dur(st->now - q->oldest, b1, sizeof(b1)) : "-",
+			        q->have_last ? q->last_id : "-");
+			if (q->last_serial >= 0) {
+				fprintf(out, "%" PRId64, q->last_serial);
+			} else {
+				fprintf(out, "-");
+			}
+			fprintf(out, " | refused: %zu\n", q->refused);
+		}
+	}
+	if (st->have_signer) {
+		fprintf(out, "[%s] signer:", z);
+		if (st->signer_err[0] != '\0') {
+			fprintf(out, " error: %s\n", st->signer_err);
+		} else {
+			fprintf(out, " serial: %" PRId64 " | role: %s", st->signer_serial, role_str(&st->sc));
+			if (st->q.have_lease) {
+				fprintf(out, " | lease: %s token %" PRId64 " expires in %s", st->q.lease_holder,
+				        st->q.lease_token, dur(st->q.lease_expires > st->now ?
+				        st->q.lease_expires - st->now : 0, b1, sizeof(b1)));
+			}
+			text_ctr(out, "messages-applied", st->sc.ing_applied);
+			text_ctr(out, "messages-refused", st->sc.ing_refused);
+			text_ctr(out, "consumer-connected", st->sc.ing_connected);
+			fprintf(out, "\n");
+		}
+	}
+	if (st->have_gate || st->gate_err[0] != '\0') {
+		fprintf(out, "[%s] gate:", z);
+		if (st->gate_err[0] != '\0') {
+			fprintf(out, " error: %s\n", st->gate_err);
+		} else {
+			fprintf(out, " serial: %" PRId64 " | verdict: %s", st->gate_serial, st->verdict);
+			text_ctr(out, "last-validated", st->gc.val_last);
+			text_ctr(out, "serials-validated", st->gc.val_validated);
+			text_ctr(out, "serials-failed", st->gc.val_failed);
+			text_ctr(out, "transfers-refused", st->gc.val_xfr_refused);
+			if (st->gc.val_latency_ms >= 0) {
+				fprintf(out, " | validation-time: %" PRId64 " ms", st->gc.val_latency_ms);
+			}
+			fprintf(out, "\n");
+		}
+	}
+	for (size_t i = 0; i < st->nsec; i++) {
+		const zg_status_secondary_t *s = &st->sec[i];
+		fprintf(out, "[%s] secondary %s:", z, s->name);
+		if (s->serial < 0) {
+			fprintf(out, " error: %s\n", s->err);
+			continue;
+		}
+		int64_t want = st->have_gate && st->gc.val_last > 0 ? st->gc.val_last : -1;
+		fprintf(out, " serial: %" PRId64 "%s\n", s->serial,
+		        want >= 0 && serial_lt((uint32_t)s->serial, (uint32_t)want) ? " | behind" : "");
+	}
+	if (st->have_gate) {
+		fprintf(out, "[%s] runway: %s\n", z, dur(st->runway, b1, sizeof(b1)));
+	}
+	const zg_status_counters_t *ds = st->sc.ds_overdue >= 0 ? &st->sc : &st->gc;
+	if (ds->ds_overdue >= 0) {
+		fprintf(out, "[%s] ds-sync: %s | parent-ds-checks-ok: %" PRId64
+		        " | parent-ds-checks-failed: %" PRId64 " | syncs-overdue: %" PRId64 "\n", z,
+		        ds->ds_overdue > 0 ? "overdue" : "ok", ds->ds_ok, ds->ds_failed, ds->ds_overdue);
+	}
+	(void)b2;
+}
+
+static void json_ctr(json_t *o, const char *name, int64_t v)
+{
+	if (v >= 0) {
+		json_object_set_new(o, name, json_integer(v));
+	}
+}
+
+static json_t *json_opt(int64_t v)
+{
+	return v >= 0 ? json_integer(v) : json_null();
+}
+
+static json_t *counters_json(const zg_status_counters_t *c)
+{
+	json_t *o = json_object();
+	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
+		int64_t v = *(const int64_t *)((const char *)c + counters[i].off);
+		if (v < 0) {
+			continue;
+		}
+		json_t *m = json_object_get(o, counters[i].module);
+		if (m == NULL) {
+			m = json_object();
+			json_object_set_new(o, counters[i].module, m);
+		}
+		json_ctr(m, counters[i].name, v);
+	}
+	return o;
+}
+
+static void print_json(const zg_status_t *st, FILE *out)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "zone", json_string(st->zone));
+	json_object_set_new(o, "status", json_string(zg_status_level_str(st->level)));
+	json_object_set_new(o, "exit", json_integer(st->level));
+	json_object_set_new(o, "time", json_integer(st->now));
+	json_t *pa = json_array();
+	for (size_t i = 0; i < st->nproblems; i++) {
+		json_array_append_new(pa, json_pack("{s:s, s:s}", "level",
+		                      zg_status_level_str(st->problems[i].level), "text",
+		                      st->problems[i].text));
+	}
+	json_object_set_new(o, "problems", pa);
+	json_object_set_new(o, "freshness_s", json_opt(st->freshness));
+	json_object_set_new(o, "freshness_exact", json_boolean(st->freshness_exact));
+	json_object_set_new(o, "served_serial", json_opt(st->served));
+	if (st->have_queue) {
+		json_t *q = json_object();
+		json_object_set_new(q, "source", json_string(st->queue_src));
+		if (st->queue_err[0] != '\0') {
+			json_object_set_new(q, "error", json_string(st->queue_err));
+		} else {
+			json_object_set_new(q, "pending", json_integer((json_int_t)st->q.pending));
+			json_object_set_new(q, "oldest_age_s", st->q.pending > 0 ?
+			                    json_integer(st->now - st->q.oldest) : json_null());
+			json_object_set_new(q, "refused", json_integer((json_int_t)st->q.refused));
+			json_object_set_new(q, "last_applied", st->q.have_last ?
+			                    json_string(st->q.last_id) : json_null());
+			json_object_set_new(q, "last_applied_row", json_opt(st->q.last_row));
+			json_object_set_new(q, "last_applied_serial", json_opt(st->q.last_serial));
+			if (st->q.have_lease) {
+				json_object_set_new(q, "lease", json_pack("{s:s, s:I, s:I}", "holder",
+				                    st->q.lease_holder, "token", (json_int_t)st->q.lease_token,
+				                    "expires", (json_int_t)st->q.lease_expires));
+			}
+		}
+		json_object_set_new(o, "queue", q);
+	}
+	if (st->have_signer) {
+		json_t *s = json_object();
+		if (st->signer_err[0] != '\0') {
+			json_object_set_new(s, "error", json_string(st->signer_err));
+		} else {
+			json_object_set_new(s, "serial", json_integer(st->signer_serial));
+			json_object_set_new(s, "role", json_string(role_str(&st->sc)));
+			json_object_set_new(s, "counters", counters_json(&st->sc));
+		}
+		json_object_set_new(o, "signer", s);
+	}
+	if (st->have_gate || st->gate_err[0] != '\0') {
+		json_t *g = json_object();
+		if (st->gate_err[0] != '\0') {
+			json_object_set_new(g, "error", json_string(st->gate_err));
+		} else {
+			json_object_set_new(g, "serial", json_integer(st->gate_serial));
+			json_object_set_new(g, "verdict", json_string(st->verdict));
+			json_object_set_new(g, "counters", counters_json(&st->gc));
+		}
+		json_object_set_new(o, "gate", g);
+	}
+	json_t *sa = json_array();
+	for (size_t i = 0; i < st->nsec; i++) {
+		json_t *s = json_pack("{s:s}", "server", st->sec[i].name);
+		json_object_set_new(s, "serial", json_opt(st->sec[i].serial));
+		if (st->sec[i].serial < 0) {
+			json_object_set_new(s, "error", json_string(st->sec[i].err));
+		}
+		json_array_append_new(sa, s);
+	}
+	json_object_set_new(o, "secondaries", sa);
+	json_object_set_new(o, "runway_s", json_opt(st->runway));
+	json_dumpf(o, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fprintf(out, "\n");
+	json_decref(o);
+}
+
+static void print_nagios(const zg_status_t *st, FILE *out)
+{
+	fprintf(out, "ZONEGATE STATUS %s - %s ", zg_status_level_str(st->level), st->zone);
+	if (st->nproblems > 0) {
+		for (size_t i = 0; i < st->nproblems; i++) {
+			fprintf(out, "%s%s", i == 0 ? "" : "; ", st->problems[i].text);
+		}
+	} else {
+		fprintf(out, "serial %" PRId64 " served", st->served);
+	}
+	if (st->freshness >= 0 || st->runway >= 0 || (st->have_queue && st->queue_err[0] == '\0')) {
+		fprintf(out, " |");
+	}
+	if (st->freshness >= 0) {
+		fprintf(out, " freshness=%" PRId64 "s;%" PRId64 ";%" PRId64 ";0;", st->freshness,
+		        st->warn_freshness, st->crit_freshness);
+	}
+	if (st->runway >= 0) {
+		fprintf(out, " runway=%" PRId64 "s;%" PRId64 ":;%" PRId64 ":;0;", st->runway,
+		        st->warn_runway, st->crit_runway);
+	}
+	if (st->have_queue && st->queue_err[0] == '\0') {
+		fprintf(out, " pending=%zu refused=%zu", st->q.pending, st->q.refused);
+	}
+	fprintf(out, "\n");
+}
+
+/* One gauge in Prometheus text format (labels: zone, then one more if given). */
+static void prom(FILE *out, const char *name, const char *help, const char *zone,
+                 const char *label, const char *lvalue, int64_t v)
+{
+	if (help != NULL) {
+		fprintf(out, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+	}
+	if (v < 0) {
+		return;
+	}
+	fprintf(out, "%s{zone=\"%s\"", name, zone);
+	if (label != NULL) {
+		fprintf(out, ",%s=\"%s\"", label, lvalue);
+	}
+	fprintf(out, "} %" PRId64 "\n", v);
+}
+
+static void print_prometheus(const zg_status_t *st, FILE *out)
+{
+	const char *z = st->zone;
+	prom(out, "zonegate_status", "zg-status state: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.",
+	     z, NULL, NULL, st->level);
+	prom(out, "zonegate_freshness_seconds", "Age of the oldest registry change not yet "
+	     "served, validated, by every public secondary.", z, NULL, NULL, st->freshness);
+	prom(out, "zonegate_freshness_exact", "1 when the freshness is exact, 0 when a lower "
+	     "bound (a spool records no serials).", z, NULL, NULL,
+	     st->freshness >= 0 ? st->freshness_exact : -1);
+	if (st->have_queue && st->queue_err[0] == '\0') {
+		prom(out, "zonegate_queue_pending", "Messages waiting in the queue.", z, NULL, NULL,
+		     (int64_t)st->q.pending);
+		prom(out, "zonegate_queue_oldest_seconds", "Age of the oldest message waiting "
+		     "(0: none).", z, NULL, NULL, st->q.pending > 0 ? st->now - st->q.oldest : 0);
+		prom(out, "zonegate_queue_refused", "Messages refused (failed/ or state refused).",
+		     z, NULL, NULL, (int64_t)st->q.refused);
+		if (st->q.have_lease) {
+			prom(out, "zonegate_lease_token", "Fencing token of the zone's signer lease "
+			     "(a change is a takeover).", z, NULL, NULL, st->q.lease_token);
+		}
+	}
+	prom(out, "zonegate_served_serial", "Lowest serial served by the public secondaries.",
+	     z, NULL, NULL, st->served);
+	if (st->nsec > 0) {
+		prom(out, "zonegate_secondary_serial", "SOA serial of each public secondary.",
+		     z, NULL, NULL, -1);
+		for (size_t i = 0; i < st->nsec; i++) {
+			prom(out, "zonegate_secondary_serial", NULL, z, "secondary", st->sec[i].name,
+			     st->sec[i].serial);
+		}
+	}
+	prom(out, "zonegate_runway_seconds", "Seconds to the earliest signature expiry "
+	     "(mod-validate).", z, NULL, NULL, st->runway);
+}
+
+void zg_status_print(const zg_status_t *st, zg_status_format_t format, FILE *out)
+{
+	switch (format) {
+	case ZG_STATUS_JSON:
+		print_json(st, out);
+		break;
+	case ZG_STATUS_NAGIOS:
+		print_nagios(st, out);
+		break;
+	case ZG_STATUS_PROMETHEUS:
+		print_prometheus(st, out);
+		break;
+	default:
+		print_text(st, out);
+		break;
+	}
+}
