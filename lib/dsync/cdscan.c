@@ -261,6 +261,31 @@ void zg_cdscan_stats(const zg_cdscan_t *s, zg_cdscan_stats_t *stats)
 	*stats = s->stats;
 }
 
+void zg_cdscan_pass_begin(const zg_cdscan_t *s, zg_cdscan_pass_t *pass, size_t count)
+{
+	pass->count = count;
+	clock_gettime(CLOCK_MONOTONIC, &pass->t0);
+	pass->base = s->stats;
+}
+
+double zg_cdscan_pass_end(const zg_cdscan_t *s, const zg_cdscan_pass_t *pass,
+                          char *text, size_t len)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double secs = (double)(t1.tv_sec - pass->t0.tv_sec) +
+	              (double)(t1.tv_nsec - pass->t0.tv_nsec) / 1e9;
+	const zg_cdscan_stats_t *st = &s->stats, *b = &pass->base;
+	snprintf(text, len, "scan of %zu delegations done in %.1f s, %llu queries, "
+	         "%llu accepted, %llu refused, %llu queued, %llu failed", pass->count, secs,
+	         (unsigned long long)(st->queries - b->queries),
+	         (unsigned long long)(st->accepted - b->accepted),
+	         (unsigned long long)(st->refused - b->refused),
+	         (unsigned long long)(st->queued - b->queued),
+	         (unsigned long long)(st->failed - b->failed));
+	return secs;
+}
+
 /* ---- name server addresses ---- */
 
 static void add_addr(zg_cdscan_t *s, zg_cdscan_deleg_t *d, int family, const uint8_t *raw)

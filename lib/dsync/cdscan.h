@@ -125,6 +125,24 @@ zg_cdscan_outcome_t zg_cdscan_child(zg_cdscan_t *scan, const zg_cdscan_deleg_t *
 /*! The running totals. */
 void zg_cdscan_stats(const zg_cdscan_t *scan, zg_cdscan_stats_t *stats);
 
+/*! A pass over every delegation: when it started and the totals then. */
+typedef struct {
+	size_t count;              /*!< Delegations listed. */
+	struct timespec t0;        /*!< Start (CLOCK_MONOTONIC). */
+	zg_cdscan_stats_t base;    /*!< The totals at the start. */
+} zg_cdscan_pass_t;
+
+/*! Starts the pass over count delegations. */
+void zg_cdscan_pass_begin(const zg_cdscan_t *scan, zg_cdscan_pass_t *pass, size_t count);
+
+/*!
+ * Ends the pass: its summary line ("scan of N delegations done in S s, ...")
+ * into buf. 
+eturn the pass's duration in seconds.
+ */
+double zg_cdscan_pass_end(const zg_cdscan_t *scan, const zg_cdscan_pass_t *pass,
+                          char *buf, size_t len);
+
 /*!
  * Builds the JSON ingest message (version 1) that sets the complete data of
  * a delegation point: its NS RRset and its DS RRset (none = DS removed).

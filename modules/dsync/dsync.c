@@ -50,6 +50,7 @@
 #include "dsync/guard.h"
 #include "dsync/interlock.h"
 #include "dsync/parents.h"
+#include "dsync/scansched.h"
 #include "ingest/queue.h"
 #include "core/error.h"
 #include "dns/resolver.h"
@@ -506,25 +507,29 @@ static int64_t mono_s(void)
 	return ts.tv_sec;
 }
 
+/* Parent mode's worker: dsync/scansched.h says what is due, this does it. */
 static void *parent_worker(void *arg)
 {
 	dsync_ctx_t *ctx = arg;
 	zg_cdscan_deleg_t *list = NULL;
 	size_t count = 0, pos = 0;
-	int64_t next_full = mono_s(), next_listed = mono_s(), pass_start = 0;
-	struct timespec pass_t0 = { 0 };
 	char last_axfr[256] = "", last_listed[384] = "";
-	zg_cdscan_stats_t pass_base = { 0 };
+	zg_cdscan_pass_t pass;
+	zg_scansched_t sched;
+	zg_scansched_init(&sched, mono_s(), ctx->interval, ctx->scan_interval,
+	                  ctx->children != NULL);
 
 	while (!parent_stopping(ctx)) {
-		int64_t now = mono_s();
-		if (ctx->children != NULL && now >= next_listed) {
+		int64_t now = mono_s(), wait = 0;
+		switch (zg_scansched_next(&sched, now, &wait)) {
+		case ZG_SCANSCHED_LISTED:
 			scan_listed(ctx, last_listed, sizeof(last_listed));
-			next_listed = mono_s() + ctx->interval;
-		}
-		if (list == NULL && now >= next_full) {
+			zg_scansched_listed_done(&sched, mono_s());
+			continue;
+		case ZG_SCANSCHED_LIST: {
 			char err[256] = "";
 			int ret = zg_cdscan_list(ctx->scan, &list, &count, err, sizeof(err));
+			zg_scansched_listing(&sched, now, mono_s(), ret == 0);
 			if (ret != 0) {
 				if (strcmp(last_axfr, err) != 0) {
 					wlog(ctx, LOG_WARNING, "cannot list the delegations, AXFR "
@@ -533,17 +538,15 @@ static void *parent_worker(void *arg)
 					snprintf(last_axfr, sizeof(last_axfr), "%s", err);
 				}
 				list = NULL;
-				next_full = mono_s() + ctx->interval;
-			} else {
-				last_axfr[0] = '\0';
-				pos = 0;
-				pass_start = now;
-				clock_gettime(CLOCK_MONOTONIC, &pass_t0);
-				zg_cdscan_stats(ctx->scan, &pass_base);
-				wlog(ctx, LOG_DEBUG, "scan of %zu delegations started", count);
+				continue;
 			}
+			last_axfr[0] = '\0';
+			pos = 0;
+			zg_cdscan_pass_begin(ctx->scan, &pass, count);
+			wlog(ctx, LOG_DEBUG, "scan of %zu delegations started", count);
+			continue;
 		}
-		if (list != NULL) {
+		case ZG_SCANSCHED_SLICE: {
 			/* A slice of the pass, so listed children keep their interval. */
 			int64_t until = mono_s() + 1;
 			while (pos < count && !parent_stopping(ctx) && mono_s() <= until) {
@@ -551,37 +554,25 @@ static void *parent_worker(void *arg)
 			}
 			scan_counters(ctx);
 			if (pos == count) {
-				struct timespec t1;
-				clock_gettime(CLOCK_MONOTONIC, &t1);
-				double secs = (double)(t1.tv_sec - pass_t0.tv_sec) +
-				              (double)(t1.tv_nsec - pass_t0.tv_nsec) / 1e9;
-				zg_cdscan_stats_t st;
-				zg_cdscan_stats(ctx->scan, &st);
-				wlog(ctx, LOG_INFO, "scan of %zu delegations done in %.1f s, "
-				     "%llu queries, %llu accepted, %llu refused, %llu queued, "
-				     "%llu failed", count, secs,
-				     (unsigned long long)(st.queries - pass_base.queries),
-				     (unsigned long long)(st.accepted - pass_base.accepted),
-				     (unsigned long long)(st.refused - pass_base.refused),
-				     (unsigned long long)(st.queued - pass_base.queued),
-				     (unsigned long long)(st.failed - pass_base.failed));
-				knotd_mod_stats_store(ctx->mod, 0, CTR_PASS_SECONDS, 0, (uint64_t)(secs + 0.5));
+				char line[256];
+				double secs = zg_cdscan_pass_end(ctx->scan, &pass, line, sizeof(line));
+				wlog(ctx, LOG_INFO, "%s", line);
+				knotd_mod_stats_store(ctx->mod, 0, CTR_PASS_SECONDS, 0,
+				                      (uint64_t)(secs + 0.5));
 				free(list);
 				list = NULL;
-				next_full = pass_start + ctx->scan_interval;
+				zg_scansched_pass_done(&sched);
 			}
 			continue;
 		}
-		/* Idle until the next listed scan or the next pass. */
-		int64_t wake = next_full;
-		if (ctx->children != NULL && next_listed < wake) {
-			wake = next_listed;
+		default:
+			break;
 		}
+		/* Idle until the next listed scan or the next pass, or a wake-up. */
 		pthread_mutex_lock(&ctx->lock);
 		struct timespec until;
 		clock_gettime(CLOCK_MONOTONIC, &until);
-		int64_t wait = wake - mono_s();
-		until.tv_sec += wait > 0 ? (wait < 3600 ? wait : 3600) : 0;
+		until.tv_sec += wait > 0 ? wait : 0;
 		while (!ctx->stop) {
 			if (pthread_cond_timedwait(&ctx->cond, &ctx->lock, &until) == ETIMEDOUT) {
 				break;
