@@ -73,6 +73,25 @@ int zg_dns_addr_parse(const char *text, uint16_t default_port,
 	return ZG_EINPUT;
 }
 
+int zg_dns_addr_local(struct sockaddr_storage *addr)
+{
+	if (addr->ss_family == AF_INET) {
+		struct sockaddr_in *in4 = (struct sockaddr_in *)addr;
+		if (in4->sin_addr.s_addr == htonl(INADDR_ANY)) {
+			in4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		}
+		return 0;
+	}
+	if (addr->ss_family == AF_INET6) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)addr;
+		if (IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr)) {
+			in6->sin6_addr = in6addr_loopback;
+		}
+		return 0;
+	}
+	return ZG_EINPUT;
+}
+
 char *zg_dns_addr_str(const struct sockaddr_storage *addr, char *buf, size_t len)
 {
 	char a[INET6_ADDRSTRLEN] = "?";

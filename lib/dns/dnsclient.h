@@ -29,6 +29,14 @@ int zg_dns_addr_parse(const char *text, uint16_t default_port,
                       struct sockaddr_storage *out);
 
 /*!
+ * The address to reach a server listening on addr from this host: a
+ * wildcard (0.0.0.0, ::) becomes loopback (127.0.0.1, ::1), the port kept.
+ *
+ * \return 0, or ZG_EINPUT if addr is not IPv4 or IPv6 (a UNIX socket).
+ */
+int zg_dns_addr_local(struct sockaddr_storage *addr);
+
+/*!
  * Writes "ADDR@PORT" of addr into buf (at least 64 bytes). Returns buf.
  */
 char *zg_dns_addr_str(const struct sockaddr_storage *addr, char *buf, size_t len);

@@ -40,6 +40,7 @@
 #include <libdnssec/random.h>
 
 #include "modules/knotd-compat.h"
+#include "modules/modaddr.h"
 #include "modules/modalarm.h"
 #include "modules/modkey.h"
 #include "modules/modlog.h"
@@ -253,35 +254,12 @@ static int dsync_conf_check(knotd_conf_check_args_t *args)
 /* The address the worker polls: 'server', else the first 'listen' of the server section. */
 static int guard_server(knotd_mod_t *mod, zg_server_t *srv)
 {
-	knotd_conf_t conf = knotd_conf_mod(mod, MOD_SERVER);
 	struct sockaddr_storage ss;
-	if (conf.count > 0) {
-		ss = conf.single.addr;
-	} else {
-		knotd_conf_t listen = knotd_conf(mod, CONF_SERVER, CONF_LISTEN, NULL);
-		if (listen.count == 0) {
-			knotd_conf_free(&listen);
-			return KNOT_EINVAL;
-		}
-		ss = listen.multi[0].addr;
-		knotd_conf_free(&listen);
+	int ret = zg_mod_listen_addr(mod, MOD_SERVER, &ss);
+	if (ret == KNOT_EOK) {
+		zg_server_set(srv, (struct sockaddr *)&ss);
 	}
-	/* A wildcard listen address is reached over loopback. */
-	if (ss.ss_family == AF_INET) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-		if (s4->sin_addr.s_addr == htonl(INADDR_ANY)) {
-			s4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		}
-	} else if (ss.ss_family == AF_INET6) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-		if (memcmp(&s6->sin6_addr, &in6addr_any, sizeof(in6addr_any)) == 0) {
-			s6->sin6_addr = in6addr_loopback;
-		}
-	} else {
-		return KNOT_EINVAL; /* UNIX socket: not a DNS listener. */
-	}
-	zg_server_set(srv, (struct sockaddr *)&ss);
-	return KNOT_EOK;
+	return ret;
 }
 
 /* One check of what the zone publishes; the guard's state is published for

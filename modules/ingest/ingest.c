@@ -21,6 +21,7 @@
 #include <libknot/tsig.h>
 
 #include "modules/knotd-compat.h"
+#include "modules/modaddr.h"
 #include "modules/modkey.h"
 #include "core/error.h"
 #include "ingest/ingest.h"
@@ -195,33 +196,7 @@ static int load_key(knotd_mod_t *mod, ingest_ctx_t *ctx)
  * unspecified address becomes loopback). */
 static int load_server(knotd_mod_t *mod, struct sockaddr_storage *out)
 {
-	knotd_conf_t srv = knotd_conf_mod(mod, MOD_SERVER);
-	if (srv.count == 1) {
-		*out = srv.single.addr;
-		return KNOT_EOK;
-	}
-	knotd_conf_t listen = knotd_conf(mod, (const yp_name_t *)"\x06""server",
-	                                 (const yp_name_t *)"\x06""listen", NULL);
-	if (listen.count == 0) {
-		knotd_conf_free(&listen);
-		return KNOT_EINVAL;
-	}
-	*out = listen.multi[0].addr;
-	knotd_conf_free(&listen);
-	if (out->ss_family == AF_INET) {
-		struct sockaddr_in *in4 = (struct sockaddr_in *)out;
-		if (in4->sin_addr.s_addr == htonl(INADDR_ANY)) {
-			in4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		}
-	} else if (out->ss_family == AF_INET6) {
-		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)out;
-		if (IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr)) {
-			in6->sin6_addr = in6addr_loopback;
-		}
-	} else {
-		return KNOT_EINVAL;
-	}
-	return KNOT_EOK;
+	return zg_mod_listen_addr(mod, MOD_SERVER, out);
 }
 
 static void ctx_free(ingest_ctx_t *ctx)

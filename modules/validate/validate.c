@@ -35,6 +35,7 @@
 #include <libknot/rrtype/soa.h>
 
 #include "modules/knotd-compat.h"
+#include "modules/modaddr.h"
 #include "modules/modalarm.h"
 #include "modules/modkey.h"
 #include "modules/modlog.h"
@@ -1557,33 +1558,17 @@ static int state_path_init(validate_ctx_t *ctx, const knot_dname_t *zone)
 	return 0;
 }
 
-/* This server's address: its first listen address (loopback for a wildcard). */
+/* This server's address: its first listen address (loopback for a wildcard),
+ * else 127.0.0.1@53. */
 static void self_address(knotd_mod_t *mod, struct sockaddr_storage *out)
 {
-	knotd_conf_t listen = knotd_conf(mod, C_SERVER, C_LISTEN, NULL);
-	struct sockaddr_storage ss = { 0 };
-	if (listen.count > 0) {
-		ss = listen.multi[0].addr;
-	}
-	knotd_conf_free(&listen);
-	if (ss.ss_family == AF_INET) {
-		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
-		if (in->sin_addr.s_addr == htonl(INADDR_ANY)) {
-			in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		}
-	} else if (ss.ss_family == AF_INET6) {
-		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-		if (IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr)) {
-			in6->sin6_addr = in6addr_loopback;
-		}
-	} else {
-		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
-		memset(&ss, 0, sizeof(ss));
+	if (zg_mod_listen_addr(mod, NULL, out) != KNOT_EOK) {
+		struct sockaddr_in *in = (struct sockaddr_in *)out;
+		memset(out, 0, sizeof(*out));
 		in->sin_family = AF_INET;
 		in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 		in->sin_port = htons(53);
 	}
-	*out = ss;
 }
 
 /*
