@@ -41,6 +41,7 @@
 
 #include "modules/knotd-compat.h"
 #include "modules/modaddr.h"
+#include "modules/modworker.h"
 #include "modules/modalarm.h"
 #include "modules/modkey.h"
 #include "modules/modlog.h"
@@ -196,17 +197,12 @@ typedef struct {
 	zg_cdscan_stats_t scan_seen;   /* Totals already added to the counters. */
 	unsigned scan_interval;
 	char **children;               /* Listed children (presentation), NULL-terminated. */
-	atomic_bool cancel;
 
-	pthread_t thread;
-	bool thread_started;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	bool stop;
+	zg_modworker_t worker;         /* The guard's or the scanner's thread. */
 } dsync_ctx_t;
 
 /* Logs of the workers: none once unload began (see zg_worker_log()). */
-#define wlog(ctx, ...) zg_worker_log((ctx)->mod, atomic_load(&(ctx)->cancel), __VA_ARGS__)
+#define wlog(ctx, ...) zg_worker_log((ctx)->mod, zg_modworker_stopping(&(ctx)->worker), __VA_ARGS__)
 
 static int dsync_conf_check(knotd_conf_check_args_t *args)
 {
@@ -343,10 +339,7 @@ static void sync_apply(dsync_ctx_t *ctx, const zg_interlock_out_t *out)
 static bool worker_stopping(void *arg)
 {
 	dsync_ctx_t *ctx = arg;
-	pthread_mutex_lock(&ctx->lock);
-	bool stop = ctx->stop;
-	pthread_mutex_unlock(&ctx->lock);
-	return stop;
+	return zg_modworker_stopping(&ctx->worker);
 }
 
 /* One round of the DS interlock for the published set v (a safe one): the
@@ -406,29 +399,16 @@ static void parent_check(dsync_ctx_t *ctx, const zg_child_view_t *v)
 static void *guard_worker(void *arg)
 {
 	dsync_ctx_t *ctx = arg;
-	pthread_mutex_lock(&ctx->lock);
-	while (!ctx->stop) {
-		pthread_mutex_unlock(&ctx->lock);
+	do {
 		zg_child_view_t v;
 		if (guard_check(ctx, &v)) {
 			parent_check(ctx, &v);
 		}
 		zg_child_view_deinit(&v);
 		alarms_reap(ctx, false);
-		pthread_mutex_lock(&ctx->lock);
-
-		unsigned wait = atomic_load(&ctx->guard) == ZG_GUARD_UNKNOWN && ctx->interval > RETRY_UNKNOWN_S ?
-		                RETRY_UNKNOWN_S : ctx->interval;
-		struct timespec until;
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += wait;
-		while (!ctx->stop) {
-			if (pthread_cond_timedwait(&ctx->cond, &ctx->lock, &until) == ETIMEDOUT) {
-				break;
-			}
-		}
-	}
-	pthread_mutex_unlock(&ctx->lock);
+	} while (!zg_modworker_sleep(&ctx->worker,
+	                             atomic_load(&ctx->guard) == ZG_GUARD_UNKNOWN &&
+	                             ctx->interval > RETRY_UNKNOWN_S ? RETRY_UNKNOWN_S : ctx->interval));
 	return NULL;
 }
 
@@ -456,7 +436,7 @@ static void scan_counters(dsync_ctx_t *ctx)
 
 static bool parent_stopping(dsync_ctx_t *ctx)
 {
-	return atomic_load(&ctx->cancel);
+	return zg_modworker_stopping(&ctx->worker);
 }
 
 /* The listed children, looked up by referral and scanned. */
@@ -547,16 +527,7 @@ static void *parent_worker(void *arg)
 			break;
 		}
 		/* Idle until the next listed scan or the next pass, or a wake-up. */
-		pthread_mutex_lock(&ctx->lock);
-		struct timespec until;
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += wait > 0 ? wait : 0;
-		while (!ctx->stop) {
-			if (pthread_cond_timedwait(&ctx->cond, &ctx->lock, &until) == ETIMEDOUT) {
-				break;
-			}
-		}
-		pthread_mutex_unlock(&ctx->lock);
+		zg_modworker_sleep(&ctx->worker, wait);
 	}
 	free(list);
 	return NULL;
@@ -611,7 +582,7 @@ static int parent_load(knotd_mod_t *mod, dsync_ctx_t *ctx)
 		.queue = queue.count > 0 ? queue.single.string : NULL,
 		.log = scan_log,
 		.log_arg = ctx,
-		.cancel = &ctx->cancel,
+		.cancel = &ctx->worker.stop,
 	};
 	int ret = zg_cdscan_new(&sc, &ctx->scan);
 	if (ret != 0) {
@@ -637,10 +608,9 @@ static int parent_load(knotd_mod_t *mod, dsync_ctx_t *ctx)
 	}
 	size_t nkids = kids.count;
 	knotd_conf_free(&kids);
-	if (pthread_create(&ctx->thread, NULL, parent_worker, ctx) != 0) {
+	if (zg_modworker_start(&ctx->worker, parent_worker, ctx) != 0) {
 		return KNOT_ENOMEM;
 	}
-	ctx->thread_started = true;
 	knotd_mod_log(mod, LOG_NOTICE, "cds scanner active (queue %s%s, server %s, scan-interval %us, "
 	              "%zu listed children every %us, query-rate %u/s, child-port %u, allow-delete %s)",
 	              sc.queue != NULL ? sc.queue : "none", dry ? ", dry-run" : "", ctx->server.name,
@@ -661,9 +631,7 @@ static zg_guard_verdict_t served_set(dsync_ctx_t *ctx, knotd_qdata_t *qdata)
 /* Wakes the worker: the zone serves a set it has not checked. */
 static void guard_wake(dsync_ctx_t *ctx)
 {
-	pthread_mutex_lock(&ctx->lock);
-	pthread_cond_signal(&ctx->cond);
-	pthread_mutex_unlock(&ctx->lock);
+	zg_modworker_wake(&ctx->worker);
 }
 
 /*
@@ -729,14 +697,7 @@ static void ctx_free(dsync_ctx_t *ctx)
 	if (ctx == NULL) {
 		return;
 	}
-	atomic_store(&ctx->cancel, true);
-	if (ctx->thread_started) {
-		pthread_mutex_lock(&ctx->lock);
-		ctx->stop = true;
-		pthread_cond_signal(&ctx->cond);
-		pthread_mutex_unlock(&ctx->lock);
-		pthread_join(ctx->thread, NULL);
-	}
+	zg_modworker_deinit(&ctx->worker);
 	alarms_reap(ctx, true);
 	zg_cdscan_free(ctx->scan);
 	for (char **c = ctx->children; c != NULL && *c != NULL; c++) {
@@ -750,8 +711,6 @@ static void ctx_free(dsync_ctx_t *ctx)
 		knot_tsig_key_deinit(&ctx->parent_keys[i]);
 	}
 	zg_alarm_deinit(&ctx->alarm);
-	pthread_cond_destroy(&ctx->cond);
-	pthread_mutex_destroy(&ctx->lock);
 	knot_dname_free(ctx->zone, NULL);
 	free(ctx);
 }
@@ -859,30 +818,23 @@ static int dsync_load(knotd_mod_t *mod)
 	if (ctx == NULL) {
 		return KNOT_ENOMEM;
 	}
-	pthread_mutex_init(&ctx->lock, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&ctx->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	zg_modworker_init(&ctx->worker);
 	zg_guard_init(&ctx->guard_st);
 	atomic_init(&ctx->guard, ZG_GUARD_UNKNOWN);
-	atomic_init(&ctx->cancel, false);
 	ctx->mod = mod;
 	ctx->mode = knotd_conf_mod(mod, MOD_MODE).single.option;
 	ctx->allow_delete = knotd_conf_mod(mod, MOD_ALLOW_DELETE).single.boolean;
 	ctx->interval = (unsigned)knotd_conf_mod(mod, MOD_INTERVAL).single.integer;
 
-	int ret = KNOT_ENOMEM;
-	for (int i = 0; i < CTR_COUNT; i++) {
-		if (knotd_mod_stats_add(mod, ctr_names[i], 1, NULL) != KNOT_EOK) {
-			goto fail;
-		}
+	int ret = zg_mod_counters_add(mod, ctr_names, CTR_COUNT);
+	if (ret != KNOT_EOK) {
+		goto fail;
 	}
 	knotd_mod_ctx_set(mod, ctx);
 
 	ctx->zone = knot_dname_copy(knotd_mod_zone(mod), NULL);
 	if (ctx->zone == NULL) {
+		ret = KNOT_ENOMEM;
 		goto fail;
 	}
 	knot_dname_to_lower(ctx->zone);
@@ -908,11 +860,10 @@ static int dsync_load(knotd_mod_t *mod)
 	if (ret != KNOT_EOK) {
 		goto fail;
 	}
-	if (pthread_create(&ctx->thread, NULL, guard_worker, ctx) != 0) {
+	if (zg_modworker_start(&ctx->worker, guard_worker, ctx) != 0) {
 		ret = KNOT_ENOMEM;
 		goto fail;
 	}
-	ctx->thread_started = true;
 	knotd_mod_log(mod, LOG_NOTICE, "cds/cdnskey guard active (server %s, interval %us, "
 	              "allow-delete %s)", ctx->server.name, ctx->interval,
 	              ctx->allow_delete ? "on" : "off");

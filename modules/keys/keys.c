@@ -32,6 +32,7 @@
 
 #include "modules/knotd-compat.h"
 #include "modules/modalarm.h"
+#include "modules/modworker.h"
 #include "core/error.h"
 #include "dns/ctl.h"
 #include "keys/decide.h"
@@ -137,15 +138,11 @@ typedef struct {
 	char keystore_msg[512];
 	bool supply_short[ZG_ROLES];
 
-	pthread_t thread;
-	bool thread_started;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	atomic_bool stop;
+	zg_modworker_t worker;
 } keys_ctx_t;
 
 /* Logs of the worker: none once unload began (see zg_worker_log()). */
-#define wlog(ctx, ...) zg_worker_log((ctx)->mod, atomic_load(&(ctx)->stop), __VA_ARGS__)
+#define wlog(ctx, ...) zg_worker_log((ctx)->mod, zg_modworker_stopping(&(ctx)->worker), __VA_ARGS__)
 
 static int keys_conf_check(knotd_conf_check_args_t *args)
 {
@@ -610,24 +607,10 @@ static void *worker(void *arg)
 		held_tick = 1;
 	}
 	unsigned tick = ctx->interval;
-	for (;;) {
+	do {
 		bool held = check_once(ctx, tick);
 		tick = held ? held_tick : ctx->interval;
-		pthread_mutex_lock(&ctx->lock);
-		struct timespec until;
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += tick;
-		while (!ctx->stop) {
-			if (pthread_cond_timedwait(&ctx->cond, &ctx->lock, &until) == ETIMEDOUT) {
-				break;
-			}
-		}
-		bool stop = ctx->stop;
-		pthread_mutex_unlock(&ctx->lock);
-		if (stop) {
-			break;
-		}
-	}
+	} while (!zg_modworker_sleep(&ctx->worker, tick));
 	return NULL;
 }
 
@@ -636,18 +619,10 @@ static void ctx_free(keys_ctx_t *ctx)
 	if (ctx == NULL) {
 		return;
 	}
-	if (ctx->thread_started) {
-		pthread_mutex_lock(&ctx->lock);
-		ctx->stop = true;
-		pthread_cond_signal(&ctx->cond);
-		pthread_mutex_unlock(&ctx->lock);
-		pthread_join(ctx->thread, NULL);
-	}
+	zg_modworker_deinit(&ctx->worker);
 	zg_modalarm_reap(ctx->mod, &ctx->alarm, true);
 	zg_alarm_deinit(&ctx->alarm);
 	zg_reg_deinit(&ctx->reg);
-	pthread_cond_destroy(&ctx->cond);
-	pthread_mutex_destroy(&ctx->lock);
 	free(ctx);
 }
 
@@ -685,21 +660,15 @@ static int keys_load(knotd_mod_t *mod)
 	if (ctx == NULL) {
 		return KNOT_ENOMEM;
 	}
-	pthread_mutex_init(&ctx->lock, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&ctx->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	zg_modworker_init(&ctx->worker);
 	ctx->mod = mod;
 	zg_reg_init(&ctx->reg);
 
-	int ret = KNOT_ENOMEM;
-	for (int i = 0; i < CTR_COUNT; i++) {
-		if (knotd_mod_stats_add(mod, ctr_names[i], 1, NULL) != KNOT_EOK) {
-			goto fail;
-		}
+	int ret = zg_mod_counters_add(mod, ctr_names, CTR_COUNT);
+	if (ret != KNOT_EOK) {
+		goto fail;
 	}
+	ret = KNOT_ENOMEM; /* What the failures below return unless they say. */
 	knotd_mod_ctx_set(mod, ctx);
 	const knot_dname_t *zone = knotd_mod_zone(mod);
 	if (knot_dname_to_str(ctx->zone, zone, sizeof(ctx->zone)) == NULL) {
@@ -740,10 +709,9 @@ static int keys_load(knotd_mod_t *mod)
 	}
 	read_knot_conf(ctx, zone);
 	runway_check(ctx);
-	if (pthread_create(&ctx->thread, NULL, worker, ctx) != 0) {
+	if (zg_modworker_start(&ctx->worker, worker, ctx) != 0) {
 		goto fail;
 	}
-	ctx->thread_started = true;
 	knotd_mod_log(mod, LOG_NOTICE, "backup interlock active (register %s, keystore %s, "
 	              "policy %s%s, check-interval %us, backup-interval %llds)", ctx->reg_path,
 	              ctx->keystore_id, ctx->policy_id, ctx->pol.manual ? " manual" : "",
