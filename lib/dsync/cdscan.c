@@ -18,13 +18,13 @@
 #include <syslog.h>
 #include <time.h>
 
-#include <jansson.h>
 
 #include "dns/axfr.h"
 #include "dsync/cdscan.h"
 #include "dsync/ds.h"
 #include "core/error.h"
 #include "core/hash.h"
+#include "ingest/msg.h"
 #include "ingest/pgqueue.h"
 #include "ingest/queue.h"
 #include "ingest/spool.h"
@@ -527,52 +527,16 @@ int zg_cdscan_lookup(zg_cdscan_t *s, const char *child, zg_cdscan_deleg_t *out, 
 
 /* ---- the message ---- */
 
-static json_t *rrset_json(const knot_rrset_t *rr, const char *type)
-{
-	json_t *rdata = json_array();
-	if (rdata == NULL) {
-		return NULL;
-	}
-	char buf[2048];
-	for (uint16_t i = 0; i < rr->rrs.count; i++) {
-		if (knot_rrset_txt_dump_data(rr, i, buf, sizeof(buf), &KNOT_DUMP_STYLE_DEFAULT) < 0 ||
-		    json_array_append_new(rdata, json_string(buf)) != 0) {
-			json_decref(rdata);
-			return NULL;
-		}
-	}
-	return json_pack("{s:s, s:I, s:o}", "type", type, "ttl", (json_int_t)rr->ttl, "rdata", rdata);
-}
-
 char *zg_cdscan_message(const char *id, const char *zone, const knot_rrset_t *ns,
                         const knot_rrset_t *ds)
 {
-	char owner[KNOT_DNAME_TXT_MAXLEN + 1];
-	if (id == NULL || zone == NULL || ns == NULL || ds == NULL ||
-	    knot_dname_to_str(owner, ns->owner, sizeof(owner)) == NULL) {
+	if (id == NULL || zone == NULL || ns == NULL || ds == NULL) {
 		return NULL;
 	}
-	json_t *rrsets = json_array();
-	json_t *nsj = rrset_json(ns, "NS");
-	if (rrsets == NULL || nsj == NULL || json_array_append_new(rrsets, nsj) != 0) {
-		json_decref(rrsets);
-		return NULL;
-	}
-	if (ds->rrs.count > 0) {
-		json_t *dsj = rrset_json(ds, "DS");
-		if (dsj == NULL || json_array_append_new(rrsets, dsj) != 0) {
-			json_decref(rrsets);
-			return NULL;
-		}
-	}
-	json_t *msg = json_pack("{s:i, s:s, s:s, s:[{s:s, s:o}]}", "version", 1, "id", id,
-	                        "zone", zone, "changes", "owner", owner, "rrsets", rrsets);
-	if (msg == NULL) {
-		return NULL;
-	}
-	char *text = json_dumps(msg, JSON_COMPACT);
-	json_decref(msg);
-	return text;
+	knot_rrset_t sets[2] = { *ns, *ds };
+	zg_change_t change = { .owner = ns->owner, .rrsets = sets,
+	                       .rrset_count = ds->rrs.count > 0 ? 2 : 1 };
+	return zg_msg_write(id, zone, &change, 1);
 }
 
 void zg_cdscan_message_id(char *buf, size_t len, const knot_dname_t *child, unsigned seq,

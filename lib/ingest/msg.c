@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <libknot/descriptor.h>
 #include <libknot/errcode.h>
+#include <libknot/rrset-dump.h>
 #include <libzscanner/scanner.h>
 
 #include "core/error.h"
@@ -747,4 +748,71 @@ int zg_msg_parse(zg_msg_parser_t *parser, const char *data, size_t len,
 		}
 	}
 	return ret;
+}
+
+/* ---- the writer ---- */
+
+static json_t *rrset_json(const knot_rrset_t *rr)
+{
+	char type[16];
+	if (knot_rrtype_to_string(rr->type, type, sizeof(type)) < 0) {
+		return NULL;
+	}
+	json_t *rdata = json_array();
+	if (rdata == NULL) {
+		return NULL;
+	}
+	char buf[2048];
+	for (uint16_t i = 0; i < rr->rrs.count; i++) {
+		if (knot_rrset_txt_dump_data(rr, i, buf, sizeof(buf), &KNOT_DUMP_STYLE_DEFAULT) < 0 ||
+		    json_array_append_new(rdata, json_string(buf)) != 0) {
+			json_decref(rdata);
+			return NULL;
+		}
+	}
+	return json_pack("{s:s, s:I, s:o}", "type", type, "ttl", (json_int_t)rr->ttl, "rdata", rdata);
+}
+
+static json_t *change_json(const zg_change_t *c)
+{
+	char owner[KNOT_DNAME_TXT_MAXLEN + 1];
+	json_t *rrsets = json_array();
+	if (rrsets == NULL || knot_dname_to_str(owner, c->owner, sizeof(owner)) == NULL) {
+		json_decref(rrsets);
+		return NULL;
+	}
+	for (uint16_t i = 0; i < c->rrset_count; i++) {
+		json_t *r = rrset_json(&c->rrsets[i]);
+		if (r == NULL || json_array_append_new(rrsets, r) != 0) {
+			json_decref(rrsets);
+			return NULL;
+		}
+	}
+	return json_pack("{s:s, s:o}", "owner", owner, "rrsets", rrsets);
+}
+
+char *zg_msg_write(const char *id, const char *zone, const zg_change_t *changes, size_t count)
+{
+	if (id == NULL || zone == NULL || (changes == NULL && count > 0)) {
+		return NULL;
+	}
+	json_t *arr = json_array();
+	if (arr == NULL) {
+		return NULL;
+	}
+	for (size_t i = 0; i < count; i++) {
+		json_t *c = change_json(&changes[i]);
+		if (c == NULL || json_array_append_new(arr, c) != 0) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	json_t *msg = json_pack("{s:i, s:s, s:s, s:o}", "version", ZG_MSG_VERSION, "id", id,
+	                        "zone", zone, "changes", arr);
+	if (msg == NULL) {
+		return NULL;
+	}
+	char *text = json_dumps(msg, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(msg);
+	return text;
 }

@@ -116,6 +116,18 @@ int zg_msg_parse(zg_msg_parser_t *parser, const char *data, size_t len,
                  char *reason, size_t reason_len);
 
 /*!
+ * Writes a message (version 1, compact JSON): id, zone (presentation, with
+ * the final dot) and the changes in order, each an owner with its complete
+ * RRsets (type, TTL, rdata in presentation format; rrset_count 0: the owner
+ * is removed). What zg_msg_parse() reads back. The writer of every message
+ * zonegate itself produces (the CDS scanner's DS changes).
+ *
+ * \return The text (free() it), or NULL (out of memory, or a name or rdata
+ *         that cannot be printed).
+ */
+char *zg_msg_write(const char *id, const char *zone, const zg_change_t *changes, size_t count);
+
+/*!
  * Writes src into dst as a double-quoted string, escaping quotes,
  * backslashes and bytes outside printable ASCII as \xNN; cut to at most
  * max_show source bytes with "..." appended. Always NUL-terminates.

@@ -332,6 +332,57 @@ static void test_escape(void)
 	ok(strstr(reason, "\\x1b") != NULL, "the ESC shown escaped");
 }
 
+/* zg_msg_write(): what it writes parses back to the same message. */
+static void test_write(void)
+{
+	const char *ex = "{\"version\":1,\"id\":\"w-1\",\"zone\":\"test.\",\"changes\":["
+	        "{\"owner\":\"Example.test.\",\"rrsets\":["
+	        "{\"type\":\"NS\",\"ttl\":86400,\"rdata\":[\"ns1.example.test.\",\"ns.provider.example.\"]},"
+	        "{\"type\":\"DS\",\"ttl\":3600,\"rdata\":[\"12345 13 2 3A4B5C6D7E8F90123A4B5C6D7E8F90123A4B5C6D7E8F90123A4B5C6D7E8F9012\"]}]},"
+	        "{\"owner\":\"ns1.example.test.\",\"rrsets\":[{\"type\":\"a\",\"ttl\":86400,\"rdata\":[\"192.0.2.1\"]}]},"
+	        "{\"owner\":\"gone.test.\",\"rrsets\":[]},"
+	        "{\"owner\":\"test.\",\"rrsets\":[{\"type\":\"TXT\",\"ttl\":60,\"rdata\":[\"\\\"hello world\\\"\"]}]}]}";
+	int ret = parse(ex);
+	is_int(ret, 0, "write: the input parses");
+	if (ret != 0) {
+		diag("%s", reason);
+		return;
+	}
+	char *text = zg_msg_write(msg.id, "test.", msg.changes, msg.change_count);
+	ok(text != NULL, "write: a message is written");
+	if (text == NULL) {
+		return;
+	}
+	is_str(text, "{\"version\":1,\"id\":\"w-1\",\"zone\":\"test.\",\"changes\":["
+	       "{\"owner\":\"example.test.\",\"rrsets\":["
+	       "{\"type\":\"NS\",\"ttl\":86400,\"rdata\":[\"ns.provider.example.\",\"ns1.example.test.\"]},"
+	       "{\"type\":\"DS\",\"ttl\":3600,\"rdata\":[\"12345 13 2 3A4B5C6D7E8F90123A4B5C6D7E8F90123A4B5C6D7E8F90123A4B5C6D7E8F9012\"]}]},"
+	       "{\"owner\":\"ns1.example.test.\",\"rrsets\":[{\"type\":\"A\",\"ttl\":86400,\"rdata\":[\"192.0.2.1\"]}]},"
+	       "{\"owner\":\"gone.test.\",\"rrsets\":[]},"
+	       "{\"owner\":\"test.\",\"rrsets\":[{\"type\":\"TXT\",\"ttl\":60,\"rdata\":[\"\\\"hello world\\\"\"]}]}]}",
+	       "write: owners lower case, types upper case, owners in order, records in "
+	       "canonical order, a removal as no rrsets");
+	zg_msg_t again;
+	zg_msg_init(&again);
+	ret = zg_msg_parse(parser, text, strlen(text), zone, &again, reason, sizeof(reason));
+	is_int(ret, 0, "write: what is written parses");
+	if (ret == 0) {
+		is_int(again.change_count, 4, "write: 4 owners read back");
+		is_int(again.rr_count, 5, "write: 5 records read back");
+		char *text2 = zg_msg_write(again.id, "test.", again.changes, again.change_count);
+		is_str(text2 != NULL ? text2 : "(null)", text, "write: parse and write is a fixed point");
+		free(text2);
+	}
+	zg_msg_deinit(&again);
+	free(text);
+	ok(zg_msg_write(NULL, "test.", NULL, 0) == NULL, "write: no id, no message");
+	text = zg_msg_write("empty", "test.", NULL, 0);
+	is_str(text != NULL ? text : "(null)",
+	       "{\"version\":1,\"id\":\"empty\",\"zone\":\"test.\",\"changes\":[]}",
+	       "write: no changes");
+	free(text);
+}
+
 int main(void)
 {
 	plan_lazy();
@@ -346,6 +397,7 @@ int main(void)
 	test_hostile();
 	test_quote();
 	test_escape();
+	test_write();
 	zg_msg_deinit(&msg);
 	zg_msg_parser_free(parser);
 	return done_testing();
