@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * zg-checkds: does every parent server serve a DS set that matches the
- * child's keys and CDS/CDNSKEY? (see zg-checkds(1) and CONTRACTS.md)
+ * child's keys and CDS/CDNSKEY? (see zg-checkds(1) and doc/contracts.md)
  */
 #include <errno.h>
 #include <getopt.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * zg-ingest: applies registry JSON messages (CONTRACTS.md, version 1) to a
+ * zg-ingest: applies registry JSON messages (doc/contracts.md, version 1) to a
  * primary server with RFC 2136 UPDATEs signed with TSIG.
  *
  *   zg-ingest send [OPTIONS] FILE.json

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * zg-verify: whole-zone DNSSEC validation (see zg-verify(1) and CONTRACTS.md),
+ * zg-verify: whole-zone DNSSEC validation (see zg-verify(1) and doc/contracts.md),
  * and --follow: mod-validate's loop without knotd (SOA polling, AXFR then
  * IXFR into a shadow zone, incremental validation, one verdict per serial).
  */

@@ -6,7 +6,7 @@
  * one up (referral), asks each child's servers for CDS/CDNSKEY at a bounded
  * query rate, applies the RFC 7344/8078 rules (zg_cds_evaluate()) against the
  * DS set the parent serves now, and writes every accepted DS change as a JSON
- * ingest message (CONTRACTS.md, version 1) into the ingest queue (spool
+ * ingest message (doc/contracts.md, version 1) into the ingest queue (spool
  * directory or PostgreSQL), so that the parent zone changes through
  * mod-ingest only. Every accepted or refused CDS/CDNSKEY set gives one audit
  * line through the log callback, once per distinct published set and

@@ -3,7 +3,7 @@
  * \file
  * zg-checkds logic: given what every parent server and every child server
  * serves (resolver.h fills it), decide in-sync / pending / broken /
- * inconsistent (CONTRACTS.md), naming the servers and key tags. Pure
+ * inconsistent (doc/contracts.md), naming the servers and key tags. Pure
  * function, no network.
  */
 #ifndef ZONEGATE_CHECKDS_H

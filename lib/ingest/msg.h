@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*!
  * \file
- * JSON ingest messages (version 1, see CONTRACTS.md): parsing and the
+ * JSON ingest messages (version 1, see doc/contracts.md): parsing and the
  * refusal rules.
  *
  * A message lists owners with the complete RRsets each should have after the

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*!
  * \file
- * The PostgreSQL queue (libpq): table zonegate_queue of CONTRACTS.md, one
+ * The PostgreSQL queue (libpq): table zonegate_queue of doc/contracts.md, one
  * consumer per zone at a time.
  *
  * zg_pgqueue_claim() opens a transaction that takes or renews the zone's

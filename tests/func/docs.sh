@@ -88,6 +88,22 @@ else
 	zg_diag "systemd-analyze not installed: the unit is not verified"
 fi
 
+# doc/architecture.md names every file of lib/, every module and tool, and
+# nothing that is gone (tests/func/arch-map.py); the check can fail both ways.
+arch_py=$ZG_SRCDIR/tests/func/arch-map.py
+out=$("$PYTHON3" "$arch_py" "$ZG_SRCDIR" 2>&1); rc=$?
+is "$rc:$out" "0:" "doc/architecture.md names every file of lib/, modules/ and tools/ (arch-map.py)"
+mkdir -p "$ZG_TMP/arch"
+for f in "$ZG_SRCDIR"/*; do ln -s "$f" "$ZG_TMP/arch/"; done
+rm "$ZG_TMP/arch/lib" && cp -r "$ZG_SRCDIR/lib" "$ZG_TMP/arch/lib"
+: >"$ZG_TMP/arch/lib/core/newpart.c"
+out=$("$PYTHON3" "$arch_py" "$ZG_TMP/arch" 2>&1); rc=$?
+is "$rc:$out" "1:missing lib/core/newpart.c" "a new library file the page does not name fails the check"
+rm -f "$ZG_TMP/arch/lib/core/newpart.c" "$ZG_TMP/arch/lib/dsync/scansched.c" "$ZG_TMP/arch/lib/dsync/scansched.h"
+out=$("$PYTHON3" "$arch_py" "$ZG_TMP/arch" 2>&1); rc=$?
+is "$rc:$out" "1:stale lib/dsync/scansched" "a file the page names that is gone fails the check"
+rm -rf "$ZG_TMP/arch"
+
 # The log catalogue lists every module log line of the sources, and nothing
 # else; the check fails for a new line without an entry and for a stale entry.
 cat_py=$ZG_SRCDIR/tests/func/log-catalogue.py

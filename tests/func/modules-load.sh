@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-3.0-or-later
 # The modules load in a real knotd: every documented example stanza,
-# then the CONTRACTS.md stanza set; counters visible in `knotc zone-stats`;
+# then the doc/contracts.md stanza set; counters visible in `knotc zone-stats`;
 # clean unload/load across `knotc reload`; clean stop.
 . "$ZG_SRCDIR/tests/func/lib.sh"
 zg_init
@@ -60,7 +60,7 @@ for m in ingest validate dsync keys; do
 	ok "mod-$m: knotd stops cleanly" zg_knotd_stop "$d"
 done
 
-# 2. The CONTRACTS.md stanzas together on one zone, then reloads.
+# 2. The doc/contracts.md stanzas together on one zone, then reloads.
 d=$ZG_TMP/all
 mkdir -p "$d"
 port=$(zg_free_port)
