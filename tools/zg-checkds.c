@@ -18,15 +18,15 @@
 #include "dsync/checkds.h"
 #include "dsync/ds.h"
 #include "core/error.h"
+#include "core/format.h"
 #include "dns/resolver.h"
 
 #define EXIT_UNKNOWN	3
 #define MAX_ARGS	32
 
-enum { FMT_TEXT, FMT_JSON, FMT_NAGIOS };
 enum { OPT_PARENT = 256, OPT_CHILD, OPT_RESOLVER, OPT_TA, OPT_FORMAT, OPT_TIMEOUT, OPT_TIME };
 
-static int g_format = FMT_TEXT;
+static zg_format_t g_format = ZG_FORMAT_TEXT;
 static const char *g_zone_str = "";
 
 static void usage(FILE *out)
@@ -70,9 +70,9 @@ static int fail(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (g_format == FMT_NAGIOS) {
+	if (g_format == ZG_FORMAT_NAGIOS) {
 		printf("ZONEGATE CHECKDS UNKNOWN - %s %s\n", g_zone_str, msg);
-	} else if (g_format == FMT_JSON) {
+	} else if (g_format == ZG_FORMAT_JSON) {
 		json_t *o = json_pack("{s:s, s:s, s:i, s:s}", "zone", g_zone_str, "state", "unknown",
 		                      "exit", EXIT_UNKNOWN, "error", msg);
 		json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -104,7 +104,7 @@ static void print_report(const zg_checkds_report_t *rep, const zg_parent_view_t 
 {
 	const char *state = zg_checkds_state_str(rep->state);
 	char t1[256], t2[256], t3[256];
-	if (g_format == FMT_JSON) {
+	if (g_format == ZG_FORMAT_JSON) {
 		json_t *o = json_object();
 		json_object_set_new(o, "zone", json_string(g_zone_str));
 		json_object_set_new(o, "state", json_string(state));
@@ -157,7 +157,7 @@ static void print_report(const zg_checkds_report_t *rep, const zg_parent_view_t 
 			first = rep->findings[i].text;
 		}
 	}
-	if (g_format == FMT_NAGIOS) {
+	if (g_format == ZG_FORMAT_NAGIOS) {
 		static const char *words[] = { "OK", "WARNING", "CRITICAL", "CRITICAL" };
 		printf("ZONEGATE CHECKDS %s - %s %s%s%s | parents=%zu children=%zu\n",
 		       words[rep->state], g_zone_str, state, first ? ": " : "", first ? first : "",
@@ -199,12 +199,7 @@ int main(int argc, char **argv)
 	uint32_t now = (uint32_t)time(NULL);
 	int c;
 	/* Pre-scan for --format so that usage errors use it. */
-	for (int i = 1; i < argc - 1; i++) {
-		if (strcmp(argv[i], "--format") == 0) {
-			g_format = strcmp(argv[i + 1], "json") == 0 ? FMT_JSON :
-			           strcmp(argv[i + 1], "nagios") == 0 ? FMT_NAGIOS : FMT_TEXT;
-		}
-	}
+	g_format = zg_format_prescan(argc, argv);
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_PARENT:
@@ -226,14 +221,8 @@ int main(int argc, char **argv)
 			ta_path = optarg;
 			break;
 		case OPT_FORMAT:
-			if (strcmp(optarg, "text") == 0) {
-				g_format = FMT_TEXT;
-			} else if (strcmp(optarg, "json") == 0) {
-				g_format = FMT_JSON;
-			} else if (strcmp(optarg, "nagios") == 0) {
-				g_format = FMT_NAGIOS;
-			} else {
-				return fail("unknown format '%s' (text, json or nagios)", optarg);
+			if (zg_format_parse(optarg, &g_format) != 0) {
+				return fail("unknown format '%s' (" ZG_FORMAT_NAMES ")", optarg);
 			}
 			break;
 		case OPT_TIMEOUT: {
@@ -263,7 +252,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind != argc - 1) {
-		if (g_format == FMT_TEXT) {
+		if (g_format == ZG_FORMAT_TEXT) {
 			usage(stderr);
 		}
 		return fail(optind >= argc ? "missing ZONE" : "more than one ZONE");

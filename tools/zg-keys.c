@@ -24,6 +24,7 @@
 #include <jansson.h>
 
 #include "core/error.h"
+#include "core/format.h"
 #include "keys/backup.h"
 #include "keys/decide.h"
 #include "keys/keyset.h"
@@ -38,7 +39,6 @@
 #define MAX_ZONES	256
 #define MAX_KEYS	64
 
-enum { FMT_TEXT, FMT_JSON, FMT_NAGIOS };
 enum {
 	OPT_FORMAT = 256, OPT_SUPPLY, OPT_SOFTHSM, OPT_LOCATION, OPT_KEYSTORE, OPT_KEY, OPT_ALL,
 	OPT_TIME, OPT_RECOVERY, OPT_BACKUP_INT, OPT_KASP, OPT_KEYMGR, OPT_KNOTC, OPT_TIMEOUT,
@@ -67,8 +67,8 @@ typedef struct {
 	const char *arg;       /* LOCATION of check and restore. */
 } opts_t;
 
-static int g_format = FMT_TEXT;
-static json_t *g_json;     /* The JSON answer being built (FMT_JSON). */
+static zg_format_t g_format = ZG_FORMAT_TEXT;
+static json_t *g_json;     /* The JSON answer being built (ZG_FORMAT_JSON). */
 
 static void usage(FILE *out)
 {
@@ -132,9 +132,9 @@ static void out_line(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (g_format == FMT_TEXT) {
+	if (g_format == ZG_FORMAT_TEXT) {
 		printf("%s\n", msg);
-	} else if (g_format == FMT_JSON) {
+	} else if (g_format == ZG_FORMAT_JSON) {
 		json_t *lines = json_object_get(g_json, "messages");
 		if (lines == NULL) {
 			json_object_set_new(g_json, "messages", lines = json_array());
@@ -162,9 +162,9 @@ static int fail_code(int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (g_format == FMT_NAGIOS) {
+	if (g_format == ZG_FORMAT_NAGIOS) {
 		printf("ZONEGATE KEYS %s - %s\n", code == EXIT_UNKNOWN ? "UNKNOWN" : "CRITICAL", msg);
-	} else if (g_format == FMT_JSON) {
+	} else if (g_format == ZG_FORMAT_JSON) {
 		json_object_set_new(g_json, "error", json_string(msg));
 		json_done(code, code == EXIT_UNKNOWN ? "unknown" : "failed");
 	} else {
@@ -177,9 +177,9 @@ static int fail_code(int code, const char *fmt, ...)
 
 static int done(const char *summary)
 {
-	if (g_format == FMT_NAGIOS) {
+	if (g_format == ZG_FORMAT_NAGIOS) {
 		printf("ZONEGATE KEYS OK - %s\n", summary);
-	} else if (g_format == FMT_JSON) {
+	} else if (g_format == ZG_FORMAT_JSON) {
 		json_object_set_new(g_json, "summary", json_string(summary));
 		json_done(EXIT_OK, "ok");
 	} else {
@@ -580,7 +580,7 @@ static int cmd_backup(const opts_t *o)
 	ret = e != NULL ? zg_reg_append(o->reg_path, e, m.nkeys, &added, err, sizeof(err)) : -ENOMEM;
 	free(e);
 	size_t nkeys = m.nkeys;
-	if (g_format == FMT_JSON) {
+	if (g_format == ZG_FORMAT_JSON) {
 		json_t *keys = json_array();
 		for (size_t k = 0; k < m.nkeys; k++) {
 			json_array_append_new(keys, json_pack("{s:s, s:s, s:i, s:s}", "zone", m.keys[k].zone,
@@ -917,7 +917,7 @@ static int cmd_status(const opts_t *o)
 		zg_reg_deinit(&reg);
 		return fail_code(EXIT_UNKNOWN, "no signed zone in knotd's configuration");
 	}
-	json_t *jzones = g_format == FMT_JSON ? json_array() : NULL;
+	json_t *jzones = g_format == ZG_FORMAT_JSON ? json_array() : NULL;
 	char summary[4096] = "";
 	for (size_t i = 0; i < nz; i++) {
 		char line[512];
@@ -928,9 +928,9 @@ static int cmd_status(const opts_t *o)
 	zg_kconf_deinit(&conf);
 	zg_reg_deinit(&reg);
 	static const char *const names[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
-	if (g_format == FMT_NAGIOS) {
+	if (g_format == ZG_FORMAT_NAGIOS) {
 		printf("ZONEGATE KEYS %s - %s\n", names[code], summary);
-	} else if (g_format == FMT_JSON) {
+	} else if (g_format == ZG_FORMAT_JSON) {
 		json_object_set_new(g_json, "zones", jzones);
 		json_object_set_new(g_json, "summary", json_string(summary));
 		json_done(code, names[code]);
@@ -1123,12 +1123,7 @@ int main(int argc, char *argv[])
 		{ "help",            no_argument,       NULL, 'h' },
 		{ NULL }
 	};
-	for (int i = 1; i + 1 < argc; i++) {
-		if (strcmp(argv[i], "--format") == 0) {
-			g_format = strcmp(argv[i + 1], "json") == 0 ? FMT_JSON :
-			           strcmp(argv[i + 1], "nagios") == 0 ? FMT_NAGIOS : FMT_TEXT;
-		}
-	}
+	g_format = zg_format_prescan(argc, argv);
 	g_json = json_object();
 	const char *time_arg = NULL;
 	int c;
@@ -1181,10 +1176,9 @@ int main(int argc, char *argv[])
 			o.timeout_ms = (int)(v * 1000);
 			break;
 		case OPT_FORMAT:
-			if (strcmp(optarg, "text") != 0 && strcmp(optarg, "json") != 0 &&
-			    strcmp(optarg, "nagios") != 0) {
-				g_format = FMT_TEXT;
-				return fail_code(EXIT_UNKNOWN, "unknown format '%s' (text, json or nagios)",
+			if (zg_format_parse(optarg, &g_format) != 0) {
+				g_format = ZG_FORMAT_TEXT;
+				return fail_code(EXIT_UNKNOWN, "unknown format '%s' (" ZG_FORMAT_NAMES ")",
 				                 optarg);
 			}
 			break;

@@ -24,6 +24,7 @@
 #include "dns/axfr.h"
 #include "dns/dnsclient.h"
 #include "core/error.h"
+#include "core/format.h"
 #include "validate/crypto.h"
 #include "validate/incr.h"
 #include "validate/p256.h"
@@ -32,14 +33,13 @@
 #include "dns/xfr.h"
 #include "validate/zone.h"
 
-enum { FMT_TEXT, FMT_JSON, FMT_NAGIOS };
 enum { OPT_HORIZON = 256, OPT_FORMAT, OPT_DS, OPT_AXFR, OPT_FOLLOW, OPT_POLL, OPT_COUNT,
        OPT_MAX_RECORDS, OPT_MAX_SIZE, OPT_MAX_TIME, OPT_P256_OPENSSL, OPT_P256_CACHE };
 
 /*! Default seconds between two SOA queries of --follow. */
 #define FOLLOW_POLL_DEFAULT 5
 
-static int g_format = FMT_TEXT;
+static zg_format_t g_format = ZG_FORMAT_TEXT;
 /*! P-256 engine in use, for the JSON stats. */
 static const char *g_p256 = "native";
 
@@ -100,7 +100,7 @@ static int fail_usage(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (g_format == FMT_NAGIOS) {
+	if (g_format == ZG_FORMAT_NAGIOS) {
 		printf("ZONEGATE UNKNOWN - %s\n", msg);
 		return 3;
 	}
@@ -180,7 +180,7 @@ static int print_limit_verdict(const uint8_t *zone, const char *zname, uint32_t 
 	zg_report_info_t info = { .zone = zname, .serial = serial, .now = (int64_t)time(NULL) };
 	int code = 1;
 	switch (g_format) {
-	case FMT_JSON:
+	case ZG_FORMAT_JSON:
 		if (mode == NULL) {
 			zg_report_print_json(stdout, &report, &info);
 			break;
@@ -203,7 +203,7 @@ static int print_limit_verdict(const uint8_t *zone, const char *zname, uint32_t 
 			free(buf);
 		}
 		break;
-	case FMT_NAGIOS:
+	case ZG_FORMAT_NAGIOS:
 		code = zg_report_print_nagios(stdout, &report, &info);
 		break;
 	default:
@@ -371,7 +371,7 @@ static int follow_print(follow_t *f, zg_report_t *report, const zg_report_info_t
 		return -errno;
 	}
 	int ret = 0;
-	if (g_format == FMT_JSON) {
+	if (g_format == ZG_FORMAT_JSON) {
 		ret = zg_report_print_json(mem, report, info);
 	} else {
 		zg_report_print_text(mem, report, info);
@@ -383,7 +383,7 @@ static int follow_print(follow_t *f, zg_report_t *report, const zg_report_info_t
 		free(buf);
 		return ret;
 	}
-	if (g_format == FMT_JSON) {
+	if (g_format == ZG_FORMAT_JSON) {
 		json_error_t jerr;
 		json_t *root = json_loadb(buf, len, 0, &jerr);
 		if (root == NULL) {
@@ -627,16 +627,8 @@ int main(int argc, char **argv)
 	bool time_set = false, poll_set = false, count_set = false, limit_set = false;
 	zg_verify_opts_t vo = { .now = (int64_t)time(NULL) };
 	/* Find --format first so usage errors use the right output. */
-	for (int i = 1; i < argc; i++) {
-		const char *f = NULL;
-		if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
-			f = argv[i + 1];
-		} else if (strncmp(argv[i], "--format=", 9) == 0) {
-			f = argv[i] + 9;
-		}
-		if (f != NULL && strcmp(f, "nagios") == 0) {
-			g_format = FMT_NAGIOS;
-		}
+	if (zg_format_prescan(argc, argv) == ZG_FORMAT_NAGIOS) {
+		g_format = ZG_FORMAT_NAGIOS;
 	}
 	int c;
 	opterr = 0;
@@ -670,14 +662,8 @@ int main(int argc, char **argv)
 			}
 			break;
 		case OPT_FORMAT:
-			if (strcmp(optarg, "text") == 0) {
-				g_format = FMT_TEXT;
-			} else if (strcmp(optarg, "json") == 0) {
-				g_format = FMT_JSON;
-			} else if (strcmp(optarg, "nagios") == 0) {
-				g_format = FMT_NAGIOS;
-			} else {
-				return fail_usage("bad format '%s' (text, json or nagios)", optarg);
+			if (zg_format_parse(optarg, &g_format) != 0) {
+				return fail_usage("bad format '%s' (" ZG_FORMAT_NAMES ")", optarg);
 			}
 			break;
 		case OPT_DS:
@@ -758,7 +744,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind + 1 != argc) {
-		if (g_format != FMT_NAGIOS) {
+		if (g_format != ZG_FORMAT_NAGIOS) {
 			usage(stderr);
 		}
 		return fail_usage(optind >= argc ? "missing %s" : "too many arguments, expected one %s",
@@ -780,8 +766,8 @@ int main(int argc, char **argv)
 	}
 	const char *input = argv[optind];
 	if (fa.server != NULL) {
-		if (g_format == FMT_NAGIOS) {
-			g_format = FMT_TEXT;
+		if (g_format == ZG_FORMAT_NAGIOS) {
+			g_format = ZG_FORMAT_TEXT;
 			return fail_usage("--follow prints text or json, not nagios");
 		}
 		if (axfr != NULL) {
@@ -874,10 +860,10 @@ int main(int argc, char **argv)
 	};
 	int code = report.errors ? 1 : 0;
 	switch (g_format) {
-	case FMT_JSON:
+	case ZG_FORMAT_JSON:
 		zg_report_print_json(stdout, &report, &info);
 		break;
-	case FMT_NAGIOS:
+	case ZG_FORMAT_NAGIOS:
 		code = zg_report_print_nagios(stdout, &report, &info);
 		break;
 	default:
