@@ -100,8 +100,16 @@ like "$(cat "$DEMO/distribution/knotd.log")" "serial $sbad, [^ ]+\\.example\\. D
 like "$(cat "$DEMO/alarm.log" 2>/dev/null)" "example\\. $sbad .*validation errors" \
 	"the alarm ran as: alarm ZONE SERIAL REASON"
 # The secondary is told to refresh; the gate refuses, it keeps its serial.
-"$KNOTC" -c "$DEMO/secondary/knot.conf" zone-refresh example. >/dev/null 2>&1
-refused() { grep -Eq "(AXFR|IXFR), outgoing, remote 127\\.0\\.0\\.3@[0-9]+, refused \\(serial $sbad" "$DEMO/distribution/knotd.log"; }
+# The hidden primary logs refusals at most once per 10 s (an earlier refusal,
+# of a serial not validated yet, may hold the line back): ask again every 3 s.
+asked=0
+refused() {
+	if [ $((SECONDS - asked)) -ge 3 ]; then
+		asked=$SECONDS
+		"$KNOTC" -c "$DEMO/secondary/knot.conf" zone-refresh example. >/dev/null 2>&1
+	fi
+	grep -Eq "(AXFR|IXFR), outgoing, remote 127\\.0\\.0\\.3@[0-9]+, refused \\(serial $sbad" "$DEMO/distribution/knotd.log"
+}
 ok "the hidden primary refuses the secondary's transfer of $sbad" zg_wait 30 refused
 sleep 2
 is "$(serial_at 3 "$P3")" "$s1" "the secondary keeps serial $s1"

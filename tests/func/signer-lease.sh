@@ -137,8 +137,13 @@ ok "the restarted one ($first) comes back as standby" zg_wait 10 eval "[ \"\$(ro
 t0=$(date +%s.%N)
 out=$(sg --state "$ZG_TMP/state.$other" --timeout 20 switchover 2>&1); rc=$?
 t1=$(date +%s.%N)
-tok3=$(field "$first" token)
+# The command returns when the store names the new holder; the controller's
+# state file follows within a tick.
+tok3=${out##* }
 is "$rc:$out" "0:$first $tok3" "switchover: $first now holds the lease"
+ok "$first's state file reports token $tok3 and role active" zg_wait 5 eval \
+	"[ \"\$(field $first token)\" = \"$tok3\" ] && [ \"\$(role $first)\" = active ]"
+ok "the new token ($tok3) is above $other's ($tok2)" test "${tok3:-0}" -gt "$tok2"
 ok "switchover took under 5 s ($(dt "$t0" "$t1") s)" within "$t0" "$t1" 5
 ok "$other is standby after the switchover" zg_wait 5 eval "[ \"\$(role $other)\" = standby ]"
 like "$(cat "$ZG_TMP/log.$other")" "role standby \(token $tok2, switchover\)" "log line of the step-down"
