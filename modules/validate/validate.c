@@ -817,12 +817,18 @@ static int fence_soa(validate_ctx_t *ctx, uint32_t *serial)
 		if (!above || (ctx->other_refused[i] && ctx->other_serial[i] == other)) {
 			continue;
 		}
+		/* The lease as read now: it may have passed to that address since
+		 * (then the next poll transfers from it). */
+		zg_lease_info_t now;
+		if (fence_read(ctx, &now) != 0 ||
+		    fence_decide(ctx, &now, other, &s->addr, &nt, why, sizeof(why)) !=
+		    (now.remaining_ms > 0 ? ZG_FENCE_NOT_HOLDER : ZG_FENCE_EXPIRED)) {
+			continue;
+		}
 		ctx->other_refused[i] = true;
 		ctx->other_serial[i] = other;
 		char addr[80];
-		zg_dns_addr_str(&s->addr, addr, sizeof(addr));
-		fence_decide(ctx, &li, other, &s->addr, &nt, why, sizeof(why));
-		fence_refused(ctx, other, addr, why);
+		fence_refused(ctx, other, zg_dns_addr_str(&s->addr, addr, sizeof(addr)), why);
 	}
 	if (hidx < 0) {
 		return ZG_EFENCED;

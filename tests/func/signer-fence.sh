@@ -16,7 +16,8 @@
 #  (c) the database stops: B's next serial does not pass (lease-errors, log
 #      line), S keeps the last good serial; the database is back: it passes.
 #  (d) without `lease` the module behaves as before (no fencing counters,
-#      A's serial validated whoever holds the lease).
+#      A's serial validated whoever holds the lease). Bad lease/signer items
+#      are refused by conf-check.
 . "$ZG_SRCDIR/tests/func/lib.sh"
 zg_init
 . "$ZG_SRCDIR/tests/func/validate-lib.sh"
@@ -185,13 +186,22 @@ ok "(b) refused serial $sa3 from A, logged" zg_wait 30 grep -Eq \
 	"mod-validate.*refused serial $sa3 from 127\.0\.0\.1@$PA: signer lease held by b, token 2" "$H/knotd.log"
 is "$(stat_of serials-fenced)" 1 "(b) serials-fenced 1"
 ok "(b) the alarm ran for it" zg_wait 10 grep -q "^test\. $sa3 refused serial $sa3 from 127\.0\.0\.1@$PA: signer lease held by b, token 2$" "$ALARM_OUT"
-ok "(b) H's knotd took A's serial $sa3 (its first master)" zg_wait 60 serial_is "$PH" "$sa3"
-zg_knotc "$S" zone-refresh test. >/dev/null
+# Knot 3.2 asks its first master (A) and loads A's serial; later series may
+# stay with the master that answered last (B). Either way S must keep B's.
+if zg_wait 20 serial_is "$PH" "$sa3"; then
+	pass "(b) H's knotd loaded A's serial $sa3 (its first master)"
+	zg_knotc "$S" zone-refresh test. >/dev/null
+	ok "(b) H refused A's serial to S (transfers-refused above $tr0)" \
+		zg_wait 10 stat_ge transfers-refused $((tr0 + 1))
+else
+	is "$(serial_of "$PH")" "$sb1" "(b) H's knotd stayed with B's serial $sb1 (master pinned)"
+	zg_knotc "$S" zone-refresh test. >/dev/null
+	pass "(b) no transfer of A's serial to refuse"
+fi
 sleep 3
 is "$(serial_of "$PS")" "$sb1" "(b) S keeps B's serial $sb1"
 is "$(stat_of last-validated-serial)" "$sb1" "(b) the last validated serial is B's"
 unlike "$(grep "serial $sa3, validated" "$H/knotd.log")" "validated" "(b) A's serial never validated"
-ok "(b) H refused A's serial to S (transfers-refused above $tr0)" zg_wait 10 stat_ge transfers-refused $((tr0 + 1))
 # The token survives a restart of H (state file).
 ok "(b) H stops" zg_knotd_stop "$H"
 like "$(cat "$H/zones/test.mod-validate")" \
@@ -232,6 +242,20 @@ is "$(VL_DIR=$D stat_of serials-fenced)" "" "(d) no fencing counters"
 unlike "$(cat "$D/knotd.log")" "signer lease" "(d) no lease in its log"
 like "$(cat "$D/knotd.log")" "mod-validate.*validating transfers from signers \(127\.0\.0\.1@$PA, 127\.0\.0\.1@$PB\), poll" \
 	"(d) the source as before"
+
+# Configuration errors: refused by knotc conf-check, with the reason.
+cc() { # WANT-REGEX MODULE-EXTRA DESCRIPTION
+	dist_conf "$ZG_TMP/cc" "$PD" "$2" >"$ZG_TMP/cc.conf"
+	out=$("$KNOTC" -c "$ZG_TMP/cc.conf" conf-check 2>&1); rc=$?
+	ok "conf-check refuses $3" test "$rc" -ne 0
+	like "$out" "$1" "and says why ($3)"
+}
+cc "signer must be HOLDER@ADDRESS" "    lease: \"$db\"
+    signer: 127.0.0.1@$PA" "a signer item without holder"
+cc "signer must be HOLDER@ADDRESS" "    lease: \"$db\"
+    signer: a@signer-a.example" "a signer item with a name, not an address"
+cc "signer needs lease" "    signer: a@127.0.0.1@$PA" "signer without lease"
+cc "lease must be a postgresql:// URI" "    lease: etcd://127.0.0.1:2379" "an unsupported lease store"
 
 zg_knotd_stop "$D"
 zg_knotd_stop "$S"
