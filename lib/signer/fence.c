@@ -62,10 +62,6 @@ char *zg_fence_reason(zg_fence_t d, const zg_fence_in_t *in, char *buf, size_t l
 {
 	const zg_lease_info_t *l = in->lease;
 	switch (d) {
-	case ZG_FENCE_ACCEPT:
-		snprintf(buf, len, "signer lease held by %s, token %lld", l->holder,
-		         (long long)l->token);
-		break;
 	case ZG_FENCE_NO_LEASE:
 		snprintf(buf, len, "no signer lease taken for the zone");
 		break;
@@ -77,6 +73,7 @@ char *zg_fence_reason(zg_fence_t d, const zg_fence_in_t *in, char *buf, size_t l
 		snprintf(buf, len, "signer lease held by %s, token %lld, a holder of no known "
 		         "address", l->holder, (long long)l->token);
 		break;
+	case ZG_FENCE_ACCEPT:
 	case ZG_FENCE_NOT_HOLDER:
 		snprintf(buf, len, "signer lease held by %s, token %lld", l->holder,
 		         (long long)l->token);
