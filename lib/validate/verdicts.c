@@ -76,6 +76,9 @@ int zg_verdicts_write(const zg_verdicts_t *s, const char *zone, const char *path
 	if (s->have_last_valid) {
 		fprintf(f, "last-validated %u\n", s->last_valid);
 	}
+	if (s->lease_token > 0) {
+		fprintf(f, "lease-token %lld\n", (long long)s->lease_token);
+	}
 	for (unsigned i = 0; i < s->count; i++) {
 		const zg_verdict_t *e = &s->v[i];
 		fprintf(f, "verdict %u %s %lld ", e->serial, e->valid ? "valid" : "failed",
@@ -169,6 +172,13 @@ static int parse_line(zg_verdicts_t *st, const char *zone, unsigned line, char *
 		}
 		st->last_valid = (uint32_t)a;
 		st->have_last_valid = true;
+	} else if (ntok == 2 && strcmp(tok[0], "lease-token") == 0 && n == 0 &&
+	           st->lease_token == 0) {
+		if (!parse_num(tok[1], INT64_MAX, &a) || a == 0) {
+			*why = "bad lease token";
+			return -EINVAL;
+		}
+		st->lease_token = (int64_t)a;
 	} else if (ntok == 4 + st->version && strcmp(tok[0], "verdict") == 0) {
 		bool valid = strcmp(tok[2], "valid") == 0;
 		if (!valid && strcmp(tok[2], "failed") != 0) {

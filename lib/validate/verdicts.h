@@ -11,6 +11,8 @@
  *   zone ZONE
  *   key KEY                                     (digest key, 64 hex digits)
  *   last-validated SERIAL                       (once a serial has validated)
+ *   lease-token TOKEN                           (downstream fencing: highest
+ *                                                signer lease token accepted)
  *   verdict SERIAL valid TIME EXPIRY DIGEST     (EXPIRY, DIGEST "-" if unknown)
  *   verdict SERIAL failed TIME - DIGEST
  *   end COUNT                                   (COUNT verdict lines above)
@@ -47,6 +49,7 @@ typedef struct {
 	unsigned count;
 	uint32_t last_valid;        /*!< Last validated serial (have_last_valid). */
 	bool have_last_valid;
+	int64_t lease_token;        /*!< Highest signer lease token accepted (0: none). */
 	uint8_t key[ZG_DIGEST_KEY_LEN];  /*!< Digest key (have_key). */
 	bool have_key;
 } zg_verdicts_t;

@@ -42,6 +42,8 @@
 #include "dns/dnsclient.h"
 #include "dns/ctl.h"
 #include "core/error.h"
+#include "signer/fence.h"
+#include "signer/lease.h"
 #include "validate/digest.h"
 #include "validate/crypto.h"
 #include "validate/incr.h"
@@ -67,6 +69,8 @@
 #define MOD_MAX_TIME	"\x0c""xfr-max-time"
 #define MOD_P256_OPENSSL "\x0c""p256-openssl"
 #define MOD_P256_CACHE	"\x10""p256-table-cache"
+#define MOD_LEASE	"\x05""lease"
+#define MOD_SIGNER	"\x06""signer"
 
 #define C_KEY		"\x03""key"
 #define C_ALG		"\x09""algorithm"
@@ -98,6 +102,8 @@
 #define NOTIFY_MAX	16
 /*! Addresses of a source remote used (tried in order). */
 #define SOURCE_MAX	8
+/*! signer items (HOLDER@ADDR) used. */
+#define SIGNER_MAX	16
 
 static int source_check(knotd_conf_check_args_t *args);
 
@@ -116,6 +122,8 @@ static const yp_item_t validate_conf[] = {
 	{ MOD_MAX_TIME,  YP_TINT, YP_VINT = { 0, UINT32_MAX / 1000, 0, YP_STIME } },
 	{ MOD_P256_OPENSSL, YP_TBOOL, YP_VNONE },
 	{ MOD_P256_CACHE, YP_TINT, YP_VINT = { 0, ZG_P256_CACHE_MAX, ZG_P256_CACHE_DEFAULT } },
+	{ MOD_LEASE,    YP_TSTR,  YP_VNONE },
+	{ MOD_SIGNER,   YP_TSTR,  YP_VNONE, YP_FMULTI },
 	{ NULL }
 };
 
@@ -127,6 +135,10 @@ enum {
 	CTR_XFR_REFUSED,
 	CTR_EXPIRY_SECONDS,
 	CTR_CONTENT_REFUSED,
+	CTR_BASE_COUNT,             /* Those below only with lease (downstream fencing). */
+	CTR_SERIALS_FENCED = CTR_BASE_COUNT,
+	CTR_LEASE_ERRORS,
+	CTR_LEASE_TOKEN,
 	CTR_COUNT
 };
 
@@ -138,6 +150,9 @@ static const char *const ctr_names[CTR_COUNT] = {
 	[CTR_XFR_REFUSED]       = "transfers-refused",
 	[CTR_EXPIRY_SECONDS]    = "earliest-expiry-seconds",
 	[CTR_CONTENT_REFUSED]   = "transfers-content-refused",
+	[CTR_SERIALS_FENCED]    = "serials-fenced",
+	[CTR_LEASE_ERRORS]      = "lease-errors",
+	[CTR_LEASE_TOKEN]       = "lease-token",
 };
 
 /* A verdict entry: bit 32 present, bit 33 valid, low 32 bits the serial. */
@@ -203,6 +218,18 @@ typedef struct {
 	char ctl_path[512];         /*!< This server's control socket. */
 	notify_target_t notify[NOTIFY_MAX];
 	unsigned notify_count;
+
+	/* Downstream fencing (lease configured; worker only). */
+	zg_lease_store_t *lease;    /*!< NULL: no fencing, one signer. */
+	char (*signer_map)[320];    /*!< signer items, HOLDER@ADDR. */
+	size_t signer_count;
+	zg_lease_info_t lease_info; /*!< As read last. */
+	char fence_state[512];      /*!< Why nothing is accepted now ("" fine). */
+	uint32_t other_serial[SOURCE_MAX];  /*!< Last refused serial per address ... */
+	bool other_refused[SOURCE_MAX];     /*!< ... reported. */
+	int64_t refused_token;      /*!< The holder's serial refused last ... */
+	uint32_t refused_serial;
+	int refused_src;            /*!< ... its source (-1: none). */
 
 	/* Verdicts, read by the hook without locks. */
 	_Atomic uint64_t verdicts[VERDICTS];
@@ -650,6 +677,225 @@ static int source_soa(validate_ctx_t *ctx, uint32_t *serial)
 	return ret;
 }
 
+/* ---- downstream fencing (lease) ---- */
+
+/* Logs why no serial is accepted now, once per reason ("" when fine again). */
+static void fence_state(validate_ctx_t *ctx, int level, const char *why)
+{
+	if (strcmp(why, ctx->fence_state) == 0) {
+		return;
+	}
+	if (why[0] != '\0') {
+		wlog(ctx, level, "no serial accepted, %s, serving the last validated serial", why);
+	} else {
+		wlog(ctx, LOG_INFO, "signer lease readable, held by %s, token %lld",
+		     ctx->lease_info.holder, (long long)ctx->lease_info.token);
+	}
+	snprintf(ctx->fence_state, sizeof(ctx->fence_state), "%s", why);
+}
+
+/* The address of the lease's holder (signer items, else its name). */
+static bool fence_holder(const validate_ctx_t *ctx, const zg_lease_info_t *li,
+                         struct sockaddr_storage *addr)
+{
+	const char *map[SIGNER_MAX];
+	for (size_t i = 0; i < ctx->signer_count; i++) {
+		map[i] = ctx->signer_map[i];
+	}
+	return li->exists && zg_fence_holder_addr(map, ctx->signer_count, li->holder, addr) == 0;
+}
+
+/* The decision on serial from \a from, under lease \a li. */
+static zg_fence_t fence_decide(validate_ctx_t *ctx, const zg_lease_info_t *li, uint32_t serial,
+                               const struct sockaddr_storage *from, bool *new_token,
+                               char *why, size_t why_len)
+{
+	struct sockaddr_storage haddr;
+	bool known = fence_holder(ctx, li, &haddr);
+	zg_fence_in_t in = {
+		.lease = li,
+		.holder_addr = known ? &haddr : NULL,
+		.from = from,
+		.last_token = ctx->vs.lease_token,
+		.serial = serial,
+		.have_last_serial = ctx->vs.have_last_valid,
+		.last_serial = ctx->vs.last_valid,
+	};
+	zg_fence_t d = zg_fence_decide(&in, new_token);
+	zg_fence_reason(d, &in, why, why_len);
+	return d;
+}
+
+/* A refused serial: log line, counter, alarm. */
+static void fence_refused(validate_ctx_t *ctx, uint32_t serial, const char *from,
+                          const char *why)
+{
+	wlog(ctx, LOG_WARNING, "refused serial %u from %s: %s", serial, from, why);
+	knotd_mod_stats_incr(ctx->mod, 0, CTR_SERIALS_FENCED, 0, 1);
+	char reason[600];
+	snprintf(reason, sizeof(reason), "refused serial %u from %s: %s", serial, from, why);
+	alarm_run(ctx, serial, reason);
+}
+
+/* Reads the lease into ctx->lease_info; a failure is counted and logged. */
+static int fence_read(validate_ctx_t *ctx, zg_lease_info_t *li)
+{
+	char err[256] = "";
+	int ret = zg_lease_read(ctx->lease, ctx->zone_str, li, err, sizeof(err));
+	if (ret != 0) {
+		knotd_mod_stats_incr(ctx->mod, 0, CTR_LEASE_ERRORS, 0, 1);
+		char why[400];
+		snprintf(why, sizeof(why), "signer lease not readable (%s)",
+		         err[0] != '\0' ? err : zg_strerror(ret));
+		fence_state(ctx, LOG_ERR, why);
+	}
+	return ret;
+}
+
+/* With a lease, instead of source_soa(): reads the lease, asks every
+ * address of the source for its serial, reports a serial of another
+ * address than the holder's that is above the holder's (or above the last
+ * validated one) as refused, and sets *serial to the holder's (the source
+ * transferred from). ZG_EFENCED: nothing to transfer now (logged here). */
+static int fence_soa(validate_ctx_t *ctx, uint32_t *serial)
+{
+	ctx->soa_reason[0] = '\0';
+	zg_lease_info_t li;
+	if (fence_read(ctx, &li) != 0) {
+		return ZG_EFENCED;
+	}
+	ctx->lease_info = li;
+
+	/* The holder's address among the source's. */
+	int hidx = -1;
+	bool nt = false;
+	char why[400];
+	struct sockaddr_storage haddr;
+	if (li.remaining_ms > 0 && fence_holder(ctx, &li, &haddr)) {
+		for (unsigned i = 0; i < ctx->source_count && hidx < 0; i++) {
+			if (zg_fence_addr_equal(&ctx->sources[i].addr, &haddr)) {
+				hidx = (int)i;
+			}
+		}
+	}
+	uint32_t hserial = 0;
+	int hret = ZG_EFENCED;
+	if (hidx >= 0) {
+		const source_addr_t *s = &ctx->sources[hidx];
+		hret = zg_xfr_soa_serial_from(&s->addr, s->via.ss_family != AF_UNSPEC ? &s->via : NULL,
+		                              source_key(ctx), ctx->zone, ZG_XFR_QUERY_TIMEOUT_MS,
+		                              &hserial);
+		if (hret != 0) {
+			char addr[80];
+			snprintf(ctx->soa_reason, sizeof(ctx->soa_reason), "lease holder %s at %s: %s",
+			         li.holder, zg_dns_addr_str(&s->addr, addr, sizeof(addr)),
+			         zg_strerror(hret));
+		}
+	} else {
+		fence_decide(ctx, &li, 0, &ctx->sources[0].addr, &nt, why, sizeof(why));
+		char state[512];
+		snprintf(state, sizeof(state), "%s%s", why, li.exists && li.remaining_ms > 0 ?
+		         ", not an address of the source" : "");
+		fence_state(ctx, LOG_WARNING, state);
+	}
+
+	/* Every other address: a serial above the holder's is refused. */
+	for (unsigned i = 0; i < ctx->source_count; i++) {
+		if ((int)i == hidx) {
+			continue;
+		}
+		const source_addr_t *s = &ctx->sources[i];
+		uint32_t other = 0;
+		if (zg_xfr_soa_serial_from(&s->addr, s->via.ss_family != AF_UNSPEC ? &s->via : NULL,
+		                           source_key(ctx), ctx->zone, ZG_XFR_QUERY_TIMEOUT_MS,
+		                           &other) != 0) {
+			continue;
+		}
+		bool above = hret == 0 ? other != hserial && (uint32_t)(other - hserial) < 0x80000000U :
+		             ctx->vs.have_last_valid ?
+		             other != ctx->vs.last_valid &&
+		             (uint32_t)(other - ctx->vs.last_valid) < 0x80000000U : true;
+		if (!above || (ctx->other_refused[i] && ctx->other_serial[i] == other)) {
+			continue;
+		}
+		/* The lease as read now: it may have passed to that address since
+		 * (then the next poll transfers from it). */
+		zg_lease_info_t now;
+		if (fence_read(ctx, &now) != 0 ||
+		    fence_decide(ctx, &now, other, &s->addr, &nt, why, sizeof(why)) !=
+		    (now.remaining_ms > 0 ? ZG_FENCE_NOT_HOLDER : ZG_FENCE_EXPIRED)) {
+			continue;
+		}
+		ctx->other_refused[i] = true;
+		ctx->other_serial[i] = other;
+		char addr[80];
+		fence_refused(ctx, other, zg_dns_addr_str(&s->addr, addr, sizeof(addr)), why);
+	}
+	if (hidx < 0) {
+		return ZG_EFENCED;
+	}
+	if (hret != 0) {
+		return hret;
+	}
+	fence_state(ctx, LOG_INFO, "");
+	if ((unsigned)hidx != ctx->source_cur) {
+		ctx->source_cur = (unsigned)hidx;
+		zg_dns_addr_str(&ctx->sources[hidx].addr, ctx->source_str, sizeof(ctx->source_str));
+		wlog(ctx, LOG_NOTICE, "SOA query, remote %s, using %s, signer lease held by %s, "
+		     "token %lld", ctx->source_name, ctx->source_str, li.holder, (long long)li.token);
+	}
+	*serial = hserial;
+	if (ctx->refused_src == hidx && ctx->refused_token == li.token &&
+	    ctx->refused_serial == hserial) {
+		return ZG_EFENCED;   /* Refused already: not transferred again. */
+	}
+	return 0;
+}
+
+/* Whether serial, transferred from \a from, may be accepted: under the
+ * lease read last, or (reread) under the lease as read now, right before
+ * the gate opens for it; then a new token is recorded (state file).
+ * ZG_EFENCED when refused (logged, counted, alarmed once). */
+static int fence_check(validate_ctx_t *ctx, uint32_t serial, const struct sockaddr_storage *from,
+                       bool reread)
+{
+	zg_lease_info_t li = ctx->lease_info;
+	if (reread && fence_read(ctx, &li) != 0) {
+		wlog(ctx, LOG_ERR, "serial %u, validated, not accepted: signer lease not readable",
+		     serial);
+		return ZG_EFENCED;
+	}
+	bool nt = false;
+	char why[400];
+	zg_fence_t d = fence_decide(ctx, &li, serial, from, &nt, why, sizeof(why));
+	int src = -1;
+	for (unsigned i = 0; i < ctx->source_count; i++) {
+		if (zg_fence_addr_equal(&ctx->sources[i].addr, from)) {
+			src = (int)i;
+		}
+	}
+	if (d != ZG_FENCE_ACCEPT) {
+		if (ctx->refused_src != src || ctx->refused_token != li.token ||
+		    ctx->refused_serial != serial) {
+			char addr[80];
+			fence_refused(ctx, serial, zg_dns_addr_str(from, addr, sizeof(addr)), why);
+			ctx->refused_src = src;
+			ctx->refused_token = li.token;
+			ctx->refused_serial = serial;
+		}
+		return ZG_EFENCED;
+	}
+	if (reread && nt) {
+		pthread_mutex_lock(&ctx->dlock);
+		ctx->vs.lease_token = li.token;
+		pthread_mutex_unlock(&ctx->dlock);
+		knotd_mod_stats_store(ctx->mod, 0, CTR_LEASE_TOKEN, 0, (uint64_t)li.token);
+		wlog(ctx, LOG_NOTICE, "serial %u, signer lease token %lld of %s accepted",
+		     serial, (long long)li.token, li.holder);
+	}
+	return 0;
+}
+
 static int shadow_update(validate_ctx_t *ctx, bool *changed)
 {
 	char reason[256] = "";
@@ -734,7 +980,7 @@ static int shadow_update(validate_ctx_t *ctx, bool *changed)
 }
 
 static int judge(validate_ctx_t *ctx, zg_incr_t *in, uint32_t serial, int64_t t0,
-                 int64_t t_xfr);
+                 int64_t t_xfr, const struct sockaddr_storage *from);
 
 /* Follows the source and validates; returns 0 with *serial set once the
  * shadow's serial has a verdict. */
@@ -767,7 +1013,13 @@ static int check_serial(validate_ctx_t *ctx, uint32_t *serial)
 	if (!changed && verdict_get(ctx, *serial) >= 0) {
 		return 0;
 	}
-	ret = judge(ctx, ctx->shadow, *serial, t0, mono_ms() - t0);
+	const struct sockaddr_storage *from = &ctx->sources[ctx->source_cur].addr;
+	if (ctx->lease != NULL && fence_check(ctx, *serial, from, false) != 0) {
+		zg_incr_free(ctx->shadow);
+		ctx->shadow = NULL;
+		return ZG_EFENCED;
+	}
+	ret = judge(ctx, ctx->shadow, *serial, t0, mono_ms() - t0, from);
 	if (ret != 0) {
 		zg_incr_free(ctx->shadow);
 		ctx->shadow = NULL;
@@ -777,12 +1029,13 @@ static int check_serial(validate_ctx_t *ctx, uint32_t *serial)
 
 /*
  * Validates the content in \a in (serial \a serial, transferred since t0 in
- * t_xfr ms) and records, logs and announces the verdict with the digest of
- * that content. Returns 0, or the error that aborted the validation (the
- * caller drops \a in).
+ * t_xfr ms from \a from) and records, logs and announces the verdict with
+ * the digest of that content. With a lease, valid content is accepted only
+ * if the lease, read again now, allows it (fence_check()). Returns 0, or the
+ * error that aborted the validation or ZG_EFENCED (the caller drops \a in).
  */
 static int judge(validate_ctx_t *ctx, zg_incr_t *in, uint32_t serial, int64_t t0,
-                 int64_t t_xfr)
+                 int64_t t_xfr, const struct sockaddr_storage *from)
 {
 	ctx->have_digest = zg_incr_digest(in, &ctx->digest);
 	zg_digest_t before;
@@ -823,6 +1076,10 @@ static int judge(validate_ctx_t *ctx, zg_incr_t *in, uint32_t serial, int64_t t0
 	knotd_mod_stats_store(ctx->mod, 0, CTR_LATENCY_MS, 0, (uint64_t)ms);
 	ctx->earliest_expiry = zg_incr_earliest_expiry(in);
 
+	if (report.errors == 0 && ctx->lease != NULL && fence_check(ctx, serial, from, true) != 0) {
+		zg_report_deinit(&report);
+		return ZG_EFENCED;
+	}
 	if (report.errors == 0) {
 		/* The gate opens at once (with the digest of the content known to
 		 * the transfer check); the state file is written once the
@@ -1024,7 +1281,9 @@ static void content_recheck(validate_ctx_t *ctx)
 		zg_incr_free(in);
 		return;
 	}
-	ret = judge(ctx, in, serial, t0, mono_ms() - t0);
+	/* With a lease this content is fenced: it came from this server, not
+	 * from the holder's address. */
+	ret = judge(ctx, in, serial, t0, mono_ms() - t0, &ctx->self_addr);
 	if (ret == 0 && ctx->source_self) {
 		zg_incr_free(ctx->shadow);
 		ctx->shadow = in;
@@ -1046,8 +1305,10 @@ static void *worker(void *arg)
 
 	while (!stopping(ctx)) {
 		uint32_t serial = 0;
-		int ret = source_soa(ctx, &serial);
-		if (ret != 0) {
+		int ret = ctx->lease != NULL ? fence_soa(ctx, &serial) : source_soa(ctx, &serial);
+		if (ret == ZG_EFENCED) {
+			/* Nothing accepted now (fence_soa() logged why). */
+		} else if (ret != 0) {
 			if (ret != last_err && burst == 0) {
 				wlog(ctx, LOG_WARNING, "SOA query, remote %s, failed (%s)",
 				     ctx->source_name, ctx->soa_reason);
@@ -1356,7 +1617,37 @@ static int validate_conf_check(knotd_conf_check_args_t *args)
 		args->err_str = "state-dir must be an absolute path";
 		return KNOT_EINVAL;
 	}
-	return KNOT_EOK;
+	knotd_conf_t signer = knotd_conf_check_item(args, MOD_SIGNER);
+	int ret = KNOT_EOK;
+	if (signer.count > SIGNER_MAX) {
+		args->err_str = "at most 16 signer items";
+		ret = KNOT_EINVAL;
+	}
+	for (size_t i = 0; i < signer.count && ret == KNOT_EOK; i++) {
+		char holder[256];
+		struct sockaddr_storage ss;
+		if (zg_fence_map_parse(signer.multi[i].string, holder, sizeof(holder), &ss) != 0) {
+			args->err_str = "signer must be HOLDER@ADDRESS (the lease holder's name, "
+			                "an IP address, optionally with @port)";
+			ret = KNOT_EINVAL;
+		}
+	}
+	knotd_conf_t lease = knotd_conf_check_item(args, MOD_LEASE);
+	if (ret == KNOT_EOK && signer.count > 0 && lease.count == 0) {
+		args->err_str = "signer needs lease";
+		ret = KNOT_EINVAL;
+	}
+	if (ret == KNOT_EOK && lease.count == 1) {
+		zg_lease_store_t *st = NULL;
+		char err[128];
+		if (zg_lease_open(lease.single.string, &st, err, sizeof(err)) != 0) {
+			args->err_str = "lease must be a postgresql:// URI or a libpq key=value string";
+			ret = KNOT_EINVAL;
+		}
+		zg_lease_free(st);
+	}
+	knotd_conf_free(&signer);
+	return ret;
 }
 
 /* Whether text can be a remote's id rather than a mistyped address: letters,
@@ -1604,6 +1895,36 @@ static void p256_cache_hold(validate_ctx_t *ctx, bool hold)
 	ctx->p256_cache_held = hold;
 }
 
+/* lease and signer: downstream fencing. The source must be the signers. */
+static int lease_load(validate_ctx_t *ctx, const char *uri)
+{
+	if (ctx->source_self) {
+		knotd_mod_log(ctx->mod, LOG_ERR, "lease needs source (the signers' remote)");
+		return KNOT_EINVAL;
+	}
+	char err[256] = "";
+	int ret = zg_lease_open(uri, &ctx->lease, err, sizeof(err));
+	if (ret != 0) {
+		knotd_mod_log(ctx->mod, LOG_ERR, "lease store not usable (%s)",
+		              err[0] != '\0' ? err : zg_strerror(ret));
+		return KNOT_EINVAL;
+	}
+	knotd_conf_t signer = knotd_conf_mod(ctx->mod, MOD_SIGNER);
+	size_t n = signer.count < SIGNER_MAX ? signer.count : SIGNER_MAX;
+	ctx->signer_map = calloc(n > 0 ? n : 1, sizeof(ctx->signer_map[0]));
+	if (ctx->signer_map == NULL) {
+		knotd_conf_free(&signer);
+		return KNOT_ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		snprintf(ctx->signer_map[i], sizeof(ctx->signer_map[i]), "%s",
+		         signer.multi[i].string);
+	}
+	ctx->signer_count = n;
+	knotd_conf_free(&signer);
+	return KNOT_EOK;
+}
+
 static void ctx_free(validate_ctx_t *ctx)
 {
 	if (ctx == NULL) {
@@ -1618,6 +1939,8 @@ static void ctx_free(validate_ctx_t *ctx)
 	}
 	free(ctx->checks);
 	zg_digest_ctx_free(ctx->wdctx);
+	zg_lease_free(ctx->lease);
+	free(ctx->signer_map);
 	pthread_mutex_destroy(&ctx->dlock);
 	knotd_conf_free(&ctx->allow);
 	knot_tsig_key_deinit(&ctx->key);
@@ -1711,7 +2034,16 @@ static int validate_load(knotd_mod_t *mod)
 	}
 	knotd_conf_free(&notify);
 
-	for (int i = 0; i < CTR_COUNT; i++) {
+	ctx->refused_src = -1;
+	knotd_conf_t lease = knotd_conf_mod(mod, MOD_LEASE);
+	if (lease.count == 1) {
+		ret = lease_load(ctx, lease.single.string);
+		if (ret != KNOT_EOK) {
+			goto fail;
+		}
+	}
+	ret = KNOT_ENOMEM;
+	for (int i = 0; i < (ctx->lease != NULL ? CTR_COUNT : CTR_BASE_COUNT); i++) {
 		if (knotd_mod_stats_add(mod, ctr_names[i], 1, NULL) != KNOT_EOK) {
 			ret = KNOT_ENOMEM;
 			goto fail;
@@ -1731,6 +2063,9 @@ static int validate_load(knotd_mod_t *mod)
 		goto fail;
 	}
 	state_restore(ctx);
+	if (ctx->lease != NULL && ctx->vs.lease_token > 0) {
+		knotd_mod_stats_store(mod, 0, CTR_LEASE_TOKEN, 0, (uint64_t)ctx->vs.lease_token);
+	}
 	ret = KNOT_ENOMEM;
 	ctx->nchecks = knotd_mod_threads(mod);
 	ctx->checks = calloc(ctx->nchecks > 0 ? ctx->nchecks : 1, sizeof(ctx->checks[0]));
@@ -1762,8 +2097,9 @@ static int validate_load(knotd_mod_t *mod)
 	}
 	ctx->thread_started = true;
 	knotd_mod_log(mod, LOG_INFO, "validating transfers from %s, poll interval %u s, "
-	              "%u notify targets, P-256 verifier %s", ctx->source_name, ctx->poll_sec,
-	              ctx->notify_count, ctx->p256_openssl ? "openssl" : "native");
+	              "%u notify targets, P-256 verifier %s%s", ctx->source_name, ctx->poll_sec,
+	              ctx->notify_count, ctx->p256_openssl ? "openssl" : "native",
+	              ctx->lease != NULL ? ", serials of the signer lease holder only" : "");
 	return KNOT_EOK;
 fail:
 	ctx_free(ctx);

@@ -65,6 +65,7 @@ static void test_roundtrip(void)
 	zg_verdicts_record(s, 7, true, 1700000000, 1800000000, &d1);
 	zg_verdicts_record(s, 8, false, 1700000100, 0, &d1);
 	zg_verdicts_record(s, 9, true, 1700000200, INT64_MAX, NULL);
+	s->lease_token = 12;
 	char dir[] = "/tmp/zg-test-verdicts.XXXXXX";
 	ok(mkdtemp(dir) != NULL, "temp dir");
 	char path[128];
@@ -79,6 +80,7 @@ static void test_roundtrip(void)
 	ok(r->have_key && memcmp(r->key, s->key, sizeof(r->key)) == 0, "the digest key kept");
 	is_int(r->count, 3, "three verdicts");
 	ok(r->have_last_valid && r->last_valid == 9, "last valid serial 9");
+	ok(r->lease_token == 12, "the highest signer lease token kept (12)");
 	ok(r->v[0].serial == 7 && r->v[0].valid && r->v[0].time == 1700000000 &&
 	   r->v[0].expiry == 1800000000 && r->v[0].has_digest &&
 	   memcmp(&r->v[0].digest, &d1, sizeof(d1)) == 0 && r->v[0].restored,
@@ -120,6 +122,8 @@ static void test_corrupt(void)
 		{ "hello\nend 0\n", 4, "unknown line" },
 		{ "a b c d e f g h\nend 0\n", 4, "too many fields" },
 		{ "last-validated -1\nend 0\n", 4, "bad serial" },
+		{ "lease-token 0\nend 0\n", 4, "bad lease token" },
+		{ "lease-token x\nend 0\n", 4, "bad lease token" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char text[512];
