@@ -219,6 +219,16 @@ static int count_delegations(zg_gateway_t *gw, const knot_dname_t *zone, int64_t
 	return ret;
 }
 
+static bool lists_ns(const zg_change_t *ch)
+{
+	for (uint16_t j = 0; j < ch->rrset_count; j++) {
+		if (ch->rrsets[j].type == KNOT_RRTYPE_NS) {
+			return true;
+		}
+	}
+	return false;
+}
+
 /* Delegations the message removes (NS no longer listed at a cut) and adds. */
 static void removal_stats(const zg_msg_t *msg, const zg_owner_state_t *states,
                           int64_t *removed, int64_t *added)
@@ -226,13 +236,9 @@ static void removal_stats(const zg_msg_t *msg, const zg_owner_state_t *states,
 	*removed = *added = 0;
 	for (size_t i = 0; i < msg->change_count; i++) {
 		const zg_change_t *ch = &msg->changes[i];
-		bool ns = false;
-		for (uint16_t j = 0; j < ch->rrset_count; j++) {
-			ns = ns || ch->rrsets[j].type == KNOT_RRTYPE_NS;
-		}
-		if (states[i].at_cut && !ns) {
+		if (zg_update_removes_cut(ch, &states[i])) {
 			(*removed)++;
-		} else if (!states[i].at_cut && ns && !ch->apex) {
+		} else if (!states[i].at_cut && lists_ns(ch) && !ch->apex) {
 			(*added)++;
 		}
 	}
@@ -276,6 +282,23 @@ static int check_removals(zg_gateway_t *gw, const zg_msg_t *msg,
 	return 0;
 }
 
+/* Does the removal limit hold for msg in a batch after messages that
+ * remove removed_before delegations? Their additions are not counted (any
+ * of them may be refused), so the count used is never above the real one;
+ * false also while the zone's count is unknown: such a message is applied
+ * alone, where check_removals() decides exactly. */
+static bool removals_clear(const zg_gateway_t *gw, const zg_msg_t *msg,
+                           const zg_owner_state_t *states, int64_t removed_before)
+{
+	int64_t removed, added;
+	if (gw->conf.max_removal_pct == 0 || states == NULL) {
+		return true;
+	}
+	removal_stats(msg, states, &removed, &added);
+	return removed == 0 || (gw->delegations >= 0 && removed * 100 <=
+	       (int64_t)gw->conf.max_removal_pct * (gw->delegations - removed_before));
+}
+
 /* After applying: keep the delegation count current. */
 static void count_applied(zg_gateway_t *gw, const zg_msg_t *msg, const zg_owner_state_t *states)
 {
@@ -297,16 +320,6 @@ static int owner_cmp(const void *a, const void *b)
 }
 
 /* ---- Glue below a removed delegation ---------------------------------- */
-
-static bool lists_ns(const zg_change_t *ch)
-{
-	for (uint16_t j = 0; j < ch->rrset_count; j++) {
-		if (ch->rrsets[j].type == KNOT_RRTYPE_NS) {
-			return true;
-		}
-	}
-	return false;
-}
 
 /* Does msg remove a delegation (NS no longer listed at a cut)? */
 static bool removes_delegation(const zg_msg_t *msg, const zg_owner_state_t *states)
@@ -332,7 +345,7 @@ static int find_glue(const zg_msg_t *msg, const zg_owner_state_t *states, zg_are
 	*count = 0;
 	for (size_t i = 0; i < n; i++) {
 		const zg_change_t *ch = &msg->changes[i];
-		if (!states[i].at_cut || ch->apex || lists_ns(ch)) {
+		if (!zg_update_removes_cut(ch, &states[i])) {
 			continue;
 		}
 		for (uint16_t r = 0; r < states[i].count; r++) {
@@ -857,12 +870,23 @@ static int ensure_lists(zg_gateway_t *gw, size_t n)
 	return 0;
 }
 
+/* Marks the k-th message of a batch as not sent: it gets its verdict alone. */
+static void not_sent(zg_gateway_t *gw, size_t k, uint8_t *rcode_out)
+{
+	gw->lists[k].count = 0;
+	gw->lists[k].owners_changed = 0;
+	gw->lists[k].ops = 0;
+	rcode_out[k] = 0xff;
+}
+
 /* Sends the UPDATEs of items idx[0..m) pipelined; ok[k] tells whether every
- * UPDATE of the k-th got NOERROR. A message that removes a delegation is
- * applied alone, in its place (its glue goes with it, see with_glue(), and
- * a later message of the batch may list a glue name): the batch ends
- * before it (*m_io set to its index), or, when it is the first, is it
- * alone, not sent, with whole set. Returns a transient code or 0. */
+ * UPDATE of the k-th got NOERROR. A message that removes a delegation goes
+ * in the batch with its glue (with_glue()) unless it and an earlier message
+ * of the batch may not share a serial (zg_update_cut_conflict(): one lists
+ * a name at or below a cut the other removes) or the removal limit is not
+ * shown to hold for it (removals_clear()): then the batch ends before it
+ * (*m_io set to its index), or, when it is the first, it is alone, not
+ * sent, with whole set. Returns a transient code or 0. */
 static int batch_send(zg_gateway_t *gw, zg_apply_item_t *items, const size_t *idx,
                       size_t *m_io, bool *ok_out, uint8_t *rcode_out)
 {
@@ -879,6 +903,7 @@ static int batch_send(zg_gateway_t *gw, zg_apply_item_t *items, const size_t *id
 	zg_arena_reset(&gw->state_pool);
 	size_t tsig = gw->conf.key != NULL ? knot_tsig_wire_size(gw->conf.key) : 0;
 	size_t total = 0;
+	int64_t removed_before = 0;	/* Delegations the batch removes so far. */
 	for (size_t k = 0; k < m; k++) {
 		zg_apply_item_t *it = &items[idx[k]];
 		const zg_msg_t *msg = it->msg;
@@ -894,10 +919,7 @@ static int batch_send(zg_gateway_t *gw, zg_apply_item_t *items, const size_t *id
 			if (ret == ZG_EINPUT) {
 				/* Refused by its data: not sent, it gets its verdict
 				 * alone (the connection is in sync: answers all read). */
-				gw->lists[k].count = 0;
-				gw->lists[k].owners_changed = 0;
-				gw->lists[k].ops = 0;
-				rcode_out[k] = 0xff;
+				not_sent(gw, k, rcode_out);
 				it->states = NULL;
 				continue;
 			}
@@ -909,20 +931,39 @@ static int batch_send(zg_gateway_t *gw, zg_apply_item_t *items, const size_t *id
 			}
 		}
 		it->states = states;
-		if (removes_delegation(msg, states)) {
+		bool joins = removals_clear(gw, msg, states, removed_before);
+		for (size_t j = 0; j < k && joins; j++) {
+			const zg_apply_item_t *o = &items[idx[j]];
+			joins = !zg_update_cut_conflict(o->msg, o->states, msg, states);
+		}
+		if (!joins) {
 			if (k > 0) {
 				m = *m_io = k;
 				break;
 			}
 			it->whole = true;
-			gw->lists[k].count = 0;
-			gw->lists[k].owners_changed = 0;
-			gw->lists[k].ops = 0;
-			rcode_out[k] = 0xff;
+			not_sent(gw, k, rcode_out);
 			m = *m_io = 1;
 			break;
 		}
-		ret = zg_update_build(&gw->lists[k], msg, states, ZG_UPDATE_MAX_SIZE, tsig);
+		int64_t removed = 0, added = 0;
+		if (states != NULL) {
+			removal_stats(msg, states, &removed, &added);
+		}
+		removed_before += removed;
+		/* The glue goes with its delegation, in the same UPDATE. */
+		const zg_owner_state_t *eff_states = states;
+		zg_msg_t *eff = zg_arena_alloc(&gw->state_pool, sizeof(*eff));
+		bool glue = false;
+		if (eff == NULL) {
+			return -ENOMEM;
+		}
+		ret = with_glue(gw, msg, &eff_states, eff, &glue, it->reason, sizeof(it->reason));
+		if (ret != 0) {
+			return ret;
+		}
+		ret = zg_update_build(&gw->lists[k], glue ? eff : msg, eff_states,
+		                      ZG_UPDATE_MAX_SIZE, tsig);
 		if (ret != 0) {
 			return ret;
 		}
@@ -1016,9 +1057,11 @@ static int batch_apply(zg_gateway_t *gw, zg_apply_item_t *items, const size_t *i
 			it->res.serial = serial;
 			it->res.serial_known = serial_known;
 		} else if (it->whole) {
-			/* Too big for one UPDATE (a transaction) or removing a
-			 * delegation: applied alone, not read again with a smaller
-			 * group first. */
+			/* Too big for one UPDATE (a transaction) or removing
+			 * delegations beyond what the batch could check: applied
+			 * alone, not read again with a smaller group first (it
+			 * touches nothing at or below a cut another message of the
+			 * batch removes, so its place among them does not matter). */
 			ret = batch_apply(gw, items, &idx[k], 1, applied_before);
 			if (ret != 0) {
 				goto done;
@@ -1039,7 +1082,7 @@ static int batch_apply(zg_gateway_t *gw, zg_apply_item_t *items, const size_t *i
 		}
 	}
 	if (ret == 0 && sent < m) {
-		/* The rest, from the message that removes a delegation. */
+		/* The rest, from the message that could not join. */
 		ret = batch_apply(gw, items, idx + sent, m - sent, applied_before);
 	}
 done:

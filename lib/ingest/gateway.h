@@ -55,7 +55,8 @@ typedef struct {
 	char reason[ZG_MSG_REASON_MAX]; /*!< Out: reason when ret != 0. */
 	const void *states;             /*!< Internal. */
 	bool whole;                     /*!< Internal: applied alone (needs a zone
-	                                     transaction, or removes a delegation). */
+	                                     transaction, or removes delegations
+	                                     beyond what a batch can check). */
 } zg_apply_item_t;
 
 typedef struct zg_gateway zg_gateway_t;

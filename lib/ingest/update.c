@@ -380,6 +380,38 @@ int zg_update_plan(const zg_msg_t *msg, const zg_owner_state_t *states,
 	return ret;
 }
 
+/* ---- Which messages may share a serial ---------------------------------- */
+
+static bool lists_type(const zg_change_t *ch, uint16_t type);
+
+bool zg_update_removes_cut(const zg_change_t *ch, const zg_owner_state_t *st)
+{
+	return st != NULL && st->at_cut && !ch->apex && !lists_type(ch, KNOT_RRTYPE_NS);
+}
+
+/* Does a remove a delegation at or above an owner of b? */
+static bool cut_over(const zg_msg_t *a, const zg_owner_state_t *sa, const zg_msg_t *b)
+{
+	for (size_t i = 0; i < a->change_count; i++) {
+		const knot_dname_t *cut = a->changes[i].owner;
+		if (!zg_update_removes_cut(&a->changes[i], &sa[i])) {
+			continue;
+		}
+		for (size_t j = 0; j < b->change_count; j++) {
+			if (knot_dname_in_bailiwick(b->changes[j].owner, cut) >= 0) {
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+bool zg_update_cut_conflict(const zg_msg_t *a, const zg_owner_state_t *sa,
+                            const zg_msg_t *b, const zg_owner_state_t *sb)
+{
+	return (sa != NULL && cut_over(a, sa, b)) || (sb != NULL && cut_over(b, sb, a));
+}
+
 /* ---- Reading the current state ---------------------------------------- */
 
 /* The RRset array of a state grows in powers of two from 4 (from the pool):
@@ -456,7 +488,7 @@ static int state_add(zg_owner_state_t *st, const knot_rrset_t *rr, zg_arena_t *p
  * replaced whole (see plan_change()). */
 #define STATE_MAX	512
 
-static bool listed(const zg_change_t *ch, uint16_t type)
+static bool lists_type(const zg_change_t *ch, uint16_t type)
 {
 	for (uint16_t i = 0; i < ch->rrset_count; i++) {
 		if (ch->rrsets[i].type == type) {
@@ -490,7 +522,7 @@ static bool nth_type(const zg_change_t *ch, const zg_owner_state_t *st, size_t k
 	}
 	static const uint16_t glue[] = { KNOT_RRTYPE_A, KNOT_RRTYPE_AAAA };
 	for (size_t j = 0; j < 2 && !st->complete; j++) {
-		if (!listed(ch, glue[j]) && n++ == k) {
+		if (!lists_type(ch, glue[j]) && n++ == k) {
 			*type = glue[j];
 			return true;
 		}

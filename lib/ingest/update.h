@@ -114,6 +114,26 @@ int zg_update_plan(const zg_msg_t *msg, const zg_owner_state_t *states,
                    zg_update_op_cb_t cb, void *ctx);
 
 /*!
+ * Does change ch remove a delegation: the owner is a zone cut (st, from
+ * zg_update_read_state(); NULL: blind, unknown) and ch lists no NS?
+ */
+bool zg_update_removes_cut(const zg_change_t *ch, const zg_owner_state_t *st);
+
+/*!
+ * The grouping rule of the gateway's batches: messages a and b (owners
+ * disjoint, states from zg_update_read_state(), NULL when blind) may not be
+ * applied in one serial when one removes a delegation at or above an owner
+ * of the other. Removing a delegation removes its glue as read before the
+ * batch is sent (the names below the cut its NS set points to), so a
+ * message listing a name at or below the cut must come strictly after it,
+ * in a later serial, and one before it strictly before.
+ *
+ * \return true when a and b must not share a serial.
+ */
+bool zg_update_cut_conflict(const zg_msg_t *a, const zg_owner_state_t *sa,
+                            const zg_msg_t *b, const zg_owner_state_t *sb);
+
+/*!
  * Reads the current RRsets of every owner of msg over conn: one query (DO
  * set, TCP, pipelined in a bounded window, written many at a time) per
  * owner for its NSEC records, whose answer says whether the owner exists,

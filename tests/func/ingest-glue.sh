@@ -4,9 +4,9 @@
 # lists an in-bailiwick delegation with "rrsets": [] takes the glue its NS
 # names below the cut with it, so the glue is not served afterwards as
 # authoritative, signed data; nothing else changes. Through zg-ingest send
-# (one message) and a spool run (a batch: the message removing a delegation
-# is applied alone, in its place, so a later message that lists a glue name
-# wins).
+# (one message) and a spool run (a batch: a later message that lists a glue
+# name is not in the removal's batch, and wins; tests/func/ingest-removals.sh
+# checks the batching).
 . "$ZG_SRCDIR/tests/func/lib.sh"
 . "$ZG_SRCDIR/tests/func/ingest-lib.sh"
 zg_init

@@ -83,8 +83,7 @@ is "$(err 015-dnssec)" "message 015-dnssec: owner c.test. rrset RRSIG: DNSSEC re
 is "$(err 016-ttl)" "message 016-ttl: owner c.test. rrset A: TTL 4294967296 out of range 0..2147483647" "reason: TTL"
 is "$(err 017-unknown)" 'message 017-unknown: owner c.test.: unknown field "comment"' "reason: unknown field"
 is "$(err 019-poison)" "message 019-poison: owner x.dn.test. is below the DNAME at dn.test. (data there is occluded)" "reason: the poisoned message's owner is below a DNAME"
-# (018-remove removes a delegation and is applied alone; 020-after and
-# 020-batch1..6 are pipelined.)
+# (020-after and 020-batch1..6 are pipelined.)
 ok "UPDATEs of several messages went into one Knot batch" \
 	zg_wait 10 grep -Eq "DDNS, processing ([2-9]|[1-9][0-9]+) updates" "$d/knotd.log"
 like "$(err 024-mass-removal)" "^message 024-mass-removal: removes 25 of 20[0-9] delegations, more than the limit of 10%\$" "reason: too many delegations removed at once"

@@ -231,6 +231,71 @@ static void test_packing(void)
 	free(json);
 }
 
+/* The grouping rule: which messages may share a serial in a batch. */
+static zg_msg_t group_msgs[8];
+static int group_n;
+
+static zg_msg_t *msg_of(const char *id, const char *changes)
+{
+	zg_msg_t *m = &group_msgs[group_n++];
+	char json[1024];
+	snprintf(json, sizeof(json), "{\"version\":1,\"id\":\"%s\",\"zone\":\"test.\","
+	         "\"changes\":%s}", id, changes);
+	zg_msg_init(m);
+	if (parse(m, json) != 0) {
+		printf("Bail out! cannot parse %s\n", id);
+		exit(1);
+	}
+	return m;
+}
+
+static void test_group(void)
+{
+	/* Every owner of these is read as a zone cut or as ordinary data. */
+	zg_owner_state_t cut[2] = { { .complete = true, .at_cut = true },
+	                            { .complete = true, .at_cut = true } };
+	zg_owner_state_t data[2] = { { .complete = true }, { .complete = true } };
+	zg_msg_t *del = msg_of("del", "[{\"owner\":\"d2.test.\",\"rrsets\":[]}]");
+	zg_msg_t *chg = msg_of("chg", "[{\"owner\":\"d2.test.\",\"rrsets\":[{\"type\":\"NS\","
+	                       "\"ttl\":300,\"rdata\":[\"ns2.d2.test.\"]}]}]");
+	zg_msg_t *glue = msg_of("glue", "[{\"owner\":\"x.test.\",\"rrsets\":[]},"
+	                        "{\"owner\":\"ns1.d2.test.\",\"rrsets\":[{\"type\":\"A\","
+	                        "\"ttl\":300,\"rdata\":[\"192.0.2.1\"]}]}]");
+	zg_msg_t *deep = msg_of("deep", "[{\"owner\":\"a.b.d2.test.\",\"rrsets\":[]}]");
+	zg_msg_t *other = msg_of("other", "[{\"owner\":\"xd2.test.\",\"rrsets\":[]},"
+	                         "{\"owner\":\"d2.test2.test.\",\"rrsets\":[]}]");
+	zg_msg_t *apex = msg_of("apex", "[{\"owner\":\"test.\",\"rrsets\":[]}]");
+	zg_msg_t *del2 = msg_of("del2", "[{\"owner\":\"d3.test.\",\"rrsets\":[]},"
+	                        "{\"owner\":\"d4.test.\",\"rrsets\":[{\"type\":\"NS\","
+	                        "\"ttl\":300,\"rdata\":[\"ns.d4.test.\"]}]}]");
+
+	ok(zg_update_removes_cut(&del->changes[0], &cut[0]), "a cut listed with no NS: removed");
+	ok(!zg_update_removes_cut(&chg->changes[0], &cut[0]), "a cut listed with NS: kept");
+	ok(!zg_update_removes_cut(&del->changes[0], &data[0]), "not a cut: no delegation removed");
+	ok(!zg_update_removes_cut(&del->changes[0], NULL), "blind (no state): none known");
+	ok(!zg_update_removes_cut(&apex->changes[0], &cut[0]), "the apex is never a removed cut");
+
+	ok(zg_update_cut_conflict(del, cut, glue, data),
+	   "removal then a message listing a name below the cut: separate serials");
+	ok(zg_update_cut_conflict(glue, data, del, cut),
+	   "a message listing a name below the cut then its removal: separate serials");
+	ok(zg_update_cut_conflict(del, cut, deep, data), "a name two labels below the cut too");
+	ok(zg_update_cut_conflict(del, cut, chg, cut), "the cut itself (at the cut) too");
+	ok(!zg_update_cut_conflict(del, cut, other, data),
+	   "names beside the cut (xd2.test., d2.test2.test.): one serial");
+	ok(!zg_update_cut_conflict(chg, cut, glue, data),
+	   "NS changed, not removed: a glue name may share the serial");
+	ok(!zg_update_cut_conflict(del, cut, apex, data), "the apex above the cut: one serial");
+	ok(!zg_update_cut_conflict(del, cut, del2, cut), "two removals of unrelated cuts: one serial");
+	ok(zg_update_cut_conflict(del2, cut, deep, data) == false &&
+	   zg_update_cut_conflict(del2, data, del, data) == false, "nothing removed: one serial");
+	ok(!zg_update_cut_conflict(del, NULL, glue, NULL), "blind: nothing known, no conflict");
+	ok(!zg_update_cut_conflict(del, data, glue, data), "d2.test. not a cut: no conflict");
+	for (int i = 0; i < group_n; i++) {
+		zg_msg_deinit(&group_msgs[i]);
+	}
+}
+
 int main(void)
 {
 	plan_lazy();
@@ -238,6 +303,7 @@ int main(void)
 	zg_arena_init(&pool, 0);
 	test_diff();
 	test_packing();
+	test_group();
 	zg_arena_deinit(&pool);
 	zg_msg_parser_free(parser);
 	return done_testing();
