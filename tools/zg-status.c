@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * zg-status: the pipeline of one zone at a glance, from the queue to the
+ * zg-status: the pipeline of one zone (or of every zone of the servers) at a glance, from the queue to the
  * public secondaries (see zg-status(1) and doc/status.md). The logic is in
  * lib/status/status.c.
  */
@@ -28,12 +28,15 @@ static void usage(FILE *out)
 	"                 [--secondary ADDR[@PORT]]... [--format text|json|nagios|prometheus]\n"
 	"                 [--warn-freshness DURATION] [--crit-freshness DURATION]\n"
 	"                 [--warn-runway DURATION] [--crit-runway DURATION]\n"
-	"                 [--timeout MS] [--time UNIXTIME] ZONE\n"
+	"                 [--timeout MS] [--time UNIXTIME] [ZONE]\n"
 	"\n"
 	"Show where the changes of ZONE are in the pipeline: the queue, the signer,\n"
 	"the validating hidden primary (the gate) and each public secondary, the\n"
 	"signature runway, the DS sync state, and the freshness: the age of the\n"
-	"oldest change not yet served, validated, by every secondary.\n"
+	"oldest change not yet served, validated, by every secondary. Without ZONE:\n"
+	"every zone that the --signer-ctl and --gate-ctl knotd list (at most %d),\n"
+	"one report each (json: {\"status\", \"exit\", \"time\", \"zones\": [...]};\n"
+	"nagios: one line), the exit status the worst of them.\n"
 	"\n"
 	"Options:\n"
 	"      --queue SOURCE          spool:/DIR or postgresql://... (mod-ingest's source)\n"
@@ -55,7 +58,7 @@ static void usage(FILE *out)
 	"Durations: a number with s, m, h, d or w. Exit status (every format): 0 OK,\n"
 	"1 WARNING (freshness, runway, DS sync overdue), 2 CRITICAL (a failed\n"
 	"validation, freshness, runway), 3 UNKNOWN (usage error, or a source could\n"
-	"not be read and nothing is critical).\n", ZG_STATUS_SECONDARIES);
+	"not be read and nothing is critical).\n", ZG_STATUS_ZONES, ZG_STATUS_SECONDARIES);
 }
 
 /* Exit 3 with a message in the selected format. */
@@ -91,6 +94,36 @@ static int parse_format(const char *s, zg_status_format_t *f)
 		}
 	}
 	return -1;
+}
+
+/* Every zone the control sockets list, one report each; exit: the worst. */
+static int all_zones(zg_status_conf_t *conf)
+{
+	char err[512], **zones = NULL;
+	size_t n = 0;
+	if (zg_status_zones(conf, &zones, &n, err, sizeof(err)) != 0) {
+		return fail("", "%s", err);
+	}
+	zg_status_t *sts = calloc(n, sizeof(*sts));
+	if (sts == NULL) {
+		zg_status_zones_free(zones, n);
+		return fail("", "out of memory");
+	}
+	int ret = 0;
+	for (size_t i = 0; i < n && ret == 0; i++) {
+		conf->zone = zones[i];
+		if (zg_status_collect(conf, &sts[i]) != 0) {
+			ret = fail(sts[i].zone[0] != '\0' ? sts[i].zone : zones[i], "%s",
+			           sts[i].problems[0].text);
+		}
+	}
+	if (ret == 0) {
+		zg_status_print_all(sts, n, g_format, stdout);
+		ret = zg_status_worst(sts, n);
+	}
+	free(sts);
+	zg_status_zones_free(zones, n);
+	return ret;
 }
 
 int main(int argc, char **argv)
@@ -188,10 +221,12 @@ int main(int argc, char **argv)
 			return fail(zone, "invalid option (see --help)");
 		}
 	}
-	if (optind != argc - 1) {
-		return fail(zone, optind >= argc ? "missing ZONE" : "more than one ZONE");
+	if (optind < argc - 1) {
+		return fail(zone, "more than one ZONE");
 	}
-	conf.zone = zone = argv[optind];
+	if (optind == argc - 1) {
+		conf.zone = zone = argv[optind];
+	}
 	if (conf.queue == NULL && conf.signer_ctl == NULL && conf.gate_ctl == NULL &&
 	    conf.nsecondaries == 0) {
 		return fail(zone, "nothing to read: give --queue, --signer-ctl, --gate-ctl or "
@@ -203,6 +238,9 @@ int main(int argc, char **argv)
 	}
 	if (conf.warn_runway > 0 && conf.crit_runway > 0 && conf.warn_runway < conf.crit_runway) {
 		return fail(zone, "--warn-runway is below --crit-runway");
+	}
+	if (conf.zone == NULL) {
+		return all_zones(&conf);
 	}
 	zg_status_t *st = calloc(1, sizeof(*st));
 	if (st == NULL) {

@@ -20,6 +20,10 @@
 #define DEFAULT_CRIT_RUNWAY	86400
 #define MAX_REPLIES		4096
 
+/* CRITICAL above UNKNOWN above WARNING above OK (what cannot be read may hide
+ * a critical state, but a known critical one is worse). */
+static const int level_rank[] = { 0, 1, 3, 2 };
+
 const char *zg_status_level_str(zg_status_level_t level)
 {
 	static const char *const names[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
@@ -304,11 +308,10 @@ static void evaluate(zg_status_t *st)
 		problem(st, ZG_STATUS_WARNING, "DS sync overdue");
 	}
 	/* Worst first (stable), and the overall state. */
-	static const int rank[] = { 0, 1, 3, 2 };	/* OK, WARNING, CRITICAL, UNKNOWN */
 	for (size_t i = 1; i < st->nproblems; i++) {
 		zg_status_problem_t p = st->problems[i];
 		size_t j = i;
-		while (j > 0 && rank[st->problems[j - 1].level] < rank[p.level]) {
+		while (j > 0 && level_rank[st->problems[j - 1].level] < level_rank[p.level]) {
 			st->problems[j] = st->problems[j - 1];
 			j--;
 		}
@@ -504,7 +507,7 @@ static json_t *counters_json(const zg_status_counters_t *c)
 	return o;
 }
 
-static void print_json(const zg_status_t *st, FILE *out)
+static json_t *status_json(const zg_status_t *st)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "zone", json_string(st->zone));
@@ -576,45 +579,163 @@ static void print_json(const zg_status_t *st, FILE *out)
 	}
 	json_object_set_new(o, "secondaries", sa);
 	json_object_set_new(o, "runway_s", json_opt(st->runway));
+	return o;
+}
+
+static void dump_json(json_t *o, FILE *out)
+{
 	json_dumpf(o, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fprintf(out, "\n");
 	json_decref(o);
+}
+
+static void print_json_all(const zg_status_t *sts, size_t n, FILE *out)
+{
+	zg_status_level_t worst = zg_status_worst(sts, n);
+	json_t *o = json_object();
+	json_object_set_new(o, "status", json_string(zg_status_level_str(worst)));
+	json_object_set_new(o, "exit", json_integer(worst));
+	json_object_set_new(o, "time", json_integer(n > 0 ? sts[0].now : 0));
+	json_t *za = json_array();
+	for (size_t i = 0; i < n; i++) {
+		json_array_append_new(za, status_json(&sts[i]));
+	}
+	json_object_set_new(o, "zones", za);
+	dump_json(o, out);
+}
+
+/* The findings of one zone, "; " between them. */
+static void nagios_problems(const zg_status_t *st, FILE *out)
+{
+	for (size_t i = 0; i < st->nproblems; i++) {
+		fprintf(out, "%s%s", i == 0 ? "" : "; ", st->problems[i].text);
+	}
+}
+
+/* The perfdata of one zone (label prefix: "" for one zone, "'ZONE " for all). */
+static void nagios_perf(const zg_status_t *st, bool all, FILE *out)
+{
+	const char *q = all ? "'" : "", *sp = all ? " " : "", *z = all ? st->zone : "";
+	if (st->freshness >= 0) {
+		fprintf(out, " %s%s%sfreshness%s=%" PRId64 "s;%" PRId64 ";%" PRId64 ";0;", q, z, sp, q,
+		        st->freshness, st->warn_freshness, st->crit_freshness);
+	}
+	if (st->runway >= 0) {
+		fprintf(out, " %s%s%srunway%s=%" PRId64 "s;%" PRId64 ":;%" PRId64 ":;0;", q, z, sp, q,
+		        st->runway, st->warn_runway, st->crit_runway);
+	}
+	if (st->have_queue && st->queue_err[0] == '\0') {
+		fprintf(out, " %s%s%spending%s=%zu %s%s%srefused%s=%zu", q, z, sp, q, st->q.pending,
+		        q, z, sp, q, st->q.refused);
+	}
+}
+
+static bool nagios_has_perf(const zg_status_t *st)
+{
+	return st->freshness >= 0 || st->runway >= 0 || (st->have_queue && st->queue_err[0] == '\0');
 }
 
 static void print_nagios(const zg_status_t *st, FILE *out)
 {
 	fprintf(out, "ZONEGATE STATUS %s - %s ", zg_status_level_str(st->level), st->zone);
 	if (st->nproblems > 0) {
-		for (size_t i = 0; i < st->nproblems; i++) {
-			fprintf(out, "%s%s", i == 0 ? "" : "; ", st->problems[i].text);
-		}
+		nagios_problems(st, out);
 	} else {
 		fprintf(out, "serial %" PRId64 " served", st->served);
 	}
-	if (st->freshness >= 0 || st->runway >= 0 || (st->have_queue && st->queue_err[0] == '\0')) {
+	if (nagios_has_perf(st)) {
 		fprintf(out, " |");
 	}
-	if (st->freshness >= 0) {
-		fprintf(out, " freshness=%" PRId64 "s;%" PRId64 ";%" PRId64 ";0;", st->freshness,
-		        st->warn_freshness, st->crit_freshness);
+	nagios_perf(st, false, out);
+	fprintf(out, "\n");
+}
+
+/* One line for all zones: the worst state, the zones per state, the
+ * findings of each zone that is not OK, the perfdata of each zone. */
+static void print_nagios_all(const zg_status_t *sts, size_t n, FILE *out)
+{
+	static const zg_status_level_t order[] = { ZG_STATUS_CRITICAL, ZG_STATUS_UNKNOWN,
+	                                           ZG_STATUS_WARNING, ZG_STATUS_OK };
+	fprintf(out, "ZONEGATE STATUS %s - %zu zone%s (", zg_status_level_str(zg_status_worst(sts, n)),
+	        n, n == 1 ? "" : "s");
+	bool first = true, perf = false;
+	for (size_t l = 0; l < sizeof(order) / sizeof(order[0]); l++) {
+		size_t k = 0;
+		for (size_t i = 0; i < n; i++) {
+			k += sts[i].level == order[l];
+		}
+		if (k > 0) {
+			fprintf(out, "%s%zu %s", first ? "" : ", ", k, zg_status_level_str(order[l]));
+			first = false;
+		}
 	}
-	if (st->runway >= 0) {
-		fprintf(out, " runway=%" PRId64 "s;%" PRId64 ":;%" PRId64 ":;0;", st->runway,
-		        st->warn_runway, st->crit_runway);
+	fprintf(out, ")");
+	for (size_t l = 0; l < 3; l++) {
+		for (size_t i = 0; i < n; i++) {
+			if (sts[i].level == order[l]) {
+				fprintf(out, " [%s] ", sts[i].zone);
+				nagios_problems(&sts[i], out);
+			}
+		}
 	}
-	if (st->have_queue && st->queue_err[0] == '\0') {
-		fprintf(out, " pending=%zu refused=%zu", st->q.pending, st->q.refused);
+	for (size_t i = 0; i < n; i++) {
+		perf = perf || nagios_has_perf(&sts[i]);
+	}
+	if (perf) {
+		fprintf(out, " |");
+	}
+	for (size_t i = 0; i < n; i++) {
+		nagios_perf(&sts[i], true, out);
 	}
 	fprintf(out, "\n");
 }
 
-/* One gauge in Prometheus text format (labels: zone, then one more if given). */
-static void prom(FILE *out, const char *name, const char *help, const char *zone,
-                 const char *label, const char *lvalue, int64_t v)
+/* The gauges of the prometheus format, in output order. */
+enum { M_STATUS, M_FRESH, M_EXACT, M_PENDING, M_OLDEST, M_REFUSED, M_TOKEN, M_SERVED,
+       M_SECONDARY, M_RUNWAY, M_COUNT };
+static const struct {
+	const char *name, *help;
+} gauges[M_COUNT] = {
+	[M_STATUS] = { "zonegate_status", "zg-status state: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN." },
+	[M_FRESH] = { "zonegate_freshness_seconds", "Age of the oldest registry change not yet "
+	              "served, validated, by every public secondary." },
+	[M_EXACT] = { "zonegate_freshness_exact", "1 when the freshness is exact, 0 when a lower "
+	              "bound (a spool records no serials)." },
+	[M_PENDING] = { "zonegate_queue_pending", "Messages waiting in the queue." },
+	[M_OLDEST] = { "zonegate_queue_oldest_seconds", "Age of the oldest message waiting (0: none)." },
+	[M_REFUSED] = { "zonegate_queue_refused", "Messages refused (failed/ or state refused)." },
+	[M_TOKEN] = { "zonegate_lease_token", "Fencing token of the zone's signer lease "
+	              "(a change is a takeover)." },
+	[M_SERVED] = { "zonegate_served_serial", "Lowest serial served by the public secondaries." },
+	[M_SECONDARY] = { "zonegate_secondary_serial", "SOA serial of each public secondary." },
+	[M_RUNWAY] = { "zonegate_runway_seconds", "Seconds to the earliest signature expiry "
+	               "(mod-validate)." },
+};
+
+/* Whether gauge m applies to the zone (its HELP is printed), and its value
+ * (-1: no sample). */
+static bool gauge_value(const zg_status_t *st, int m, int64_t *v)
 {
-	if (help != NULL) {
-		fprintf(out, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+	bool queue = st->have_queue && st->queue_err[0] == '\0';
+	*v = -1;
+	switch (m) {
+	case M_STATUS:	*v = st->level; return true;
+	case M_FRESH:	*v = st->freshness; return true;
+	case M_EXACT:	*v = st->freshness >= 0 ? st->freshness_exact : -1; return true;
+	case M_PENDING:	*v = (int64_t)st->q.pending; return queue;
+	case M_OLDEST:	*v = st->q.pending > 0 ? st->now - st->q.oldest : 0; return queue;
+	case M_REFUSED:	*v = (int64_t)st->q.refused; return queue;
+	case M_TOKEN:	*v = st->q.lease_token; return queue && st->q.have_lease;
+	case M_SERVED:	*v = st->served; return true;
+	case M_SECONDARY: return st->nsec > 0;
+	default:	*v = st->runway; return true;
 	}
+}
+
+/* One sample (labels: zone, then one more if given). */
+static void prom(FILE *out, const char *name, const char *zone, const char *label,
+                 const char *lvalue, int64_t v)
+{
 	if (v < 0) {
 		return;
 	}
@@ -625,56 +746,174 @@ static void prom(FILE *out, const char *name, const char *help, const char *zone
 	fprintf(out, "} %" PRId64 "\n", v);
 }
 
-static void print_prometheus(const zg_status_t *st, FILE *out)
+/* Each gauge once (HELP, TYPE), with the samples of every zone. */
+static void print_prometheus(const zg_status_t *sts, size_t n, FILE *out)
 {
-	const char *z = st->zone;
-	prom(out, "zonegate_status", "zg-status state: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.",
-	     z, NULL, NULL, st->level);
-	prom(out, "zonegate_freshness_seconds", "Age of the oldest registry change not yet "
-	     "served, validated, by every public secondary.", z, NULL, NULL, st->freshness);
-	prom(out, "zonegate_freshness_exact", "1 when the freshness is exact, 0 when a lower "
-	     "bound (a spool records no serials).", z, NULL, NULL,
-	     st->freshness >= 0 ? st->freshness_exact : -1);
-	if (st->have_queue && st->queue_err[0] == '\0') {
-		prom(out, "zonegate_queue_pending", "Messages waiting in the queue.", z, NULL, NULL,
-		     (int64_t)st->q.pending);
-		prom(out, "zonegate_queue_oldest_seconds", "Age of the oldest message waiting "
-		     "(0: none).", z, NULL, NULL, st->q.pending > 0 ? st->now - st->q.oldest : 0);
-		prom(out, "zonegate_queue_refused", "Messages refused (failed/ or state refused).",
-		     z, NULL, NULL, (int64_t)st->q.refused);
-		if (st->q.have_lease) {
-			prom(out, "zonegate_lease_token", "Fencing token of the zone's signer lease "
-			     "(a change is a takeover).", z, NULL, NULL, st->q.lease_token);
+	for (int m = 0; m < M_COUNT; m++) {
+		int64_t v;
+		bool help = false;
+		for (size_t i = 0; i < n && !help; i++) {
+			help = gauge_value(&sts[i], m, &v);
+		}
+		if (!help) {
+			continue;
+		}
+		fprintf(out, "# HELP %s %s\n# TYPE %s gauge\n", gauges[m].name, gauges[m].help,
+		        gauges[m].name);
+		for (size_t i = 0; i < n; i++) {
+			const zg_status_t *st = &sts[i];
+			if (!gauge_value(st, m, &v)) {
+				continue;
+			}
+			if (m != M_SECONDARY) {
+				prom(out, gauges[m].name, st->zone, NULL, NULL, v);
+				continue;
+			}
+			for (size_t j = 0; j < st->nsec; j++) {
+				prom(out, gauges[m].name, st->zone, "secondary", st->sec[j].name,
+				     st->sec[j].serial);
+			}
 		}
 	}
-	prom(out, "zonegate_served_serial", "Lowest serial served by the public secondaries.",
-	     z, NULL, NULL, st->served);
-	if (st->nsec > 0) {
-		prom(out, "zonegate_secondary_serial", "SOA serial of each public secondary.",
-		     z, NULL, NULL, -1);
-		for (size_t i = 0; i < st->nsec; i++) {
-			prom(out, "zonegate_secondary_serial", NULL, z, "secondary", st->sec[i].name,
-			     st->sec[i].serial);
-		}
-	}
-	prom(out, "zonegate_runway_seconds", "Seconds to the earliest signature expiry "
-	     "(mod-validate).", z, NULL, NULL, st->runway);
 }
 
 void zg_status_print(const zg_status_t *st, zg_status_format_t format, FILE *out)
 {
 	switch (format) {
 	case ZG_STATUS_JSON:
-		print_json(st, out);
+		dump_json(status_json(st), out);
 		break;
 	case ZG_STATUS_NAGIOS:
 		print_nagios(st, out);
 		break;
 	case ZG_STATUS_PROMETHEUS:
-		print_prometheus(st, out);
+		print_prometheus(st, 1, out);
 		break;
 	default:
 		print_text(st, out);
 		break;
 	}
+}
+
+void zg_status_print_all(const zg_status_t *sts, size_t n, zg_status_format_t format, FILE *out)
+{
+	switch (format) {
+	case ZG_STATUS_JSON:
+		print_json_all(sts, n, out);
+		break;
+	case ZG_STATUS_NAGIOS:
+		print_nagios_all(sts, n, out);
+		break;
+	case ZG_STATUS_PROMETHEUS:
+		print_prometheus(sts, n, out);
+		break;
+	default:
+		for (size_t i = 0; i < n; i++) {
+			print_text(&sts[i], out);
+		}
+		break;
+	}
+}
+
+zg_status_level_t zg_status_worst(const zg_status_t *sts, size_t n)
+{
+	zg_status_level_t worst = ZG_STATUS_OK;
+	for (size_t i = 0; i < n; i++) {
+		if (level_rank[sts[i].level] > level_rank[worst]) {
+			worst = sts[i].level;
+		}
+	}
+	return worst;
+}
+
+/* The zone list being read from zone-status. */
+typedef struct {
+	char **zones;
+	size_t n, cap;
+	bool over;
+} zone_list_t;
+
+static void zones_cb(const zg_ctl_reply_t *r, void *arg)
+{
+	zone_list_t *l = arg;
+	knot_dname_t *dn = r->zone != NULL ? knot_dname_from_str_alloc(r->zone) : NULL;
+	if (dn == NULL) {
+		return;
+	}
+	knot_dname_to_lower(dn);
+	char name[256];
+	knot_dname_to_str(name, dn, sizeof(name));
+	knot_dname_free(dn, NULL);
+	for (size_t i = l->n; i > 0; i--) {	/* Replies come zone by zone. */
+		if (strcmp(l->zones[i - 1], name) == 0) {
+			return;
+		}
+	}
+	if (l->n == ZG_STATUS_ZONES) {
+		l->over = true;
+		return;
+	}
+	if (l->n == l->cap) {
+		size_t cap = l->cap > 0 ? 2 * l->cap : 16;
+		char **z = realloc(l->zones, cap * sizeof(*z));
+		if (z == NULL) {
+			l->over = true;
+			return;
+		}
+		l->zones = z;
+		l->cap = cap;
+	}
+	l->zones[l->n] = strdup(name);
+	l->n += l->zones[l->n] != NULL;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void zg_status_zones_free(char **zones, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(zones[i]);
+	}
+	free(zones);
+}
+
+int zg_status_zones(const zg_status_conf_t *conf, char ***zones, size_t *n,
+                    char *err, size_t errlen)
+{
+	const char *socks[] = { conf->signer_ctl, conf->gate_ctl };
+	zone_list_t l = { 0 };
+	int tmo = conf->timeout_ms > 0 ? conf->timeout_ms : 2000, ret = 0;
+	*zones = NULL;
+	*n = 0;
+	err[0] = '\0';
+	if (socks[0] == NULL && socks[1] == NULL) {
+		snprintf(err, errlen, "no ZONE: give --signer-ctl or --gate-ctl to list the zones");
+		return ZG_EINPUT;
+	}
+	for (size_t i = 0; i < 2 && ret == 0; i++) {
+		if (socks[i] == NULL) {
+			continue;
+		}
+		zg_ctl_request_t req = { .cmd = "zone-status" };
+		/* Some ten replies per zone. */
+		ret = zg_ctl_query(socks[i], tmo, &req, 32 * ZG_STATUS_ZONES, zones_cb, &l, err, errlen);
+	}
+	if (ret == 0 && l.over) {
+		snprintf(err, errlen, "more than %d zones: name the ZONE", ZG_STATUS_ZONES);
+		ret = ZG_EINPUT;
+	} else if (ret == 0 && l.n == 0) {
+		snprintf(err, errlen, "no zones at %s", socks[0] != NULL ? socks[0] : socks[1]);
+		ret = ZG_EINPUT;
+	}
+	if (ret != 0) {
+		zg_status_zones_free(l.zones, l.n);
+		return ret;
+	}
+	qsort(l.zones, l.n, sizeof(*l.zones), cmp_str);
+	*zones = l.zones;
+	*n = l.n;
+	return 0;
 }

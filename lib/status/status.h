@@ -21,6 +21,7 @@
 
 #define ZG_STATUS_SECONDARIES	16	/*!< Most secondaries asked. */
 #define ZG_STATUS_PROBLEMS	24	/*!< Most problems reported. */
+#define ZG_STATUS_ZONES		1024	/*!< Most zones of one all-zones report. */
 
 /*! States, with the Nagios exit codes. */
 typedef enum {
@@ -114,6 +115,33 @@ int zg_status_collect(const zg_status_conf_t *conf, zg_status_t *st);
  * Prints st in the format to out.
  */
 void zg_status_print(const zg_status_t *st, zg_status_format_t format, FILE *out);
+
+/*!
+ * The zones of a configuration: every zone the signer's and the hidden
+ * primary's knotd (conf->signer_ctl, conf->gate_ctl; at least one given)
+ * list in zone-status, lower case with the final dot, sorted, each once.
+ *
+ * \param zones  Receives an array of *n strings (free with zg_status_zones_free()).
+ * \return 0; ZG_EINPUT (no socket given, no zone, more than ZG_STATUS_ZONES)
+ *         or a control socket's error, with err saying why.
+ */
+int zg_status_zones(const zg_status_conf_t *conf, char ***zones, size_t *n,
+                    char *err, size_t errlen);
+
+/*! Frees what zg_status_zones() returned. */
+void zg_status_zones_free(char **zones, size_t n);
+
+/*! The worst state of n reports (CRITICAL above UNKNOWN above WARNING). */
+zg_status_level_t zg_status_worst(const zg_status_t *sts, size_t n);
+
+/*!
+ * Prints n reports (the zones of a configuration) in the format to out:
+ * text, one block per zone; json, {"status", "exit", "time", "zones": [the
+ * one-zone object of each]}; nagios, one line with the worst state, the
+ * count per state and each zone's findings; prometheus, each metric once with
+ * a sample per zone.
+ */
+void zg_status_print_all(const zg_status_t *sts, size_t n, zg_status_format_t format, FILE *out);
 
 /*! "OK", "WARNING", "CRITICAL" or "UNKNOWN". */
 const char *zg_status_level_str(zg_status_level_t level);

@@ -300,6 +300,13 @@ ns A 127.0.0.1
 child NS ns.child.parent.
 ns.child A 127.0.0.1
 ZONE
+cat >"$C1/zones/healthy.zone" <<ZONE
+\$ORIGIN healthy.
+\$TTL 2
+@ SOA ns.healthy. hostmaster.healthy. 7 3600 600 86400 2
+@ NS ns.healthy.
+ns A 127.0.0.1
+ZONE
 cat >"$C1/zones/child.parent.zone" <<ZONE
 \$ORIGIN child.parent.
 \$TTL 2
@@ -366,6 +373,9 @@ zone:
     dnssec-signing: on
     dnssec-policy: fast
     module: mod-dsync/child
+  - domain: healthy
+    storage: "$C1/zones"
+    file: healthy.zone
 CONF
 } >"$C1/knot.conf"
 ok "parent P1 starts" zg_knotd_start "$P1"
@@ -380,6 +390,46 @@ like "$(line "$out" "ds-sync:")" "^\\[child\\.parent\\.\\] ds-sync: overdue \\| 
 	"DS overdue: the ds-sync line"
 run out --signer-ctl "$C1/knot.sock" --format nagios child.parent
 is "$out_rc:$out" "1:ZONEGATE STATUS WARNING - child.parent. DS sync overdue" "DS overdue: nagios"
+
+# --- 7. All zones of a configuration: C1 serves child.parent. (DS overdue)
+# and healthy. (no finding); without ZONE zg-status reports both.
+run out --signer-ctl "$C1/knot.sock"
+is "$out_rc" 1 "all zones: exit 1, the worst (WARNING)"
+is "$(printf '%s\n' "$out" | grep -F '] status:')" "[child.parent.] status: WARNING (DS sync overdue)
+[healthy.] status: OK" "all zones: one status line per zone, sorted"
+is "$(printf '%s\n' "$out" | grep -F '[healthy.] signer:')" \
+	"[healthy.] signer: serial: 7 | role: -" "all zones: healthy.'s signer line"
+is "$(printf '%s\n' "$out" | sed 's/\].*/]/' | uniq)" "[child.parent.]
+[healthy.]" "all zones: one block per zone"
+run out --signer-ctl "$C1/knot.sock" --format nagios
+is "$out_rc:$out" "1:ZONEGATE STATUS WARNING - 2 zones (1 WARNING, 1 OK) [child.parent.] DS sync overdue" \
+	"all zones: nagios, one line"
+run out --signer-ctl "$C1/knot.sock" --format json --time 1800000000
+run one --signer-ctl "$C1/knot.sock" --format json --time 1800000000 child.parent
+is "$out_rc:$one_rc" "1:1" "all zones and one zone: json exit 1"
+is "$(printf '%s' "$out" | "$PYTHON3" -c '
+import json, sys
+o = json.load(sys.stdin)
+one = json.loads(sys.argv[1])
+keys = lambda d: sorted((k, sorted(v) if isinstance(v, dict) else None) for k, v in d.items())
+print(o["status"], o["exit"], o["time"], [(z["zone"], z["status"], z["exit"]) for z in o["zones"]],
+      keys(o["zones"][0]) == keys(one), o["zones"][0]["problems"] == one["problems"])' "$one")" \
+	"WARNING 1 1800000000 [('child.parent.', 'WARNING', 1), ('healthy.', 'OK', 0)] True True" \
+	"all zones: json, each zone the one-zone object"
+run out --signer-ctl "$C1/knot.sock" --format prometheus
+is "$out_rc:$(printf '%s\n' "$out" | grep '^zonegate_status')" '1:zonegate_status{zone="child.parent."} 1
+zonegate_status{zone="healthy."} 0' "all zones: prometheus, a sample per zone"
+is "$(printf '%s\n' "$out" | grep '^# TYPE' | sort | uniq -d)" "" "all zones: prometheus, each gauge's TYPE once"
+run out --gate-ctl "$B/knot.sock" --format nagios
+is "$out_rc" 2 "all zones of the gate: exit 2 (the failed serial)"
+like "$out" "^ZONEGATE STATUS CRITICAL - 1 zone \\(1 CRITICAL\\) \\[test\\.\\] validation of serial $sbad failed, serial $s1 is the last valid one \\| 'test\\. runway'=[0-9]+s;259200:;86400:;0;\$" \
+	"all zones of the gate: nagios names the zone and why, perfdata labelled by zone"
+run out --secondary 127.0.0.1
+is "$out_rc:$out" "3:zg-status: no ZONE: give --signer-ctl or --gate-ctl to list the zones" \
+	"all zones without a control socket: UNKNOWN with the reason"
+run out --signer-ctl "$ZG_TMP/none.sock" --format nagios
+like "$out_rc:$out" "^3:ZONEGATE STATUS UNKNOWN - control socket $ZG_TMP/none\\.sock, " \
+	"all zones, unreachable socket: UNKNOWN naming it"
 
 for x in "$C1" "$P1" "$D" "$C" "$B"; do ok "knotd $(basename "$x") stops" zg_knotd_stop "$x"; done
 zg_done
