@@ -125,6 +125,20 @@ sed 's/^- `consuming %s`/- `consuming %s now`/' "$ZG_SRCDIR/doc/log-messages.md"
 like "$("$PYTHON3" "$cat_py" "$ZG_SRCDIR" "$ZG_TMP/cat/stale.md" 2>&1)" "^stale	mod-ingest	consuming %s now" \
 	"an entry whose line is gone fails the check"
 
+# Every panel query of the dashboard is one its preview script
+# (contrib/grafana/render-preview.py) evaluates; one it does not is named.
+preview=$ZG_SRCDIR/contrib/grafana/render-preview.py
+ok "render-preview.py understands every query of contrib/grafana/zonegate.json" \
+	"$PYTHON3" "$preview" check "$ZG_SRCDIR/contrib/grafana/zonegate.json"
+sed 's/"expr": "zonegate_freshness_seconds{zone=~\\"$zone\\"}"/"expr": "rate(zonegate_freshness_seconds[5m])"/' \
+	"$ZG_SRCDIR/contrib/grafana/zonegate.json" >"$ZG_TMP/dash.json"
+out=$("$PYTHON3" "$preview" check "$ZG_TMP/dash.json" 2>&1); rc=$?
+is "$rc:$out" '1:panel "Freshness (zg-status)": query not understood: rate(zonegate_freshness_seconds[5m])' \
+	"a query render-preview.py cannot evaluate fails the check"
+ok "doc/status.md shows the dashboard's preview" grep -q '](figures/dashboard.png)' "$ZG_SRCDIR/doc/status.md"
+ok "doc/figures/dashboard.png is a PNG" \
+	"$PYTHON3" -c 'import sys; sys.exit(open(sys.argv[1], "rb").read(8) != b"\x89PNG\r\n\x1a\n")' "$ZG_SRCDIR/doc/figures/dashboard.png"
+
 # The user docs stand alone.
 for f in $(cd "$ZG_SRCDIR" && echo README modules/*/*.rst tools/*.1 doc/*.md); do
 	unlike "$(cat "$ZG_SRCDIR/$f")" "shared/design|CONTRACTS\.md" "$f does not send the reader outside the repository"
