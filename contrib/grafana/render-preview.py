@@ -140,7 +140,7 @@ def draw(path, data, out):
                 for t, v in s['values']:
                     if prev is not None and t - prev > 60:
                         f.write('\n')  # a gap in the scrapes is a gap in the line
-                    f.write('%g %g\n' % ((t - t0) / 60.0, v))
+                    f.write('%.6f %.17g\n' % ((t - t0) / 60.0, v))
                     prev = t
             plots.append('"%s" using 1:2 with lines lw 2 title "%s"' % (fn, s['legend'].replace('"', "'")))
         if plots:
