@@ -75,6 +75,7 @@ kpid=$(cat "${SP_DIR[$was]}/knotd.pid") ipid=$(cat "${SP_DIR[$was]}/ingest.pid" 
 kill -KILL "$kpid" "${SP_CTL[$was]}" $ipid
 echo "$(date +%s.%N) $was dead" >>"$SP_EV"
 ok "case 1: kill -9 of $was: $now takes over and signs" zg_wait 60 eval '[ "$(sp_active)" = "$now" ]'
+[ "$(sp_active)" = "$now" ] || zg_diag "hooks.log: $(tail -30 "$ZG_TMP/hooks.log")"
 like "$(cat "$ZG_TMP/ctl.$now.log")" "role active \\(token [0-9]+, previous holder $was\\)" "case 1: $now logged the takeover from $was"
 feed_wait
 settled "case 1" c1-15
