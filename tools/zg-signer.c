@@ -188,6 +188,9 @@ static int run_hook(ctl_t *c, const char *cmd, const char *role, bool keep, int6
 		return -1;
 	}
 	if (pid == 0) {
+		/* Its own process group: a command past its limit is killed with
+		 * everything it started (a knotc, a transfer wait). */
+		setpgid(0, 0);
 		setenv("ZG_SIGNER_ZONE", c->o->zone, 1);
 		setenv("ZG_SIGNER_NAME", c->o->name, 1);
 		setenv("ZG_SIGNER_ROLE", role, 1);
@@ -207,6 +210,7 @@ static int run_hook(ctl_t *c, const char *cmd, const char *role, bool keep, int6
 			*lost = true;
 		}
 		if (now_ms() - start > limit_ms || (lost != NULL && *lost)) {
+			kill(-pid, SIGKILL);
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
 			logf_(c->o->zone, "%s command killed (%s)", role,
@@ -232,12 +236,30 @@ static void alarm_report(void *ctx, const char *text)
  * it already (it says so itself). */
 static bool step_down(ctl_t *c, const char *why, bool release)
 {
-	/* The standby command must finish before the lease can pass on. */
-	int64_t limit = c->o->period_ms / 4 > 1000 ? c->o->period_ms / 4 : 1000;
+	/* The standby command must finish before the lease can pass on. A
+	 * signer that gives the lease up on purpose (switchover, stopping)
+	 * still holds it: renewed now, the command may take until the
+	 * self-fencing deadline; one that failed or was killed keeps the
+	 * lease until it expires, so the other signer cannot take over while
+	 * this one may still sign. */
+	unsigned period = c->o->period_ms;
+	int64_t limit = period / 4 > 1000 ? period / 4 : 1000;
 	int expected = ROLE_ACTIVE;
 	bool mine = atomic_compare_exchange_strong(&c->role, &expected, ROLE_STANDBY);
-	if (mine) {
-		run_hook(c, c->o->on_standby, "standby", false, limit, NULL);
+	if (mine && release) {
+		char err[512] = "";
+		int64_t t = now_ms();
+		if (zg_lease_renew(c->store, c->o->zone, c->o->name, c->token, period, err,
+		                   sizeof(err)) == 0) {
+			atomic_store(&c->renewed_at, t);
+		}
+		int64_t left = atomic_load(&c->renewed_at) + period - period / 4 - now_ms();
+		limit = left > limit ? left : limit;
+	}
+	if (mine && run_hook(c, c->o->on_standby, "standby", false, limit, NULL) != 0 && release) {
+		logf_(c->o->zone, "the standby command failed, keeping the lease until it expires "
+		      "(token %lld)", (long long)c->token);
+		release = false;
 	}
 	if (release) {
 		char err[512] = "";

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Two real signing knotds (a, b) sharing ONE SoftHSM token, each with its
+# zg-signer controller running tools/zg-signer-knot as its active and
+# standby command, zg-ingest consuming the PostgreSQL queue on the active
+# only; the hidden primary (mod-validate) follows both, a public secondary
+# follows the primary (tests/func/signer-pair-lib.sh). Under steady ingest:
+# both controllers start at the same moment, a switchover, kill -9 of the
+# active signer (knotd and controller), PostgreSQL restarted mid-run. After
+# each case: at most one signer signed at any moment, every queued message
+# applied exactly once, the final zone equals the expected zone, every
+# serial the secondary received validates (zg-verify) and serials only
+# grew, the DNSKEY RRset did not change.
+. "$ZG_SRCDIR/tests/func/lib.sh"
+. "$ZG_SRCDIR/tests/func/ingest-lib.sh"
+. "$ZG_SRCDIR/tests/func/validate-lib.sh"
+zg_init
+zg_snapshot_modules
+. "$ZG_SRCDIR/tests/func/signer-pair-lib.sh"
+command -v kdig >/dev/null || zg_skip_all "kdig not installed"
+
+sp_setup 50
+pass "topology up: signers a and b, hidden primary, secondary (serial $(serial_of "${SP_PORT[s]}"))"
+zg_axfr 127.0.0.1 "${SP_PORT[s]}" test. >"$ZG_TMP/base.zone"
+SP_DNSKEY=$(awk '$4 == "DNSKEY"' "$ZG_TMP/base.zone" | sp_content_keys)
+ok "the published zone has a DNSKEY RRset" test -n "$SP_DNSKEY"
+: >"$ZG_TMP/expected.add"
+sp_monitor_start
+# zg-ingest creates the queue tables on its first run; make them now.
+zg_ingest run --once --consumer setup --source "$ZG_PG_URI" -z test. -s "127.0.0.1@${SP_PORT[a]}" \
+	-y "hmac-sha256:ingest:$SP_SECRET" --lease 1 >/dev/null 2>&1
+ok "queue table exists" sp_q "SELECT 1 FROM zonegate_queue LIMIT 1"
+
+# steady ingest: NAME COUNT: COUNT messages NAME-N, 0.3 s apart, in the background.
+feed() {
+	( for i in $(seq 1 "$2"); do sp_enqueue "$1-$i"; sleep 0.3; done ) &
+	FEED=$!
+	zg_track_pid "$FEED"
+}
+feed_wait() { zg_wait 120 eval "! zg_alive $FEED"; }
+# the feeder's rows are counted by the lib in expected.add from its subshell
+
+# ---- case 5: both signers start at the same moment ----
+sp_ctl_start a
+sp_ctl_start b
+ok "case 5: both controllers started at once, one signer active and signing" zg_wait 60 sp_active
+first=$(sp_active)
+feed c5 10
+feed_wait
+settled() { # CASE LAST-ID
+	ok "$1: the queue drains" zg_wait 60 sp_drained
+	ok "$1: the secondary gets the last message" zg_wait 60 eval "[ -n \"\$(ingest_rr \"${SP_PORT[s]}\" $2.test. TXT)\" ]"
+	sp_check "$1"
+}
+other_of() { [ "$1" = a ] && echo b || echo a; }
+settled "case 5" c5-10
+
+# ---- case 4: a switchover command during steady ingest ----
+was=$(sp_active)
+feed c4 12
+sleep 1.5
+out=$("$SP_SIGNER" -d "$ZG_PG_URI" -z test. --state "$ZG_TMP/state.$was" --timeout 30 switchover 2>&1); rc=$?
+now=$(other_of "$was")
+like "$rc:$out" "^0:$now [0-9]+$" "case 4: switchover from $was: $now holds the lease"
+ok "case 4: $now is the signing active" zg_wait 60 eval '[ "$(sp_active)" = "$now" ]'
+feed_wait
+settled "case 4" c4-12
+
+# ---- case 1: kill -9 of the active signer (knotd, controller, consumer) ----
+was=$(sp_active)
+now=$(other_of "$was")
+feed c1 15
+sleep 1.5
+kpid=$(cat "${SP_DIR[$was]}/knotd.pid") ipid=$(cat "${SP_DIR[$was]}/ingest.pid" 2>/dev/null)
+kill -KILL "$kpid" "${SP_CTL[$was]}" $ipid
+echo "$(date +%s.%N) $was dead" >>"$SP_EV"
+ok "case 1: kill -9 of $was: $now takes over and signs" zg_wait 60 eval '[ "$(sp_active)" = "$now" ]'
+[ "$(sp_active)" = "$now" ] || zg_diag "hooks.log: $(tail -30 "$ZG_TMP/hooks.log")"
+like "$(cat "$ZG_TMP/ctl.$now.log")" "role active \\(token [0-9]+, previous holder $was\\)" "case 1: $now logged the takeover from $was"
+feed_wait
+settled "case 1" c1-15
+ok "case 1: $was's knotd starts again" zg_knotd_start "${SP_DIR[$was]}"
+sp_ctl_start "$was"
+ok "case 1: $was comes back as standby" zg_wait 30 eval '[ "$(sp_role $was)" = standby ]'
+
+# ---- case 3: PostgreSQL restarts mid-run ----
+feed c3 12
+sleep 1.5
+ok "case 3: PostgreSQL restarts" $ZG_PG_ASUSER "$ZG_PG_BINDIR/pg_ctl" -D "$ZG_TMP/pg/data" -m fast -w -t 30 \
+	restart -l "$ZG_TMP/pg/pg.log"
+feed_wait
+ok "case 3: one signer is active and signing" zg_wait 60 sp_active
+settled "case 3" c3-12
+
+sp_monitor_stop
+zg_done
