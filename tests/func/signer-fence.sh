@@ -27,6 +27,10 @@ command -v kdig >/dev/null || zg_skip_all "kdig not installed"
 
 SIGNER=$ZG_BUILDDIR/tools/zg-signer
 PA=$(zg_free_port) PB=$(zg_free_port) PH=$(zg_free_port) PS=$(zg_free_port) PD=$(zg_free_port)
+# B listens on its own address, as a second signer host would: Knot 3.5
+# matches a NOTIFY to a master by address alone, and takes a master on the
+# same address as the notifier.
+AB=127.0.0.2
 A=$ZG_TMP/a B=$ZG_TMP/b H=$ZG_TMP/h S=$ZG_TMP/s D=$ZG_TMP/d
 mkdir -p "$A" "$B" "$H" "$S" "$D"
 VL_DIR=$H
@@ -38,13 +42,14 @@ db=$ZG_PG_URI
 sg() { "$SIGNER" -d "$db" -z test. "$@"; }
 zg_softhsm_init "$ZG_TMP/hsm" zgtest 1234 || zg_bail "softhsm init failed"
 
-signer_conf() { # DIR PORT
-	zg_knot_conf_bare "$1" "$2"
+signer_conf() { # DIR PORT [ADDRESS]
+	zg_knot_conf_bare "$1" "$2" | sed "s/listen: 127\.0\.0\.1@$2\$/listen: ${3:-127.0.0.1}@$2/"
 	zg_signer_conf zgtest 1234 nsec3
 	cat <<CONF
 remote:
   - id: h
     address: 127.0.0.1@$PH
+    via: ${3:-127.0.0.1}
 
 acl:
   - id: local
@@ -67,12 +72,12 @@ change() {
 		zg_knotc "$1" zone-set test. "n$2.test." 300 A "192.0.2.$2" >/dev/null &&
 		zg_knotc "$1" zone-commit test. >/dev/null
 }
-serial_gt() { local s; s=$(serial_of "$1"); [ -n "$s" ] && [ "$s" -gt "$2" ]; }
-dnskeys() { kdig @127.0.0.1 -p "$1" test. DNSKEY +short +time=2 +retry=0 2>/dev/null | sort; }
+serial_gt() { local s; s=$(serial_of "$1" "${3:-}"); [ -n "$s" ] && [ "$s" -gt "$2" ]; }
+dnskeys() { kdig @"${2:-127.0.0.1}" -p "$1" test. DNSKEY +short +time=2 +retry=0 2>/dev/null | sort; }
 
 # A generates the keys (in the token) and signs; B gets A's KASP database.
 signer_conf "$A" "$PA" >"$A/knot.conf"
-signer_conf "$B" "$PB" >"$B/knot.conf"
+signer_conf "$B" "$PB" "$AB" >"$B/knot.conf"
 zg_genzone test. 20 >"$A/zones/test.zone"
 cp "$A/zones/test.zone" "$B/zones/test.zone"
 ok "A starts" zg_knotd_start "$A"
@@ -83,9 +88,9 @@ ok "B starts" zg_knotd_start "$B"
 ok "B signs the zone" zg_wait 60 zg_zone_signed "$B" test.
 ok "A starts again" zg_knotd_start "$A"
 ok "A serves a serial" zg_wait 20 has_serial "$PA"
-is "$(dnskeys "$PB")" "$(dnskeys "$PA")" "A and B sign with the same DNSKEY set"
+is "$(dnskeys "$PB" "$AB")" "$(dnskeys "$PA")" "A and B sign with the same DNSKEY set"
 sleep 1
-sb0=$(serial_of "$PB")
+sb0=$(serial_of "$PB" "$AB")
 ok "A signs a change (a serial above B's $sb0)" change "$A" 1
 ok "A's serial is above B's" zg_wait 20 serial_gt "$PA" "$sb0"
 sa1=$(serial_of "$PA")
@@ -99,15 +104,15 @@ remote:
   - id: a
     address: 127.0.0.1@$PA
   - id: b
-    address: 127.0.0.1@$PB
+    address: $AB@$PB
   - id: signers
-    address: [127.0.0.1@$PA, 127.0.0.1@$PB]
+    address: [127.0.0.1@$PA, $AB@$PB]
   - id: s
     address: 127.0.0.1@$PS
 
 acl:
   - id: local
-    address: 127.0.0.1
+    address: [127.0.0.1, $AB]
     action: [notify, transfer]
 
 mod-validate:
@@ -127,7 +132,7 @@ zone:
 CONF
 }
 dist_conf "$H" "$PH" "    lease: \"$db\"
-    signer: [ \"a@127.0.0.1@$PA\", \"b@127.0.0.1@$PB\" ]" >"$H/knot.conf"
+    signer: [ \"a@127.0.0.1@$PA\", \"b@$AB@$PB\" ]" >"$H/knot.conf"
 {
 	vconf "$S" "$PS"
 	cat <<CONF
@@ -172,8 +177,8 @@ ok "(b) A's lease expires while A is paused" zg_wait 15 eval "! sg status >/dev/
 is "$(sg -n b -l 600 take)" 2 "(b) B takes the lease: token 2"
 sleep 1
 ok "(b) B signs a change" change "$B" 3
-ok "(b) B's serial is above A's last" zg_wait 20 serial_gt "$PB" "$sa2"
-sb1=$(serial_of "$PB")
+ok "(b) B's serial is above A's last" zg_wait 20 serial_gt "$PB" "$sa2" "$AB"
+sb1=$(serial_of "$PB" "$AB")
 ok "(b) S gets B's serial $sb1" zg_wait 90 serial_is "$PS" "$sb1"
 is "$(stat_of lease-token)" 2 "(b) lease-token 2"
 tr0=$(stat_of transfers-refused)
@@ -214,8 +219,8 @@ ok "(c) A stops (fenced by hand now; H's first master again)" zg_knotd_stop "$A"
 ok "(c) PostgreSQL stops" zg_pg_stop "$ZG_TMP/pg"
 sleep 1
 ok "(c) B signs a change" change "$B" 5
-ok "(c) B's new serial" zg_wait 20 serial_gt "$PB" "$sa3"
-sb2=$(serial_of "$PB")
+ok "(c) B's new serial" zg_wait 20 serial_gt "$PB" "$sa3" "$AB"
+sb2=$(serial_of "$PB" "$AB")
 ok "(c) H's knotd has B's serial $sb2" zg_wait 60 serial_is "$PH" "$sb2"
 ok "(c) the unreadable lease is logged" zg_wait 30 grep -q \
 	"mod-validate.*no serial accepted, signer lease not readable" "$H/knotd.log"
@@ -240,7 +245,7 @@ ok "(d) D (mod-validate without lease) starts" zg_knotd_start "$D"
 ok "(d) D validates A's serial $sa3" zg_wait 60 eval "VL_DIR=$D stat_is last-validated-serial $sa3"
 is "$(VL_DIR=$D stat_of serials-fenced)" "" "(d) no fencing counters"
 unlike "$(cat "$D/knotd.log")" "signer lease" "(d) no lease in its log"
-like "$(cat "$D/knotd.log")" "mod-validate.*validating transfers from signers \(127\.0\.0\.1@$PA, 127\.0\.0\.1@$PB\), poll" \
+like "$(cat "$D/knotd.log")" "mod-validate.*validating transfers from signers \(127\.0\.0\.1@$PA, 127\.0\.0\.2@$PB\), poll" \
 	"(d) the source as before"
 
 # Configuration errors: refused by knotc conf-check, with the reason.

@@ -16,8 +16,8 @@ vconf() {
 
 # serial_of PORT: the SOA serial of VL_ZONE served on 127.0.0.1@PORT (empty
 # if none).
-serial_of() {
-	kdig @127.0.0.1 -p "$1" "${VL_ZONE:-test.}" SOA +short +time=2 +retry=0 2>/dev/null |
+serial_of() { # PORT [ADDRESS]
+	kdig @"${2:-127.0.0.1}" -p "$1" "${VL_ZONE:-test.}" SOA +short +time=2 +retry=0 2>/dev/null |
 		awk '{print $3}'
 }
 serial_is() { [ "$(serial_of "$1")" = "$2" ]; }
