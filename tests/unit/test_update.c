@@ -105,7 +105,7 @@ static void test_diff(void)
 	is_int(knot_wire_get_opcode(list.items[0].pkt->wire), KNOT_OPCODE_UPDATE, "opcode UPDATE");
 
 	/* Same data: no UPDATE at all (Knot would bump the serial for an empty one). */
-	zg_owner_state_t same[1] = { { msg.changes[1].rrsets, 1, true } };
+	zg_owner_state_t same[1] = { { .rrsets = msg.changes[1].rrsets, .count = 1, .complete = true } };
 	zg_msg_t one;
 	zg_msg_init(&one);
 	parse(&one, "{\"version\":1,\"id\":\"m\",\"zone\":\"test.\",\"changes\":["
@@ -129,7 +129,7 @@ static void test_diff(void)
 	   "(%d %d %d)", dn, dr, ad);
 
 	/* Below a cut (incomplete view): equal -> nothing, else replace the name. */
-	zg_owner_state_t glue[1] = { { cur.changes[1].rrsets, 1, false } };
+	zg_owner_state_t glue[1] = { { .rrsets = cur.changes[1].rrsets, .count = 1, .complete = false } };
 	parse(&one, "{\"version\":1,\"id\":\"m\",\"zone\":\"test.\",\"changes\":["
 	      "{\"owner\":\"b.test.\",\"rrsets\":[{\"type\":\"A\",\"ttl\":300,\"rdata\":[\"192.0.2.2\"]}]}]}");
 	zg_update_build(&list, &one, glue, 0, 0);
@@ -142,7 +142,7 @@ static void test_diff(void)
 
 	/* No type list (a zone without DNSSEC): even what looks unchanged is
 	 * replaced whole, since unlisted types may be there. */
-	zg_owner_state_t unknown[1] = { { cur.changes[1].rrsets, 1, true } };
+	zg_owner_state_t unknown[1] = { { .rrsets = cur.changes[1].rrsets, .count = 1, .complete = true } };
 	unknown[0].types_unknown = true;
 	parse(&one, "{\"version\":1,\"id\":\"m\",\"zone\":\"test.\",\"changes\":["
 	      "{\"owner\":\"b.test.\",\"rrsets\":[{\"type\":\"A\",\"ttl\":300,\"rdata\":[\"192.0.2.2\"]}]}]}");
