@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*!
  * \file
- * A small DNS-over-TCP client with bounded timeouts and TSIG (RFC 8945):
- * one connection, requests written with the 2-byte length prefix, answers
- * matched by message id. Used to send UPDATEs and to read owners' RRsets.
+ * The DNS transport of every zonegate client: TCP connections with bounded
+ * timeouts (requests written with the 2-byte length prefix, answers matched
+ * by message id, pipelining), one question over UDP with a TCP retry on
+ * truncation, TSIG (RFC 8945) signing and checking, and server addresses.
+ * The gateway's UPDATEs and reads, the stub resolver (dns/resolver.h) and the
+ * transfer client (dns/xfr.h) use it; no other file opens a DNS socket.
  */
 #ifndef ZONEGATE_DNSCLIENT_H
 #define ZONEGATE_DNSCLIENT_H
