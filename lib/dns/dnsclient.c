@@ -330,19 +330,42 @@ int zg_dnsconn_recv(zg_dnsconn_t *conn, uint8_t *buf, size_t max, size_t *len)
 	return ret;
 }
 
+int zg_dns_tsig_sign(knot_pkt_t *query, const knot_tsig_key_t *key, uint8_t *mac,
+                     size_t *mac_len)
+{
+	*mac_len = 0;
+	if (key == NULL) {
+		return 0;
+	}
+	size_t len = ZG_DNS_MAC_MAX;
+	int ret = knot_tsig_sign(query->wire, &query->size, query->max_size, NULL, 0, mac, &len,
+	                         key, 0, 0);
+	if (ret != KNOT_EOK) {
+		return ret;
+	}
+	*mac_len = len;
+	return 0;
+}
+
+bool zg_dns_tsig_check(const knot_pkt_t *answer, const knot_tsig_key_t *key,
+                       const uint8_t *mac, size_t mac_len)
+{
+	return key == NULL ||
+	       (answer->tsig_rr != NULL &&
+	        knot_tsig_client_check(answer->tsig_rr, answer->wire, answer->size, mac, mac_len,
+	                               key, 0) == KNOT_EOK);
+}
+
 int zg_dns_request(zg_dnsconn_t *conn, knot_pkt_t *query,
                    const knot_tsig_key_t *key, knot_pkt_t *answer)
 {
 	uint8_t mac[64];
-	size_t mac_len = sizeof(mac);
-	if (key != NULL) {
-		int ret = knot_tsig_sign(query->wire, &query->size, query->max_size,
-		                         NULL, 0, mac, &mac_len, key, 0, 0);
-		if (ret != KNOT_EOK) {
-			return ret;
-		}
+	size_t mac_len = 0;
+	int ret = zg_dns_tsig_sign(query, key, mac, &mac_len);
+	if (ret != 0) {
+		return ret;
 	}
-	int ret = zg_dnsconn_send(conn, query->wire, query->size);
+	ret = zg_dnsconn_send(conn, query->wire, query->size);
 	if (ret != 0) {
 		return ret;
 	}
@@ -362,9 +385,7 @@ int zg_dns_request(zg_dnsconn_t *conn, knot_pkt_t *query,
 		if (knot_pkt_parse(answer, 0) != KNOT_EOK) {
 			return ZG_EPROTO;
 		}
-		if (key != NULL && (answer->tsig_rr == NULL ||
-		                    knot_tsig_client_check(answer->tsig_rr, answer->wire, answer->size,
-		                                           mac, mac_len, key, 0) != KNOT_EOK)) {
+		if (!zg_dns_tsig_check(answer, key, mac, mac_len)) {
 			/* An error answer is not signed when the server could not
 			 * check the request (RFC 8945 5.3.2): a refusal, never data. */
 			bool error = knot_wire_get_rcode(answer->wire) != KNOT_RCODE_NOERROR ||
@@ -402,17 +423,11 @@ int zg_dns_send_query(zg_dnsconn_t *conn, knot_pkt_t *query, const knot_tsig_key
 {
 	size_t size = query->size;
 	uint16_t arcount = knot_wire_get_arcount(query->wire);
-	*mac_len = 0;
-	if (key != NULL) {
-		size_t len = 64;
-		int ret = knot_tsig_sign(query->wire, &query->size, query->max_size,
-		                         NULL, 0, mac, &len, key, 0, 0);
-		if (ret != KNOT_EOK) {
-			return ret;
-		}
-		*mac_len = len;
+	int ret = zg_dns_tsig_sign(query, key, mac, mac_len);
+	if (ret != 0) {
+		return ret;
 	}
-	int ret = zg_dnsconn_send(conn, query->wire, query->size);
+	ret = zg_dnsconn_send(conn, query->wire, query->size);
 	query->size = size;
 	knot_wire_set_arcount(query->wire, arcount);
 	return ret;
@@ -438,10 +453,124 @@ int zg_dns_recv_answer(zg_dnsconn_t *conn, knot_pkt_t *answer, const knot_tsig_k
 	if (knot_pkt_parse(answer, 0) != KNOT_EOK) {
 		return ZG_EPROTO;
 	}
-	if (key != NULL && (answer->tsig_rr == NULL ||
-	    knot_tsig_client_check(answer->tsig_rr, answer->wire, answer->size,
-	                           mac, mac_len, key, 0) != KNOT_EOK)) {
+	return zg_dns_tsig_check(answer, key, mac, mac_len) ? 0 : ZG_EPROTO;
+}
+
+/* ---- one question over UDP, TCP when truncated ---- */
+
+/* What a failed connect/send/recv on a datagram socket means. */
+static int udp_error(int err)
+{
+	switch (err) {
+	case ECONNREFUSED:
+	case ENETUNREACH:
+	case EHOSTUNREACH:
+	case EADDRNOTAVAIL:
+		return ZG_ECONNECT;
+	default:
+		return -err;
+	}
+}
+
+/* Sends q up to tries times, each time waiting timeout_ms for the answer with
+ * its id (stray datagrams are ignored). */
+static int udp_exchange(const struct sockaddr_storage *addr, const uint8_t *q, size_t qlen,
+                        uint8_t *buf, size_t max, size_t *len, int timeout_ms, int tries)
+{
+	int fd = socket(addr->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		return -errno;
+	}
+	int ret = ZG_ETIMEOUT;
+	if (connect(fd, (const struct sockaddr *)addr, addr_len(addr)) != 0) {
+		ret = udp_error(errno);
+		goto done;
+	}
+	uint16_t id = knot_wire_get_id(q);
+	for (int t = 0; t < tries; t++) {
+		if (send(fd, q, qlen, 0) < 0) {
+			ret = udp_error(errno);
+			goto done;
+		}
+		int64_t deadline = zg_dns_now_ms() + timeout_ms;
+		for (;;) {
+			int w = zg_dns_wait_fd(fd, POLLIN, deadline);
+			if (w == ZG_ETIMEOUT) {
+				ret = ZG_ETIMEOUT;
+				break;
+			} else if (w != 0) {
+				ret = w;
+				goto done;
+			}
+			ssize_t n = recv(fd, buf, max, 0);
+			if (n < 0) {
+				if (errno == EINTR || errno == EAGAIN) {
+					continue;
+				}
+				ret = udp_error(errno);
+				goto done;
+			}
+			/* Ignore stray datagrams (wrong id, not a response). */
+			if (n >= KNOT_WIRE_HEADER_SIZE && knot_wire_get_id(buf) == id &&
+			    knot_wire_get_qr(buf)) {
+				*len = (size_t)n;
+				ret = 0;
+				goto done;
+			}
+		}
+	}
+done:
+	close(fd);
+	return ret;
+}
+
+/* One request on a new TCP connection; the answer must carry the query's id. */
+static int tcp_exchange(const struct sockaddr_storage *addr, const uint8_t *q, size_t qlen,
+                        uint8_t *buf, size_t max, size_t *len, int timeout_ms)
+{
+	zg_dnsconn_t *conn = NULL;
+	int ret = zg_dnsconn_open(addr, timeout_ms, &conn);
+	if (ret == 0) {
+		ret = zg_dnsconn_send(conn, q, qlen);
+	}
+	if (ret == 0) {
+		ret = zg_dnsconn_recv(conn, buf, max, len);
+	}
+	zg_dnsconn_free(conn);
+	if (ret == 0 && (knot_wire_get_id(buf) != knot_wire_get_id(q) || !knot_wire_get_qr(buf))) {
+		ret = ZG_EPROTO;
+	}
+	return ret;
+}
+
+int zg_dns_query(const struct sockaddr_storage *addr, knot_pkt_t *query,
+                 const knot_tsig_key_t *key, int timeout_ms, int udp_tries,
+                 knot_pkt_t *answer, bool *signed_ok)
+{
+	if (timeout_ms <= 0 || udp_tries <= 0) {
+		return KNOT_EINVAL;
+	}
+	uint8_t mac[ZG_DNS_MAC_MAX];
+	size_t mac_len = 0;
+	int ret = zg_dns_tsig_sign(query, key, mac, &mac_len);
+	if (ret != 0) {
+		return ret;
+	}
+	knot_pkt_clear(answer);
+	size_t len = 0;
+	ret = udp_exchange(addr, query->wire, query->size, answer->wire, answer->max_size, &len,
+	                   timeout_ms, udp_tries);
+	if (ret == 0 && knot_wire_get_tc(answer->wire)) {
+		ret = tcp_exchange(addr, query->wire, query->size, answer->wire, answer->max_size,
+		                   &len, timeout_ms);
+	}
+	if (ret != 0) {
+		return ret;
+	}
+	answer->size = len;
+	if (knot_pkt_parse(answer, 0) != KNOT_EOK) {
 		return ZG_EPROTO;
 	}
+	*signed_ok = zg_dns_tsig_check(answer, key, mac, mac_len);
 	return 0;
 }

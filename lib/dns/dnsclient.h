@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*!
  * \file
- * A small DNS-over-TCP client with bounded timeouts and TSIG (RFC 8945):
- * one connection, requests written with the 2-byte length prefix, answers
- * matched by message id. Used to send UPDATEs and to read owners' RRsets.
+ * The DNS transport of every zonegate client: TCP connections with bounded
+ * timeouts (requests written with the 2-byte length prefix, answers matched
+ * by message id, pipelining), one question over UDP with a TCP retry on
+ * truncation, TSIG (RFC 8945) signing and checking, and server addresses.
+ * The gateway's UPDATEs and reads, the stub resolver (dns/resolver.h) and the
+ * transfer client (dns/xfr.h) use it; no other file opens a DNS socket.
  */
 #ifndef ZONEGATE_DNSCLIENT_H
 #define ZONEGATE_DNSCLIENT_H
@@ -17,6 +20,8 @@
 #include <libknot/tsig.h>
 
 #define ZG_DNS_TIMEOUT_DEFAULT_MS	10000
+/*! Room for a request MAC (the longest TSIG algorithm, HMAC-SHA512). */
+#define ZG_DNS_MAC_MAX	64
 
 typedef struct zg_dnsconn zg_dnsconn_t;
 
@@ -112,6 +117,25 @@ int zg_dnsconn_write(zg_dnsconn_t *conn, const uint8_t *data, size_t len);
 int zg_dnsconn_recv(zg_dnsconn_t *conn, uint8_t *buf, size_t max, size_t *len);
 
 /*!
+ * TSIG-signs \a query (RFC 8945) when \a key is set; the packet must have
+ * space reserved for it (knot_pkt_reserve(), or a large enough buffer).
+ *
+ * \param mac      Out: the request MAC (ZG_DNS_MAC_MAX bytes), to check the answer.
+ * \param mac_len  Out: its length (0 without a key).
+ *
+ * \return 0 or KNOT_E*.
+ */
+int zg_dns_tsig_sign(knot_pkt_t *query, const knot_tsig_key_t *key, uint8_t *mac,
+                     size_t *mac_len);
+
+/*!
+ * Whether the parsed \a answer is validly signed with \a key for the request
+ * MAC \a mac (true without a key: nothing to check).
+ */
+bool zg_dns_tsig_check(const knot_pkt_t *answer, const knot_tsig_key_t *key,
+                       const uint8_t *mac, size_t mac_len);
+
+/*!
  * One request and its answer: TSIG-signs query (when key is set; query must
  * have space reserved for it, see knot_pkt_reserve()), sends it, receives
  * and parses the answer into answer (a packet with a 64 KiB buffer), checks
@@ -165,5 +189,23 @@ int zg_dns_recv_answer(zg_dnsconn_t *conn, knot_pkt_t *answer, const knot_tsig_k
                        bool (*find_mac)(void *ctx, uint16_t id, const uint8_t **mac,
                                         size_t *mac_len),
                        void *ctx);
+
+/*!
+ * One question to a server as a stub resolver asks it: over UDP (up to
+ * \a udp_tries datagrams, each answer awaited \a timeout_ms; stray or
+ * mismatched datagrams ignored), then over TCP (each of connect, send and
+ * receive bounded by \a timeout_ms) when the answer is truncated (TC).
+ * TSIG-signed when \a key is set.
+ *
+ * \param answer     A packet with a 64 KiB buffer: receives the parsed answer.
+ * \param signed_ok  Out: with a key, whether the answer is validly signed with
+ *                   it (true without a key). RCODE and content are the caller's.
+ *
+ * \return 0, ZG_ETIMEOUT, ZG_ECONNECT (refused, unreachable, closed),
+ *         ZG_EPROTO (malformed answer, wrong id over TCP), -errno, KNOT_E*.
+ */
+int zg_dns_query(const struct sockaddr_storage *addr, knot_pkt_t *query,
+                 const knot_tsig_key_t *key, int timeout_ms, int udp_tries,
+                 knot_pkt_t *answer, bool *signed_ok);
 
 #endif /* ZONEGATE_DNSCLIENT_H */

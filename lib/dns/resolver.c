@@ -1,18 +1,14 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * Small DNS stub: one question to one server, UDP with TCP fallback on TC,
- * bounded timeouts and retries, RRsets + RRSIGs collected for the DS/CDS logic.
+ * Small DNS stub: one question to one server over the transport of
+ * dns/dnsclient.h (UDP, TCP when truncated, bounded timeouts and retries,
+ * TSIG), RRsets + RRSIGs collected for the DS/CDS logic.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <libdnssec/random.h>
 #include <libknot/libknot.h>
@@ -54,148 +50,6 @@ static const knot_dname_t *next_label(const knot_dname_t *name)
 	return *name == 0 ? name : name + name[0] + 1;
 }
 
-static socklen_t addr_len(const struct sockaddr_storage *ss)
-{
-	return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-}
-
-static int conn_error(int err)
-{
-	switch (err) {
-	case ECONNREFUSED:
-	case ENETUNREACH:
-	case EHOSTUNREACH:
-	case EADDRNOTAVAIL:
-		return ZG_ECONNECT;
-	default:
-		return -err;
-	}
-}
-
-static int udp_exchange(const zg_server_t *srv, const uint8_t *q, size_t qlen, uint8_t *buf,
-                        size_t max, size_t *len, int timeout_ms, int tries)
-{
-	int fd = socket(srv->addr.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		return -errno;
-	}
-	int ret = ZG_ETIMEOUT;
-	if (connect(fd, (const struct sockaddr *)&srv->addr, addr_len(&srv->addr)) != 0) {
-		ret = conn_error(errno);
-		goto done;
-	}
-	uint16_t id = knot_wire_get_id(q);
-	for (int t = 0; t < tries; t++) {
-		if (send(fd, q, qlen, 0) < 0) {
-			ret = conn_error(errno);
-			goto done;
-		}
-		int64_t deadline = zg_dns_now_ms() + timeout_ms;
-		for (;;) {
-			int w = zg_dns_wait_fd(fd, POLLIN, deadline);
-			if (w == ZG_ETIMEOUT) {
-				ret = ZG_ETIMEOUT;
-				break;
-			} else if (w != 0) {
-				ret = w;
-				goto done;
-			}
-			ssize_t n = recv(fd, buf, max, 0);
-			if (n < 0) {
-				if (errno == EINTR || errno == EAGAIN) {
-					continue;
-				}
-				ret = conn_error(errno);
-				goto done;
-			}
-			/* Ignore stray datagrams (wrong id, not a response). */
-			if (n >= KNOT_WIRE_HEADER_SIZE && knot_wire_get_id(buf) == id &&
-			    knot_wire_get_qr(buf)) {
-				*len = (size_t)n;
-				ret = 0;
-				goto done;
-			}
-		}
-	}
-done:
-	close(fd);
-	return ret;
-}
-
-static int io_all(int fd, uint8_t *buf, size_t len, bool write_it, int64_t deadline)
-{
-	size_t done = 0;
-	while (done < len) {
-		int w = zg_dns_wait_fd(fd, write_it ? POLLOUT : POLLIN, deadline);
-		if (w != 0) {
-			return w;
-		}
-		ssize_t n = write_it ? send(fd, buf + done, len - done, MSG_NOSIGNAL)
-		                     : recv(fd, buf + done, len - done, 0);
-		if (n < 0) {
-			if (errno == EINTR || errno == EAGAIN) {
-				continue;
-			}
-			return conn_error(errno);
-		}
-		if (n == 0) {
-			return ZG_EPROTO;
-		}
-		done += (size_t)n;
-	}
-	return 0;
-}
-
-static int tcp_exchange(const zg_server_t *srv, const uint8_t *q, size_t qlen, uint8_t *buf,
-                        size_t max, size_t *len, int timeout_ms)
-{
-	int fd = socket(srv->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0) {
-		return -errno;
-	}
-	int64_t deadline = zg_dns_now_ms() + timeout_ms;
-	int ret = 0;
-	if (connect(fd, (const struct sockaddr *)&srv->addr, addr_len(&srv->addr)) != 0) {
-		if (errno != EINPROGRESS) {
-			ret = conn_error(errno);
-			goto done;
-		}
-		if ((ret = zg_dns_wait_fd(fd, POLLOUT, deadline)) != 0) {
-			goto done;
-		}
-		int err = 0;
-		socklen_t el = sizeof(err);
-		getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el);
-		if (err != 0) {
-			ret = conn_error(err);
-			goto done;
-		}
-	}
-	uint8_t hdr[2];
-	knot_wire_write_u16(hdr, (uint16_t)qlen);
-	if ((ret = io_all(fd, hdr, 2, true, deadline)) != 0 ||
-	    (ret = io_all(fd, (uint8_t *)q, qlen, true, deadline)) != 0 ||
-	    (ret = io_all(fd, hdr, 2, false, deadline)) != 0) {
-		goto done;
-	}
-	size_t rlen = knot_wire_read_u16(hdr);
-	if (rlen > max || rlen < KNOT_WIRE_HEADER_SIZE) {
-		ret = ZG_EPROTO;
-		goto done;
-	}
-	if ((ret = io_all(fd, buf, rlen, false, deadline)) != 0) {
-		goto done;
-	}
-	if (knot_wire_get_id(buf) != knot_wire_get_id(q) || !knot_wire_get_qr(buf)) {
-		ret = ZG_EPROTO;
-		goto done;
-	}
-	*len = rlen;
-done:
-	close(fd);
-	return ret;
-}
-
 int zg_stub_query(const zg_server_t *srv, const knot_dname_t *qname, uint16_t qtype,
                   const zg_stub_opts_t *opts, knot_pkt_t **answer)
 {
@@ -207,10 +61,9 @@ int zg_stub_query(const zg_server_t *srv, const knot_dname_t *qname, uint16_t qt
 	bool rd = opts != NULL && opts->rd;
 
 	knot_pkt_t *q = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
-	uint8_t *buf = malloc(KNOT_WIRE_MAX_PKTSIZE);
-	knot_pkt_t *a = NULL;
+	knot_pkt_t *a = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
 	int ret = -ENOMEM;
-	if (q == NULL || buf == NULL) {
+	if (q == NULL || a == NULL) {
 		goto done;
 	}
 	knot_wire_set_id(q->wire, dnssec_random_uint16_t());
@@ -235,28 +88,12 @@ int zg_stub_query(const zg_server_t *srv, const knot_dname_t *qname, uint16_t qt
 		goto done;
 	}
 	const knot_tsig_key_t *key = opts != NULL ? opts->tsig : NULL;
-	uint8_t mac[64];
-	size_t mac_len = sizeof(mac);
-	if (key != NULL && (ret = knot_tsig_sign(q->wire, &q->size, q->max_size, NULL, 0, mac,
-	                                         &mac_len, key, 0, 0)) != KNOT_EOK) {
-		goto done;
-	}
-	size_t len = 0;
-	ret = udp_exchange(srv, q->wire, q->size, buf, KNOT_WIRE_MAX_PKTSIZE, &len, timeout, tries);
-	if (ret == 0 && knot_wire_get_tc(buf)) {
-		ret = tcp_exchange(srv, q->wire, q->size, buf, KNOT_WIRE_MAX_PKTSIZE, &len, timeout);
-	}
+	bool signed_ok = false;
+	ret = zg_dns_query(&srv->addr, q, key, timeout, tries, a, &signed_ok);
 	if (ret != 0) {
 		goto done;
 	}
-	a = knot_pkt_new(NULL, len, NULL);
-	if (a == NULL) {
-		ret = -ENOMEM;
-		goto done;
-	}
-	memcpy(a->wire, buf, len);
-	a->size = len;
-	if (knot_pkt_parse(a, 0) != KNOT_EOK || knot_wire_get_qdcount(a->wire) != 1 ||
+	if (knot_wire_get_qdcount(a->wire) != 1 ||
 	    knot_pkt_qtype(a) != qtype || !knot_dname_is_case_equal(knot_pkt_qname(a), qname)) {
 		ret = ZG_EPROTO;
 		goto done;
@@ -266,8 +103,7 @@ int zg_stub_query(const zg_server_t *srv, const knot_dname_t *qname, uint16_t qt
 		ret = ZG_EREFUSED;
 		goto done;
 	}
-	if (key != NULL && (a->tsig_rr == NULL ||
-	    knot_tsig_client_check(a->tsig_rr, a->wire, a->size, mac, mac_len, key, 0) != KNOT_EOK)) {
+	if (!signed_ok) {
 		ret = ZG_EPROTO;   /* Unsigned or badly signed: not from the key holder. */
 		goto done;
 	}
@@ -277,7 +113,6 @@ int zg_stub_query(const zg_server_t *srv, const knot_dname_t *qname, uint16_t qt
 done:
 	knot_pkt_free(a);
 	knot_pkt_free(q);
-	free(buf);
 	return ret;
 }
 

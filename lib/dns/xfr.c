@@ -30,14 +30,84 @@
 #include "dns/xfr.h"
 #include "validate/zone.h"
 
-/* Builds a one-question query in wire (max bytes) and exchanges it, from
- * \a via when set. The answer is kept for 0 and for ZG_EREFUSED (an error
- * answer whose TSIG does not check: only its error may be read). */
-static int exchange(const struct sockaddr_storage *addr, const struct sockaddr_storage *via,
-                    const knot_tsig_key_t *key, const uint8_t *zone, uint8_t opcode,
-                    uint32_t serial, int timeout_ms, knot_pkt_t **answer_out)
+/* The SOA of zone carrying only serial (the other fields empty) into section
+ * sec of q: the IXFR request's authority (RFC 1995 3), the NOTIFY's answer
+ * (RFC 1996 3.7). */
+static int put_serial_soa(knot_pkt_t *q, const uint8_t *zone, knot_section_t sec,
+                          uint32_t serial)
 {
-	if (addr == NULL || zone == NULL || answer_out == NULL) {
+	int ret = knot_pkt_begin(q, sec);
+	if (ret != KNOT_EOK) {
+		return ret;
+	}
+	uint8_t rd[2 + 20];
+	memset(rd, 0, sizeof(rd));
+	knot_wire_write_u32(rd + 2, serial);
+	knot_rrset_t soa;
+	knot_rrset_init(&soa, (knot_dname_t *)zone, KNOT_RRTYPE_SOA, KNOT_CLASS_IN, 0);
+	ret = knot_rrset_add_rdata(&soa, rd, sizeof(rd), NULL);
+	if (ret == KNOT_EOK) {
+		ret = knot_pkt_put(q, KNOT_COMPR_HINT_QNAME, &soa, 0);
+	}
+	knot_rdataset_clear(&soa.rrs, NULL);
+	return ret;
+}
+
+/* A query about zone with a fresh random id: one question of qtype. */
+static int put_question(knot_pkt_t *q, const uint8_t *zone, uint8_t opcode, uint16_t qtype)
+{
+	knot_wire_set_id(q->wire, dnssec_random_uint16_t());
+	knot_wire_set_opcode(q->wire, opcode);
+	if (opcode == KNOT_OPCODE_NOTIFY) {
+		knot_wire_set_aa(q->wire);
+	}
+	return knot_pkt_put_question(q, zone, KNOT_CLASS_IN, qtype);
+}
+
+int zg_xfr_soa_serial_on(zg_dnsconn_t *conn, const knot_tsig_key_t *key, const uint8_t *zone,
+                         knot_pkt_t *answer, uint32_t *serial)
+{
+	if (conn == NULL || zone == NULL || answer == NULL || serial == NULL) {
+		return KNOT_EINVAL;
+	}
+	uint8_t wire[1024];
+	memset(wire, 0, sizeof(wire));
+	knot_pkt_t *q = knot_pkt_new(wire, sizeof(wire), NULL);
+	if (q == NULL) {
+		return -ENOMEM;
+	}
+	int ret = put_question(q, zone, KNOT_OPCODE_QUERY, KNOT_RRTYPE_SOA);
+	if (ret == KNOT_EOK) {
+		ret = zg_dns_request(conn, q, key, answer);
+	}
+	knot_pkt_free(q);
+	if (ret != 0) {
+		return ret;
+	}
+	if (knot_wire_get_rcode(answer->wire) != KNOT_RCODE_NOERROR) {
+		return ZG_EREFUSED;
+	}
+	const knot_pktsection_t *an = knot_pkt_section(answer, KNOT_ANSWER);
+	for (uint16_t i = 0; i < an->count; i++) {
+		const knot_rrset_t *rr = knot_pkt_rr(an, i);
+		if (rr->type == KNOT_RRTYPE_SOA && rr->rrs.count > 0 &&
+		    knot_dname_is_equal(rr->owner, zone)) {
+			*serial = knot_soa_serial(rr->rrs.rdata);
+			return 0;
+		}
+	}
+	return ZG_EPROTO;
+}
+
+/* Sends a NOTIFY of serial from via and waits for the answer. The answer is
+ * kept for 0 and for ZG_EREFUSED (an error answer whose TSIG does not check:
+ * only its error may be read). */
+static int notify_exchange(const struct sockaddr_storage *addr,
+                           const struct sockaddr_storage *via, const knot_tsig_key_t *key,
+                           const uint8_t *zone, uint32_t serial, int timeout_ms,
+                           knot_pkt_t **answer_out)
+{
+	if (addr == NULL || zone == NULL) {
 		return KNOT_EINVAL;
 	}
 	uint8_t wire[1024];
@@ -49,27 +119,9 @@ static int exchange(const struct sockaddr_storage *addr, const struct sockaddr_s
 		knot_pkt_free(a);
 		return -ENOMEM;
 	}
-	knot_wire_set_id(q->wire, dnssec_random_uint16_t());
-	knot_wire_set_opcode(q->wire, opcode);
-	if (opcode == KNOT_OPCODE_NOTIFY) {
-		knot_wire_set_aa(q->wire);
-	}
-	int ret = knot_pkt_put_question(q, zone, KNOT_CLASS_IN, KNOT_RRTYPE_SOA);
-	if (ret == KNOT_EOK && opcode == KNOT_OPCODE_NOTIFY) {
-		/* Answer section: SOA with the serial (RFC 1996 3.7); other fields empty. */
-		ret = knot_pkt_begin(q, KNOT_ANSWER);
-		uint8_t rd[2 + 20];
-		memset(rd, 0, sizeof(rd));
-		knot_wire_write_u32(rd + 2, serial);
-		knot_rrset_t soa;
-		knot_rrset_init(&soa, (knot_dname_t *)zone, KNOT_RRTYPE_SOA, KNOT_CLASS_IN, 0);
-		if (ret == KNOT_EOK) {
-			ret = knot_rrset_add_rdata(&soa, rd, sizeof(rd), NULL);
-		}
-		if (ret == KNOT_EOK) {
-			ret = knot_pkt_put(q, KNOT_COMPR_HINT_QNAME, &soa, 0);
-		}
-		knot_rdataset_clear(&soa.rrs, NULL);
+	int ret = put_question(q, zone, KNOT_OPCODE_NOTIFY, KNOT_RRTYPE_SOA);
+	if (ret == KNOT_EOK) {
+		ret = put_serial_soa(q, zone, KNOT_ANSWER, serial);
 	}
 	zg_dnsconn_t *conn = NULL;
 	if (ret == KNOT_EOK) {
@@ -98,30 +150,19 @@ int zg_xfr_soa_serial_from(const struct sockaddr_storage *addr,
                            const struct sockaddr_storage *via, const knot_tsig_key_t *key,
                            const uint8_t *zone, int timeout_ms, uint32_t *serial)
 {
-	if (serial == NULL) {
+	if (addr == NULL || zone == NULL || serial == NULL) {
 		return KNOT_EINVAL;
 	}
-	knot_pkt_t *a = NULL;
-	int ret = exchange(addr, via, key, zone, KNOT_OPCODE_QUERY, 0, timeout_ms, &a);
-	if (ret != 0) {
-		knot_pkt_free(a);
-		return ret;
+	knot_pkt_t *a = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
+	if (a == NULL) {
+		return -ENOMEM;
 	}
-	ret = ZG_EPROTO;
-	if (knot_wire_get_rcode(a->wire) != KNOT_RCODE_NOERROR) {
-		ret = ZG_EREFUSED;
-	} else {
-		const knot_pktsection_t *an = knot_pkt_section(a, KNOT_ANSWER);
-		for (uint16_t i = 0; i < an->count; i++) {
-			const knot_rrset_t *rr = knot_pkt_rr(an, i);
-			if (rr->type == KNOT_RRTYPE_SOA && rr->rrs.count > 0 &&
-			    knot_dname_is_equal(rr->owner, zone)) {
-				*serial = knot_soa_serial(rr->rrs.rdata);
-				ret = 0;
-				break;
-			}
-		}
+	zg_dnsconn_t *conn = NULL;
+	int ret = zg_dnsconn_open_from(addr, via, timeout_ms, &conn);
+	if (ret == 0) {
+		ret = zg_xfr_soa_serial_on(conn, key, zone, a, serial);
 	}
+	zg_dnsconn_free(conn);
 	knot_pkt_free(a);
 	return ret;
 }
@@ -131,7 +172,7 @@ int zg_xfr_notify(const struct sockaddr_storage *addr, const struct sockaddr_sto
                   int timeout_ms, char *reason, size_t rlen)
 {
 	knot_pkt_t *a = NULL;
-	int ret = exchange(addr, via, key, zone, KNOT_OPCODE_NOTIFY, serial, timeout_ms, &a);
+	int ret = notify_exchange(addr, via, key, zone, serial, timeout_ms, &a);
 	if (ret == 0 && knot_wire_get_rcode(a->wire) != KNOT_RCODE_NOERROR) {
 		ret = ZG_EREFUSED;
 	}
@@ -364,23 +405,10 @@ static int xfr_run(const zg_xfr_peer_t *peer, bool ixfr, uint32_t serial, zg_dif
 		ret = zg_reason(reason, rlen, -ENOMEM, "out of memory");
 		goto done;
 	}
-	uint16_t id = dnssec_random_uint16_t();
-	knot_wire_set_id(q->wire, id);
-	ret = knot_pkt_put_question(q, zone, KNOT_CLASS_IN, ixfr ? KNOT_RRTYPE_IXFR : KNOT_RRTYPE_AXFR);
+	ret = put_question(q, zone, KNOT_OPCODE_QUERY, ixfr ? KNOT_RRTYPE_IXFR : KNOT_RRTYPE_AXFR);
+	uint16_t id = knot_wire_get_id(q->wire);
 	if (ret == KNOT_EOK && ixfr) {
-		ret = knot_pkt_begin(q, KNOT_AUTHORITY);
-		if (ret == KNOT_EOK) {
-			uint8_t rd[2 + 20];
-			memset(rd, 0, sizeof(rd));
-			knot_wire_write_u32(rd + 2, serial);
-			knot_rrset_t soa;
-			knot_rrset_init(&soa, (knot_dname_t *)zone, KNOT_RRTYPE_SOA, KNOT_CLASS_IN, 0);
-			ret = knot_rrset_add_rdata(&soa, rd, sizeof(rd), NULL);
-			if (ret == KNOT_EOK) {
-				ret = knot_pkt_put(q, KNOT_COMPR_HINT_QNAME, &soa, 0);
-			}
-			knot_rdataset_clear(&soa.rrs, NULL);
-		}
+		ret = put_serial_soa(q, zone, KNOT_AUTHORITY, serial);
 	}
 	if (ret == KNOT_EOK && key != NULL) {
 		digest_len = dnssec_tsig_algorithm_size(key->algorithm);

@@ -19,6 +19,7 @@
 
 #include "core/arena.h"
 #include "dns/diff.h"
+#include "dns/dnsclient.h"
 #include "dns/xfrstream.h"
 #include "validate/zone.h"
 
@@ -37,6 +38,17 @@
  */
 int zg_xfr_soa_serial(const struct sockaddr_storage *addr, const knot_tsig_key_t *key,
                       const uint8_t *zone, int timeout_ms, uint32_t *serial);
+
+/*!
+ * zg_xfr_soa_serial() over an open connection (kept open; several clients
+ * reuse theirs).
+ *
+ * \param answer  A packet with a 64 KiB buffer; holds the answer afterwards.
+ *
+ * \return As zg_xfr_soa_serial().
+ */
+int zg_xfr_soa_serial_on(zg_dnsconn_t *conn, const knot_tsig_key_t *key, const uint8_t *zone,
+                         knot_pkt_t *answer, uint32_t *serial);
 
 /*!
  * zg_xfr_soa_serial() from the local address \a via (NULL: any), as a

@@ -138,34 +138,13 @@ static const char *rcode_name(uint8_t rcode)
 int zg_gateway_serial(zg_gateway_t *gw, const knot_dname_t *zone, uint32_t *serial)
 {
 	int ret = connect_gw(gw);
-	if (ret != 0) {
-		return ret;
+	if (ret == 0) {
+		ret = zg_xfr_soa_serial_on(gw->conn, NULL, zone, gw->answer, serial);
 	}
-	uint8_t wire[512];
-	memset(wire, 0, sizeof(wire));
-	knot_pkt_t *q = knot_pkt_new(wire, sizeof(wire), NULL);
-	if (q == NULL) {
-		return -ENOMEM;
-	}
-	knot_wire_set_id(q->wire, dnssec_random_uint16_t());
-	ret = knot_pkt_put_question(q, zone, KNOT_CLASS_IN, KNOT_RRTYPE_SOA);
-	if (ret == KNOT_EOK) {
-		ret = zg_dns_request(gw->conn, q, NULL, gw->answer);
-	}
-	knot_pkt_free(q);
 	if (ret != 0) {
 		disconnect(gw);
-		return ret;
 	}
-	const knot_pktsection_t *an = knot_pkt_section(gw->answer, KNOT_ANSWER);
-	for (uint16_t i = 0; i < an->count; i++) {
-		const knot_rrset_t *rr = knot_pkt_rr(an, i);
-		if (rr->type == KNOT_RRTYPE_SOA && rr->rrs.count > 0) {
-			*serial = knot_soa_serial(rr->rrs.rdata);
-			return 0;
-		}
-	}
-	return ZG_EPROTO;
+	return ret;
 }
 
 typedef struct {
