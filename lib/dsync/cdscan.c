@@ -25,9 +25,7 @@
 #include "core/error.h"
 #include "core/hash.h"
 #include "ingest/msg.h"
-#include "ingest/pgqueue.h"
 #include "ingest/queue.h"
-#include "ingest/spool.h"
 #include "validate/zone.h"
 
 
@@ -47,8 +45,7 @@ struct zg_cdscan {
 	zg_server_t resolver;
 	bool have_resolver;
 	char *queue;
-	zg_spool_t *spool;
-	zg_pgqueue_t *pg;
+	zg_queue_t *out;        /* Where the messages go. */
 	zg_cdscan_stats_t stats;
 	/* Token bucket. */
 	double tokens;
@@ -218,23 +215,13 @@ int zg_cdscan_new(const zg_cdscan_conf_t *conf, zg_cdscan_t **out)
 		return ZG_EINPUT;
 	}
 	if (s->queue != NULL) {
-		const char *dir = NULL;
-		zg_queue_kind_t kind = zg_queue_uri(s->queue, &dir);
-		if (kind == ZG_QUEUE_SPOOL) {
-			int ret = zg_spool_open(dir, &s->spool);
-			if (ret != 0) {
-				zg_cdscan_free(s);
-				return ret;
-			}
-		} else if (kind == ZG_QUEUE_PG) {
-			int ret = zg_pgqueue_new(s->queue, s->zone_str, "mod-dsync-producer", 30, &s->pg);
-			if (ret != 0) {
-				zg_cdscan_free(s);
-				return ret;
-			}
-		} else {
+		zg_queue_env_t env = { .zone = s->zone_str, .consumer = "mod-dsync-producer",
+		                       .lease_s = 30 };
+		char err[256];
+		int ret = zg_queue_open(s->queue, &env, &s->out, err, sizeof(err));
+		if (ret != 0) {
 			zg_cdscan_free(s);
-			return ZG_EINPUT;
+			return ret;
 		}
 	}
 	*out = s;
@@ -246,8 +233,7 @@ void zg_cdscan_free(zg_cdscan_t *s)
 	if (s == NULL) {
 		return;
 	}
-	zg_spool_free(s->spool);
-	zg_pgqueue_free(s->pg);
+	zg_queue_close(s->out);
 	knot_dname_free(s->zone, NULL);
 	free(s->zone_str);
 	free(s->tsig);
@@ -589,37 +575,25 @@ static int enqueue(zg_cdscan_t *s, const zg_cdscan_deleg_t *d, const knot_rdatas
 		snprintf(err, errlen, "cannot build the message");
 		return -ENOMEM;
 	}
-	if (s->spool != NULL) {
-		char name[ZG_SPOOL_NAME_MAX + 1];
-		for (int i = 0; i < 3; i++) {
-			snprintf(name, sizeof(name), "%s.json", id);
-			ret = zg_spool_put(s->spool, name, json, strlen(json));
-			if (ret != -EEXIST) {
-				break;
-			}
-			/* Same second, same sequence (after a restart): next number. */
-			zg_cdscan_message_id(id, idlen, d->name, ++s->seq, time(NULL));
-			free(json);
-			json = zg_cdscan_message(id, s->zone_str, &ns.rr, &dsr);
-			if (json == NULL) {
-				ret = -ENOMEM;
-				break;
-			}
+	char where[128] = "";
+	for (int i = 0; i < 3; i++) {
+		ret = zg_queue_put(s->out, id, json, where, sizeof(where), err, errlen);
+		if (ret != -EEXIST) {
+			break;
 		}
-		if (ret != 0) {
-			snprintf(err, errlen, "cannot write %s to the spool (%s)", name, zg_strerror(ret));
+		/* Same second, same sequence (after a restart): next number. */
+		zg_cdscan_message_id(id, idlen, d->name, ++s->seq, time(NULL));
+		free(json);
+		json = zg_cdscan_message(id, s->zone_str, &ns.rr, &dsr);
+		if (json == NULL) {
+			snprintf(err, errlen, "cannot build the message");
+			ret = -ENOMEM;
+			break;
 		}
-	} else {
-		int64_t row = 0;
-		char perr[256] = "";
-		ret = zg_pgqueue_enqueue(s->pg, json, &row, perr, sizeof(perr));
-		if (ret != 0) {
-			snprintf(err, errlen, "cannot insert into the PostgreSQL queue (%s)", perr);
-		} else {
-			size_t l = strlen(id);
-			snprintf(id + l, idlen - l, " (row %lld%s)", (long long)row,
-			         zg_pgqueue_created(s->pg) ? "; created the missing queue tables" : "");
-		}
+	}
+	if (ret == 0) {
+		size_t l = strlen(id);
+		snprintf(id + l, idlen - l, "%s", where);
 	}
 	zg_signed_rrset_deinit(&ns);
 	free(json);

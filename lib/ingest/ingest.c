@@ -9,7 +9,6 @@
 
 #include "core/error.h"
 #include "ingest/ingest.h"
-#include "ingest/pgqueue.h"
 #include "ingest/queue.h"
 #include "ingest/spool.h"
 
@@ -27,7 +26,6 @@ typedef struct {
 	int *pret;
 	char (*preason)[ZG_MSG_REASON_MAX];
 	time_t *enqueued;
-	bool *unusable;         /* Spool entry that is no readable file. */
 	char last_warning[1024];
 	time_t last_warning_at;
 	unsigned failures;
@@ -154,28 +152,26 @@ static void lag(run_t *r, size_t count, time_t oldest)
 	}
 }
 
-/* Whether a message of msg's zone and id was applied already: 1 (where
- * says where, e.g. "row 7"), 0, or negative when the record cannot be read. */
-typedef int (*applied_fn)(void *ctx, const zg_msg_t *msg, char *where, size_t where_len);
-
-/* Parses messages 0..*n of the pass (text in data[i]); fills the batch items.
+/* Parses the n messages of the pass; fills the batch items.
  * Exactly once holds per message id and zone: a message whose id was applied
  * to its zone already is refused; a second message of one id in the pass
  * ends the pass before it (it is judged in the next one, once the first is
  * recorded). *n is cut accordingly; when the record cannot be read, to 0,
  * and *lookup_err is set. */
-static size_t parse_pass(run_t *r, char **data, size_t *len, size_t *n, applied_fn applied,
-                         void *ctx, int *lookup_err)
+static size_t parse_pass(run_t *r, zg_queue_t *q, const zg_queue_item_t *qi, size_t *n,
+                         int *lookup_err)
 {
 	size_t ni = 0;
 	*lookup_err = 0;
 	for (size_t i = 0; i < *n; i++) {
-		if (r->unusable[i]) {
+		r->enqueued[i] = qi[i].enqueued;
+		if (qi[i].unusable) {
 			r->pret[i] = ZG_EINPUT;
+			snprintf(r->preason[i], sizeof(r->preason[i]), "%s", qi[i].why);
 			r->msgs[i].id[0] = '\0';
 			continue;
 		}
-		r->pret[i] = zg_msg_parse(r->parser, data[i], len[i], r->conf->zone, &r->msgs[i],
+		r->pret[i] = zg_msg_parse(r->parser, qi[i].data, qi[i].len, r->conf->zone, &r->msgs[i],
 		                          r->preason[i], sizeof(r->preason[i]));
 		if (r->pret[i] != 0) {
 			continue;
@@ -188,16 +184,15 @@ static size_t parse_pass(run_t *r, char **data, size_t *len, size_t *n, applied_
 				return ni;
 			}
 		}
-		char where[ZG_SPOOL_NAME_MAX + 16];
-		int ret = applied(ctx, m, where, sizeof(where));
+		char zone[KNOT_DNAME_TXT_MAXLEN + 1], where[ZG_SPOOL_NAME_MAX + 16];
+		knot_dname_to_str(zone, m->zone, sizeof(zone));
+		int ret = zg_queue_applied(q, zone, m->id, where, sizeof(where));
 		if (ret < 0) {
 			*lookup_err = ret;
 			*n = 0;
 			return 0;
 		}
 		if (ret > 0) {
-			char zone[KNOT_DNAME_TXT_MAXLEN + 1];
-			knot_dname_to_str(zone, m->zone, sizeof(zone));
 			r->pret[i] = ZG_EINPUT;
 			snprintf(r->preason[i], sizeof(r->preason[i]), "message %s: id already "
 			         "applied to zone %.100s (%s), not applied again", m->id, zone, where);
@@ -223,299 +218,80 @@ static int verdict(run_t *r, size_t i, const char **reason, const zg_apply_resul
 	return it->ret;
 }
 
-/* Spool entries that could not be moved out of incoming/ (skipped until the
- * consumer restarts; each was logged once). */
-#define SKIP_MAX	32
-
-typedef struct {
-	char names[SKIP_MAX][ZG_SPOOL_NAME_MAX + 1];
-	size_t count;
-} skip_t;
-
-static bool skipped(const skip_t *s, const char *name)
+/* The queue's log lines: escaped, the repeating ones at most once a minute. */
+static void queue_log(void *ctx, int level, bool limited, const char *text)
 {
-	for (size_t i = 0; i < s->count; i++) {
-		if (strcmp(s->names[i], name) == 0) {
-			return true;
-		}
-	}
-	return false;
-}
-
-/* Takes the spool's consumer lock: a daemon waits for it (standby), --once
- * gives up. Returns 0, ZG_EFENCED (--once, held by another) or -errno. */
-static int spool_lock(run_t *r, zg_spool_t *spool, const char *dir)
-{
-	char holder[300];
-	const char *edir = dir;
-	int ret = zg_spool_lock(spool, holder, sizeof(holder));
-	if (ret == 0 || ret != -EWOULDBLOCK) {
-		if (ret != 0) {
-			logf_(r, ZG_INGEST_LOG_ERR, "cannot lock spool %s (%s)", edir, zg_strerror(ret));
-		}
-		return ret;
-	}
-	if (r->conf->once) {
-		logf_(r, ZG_INGEST_LOG_ERR, "spool %s is in use by another consumer (%s), not "
-		      "consuming it", edir, holder[0] != '\0' ? holder : "holder unknown");
-		return ZG_EFENCED;
-	}
-	logf_(r, ZG_INGEST_LOG_NOTICE, "spool %s is in use by another consumer (%s), waiting "
-	      "for its lock", edir, holder[0] != '\0' ? holder : "holder unknown");
-	while (!stopping(r)) {
-		sleep_s(r, 1.0);
-		ret = zg_spool_lock(spool, holder, sizeof(holder));
-		if (ret == 0) {
-			logf_(r, ZG_INGEST_LOG_NOTICE, "spool %s locked, consuming it", edir);
-			return 0;
-		}
-		if (ret != -EWOULDBLOCK) {
-			logf_(r, ZG_INGEST_LOG_ERR, "cannot lock spool %s (%s)", edir,
-			      zg_strerror(ret));
-			return ret;
-		}
-	}
-	return 0;
-}
-
-/* A warning that repeats while a condition lasts: at most once a minute. */
-static void log_limited(run_t *r, int level, const char *text)
-{
+	run_t *r = ctx;
 	time_t now = time(NULL);
-	if (strcmp(text, r->last_warning) == 0 && now - r->last_warning_at < 60) {
-		return;
+	if (limited) {
+		if (strcmp(text, r->last_warning) == 0 && now - r->last_warning_at < 60) {
+			return;
+		}
+		snprintf(r->last_warning, sizeof(r->last_warning), "%.1000s", text);
+		r->last_warning_at = now;
 	}
-	snprintf(r->last_warning, sizeof(r->last_warning), "%.1000s", text);
-	r->last_warning_at = now;
 	logf_(r, level, "%s", text);
 }
 
-static int spool_applied(void *ctx, const zg_msg_t *msg, char *where, size_t where_len)
+static void queue_state(void *ctx, int connected, int holding, bool polled)
 {
-	char zone[KNOT_DNAME_TXT_MAXLEN + 1], name[ZG_SPOOL_NAME_MAX + 1];
-	knot_dname_to_str(zone, msg->zone, sizeof(zone));
-	int ret = zg_spool_applied(ctx, zone, msg->id, name);
-	if (ret > 0) {
-		snprintf(where, where_len, "done/%s", name);
-	}
-	return ret;
+	set_state(ctx, connected, holding, polled);
 }
 
-static int run_spool(run_t *r)
+static bool queue_stopping(void *ctx)
 {
-	const zg_ingest_conf_t *c = r->conf;
-	zg_spool_t *spool = NULL;
-	const char *dir = NULL;
-	(void)zg_queue_uri(c->source, &dir);
-	const char *edir = dir;
-	int ret = zg_spool_open(dir, &spool);
-	if (ret != 0) {
-		logf_(r, ZG_INGEST_LOG_ERR, "cannot open spool %s (%s)%s", edir,
-		      zg_strerror(ret), c->once ? "" : ", retrying");
-		/* A daemon waits for the directory to appear (bounded steps). */
-		while (ret != 0 && !c->once && !stopping(r)) {
-			sleep_s(r, 5.0);
-			ret = zg_spool_open(dir, &spool);
+	return stopping(ctx);
+}
+
+/* Records the outcomes of the pass's n messages; returns how many were
+ * marked (their indexes in marked), stopping at the first message not done
+ * (*unfinished) or a queue error (*qerr). */
+static size_t mark_pass(run_t *r, zg_queue_t *q, size_t n, size_t *marked, bool *unfinished,
+                        int *qerr)
+{
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *reason;
+		const zg_apply_result_t *res;
+		int v = verdict(r, i, &reason, &res);
+		if (v != 0 && !is_refusal(v)) {
+			logf_(r, ZG_INGEST_LOG_WARNING, "%s (will retry)", reason);
+			*unfinished = true;
+			break;
 		}
-		if (ret != 0) {
-			return stopping(r) ? 0 : ret;
-		}
-	}
-	set_state(r, 1, -1, false);
-	/* One consumer per spool: two would reorder messages. */
-	ret = spool_lock(r, spool, dir);
-	if (ret != 0 || stopping(r)) {
-		zg_spool_free(spool);
-		return ret;
-	}
-	set_state(r, -1, 1, false);
-	size_t lmax = r->bmax + SKIP_MAX;
-	char (*names)[ZG_SPOOL_NAME_MAX + 1] = calloc(lmax, sizeof(*names));
-	char **data = calloc(r->bmax, sizeof(*data));
-	size_t *len = calloc(r->bmax, sizeof(*len));
-	skip_t *skip = calloc(1, sizeof(*skip));
-	if (names == NULL || data == NULL || len == NULL || skip == NULL) {
-		ret = -ENOMEM;
-		goto done;
-	}
-	while (!stopping(r)) {
-		char text[1024];
-		size_t listed = 0, n = 0;
-		ret = zg_spool_list(spool, names, lmax, &listed);
-		if (ret != 0) {
-			snprintf(text, sizeof(text), "cannot read the spool %s (%s)", edir,
-			         zg_strerror(ret));
-			log_limited(r, ZG_INGEST_LOG_ERR, text);
-			set_state(r, 0, -1, false);
-			if (!backoff(r)) {
-				break;
-			}
+		if (v != 0 && stopping(r) && zg_queue_keeps_refusals_on_stop(q)) {
+			/* Stopping (mod-ingest: its unload began, its log is
+			 * closed): a refusal nobody would read of is left in the
+			 * queue for the next consumer, which says why. Nothing of
+			 * it was applied. */
 			continue;
 		}
-		set_state(r, 1, -1, true);
-		/* The first bmax names not skipped, in order. */
-		for (size_t i = 0; i < listed && n < r->bmax; i++) {
-			if (!skipped(skip, names[i])) {
-				memmove(names[n++], names[i], sizeof(names[0]));
-			}
+		char zone[KNOT_DNAME_TXT_MAXLEN + 1] = "";
+		if (v == 0) {
+			knot_dname_to_str(zone, r->msgs[i].zone, sizeof(zone));
 		}
-		if (n == 0) {
-			lag(r, 0, 0);
-			if (c->once) {
-				break;
-			}
-			/* Until a message arrives or the interval passes, in steps
-			 * that keep a stop request prompt. */
-			struct timespec start, now;
-			clock_gettime(CLOCK_MONOTONIC, &start);
-			while (!stopping(r)) {
-				clock_gettime(CLOCK_MONOTONIC, &now);
-				double left = c->interval - ((double)(now.tv_sec - start.tv_sec) +
-				              (double)(now.tv_nsec - start.tv_nsec) / 1e9);
-				int ms = left < 0.05 ? (int)(left * 1000) + 1 : 50;
-				if (left <= 0 || zg_spool_wait(spool, ms) > 0) {
-					break;
-				}
-			}
+		int64_t serial = v == 0 && res->serial_known ? (int64_t)res->serial : -1;
+		int ret = zg_queue_mark(q, i, v == 0, serial, zone, r->msgs[i].id, reason);
+		if (ret == ZG_QUEUE_SKIPPED) {
 			continue;
 		}
-		/* Read; a file over the limit is refused without reading it, an
-		 * entry that is no readable regular file is refused as such. */
-		size_t readable = n;
-		bool io_error = false;
-		for (size_t i = 0; i < n; i++) {
-			data[i] = NULL;
-			len[i] = 0;
-			r->enqueued[i] = 0;
-			r->unusable[i] = false;
-			char why[128];
-			int rr = zg_spool_read(spool, names[i], c->limits.max_size, &data[i], &len[i],
-			                       why, sizeof(why));
-			if (rr == -EFBIG) {
-				/* Let the parser refuse it with the size reason. */
-				data[i] = malloc(1);
-				rr = data[i] == NULL ? -ENOMEM : 0;
-			} else if (rr == ZG_EINPUT) {
-				r->unusable[i] = true;
-				snprintf(r->preason[i], sizeof(r->preason[i]), "entry %s: %s", names[i], why);
-				rr = 0;
-			}
-			if (rr != 0) {
-				if (rr != -ENOENT) {
-					snprintf(text, sizeof(text), "cannot read %s (%s)%s", names[i],
-					         zg_strerror(rr), why[0] != '\0' ? why : "");
-					log_limited(r, ZG_INGEST_LOG_ERR, text);
-					io_error = true;
-				}
-				readable = i;
-				break;
-			}
+		if (ret != 0) {
+			*qerr = ret;
+			break;
 		}
-		n = readable;
-		size_t read_n = n;
-		int lerr;
-		size_t ni = parse_pass(r, data, len, &n, spool_applied, spool, &lerr);
-		for (size_t i = 0; i < read_n; i++) {
-			free(data[i]);
-			data[i] = NULL;
-		}
-		if (lerr != 0) {
-			snprintf(text, sizeof(text), "cannot read the applied message ids in "
-			         "%s/done (%s)", edir, zg_strerror(lerr));
-			log_limited(r, ZG_INGEST_LOG_ERR, text);
-			io_error = true;
-		}
-		int bret = ni > 0 ? zg_gateway_apply_batch(r->gw, r->items, ni) : 0;
-		bool unfinished = false;
-		for (size_t i = 0; i < n; i++) {
-			const char *reason;
-			const zg_apply_result_t *res;
-			int v = verdict(r, i, &reason, &res);
-			if (v != 0 && !is_refusal(v)) {
-				logf_(r, ZG_INGEST_LOG_WARNING, "%s (will retry)", reason);
-				unfinished = true;
-				break;
-			}
-			if (v != 0 && stopping(r)) {
-				/* Stopping (mod-ingest: its unload began, its log is
-				 * closed): a refusal nobody would read of is left in
-				 * incoming/ for the next consumer, which says why.
-				 * Nothing of it was applied. */
-				continue;
-			}
-			char zone[KNOT_DNAME_TXT_MAXLEN + 1] = "";
-			if (v == 0) {
-				knot_dname_to_str(zone, r->msgs[i].zone, sizeof(zone));
-			}
-			int mret = v == 0 ? zg_spool_done(spool, names[i], zone, r->msgs[i].id) :
-			                    zg_spool_fail(spool, names[i], reason);
-			if (mret != 0) {
-				snprintf(text, sizeof(text), "cannot move %s to %s (%s)", names[i],
-				         v == 0 ? "done/" : "failed/", zg_strerror(mret));
-				if (v != 0 && skip->count < SKIP_MAX) {
-					/* Refused, but it cannot leave incoming/: go on
-					 * without it (logged once). */
-					memcpy(skip->names[skip->count++], names[i], sizeof(names[0]));
-					logf_(r, ZG_INGEST_LOG_ERR, "%s; skipping it until restart", text);
-					continue;
-				}
-				log_limited(r, ZG_INGEST_LOG_ERR, text);
-				io_error = true;
-				break;
-			}
-			report(r, v == 0, names[i], -1, i, res, reason);
-		}
-		size_t pend = 0;
-		time_t oldest = 0;
-		if (zg_spool_pending(spool, &pend, &oldest) == 0) {
-			lag(r, pend, oldest);
-		}
-		if (io_error || unfinished || bret != 0) {
-			if (!backoff(r)) {
-				ret = io_error ? -EIO : ZG_ECONNECT;
-				break;
-			}
-		} else {
-			progress(r);
-		}
-		ret = 0;
+		marked[m++] = i;
 	}
-done:
-	free(names);
-	free(data);
-	free(len);
-	free(skip);
-	zg_spool_free(spool);
-	return ret;
+	return m;
 }
 
-typedef struct {
-	zg_pgqueue_t *q;
-	char *err;
-	size_t err_len;
-} pg_lookup_t;
-
-static int pg_applied(void *ctx, const zg_msg_t *msg, char *where, size_t where_len)
-{
-	pg_lookup_t *l = ctx;
-	int64_t row = -1;
-	int ret = zg_pgqueue_applied(l->q, msg->id, &row, l->err, l->err_len);
-	if (ret > 0) {
-		snprintf(where, where_len, "row %lld", (long long)row);
-	}
-	return ret > 0 ? 1 : ret;
-}
-
-static int run_pg(run_t *r)
+/* The consumer: passes over the queue until stopped (once: until empty). */
+static int run_queue(run_t *r)
 {
 	const zg_ingest_conf_t *c = r->conf;
-	if (c->zone == NULL) {
-		logf_(r, ZG_INGEST_LOG_ERR, "a PostgreSQL source needs the zone");
-		return ZG_EINPUT;
+	char zone_txt[KNOT_DNAME_TXT_MAXLEN + 1], consumer[300];
+	if (c->zone != NULL) {
+		knot_dname_to_str(zone_txt, c->zone, sizeof(zone_txt));
 	}
-	char zone_txt[KNOT_DNAME_TXT_MAXLEN + 1];
-	knot_dname_to_str(zone_txt, c->zone, sizeof(zone_txt));
-	char consumer[300];
 	if (c->consumer != NULL) {
 		snprintf(consumer, sizeof(consumer), "%s", c->consumer);
 	} else {
@@ -523,38 +299,24 @@ static int run_pg(run_t *r)
 		gethostname(host, sizeof(host) - 1);
 		snprintf(consumer, sizeof(consumer), "%s:%d", host, (int)getpid());
 	}
-	zg_pgqueue_t *q = NULL;
-	if (zg_pgqueue_new(c->source, zone_txt, consumer, c->lease_s, &q) != 0) {
-		return -ENOMEM;
+	zg_queue_env_t env = {
+		.zone = c->zone != NULL ? zone_txt : NULL, .consumer = consumer,
+		.lease_s = c->lease_s, .consume = true, .once = c->once,
+		.max_size = c->limits.max_size, .log = queue_log, .state = queue_state,
+		.stopping = queue_stopping, .ctx = r,
+	};
+	zg_queue_t *q = NULL;
+	char err[512] = "";
+	int ret = zg_queue_open(c->source, &env, &q, err, sizeof(err));
+	if (ret != 0 || q == NULL) {
+		return stopping(r) ? 0 : ret;
 	}
-	char **data = calloc(r->bmax, sizeof(*data));
-	size_t *len = calloc(r->bmax, sizeof(*len));
-	int ret = data == NULL || len == NULL ? -ENOMEM : 0;
-	bool standby_said = false;
-	int64_t last_token = -1;
+	size_t *marked = calloc(r->bmax, sizeof(*marked));
+	ret = marked == NULL ? -ENOMEM : 0;
 	while (ret == 0 && !stopping(r)) {
-		zg_pgitem_t *rows = NULL;
-		size_t n = 0;
-		int64_t token = 0;
-		char err[512] = "";
-		int cret = zg_pgqueue_claim(q, r->bmax, &rows, &n, &token, err, sizeof(err));
-		if (zg_pgqueue_created(q)) {
-			logf_(r, ZG_INGEST_LOG_NOTICE, "created the missing queue tables of "
-			      "zonegate-queue.sql in PostgreSQL (zonegate_queue, zonegate_lease, "
-			      "NOTIFY trigger)");
-		}
-		const char *notice = zg_pgqueue_notice(q);
-		if (notice != NULL) {
-			logf_(r, ZG_INGEST_LOG_NOTICE, "%s", notice);
-		}
-		set_state(r, cret == 0 || cret == ZG_EFENCED || cret == ZG_EINPUT, cret == 0,
-		          cret == 0);
+		zg_queue_pass_t pass;
+		int cret = zg_queue_claim(q, r->bmax, &pass, err, sizeof(err));
 		if (cret == ZG_EFENCED) {
-			if (!standby_said) {
-				logf_(r, ZG_INGEST_LOG_NOTICE, "standby: another consumer holds the "
-				      "lease of %s", zone_txt);
-				standby_said = true;
-			}
 			if (c->once) {
 				break;
 			}
@@ -562,8 +324,8 @@ static int run_pg(run_t *r)
 			continue;
 		}
 		if (cret == ZG_EINPUT) {
-			/* The table needs the operator (err says what to run). */
-			log_limited(r, ZG_INGEST_LOG_ERR, err);
+			/* The queue needs the operator (err says what to do). */
+			queue_log(r, ZG_INGEST_LOG_ERR, true, err);
 			if (c->once) {
 				ret = ZG_EINPUT;
 				break;
@@ -572,98 +334,57 @@ static int run_pg(run_t *r)
 			continue;
 		}
 		if (cret != 0) {
-			logf_(r, ZG_INGEST_LOG_WARNING, "%s (will retry)", err[0] ? err : zg_strerror(cret));
 			if (!backoff(r)) {
-				ret = ZG_ECONNECT;
+				ret = cret;
 			}
 			continue;
 		}
-		standby_said = false;
-		if (token != last_token) {
-			logf_(r, ZG_INGEST_LOG_NOTICE, "lease of %s taken, fencing token %lld",
-			      zone_txt, (long long)token);
-			last_token = token;
-		}
-		if (n == 0) {
-			cret = zg_pgqueue_commit(q, err, sizeof(err));
+		if (pass.empty) {
+			cret = zg_queue_commit(q);
 			lag(r, 0, 0);
 			if (c->once) {
 				break;
 			}
 			if (cret == 0) {
-				zg_pgqueue_wait(q, (int)(c->interval * 1000));
+				zg_queue_wait(q, (int)(c->interval * 1000));
 			}
 			continue;
 		}
-		for (size_t i = 0; i < n; i++) {
-			data[i] = (char *)rows[i].json;
-			len[i] = rows[i].len;
-			r->enqueued[i] = rows[i].enqueued;
-		}
-		pg_lookup_t look = { q, err, sizeof(err) };
-		int lerr;
-		size_t ni = parse_pass(r, data, len, &n, pg_applied, &look, &lerr);
+		size_t n = pass.count;
+		int qerr;
+		size_t ni = parse_pass(r, q, pass.items, &n, &qerr);
 		int bret = ni > 0 ? zg_gateway_apply_batch(r->gw, r->items, ni) : 0;
-		size_t done = 0;
-		bool db_error = lerr != 0;
-		for (size_t i = 0; i < n; i++) {
-			const char *reason;
-			const zg_apply_result_t *res;
-			int v = verdict(r, i, &reason, &res);
-			if (v != 0 && !is_refusal(v)) {
-				logf_(r, ZG_INGEST_LOG_WARNING, "%s (will retry)", reason);
-				break;
+		bool unfinished = false;
+		size_t m = qerr != 0 ? 0 : mark_pass(r, q, n, marked, &unfinished, &qerr);
+		if (zg_queue_commit(q) == 0) {
+			for (size_t k = 0; k < m; k++) {
+				size_t i = marked[k];
+				const char *reason;
+				const zg_apply_result_t *res;
+				int v = verdict(r, i, &reason, &res);
+				report(r, v == 0, pass.items[i].name, pass.items[i].row, i, res, reason);
 			}
-			int64_t serial = v == 0 && res->serial_known ? (int64_t)res->serial : -1;
-			if (zg_pgqueue_finish(q, rows[i].id, v == 0, serial, v == 0 ? NULL : reason,
-			                      err, sizeof(err)) != 0) {
-				db_error = true;
-				break;
-			}
-			done++;
-		}
-		int64_t *ids = calloc(done > 0 ? done : 1, sizeof(*ids));
-		for (size_t i = 0; ids != NULL && i < done; i++) {
-			ids[i] = rows[i].id;
-		}
-		if (!db_error) {
-			cret = zg_pgqueue_commit(q, err, sizeof(err));
-			if (cret == 0) {
-				for (size_t i = 0; i < done; i++) {
-					const char *reason;
-					const zg_apply_result_t *res;
-					int v = verdict(r, i, &reason, &res);
-					report(r, v == 0, NULL, ids != NULL ? ids[i] : -1, i, res, reason);
-				}
-			} else if (cret == ZG_EFENCED) {
-				logf_(r, ZG_INGEST_LOG_WARNING, "lease of %s lost; outcomes rolled back",
-				      zone_txt);
-				set_state(r, -1, 0, false);
-			} else {
-				db_error = true;
-			}
-		}
-		free(ids);
-		if (db_error) {
-			logf_(r, ZG_INGEST_LOG_WARNING, "%s (rows stay pending, will retry)", err);
-			set_state(r, 0, 0, false);
 		}
 		size_t pend = 0;
 		time_t oldest = 0;
-		if (!db_error && zg_pgqueue_pending(q, &pend, &oldest) == 0) {
+		if (zg_queue_pending(q, &pend, &oldest) == 0) {
 			lag(r, pend, oldest);
 		}
-		if (db_error || bret != 0 || done < n) {
+		if (pass.error && qerr == 0) {
+			qerr = -EIO;
+		}
+		if (qerr != 0 || unfinished || bret != 0) {
 			if (!backoff(r)) {
-				ret = ZG_ECONNECT;
+				/* The queue's own error (spool: -EIO), else the
+				 * server's. */
+				ret = qerr != 0 ? qerr : ZG_ECONNECT;
 			}
 		} else {
 			progress(r);
 		}
 	}
-	free(data);
-	free(len);
-	zg_pgqueue_free(q);
+	free(marked);
+	zg_queue_close(q);
 	return ret;
 }
 
@@ -672,7 +393,6 @@ int zg_ingest_run(const zg_ingest_conf_t *conf)
 	run_t r = { .conf = conf, .backoff = 0.2 };
 	r.bmax = conf->gw.batch_max > 0 ? conf->gw.batch_max : 1;
 	zg_queue_kind_t kind = zg_queue_uri(conf->source, NULL);
-	bool pg = kind == ZG_QUEUE_PG;
 	if (kind == ZG_QUEUE_INVALID) {
 		logf_(&r, ZG_INGEST_LOG_ERR, "source must be spool:/ABSOLUTE/PATH or postgresql://...");
 		return ZG_EINPUT;
@@ -685,15 +405,13 @@ int zg_ingest_run(const zg_ingest_conf_t *conf)
 	r.pret = calloc(r.bmax, sizeof(*r.pret));
 	r.preason = calloc(r.bmax, sizeof(*r.preason));
 	r.enqueued = calloc(r.bmax, sizeof(*r.enqueued));
-	r.unusable = calloc(r.bmax, sizeof(*r.unusable));
 	int ret = -ENOMEM;
 	if (r.parser != NULL && r.gw != NULL && r.msgs != NULL && r.items != NULL &&
-	    r.item_of != NULL && r.pret != NULL && r.preason != NULL && r.enqueued != NULL &&
-	    r.unusable != NULL) {
+	    r.item_of != NULL && r.pret != NULL && r.preason != NULL && r.enqueued != NULL) {
 		for (size_t i = 0; i < r.bmax; i++) {
 			zg_msg_init(&r.msgs[i]);
 		}
-		ret = pg ? run_pg(&r) : run_spool(&r);
+		ret = run_queue(&r);
 		set_state(&r, 0, 0, false);
 		for (size_t i = 0; i < r.bmax; i++) {
 			zg_msg_deinit(&r.msgs[i]);
@@ -705,7 +423,6 @@ int zg_ingest_run(const zg_ingest_conf_t *conf)
 	free(r.pret);
 	free(r.preason);
 	free(r.enqueued);
-	free(r.unusable);
 	zg_gateway_free(r.gw);
 	zg_msg_parser_free(r.parser);
 	return ret;

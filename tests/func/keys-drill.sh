@@ -33,29 +33,8 @@ keys_signer "$S" "$PORT" "" "$(printf '\nremote:\n  - id: b\n    address: 127.0.
 	"    notify: b" >"$S/knot.conf"
 {
 	vconf "$B" "$PB"
+	vl_gate_stanzas s "$PORT" "$PC"
 	cat <<CONF
-key:
-  - id: validator
-    algorithm: hmac-sha256
-    secret: $SECRET
-
-remote:
-  - id: s
-    address: 127.0.0.1@$PORT
-  - id: c
-    address: 127.0.0.1@$PC
-
-acl:
-  - id: notify-in
-    address: 127.0.0.1
-    action: notify
-  - id: xfr-validator
-    key: validator
-    action: transfer
-  - id: xfr-out
-    address: 127.0.0.1
-    action: transfer
-
 mod-validate:
   - id: gate
     key: validator
@@ -73,19 +52,9 @@ CONF
 } >"$B/knot.conf"
 {
 	vconf "$C" "$PC"
+	zg_conf_remotes b "127.0.0.1@$PB"
+	zg_conf_acls notify-in 127.0.0.1 notify xfr-out 127.0.0.1 transfer
 	cat <<CONF
-remote:
-  - id: b
-    address: 127.0.0.1@$PB
-
-acl:
-  - id: notify-in
-    address: 127.0.0.1
-    action: notify
-  - id: xfr-out
-    address: 127.0.0.1
-    action: transfer
-
 zone:
   - domain: test
     storage: "$C/zones"

@@ -255,6 +255,41 @@ zg_knot_conf_bare() {
 	zg_knot_conf "$@" | awk '/^module:$/ { skip = 1; next } skip && /^$/ { skip = 0; next } !skip'
 }
 
+# knot.conf sections for the scripts to put together (each ends with an
+# empty line):
+# zg_conf_key ID SECRET: a key: section with one hmac-sha256 key.
+zg_conf_key() {
+	printf 'key:\n  - id: %s\n    algorithm: hmac-sha256\n    secret: %s\n\n' "$1" "$2"
+}
+
+# zg_conf_remotes ID ADDRESS [ID ADDRESS]...: a remote: section (ADDRESS is
+# IP@PORT).
+zg_conf_remotes() {
+	echo "remote:"
+	while [ $# -ge 2 ]; do
+		printf '  - id: %s\n    address: %s\n' "$1" "$2"
+		shift 2
+	done
+	echo
+}
+
+# zg_conf_acls ID WHO ACTION [ID WHO ACTION]...: an acl: section; WHO is an
+# address, or key:NAME for a TSIG key; ACTION as knot.conf has it ("notify",
+# "[transfer, update]").
+zg_conf_acls() {
+	echo "acl:"
+	while [ $# -ge 3 ]; do
+		printf '  - id: %s\n' "$1"
+		case $2 in
+		key:*) printf '    key: %s\n' "${2#key:}" ;;
+		*) printf '    address: %s\n' "$2" ;;
+		esac
+		printf '    action: %s\n' "$3"
+		shift 3
+	done
+	echo
+}
+
 # zg_knotc DIR ARGS...: knotc against the instance in DIR. stats and
 # zone-stats get -f: since Knot 3.3 knotc hides zero counters without it
 # (3.2 shows them either way).

@@ -63,42 +63,13 @@ ok "A signs the zone" zg_wait 60 zg_zone_signed "$A" test.
 tables() { [ "$(psql_q "SELECT to_regclass('zonegate_queue') IS NOT NULL")" = t ]; }
 ok "mod-ingest made the queue tables" zg_wait 30 tables
 
-secondary_conf() { # DIR PORT [NOTIFY-ACL]
-	vconf "$1" "$2" | awk '/^module:$/ { skip = 1; next } skip && /^$/ { skip = 0; next } !skip'
-	cat <<CONF
-remote:
-  - id: b
-    address: 127.0.0.1@$PB
+secondary_conf() { vl_secondary_conf zg_knot_conf_bare "$1" "$2" "$PB"; } # DIR PORT
 
-acl:
-  - id: notify-in
-    address: 127.0.0.1
-    action: notify
-
-zone:
-  - domain: test
-    storage: "$1/zones"
-    master: b
-    acl: notify-in
-CONF
-}
 {
 	vconf "$B" "$PB"
+	zg_conf_remotes a "127.0.0.1@$PA" c "127.0.0.1@$PC"
+	zg_conf_acls notify-in 127.0.0.1 notify xfr-out 127.0.0.1 transfer
 	cat <<CONF
-remote:
-  - id: a
-    address: 127.0.0.1@$PA
-  - id: c
-    address: 127.0.0.1@$PC
-
-acl:
-  - id: notify-in
-    address: 127.0.0.1
-    action: notify
-  - id: xfr-out
-    address: 127.0.0.1
-    action: transfer
-
 mod-validate:
   - id: gate
     poll-interval: 1s
@@ -195,27 +166,7 @@ ok "A stops" zg_knotd_stop "$A"
 F=$ZG_TMP/f
 mkdir -p "$F/zones"
 cp "$ZG_TMP/bad.zone" "$F/zones/test.zone"
-{
-	vconf "$F" "$PA" | awk '/^module:$/ { skip = 1; next } skip && /^$/ { skip = 0; next } !skip'
-	cat <<CONF
-remote:
-  - id: b
-    address: 127.0.0.1@$PB
-
-acl:
-  - id: local
-    address: 127.0.0.1
-    action: transfer
-
-zone:
-  - domain: test
-    storage: "$F/zones"
-    zonefile-load: whole
-    journal-content: none
-    notify: b
-    acl: local
-CONF
-} >"$F/knot.conf"
+vl_presigned_conf zg_knot_conf_bare "$F" "$PA" "$PB" whole none >"$F/knot.conf"
 ok "F (the upstream, serving a corrupted serial $sbad) starts" zg_knotd_start "$F"
 ok "B loads serial $sbad" zg_wait 60 serial_is "$PB" "$sbad"
 ok "mod-validate fails it" zg_wait 60 stat_ge serials-failed 1

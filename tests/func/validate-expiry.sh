@@ -84,28 +84,7 @@ now=$(date +%s)
 ok "serial 1 signed (valid 30 days)" sign 1 $((now - 3600)) $((now + 30 * 86400)) "$K/s1.zone"
 
 # --- F: the pre-signed primary.
-{
-	vconf "$F" "$PF"
-	cat <<CONF
-remote:
-  - id: b
-    address: 127.0.0.1@$PB
-
-acl:
-  - id: local
-    address: 127.0.0.1
-    action: transfer
-
-zone:
-  - domain: test
-    storage: "$F/zones"
-    dnssec-signing: off
-    zonefile-load: difference
-    journal-content: changes
-    notify: b
-    acl: local
-CONF
-} >"$F/knot.conf"
+vl_presigned_conf vconf "$F" "$PF" "$PB" difference changes >"$F/knot.conf"
 cp "$K/s1.zone" "$F/zones/test.zone"
 ok "F (pre-signed primary) starts" zg_knotd_start "$F"
 ok "F serves serial 1" zg_wait 20 serial_is "$PF" 1
@@ -113,29 +92,8 @@ ok "F serves serial 1" zg_wait 20 serial_is "$PF" 1
 # --- B: distribution with mod-validate.
 {
 	vconf "$B" "$PB"
+	vl_gate_stanzas f "$PF" "$PC"
 	cat <<CONF
-key:
-  - id: validator
-    algorithm: hmac-sha256
-    secret: $SECRET
-
-remote:
-  - id: f
-    address: 127.0.0.1@$PF
-  - id: c
-    address: 127.0.0.1@$PC
-
-acl:
-  - id: notify-in
-    address: 127.0.0.1
-    action: notify
-  - id: xfr-validator
-    key: validator
-    action: transfer
-  - id: xfr-out
-    address: 127.0.0.1
-    action: transfer
-
 mod-validate:
   - id: gate
     key: validator
@@ -157,25 +115,7 @@ ok "B (distribution, mod-validate) starts" zg_knotd_start "$B"
 ok "mod-validate validates serial 1" zg_wait 30 stat_is serials-validated 1
 
 # --- C: downstream secondary of B.
-{
-	vconf "$C" "$PC"
-	cat <<CONF
-remote:
-  - id: b
-    address: 127.0.0.1@$PB
-
-acl:
-  - id: notify-in
-    address: 127.0.0.1
-    action: notify
-
-zone:
-  - domain: test
-    storage: "$C/zones"
-    master: b
-    acl: notify-in
-CONF
-} >"$C/knot.conf"
+vl_secondary_conf vconf "$C" "$PC" "$PB" >"$C/knot.conf"
 ok "C (downstream) starts" zg_knotd_start "$C"
 ok "C gets serial 1" zg_wait 30 serial_is "$PC" 1
 is "$(cat "$ALARM_OUT")" "" "no alarm for a serial valid 30 days"

@@ -33,16 +33,9 @@ zg_softhsm_init "$ZG_TMP/hsm" zgtest 1234 || zg_bail "softhsm init failed"
 {
 	vconf "$A" "$PA"
 	zg_signer_conf zgtest 1234 nsec3
+	zg_conf_remotes b "127.0.0.1@$PB"
+	zg_conf_acls local 127.0.0.1 "[transfer, update]"
 	cat <<CONF
-remote:
-  - id: b
-    address: 127.0.0.1@$PB
-
-acl:
-  - id: local
-    address: 127.0.0.1
-    action: [transfer, update]
-
 zone:
   - domain: test
     storage: "$A/zones"
@@ -62,29 +55,8 @@ ok "A serves a serial" zg_wait 20 has_serial "$PA"
 # --- B: distribution with mod-validate.
 {
 	vconf "$B" "$PB"
+	vl_gate_stanzas a "$PA" "$PC"
 	cat <<CONF
-key:
-  - id: validator
-    algorithm: hmac-sha256
-    secret: $SECRET
-
-remote:
-  - id: a
-    address: 127.0.0.1@$PA
-  - id: c
-    address: 127.0.0.1@$PC
-
-acl:
-  - id: notify-in
-    address: 127.0.0.1
-    action: notify
-  - id: xfr-validator
-    key: validator
-    action: transfer
-  - id: xfr-out
-    address: 127.0.0.1
-    action: transfer
-
 mod-validate:
   - id: gate
     key: validator
@@ -115,25 +87,7 @@ exp=$(stat_of earliest-expiry-seconds)
 ok "earliest-expiry-seconds is positive ($exp)" test "${exp:-0}" -gt 3600
 
 # --- C: downstream secondary of B.
-{
-	vconf "$C" "$PC"
-	cat <<CONF
-remote:
-  - id: b
-    address: 127.0.0.1@$PB
-
-acl:
-  - id: notify-in
-    address: 127.0.0.1
-    action: notify
-
-zone:
-  - domain: test
-    storage: "$C/zones"
-    master: b
-    acl: notify-in
-CONF
-} >"$C/knot.conf"
+vl_secondary_conf vconf "$C" "$PC" "$PB" >"$C/knot.conf"
 ok "C (downstream) starts" zg_knotd_start "$C"
 ok "C gets the validated serial $s0" zg_wait 30 serial_is "$PC" "$s0"
 
@@ -179,28 +133,7 @@ ok "a DS RRSIG was corrupted (owner $badowner)" test -n "$badowner"
 ok "A stops" zg_knotd_stop "$A"
 mkdir -p "$F/zones"
 cp "$F/bad.zone" "$F/zones/test.zone"
-{
-	vconf "$F" "$PA"
-	cat <<CONF
-remote:
-  - id: b
-    address: 127.0.0.1@$PB
-
-acl:
-  - id: local
-    address: 127.0.0.1
-    action: transfer
-
-zone:
-  - domain: test
-    storage: "$F/zones"
-    dnssec-signing: off
-    zonefile-load: whole
-    journal-content: none
-    notify: b
-    acl: local
-CONF
-} >"$F/knot.conf"
+vl_presigned_conf vconf "$F" "$PA" "$PB" whole none >"$F/knot.conf"
 ok "F (pre-signed, faulty) starts on A's port" zg_knotd_start "$F"
 ok "F serves the faulty serial $sbad" zg_wait 20 serial_is "$PA" "$sbad"
 ok "B loads the faulty serial $sbad" zg_wait 30 serial_is "$PB" "$sbad"

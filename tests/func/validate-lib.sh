@@ -42,3 +42,50 @@ echo "\$@" >>"$ALARM_OUT"
 ALARM
 	chmod 755 "$ZG_TMP/alarm.sh"
 }
+
+# The knot.conf stanzas the validation chains repeat (zone "test"):
+# vl_gate_stanzas PRIMARY-ID PRIMARY-PORT SECONDARY-PORT: a distribution
+# server's key validator ($SECRET), remotes PRIMARY-ID and c (127.0.0.1 at
+# the ports), and acls notify-in, xfr-validator (its mod-validate's own
+# transfers) and xfr-out.
+vl_gate_stanzas() {
+	zg_conf_key validator "$SECRET"
+	zg_conf_remotes "$1" "127.0.0.1@$2" c "127.0.0.1@$3"
+	zg_conf_acls notify-in 127.0.0.1 notify xfr-validator key:validator transfer \
+		xfr-out 127.0.0.1 transfer
+}
+
+# vl_secondary_conf BASE DIR PORT UPSTREAM-PORT: the knot.conf of a secondary
+# of b (127.0.0.1@UPSTREAM-PORT, NOTIFY from loopback); BASE writes the common
+# part (vconf or zg_knot_conf_bare).
+vl_secondary_conf() {
+	"$1" "$2" "$3"
+	zg_conf_remotes b "127.0.0.1@$4"
+	zg_conf_acls notify-in 127.0.0.1 notify
+	cat <<CONF
+zone:
+  - domain: test
+    storage: "$2/zones"
+    master: b
+    acl: notify-in
+CONF
+}
+
+# vl_presigned_conf BASE DIR PORT NOTIFY-PORT ZONEFILE-LOAD JOURNAL-CONTENT: the
+# knot.conf of a primary of the pre-signed zone (no signing) in DIR/zones,
+# notifying b (127.0.0.1@NOTIFY-PORT), transfers to loopback; BASE as above.
+vl_presigned_conf() {
+	"$1" "$2" "$3"
+	zg_conf_remotes b "127.0.0.1@$4"
+	zg_conf_acls local 127.0.0.1 transfer
+	cat <<CONF
+zone:
+  - domain: test
+    storage: "$2/zones"
+    dnssec-signing: off
+    zonefile-load: $5
+    journal-content: $6
+    notify: b
+    acl: local
+CONF
+}

@@ -26,16 +26,9 @@ VL_DIR=$B
 # --- A: the signer.
 {
 	zg_knot_conf_bare "$A" "$PA"
+	zg_conf_remotes b "127.0.0.1@$PB"
+	zg_conf_acls local 127.0.0.0/8 "[transfer, update]"
 	cat <<CONF
-remote:
-  - id: b
-    address: 127.0.0.1@$PB
-
-acl:
-  - id: local
-    address: 127.0.0.0/8
-    action: [transfer, update]
-
 zone:
   - domain: test
     storage: "$A/zones"
@@ -53,18 +46,9 @@ ok "A serves a serial" zg_wait 20 has_serial "$PA"
 # --- B: the distribution server, mod-validate with the default configuration.
 {
 	vconf "$B" "$PB"
+	zg_conf_remotes a "127.0.0.1@$PA" c "127.0.0.1@$PC"
+	zg_conf_acls local 127.0.0.1 "[transfer, notify]"
 	cat <<CONF
-remote:
-  - id: a
-    address: 127.0.0.1@$PA
-  - id: c
-    address: 127.0.0.1@$PC
-
-acl:
-  - id: local
-    address: 127.0.0.1
-    action: [transfer, notify]
-
 zone:
   - domain: test
     storage: "$B/zones"
@@ -81,25 +65,7 @@ ok "the module's own transfer passes its gate: serial $s0 validated" \
 	zg_wait 60 grep -q "mod-validate.*serial $s0, validated" "$B/knotd.log"
 
 # --- C: secondary of B on the same host.
-{
-	zg_knot_conf_bare "$C" "$PC"
-	cat <<CONF
-remote:
-  - id: b
-    address: 127.0.0.1@$PB
-
-acl:
-  - id: notify-in
-    address: 127.0.0.1
-    action: notify
-
-zone:
-  - domain: test
-    storage: "$C/zones"
-    master: b
-    acl: notify-in
-CONF
-} >"$C/knot.conf"
+vl_secondary_conf zg_knot_conf_bare "$C" "$PC" "$PB" >"$C/knot.conf"
 ok "C starts" zg_knotd_start "$C"
 ok "C gets the validated serial $s0" zg_wait 30 serial_is "$PC" "$s0"
 
@@ -112,28 +78,7 @@ awk -v s="$sbad" '$4 == "SOA" && !soa { $7 = s; soa = 1 } { print }' "$ZG_TMP/si
 ok "A stops" zg_knotd_stop "$A"
 mkdir -p "$F/zones"
 cp "$ZG_TMP/bad.zone" "$F/zones/test.zone"
-{
-	zg_knot_conf_bare "$F" "$PA"
-	cat <<CONF
-remote:
-  - id: b
-    address: 127.0.0.1@$PB
-
-acl:
-  - id: local
-    address: 127.0.0.1
-    action: transfer
-
-zone:
-  - domain: test
-    storage: "$F/zones"
-    dnssec-signing: off
-    zonefile-load: whole
-    journal-content: none
-    notify: b
-    acl: local
-CONF
-} >"$F/knot.conf"
+vl_presigned_conf zg_knot_conf_bare "$F" "$PA" "$PB" whole none >"$F/knot.conf"
 ok "F (serial $sbad, bad SOA signature) starts on A's port" zg_knotd_start "$F"
 ok "B serves serial $sbad" zg_wait 30 serial_is "$PB" "$sbad"
 ok "mod-validate fails serial $sbad" \
@@ -173,16 +118,9 @@ ok "C stops" zg_knotd_stop "$C"
 # address the old loopback rule did not know, and still passes its own gate.
 {
 	vconf "$D" "$PD" | sed "s/^    listen: 127\\.0\\.0\\.1@$PD\$/    listen: 127.0.0.2@$PD/"
+	zg_conf_remotes a "127.0.0.1@$PA"
+	zg_conf_acls local 127.0.0.0/8 "[transfer, notify]"
 	cat <<CONF
-remote:
-  - id: a
-    address: 127.0.0.1@$PA
-
-acl:
-  - id: local
-    address: 127.0.0.0/8
-    action: [transfer, notify]
-
 zone:
   - domain: test
     storage: "$D/zones"
@@ -203,16 +141,9 @@ ok "D stops" zg_knotd_stop "$D"
 # the address to allow, and nothing passes.
 {
 	vconf "$E" "$PE"
+	zg_conf_remotes a "127.0.0.1@$PA"
+	zg_conf_acls elsewhere 192.0.2.1 transfer
 	cat <<CONF
-remote:
-  - id: a
-    address: 127.0.0.1@$PA
-
-acl:
-  - id: elsewhere
-    address: 192.0.2.1
-    action: transfer
-
 zone:
   - domain: test
     storage: "$E/zones"
