@@ -33,9 +33,9 @@
 #define V_PRESENT	(1ULL << 32)
 #define V_VALID		(1ULL << 33)
 
-static void flog(zg_follow_t *f, int level, const char *fmt, ...)
+static void logf_(zg_follow_t *f, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-static void flog(zg_follow_t *f, int level, const char *fmt, ...)
+static void logf_(zg_follow_t *f, int level, const char *fmt, ...)
 {
 	char msg[2048];
 	va_list ap;
@@ -236,7 +236,7 @@ static void state_failed(zg_follow_t *f, int err)
 	         zg_strerror(err));
 	time_t now = time(NULL);
 	if (strcmp(msg, f->state_err) != 0 || now - f->state_err_time >= 60) {
-		flog(f, LOG_WARNING, "%s", msg);
+		logf_(f, LOG_WARNING, "%s", msg);
 		snprintf(f->state_err, sizeof(f->state_err), "%s", msg);
 		f->state_err_time = now;
 	}
@@ -260,7 +260,7 @@ static void state_save(zg_follow_t *f)
 	if (ret != 0) {
 		state_failed(f, ret);
 	} else if (f->state_err[0] != '\0') {
-		flog(f, LOG_INFO, "verdicts written to %s again", f->state_path);
+		logf_(f, LOG_INFO, "verdicts written to %s again", f->state_path);
 		f->state_err[0] = '\0';
 	}
 }
@@ -287,10 +287,10 @@ static void state_restore(zg_follow_t *f)
 	FILE *fp = fopen(f->state_path, "r");
 	if (fp == NULL) {
 		if (errno == ENOENT) {
-			flog(f, LOG_DEBUG, "no verdicts to restore (%s does not exist)",
+			logf_(f, LOG_DEBUG, "no verdicts to restore (%s does not exist)",
 			     f->state_path);
 		} else {
-			flog(f, LOG_WARNING, "verdicts not restored, cannot read %s (%s)",
+			logf_(f, LOG_WARNING, "verdicts not restored, cannot read %s (%s)",
 			     f->state_path, zg_strerror(-errno));
 		}
 		return;
@@ -305,7 +305,7 @@ static void state_restore(zg_follow_t *f)
 	int ret = zg_verdicts_parse(fp, f->zone_str, st, &line, &why);
 	fclose(fp);
 	if (ret != 0) {
-		flog(f, LOG_WARNING, "verdicts not restored, %s line %u: %s, "
+		logf_(f, LOG_WARNING, "verdicts not restored, %s line %u: %s, "
 		     "file ignored", f->state_path, line,
 		     why != NULL ? why : zg_strerror(ret));
 		free(st);
@@ -356,21 +356,21 @@ static void state_restore(zg_follow_t *f)
 		} else {
 			snprintf(t2, sizeof(t2), "unknown");
 		}
-		flog(f, LOG_INFO, "verdicts restored from %s, serial %u validated "
+		logf_(f, LOG_INFO, "verdicts restored from %s, serial %u validated "
 		     "at %s (earliest signature expiry %s, %u verdicts)", f->state_path,
 		     newest->serial, t1, t2, count);
 	} else {
-		flog(f, LOG_INFO, "verdicts restored from %s, no valid serial "
+		logf_(f, LOG_INFO, "verdicts restored from %s, no valid serial "
 		     "(%u verdicts)", f->state_path, count);
 	}
 	if (expired != NULL) {
 		zg_time_str(expired->expiry, t2, sizeof(t2));
-		flog(f, LOG_NOTICE, "serial %u, signatures expired at %s, "
+		logf_(f, LOG_NOTICE, "serial %u, signatures expired at %s, "
 		     "restored as failed (%u restored verdicts so)", expired->serial, t2,
 		     nexpired);
 	}
 	if (nodigest > 0) {
-		flog(f, LOG_NOTICE, "%u valid verdicts restored without the digest "
+		logf_(f, LOG_NOTICE, "%u valid verdicts restored without the digest "
 		     "of their content (state file format %u), transfers wait until the "
 		     "served serial validates again", nodigest, st->version);
 	}
@@ -408,10 +408,10 @@ static void notify_all(zg_follow_t *f, uint32_t serial)
 			                    serial, ZG_XFR_QUERY_TIMEOUT_MS, reason, sizeof(reason));
 		}
 		if (ret == 0) {
-			flog(f, LOG_INFO, "NOTIFY, outgoing, remote %s, serial %u",
+			logf_(f, LOG_INFO, "NOTIFY, outgoing, remote %s, serial %u",
 			     addr, serial);
 		} else {
-			flog(f, LOG_WARNING, "NOTIFY, outgoing, remote %s, "
+			logf_(f, LOG_WARNING, "NOTIFY, outgoing, remote %s, "
 			     "serial %u, failed (%s)", addr, serial,
 			     reason[0] != '\0' ? reason : zg_strerror(ret));
 		}
@@ -437,7 +437,7 @@ static void xfr_failed(zg_follow_t *f, const char *fmt, ...)
 	va_end(ap);
 	time_t now = time(NULL);
 	if (strcmp(msg, f->last_fail) != 0 || now - f->last_fail_time >= 60) {
-		flog(f, LOG_WARNING, "%s", msg);
+		logf_(f, LOG_WARNING, "%s", msg);
 		snprintf(f->last_fail, sizeof(f->last_fail), "%s", msg);
 		f->last_fail_time = now;
 	}
@@ -516,10 +516,10 @@ static int source_soa(zg_follow_t *f, uint32_t *serial)
 		if (ret == 0) {
 			if (i != f->source_cur) {
 				if (len > 0) {
-					flog(f, LOG_NOTICE, "SOA query, remote %s, using %s (%s)",
+					logf_(f, LOG_NOTICE, "SOA query, remote %s, using %s (%s)",
 					     f->source_name, addr, f->soa_reason);
 				} else {
-					flog(f, LOG_NOTICE, "SOA query, remote %s, using %s",
+					logf_(f, LOG_NOTICE, "SOA query, remote %s, using %s",
 					     f->source_name, addr);
 				}
 				f->source_cur = i;
@@ -547,9 +547,9 @@ static void fence_state(zg_follow_t *f, int level, const char *why)
 		return;
 	}
 	if (why[0] != '\0') {
-		flog(f, level, "no serial accepted, %s, serving the last validated serial", why);
+		logf_(f, level, "no serial accepted, %s, serving the last validated serial", why);
 	} else {
-		flog(f, LOG_INFO, "signer lease readable, held by %s, token %lld",
+		logf_(f, LOG_INFO, "signer lease readable, held by %s, token %lld",
 		     f->lease_info.holder, (long long)f->lease_info.token);
 	}
 	snprintf(f->fence_state, sizeof(f->fence_state), "%s", why);
@@ -591,7 +591,7 @@ static zg_fence_t fence_decide(zg_follow_t *f, const zg_lease_info_t *li, uint32
 static void fence_refused(zg_follow_t *f, uint32_t serial, const char *from,
                           const char *why)
 {
-	flog(f, LOG_WARNING, "refused serial %u from %s: %s", serial, from, why);
+	logf_(f, LOG_WARNING, "refused serial %u from %s: %s", serial, from, why);
 	fcount(f, ZG_FOLLOW_CTR_SERIALS_FENCED, false, 1);
 	char reason[600];
 	snprintf(reason, sizeof(reason), "refused serial %u from %s: %s", serial, from, why);
@@ -702,7 +702,7 @@ static int fence_soa(zg_follow_t *f, uint32_t *serial)
 	if ((unsigned)hidx != f->source_cur) {
 		f->source_cur = (unsigned)hidx;
 		zg_dns_addr_str(&f->sources[hidx].addr, f->source_str, sizeof(f->source_str));
-		flog(f, LOG_NOTICE, "SOA query, remote %s, using %s, signer lease held by %s, "
+		logf_(f, LOG_NOTICE, "SOA query, remote %s, using %s, signer lease held by %s, "
 		     "token %lld", f->source_name, f->source_str, li.holder, (long long)li.token);
 	}
 	*serial = hserial;
@@ -722,7 +722,7 @@ static int fence_check(zg_follow_t *f, uint32_t serial, const struct sockaddr_st
 {
 	zg_lease_info_t li = f->lease_info;
 	if (reread && fence_read(f, &li) != 0) {
-		flog(f, LOG_ERR, "serial %u, validated, not accepted: signer lease not readable",
+		logf_(f, LOG_ERR, "serial %u, validated, not accepted: signer lease not readable",
 		     serial);
 		return ZG_EFENCED;
 	}
@@ -751,7 +751,7 @@ static int fence_check(zg_follow_t *f, uint32_t serial, const struct sockaddr_st
 		f->vs.lease_token = li.token;
 		pthread_mutex_unlock(&f->dlock);
 		fcount(f, ZG_FOLLOW_CTR_LEASE_TOKEN, true, (uint64_t)li.token);
-		flog(f, LOG_NOTICE, "serial %u, signer lease token %lld of %s accepted",
+		logf_(f, LOG_NOTICE, "serial %u, signer lease token %lld of %s accepted",
 		     serial, (long long)li.token, li.holder);
 	}
 	return 0;
@@ -764,20 +764,20 @@ static void shadow_note(void *arg, zg_shadow_event_t ev, const zg_diff_t *diff, 
 	zg_follow_t *f = arg;
 	switch (ev) {
 	case ZG_SHADOW_IXFR:
-		flog(f, LOG_INFO, "IXFR, incoming, remote %s, serial %u -> %u, %zu changes",
+		logf_(f, LOG_INFO, "IXFR, incoming, remote %s, serial %u -> %u, %zu changes",
 		     f->source_str, diff->serial_from, diff->serial_to, diff->count);
 		break;
 	case ZG_SHADOW_IXFR_NOAPPLY:
-		flog(f, LOG_WARNING, "IXFR, incoming, remote %s, serial %u -> %u, "
+		logf_(f, LOG_WARNING, "IXFR, incoming, remote %s, serial %u -> %u, "
 		     "does not apply to the shadow zone (%s), falling back to AXFR",
 		     f->source_str, diff->serial_from, diff->serial_to, zg_strerror(err));
 		break;
 	case ZG_SHADOW_IXFR_FULL:
-		flog(f, LOG_INFO, "IXFR, incoming, remote %s, serial %u, "
+		logf_(f, LOG_INFO, "IXFR, incoming, remote %s, serial %u, "
 		     "answered with the whole zone, serial %u", f->source_str, from, serial);
 		break;
 	case ZG_SHADOW_AXFR:
-		flog(f, LOG_INFO, "AXFR, incoming, remote %s, serial %u", f->source_str, serial);
+		logf_(f, LOG_INFO, "AXFR, incoming, remote %s, serial %u", f->source_str, serial);
 		break;
 	}
 }
@@ -838,7 +838,7 @@ static int check_serial(zg_follow_t *f, uint32_t *serial)
 			f->have_digest = false;   /* The content never arrived whole. */
 			verdict_put(f, *serial, false);
 			fcount(f, ZG_FOLLOW_CTR_SERIALS_FAILED, false, 1);
-			flog(f, LOG_ERR, "serial %u, transfer from %s stopped by a limit "
+			logf_(f, LOG_ERR, "serial %u, transfer from %s stopped by a limit "
 			     "(%s), transfers of it refused", *serial, f->source_str,
 			     f->xfr_reason);
 			char why[400];
@@ -883,7 +883,7 @@ static int judge(zg_follow_t *f, zg_incr_t *in, uint32_t serial, int64_t t0,
 	if (f->have_digest && verdict_digest(f, serial, false, &before) &&
 	    !zg_digest_equal(&before, &f->digest)) {
 		char d1[ZG_DIGEST_STR_LEN + 1], d2[ZG_DIGEST_STR_LEN + 1];
-		flog(f, LOG_NOTICE, "serial %u, content differs from that of its "
+		logf_(f, LOG_NOTICE, "serial %u, content differs from that of its "
 		     "earlier verdict without a serial change (digest %s, was %s), validated "
 		     "as new content", serial, zg_digest_str(&f->digest, d1, sizeof(d1)),
 		     zg_digest_str(&before, d2, sizeof(d2)));
@@ -903,10 +903,10 @@ static int judge(zg_follow_t *f, zg_incr_t *in, uint32_t serial, int64_t t0,
 	bool full = false;
 	int ret = zg_incr_verify(in, &opts, &report, &full);
 	if (ret == -ECANCELED) {
-		flog(f, LOG_INFO, "serial %u, validation canceled (module unloaded)",
+		logf_(f, LOG_INFO, "serial %u, validation canceled (module unloaded)",
 		     serial);
 	} else if (ret != 0) {
-		flog(f, LOG_ERR, "serial %u, validation aborted (%s)", serial,
+		logf_(f, LOG_ERR, "serial %u, validation aborted (%s)", serial,
 		     zg_strerror(ret));
 	}
 	if (ret != 0) {
@@ -929,7 +929,7 @@ static int judge(zg_follow_t *f, zg_incr_t *in, uint32_t serial, int64_t t0,
 		verdict_set(f, serial, true);
 		fcount(f, ZG_FOLLOW_CTR_SERIALS_VALIDATED, false, 1);
 		fcount(f, ZG_FOLLOW_CTR_LAST_SERIAL, true, serial);
-		flog(f, LOG_INFO, "serial %u, validated (%s, %zu names checked, "
+		logf_(f, LOG_INFO, "serial %u, validated (%s, %zu names checked, "
 		     "%llu signatures, %zu warnings, transfer %lld ms, checks %lld ms, "
 		     "%lld ms)", serial,
 		     full ? "whole zone" : "incremental", zg_incr_last_checked(in),
@@ -939,7 +939,7 @@ static int judge(zg_follow_t *f, zg_incr_t *in, uint32_t serial, int64_t t0,
 			char line[1024];
 			for (size_t i = 0; i < report.len; i++) {
 				zg_report_item_str(&report.items[i], line, sizeof(line));
-				flog(f, LOG_WARNING, "serial %u, %s", serial, line);
+				logf_(f, LOG_WARNING, "serial %u, %s", serial, line);
 				if (i + 1 == LOG_PROBLEMS) {
 					break;
 				}
@@ -951,7 +951,7 @@ static int judge(zg_follow_t *f, zg_incr_t *in, uint32_t serial, int64_t t0,
 	} else {
 		verdict_put(f, serial, false);
 		fcount(f, ZG_FOLLOW_CTR_SERIALS_FAILED, false, 1);
-		flog(f, LOG_ERR, "serial %u, validation failed (%s, %zu errors, "
+		logf_(f, LOG_ERR, "serial %u, validation failed (%s, %zu errors, "
 		     "transfers of it refused)", serial, full ? "whole zone" : "incremental",
 		     report.errors);
 		char line[1024];
@@ -965,7 +965,7 @@ static int judge(zg_follow_t *f, zg_incr_t *in, uint32_t serial, int64_t t0,
 			if (logged == 0) {
 				snprintf(first, sizeof(first), "%s", line);
 			}
-			flog(f, LOG_ERR, "serial %u, %s", serial, line);
+			logf_(f, LOG_ERR, "serial %u, %s", serial, line);
 			logged++;
 		}
 		char why[1200];
@@ -1014,7 +1014,7 @@ static void restored_expiry_check(zg_follow_t *f)
 	state_save(f);
 	char when[32];
 	zg_time_str(newest->expiry, when, sizeof(when));
-	flog(f, LOG_ERR, "serial %u, signatures expired at %s (verdict restored "
+	logf_(f, LOG_ERR, "serial %u, signatures expired at %s (verdict restored "
 	     "at load, %u restored serials expired), transfers of it refused",
 	     newest->serial, when, n);
 	expired_alarm(f, newest->serial, when);
@@ -1040,13 +1040,13 @@ static void expiry_check(zg_follow_t *f)
 		f->have_digest = zg_incr_digest(f->sh.shadow, &f->digest);
 		verdict_put(f, serial, false);
 		fcount(f, ZG_FOLLOW_CTR_SERIALS_FAILED, false, 1);
-		flog(f, LOG_ERR, "serial %u, signatures expired at %s, "
+		logf_(f, LOG_ERR, "serial %u, signatures expired at %s, "
 		     "transfers of it refused", serial, when);
 		expired_alarm(f, serial, when);
 	} else if (left > 0 && f->horizon > 0 && left < (int64_t)f->horizon &&
 	           f->expiry_state < 1) {
 		f->expiry_state = 1;
-		flog(f, LOG_WARNING, "serial %u, signatures expire within the "
+		logf_(f, LOG_WARNING, "serial %u, signatures expire within the "
 		     "horizon (earliest at %s)", serial, when);
 		char why[96];
 		snprintf(why, sizeof(why), "signatures expire within the horizon, earliest at %s", when);
@@ -1117,7 +1117,7 @@ static void content_recheck(zg_follow_t *f)
 	zg_incr_digest(in, &served);
 	if (verdict_digest(f, serial, false, &judged) && zg_digest_equal(&served, &judged)) {
 		char d[ZG_DIGEST_STR_LEN + 1];
-		flog(f, LOG_DEBUG, "serial %u, served content checked, it is the one "
+		logf_(f, LOG_DEBUG, "serial %u, served content checked, it is the one "
 		     "judged (digest %s)", serial, zg_digest_str(&served, d, sizeof(d)));
 		zg_incr_free(in);
 		return;
@@ -1144,13 +1144,13 @@ int64_t zg_follow_round(zg_follow_t *f)
 		/* Nothing accepted now (fence_soa() logged why). */
 	} else if (ret != 0) {
 		if (ret != f->last_err && f->burst == 0) {
-			flog(f, LOG_WARNING, "SOA query, remote %s, failed (%s)",
+			logf_(f, LOG_WARNING, "SOA query, remote %s, failed (%s)",
 			     f->source_name, f->soa_reason);
 		}
 		f->last_err = f->burst == 0 ? ret : 0;
 	} else {
 		if (f->last_err != 0) {
-			flog(f, LOG_INFO, "SOA query, remote %s, answered again", f->source_name);
+			logf_(f, LOG_INFO, "SOA query, remote %s, answered again", f->source_name);
 		}
 		f->last_err = 0;
 		if (!f->have_serial || serial != f->last) {
@@ -1206,4 +1206,103 @@ int zg_follow_verdict(zg_follow_t *f, uint32_t serial)
 bool zg_follow_digest(zg_follow_t *f, uint32_t serial, bool valid_only, zg_digest_t *out)
 {
 	return verdict_digest(f, serial, valid_only, out);
+}
+
+/* ---- outgoing transfers ---- */
+
+/* The digest of the content of serial (any verdict): the base of an IXFR. */
+static bool base_digest(void *arg, uint32_t serial, zg_digest_t *out)
+{
+	return verdict_digest(arg, serial, false, out);
+}
+
+int zg_follow_out_init(zg_follow_t *f, zg_follow_out_t *c)
+{
+	c->parsed = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
+	if (c->parsed == NULL || zg_digest_ctx_new(&c->dctx, f->vs.key) != 0) {
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void zg_follow_out_deinit(zg_follow_out_t *c)
+{
+	zg_digest_ctx_free(c->dctx);
+	knot_pkt_free(c->parsed);
+}
+
+void zg_follow_out_begin(zg_follow_t *f, zg_follow_out_t *c, bool axfr, uint32_t ixfr_from)
+{
+	zg_digest_stream_init(&c->stream, c->dctx, f->zone, axfr, ixfr_from, base_digest, f);
+	c->active = true;
+}
+
+zg_follow_out_verdict_t zg_follow_out_msg(zg_follow_t *f, zg_follow_out_t *c,
+                                          const uint8_t *wire, size_t size,
+                                          char *reason, size_t rlen)
+{
+	/* The records as they are on the wire: the RRsets knotd put into the
+	 * message may be gone by now (an IXFR from the journal frees each one
+	 * once it is written). */
+	knot_pkt_t *msg = c->parsed;
+	knot_pkt_clear(msg);
+	if (size > msg->max_size) {
+		c->active = false;
+		snprintf(reason, rlen, "content not checked, message of %zu bytes", size);
+		return ZG_FOLLOW_OUT_REFUSE;
+	}
+	memcpy(msg->wire, wire, size);
+	msg->size = size;
+	int pret = knot_pkt_parse(msg, 0);
+	if (pret != KNOT_EOK) {
+		c->active = false;
+		snprintf(reason, rlen, "content not checked, message not parsed (%s)",
+		         knot_strerror(pret));
+		return ZG_FOLLOW_OUT_REFUSE;
+	}
+	const knot_pktsection_t *an = knot_pkt_section(msg, KNOT_ANSWER);
+	zg_xfr_stream_t *st = &c->stream.stream;
+	for (uint16_t i = 0; i < an->count && !zg_xfr_stream_done(st); i++) {
+		const knot_rrset_t *rr = knot_pkt_rr(an, i);
+		if (rr->rclass != KNOT_CLASS_IN) {
+			continue;
+		}
+		knot_rdata_t *rd = rr->rrs.rdata;
+		for (uint16_t k = 0; k < rr->rrs.count && !zg_xfr_stream_done(st); k++) {
+			char why[256] = "";
+			int ret = zg_digest_stream_rr(&c->stream, rr->owner, rr->type, rr->ttl, rd->data,
+			                              rd->len, why, sizeof(why));
+			if (ret != 0) {
+				c->active = false;
+				snprintf(reason, rlen, "content not checked, %s", why);
+				return ZG_FOLLOW_OUT_REFUSE;
+			}
+			rd = knot_rdataset_next(rd);
+		}
+	}
+	if (zg_xfr_stream_uptodate(st) && an->count == 1) {
+		c->active = false;   /* A lone SOA: nothing transferred. */
+		return ZG_FOLLOW_OUT_SEND;
+	}
+	if (!zg_xfr_stream_done(st)) {
+		return ZG_FOLLOW_OUT_SEND;   /* More messages follow. */
+	}
+	c->active = false;
+	if (!st->full && !c->stream.based) {
+		return ZG_FOLLOW_OUT_SEND;   /* An empty answer. */
+	}
+	zg_digest_t want;
+	if (verdict_get(f, st->to) == 1 && verdict_digest(f, st->to, true, &want)) {
+		if (zg_digest_equal(&c->stream.sum, &want)) {
+			return ZG_FOLLOW_OUT_SEND;
+		}
+		char d1[ZG_DIGEST_STR_LEN + 1], d2[ZG_DIGEST_STR_LEN + 1];
+		snprintf(reason, rlen, "serial %u, content differs from the validated "
+		         "content, digest %s, validated %s", st->to,
+		         zg_digest_str(&c->stream.sum, d1, sizeof(d1)),
+		         zg_digest_str(&want, d2, sizeof(d2)));
+	} else {
+		snprintf(reason, rlen, "serial %u, no validated content", st->to);
+	}
+	return ZG_FOLLOW_OUT_RECHECK;
 }

@@ -231,6 +231,38 @@ int64_t zg_follow_round(zg_follow_t *f);
 /*! After the wait: woken (a NOTIFY, a recheck) or not. */
 void zg_follow_waited(zg_follow_t *f, bool woken);
 
+/*!
+ * An outgoing AXFR/IXFR of the served zone, summed message after message as
+ * it is sent: the content it leaves at the receiver must be the validated
+ * content of its serial (the digest of the verdict). This is what makes a
+ * verdict belong to the content, not to the serial number.
+ */
+typedef struct {
+	bool active;                /*!< A transfer is being summed. */
+	zg_digest_ctx_t *dctx;
+	zg_digest_stream_t stream;
+	knot_pkt_t *parsed;         /*!< The message as sent, parsed again from its wire. */
+} zg_follow_out_t;
+
+/*! What to do with a message of an outgoing transfer. */
+typedef enum {
+	ZG_FOLLOW_OUT_SEND = 0,     /*!< Send it (more follow, or the content is the validated one). */
+	ZG_FOLLOW_OUT_REFUSE,       /*!< Replace it by an error (reason set). */
+	ZG_FOLLOW_OUT_RECHECK,      /*!< Likewise, and check the served content again. */
+} zg_follow_out_verdict_t;
+
+/*! Sets up c (zeroed by the caller). Returns 0 or -ENOMEM. After zg_follow_restore(). */
+int zg_follow_out_init(zg_follow_t *f, zg_follow_out_t *c);
+void zg_follow_out_deinit(zg_follow_out_t *c);
+
+/*! Starts summing a new transfer: AXFR, or IXFR from serial ixfr_from. */
+void zg_follow_out_begin(zg_follow_t *f, zg_follow_out_t *c, bool axfr, uint32_t ixfr_from);
+
+/*! One message of the transfer, as on the wire. Any thread (one per c). */
+zg_follow_out_verdict_t zg_follow_out_msg(zg_follow_t *f, zg_follow_out_t *c,
+                                          const uint8_t *wire, size_t size,
+                                          char *reason, size_t rlen);
+
 /*! The worker ends: drops the shadow. */
 void zg_follow_finish(zg_follow_t *f);
 

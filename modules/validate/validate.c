@@ -1,18 +1,17 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * mod-validate: a worker thread per zone follows the zone (NOTIFY received
- * by the server and SOA polling of the source), keeps a shadow copy of the
- * zone up to date by IXFR (AXFR at first and as fallback), validates what
- * each diff can affect (lib/validate/incr.c) and keeps the verdict per serial (also
- * in a state file per zone, read back in load); a KNOTD_STAGE_BEGIN hook
- * refuses outgoing AXFR/IXFR of a served serial that has not validated.
- * Validated serials are announced to the zone's notify remotes; failed
- * serials are logged and passed to the alarm command.
+ * mod-validate: the validating gate of a distribution server. The loop that
+ * follows the zone at its source and judges each serial, the verdicts and
+ * their state file are lib/validate/follow.c; this module reads the
+ * configuration, runs that loop on its worker thread (modules/modworker.h),
+ * gives it knotd's logging, counters, the alarm command and the re-sign
+ * request, and holds the gate: a KNOTD_STAGE_BEGIN hook refuses outgoing
+ * AXFR/IXFR of a served serial that has not validated, a KNOTD_STAGE_END
+ * hook refuses a transfer whose content is not the validated content.
  *
- * Threads: knotd's workers only run the hook (lock-free verdict lookup, a
- * condition-variable signal for NOTIFY); everything else, including the
- * configuration read at load, belongs to the worker thread of the module,
- * which is joined in unload.
+ * Threads: knotd's workers only run the hooks (lock-free verdict lookup, a
+ * wake-up of the worker for a NOTIFY); everything else belongs to the
+ * worker thread, which is joined in unload.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -136,13 +135,10 @@ static const char *const ctr_names[CTR_COUNT] = {
  * connection socket, the query id and the remote address.
  */
 typedef struct {
-	bool active;
+	zg_follow_out_t out;    /*!< The content check (lib/validate/follow). */
 	int socket;
 	uint16_t qid;
 	struct sockaddr_storage remote;
-	zg_digest_ctx_t *dctx;
-	zg_digest_stream_t stream;
-	knot_pkt_t *parsed;     /*!< The message as sent, parsed again from its wire. */
 } xfr_check_t;
 
 typedef struct {
@@ -315,12 +311,6 @@ static knotd_state_t validate_begin(knotd_state_t state, knot_pkt_t *pkt,
 	return KNOTD_STATE_FAIL;
 }
 
-/* The digest of the content of serial (any verdict): the base of an IXFR. */
-static bool base_digest(void *arg, uint32_t serial, zg_digest_t *out)
-{
-	return zg_follow_digest(&((validate_ctx_t *)arg)->f, serial, false, out);
-}
-
 /* The serial an IXFR request asks from (its authority SOA); 0 if none. */
 static uint32_t ixfr_serial(const knot_pkt_t *query)
 {
@@ -342,11 +332,10 @@ static bool same_remote(const struct sockaddr_storage *a, const struct sockaddr_
 /*
  * The end of each outgoing AXFR/IXFR message: the records sent are summed
  * (per knotd thread; a transfer is produced by one thread, message after
- * message). When the answer ends, the content it leaves at the receiver
- * must be the validated content of its serial (the digest of the verdict);
- * otherwise the last message is replaced by an error, so the receiver drops
- * the whole transfer, and the worker checks the served content. This is
- * what makes a verdict belong to the content, not to the serial number.
+ * message, see zg_follow_out_msg()). A transfer whose content is not the
+ * validated content of its serial has its last message replaced by an
+ * error, so the receiver drops the whole transfer, and the worker checks
+ * the served content.
  */
 static knotd_state_t validate_end(knotd_state_t state, knot_pkt_t *pkt,
                                   knotd_qdata_t *qdata, knotd_mod_t *mod)
@@ -367,80 +356,20 @@ static knotd_state_t validate_end(knotd_state_t state, knot_pkt_t *pkt,
 	}
 	xfr_check_t *c = &ctx->checks[tid];
 	uint16_t qid = knot_wire_get_id(qdata->query->wire);
-	if (!c->active || c->socket != qdata->params->socket || c->qid != qid ||
+	if (!c->out.active || c->socket != qdata->params->socket || c->qid != qid ||
 	    !same_remote(&c->remote, remote)) {
 		bool axfr = qdata->type == KNOTD_QUERY_TYPE_AXFR;
-		zg_digest_stream_init(&c->stream, c->dctx, ctx->f.zone, axfr,
-		                      axfr ? 0 : ixfr_serial(qdata->query), base_digest, ctx);
-		c->active = true;
+		zg_follow_out_begin(&ctx->f, &c->out, axfr, axfr ? 0 : ixfr_serial(qdata->query));
 		c->socket = qdata->params->socket;
 		c->qid = qid;
 		c->remote = *remote;
 	}
-	/* The records as they are on the wire: the RRsets knotd put into the
-	 * message may be gone by now (an IXFR from the journal frees each one
-	 * once it is written). */
-	knot_pkt_t *msg = c->parsed;
-	knot_pkt_clear(msg);
-	if (pkt->size > msg->max_size) {
-		c->active = false;
-		snprintf(reason, sizeof(reason), "content not checked, message of %zu bytes",
-		         pkt->size);
-		goto refuse;
-	}
-	memcpy(msg->wire, pkt->wire, pkt->size);
-	msg->size = pkt->size;
-	int pret = knot_pkt_parse(msg, 0);
-	if (pret != KNOT_EOK) {
-		c->active = false;
-		snprintf(reason, sizeof(reason), "content not checked, message not parsed (%s)",
-		         knot_strerror(pret));
-		goto refuse;
-	}
-	const knot_pktsection_t *an = knot_pkt_section(msg, KNOT_ANSWER);
-	zg_xfr_stream_t *st = &c->stream.stream;
-	for (uint16_t i = 0; i < an->count && !zg_xfr_stream_done(st); i++) {
-		const knot_rrset_t *rr = knot_pkt_rr(an, i);
-		if (rr->rclass != KNOT_CLASS_IN) {
-			continue;
-		}
-		knot_rdata_t *rd = rr->rrs.rdata;
-		for (uint16_t k = 0; k < rr->rrs.count && !zg_xfr_stream_done(st); k++) {
-			char why[256] = "";
-			int ret = zg_digest_stream_rr(&c->stream, rr->owner, rr->type, rr->ttl, rd->data,
-			                              rd->len, why, sizeof(why));
-			if (ret != 0) {
-				c->active = false;
-				snprintf(reason, sizeof(reason), "content not checked, %s", why);
-				goto refuse;
-			}
-			rd = knot_rdataset_next(rd);
-		}
-	}
-	if (zg_xfr_stream_uptodate(st) && an->count == 1) {
-		c->active = false;   /* A lone SOA: nothing transferred. */
+	zg_follow_out_verdict_t v = zg_follow_out_msg(&ctx->f, &c->out, pkt->wire, pkt->size,
+	                                              reason, sizeof(reason));
+	if (v == ZG_FOLLOW_OUT_SEND) {
 		return state;
 	}
-	if (!zg_xfr_stream_done(st)) {
-		return state;        /* More messages follow. */
-	}
-	c->active = false;
-	if (!st->full && !c->stream.based) {
-		return state;        /* An empty answer. */
-	}
-	zg_digest_t want;
-	if (zg_follow_verdict(&ctx->f, st->to) == 1 && zg_follow_digest(&ctx->f, st->to, true, &want)) {
-		if (zg_digest_equal(&c->stream.sum, &want)) {
-			return state;
-		}
-		char d1[ZG_DIGEST_STR_LEN + 1], d2[ZG_DIGEST_STR_LEN + 1];
-		snprintf(reason, sizeof(reason), "serial %u, content differs from the validated "
-		         "content, digest %s, validated %s", st->to,
-		         zg_digest_str(&c->stream.sum, d1, sizeof(d1)), zg_digest_str(&want, d2, sizeof(d2)));
-	} else {
-		snprintf(reason, sizeof(reason), "serial %u, no validated content", st->to);
-	}
-	recheck = true;
+	recheck = v == ZG_FOLLOW_OUT_RECHECK;
 refuse:
 	knotd_mod_stats_incr(mod, tid, CTR_CONTENT_REFUSED, 0, 1);
 	unsigned long long quiet = 0;
@@ -673,31 +602,13 @@ static int state_path_init(validate_ctx_t *ctx, const knot_dname_t *zone)
 	if (dir == NULL || dir[0] == '\0') {
 		return -ENOENT;
 	}
-	char name[4 * sizeof(ctx->f.zone_str)] = "";
-	size_t len = 0;
-	if (strcmp(ctx->f.zone_str, ".") == 0) {
-		snprintf(name, sizeof(name), "root");
-	} else {
-		for (const char *p = ctx->f.zone_str; *p != '\0' && len + 5 < sizeof(name); p++) {
-			if (*p == '.' && p[1] == '\0') {
-				break;
-			}
-			if (*p == '/') {
-				memcpy(name + len, "\\047", 4);
-				len += 4;
-			} else {
-				name[len++] = *p;
-			}
-		}
-		name[len] = '\0';
-	}
-	int n = snprintf(ctx->f.state_path, sizeof(ctx->f.state_path), "%s%s%s/%s.mod-validate",
-	                 cwd, cwd[0] != '\0' ? "/" : "", dir, name);
-	if (n < 0 || (size_t)n >= sizeof(ctx->f.state_path)) {
-		ctx->f.state_path[0] = '\0';
+	char full[PATH_MAX];
+	int n = snprintf(full, sizeof(full), "%s%s%s", cwd, cwd[0] != '\0' ? "/" : "", dir);
+	if (n < 0 || (size_t)n >= sizeof(full)) {
 		return -ENAMETOOLONG;
 	}
-	return 0;
+	return zg_verdicts_path(full, ctx->f.zone_str, ctx->f.state_path,
+	                        sizeof(ctx->f.state_path));
 }
 
 /* This server's address: its first listen address (loopback for a wildcard),
@@ -713,37 +624,14 @@ static void self_address(knotd_mod_t *mod, struct sockaddr_storage *out)
 	}
 }
 
-/*
- * The P-256 table cache is one per process (the module's copy of the
- * library): its size is the largest p256-table-cache of the loaded zones.
- */
-static pthread_mutex_t p256_cache_lock = PTHREAD_MUTEX_INITIALIZER;
-static unsigned p256_cache_users[ZG_P256_CACHE_MAX + 1];
-
-static void p256_cache_apply(void)
-{
-	for (int v = ZG_P256_CACHE_MAX; v >= 0; v--) {
-		if (p256_cache_users[v] > 0) {
-			zg_p256_cache_set_size((unsigned)v);
-			return;
-		}
-	}
-}
-
+/* The P-256 table cache is one per process (the module's copy of the
+ * library): its size is the largest p256-table-cache of the loaded zones. */
 static void p256_cache_hold(validate_ctx_t *ctx, bool hold)
 {
-	if (ctx->p256_cache_held == hold) {
-		return;
+	if (ctx->p256_cache_held != hold) {
+		zg_p256_cache_use(ctx->p256_cache, hold);
+		ctx->p256_cache_held = hold;
 	}
-	pthread_mutex_lock(&p256_cache_lock);
-	if (hold) {
-		p256_cache_users[ctx->p256_cache]++;
-	} else {
-		p256_cache_users[ctx->p256_cache]--;
-	}
-	p256_cache_apply();
-	pthread_mutex_unlock(&p256_cache_lock);
-	ctx->p256_cache_held = hold;
 }
 
 /* lease and signer: downstream fencing. The source must be the signers. */
@@ -785,8 +673,7 @@ static void ctx_free(validate_ctx_t *ctx)
 	p256_cache_hold(ctx, false);
 	zg_alarm_deinit(&ctx->alarm);
 	for (unsigned i = 0; i < ctx->nchecks; i++) {
-		zg_digest_ctx_free(ctx->checks[i].dctx);
-		knot_pkt_free(ctx->checks[i].parsed);
+		zg_follow_out_deinit(&ctx->checks[i].out);
 	}
 	free(ctx->checks);
 	zg_follow_deinit(&ctx->f);
@@ -906,9 +793,7 @@ static int validate_load(knotd_mod_t *mod)
 		goto fail;
 	}
 	for (unsigned i = 0; i < ctx->nchecks; i++) {
-		ctx->checks[i].parsed = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
-		if (ctx->checks[i].parsed == NULL ||
-		    zg_digest_ctx_new(&ctx->checks[i].dctx, ctx->f.vs.key) != 0) {
+		if (zg_follow_out_init(&ctx->f, &ctx->checks[i].out) != 0) {
 			goto fail;
 		}
 	}
