@@ -2,7 +2,7 @@
 /*
  * A module's worker thread: started at load, sleeping between rounds on
  * the monotonic clock, woken early by a hook, stopped and joined at unload.
- * Header only, included by mod-dsync and mod-keys.
+ * Header only, included by mod-dsync, mod-keys and mod-validate.
  */
 #ifndef ZONEGATE_MODULES_MODWORKER_H
 #define ZONEGATE_MODULES_MODWORKER_H
@@ -21,6 +21,7 @@ typedef struct {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;   /* On CLOCK_MONOTONIC. */
 	atomic_bool stop;      /* Set once, by zg_modworker_stop(). */
+	bool kicked;           /* zg_modworker_kick() since the last sleep_ms (lock). */
 } zg_modworker_t;
 
 static inline void zg_modworker_init(zg_modworker_t *w)
@@ -33,6 +34,7 @@ static inline void zg_modworker_init(zg_modworker_t *w)
 	pthread_condattr_destroy(&ca);
 	atomic_init(&w->stop, false);
 	w->started = false;
+	w->kicked = false;
 }
 
 /* Starts fn(arg) on the worker thread. Returns 0 or an errno. */
@@ -70,6 +72,41 @@ static inline void zg_modworker_wake(zg_modworker_t *w)
 	pthread_mutex_lock(&w->lock);
 	pthread_cond_signal(&w->cond);
 	pthread_mutex_unlock(&w->lock);
+}
+
+/* Ends the current zg_modworker_sleep_ms() of the worker, or its next one
+ * if it is not sleeping (from any thread, e.g. a hook). */
+static inline void zg_modworker_kick(zg_modworker_t *w)
+{
+	pthread_mutex_lock(&w->lock);
+	w->kicked = true;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+}
+
+/* Sleeps ms milliseconds, less when kicked (also before the call) or
+ * stopped. Returns whether kicked (and forgets the kick). */
+static inline bool zg_modworker_sleep_ms(zg_modworker_t *w, long long ms)
+{
+	pthread_mutex_lock(&w->lock);
+	struct timespec until;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	ms = ms > 0 ? ms : 0;
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (ms % 1000) * 1000000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	while (!atomic_load(&w->stop) && !w->kicked) {
+		if (pthread_cond_timedwait(&w->cond, &w->lock, &until) == ETIMEDOUT) {
+			break;
+		}
+	}
+	bool kicked = w->kicked;
+	w->kicked = false;
+	pthread_mutex_unlock(&w->lock);
+	return kicked;
 }
 
 /* Stops the worker and waits for it; then frees the lock and condition. */

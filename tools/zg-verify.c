@@ -26,6 +26,7 @@
 #include "core/error.h"
 #include "core/format.h"
 #include "validate/crypto.h"
+#include "validate/follow.h"
 #include "validate/incr.h"
 #include "validate/p256.h"
 #include "validate/report.h"
@@ -256,8 +257,7 @@ typedef struct {
 	zg_xfr_stats_t stats;   /*!< Of the last transfer. */
 	const char *server;
 	const char *zone_str;
-	zg_incr_t *shadow;      /*!< NULL before the first AXFR. */
-	zg_diff_t diff;     /*!< Reused IXFR buffer. */
+	zg_shadow_t sh;         /*!< The shadow zone (NULL before the first AXFR). */
 	char last_msg[512];     /*!< Last problem written to stderr (not repeated). */
 } follow_t;
 
@@ -293,68 +293,42 @@ static double mono_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* What zg_shadow_update() did: only a diff that does not apply is told. */
+static void follow_note(void *arg, zg_shadow_event_t ev, const zg_diff_t *diff, uint32_t from,
+                        uint32_t serial, int err)
+{
+	(void)from;
+	(void)serial;
+	follow_t *f = arg;
+	if (ev == ZG_SHADOW_IXFR_NOAPPLY) {
+		follow_warn(f, "IXFR of %s from %s, serial %u -> %u, does not apply to the "
+		            "shadow zone (%s), falling back to AXFR", f->zone_str, f->server,
+		            diff->serial_from, diff->serial_to, zg_strerror(err));
+	}
+}
+
 /*
  * Brings the shadow zone to the primary's current serial, as mod-validate
- * does: IXFR into the shadow, AXFR at first, when the primary answers IXFR
- * with the whole zone (taken as is) or when the diff does not apply.
- * Sets *changed when the shadow changed. Returns 0 or the transfer error
- * (with the reason in \a reason).
+ * does (zg_shadow_update()). Sets *changed when the shadow changed. Returns
+ * 0 or the transfer error (with the reason in \a reason).
  */
 static int follow_update(follow_t *f, bool *changed, char *reason, size_t rlen)
 {
-	*changed = false;
 	reason[0] = '\0';
-	zg_zone_t *zone = NULL;
-	size_t rrs = 0;
-	if (f->shadow != NULL) {
-		zg_zone_counts(zg_incr_zone(f->shadow), NULL, NULL, &rrs);
+	zg_shadow_fail_t fail;
+	int ret = zg_shadow_update(&f->sh, &f->peer, &f->limits, changed, &fail, follow_note, f);
+	if (ret == 0) {
+		return 0;
 	}
-	f->peer.limits = zg_xfr_limits_resolve(&f->limits, rrs);
-	if (f->shadow != NULL) {
-		uint32_t from = zg_zone_serial(zg_incr_zone(f->shadow), NULL);
-		zg_xfr_kind_t kind = ZG_XFR_UPTODATE;
-		int ret = zg_xfr_ixfr(&f->peer, from, &f->diff, &zone, &kind, reason, rlen);
-		if (ret != 0) {
-			char tmp[256];
-			snprintf(tmp, sizeof(tmp), "IXFR from serial %u: %s", from,
-			         reason[0] != '\0' ? reason : zg_strerror(ret));
-			snprintf(reason, rlen, "%s", tmp);
-			return ret;
-		}
-		if (kind == ZG_XFR_UPTODATE) {
-			return 0;
-		}
-		if (kind == ZG_XFR_IXFR) {
-			ret = zg_incr_apply_diff(f->shadow, &f->diff);
-			if (ret == 0) {
-				*changed = true;
-				return 0;
-			}
-			follow_warn(f, "IXFR of %s from %s, serial %u -> %u, does not apply to the "
-			            "shadow zone (%s), falling back to AXFR", f->zone_str, f->server,
-			            f->diff.serial_from, f->diff.serial_to, zg_strerror(ret));
-		}
-		zg_incr_free(f->shadow);
-		f->shadow = NULL;
-	}
-	if (zone == NULL) {
-		int ret = zg_xfr_axfr(&f->peer, &zone, reason, rlen);
-		if (ret != 0) {
-			char tmp[256];
-			snprintf(tmp, sizeof(tmp), "AXFR: %s",
-			         reason[0] != '\0' ? reason : zg_strerror(ret));
-			snprintf(reason, rlen, "%s", tmp);
-			return ret;
-		}
-	}
-	int ret = zg_incr_new(&f->shadow, zone);  /* Takes the zone, also on failure. */
-	if (ret != 0) {
-		f->shadow = NULL;
+	const char *why = fail.reason[0] != '\0' ? fail.reason : zg_strerror(ret);
+	if (fail.shadow) {
 		snprintf(reason, rlen, "shadow zone: %s", zg_strerror(ret));
-		return ret;
+	} else if (fail.ixfr) {
+		snprintf(reason, rlen, "IXFR from serial %u: %s", fail.from, why);
+	} else {
+		snprintf(reason, rlen, "AXFR: %s", why);
 	}
-	*changed = true;
-	return 0;
+	return ret;
 }
 
 /* Prints the findings and the verdict line of one serial (flushed). */
@@ -362,7 +336,7 @@ static int follow_print(follow_t *f, zg_report_t *report, const zg_report_info_t
                         bool full, size_t checked, double ms)
 {
 	/* The earliest expiry of the whole zone, not only of what was checked. */
-	report->stats.earliest_expiry = zg_incr_earliest_expiry(f->shadow);
+	report->stats.earliest_expiry = zg_incr_earliest_expiry(f->sh.shadow);
 	const char *mode = full ? "whole zone" : "incremental";
 	char *buf = NULL;
 	size_t len = 0;
@@ -463,7 +437,7 @@ static int follow(const follow_args_t *fa, zg_verify_opts_t *vo, const char *tsi
 		.cancel = &g_cancel,
 		.stats = &f.stats,
 	};
-	zg_diff_init(&f.diff);
+	zg_shadow_init(&f.sh);
 
 	int code = 2;                /* No verdict yet. */
 	bool started = false;        /* The first SOA query and AXFR worked. */
@@ -492,7 +466,7 @@ static int follow(const follow_args_t *fa, zg_verify_opts_t *vo, const char *tsi
 			follow_sleep(fa->poll);
 			continue;
 		}
-		if (have_verdict && (f.shadow != NULL || limit_failed) && soa == verdict_serial) {
+		if (have_verdict && (f.sh.shadow != NULL || limit_failed) && soa == verdict_serial) {
 			f.last_msg[0] = '\0';
 			follow_sleep(fa->poll);
 			continue;
@@ -530,7 +504,7 @@ static int follow(const follow_args_t *fa, zg_verify_opts_t *vo, const char *tsi
 			continue;
 		}
 		started = true;
-		uint32_t serial = zg_zone_serial(zg_incr_zone(f.shadow), NULL);
+		uint32_t serial = zg_zone_serial(zg_incr_zone(f.sh.shadow), NULL);
 		if (!changed && have_verdict && serial == verdict_serial) {
 			/* The primary announced a serial it does not transfer (yet). */
 			follow_sleep(fa->poll);
@@ -542,7 +516,7 @@ static int follow(const follow_args_t *fa, zg_verify_opts_t *vo, const char *tsi
 		zg_report_init(&report);
 		bool full = false;
 		double t0 = mono_s();
-		ret = zg_incr_verify(f.shadow, vo, &report, &full);
+		ret = zg_incr_verify(f.sh.shadow, vo, &report, &full);
 		double elapsed = mono_s() - t0;
 		if (ret == -ECANCELED) {
 			zg_report_deinit(&report);
@@ -553,8 +527,8 @@ static int follow(const follow_args_t *fa, zg_verify_opts_t *vo, const char *tsi
 			follow_warn(&f, "validation of %s serial %u aborted (%s)", zname, serial,
 			            zg_strerror(ret));
 			zg_report_deinit(&report);
-			zg_incr_free(f.shadow);
-			f.shadow = NULL;
+			zg_incr_free(f.sh.shadow);
+			f.sh.shadow = NULL;
 			follow_sleep(fa->poll);
 			continue;
 		}
@@ -567,7 +541,7 @@ static int follow(const follow_args_t *fa, zg_verify_opts_t *vo, const char *tsi
 			.elapsed = elapsed,
 			.p256 = g_p256,
 		};
-		ret = follow_print(&f, &report, &info, full, zg_incr_last_checked(f.shadow),
+		ret = follow_print(&f, &report, &info, full, zg_incr_last_checked(f.sh.shadow),
 		                   elapsed * 1000.0);
 		code = report.errors > 0 ? 1 : 0;
 		zg_report_deinit(&report);
@@ -592,9 +566,9 @@ static int follow(const follow_args_t *fa, zg_verify_opts_t *vo, const char *tsi
 
 	/* Freeing a large zone takes time and changes nothing at exit. */
 	if (getenv("ZG_VERIFY_FREE") != NULL) {
-		zg_incr_free(f.shadow);
+		zg_incr_free(f.sh.shadow);
 	}
-	zg_diff_deinit(&f.diff);
+	zg_diff_deinit(&f.sh.diff);
 	knot_tsig_key_deinit(&key);
 	zg_buf_deinit(&ds);
 	return code;

@@ -1094,3 +1094,24 @@ int zg_p256_verify(const zg_p256_key_t *key, const uint8_t digest[32], const uin
 	zg_p256_verify_batch(&job, 1);
 	return job.ret;
 }
+
+static pthread_mutex_t users_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned users[ZG_P256_CACHE_MAX + 1];
+
+void zg_p256_cache_use(unsigned keys, bool hold)
+{
+	keys = keys > ZG_P256_CACHE_MAX ? ZG_P256_CACHE_MAX : keys;
+	pthread_mutex_lock(&users_lock);
+	if (hold) {
+		users[keys]++;
+	} else if (users[keys] > 0) {
+		users[keys]--;
+	}
+	for (int v = ZG_P256_CACHE_MAX; v >= 0; v--) {
+		if (users[v] > 0) {
+			zg_p256_cache_set_size((unsigned)v);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&users_lock);
+}

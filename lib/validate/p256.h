@@ -30,6 +30,7 @@
 #ifndef ZONEGATE_P256_H
 #define ZONEGATE_P256_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -102,6 +103,13 @@ void zg_p256_verify_batch(zg_p256_job_t *jobs, size_t count);
  * (those in use when their user is done). Thread-safe.
  */
 void zg_p256_cache_set_size(unsigned keys);
+
+/*!
+ * One user of the cache (e.g. a zone of mod-validate) asks for \a keys
+ * tables (\a hold), or no longer (!hold, the same keys): the cache's size is
+ * the largest asked by its current users. Thread-safe.
+ */
+void zg_p256_cache_use(unsigned keys, bool hold);
 
 /*! Fills \a out with the cache's current statistics. Thread-safe. */
 void zg_p256_cache_stats(zg_p256_stats_t *out);

@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <libknot/consts.h>
+
 #include "core/file.h"
 #include "validate/verdicts.h"
 
@@ -278,4 +280,34 @@ int zg_verdicts_parse(FILE *f, const char *zone, zg_verdicts_t *out, unsigned *l
 	}
 	free(st);
 	return ret;
+}
+
+int zg_verdicts_path(const char *dir, const char *zone, char *out, size_t len)
+{
+	char name[4 * (KNOT_DNAME_TXT_MAXLEN + 1)] = "";
+	size_t n = 0;
+	if (strcmp(zone, ".") == 0) {
+		snprintf(name, sizeof(name), "root");
+	} else {
+		for (const char *p = zone; *p != '\0' && n + 5 < sizeof(name); p++) {
+			if (*p == '.' && p[1] == '\0') {
+				break;
+			}
+			if (*p == '/') {
+				memcpy(name + n, "\\047", 4);
+				n += 4;
+			} else {
+				name[n++] = *p;
+			}
+		}
+		name[n] = '\0';
+	}
+	int r = snprintf(out, len, "%s/%s.mod-validate", dir, name);
+	if (r < 0 || (size_t)r >= len) {
+		if (len > 0) {
+			out[0] = '\0';
+		}
+		return -ENAMETOOLONG;
+	}
+	return 0;
 }

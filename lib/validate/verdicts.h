@@ -94,4 +94,13 @@ int zg_verdicts_write(const zg_verdicts_t *s, const char *zone, const char *path
 int zg_verdicts_parse(FILE *f, const char *zone, zg_verdicts_t *out, unsigned *line,
                       const char **why);
 
+/*!
+ * The state file of zone \a zone (text) in \a dir: DIR/NAME.mod-validate,
+ * NAME the zone name without the final dot ("root" for the root zone), a
+ * '/' in it written \047.
+ *
+ * \return 0 or -ENAMETOOLONG (out set to "").
+ */
+int zg_verdicts_path(const char *dir, const char *zone, char *out, size_t len);
+
 #endif

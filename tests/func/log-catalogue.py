@@ -18,10 +18,11 @@ import re
 import sys
 
 # Each module's sources: its own file and the library code that logs
-# through it (zg_ingest_conf_t.on_log, zg_cdscan_log_t, zg_interlock_out_t, zg_guard_out_t).
+# through it (zg_ingest_conf_t.on_log, zg_cdscan_log_t, zg_interlock_out_t, zg_guard_out_t,
+# zg_follow_ops_t).
 SOURCES = {
     "mod-ingest": ["modules/ingest/ingest.c", "lib/ingest/ingest.c", "lib/ingest/pgqueue.c"],
-    "mod-validate": ["modules/validate/validate.c"],
+    "mod-validate": ["modules/validate/validate.c", "lib/validate/follow.c"],
     "mod-dsync": ["modules/dsync/dsync.c", "lib/dsync/cdscan.c", "lib/dsync/interlock.c",
                   "lib/dsync/guard.c"],
     "mod-keys": ["modules/keys/keys.c"],

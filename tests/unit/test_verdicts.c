@@ -160,11 +160,26 @@ static void test_corrupt(void)
 	free(r);
 }
 
+static void test_path(void)
+{
+	char out[64];
+	is_int(zg_verdicts_path("/var/lib/knot", "example.test.", out, sizeof(out)), 0,
+	       "state file path made");
+	is_str(out, "/var/lib/knot/example.test.mod-validate", "DIR/ZONE.mod-validate");
+	zg_verdicts_path("/d", ".", out, sizeof(out));
+	is_str(out, "/d/root.mod-validate", "the root zone: root.mod-validate");
+	zg_verdicts_path("/d", "a/b.test.", out, sizeof(out));
+	is_str(out, "/d/a\\047b.test.mod-validate", "a '/' in the name written \\047");
+	ok(zg_verdicts_path("/a-directory-name-that-is-long", "example.test.", out, 20) ==
+	   -ENAMETOOLONG && out[0] == '\0', "too long: -ENAMETOOLONG, no path");
+}
+
 int main(void)
 {
 	plan_lazy();
 	test_record();
 	test_roundtrip();
 	test_corrupt();
+	test_path();
 	return done_testing();
 }

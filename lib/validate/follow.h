@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*!
+ * \file
+ * The follow-and-verify loop of a validating follower (mod-validate), with
+ * no knotd: it follows a zone at its source (SOA polling, IXFR into a shadow
+ * zone, AXFR at first and as fallback), validates what each diff can affect
+ * (validate/incr.h), keeps the verdict per serial with the digest of the
+ * content it was made on (validate/verdicts.h, and its state file), checks
+ * signature expiry as time passes, checks again content served behind a
+ * failed serial, fences serials by the signer lease (signer/fence.h) and
+ * announces validated serials to NOTIFY targets. The caller supplies
+ * logging, counters, the alarm and the re-sign request (zg_follow_ops_t)
+ * and the thread: it calls zg_follow_round() and sleeps what it returns.
+ *
+ * The shadow update (zg_shadow_update()) is also the transfer step of
+ * `zg-verify --follow`.
+ *
+ * Threads: one worker runs zg_follow_round() and zg_follow_waited(); any
+ * thread may call zg_follow_verdict() (lock-free), zg_follow_digest()
+ * and zg_follow_recheck_request().
+ */
+#ifndef ZONEGATE_FOLLOW_H
+#define ZONEGATE_FOLLOW_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <libknot/libknot.h>
+
+#include "dns/diff.h"
+#include "dns/xfr.h"
+#include "signer/lease.h"
+#include "validate/digest.h"
+#include "validate/incr.h"
+#include "validate/verdicts.h"
+
+/*! Addresses of a source used (tried in order). */
+#define ZG_FOLLOW_SOURCES  8
+/*! NOTIFY targets kept. */
+#define ZG_FOLLOW_NOTIFY   16
+/*! Signer map items (HOLDER@ADDR) used. */
+#define ZG_FOLLOW_SIGNERS  16
+
+/*! A shadow zone kept up to date by transfers. */
+typedef struct {
+	zg_incr_t *shadow;          /*!< NULL before the first AXFR. */
+	zg_diff_t diff;             /*!< Reused IXFR buffer. */
+	zg_digest_ctx_t *dctx;      /*!< Content digests of the shadow (NULL: none). */
+} zg_shadow_t;
+
+/*! What zg_shadow_update() did, for the caller's log. */
+typedef enum {
+	ZG_SHADOW_IXFR,             /*!< A diff applied (diff). */
+	ZG_SHADOW_IXFR_NOAPPLY,     /*!< A diff that does not apply (diff, err): AXFR follows. */
+	ZG_SHADOW_IXFR_FULL,        /*!< IXFR answered with the whole zone (from, serial). */
+	ZG_SHADOW_AXFR,             /*!< A whole zone transferred (serial). */
+} zg_shadow_event_t;
+
+typedef void (*zg_shadow_note_t)(void *arg, zg_shadow_event_t ev, const zg_diff_t *diff,
+                                 uint32_t from, uint32_t serial, int err);
+
+/*! Why zg_shadow_update() failed. */
+typedef struct {
+	bool shadow;                /*!< The transfer worked, making the shadow failed. */
+	bool ixfr;                  /*!< The IXFR from serial from failed (else the AXFR). */
+	uint32_t from;
+	char reason[256];           /*!< The transfer's reason ("" none). */
+} zg_shadow_fail_t;
+
+void zg_shadow_init(zg_shadow_t *s);
+void zg_shadow_deinit(zg_shadow_t *s);
+
+/*!
+ * Brings the shadow zone to the peer's current serial: IXFR when there is a
+ * shadow, AXFR otherwise, when the peer answers IXFR with the whole zone or
+ * when the diff does not apply. peer->limits are resolved here from
+ * \a limits and the shadow's size.
+ *
+ * \param changed  Set when the shadow changed.
+ * \return 0 or the error (the transfer's in *fail).
+ */
+int zg_shadow_update(zg_shadow_t *s, zg_xfr_peer_t *peer, const zg_xfr_limits_t *limits,
+                     bool *changed, zg_shadow_fail_t *fail, zg_shadow_note_t note, void *arg);
+
+/*! A shadow (taken, also on failure) keeping its content digest with dctx (NULL: none). */
+int zg_shadow_new(zg_incr_t **out, zg_zone_t *zone, zg_digest_ctx_t *dctx);
+
+/*! The counters the follower moves. */
+typedef enum {
+	ZG_FOLLOW_CTR_SERIALS_VALIDATED,
+	ZG_FOLLOW_CTR_SERIALS_FAILED,
+	ZG_FOLLOW_CTR_LAST_SERIAL,
+	ZG_FOLLOW_CTR_LATENCY_MS,
+	ZG_FOLLOW_CTR_EXPIRY_SECONDS,
+	ZG_FOLLOW_CTR_SERIALS_FENCED,
+	ZG_FOLLOW_CTR_LEASE_ERRORS,
+	ZG_FOLLOW_CTR_LEASE_TOKEN,
+} zg_follow_ctr_t;
+
+/*! What the follower needs from its host. */
+typedef struct {
+	void *arg;
+	/*! A log line (syslog level). */
+	void (*log)(void *arg, int level, const char *msg);
+	/*! Adds value to counter (store: sets it). */
+	void (*count)(void *arg, zg_follow_ctr_t ctr, bool store, uint64_t value);
+	/*! Runs the alarm for serial, without waiting. */
+	void (*alarm)(void *arg, uint32_t serial, const char *reason);
+	/*! Asks the signer to sign again (serial failed); NULL: never. */
+	void (*resign)(void *arg, uint32_t serial);
+} zg_follow_ops_t;
+
+/*! An address of the source and the local address to use towards it. */
+typedef struct {
+	struct sockaddr_storage addr;
+	struct sockaddr_storage via;  /*!< AF_UNSPEC: any local address. */
+} zg_follow_addr_t;
+
+/*! A NOTIFY target. */
+typedef struct {
+	struct sockaddr_storage addr;
+	struct sockaddr_storage via;  /*!< AF_UNSPEC: any local address. */
+	knot_tsig_key_t key;          /*!< name NULL: unsigned. */
+} zg_follow_notify_t;
+
+/*!
+ * A follower. The configuration part is filled by the caller between
+ * zg_follow_init() and zg_follow_restore(), then constant.
+ */
+typedef struct {
+	/* Configuration. */
+	zg_follow_ops_t ops;
+	char zone_str[KNOT_DNAME_TXT_MAXLEN + 1];
+	uint8_t zone[KNOT_DNAME_MAXLEN];
+	zg_follow_addr_t sources[ZG_FOLLOW_SOURCES]; /*!< Tried in order. */
+	unsigned source_count;      /*!< 0: not usable, nothing validates. */
+	char source_name[320];      /*!< The source as configured, for the logs. */
+	char source_str[80];        /*!< The address used last, for the logs. */
+	knot_tsig_key_t source_key; /*!< The source's own key; name NULL: none. */
+	bool source_self;           /*!< The source is this server. */
+	struct sockaddr_storage self_addr;  /*!< This server. */
+	char self_str[80];
+	zg_xfr_self_t self;         /*!< Own connections to this server. */
+	knot_tsig_key_t key;        /*!< The gate's key (also towards the source); name NULL: none. */
+	uint32_t horizon;
+	uint32_t poll_sec;
+	zg_xfr_limits_t limits;     /*!< 0 fields automatic. */
+	bool p256_openssl;
+	zg_follow_notify_t notify[ZG_FOLLOW_NOTIFY];
+	unsigned notify_count;
+	zg_lease_store_t *lease;    /*!< NULL: no fencing (taken: freed in deinit). */
+	char (*signer_map)[320];    /*!< HOLDER@ADDR items (malloc'ed, freed in deinit). */
+	size_t signer_count;
+	char state_path[PATH_MAX];  /*!< "": no state file. */
+	atomic_bool cancel;         /*!< Set to end a transfer or validation (unload). */
+
+	/* State (worker). */
+	unsigned source_cur;
+	char soa_reason[512];
+	zg_lease_info_t lease_info;
+	char fence_state[512];
+	uint32_t other_serial[ZG_FOLLOW_SOURCES];
+	bool other_refused[ZG_FOLLOW_SOURCES];
+	int64_t refused_token;
+	uint32_t refused_serial;
+	int refused_src;
+	_Atomic uint64_t verdicts[ZG_VERDICTS_MAX];
+	atomic_uint verdict_next;
+	pthread_mutex_t dlock;
+	zg_verdicts_t vs;
+	bool have_digest;
+	zg_digest_t digest;
+	char state_err[PATH_MAX + 128];
+	long long state_err_time;
+	atomic_bool content_check;
+	int64_t earliest_expiry;
+	int expiry_state;
+	zg_shadow_t sh;
+	char last_fail[384];
+	long long last_fail_time;
+	zg_xfr_stats_t xstats;
+	char xfr_reason[320];
+	char hint[192];
+	bool have_serial;
+	uint32_t last;
+	int burst;
+	int last_err;
+} zg_follow_t;
+
+/*! Sets up f (zeroed by the caller); the caller sets vs.key (zg_digest_key_new()). */
+void zg_follow_init(zg_follow_t *f);
+
+/*! The source is this server (self_addr, set before): its own transfers. */
+void zg_follow_source_self(zg_follow_t *f);
+
+/*! Frees what f holds (the worker stopped). */
+void zg_follow_deinit(zg_follow_t *f);
+
+/*!
+ * Reads the verdict store's digest key and verdicts back from the state
+ * file (before the gate or the worker run): a valid verdict whose signatures
+ * have expired counts as failed; format 1 verdicts without a digest do not
+ * open the gate. A missing file is no verdict; an unreadable or corrupt one
+ * is ignored whole, with a warning. Then makes the digest context.
+ *
+ * \return 0 or -ENOMEM (no digest context).
+ */
+int zg_follow_restore(zg_follow_t *f);
+
+/*! The verdict on serial: 1 valid, 0 failed, -1 none. Any thread, lock-free. */
+int zg_follow_verdict(zg_follow_t *f, uint32_t serial);
+
+/*! The content digest of a verdict on serial (valid_only: a valid one). Any thread. */
+bool zg_follow_digest(zg_follow_t *f, uint32_t serial, bool valid_only, zg_digest_t *out);
+
+/*! Asks the next round to check again the content this server serves. Any thread. */
+void zg_follow_recheck_request(zg_follow_t *f);
+
+/*!
+ * One round of the worker: polls the source, transfers and validates a new
+ * serial, checks content, expiry.
+ *
+ * \return The milliseconds to wait before the next round (0: at once).
+ */
+int64_t zg_follow_round(zg_follow_t *f);
+
+/*! After the wait: woken (a NOTIFY, a recheck) or not. */
+void zg_follow_waited(zg_follow_t *f, bool woken);
+
+/*!
+ * An outgoing AXFR/IXFR of the served zone, summed message after message as
+ * it is sent: the content it leaves at the receiver must be the validated
+ * content of its serial (the digest of the verdict). This is what makes a
+ * verdict belong to the content, not to the serial number.
+ */
+typedef struct {
+	bool active;                /*!< A transfer is being summed. */
+	zg_digest_ctx_t *dctx;
+	zg_digest_stream_t stream;
+	knot_pkt_t *parsed;         /*!< The message as sent, parsed again from its wire. */
+} zg_follow_out_t;
+
+/*! What to do with a message of an outgoing transfer. */
+typedef enum {
+	ZG_FOLLOW_OUT_SEND = 0,     /*!< Send it (more follow, or the content is the validated one). */
+	ZG_FOLLOW_OUT_REFUSE,       /*!< Replace it by an error (reason set). */
+	ZG_FOLLOW_OUT_RECHECK,      /*!< Likewise, and check the served content again. */
+} zg_follow_out_verdict_t;
+
+/*! Sets up c (zeroed by the caller). Returns 0 or -ENOMEM. After zg_follow_restore(). */
+int zg_follow_out_init(zg_follow_t *f, zg_follow_out_t *c);
+void zg_follow_out_deinit(zg_follow_out_t *c);
+
+/*! Starts summing a new transfer: AXFR, or IXFR from serial ixfr_from. */
+void zg_follow_out_begin(zg_follow_t *f, zg_follow_out_t *c, bool axfr, uint32_t ixfr_from);
+
+/*! One message of the transfer, as on the wire. Any thread (one per c). */
+zg_follow_out_verdict_t zg_follow_out_msg(zg_follow_t *f, zg_follow_out_t *c,
+                                          const uint8_t *wire, size_t size,
+                                          char *reason, size_t rlen);
+
+/*! The worker ends: drops the shadow. */
+void zg_follow_finish(zg_follow_t *f);
+
+#endif /* ZONEGATE_FOLLOW_H */

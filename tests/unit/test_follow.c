@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The follower's verdicts read back at start (lib/validate/follow.c,
+ * zg_follow_restore()), without knotd: what the gate then sees per serial
+ * (valid, failed, none), a valid verdict whose signatures expired restored
+ * as failed, a verdict without the digest of its content not opening the
+ * gate, and a truncated or corrupt state file refused whole (fail closed)
+ * with a warning naming the file, the line and the reason.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "validate/follow.h"
+#include "tap.h"
+
+typedef struct {
+	char log[4096];             /* Every line, '\n'-separated. */
+	int worst;                  /* Lowest (most severe) level logged. */
+	uint64_t last_serial;       /* ZG_FOLLOW_CTR_LAST_SERIAL as stored. */
+	unsigned alarms;
+} host_t;
+
+static void h_log(void *arg, int level, const char *msg)
+{
+	host_t *h = arg;
+	size_t n = strlen(h->log);
+	snprintf(h->log + n, sizeof(h->log) - n, "%s\n", msg);
+	if (level < h->worst) {
+		h->worst = level;
+	}
+}
+
+static void h_count(void *arg, zg_follow_ctr_t ctr, bool store, uint64_t value)
+{
+	host_t *h = arg;
+	if (ctr == ZG_FOLLOW_CTR_LAST_SERIAL && store) {
+		h->last_serial = value;
+	}
+}
+
+static void h_alarm(void *arg, uint32_t serial, const char *reason)
+{
+	(void)serial;
+	(void)reason;
+	((host_t *)arg)->alarms++;
+}
+
+/* A follower of zone test. with its state file at path, restored. */
+static zg_follow_t *restored(host_t *h, const char *path)
+{
+	memset(h, 0, sizeof(*h));
+	h->worst = LOG_DEBUG + 1;
+	zg_follow_t *f = calloc(1, sizeof(*f));
+	f->ops = (zg_follow_ops_t){ .arg = h, .log = h_log, .count = h_count, .alarm = h_alarm };
+	zg_follow_init(f);
+	snprintf(f->zone_str, sizeof(f->zone_str), "test.");
+	snprintf(f->state_path, sizeof(f->state_path), "%s", path);
+	zg_digest_key_new(f->vs.key);
+	ok(zg_follow_restore(f) == 0, "restore returns (digest context made)");
+	return f;
+}
+
+static void release(zg_follow_t *f)
+{
+	zg_follow_deinit(f);
+	free(f);
+}
+
+static zg_digest_t dg(uint8_t b)
+{
+	zg_digest_t d;
+	memset(&d, b, sizeof(d));
+	return d;
+}
+
+int main(void)
+{
+	plan_lazy();
+	char dir[] = "/tmp/zg-test-follow.XXXXXX";
+	ok(mkdtemp(dir) != NULL, "temp dir");
+	char path[256];
+	snprintf(path, sizeof(path), "%s/test.mod-validate", dir);
+	host_t h;
+
+	/* No file: no verdict, nothing worse than a debug line. */
+	zg_follow_t *f = restored(&h, path);
+	ok(zg_follow_verdict(f, 1) == -1 && h.worst == LOG_DEBUG && strstr(h.log, "does not exist"),
+	   "no state file: no verdict, logged at debug level");
+	release(f);
+
+	/* A good file. */
+	int64_t now = time(NULL);
+	zg_verdicts_t *s = calloc(1, sizeof(*s));
+	zg_digest_key_new(s->key);
+	zg_digest_t d1 = dg(1), d2 = dg(2), d4 = dg(4);
+	zg_verdicts_record(s, 1, true, now - 100, now - 10, &d1);     /* Expired since. */
+	zg_verdicts_record(s, 2, false, now - 90, 0, &d2);
+	zg_verdicts_record(s, 3, true, now - 80, now + 3600, NULL);   /* No digest (format 1). */
+	zg_verdicts_record(s, 4, true, now - 70, now + 3600, &d4);
+	is_int(zg_verdicts_write(s, "test.", path), 0, "state file written");
+	f = restored(&h, path);
+	is_int(zg_follow_verdict(f, 4), 1, "serial 4 restored valid: the gate opens");
+	zg_digest_t out;
+	ok(zg_follow_digest(f, 4, true, &out) && zg_digest_equal(&out, &d4),
+	   "serial 4: the digest of its content restored");
+	is_int(zg_follow_verdict(f, 2), 0, "serial 2 restored failed");
+	is_int(zg_follow_verdict(f, 1), 0, "serial 1: signatures expired since, restored as failed");
+	ok(strstr(h.log, "serial 1, signatures expired at") && strstr(h.log, "restored as failed"),
+	   "the expired verdict is logged");
+	is_int(zg_follow_verdict(f, 3), -1, "serial 3: valid without a digest does not open the gate");
+	ok(strstr(h.log, "1 valid verdicts restored without the digest") != NULL,
+	   "the verdict without a digest is logged");
+	ok(strstr(h.log, "serial 4 validated") && strstr(h.log, path), "the restore names the file and serial 4");
+	is_int((int)h.last_serial, 4, "last-validated-serial restored (4)");
+	ok(memcmp(f->vs.key, s->key, sizeof(s->key)) == 0, "the digest key of the file is kept");
+	is_int((int)h.alarms, 0, "no alarm at restore");
+	release(f);
+
+	/* Truncated (no end line): refused whole, fail closed. */
+	FILE *fp = fopen(path, "r");
+	char text[4096];
+	size_t len = fread(text, 1, sizeof(text) - 1, fp);
+	fclose(fp);
+	text[len] = '\0';
+	char *end = strstr(text, "end ");
+	ok(end != NULL, "the file has its end line");
+	fp = fopen(path, "w");
+	fwrite(text, 1, (size_t)(end - text), fp);
+	fclose(fp);
+	f = restored(&h, path);
+	ok(zg_follow_verdict(f, 4) == -1 && zg_follow_verdict(f, 2) == -1,
+	   "truncated file: no verdict restored (transfers refused)");
+	ok(h.worst == LOG_WARNING && strstr(h.log, path) &&
+	   strstr(h.log, "end line missing (file truncated)") && strstr(h.log, "file ignored"),
+	   "truncated file: one warning with the file and the reason");
+	ok(memcmp(f->vs.key, s->key, sizeof(s->key)) != 0, "truncated file: its key not taken");
+	release(f);
+
+	/* Corrupt line. */
+	fp = fopen(path, "w");
+	fprintf(fp, "zonegate-mod-validate 2\nzone test.\nverdict 4 valid x - -\nend 1\n");
+	fclose(fp);
+	f = restored(&h, path);
+	ok(zg_follow_verdict(f, 4) == -1, "corrupt file: no verdict restored");
+	ok(strstr(h.log, " line 3: ") != NULL, "corrupt file: the warning names line 3");
+	release(f);
+
+	/* Another zone's file. */
+	zg_verdicts_write(s, "other.", path);
+	f = restored(&h, path);
+	ok(zg_follow_verdict(f, 4) == -1 && h.worst == LOG_WARNING,
+	   "another zone's file: nothing restored, a warning");
+	release(f);
+
+	free(s);
+	unlink(path);
+	rmdir(dir);
+	return done_testing();
+}
