@@ -393,26 +393,19 @@ static int follow(const follow_args_t *fa, zg_verify_opts_t *vo, const char *tsi
                   const char *ds_file)
 {
 	follow_t f = { .server = fa->server, .zone_str = fa->zone_str, .limits = fa->limits };
-	struct sockaddr_storage addr;
-	if (zg_dns_addr_parse(fa->server, 53, &addr) != 0) {
-		return fail_usage("bad address '%s' for --follow (IPv4 or IPv6 address, "
-		                  "optionally @PORT)", fa->server);
+	zg_xfr_source_t src;
+	char why[256];
+	if (zg_xfr_source_parse(&src, fa->server, tsig, fa->zone_str, why, sizeof(why)) != 0) {
+		return fail_usage("--follow: %s", why);
 	}
-	uint8_t zone[KNOT_DNAME_MAXLEN];
-	if (knot_dname_from_str(zone, fa->zone_str, sizeof(zone)) == NULL) {
-		return fail_usage("bad zone name '%s'", fa->zone_str);
-	}
-	knot_dname_to_lower(zone);
-	knot_tsig_key_t key = { 0 };
-	if (tsig != NULL && knot_tsig_key_init_str(&key, tsig) != KNOT_EOK) {
-		return fail_usage("bad TSIG key '%s' (expected [ALG:]NAME:BASE64-SECRET)", tsig);
-	}
+	struct sockaddr_storage addr = src.addr;
+	const uint8_t *zone = src.zone;
 	zg_buf_t ds;
 	zg_buf_init(&ds);
 	if (ds_file != NULL) {
 		zg_load_error_t lerr;
 		if (zg_ds_load_file(ds_file, zone, &ds, &vo->ds_count, &lerr) != 0) {
-			knot_tsig_key_deinit(&key);
+			zg_xfr_source_deinit(&src);
 			zg_buf_deinit(&ds);
 			if (lerr.line > 0) {
 				return fail_usage("%s:%llu: %s", lerr.file, (unsigned long long)lerr.line,
@@ -432,7 +425,7 @@ static int follow(const follow_args_t *fa, zg_verify_opts_t *vo, const char *tsi
 
 	f.peer = (zg_xfr_peer_t){
 		.addr = &addr,
-		.key = tsig != NULL ? &key : NULL,
+		.key = src.has_key ? &src.key : NULL,
 		.zone = zone,
 		.cancel = &g_cancel,
 		.stats = &f.stats,
@@ -569,7 +562,7 @@ static int follow(const follow_args_t *fa, zg_verify_opts_t *vo, const char *tsi
 		zg_incr_free(f.sh.shadow);
 	}
 	zg_diff_deinit(&f.sh.diff);
-	knot_tsig_key_deinit(&key);
+	zg_xfr_source_deinit(&src);
 	zg_buf_deinit(&ds);
 	return code;
 }

@@ -9,34 +9,56 @@
 #include "dns/axfr.h"
 #include "dns/dnsclient.h"
 
+int zg_xfr_source_parse(zg_xfr_source_t *src, const char *server, const char *tsig,
+                        const char *zone, char *reason, size_t rlen)
+{
+	memset(src, 0, sizeof(*src));
+	if (server == NULL || zg_dns_addr_parse(server, 53, &src->addr) != 0) {
+		return zg_reason(reason, rlen, ZG_EINPUT, "bad server address '%s' (IPv4 or IPv6 "
+		                 "address, optionally @PORT)", server != NULL ? server : "");
+	}
+	if (zone == NULL || knot_dname_from_str(src->zone, zone, sizeof(src->zone)) == NULL) {
+		return zg_reason(reason, rlen, ZG_EINPUT, "bad zone name '%s'",
+		                 zone != NULL ? zone : "");
+	}
+	knot_dname_to_lower(src->zone);
+	if (tsig != NULL && knot_tsig_key_init_str(&src->key, tsig) != KNOT_EOK) {
+		return zg_reason(reason, rlen, ZG_EINPUT, "bad TSIG key (expected "
+		                 "[ALG:]NAME:BASE64-SECRET)");
+	}
+	src->has_key = tsig != NULL;
+	return 0;
+}
+
+void zg_xfr_source_deinit(zg_xfr_source_t *src)
+{
+	if (src != NULL && src->has_key) {
+		knot_tsig_key_deinit(&src->key);
+		src->has_key = false;
+	}
+}
+
 int zg_axfr_load(zg_zone_t **out, const char *server, const char *tsig, const char *zone_str,
                  const zg_xfr_limits_t *limits, zg_xfr_stats_t *stats,
                  char *reason, size_t rlen)
 {
-	struct sockaddr_storage ss;
-	if (out == NULL || server == NULL || zone_str == NULL ||
-	    zg_dns_addr_parse(server, 53, &ss) != 0) {
-		return zg_reason(reason, rlen, ZG_EINPUT, "bad server address '%s' (ADDR[@PORT])",
-		            server != NULL ? server : "");
+	zg_xfr_source_t src;
+	if (out == NULL) {
+		return zg_reason(reason, rlen, ZG_EINPUT, "no zone to fill");
 	}
-	uint8_t qname[KNOT_DNAME_MAXLEN];
-	if (knot_dname_from_str(qname, zone_str, sizeof(qname)) == NULL) {
-		return zg_reason(reason, rlen, ZG_EINPUT, "bad zone name '%s'", zone_str);
-	}
-	knot_dname_to_lower(qname);
-	knot_tsig_key_t key = { 0 };
-	if (tsig != NULL && knot_tsig_key_init_str(&key, tsig) != KNOT_EOK) {
-		return zg_reason(reason, rlen, ZG_EINPUT, "bad TSIG key (ALG:NAME:SECRET)");
+	int ret = zg_xfr_source_parse(&src, server, tsig, zone_str, reason, rlen);
+	if (ret != 0) {
+		return ret;
 	}
 	zg_xfr_peer_t peer = {
-		.addr = &ss,
-		.key = tsig != NULL ? &key : NULL,
-		.zone = qname,
+		.addr = &src.addr,
+		.key = src.has_key ? &src.key : NULL,
+		.zone = src.zone,
 		.timeout_ms = ZG_AXFR_TIMEOUT * 1000,
 		.limits = limits != NULL ? *limits : (zg_xfr_limits_t){ 0 },
 		.stats = stats,
 	};
-	int ret = zg_xfr_axfr(&peer, out, reason, rlen);
-	knot_tsig_key_deinit(&key);
+	ret = zg_xfr_axfr(&peer, out, reason, rlen);
+	zg_xfr_source_deinit(&src);
 	return ret;
 }

@@ -47,7 +47,7 @@ typedef struct {
 	uint8_t rcode;
 	bool answered;
 	size_t item;
-	uint8_t mac[64];
+	uint8_t mac[ZG_DNS_MAC_MAX];
 	size_t mac_len;
 } request_t;
 
