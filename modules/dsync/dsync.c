@@ -292,8 +292,13 @@ static int parent_load(knotd_mod_t *mod, dsync_ctx_t *ctx, const zg_server_t *se
 	if (resolver.count > 0) {
 		zg_server_set(&res, (const struct sockaddr *)&resolver.single.addr);
 	}
+	knot_dname_storage_t lower;
 	char zone[KNOT_DNAME_TXT_MAXLEN + 1];
-	if (knot_dname_to_str(zone, knotd_mod_zone(mod), sizeof(zone)) == NULL) {
+	if (knot_dname_to_wire(lower, knotd_mod_zone(mod), sizeof(lower)) <= 0) {
+		return KNOT_EINVAL;
+	}
+	knot_dname_to_lower(lower);
+	if (knot_dname_to_str(zone, lower, sizeof(zone)) == NULL) {
 		return KNOT_EINVAL;
 	}
 	zg_cdscan_conf_t sc = {
