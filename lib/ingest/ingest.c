@@ -243,6 +243,11 @@ static bool queue_stopping(void *ctx)
 	return stopping(ctx);
 }
 
+static void queue_sleep(void *ctx, double sec)
+{
+	sleep_s(ctx, sec);
+}
+
 /* Records the outcomes of the pass's n messages; returns how many were
  * marked (their indexes in marked), stopping at the first message not done
  * (*unfinished) or a queue error (*qerr). */
@@ -303,7 +308,7 @@ static int run_queue(run_t *r)
 		.zone = c->zone != NULL ? zone_txt : NULL, .consumer = consumer,
 		.lease_s = c->lease_s, .consume = true, .once = c->once,
 		.max_size = c->limits.max_size, .log = queue_log, .state = queue_state,
-		.stopping = queue_stopping, .ctx = r,
+		.stopping = queue_stopping, .sleep = queue_sleep, .ctx = r,
 	};
 	zg_queue_t *q = NULL;
 	char err[512] = "";

@@ -104,21 +104,15 @@ static bool qstopping(const zg_queue_t *q)
 	return q->env.stopping != NULL && q->env.stopping(q->env.ctx);
 }
 
-/* Sleeps sec seconds, in steps that keep a stop request prompt. */
+/* Sleeps sec seconds (with the user's sleep, which ends on a stop request). */
 static void qsleep(const zg_queue_t *q, double sec)
 {
-	struct timespec start, now;
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	while (!qstopping(q)) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		double left = sec - ((double)(now.tv_sec - start.tv_sec) +
-		              (double)(now.tv_nsec - start.tv_nsec) / 1e9);
-		if (left <= 0) {
-			return;
-		}
-		struct timespec step = { 0, (long)((left < 0.05 ? left : 0.05) * 1e9) };
-		nanosleep(&step, NULL);
+	if (q->env.sleep != NULL) {
+		q->env.sleep(q->env.ctx, sec);
+		return;
 	}
+	struct timespec step = { (time_t)sec, (long)((sec - (double)(time_t)sec) * 1e9) };
+	nanosleep(&step, NULL);
 }
 
 static int grow_items(zg_queue_t *q, size_t max)
@@ -191,7 +185,8 @@ static int spool_open(zg_queue_t *q, const char *uri, char *err, size_t err_len)
 		if (!q->env.consume) {
 			return ret;
 		}
-		qlog(q, ZG_QUEUE_LOG_ERR, false, "%s%s", err, q->env.once ? "" : ", retrying");
+		qlog(q, ZG_QUEUE_LOG_ERR, false, "cannot open spool %s (%s)%s", q->dir,
+		     zg_strerror(ret), q->env.once ? "" : ", retrying");
 		/* A consumer waits for the directory to appear (bounded steps). */
 		while (ret != 0 && !q->env.once && !qstopping(q)) {
 			qsleep(q, 5.0);
@@ -395,7 +390,7 @@ static int pg_open(zg_queue_t *q, const char *uri, char *err, size_t err_len)
 	if (q->env.zone == NULL) {
 		snprintf(err, err_len, "a PostgreSQL source needs the zone");
 		if (q->env.consume) {
-			qlog(q, ZG_QUEUE_LOG_ERR, false, "%s", err);
+			qlog(q, ZG_QUEUE_LOG_ERR, false, "a PostgreSQL source needs the zone");
 		}
 		return ZG_EINPUT;
 	}

@@ -68,6 +68,8 @@ typedef struct {
 	void (*state)(void *ctx, int connected, int holding, bool polled);
 	/*! Whether the user asked to stop (every wait ends then). */
 	bool (*stopping)(void *ctx);
+	/*! Sleeps sec seconds, ending early on a stop request (NULL: nanosleep). */
+	void (*sleep)(void *ctx, double sec);
 	void *ctx;
 } zg_queue_env_t;
 

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The log lines of each module, read from the C sources: the format string
 of every knotd_mod_log(), wlog(), zg_worker_log(), xfr_failed() and
-(libraries run by a module) logf_() call, of snprintf() calls into the
+(libraries run by a module) logf_() and qlog() call, of snprintf() calls into the
 buffers named text, msg or reason (or a member of that name, out->text), in which lines (or the reasons inside
 them) are built before they are logged with "%s", and the strings that
 zg_pgqueue_notice() returns (logged by the consumer). A format of "%s" alone
@@ -18,16 +18,17 @@ import re
 import sys
 
 # Each module's sources: its own file and the library code that logs
-# through it (zg_ingest_conf_t.on_log, zg_cdscan_log_t, zg_interlock_out_t, zg_guard_out_t,
-# zg_follow_ops_t, zg_childsync_ops_t.log, zg_scanrun_t.log).
+# through it (zg_ingest_conf_t.on_log, zg_queue_env_t.log, zg_cdscan_log_t, zg_interlock_out_t,
+# zg_guard_out_t, zg_follow_ops_t, zg_childsync_ops_t.log, zg_scanrun_t.log).
 SOURCES = {
-    "mod-ingest": ["modules/ingest/ingest.c", "lib/ingest/ingest.c", "lib/ingest/pgqueue.c"],
+    "mod-ingest": ["modules/ingest/ingest.c", "lib/ingest/ingest.c", "lib/ingest/queue.c",
+                   "lib/ingest/pgqueue.c"],
     "mod-validate": ["modules/validate/validate.c", "lib/validate/follow.c"],
     "mod-dsync": ["modules/dsync/dsync.c", "lib/dsync/cdscan.c", "lib/dsync/interlock.c",
                   "lib/dsync/guard.c", "lib/dsync/childsync.c", "lib/dsync/scanrun.c"],
     "mod-keys": ["modules/keys/keys.c"],
 }
-CALLS = re.compile(r"\b(knotd_mod_log|wlog|zg_worker_log|logf_|xfr_failed|snprintf)\s*\(")
+CALLS = re.compile(r"\b(knotd_mod_log|wlog|zg_worker_log|logf_|qlog|xfr_failed|snprintf)\s*\(")
 # Functions returning a line their caller logs with "%s".
 RELAYED = re.compile(r"^const char \*(zg_pgqueue_notice)\(.*?\n\{(.*?)\n\}", re.S | re.M)
 # The buffers lines are built in before they are logged with "%s".
