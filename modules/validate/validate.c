@@ -33,6 +33,7 @@
 #include "modules/modalarm.h"
 #include "modules/modkey.h"
 #include "modules/modlog.h"
+#include "modules/modremote.h"
 #include "modules/modworker.h"
 #include "dns/dnsclient.h"
 #include "dns/ctl.h"
@@ -62,12 +63,7 @@
 #define MOD_SIGNER	"\x06""signer"
 
 #define C_KEY		"\x03""key"
-#define C_ALG		"\x09""algorithm"
-#define C_SECRET	"\x06""secret"
-#define C_RMT		"\x06""remote"
 #define C_RMTS		"\x07""remotes"
-#define C_ADDR		"\x07""address"
-#define C_VIA		"\x03""via"
 #define C_NOTIFY	"\x06""notify"
 #define C_SERVER	"\x06""server"
 #define C_LISTEN	"\x06""listen"
@@ -464,17 +460,13 @@ static int source_check(knotd_conf_check_args_t *args)
 	return KNOT_EINVAL;
 }
 
-/* The local address to use towards addr: as Knot, the first of the remote's
- * via addresses of addr's family (AF_UNSPEC: none, any local address). */
-static void via_pick(const knotd_conf_t *via, const struct sockaddr_storage *addr,
-                     struct sockaddr_storage *out)
+/* Each address of the source remote, in order. */
+static void source_add(void *arg, const struct sockaddr_storage *addr,
+                       const struct sockaddr_storage *via)
 {
-	memset(out, 0, sizeof(*out));
-	for (size_t v = 0; v < via->count; v++) {
-		if (via->multi[v].addr.ss_family == addr->ss_family) {
-			*out = via->multi[v].addr;
-			return;
-		}
+	zg_follow_t *f = arg;
+	if (f->source_count < ZG_FOLLOW_SOURCES) {
+		f->sources[f->source_count++] = (zg_follow_addr_t){ .addr = *addr, .via = *via };
 	}
 }
 
@@ -483,103 +475,99 @@ static void via_pick(const knotd_conf_t *via, const struct sockaddr_storage *add
 static int source_load(validate_ctx_t *ctx)
 {
 	knotd_conf_t src = knotd_conf_mod(ctx->mod, MOD_SOURCE);
-	ctx->f.source_self = src.count == 0;
-	ctx->f.source_cur = 0;
+	zg_follow_t *f = &ctx->f;
+	f->source_self = src.count == 0;
+	f->source_cur = 0;
 	if (src.count == 0) {
 		/* From the listen address itself, so that the zone's acl allows
 		 * the module's own transfers by that address (on a host with
 		 * several addresses, also on the loopback). */
-		zg_follow_source_self(&ctx->f);
+		zg_follow_source_self(f);
 		return KNOT_EOK;
 	}
 	const char *text = src.single.string;
-	knotd_conf_t id = { .count = 1 };
-	id.single.data = (const uint8_t *)text;
-	id.single.data_len = strlen(text) + 1;
-	knotd_conf_t addrs = knotd_conf(ctx->mod, C_RMT, C_ADDR, &id);
-	if (addrs.count == 0) {
-		knotd_conf_free(&addrs);
-		if (zg_dns_addr_parse(text, 53, &ctx->f.sources[0].addr) != 0) {
+	knotd_conf_t id = zg_mod_conf_id(text);
+	size_t naddr = 0;
+	int ret = zg_mod_remote(ctx->mod, &id, source_add, f, &naddr, &f->source_key);
+	if (ret != KNOT_EOK) {
+		knotd_mod_log(ctx->mod, LOG_ERR, "source remote key not usable (%s)",
+		              zg_strerror(ret));
+	}
+	if (naddr == 0) {
+		if (zg_dns_addr_parse(text, 53, &f->sources[0].addr) != 0) {
 			/* Fail closed: loaded, but nothing validates, so the gate
 			 * refuses every transfer; the worker says why. */
-			snprintf(ctx->f.source_name, sizeof(ctx->f.source_name), "%s", text);
-			ctx->f.source_count = 0;
+			snprintf(f->source_name, sizeof(f->source_name), "%s", text);
+			f->source_count = 0;
 			return KNOT_EOK;
 		}
-		ctx->f.source_count = 1;
-		zg_dns_addr_str(&ctx->f.sources[0].addr, ctx->f.source_name, sizeof(ctx->f.source_name));
-		zg_dns_addr_str(&ctx->f.sources[0].addr, ctx->f.source_str, sizeof(ctx->f.source_str));
+		f->source_count = 1;
+		zg_dns_addr_str(&f->sources[0].addr, f->source_name, sizeof(f->source_name));
+		zg_dns_addr_str(&f->sources[0].addr, f->source_str, sizeof(f->source_str));
 		return KNOT_EOK;
 	}
-	knotd_conf_t via = knotd_conf(ctx->mod, C_RMT, C_VIA, &id);
-	knotd_conf_t key = knotd_conf(ctx->mod, C_RMT, C_KEY, &id);
-	int ret = KNOT_EOK;
-	if (key.count == 1) {
-		ret = zg_modkey_load(ctx->mod, &key.single, &ctx->f.source_key);
-		if (ret != KNOT_EOK) {
-			knotd_mod_log(ctx->mod, LOG_ERR, "source remote key not usable (%s)",
-			              zg_strerror(ret));
-		}
-	}
-	int n = snprintf(ctx->f.source_name, sizeof(ctx->f.source_name), "%s (", text);
-	for (size_t i = 0; i < addrs.count && ctx->f.source_count < ZG_FOLLOW_SOURCES; i++) {
-		zg_follow_addr_t *s = &ctx->f.sources[ctx->f.source_count++];
-		s->addr = addrs.multi[i].addr;
-		via_pick(&via, &s->addr, &s->via);
+	int n = snprintf(f->source_name, sizeof(f->source_name), "%s (", text);
+	for (unsigned i = 0; i < f->source_count; i++) {
 		char a[80];
-		zg_dns_addr_str(&s->addr, a, sizeof(a));
-		if (n > 0 && (size_t)n < sizeof(ctx->f.source_name)) {
-			n += snprintf(ctx->f.source_name + n, sizeof(ctx->f.source_name) - n, "%s%s",
+		zg_dns_addr_str(&f->sources[i].addr, a, sizeof(a));
+		if (n > 0 && (size_t)n < sizeof(f->source_name)) {
+			n += snprintf(f->source_name + n, sizeof(f->source_name) - n, "%s%s",
 			              i > 0 ? ", " : "", a);
 		}
 	}
-	if (n > 0 && (size_t)n < sizeof(ctx->f.source_name)) {
-		snprintf(ctx->f.source_name + n, sizeof(ctx->f.source_name) - n, ")");
+	if (n > 0 && (size_t)n < sizeof(f->source_name)) {
+		snprintf(f->source_name + n, sizeof(f->source_name) - n, ")");
 	}
-	if (addrs.count > ZG_FOLLOW_SOURCES) {
+	if (naddr > ZG_FOLLOW_SOURCES) {
 		knotd_mod_log(ctx->mod, LOG_WARNING, "source remote has %zu addresses, "
-		              "the first %u are used", addrs.count, ZG_FOLLOW_SOURCES);
+		              "the first %u are used", naddr, ZG_FOLLOW_SOURCES);
 	}
-	zg_dns_addr_str(&ctx->f.sources[0].addr, ctx->f.source_str, sizeof(ctx->f.source_str));
-	knotd_conf_free(&key);
-	knotd_conf_free(&via);
-	knotd_conf_free(&addrs);
+	zg_dns_addr_str(&f->sources[0].addr, f->source_str, sizeof(f->source_str));
 	return ret;
 }
 
+/* Each address of a notify remote: a target (its key set afterwards). */
+static void notify_add(void *arg, const struct sockaddr_storage *addr,
+                       const struct sockaddr_storage *via)
+{
+	zg_follow_t *f = arg;
+	if (f->notify_count < ZG_FOLLOW_NOTIFY) {
+		f->notify[f->notify_count++] = (zg_follow_notify_t){ .addr = *addr, .via = *via };
+	}
+}
+
+/* A remote's addresses as targets, each with the remote's key; returns their
+ * number (0: not a remote with an address). */
+static size_t notify_add_one(validate_ctx_t *ctx, const knotd_conf_t *id)
+{
+	unsigned first = ctx->f.notify_count;
+	size_t naddr = 0;
+	knot_tsig_key_t key;
+	int ret = zg_mod_remote(ctx->mod, id, notify_add, &ctx->f, &naddr, &key);
+	for (unsigned i = first; i < ctx->f.notify_count && ret == KNOT_EOK &&
+	                         key.name != NULL; i++) {
+		ret = knot_tsig_key_copy(&ctx->f.notify[i].key, &key);
+	}
+	if (ret != KNOT_EOK) {
+		wlog(ctx, LOG_WARNING, "notify remote key not usable, sending unsigned NOTIFY");
+	}
+	knot_tsig_key_deinit(&key);
+	return naddr;
+}
+
+/* A notify value: a remote, or a remotes: group (its members). */
 static void notify_add_remote(validate_ctx_t *ctx, const knotd_conf_val_t *ref)
 {
 	knotd_conf_t id = { .single = *ref, .count = 1 };
-	knotd_conf_t addrs = knotd_conf(ctx->mod, C_RMT, C_ADDR, &id);
-	if (addrs.count == 0) {
-		/* A remotes: group: its members. */
-		knotd_conf_t members = knotd_conf(ctx->mod, C_RMTS, C_RMT, &id);
-		for (size_t i = 0; i < members.count; i++) {
-			knotd_conf_t mid = { .single = members.multi[i], .count = 1 };
-			knotd_conf_t maddrs = knotd_conf(ctx->mod, C_RMT, C_ADDR, &mid);
-			if (maddrs.count > 0) {
-				notify_add_remote(ctx, &members.multi[i]);
-			}
-			knotd_conf_free(&maddrs);
-		}
-		knotd_conf_free(&members);
+	if (notify_add_one(ctx, &id) > 0) {
 		return;
 	}
-	knotd_conf_t key = knotd_conf(ctx->mod, C_RMT, C_KEY, &id);
-	knotd_conf_t via = knotd_conf(ctx->mod, C_RMT, C_VIA, &id);
-	for (size_t i = 0; i < addrs.count && ctx->f.notify_count < ZG_FOLLOW_NOTIFY; i++) {
-		zg_follow_notify_t *t = &ctx->f.notify[ctx->f.notify_count];
-		memset(t, 0, sizeof(*t));
-		t->addr = addrs.multi[i].addr;
-		via_pick(&via, &t->addr, &t->via);
-		if (key.count == 1 && zg_modkey_load(ctx->mod, &key.single, &t->key) != KNOT_EOK) {
-			wlog(ctx, LOG_WARNING, "notify remote key not usable, "
-			     "sending unsigned NOTIFY");
-		}
-		ctx->f.notify_count++;
+	knotd_conf_t members = knotd_conf(ctx->mod, C_RMTS, ZG_MOD_C_RMT, &id);
+	for (size_t i = 0; i < members.count; i++) {
+		knotd_conf_t mid = { .single = members.multi[i], .count = 1 };
+		notify_add_one(ctx, &mid);
 	}
-	knotd_conf_free(&via);
-	knotd_conf_free(&addrs);
+	knotd_conf_free(&members);
 }
 
 /* The state file: STATE-DIR/NAME.mod-validate, STATE-DIR by default the
