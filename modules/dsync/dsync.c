@@ -31,6 +31,7 @@
 #include "modules/modworker.h"
 #include "modules/modalarm.h"
 #include "modules/modkey.h"
+#include "modules/modremote.h"
 #include "modules/modlog.h"
 #include "dsync/childsync.h"
 #include "dsync/scanrun.h"
@@ -58,8 +59,6 @@
 #define MOD_RESOLVER		"\x08""resolver"
 #define MOD_KEY			"\x03""key"
 
-#define CONF_REMOTE		"\x06""remote"
-#define CONF_ADDRESS		"\x07""address"
 #define CONF_KEY		"\x03""key"
 
 #define CTL_TIMEOUT_MS		5000
@@ -414,6 +413,22 @@ static void add_parent(dsync_ctx_t *ctx, const struct sockaddr_storage *ss,
 	}
 }
 
+/* A parent remote's addresses (one more than used, to be warned of). */
+typedef struct {
+	struct sockaddr_storage addr[ZG_CHILDSYNC_MAX_PARENTS + 1];
+	size_t n;
+} parent_addrs_t;
+
+static void parent_addr(void *arg, const struct sockaddr_storage *addr,
+                        const struct sockaddr_storage *via)
+{
+	(void)via;
+	parent_addrs_t *pa = arg;
+	if (pa->n < sizeof(pa->addr) / sizeof(pa->addr[0])) {
+		pa->addr[pa->n++] = *addr;
+	}
+}
+
 /* Parent servers, trust anchor, overdue, alarm, control socket. */
 static int sync_conf(knotd_mod_t *mod, dsync_ctx_t *ctx)
 {
@@ -427,26 +442,24 @@ static int sync_conf(knotd_mod_t *mod, dsync_ctx_t *ctx)
 			add_parent(ctx, (const struct sockaddr_storage *)&srv.addr, NULL);
 			continue;
 		}
-		knotd_conf_t id = { .single = { .data = (const uint8_t *)val,
-		                                .data_len = strlen(val) + 1 }, .count = 1 };
-		knotd_conf_t addr = knotd_conf(mod, CONF_REMOTE, CONF_ADDRESS, &id);
-		if (addr.count == 0) {
+		/* A remote with a key: every query to it signed, every answer checked. */
+		knotd_conf_t id = zg_mod_conf_id(val);
+		parent_addrs_t pa = { .n = 0 };
+		size_t naddr = 0;
+		knot_tsig_key_t key;
+		if (zg_mod_remote(mod, &id, parent_addr, &pa, &naddr, &key) != KNOT_EOK) {
+			knotd_mod_log(mod, LOG_ERR, "parent '%s': key not usable", val);
+			ret = KNOT_EINVAL;
+		}
+		if (naddr == 0) {
 			knotd_mod_log(mod, LOG_ERR, "parent '%s' is neither an address nor a remote "
 			              "with an address", val);
 			ret = KNOT_EINVAL;
 		}
-		/* A remote with a key: every query to it signed, every answer checked. */
-		knotd_conf_t kref = knotd_conf(mod, CONF_REMOTE, CONF_KEY, &id);
-		knot_tsig_key_t key = { 0 };
-		if (kref.count > 0 && zg_modkey_load(mod, &kref.single, &key) != KNOT_EOK) {
-			knotd_mod_log(mod, LOG_ERR, "parent '%s': key not usable", val);
-			ret = KNOT_EINVAL;
-		}
-		for (size_t j = 0; j < addr.count; j++) {
-			add_parent(ctx, &addr.multi[j].addr, key.name != NULL ? &key : NULL);
+		for (size_t j = 0; j < pa.n; j++) {
+			add_parent(ctx, &pa.addr[j], key.name != NULL ? &key : NULL);
 		}
 		knot_tsig_key_deinit(&key);
-		knotd_conf_free(&addr);
 	}
 	knotd_conf_free(&refs);
 	if (ret != KNOT_EOK) {
