@@ -12,6 +12,8 @@
 # NAME active|standby|dead TOKEN), SP_MON (TIME HOST SERIAL), SP_LEASE.
 
 SP_LEASE=${SP_LEASE:-10}
+# bound (s) of the setup's waits: bootstrap signing, first transfer (bench/failover.sh raises it for big zones)
+SP_WAIT=${SP_WAIT:-60}
 : "${ZG_VERIFY:=$ZG_BUILDDIR/tools/zg-verify}"
 SP_SIGNER=$ZG_BUILDDIR/tools/zg-signer
 SP_KNOT=$ZG_SRCDIR/tools/zg-signer-knot
@@ -89,7 +91,7 @@ sp_setup() {
 	cp "${SP_DIR[a]}/zones/test.zone" "$ZG_TMP/unsigned.zone"
 	SP_BOOT=1 sp_signer_conf a b >"${SP_DIR[a]}/knot.conf"
 	zg_knotd_start "${SP_DIR[a]}" || zg_bail "signer a (bootstrap)"
-	zg_wait 60 zg_zone_signed "${SP_DIR[a]}" test. || zg_bail "bootstrap signing"
+	zg_wait "$SP_WAIT" zg_zone_signed "${SP_DIR[a]}" test. || zg_bail "bootstrap signing"
 	"$SP_KNOT" -c "${SP_DIR[a]}/knot.conf" -z test. -b "$SP_KEYS" backup 2>>"$ZG_TMP/hooks.log" ||
 		zg_bail "bootstrap key-state backup"
 	zg_knotd_stop "${SP_DIR[a]}"
@@ -160,7 +162,7 @@ CONF
 	for h in a b p s; do
 		zg_knotd_start "${SP_DIR[$h]}" || zg_bail "knotd $h"
 	done
-	zg_wait 60 has_serial "${SP_PORT[s]}" || zg_bail "the secondary got no serial"
+	zg_wait "$SP_WAIT" has_serial "${SP_PORT[s]}" || zg_bail "the secondary got no serial"
 }
 
 # sp_hook NAME ROLE: the controller's command for ROLE at signer NAME; the
