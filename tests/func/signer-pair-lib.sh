@@ -12,6 +12,11 @@
 # NAME active|standby|dead TOKEN), SP_MON (TIME HOST SERIAL), SP_LEASE.
 
 SP_LEASE=${SP_LEASE:-10}
+# bound (s) of the setup's waits: bootstrap signing, first transfer (bench/failover.sh raises it for big zones)
+SP_WAIT=${SP_WAIT:-60}
+# bound (s) of each wait in the hooks (zg-signer-knot -t); the controller
+# gives the active command twice that (bench/failover.sh raises it for big zones)
+SP_HOOK_T=${SP_HOOK_T:-30}
 : "${ZG_VERIFY:=$ZG_BUILDDIR/tools/zg-verify}"
 SP_SIGNER=$ZG_BUILDDIR/tools/zg-signer
 SP_KNOT=$ZG_SRCDIR/tools/zg-signer-knot
@@ -65,6 +70,15 @@ CONF
 	fi
 }
 
+# sp_knotd_start DIR: zg_knotd_start, then up to SP_WAIT s more for the
+# control socket of the running knotd (Knot 3.2 may answer it only once a big
+# zone is loaded and signed).
+sp_knotd_start() {
+	rm -f "$1/knotd.pid"
+	zg_knotd_start "$1" && return 0
+	[ -s "$1/knotd.pid" ] && zg_alive "$(cat "$1/knotd.pid")" && zg_wait "$SP_WAIT" zg_knotc "$1" status
+}
+
 # sp_setup ZONE_RECORDS: everything up to two knotds serving the signed zone,
 # the primary and the secondary following; controllers not started.
 sp_setup() {
@@ -88,8 +102,8 @@ sp_setup() {
 	zg_genzone test. "${1:-50}" >"${SP_DIR[a]}/zones/test.zone"
 	cp "${SP_DIR[a]}/zones/test.zone" "$ZG_TMP/unsigned.zone"
 	SP_BOOT=1 sp_signer_conf a b >"${SP_DIR[a]}/knot.conf"
-	zg_knotd_start "${SP_DIR[a]}" || zg_bail "signer a (bootstrap)"
-	zg_wait 60 zg_zone_signed "${SP_DIR[a]}" test. || zg_bail "bootstrap signing"
+	sp_knotd_start "${SP_DIR[a]}" || zg_bail "signer a (bootstrap)"
+	zg_wait "$SP_WAIT" zg_zone_signed "${SP_DIR[a]}" test. || zg_bail "bootstrap signing"
 	"$SP_KNOT" -c "${SP_DIR[a]}/knot.conf" -z test. -b "$SP_KEYS" backup 2>>"$ZG_TMP/hooks.log" ||
 		zg_bail "bootstrap key-state backup"
 	zg_knotd_stop "${SP_DIR[a]}"
@@ -158,9 +172,9 @@ zone:
 CONF
 	} >"${SP_DIR[s]}/knot.conf"
 	for h in a b p s; do
-		zg_knotd_start "${SP_DIR[$h]}" || zg_bail "knotd $h"
+		sp_knotd_start "${SP_DIR[$h]}" || zg_bail "knotd $h"
 	done
-	zg_wait 60 has_serial "${SP_PORT[s]}" || zg_bail "the secondary got no serial"
+	zg_wait "$SP_WAIT" has_serial "${SP_PORT[s]}" || zg_bail "the secondary got no serial"
 }
 
 # sp_hook NAME ROLE: the controller's command for ROLE at signer NAME; the
@@ -169,7 +183,7 @@ CONF
 sp_hook() {
 	local n=$1 peer
 	peer=$([ "$1" = a ] && echo b || echo a)
-	local knot="$SP_KNOT -c ${SP_DIR[$n]}/knot.conf -t 30 -m '$peer primary' -p 127.0.0.1@${SP_PORT[p]} -b $SP_KEYS -d \"$ZG_PG_URI\""
+	local knot="$SP_KNOT -c ${SP_DIR[$n]}/knot.conf -t $SP_HOOK_T -m '$peer primary' -p 127.0.0.1@${SP_PORT[p]} -b $SP_KEYS -d \"$ZG_PG_URI\""
 	knot="$knot -P ${SP_DIR[$n]}/ingest.pid -L ${SP_DIR[$n]}/ingest.log"
 	knot="$knot -i '$ZG_INGEST run --consumer $n --source \"$ZG_PG_URI\" -z test. -s 127.0.0.1@${SP_PORT[$n]} -y hmac-sha256:ingest:$SP_SECRET --lease $SP_LEASE --interval 0.2'"
 	local rec="echo \"\$(date +%s.%N) $n $2 \$ZG_SIGNER_TOKEN\" >>$SP_EV"
@@ -182,7 +196,7 @@ sp_hook() {
 
 # sp_ctl_start NAME: its controller (pid in SP_CTL[NAME]).
 sp_ctl_start() {
-	"$SP_SIGNER" -d "$ZG_PG_URI" -z test. -n "$1" -l "$SP_LEASE" --state "$ZG_TMP/state.$1" \
+	"$SP_SIGNER" -d "$ZG_PG_URI" -z test. -n "$1" -l "$SP_LEASE" --timeout $((SP_HOOK_T * 2)) --state "$ZG_TMP/state.$1" \
 		--on-active "$(sp_hook "$1" active)" --on-standby "$(sp_hook "$1" standby)" run \
 		2>>"$ZG_TMP/ctl.$1.log" &
 	SP_CTL[$1]=$!
