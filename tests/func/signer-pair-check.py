@@ -7,8 +7,9 @@ violation, exits 1 if there is any.
     while its controller was active, or followed (IXFR) the other signer
     that was active and had served that serial or a higher one by then
     (1 s of slack: the monitor polls one host after the other), or that
-    had been active until less than 10 s before (its last serial, which the
-    monitor may have missed, reaches the standby after it). BASE, the
+    had been active until less than 10 s before or 2 s after (its last
+    serial, which the monitor may have missed, reaches the standby right
+    before or after it died or stepped down). BASE, the
     bootstrap's serial, was signed before any controller ran.
   once HOOKLOG INGESTLOG...: every message applied exactly once: each row's
     applications minus the requeues of zg-signer-knot (an application in a
@@ -46,9 +47,11 @@ def serials(evfile, monfile, base):
                for t2, o, s2 in mon):
             continue
         # the old active's last serial, made right before it died or
-        # stepped down, may reach the standby only after that
-        if any(o != h and te <= t and active_at(o, te - 1e-6) and e in ("dead", "standby")
-               and t - te <= 10.0 for te, o, e in ev):
+        # stepped down, may reach the standby only after that; or reach it
+        # right before (2 s), with the monitor's next poll of the old active
+        # coming after its death (kill -9 right after a new serial)
+        if any(o != h and active_at(o, min(t, te) - 1e-6) and e in ("dead", "standby")
+               and -2.0 <= t - te <= 10.0 for te, o, e in ev):
             continue
         print(f"serial {s} served by {h} at {t:.3f}: {h} not active, and no active signer had it")
         bad += 1
