@@ -106,6 +106,9 @@ typedef struct {
 	_Atomic int64_t renewed_at; /* Monotonic ms at the start of the last successful take/renew. */
 	_Atomic bool watchdog_fired; /* The watchdog stepped down: the main loop records it. */
 	_Atomic bool quit;
+	/* The last standby command failed or was killed: the signer may still
+	 * sign or consume; the main loop runs it again while standby. */
+	_Atomic bool standby_undone;
 	int64_t hold_off_until; /* After a switchover or failed promotion: do not take. */
 	unsigned takeovers, failovers, fenced;
 	time_t last_takeover;
@@ -227,6 +230,21 @@ static int run_hook(ctl_t *c, const char *cmd, const char *role, bool keep, int6
 	return 0;
 }
 
+/* The limit of a standby command that cannot wait longer: a quarter of the
+ * period, at least 1 s. */
+static int64_t standby_limit(const options_t *o)
+{
+	return o->period_ms / 4 > 1000 ? o->period_ms / 4 : 1000;
+}
+
+/* Runs the standby command and remembers whether it has to run again. */
+static int run_standby(ctl_t *c, int64_t limit_ms)
+{
+	int ret = run_hook(c, c->o->on_standby, "standby", false, limit_ms, NULL);
+	atomic_store(&c->standby_undone, ret != 0);
+	return ret;
+}
+
 static void alarm_report(void *ctx, const char *text)
 {
 	logf_((const char *)ctx, "alarm %s", text);
@@ -243,7 +261,7 @@ static bool step_down(ctl_t *c, const char *why, bool release)
 	 * lease until it expires, so the other signer cannot take over while
 	 * this one may still sign. */
 	unsigned period = c->o->period_ms;
-	int64_t limit = period / 4 > 1000 ? period / 4 : 1000;
+	int64_t limit = standby_limit(c->o);
 	int expected = ROLE_ACTIVE;
 	bool mine = atomic_compare_exchange_strong(&c->role, &expected, ROLE_STANDBY);
 	if (mine && release) {
@@ -256,7 +274,7 @@ static bool step_down(ctl_t *c, const char *why, bool release)
 		int64_t left = atomic_load(&c->renewed_at) + period - period / 4 - now_ms();
 		limit = left > limit ? left : limit;
 	}
-	if (mine && run_hook(c, c->o->on_standby, "standby", false, limit, NULL) != 0 && release) {
+	if (mine && run_standby(c, limit) != 0 && release) {
 		logf_(c->o->zone, "the standby command failed, keeping the lease until it expires "
 		      "(token %lld)", (long long)c->token);
 		release = false;
@@ -287,8 +305,7 @@ static void *watchdog(void *arg)
 		    atomic_compare_exchange_strong(&c->role, &expected, ROLE_STANDBY)) {
 			logf_(c->o->zone, "lease not renewed in time, stepping down (token %lld, "
 			      "the lease store does not answer)", (long long)c->token);
-			int64_t limit = c->o->period_ms / 4 > 1000 ? c->o->period_ms / 4 : 1000;
-			run_hook(c, c->o->on_standby, "standby", false, limit, NULL);
+			run_standby(c, standby_limit(c->o));
 			atomic_store(&c->watchdog_fired, true);
 		}
 		sleep_ms(20);
@@ -365,7 +382,7 @@ static int cmd_run(const options_t *o, zg_lease_store_t *store)
 	sigaction(SIGUSR1, &sa, NULL);
 	logf_(o->zone, "started (name %s, lease %u ms)", o->name, o->period_ms);
 	/* Start as standby: whatever the signer was doing is undone first. */
-	run_hook(&c, o->on_standby, "standby", false, o->timeout_s * 1000LL, NULL);
+	run_standby(&c, o->timeout_s * 1000LL);
 	write_state(&c);
 	int64_t tick = o->period_ms / 6 > 50 ? o->period_ms / 6 : 50;
 	while (!g_stop) {
@@ -391,7 +408,14 @@ static int cmd_run(const options_t *o, zg_lease_store_t *store)
 				g_switch = 0;
 				logf_(o->zone, "switchover asked while standby, nothing to do");
 			}
-			if (now_ms() >= c.hold_off_until) {
+			if (atomic_load(&c.standby_undone)) {
+				/* Fail closed: a standby command that did not finish is
+				 * run again until it does, before any new take. */
+				if (run_standby(&c, standby_limit(o)) == 0) {
+					logf_(o->zone, "standby command done on a retry (token %lld)",
+					      (long long)c.token);
+				}
+			} else if (now_ms() >= c.hold_off_until) {
 				try_take(&c);
 			}
 		}

@@ -11,7 +11,8 @@
 # After sp_setup: SP_DIR[a|b|p|s], SP_PORT[...], SP_EV (role events: TIME
 # NAME active|standby|dead TOKEN), SP_MON (TIME HOST SERIAL), SP_LEASE.
 
-SP_LEASE=${SP_LEASE:-10}
+SP_LEASE=${SP_LEASE:-15}
+SP_DNSKEY_TTL=${SP_DNSKEY_TTL:-25}
 # bound (s) of the setup's waits: bootstrap signing, first transfer (bench/failover.sh raises it for big zones)
 SP_WAIT=${SP_WAIT:-60}
 # bound (s) of each wait in the hooks (zg-signer-knot -t); the controller
@@ -22,6 +23,11 @@ SP_SIGNER=$ZG_BUILDDIR/tools/zg-signer
 SP_KNOT=$ZG_SRCDIR/tools/zg-signer-knot
 SP_CHECK=$ZG_SRCDIR/tests/func/signer-pair-check.py
 declare -A SP_DIR SP_PORT SP_CTL
+# Signer b has its own address, as a second signer host would: Knot 3.4+
+# matches a NOTIFY to a master by address alone, and with both signers on
+# one address the hidden primary refreshed from the standby (behind) when
+# the active notified (doc/redundant-signers.md, "Downstream fencing").
+declare -A SP_ADDR=([a]=127.0.0.1 [b]=127.0.0.2 [p]=127.0.0.1 [s]=127.0.0.1)
 
 sp_q() { psql -X -q -A -t -v ON_ERROR_STOP=1 -c "$1" 2>&1; }
 
@@ -31,8 +37,12 @@ sp_q() { psql -X -q -A -t -v ON_ERROR_STOP=1 -c "$1" 2>&1; }
 # (signing on, the zone file loaded, no master).
 sp_signer_conf() {
 	local n=$1 peer=$2 dir=${SP_DIR[$1]}
-	zg_knot_conf_bare "$dir" "${SP_PORT[$n]}"
-	zg_signer_conf zonegate 1234 nsec3
+	zg_knot_conf_bare "$dir" "${SP_PORT[$n]}" |
+		sed "s/listen: 127\.0\.0\.1@${SP_PORT[$n]}\$/listen: ${SP_ADDR[$n]}@${SP_PORT[$n]}/"
+	# key timing short enough for a ZSK rollover within the test (case 6):
+	# the new ZSK signs SP_DNSKEY_TTL + 2 s after it is published, and the
+	# old one goes 12 s later
+	zg_signer_conf zonegate 1234 nsec3 | sed "s/^    zsk-lifetime: 0\$/&\n    propagation-delay: 2\n    dnskey-ttl: $SP_DNSKEY_TTL\n    zone-max-ttl: 10/"
 	cat <<CONF
 key:
   - id: ingest
@@ -41,17 +51,19 @@ key:
 
 remote:
   - id: $peer
-    address: 127.0.0.1@${SP_PORT[$peer]}
+    address: ${SP_ADDR[$peer]}@${SP_PORT[$peer]}
+    via: ${SP_ADDR[$n]}
   - id: primary
-    address: 127.0.0.1@${SP_PORT[p]}
+    address: ${SP_ADDR[p]}@${SP_PORT[p]}
+    via: ${SP_ADDR[$n]}
 
 acl:
   - id: ingest
-    address: 127.0.0.1
+    address: 127.0.0.0/8
     key: ingest
     action: [update, transfer]
   - id: local
-    address: 127.0.0.1
+    address: 127.0.0.0/8
     action: [transfer, notify]
 
 zone:
@@ -120,15 +132,15 @@ key:
 
 remote:
   - id: a
-    address: 127.0.0.1@${SP_PORT[a]}
+    address: ${SP_ADDR[a]}@${SP_PORT[a]}
   - id: b
-    address: 127.0.0.1@${SP_PORT[b]}
+    address: ${SP_ADDR[b]}@${SP_PORT[b]}
   - id: s
     address: 127.0.0.1@${SP_PORT[s]}
 
 acl:
   - id: notify-in
-    address: 127.0.0.1
+    address: 127.0.0.0/8
     action: notify
   - id: xfr-validator
     key: validator
@@ -185,7 +197,7 @@ sp_hook() {
 	peer=$([ "$1" = a ] && echo b || echo a)
 	local knot="$SP_KNOT -c ${SP_DIR[$n]}/knot.conf -t $SP_HOOK_T -m '$peer primary' -p 127.0.0.1@${SP_PORT[p]} -b $SP_KEYS -d \"$ZG_PG_URI\""
 	knot="$knot -P ${SP_DIR[$n]}/ingest.pid -L ${SP_DIR[$n]}/ingest.log"
-	knot="$knot -i '$ZG_INGEST run --consumer $n --source \"$ZG_PG_URI\" -z test. -s 127.0.0.1@${SP_PORT[$n]} -y hmac-sha256:ingest:$SP_SECRET --lease $SP_LEASE --interval 0.2'"
+	knot="$knot -i '$ZG_INGEST run --consumer $n --source \"$ZG_PG_URI\" -z test. -s ${SP_ADDR[$n]}@${SP_PORT[$n]} -y hmac-sha256:ingest:$SP_SECRET --lease $SP_LEASE --interval 0.2'"
 	local rec="echo \"\$(date +%s.%N) $n $2 \$ZG_SIGNER_TOKEN\" >>$SP_EV"
 	if [ "$2" = active ]; then
 		echo "$rec; $knot active 2>>$ZG_TMP/hooks.log"
@@ -223,7 +235,7 @@ sp_monitor_start() {
 		local end=$((SECONDS + 900)) h s
 		while [ ! -e "$ZG_TMP/monitor.stop" ] && [ $SECONDS -lt $end ]; do
 			for h in a b s; do
-				s=$(serial_of "${SP_PORT[$h]}")
+				s=$(serial_of "${SP_PORT[$h]}" "${SP_ADDR[$h]}")
 				[ -n "$s" ] && [ "$s" != "${last[$h]:-}" ] || continue
 				last[$h]=$s
 				echo "$(date +%s.%N) $h $s" >>"$SP_MON"
@@ -292,3 +304,14 @@ sp_check() {
 	is "$(awk '$4 == "DNSKEY"' "$ZG_TMP/final.zone" | sp_content_keys)" "$SP_DNSKEY" "$l: the DNSKEY RRset did not change"
 }
 sp_content_keys() { awk '{ $1 = tolower($1); $2 = ""; print }' | sort; }
+# sp_keys_at NAME: the DNSKEY RRset knotd NAME serves (sp_content_keys form).
+sp_keys_at() { zg_axfr "${SP_ADDR[$1]}" "${SP_PORT[$1]}" test. | awk '$4 == "DNSKEY"' | sp_content_keys; }
+
+# sp_kill NAME: kill -9 of signer NAME's knotd, controller and queue
+# consumer, recorded as an event.
+sp_kill() {
+	local kpid ipid
+	kpid=$(cat "${SP_DIR[$1]}/knotd.pid") ipid=$(cat "${SP_DIR[$1]}/ingest.pid" 2>/dev/null)
+	kill -KILL "$kpid" "${SP_CTL[$1]}" $ipid
+	echo "$(date +%s.%N) $1 dead" >>"$SP_EV"
+}

@@ -6,11 +6,12 @@
 # only; the hidden primary (mod-validate) follows both, a public secondary
 # follows the primary (tests/func/signer-pair-lib.sh). Under steady ingest:
 # both controllers start at the same moment, a switchover, kill -9 of the
-# active signer (knotd and controller), PostgreSQL restarted mid-run. After
+# active signer (knotd and controller), PostgreSQL restarted mid-run, a ZSK
+# rollover in progress across a kill -9 of the active. After
 # each case: at most one signer signed at any moment, every queued message
 # applied exactly once, the final zone equals the expected zone, every
 # serial the secondary received validates (zg-verify) and serials only
-# grew, the DNSKEY RRset did not change.
+# grew, the DNSKEY RRset did not change (case 6: only by the rollover).
 . "$ZG_SRCDIR/tests/func/lib.sh"
 . "$ZG_SRCDIR/tests/func/ingest-lib.sh"
 . "$ZG_SRCDIR/tests/func/validate-lib.sh"
@@ -71,9 +72,7 @@ was=$(sp_active)
 now=$(other_of "$was")
 feed c1 15
 sleep 1.5
-kpid=$(cat "${SP_DIR[$was]}/knotd.pid") ipid=$(cat "${SP_DIR[$was]}/ingest.pid" 2>/dev/null)
-kill -KILL "$kpid" "${SP_CTL[$was]}" $ipid
-echo "$(date +%s.%N) $was dead" >>"$SP_EV"
+sp_kill "$was"
 ok "case 1: kill -9 of $was: $now takes over and signs" zg_wait 60 eval '[ "$(sp_active)" = "$now" ]'
 [ "$(sp_active)" = "$now" ] || zg_diag "hooks.log: $(tail -30 "$ZG_TMP/hooks.log")"
 like "$(cat "$ZG_TMP/ctl.$now.log")" "role active \\(token [0-9]+, previous holder $was\\)" "case 1: $now logged the takeover from $was"
@@ -91,6 +90,49 @@ ok "case 3: PostgreSQL restarts" $ZG_PG_ASUSER "$ZG_PG_BINDIR/pg_ctl" -D "$ZG_TM
 feed_wait
 ok "case 3: one signer is active and signing" zg_wait 60 sp_active
 settled "case 3" c3-12
+
+# ---- case 6: a ZSK rollover in progress across a failover ----
+# The active starts a ZSK rollover and writes its key state (the operator's
+# backup after a key event); it dies (kill -9) while the new ZSK is
+# published but not yet signing. The standby restores the key state and
+# completes the rollover with the same keys: the secondary's DNSKEY RRset
+# only moves forward through the rollover's three stages, and every serial
+# it got validates.
+was=$(sp_active)
+now=$(other_of "$was")
+t6=$(date +%s.%N)
+feed c6 15
+ok "case 6: $was starts a ZSK rollover" zg_knotc "${SP_DIR[$was]}" zone-key-rollover test. zsk
+new_zsk() { comm -13 <(echo "$SP_DNSKEY") <(sp_keys_at "$1"); }
+ok "case 6: $was publishes a new ZSK" zg_wait 60 eval '[ -n "$(new_zsk $was)" ]'
+znew=$(new_zsk "$was")
+is "$(echo "$znew" | grep -c ' DNSKEY 256 ')" 1 "case 6: one new key, a ZSK"
+ok "case 6: $was writes its key state after the key event" \
+	"$SP_KNOT" -c "${SP_DIR[$was]}/knot.conf" -z test. -b "$SP_KEYS" backup
+ok "case 6: the secondary serves the new ZSK" zg_wait 60 eval '[ "$(new_zsk s)" = "$znew" ]'
+roll=$(echo "$SP_DNSKEY" | grep -c ' DNSKEY 256 ')
+is "$(sp_keys_at "$was" | grep -c ' DNSKEY 256 ')" $((roll + 1)) \
+	"case 6: the rollover is in progress at $was (old and new ZSK published)"
+sp_kill "$was"
+ok "case 6: kill -9 of $was mid-rollover: $now takes over and signs" zg_wait 60 eval '[ "$(sp_active)" = "$now" ]'
+[ "$(sp_active)" = "$now" ] || zg_diag "hooks.log: $(tail -30 "$ZG_TMP/hooks.log")"
+# the three stages: old keys; old keys and the new ZSK; the KSK and the new ZSK
+stage0=$SP_DNSKEY
+stage1=$(printf '%s\n%s\n' "$SP_DNSKEY" "$znew" | sort)
+stage2=$(printf '%s\n%s\n' "$(echo "$SP_DNSKEY" | grep -v ' DNSKEY 256 ')" "$znew" | sort)
+ok "case 6: $now completes the rollover (the secondary serves the KSK and the new ZSK only)" \
+	zg_wait 120 eval '[ "$(sp_keys_at s)" = "$stage2" ]'
+feed_wait
+SP_DNSKEY=$stage2
+settled "case 6" c6-15
+# every serial the secondary got since the rollover began, in order
+stages=
+for ser in $(awk -v t="$t6" '$2 == "s" && $1 >= t { print $3 }' "$SP_MON"); do
+	k=$(awk '$4 == "DNSKEY"' "$ZG_TMP/sec/$ser.zone" | sp_content_keys)
+	case $k in "$stage0") stages="$stages 0" ;; "$stage1") stages="$stages 1" ;; "$stage2") stages="$stages 2" ;;
+	*) stages="$stages bad($ser)" ;; esac
+done
+like "$stages" "^( 0)*( 1)+( 2)+$" "case 6: the secondary's DNSKEY RRset went only forward through the rollover (stages:$stages)"
 
 sp_monitor_stop
 zg_done
