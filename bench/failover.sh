@@ -6,7 +6,7 @@
 #
 # The topology is the one of tests/func/signer-pair.sh, built by
 # tests/func/signer-pair-lib.sh (doc/redundant-signers.md): PostgreSQL
-# (queue + lease), one SoftHSM token, signer knotds a and b on 127.0.0.1,
+# (queue + lease), one SoftHSM token, signer knotds a on 127.0.0.1 and b on 127.0.0.2,
 # each with its zg-signer controller running tools/zg-signer-knot as active
 # and standby command (zg-ingest consuming the queue on the active only), the
 # hidden primary p (mod-validate) following both, the secondary s.
@@ -108,15 +108,15 @@ dnskey_at_s() { kdig @127.0.0.1 -p "${SP_PORT[s]}" test. DNSKEY +norec +time=5 +
 
 # ---- the poller: every change of the serial at a, b and s (SP_MON) ----------
 cat >"$ZG_TMP/poll.py" <<'PY'
-# poll.py STOPFILE OUT VERSIONS NAME=PORT...: the SOA of test. at
-# 127.0.0.1@PORT with its RRSIG (DO bit), asked every 20 ms over UDP. OUT gets
+# poll.py STOPFILE OUT VERSIONS NAME=ADDR@PORT...: the SOA of test. at
+# ADDR@PORT with its RRSIG (DO bit), asked every 20 ms over UDP. OUT gets
 # "TIME NAME SERIAL" at every change of the serial, VERSIONS "TIME NAME
 # SERIAL SIG" at every change of the signed SOA (SIG: the end of its RRSIG;
 # ECDSA signatures differ at every signing, so two signers' versions of one
 # serial differ, and a version transferred by IXFR keeps its SIG).
 import os, socket, struct, sys, time
 stop, out, vout = sys.argv[1], sys.argv[2], sys.argv[3]
-hosts = [(a.split("=")[0], ("127.0.0.1", int(a.split("=")[1]))) for a in sys.argv[4:]]
+hosts = [(a.split("=")[0], (a.split("=")[1].split("@")[0], int(a.split("@")[1]))) for a in sys.argv[4:]]
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.settimeout(0.1)
 last, lastv, qid = {}, {}, 0
@@ -167,7 +167,7 @@ while not os.path.exists(stop):
 PY
 rm -f "$ZG_TMP/monitor.stop"
 ( exec "$PYTHON3" "$ZG_TMP/poll.py" "$ZG_TMP/monitor.stop" "$SP_MON" "$ZG_TMP/versions" \
-	a="${SP_PORT[a]}" b="${SP_PORT[b]}" s="${SP_PORT[s]}" ) &
+	a="${SP_ADDR[a]}@${SP_PORT[a]}" b="${SP_ADDR[b]}@${SP_PORT[b]}" s="${SP_ADDR[s]}@${SP_PORT[s]}" ) &
 SP_MONPID=$!
 zg_track_pid "$SP_MONPID"
 
@@ -219,7 +219,7 @@ event() {
 	echo "$t $kind $was $now" >>"$ZG_TMP/bench.events"
 	zg_wait $((SP_LEASE * 3 + 120)) eval '[ "$(sp_active)" = "$now" ]' ||
 		{ log "$kind: $now did not become the signing active ($(tail -n 5 "$ZG_TMP/hooks.log" | tr '\n' ' '))"; return 1; }
-	s0=$(serial_of "${SP_PORT[$now]}")
+	s0=$(serial_of "${SP_PORT[$now]}" "${SP_ADDR[$now]}")
 	zg_wait 300 new_at_s s "$s0" || { log "$kind: s got no serial of $now above $s0"; return 1; }
 	local k
 	k=$(dnskey_at_s)
@@ -229,7 +229,7 @@ event() {
 	if [ "$kind" = crash ]; then
 		sp_knotd_start "${SP_DIR[$was]}" || { log "$was's knotd does not start again"; return 1; }
 		sp_ctl_start "$was"
-		zg_wait 600 eval '[ "$(sp_role '"$was"')" = standby ] && has_serial '"${SP_PORT[$was]}" ||
+		zg_wait 600 eval '[ "$(sp_role '"$was"')" = standby ] && [ -n "$(serial_of '"${SP_PORT[$was]} ${SP_ADDR[$was]}"')" ]' ||
 			{ log "$was did not come back as standby"; return 1; }
 	fi
 	log "$kind $was -> $now done"
