@@ -276,6 +276,21 @@ static size_t mark_pass(run_t *r, zg_queue_t *q, size_t n, size_t *marked, bool 
 			knot_dname_to_str(zone, r->msgs[i].zone, sizeof(zone));
 		}
 		int64_t serial = v == 0 && res->serial_known ? (int64_t)res->serial : -1;
+		uint32_t now_serial;
+		if (v == 0 && serial < 0 && zg_queue_records_serial(q)) {
+			/* Applied, but the server went away before it said the
+			 * serial (a signer killed right after the UPDATE): the
+			 * serial it serves now holds the change; without it the
+			 * row would be applied with no serial, and a takeover
+			 * could not tell whether it was ever published. */
+			if (zg_gateway_serial(r->gw, r->msgs[i].zone, &now_serial) != 0) {
+				logf_(r, ZG_INGEST_LOG_WARNING, "message %s applied, but the serial "
+				      "of %s cannot be read (will retry)", r->msgs[i].id, zone);
+				*unfinished = true;
+				break;
+			}
+			serial = now_serial;
+		}
 		int ret = zg_queue_mark(q, i, v == 0, serial, zone, r->msgs[i].id, reason);
 		if (ret == ZG_QUEUE_SKIPPED) {
 			continue;

@@ -57,6 +57,7 @@ typedef struct {
 	int (*put)(zg_queue_t *q, const char *id, const char *json, char *where,
 	           size_t where_len, char *err, size_t err_len);
 	bool keeps_refusals_on_stop;
+	bool records_serial;
 } queue_ops_t;
 
 struct zg_queue {
@@ -372,6 +373,7 @@ static const queue_ops_t SPOOL_OPS = {
 	.applied = spool_applied, .mark = spool_mark, .commit = spool_commit,
 	.wait = spool_wait, .pending = spool_pending, .put = spool_put,
 	.keeps_refusals_on_stop = true,
+	.records_serial = false,
 };
 
 /* ---- PostgreSQL ---- */
@@ -532,6 +534,7 @@ static const queue_ops_t PG_OPS = {
 	.applied = pg_applied, .mark = pg_mark, .commit = pg_commit,
 	.wait = pg_wait, .pending = pg_pending, .put = pg_put,
 	.keeps_refusals_on_stop = false,
+	.records_serial = true,
 };
 
 /* ---- the interface ---- */
@@ -616,6 +619,11 @@ int zg_queue_pending(zg_queue_t *q, size_t *count, time_t *oldest)
 bool zg_queue_keeps_refusals_on_stop(const zg_queue_t *q)
 {
 	return q->ops->keeps_refusals_on_stop;
+}
+
+bool zg_queue_records_serial(const zg_queue_t *q)
+{
+	return q->ops->records_serial;
 }
 
 int zg_queue_put(zg_queue_t *q, const char *id, const char *json, char *where,

@@ -182,6 +182,13 @@ int zg_queue_pending(zg_queue_t *q, size_t *count, time_t *oldest);
 bool zg_queue_keeps_refusals_on_stop(const zg_queue_t *q);
 
 /*!
+ * Whether the queue records the serial an applied message went into
+ * (PostgreSQL: applied_serial, which a redundant signer's takeover reads to
+ * requeue messages of serials never published; the spool records none).
+ */
+bool zg_queue_records_serial(const zg_queue_t *q);
+
+/*!
  * Producer side: queues one message (JSON text) of the queue's zone.
  *
  * \param id     The message's id (the spool's file is ID.json).
