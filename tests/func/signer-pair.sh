@@ -125,7 +125,12 @@ ok "case 6: $now completes the rollover (the secondary serves the KSK and the ne
 feed_wait
 SP_DNSKEY=$stage2
 settled "case 6" c6-15
-# every serial the secondary got since the rollover began, in order
+# every serial the secondary got since the rollover began, in order: first
+# the monitor must have recorded the serial the secondary serves now (it
+# polls three servers one after the other; under load a cycle takes seconds)
+s_now=$(serial_of "${SP_PORT[s]}")
+ok "case 6: the monitor recorded the secondary's serial $s_now" \
+	zg_wait 30 eval "awk '\$2 == \"s\" { l = \$3 } END { exit !(l == \"$s_now\") }' \"\$SP_MON\""
 stages=
 for ser in $(awk -v t="$t6" '$2 == "s" && $1 >= t { print $3 }' "$SP_MON"); do
 	k=$(awk '$4 == "DNSKEY"' "$ZG_TMP/sec/$ser.zone" | sp_content_keys)
