@@ -138,7 +138,7 @@ ok "C (child signer, mod-dsync, no trust anchor configured) starts" zg_knotd_sta
 ok "C signs child.test." zg_wait 30 zg_zone_signed "$C" child.test.
 has_cds() { [ -n "$(dig_short "$pc" child.test. CDS)" ]; }
 ok "the first KSK waits for submission (CDS published)" zg_wait 30 has_cds
-CHILD_DS=$(keymgr -c "$C/knot.conf" child.test. ds 2>/dev/null | ds_rdata | awk '$3 == 2 {print "child.test. DS", $0}')
+CHILD_DS=$(zg_keymgr -c "$C/knot.conf" child.test. ds 2>/dev/null | ds_rdata | awk '$3 == 2 {print "child.test. DS", $0}')
 ok "the child's DS at R" set_ds "$R" test. child.test. "$CHILD_DS"
 ok "the child's DS at M too" set_ds "$M" test. child.test. "$CHILD_DS"
 TAG=$(echo "$CHILD_DS" | awk '{print $3; exit}')

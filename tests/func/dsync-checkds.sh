@@ -148,7 +148,7 @@ ok "P2 has the parent zone" zg_wait 20 same_serial "$pp1" "$pp2" test.
 ok "C2 has the child zone" zg_wait 20 same_serial "$pc1" "$pc2" child.test.
 
 # Trust anchor: the parent's DS from its own KSK (what its parent would serve).
-keymgr -c "$P1/knot.conf" test. ds >"$ZG_TMP/ta.ds" 2>/dev/null
+zg_keymgr -c "$P1/knot.conf" test. ds >"$ZG_TMP/ta.ds"
 like "$(cat "$ZG_TMP/ta.ds")" "^test\. DS [0-9]+ 13 2 " "trust anchor for test. exported"
 
 ALL=(--parent "127.0.0.1@$pp1" --parent "127.0.0.1@$pp2" --child "127.0.0.1@$pc1" --child "127.0.0.1@$pc2")
@@ -172,7 +172,7 @@ checkds 0 "${ALL[@]}" --format nagios child.test
 like "$(printf '%s\n' "$out" | head -n 1)" "^ZONEGATE CHECKDS OK - child\.test\. in-sync \| parents=2 children=2$" "nagios status line"
 
 # 2. a wrong trust anchor: the parent's keys do not validate (spoofed parent)
-keymgr -c "$C1/knot.conf" child.test. ds 2>/dev/null | sed 's/^child\.test\./test./' >"$ZG_TMP/wrong-ta.ds"
+zg_keymgr -c "$C1/knot.conf" child.test. ds | sed 's/^child\.test\./test./' >"$ZG_TMP/wrong-ta.ds"
 checkds 2 "${ALL[@]}" --trust-anchor "$ZG_TMP/wrong-ta.ds" child.test.
 like "$out" "broken: parent server 127\.0\.0\.1@$pp1: dnskey of test\. not authenticated by the trust anchor" \
 	"a trust anchor that does not match the parent: broken"

@@ -326,7 +326,7 @@ chain() {
 # ---- 0. the registry enrols child.test.'s first DS (bootstrapping is out of
 # the scanner's scope); from then on the chain of trust is checked every
 # second by zg-checkds with the parent's trust anchor, in the background.
-ksk_ds() { keymgr -c "$C/knot.conf" child.test. ds 2>/dev/null | awk '$5 == 2 {print $3, $4, $5, $6}'; }
+ksk_ds() { zg_keymgr -c "$C/knot.conf" child.test. ds | awk '$5 == 2 {print $3, $4, $5, $6}'; }
 mapfile -t OLD < <(ksk_ds)
 is "${#OLD[@]}" 1 "child has one KSK (${OLD[*]})"
 OLDTAG=${OLD[0]%% *}

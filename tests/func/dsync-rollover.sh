@@ -173,7 +173,7 @@ set_ds() {
 }
 ds_count() { [ "$(dig_short "$1" child.test. DS | wc -l)" -eq "$2" ]; }
 # SHA-256 DS of the child's current KSK(s), "TAG ALG 2 DIGEST".
-ksk_ds() { keymgr -c "$C1/knot.conf" child.test. ds 2>/dev/null | awk '$5 == 2 {print $3, $4, $5, $6}'; }
+ksk_ds() { zg_keymgr -c "$C1/knot.conf" child.test. ds | awk '$5 == 2 {print $3, $4, $5, $6}'; }
 mapfile -t OLD < <(ksk_ds)
 is "${#OLD[@]}" 1 "one KSK at start (${OLD[*]})"
 OLDTAG=${OLD[0]%% *}

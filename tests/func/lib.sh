@@ -136,6 +136,25 @@ zg_wait() {
 	return 0
 }
 
+# zg_keymgr ARGS...: keymgr's output, asked again (bounded, 30 s) while it
+# fails or says nothing. keymgr next to a knotd that is signing can find no
+# key for a moment (Knot 3.5 under CI load: exit 0, no output, no error); what
+# it said last goes to stderr as a diagnostic if it never answers.
+zg_keymgr() {
+	local out err deadline=$((SECONDS + 30))
+	err=$(mktemp "$ZG_TMP/keymgr.XXXXXX") || return 2
+	until out=$(keymgr "$@" 2>"$err") && [ -n "$out" ]; do
+		if [ $SECONDS -ge $deadline ]; then
+			zg_diag "keymgr $*: no answer in 30 s (last: $(cat "$err"))" >&2
+			rm -f "$err"
+			return 1
+		fi
+		sleep 0.2
+	done
+	rm -f "$err"
+	printf '%s\n' "$out"
+}
+
 # zg_alive PID: the process exists and is not a zombie (in a container
 # nothing may reap daemons that were reparented to pid 1).
 zg_alive() {
