@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "core/alarm.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/file.h"
 #include "signer/lease.h"
@@ -64,13 +65,6 @@ static void on_signal(int sig)
 	} else {
 		g_stop = 1;
 	}
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void sleep_ms(int64_t ms)
@@ -126,7 +120,7 @@ static void write_state(ctl_t *c)
 		logf_(c->o->zone, "cannot write the state file %s", c->o->state);
 		return;
 	}
-	int64_t age = c->role == ROLE_ACTIVE ? now_ms() - c->renewed_at : -1;
+	int64_t age = c->role == ROLE_ACTIVE ? zg_clock_ms() - c->renewed_at : -1;
 	fprintf(f, "{\"zone\": \"%s\", \"name\": \"%s\", \"pid\": %d, \"role\": \"%s\", "
 	        "\"token\": %lld, \"lease_age_ms\": %lld, \"lease_ms\": %u, \"takeovers\": %u, "
 	        "\"failovers\": %u, \"fenced\": %u, \"last_takeover\": %lld}\n",
@@ -144,7 +138,7 @@ static void write_state(ctl_t *c)
 static bool past_deadline(ctl_t *c)
 {
 	unsigned period = c->o->period_ms;
-	return now_ms() >= atomic_load(&c->renewed_at) + period - period / 4;
+	return zg_clock_ms() >= atomic_load(&c->renewed_at) + period - period / 4;
 }
 
 /* Renews when due; returns false when the lease is lost or must be
@@ -152,7 +146,7 @@ static bool past_deadline(ctl_t *c)
 static bool keep_lease(ctl_t *c)
 {
 	unsigned period = c->o->period_ms;
-	int64_t t = now_ms();
+	int64_t t = zg_clock_ms();
 	if (t - c->renewed_at >= period / 3) {
 		char err[512] = "";
 		int ret = zg_lease_renew(c->store, c->o->zone, c->o->name, c->token, period,
@@ -202,7 +196,7 @@ static int run_hook(ctl_t *c, const char *cmd, const char *role, bool keep, int6
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 		_exit(127);
 	}
-	int64_t start = now_ms();
+	int64_t start = zg_clock_ms();
 	int status = 0;
 	for (;;) {
 		pid_t w = waitpid(pid, &status, WNOHANG);
@@ -212,12 +206,12 @@ static int run_hook(ctl_t *c, const char *cmd, const char *role, bool keep, int6
 		if (keep && lost != NULL && !*lost && !keep_lease(c)) {
 			*lost = true;
 		}
-		if (now_ms() - start > limit_ms || (lost != NULL && *lost)) {
+		if (zg_clock_ms() - start > limit_ms || (lost != NULL && *lost)) {
 			kill(-pid, SIGKILL);
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
 			logf_(c->o->zone, "%s command killed (%s)", role,
-			      now_ms() - start > limit_ms ? "timed out" : "lease lost");
+			      zg_clock_ms() - start > limit_ms ? "timed out" : "lease lost");
 			return -1;
 		}
 		sleep_ms(50);
@@ -266,12 +260,12 @@ static bool step_down(ctl_t *c, const char *why, bool release)
 	bool mine = atomic_compare_exchange_strong(&c->role, &expected, ROLE_STANDBY);
 	if (mine && release) {
 		char err[512] = "";
-		int64_t t = now_ms();
+		int64_t t = zg_clock_ms();
 		if (zg_lease_renew(c->store, c->o->zone, c->o->name, c->token, period, err,
 		                   sizeof(err)) == 0) {
 			atomic_store(&c->renewed_at, t);
 		}
-		int64_t left = atomic_load(&c->renewed_at) + period - period / 4 - now_ms();
+		int64_t left = atomic_load(&c->renewed_at) + period - period / 4 - zg_clock_ms();
 		limit = left > limit ? left : limit;
 	}
 	if (mine && run_standby(c, limit) != 0 && release) {
@@ -324,7 +318,7 @@ static void try_take(ctl_t *c)
 	if (before.exists && before.remaining_ms > 0 && strcmp(before.holder, c->o->name) != 0) {
 		return;
 	}
-	int64_t start = now_ms();
+	int64_t start = zg_clock_ms();
 	int64_t token = 0;
 	int ret = zg_lease_take(c->store, c->o->zone, c->o->name, c->o->period_ms, &token,
 	                        err, sizeof(err));
@@ -346,7 +340,7 @@ static void try_take(ctl_t *c)
 	if (hret != 0 || lost || !keep_lease(c)) {
 		c->role = ROLE_ACTIVE;
 		step_down(c, "the active command failed", !lost);
-		c->hold_off_until = now_ms() + 2 * (int64_t)c->o->period_ms;
+		c->hold_off_until = zg_clock_ms() + 2 * (int64_t)c->o->period_ms;
 		return;
 	}
 	c->role = ROLE_ACTIVE;
@@ -388,7 +382,7 @@ static int cmd_run(const options_t *o, zg_lease_store_t *store)
 	while (!g_stop) {
 		if (atomic_exchange(&c.watchdog_fired, false)) {
 			c.fenced++;
-			c.hold_off_until = now_ms() + (int64_t)o->period_ms;
+			c.hold_off_until = zg_clock_ms() + (int64_t)o->period_ms;
 			logf_(o->zone, "role standby (token %lld, fenced)", (long long)c.token);
 			write_state(&c);
 		}
@@ -396,10 +390,10 @@ static int cmd_run(const options_t *o, zg_lease_store_t *store)
 			if (g_switch) {
 				g_switch = 0;
 				step_down(&c, "switchover", true);
-				c.hold_off_until = now_ms() + 2 * (int64_t)o->period_ms;
+				c.hold_off_until = zg_clock_ms() + 2 * (int64_t)o->period_ms;
 			} else if (!keep_lease(&c)) {
 				c.fenced += step_down(&c, "fenced", false) ? 1 : 0;
-				c.hold_off_until = now_ms() + (int64_t)o->period_ms;
+				c.hold_off_until = zg_clock_ms() + (int64_t)o->period_ms;
 			} else {
 				write_state(&c);
 			}
@@ -415,7 +409,7 @@ static int cmd_run(const options_t *o, zg_lease_store_t *store)
 					logf_(o->zone, "standby command done on a retry (token %lld)",
 					      (long long)c.token);
 				}
-			} else if (now_ms() >= c.hold_off_until) {
+			} else if (zg_clock_ms() >= c.hold_off_until) {
 				try_take(&c);
 			}
 		}
@@ -469,8 +463,8 @@ static int cmd_switchover(const options_t *o, zg_lease_store_t *store)
 		        strerror(errno));
 		return EXIT_USAGE;
 	}
-	int64_t end = now_ms() + o->timeout_s * 1000LL;
-	while (now_ms() < end) {
+	int64_t end = zg_clock_ms() + o->timeout_s * 1000LL;
+	while (zg_clock_ms() < end) {
 		zg_lease_info_t now;
 		if (zg_lease_read(store, o->zone, &now, err, sizeof(err)) == 0 &&
 		    now.remaining_ms > 0 && now.token > before.token) {

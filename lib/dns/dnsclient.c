@@ -20,6 +20,7 @@
 #include <libknot/wire.h>
 
 #include "dns/dnsclient.h"
+#include "core/clock.h"
 #include "core/error.h"
 
 /* Received bytes are read in big chunks and handed out from rbuf: pipelined
@@ -109,17 +110,10 @@ char *zg_dns_addr_str(const struct sockaddr_storage *addr, char *buf, size_t len
 	return buf;
 }
 
-int64_t zg_dns_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int zg_dns_wait_fd(int fd, short events, int64_t deadline)
 {
 	for (;;) {
-		int64_t left = deadline - zg_dns_now_ms();
+		int64_t left = deadline - zg_clock_ms();
 		if (left <= 0) {
 			return ZG_ETIMEOUT;
 		}
@@ -188,7 +182,7 @@ int zg_dnsconn_open_from(const struct sockaddr_storage *addr,
 			ret = ZG_ECONNECT;
 			goto fail;
 		}
-		ret = zg_dns_wait_fd(fd, POLLOUT, zg_dns_now_ms() + timeout_ms);
+		ret = zg_dns_wait_fd(fd, POLLOUT, zg_clock_ms() + timeout_ms);
 		if (ret != 0) {
 			goto fail;
 		}
@@ -302,18 +296,18 @@ int zg_dnsconn_send(zg_dnsconn_t *conn, const uint8_t *wire, size_t len)
 		{ .iov_base = pfx, .iov_len = 2 },
 		{ .iov_base = (void *)wire, .iov_len = len },
 	};
-	return write_all(conn, iov, 2, zg_dns_now_ms() + conn->timeout_ms);
+	return write_all(conn, iov, 2, zg_clock_ms() + conn->timeout_ms);
 }
 
 int zg_dnsconn_write(zg_dnsconn_t *conn, const uint8_t *data, size_t len)
 {
 	struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
-	return write_all(conn, &iov, 1, zg_dns_now_ms() + conn->timeout_ms);
+	return write_all(conn, &iov, 1, zg_clock_ms() + conn->timeout_ms);
 }
 
 int zg_dnsconn_recv(zg_dnsconn_t *conn, uint8_t *buf, size_t max, size_t *len)
 {
-	int64_t deadline = zg_dns_now_ms() + conn->timeout_ms;
+	int64_t deadline = zg_clock_ms() + conn->timeout_ms;
 	uint8_t pfx[2];
 	int ret = read_all(conn, pfx, 2, deadline);
 	if (ret != 0) {
@@ -492,7 +486,7 @@ static int udp_exchange(const struct sockaddr_storage *addr, const uint8_t *q, s
 			ret = udp_error(errno);
 			goto done;
 		}
-		int64_t deadline = zg_dns_now_ms() + timeout_ms;
+		int64_t deadline = zg_clock_ms() + timeout_ms;
 		for (;;) {
 			int w = zg_dns_wait_fd(fd, POLLIN, deadline);
 			if (w == ZG_ETIMEOUT) {

@@ -19,6 +19,8 @@
 #include <libknot/packet/pkt.h>
 #include <libknot/tsig.h>
 
+#include "core/clock.h"
+
 #define ZG_DNS_TIMEOUT_DEFAULT_MS	10000
 /*! Room for a request MAC (the longest TSIG algorithm, HMAC-SHA512). */
 #define ZG_DNS_MAC_MAX	64
@@ -46,11 +48,9 @@ int zg_dns_addr_local(struct sockaddr_storage *addr);
  */
 char *zg_dns_addr_str(const struct sockaddr_storage *addr, char *buf, size_t len);
 
-/*! Milliseconds of the monotonic clock: deadlines of every client. */
-int64_t zg_dns_now_ms(void);
 
 /*!
- * Waits for \a events (poll(2)) on \a fd until \a deadline (zg_dns_now_ms()
+ * Waits for \a events (poll(2)) on \a fd until \a deadline (zg_clock_ms()
  * time), EINTR retried.
  *
  * \return 0 ready, ZG_ETIMEOUT, -errno.

@@ -397,7 +397,7 @@ static int xfr_run(const zg_xfr_peer_t *peer, bool ixfr, uint32_t serial, zg_dif
 	zg_xfr_stream_init(&st, zone, !ixfr, serial, &client_sink, &sink);
 	zg_xfr_limits_t lim = zg_xfr_limits_resolve(&peer->limits, 0);
 	zg_xfr_stats_t stats = { 0 };
-	int64_t t_start = zg_dns_now_ms();
+	int64_t t_start = zg_clock_ms();
 	int self_slot = -1;
 	knot_pkt_t *q = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
 	knot_pkt_t *p = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
@@ -524,7 +524,7 @@ static int xfr_run(const zg_xfr_peer_t *peer, bool ixfr, uint32_t serial, zg_dif
 				}
 			}
 		}
-		if (!zg_xfr_stream_done(&st) && zg_dns_now_ms() - t_start > (int64_t)lim.time_ms) {
+		if (!zg_xfr_stream_done(&st) && zg_clock_ms() - t_start > (int64_t)lim.time_ms) {
 			stats.limit = ZG_XFR_LIMIT_TIME;
 			ret = zg_reason(reason, rlen, ZG_ETOOBIG, "transfer stopped after more than %g s "
 			            "(time limit)", (double)lim.time_ms / 1000);
@@ -562,7 +562,7 @@ static int xfr_run(const zg_xfr_peer_t *peer, bool ixfr, uint32_t serial, zg_dif
 	ret = 0;
 done:
 	if (peer->stats != NULL) {
-		stats.ms = (uint32_t)(zg_dns_now_ms() - t_start);
+		stats.ms = (uint32_t)(zg_clock_ms() - t_start);
 		*peer->stats = stats;
 	}
 	zg_zone_free(sink.full);

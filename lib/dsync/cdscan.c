@@ -22,6 +22,7 @@
 #include "dns/axfr.h"
 #include "dsync/cdscan.h"
 #include "dsync/ds.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/hash.h"
 #include "ingest/msg.h"
@@ -49,7 +50,7 @@ struct zg_cdscan {
 	zg_cdscan_stats_t stats;
 	/* Token bucket. */
 	double tokens;
-	struct timespec last_refill;
+	double last_refill;         /* zg_clock_s() */
 	/* Child states (open addressing). */
 	child_state_t *states;
 	size_t nstates, cap;
@@ -82,11 +83,6 @@ static bool cancelled(const zg_cdscan_t *s)
 	return s->conf.cancel != NULL && atomic_load(s->conf.cancel);
 }
 
-static double ts_diff(const struct timespec *a, const struct timespec *b)
-{
-	return (double)(a->tv_sec - b->tv_sec) + (double)(a->tv_nsec - b->tv_nsec) / 1e9;
-}
-
 /* Takes one token, sleeping (in slices of at most 100 ms, cancellable) as needed. */
 static int throttle(zg_cdscan_t *s)
 {
@@ -98,9 +94,8 @@ static int throttle(zg_cdscan_t *s)
 		if (cancelled(s)) {
 			return -ECANCELED;
 		}
-		struct timespec now;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		s->tokens += ts_diff(&now, &s->last_refill) * rate;
+		double now = zg_clock_s();
+		s->tokens += (now - s->last_refill) * rate;
 		s->last_refill = now;
 		if (s->tokens > rate) {
 			s->tokens = rate; /* Bursts of at most one second. */
@@ -203,7 +198,7 @@ int zg_cdscan_new(const zg_cdscan_conf_t *conf, zg_cdscan_t **out)
 	if (s->conf.requeue_s == 0) {
 		s->conf.requeue_s = 600;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &s->last_refill);
+	s->last_refill = zg_clock_s();
 	s->tokens = s->conf.query_rate > 0 ? 1.0 : 0.0;
 	if (s->zone_str == NULL || (conf->tsig != NULL && s->tsig == NULL) ||
 	    (conf->queue != NULL && s->queue == NULL)) {
@@ -250,17 +245,14 @@ void zg_cdscan_stats(const zg_cdscan_t *s, zg_cdscan_stats_t *stats)
 void zg_cdscan_pass_begin(const zg_cdscan_t *s, zg_cdscan_pass_t *pass, size_t count)
 {
 	pass->count = count;
-	clock_gettime(CLOCK_MONOTONIC, &pass->t0);
+	pass->t0 = zg_clock_s();
 	pass->base = s->stats;
 }
 
 double zg_cdscan_pass_end(const zg_cdscan_t *s, const zg_cdscan_pass_t *pass,
                           char *text, size_t len)
 {
-	struct timespec t1;
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	double secs = (double)(t1.tv_sec - pass->t0.tv_sec) +
-	              (double)(t1.tv_nsec - pass->t0.tv_nsec) / 1e9;
+	double secs = zg_clock_s() - pass->t0;
 	const zg_cdscan_stats_t *st = &s->stats, *b = &pass->base;
 	snprintf(text, len, "scan of %zu delegations done in %.1f s, %llu queries, "
 	         "%llu accepted, %llu refused, %llu queued, %llu failed", pass->count, secs,

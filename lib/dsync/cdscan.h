@@ -128,7 +128,7 @@ void zg_cdscan_stats(const zg_cdscan_t *scan, zg_cdscan_stats_t *stats);
 /*! A pass over every delegation: when it started and the totals then. */
 typedef struct {
 	size_t count;              /*!< Delegations listed. */
-	struct timespec t0;        /*!< Start (CLOCK_MONOTONIC). */
+	double t0;                 /*!< Start (zg_clock_s()). */
 	zg_cdscan_stats_t base;    /*!< The totals at the start. */
 } zg_cdscan_pass_t;
 

@@ -10,6 +10,7 @@
 #include <syslog.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "dsync/scanrun.h"
 
@@ -18,9 +19,7 @@ static int64_t now_s(const zg_scanrun_t *r)
 	if (r->clock != NULL) {
 		return r->clock(r->clock_arg);
 	}
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
+	return zg_clock_ms() / 1000;
 }
 
 static bool stopping(const zg_scanrun_t *r)

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "ingest/ingest.h"
 #include "ingest/queue.h"
@@ -66,16 +67,12 @@ static bool stopping(const run_t *r)
 
 static void sleep_s(const run_t *r, double sec)
 {
-	struct timespec start, now;
-	clock_gettime(CLOCK_MONOTONIC, &start);
+	double end = zg_clock_s() + sec;
 	while (!stopping(r)) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		double el = (double)(now.tv_sec - start.tv_sec) +
-		            (double)(now.tv_nsec - start.tv_nsec) / 1e9;
-		if (el >= sec) {
+		double left = end - zg_clock_s();
+		if (left <= 0) {
 			return;
 		}
-		double left = sec - el;
 		struct timespec step = { 0, (long)((left < 0.05 ? left : 0.05) * 1e9) };
 		nanosleep(&step, NULL);
 	}

@@ -8,6 +8,7 @@
 
 #include <libpq-fe.h>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "ingest/pgqueue.h"
 
@@ -478,8 +479,7 @@ int zg_pgqueue_wait(zg_pgqueue_t *q, int timeout_ms)
 	if (ensure_conn(q, NULL, 0) != 0) {
 		return ZG_ECONNECT;
 	}
-	struct timespec start, now;
-	clock_gettime(CLOCK_MONOTONIC, &start);
+	int64_t end = zg_clock_ms() + timeout_ms;
 	for (;;) {
 		if (!PQconsumeInput(q->conn)) {
 			drop_conn(q);
@@ -495,14 +495,12 @@ int zg_pgqueue_wait(zg_pgqueue_t *q, int timeout_ms)
 			}
 			return 0;
 		}
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		long el = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
-		if (el >= timeout_ms) {
+		int64_t left = end - zg_clock_ms();
+		if (left <= 0) {
 			return 0;
 		}
 		struct pollfd pfd = { .fd = PQsocket(q->conn), .events = POLLIN };
-		int left = timeout_ms - (int)el;
-		if (poll(&pfd, 1, left > 100 ? 100 : left) < 0 && errno != EINTR) {
+		if (poll(&pfd, 1, left > 100 ? 100 : (int)left) < 0 && errno != EINTR) {
 			return ZG_ECONNECT;
 		}
 	}

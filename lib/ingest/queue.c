@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "ingest/pgqueue.h"
 #include "ingest/queue.h"
@@ -335,14 +336,10 @@ static void spool_wait(zg_queue_t *q, int timeout_ms)
 {
 	/* Until a message arrives or the time passes, in steps that keep a
 	 * stop request prompt. */
-	struct timespec start, now;
-	clock_gettime(CLOCK_MONOTONIC, &start);
+	int64_t end = zg_clock_ms() + timeout_ms;
 	while (!qstopping(q)) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		double left = timeout_ms / 1000.0 - ((double)(now.tv_sec - start.tv_sec) +
-		              (double)(now.tv_nsec - start.tv_nsec) / 1e9);
-		int ms = left < 0.05 ? (int)(left * 1000) + 1 : 50;
-		if (left <= 0 || zg_spool_wait(q->spool, ms) > 0) {
+		int64_t left = end - zg_clock_ms();
+		if (left <= 0 || zg_spool_wait(q->spool, left < 50 ? (int)left : 50) > 0) {
 			break;
 		}
 	}

@@ -14,6 +14,7 @@
 #include <libdnssec/key.h>
 #include <libdnssec/keystore.h>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "keys/keystore.h"
 
@@ -92,13 +93,6 @@ int zg_keystore_check(const char *backend, const char *config, const zg_key_t *k
 	return ret == -ENOMEM ? ret : 0;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Child → parent: int ret, then n bytes of presence, then the error text. */
 int zg_keystore_check_child(const char *softhsm_conf, const char *backend, const char *config,
                             const zg_key_t *keys, size_t n, bool *present, int timeout_ms,
@@ -148,10 +142,10 @@ int zg_keystore_check_child(const char *softhsm_conf, const char *backend, const
 	size_t want = sizeof(int) + n + errlen, have = 0;
 	char *buf = malloc(want + 1);
 	int ret = buf != NULL ? 0 : -ENOMEM;
-	int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 30000);
+	int64_t deadline = zg_clock_ms() + (timeout_ms > 0 ? timeout_ms : 30000);
 	while (ret == 0 && have < want) {
 		struct pollfd p = { pfd[0], POLLIN, 0 };
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - zg_clock_ms();
 		if (left <= 0) {
 			ret = ZG_ETIMEOUT;
 			break;

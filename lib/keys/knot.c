@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "keys/knot.h"
 
@@ -21,13 +22,6 @@ extern char **environ;
 
 #define EXEC_MAX_OUT	(64 * 1024 * 1024)
 #define MAX_ARGS	64
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 typedef struct {
 	char *buf;
@@ -140,10 +134,10 @@ int zg_exec(const char *const argv[], const char *const env[], int timeout_ms,
 	sink_t so = { 0 }, se = { 0 };
 	struct pollfd pfd[2] = { { po[0], POLLIN, 0 }, { pe[0], POLLIN, 0 } };
 	int open_fds = 2;
-	int64_t deadline = mono_ms() + (timeout_ms > 0 ? timeout_ms : 30000);
+	int64_t deadline = zg_clock_ms() + (timeout_ms > 0 ? timeout_ms : 30000);
 	ret = 0;
 	while (open_fds > 0 && ret == 0) {
-		int64_t left = deadline - mono_ms();
+		int64_t left = deadline - zg_clock_ms();
 		if (left <= 0) {
 			ret = ZG_ETIMEOUT;
 			break;
@@ -180,10 +174,10 @@ int zg_exec(const char *const argv[], const char *const env[], int timeout_ms,
 		kill(pid, SIGKILL);
 	}
 	/* The pipes are closed: wait for the exit, bounded (then kill). */
-	int64_t wait_until = mono_ms() + 5000;
+	int64_t wait_until = zg_clock_ms() + 5000;
 	pid_t w;
 	while ((w = waitpid(pid, &status, WNOHANG)) == 0) {
-		if (mono_ms() > wait_until) {
+		if (zg_clock_ms() > wait_until) {
 			kill(pid, SIGKILL);
 			wait_until = INT64_MAX;
 			(void)waitpid(pid, &status, 0);

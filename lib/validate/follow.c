@@ -13,6 +13,7 @@
 #include <syslog.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/format.h"
 #include "dns/dnsclient.h"
@@ -418,13 +419,6 @@ static void notify_all(zg_follow_t *f, uint32_t serial)
 	}
 }
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Logs a transfer failure unless the same one was logged within a minute. */
 static void xfr_failed(zg_follow_t *f, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -827,7 +821,7 @@ static int judge(zg_follow_t *f, zg_incr_t *in, uint32_t serial, int64_t t0,
  * shadow's serial has a verdict. */
 static int check_serial(zg_follow_t *f, uint32_t *serial)
 {
-	int64_t t0 = mono_ms();
+	int64_t t0 = zg_clock_ms();
 	bool changed = false;
 	int ret = shadow_update(f, &changed);
 	if (ret == ZG_ETOOBIG && f->xstats.have_serial) {
@@ -860,7 +854,7 @@ static int check_serial(zg_follow_t *f, uint32_t *serial)
 		f->sh.shadow = NULL;
 		return ZG_EFENCED;
 	}
-	ret = judge(f, f->sh.shadow, *serial, t0, mono_ms() - t0, from);
+	ret = judge(f, f->sh.shadow, *serial, t0, zg_clock_ms() - t0, from);
 	if (ret != 0) {
 		zg_incr_free(f->sh.shadow);
 		f->sh.shadow = NULL;
@@ -913,7 +907,7 @@ static int judge(zg_follow_t *f, zg_incr_t *in, uint32_t serial, int64_t t0,
 		zg_report_deinit(&report);
 		return ret;
 	}
-	int64_t ms = mono_ms() - t0;
+	int64_t ms = zg_clock_ms() - t0;
 	fcount(f, ZG_FOLLOW_CTR_LATENCY_MS, true, (uint64_t)ms);
 	f->earliest_expiry = zg_incr_earliest_expiry(in);
 
@@ -1082,7 +1076,7 @@ static int64_t expiry_wait_ms(const zg_follow_t *f, int64_t ms)
  */
 static void content_recheck(zg_follow_t *f)
 {
-	int64_t t0 = mono_ms();
+	int64_t t0 = zg_clock_ms();
 	size_t rrs = 0;
 	if (f->sh.shadow != NULL) {
 		zg_zone_counts(zg_incr_zone(f->sh.shadow), NULL, NULL, &rrs);
@@ -1124,7 +1118,7 @@ static void content_recheck(zg_follow_t *f)
 	}
 	/* With a lease this content is fenced: it came from this server, not
 	 * from the holder's address. */
-	ret = judge(f, in, serial, t0, mono_ms() - t0, &f->self_addr);
+	ret = judge(f, in, serial, t0, zg_clock_ms() - t0, &f->self_addr);
 	if (ret == 0 && f->source_self) {
 		zg_incr_free(f->sh.shadow);
 		f->sh.shadow = in;

@@ -102,7 +102,7 @@ static int write_zone(void)
 
 static int64_t now_ms(void)
 {
-	return zg_dns_now_ms();
+	return zg_clock_ms();
 }
 
 static bool knotd_start(void)
