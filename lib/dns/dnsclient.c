@@ -15,6 +15,7 @@
 #include <libknot/codes.h>
 #include <libknot/errcode.h>
 #include <libknot/lookup.h>
+#include <libknot/rrtype/opt.h>
 #include <libknot/rrtype/tsig.h>
 #include <libknot/tsig-op.h>
 #include <libknot/wire.h>
@@ -284,6 +285,46 @@ static int read_all(zg_dnsconn_t *c, uint8_t *p, size_t len, int64_t deadline)
 		}
 	}
 	return 0;
+}
+
+int zg_dns_query_make(knot_pkt_t *q, uint16_t id, const knot_dname_t *qname, uint16_t qtype,
+                      const zg_dns_edns_t *edns)
+{
+	knot_pkt_clear(q);
+	knot_wire_set_id(q->wire, id);
+	int ret = knot_pkt_put_question(q, qname, KNOT_CLASS_IN, qtype);
+	if (ret != KNOT_EOK || edns == NULL) {
+		return ret;
+	}
+	knot_rrset_t opt;
+	if ((ret = knot_pkt_begin(q, KNOT_ADDITIONAL)) != KNOT_EOK ||
+	    (ret = knot_edns_init(&opt, edns->payload, 0, KNOT_EDNS_VERSION, &q->mm)) != KNOT_EOK) {
+		return ret;
+	}
+	if (edns->dnssec_ok) {
+		knot_edns_set_do(&opt);
+	}
+	if (edns->opt_code != 0) {
+		ret = knot_edns_add_option(&opt, edns->opt_code, edns->opt_len, edns->opt_data,
+		                           &q->mm);
+	}
+	if (ret == KNOT_EOK) {
+		ret = knot_pkt_put(q, KNOT_COMPR_HINT_NONE, &opt, KNOT_PF_FREE);
+	}
+	if (ret != KNOT_EOK) {
+		knot_rrset_clear(&opt, &q->mm);
+	}
+	return ret;
+}
+
+size_t zg_dns_frame(uint8_t *buf, size_t space, const knot_pkt_t *q)
+{
+	if (q->size > 65535 || q->size + 2 > space) {
+		return 0;
+	}
+	knot_wire_write_u16(buf, (uint16_t)q->size);
+	memcpy(buf + 2, q->wire, q->size);
+	return q->size + 2;
 }
 
 int zg_dnsconn_send(zg_dnsconn_t *conn, const uint8_t *wire, size_t len)

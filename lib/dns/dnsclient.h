@@ -94,6 +94,33 @@ int zg_dnsconn_local_addr(const zg_dnsconn_t *conn, struct sockaddr_storage *out
  */
 void zg_dnsconn_free(zg_dnsconn_t *conn);
 
+/*! EDNS of a query made by zg_dns_query_make(). */
+typedef struct {
+	uint16_t payload;          /*!< UDP payload size advertised. */
+	bool dnssec_ok;            /*!< The DO flag. */
+	uint16_t opt_code;         /*!< One EDNS option (0: none) ... */
+	uint16_t opt_len;          /*!< ... its length ... */
+	const uint8_t *opt_data;   /*!< ... and data. */
+} zg_dns_edns_t;
+
+/*!
+ * Makes \a q (cleared first) a query for (\a qname, IN, \a qtype) with id
+ * \a id, flags clear, and an OPT record when \a edns is set: the one query
+ * builder of the clients (stub resolver, the gateway's pipelined reads).
+ *
+ * \return 0 or KNOT_E* (\a q too small).
+ */
+int zg_dns_query_make(knot_pkt_t *q, uint16_t id, const knot_dname_t *qname, uint16_t qtype,
+                      const zg_dns_edns_t *edns);
+
+/*!
+ * Appends the wire of \a q with its TCP length prefix to \a buf, which has
+ * \a space bytes left: framing for zg_dnsconn_write() (pipelining).
+ *
+ * \return The bytes appended, 0 when they do not fit.
+ */
+size_t zg_dns_frame(uint8_t *buf, size_t space, const knot_pkt_t *q);
+
 /*!
  * Sends one DNS message (adds the TCP length prefix).
  *

@@ -66,26 +66,18 @@ int zg_stub_query(const zg_server_t *srv, const knot_dname_t *qname, uint16_t qt
 	if (q == NULL || a == NULL) {
 		goto done;
 	}
-	knot_wire_set_id(q->wire, dnssec_random_uint16_t());
+	zg_dns_edns_t edns = { .payload = EDNS_PAYLOAD, .dnssec_ok = true };
+	if (opts != NULL && opts->edns_opt_code != 0) {
+		edns.opt_code = opts->edns_opt_code;
+		edns.opt_len = opts->edns_opt_len;
+		edns.opt_data = opts->edns_opt_data;
+	}
+	ret = zg_dns_query_make(q, dnssec_random_uint16_t(), qname, qtype, &edns);
+	if (ret != KNOT_EOK) {
+		goto done;
+	}
 	if (rd) {
 		knot_wire_set_rd(q->wire);
-	}
-	knot_rrset_t opt;
-	if ((ret = knot_pkt_put_question(q, qname, KNOT_CLASS_IN, qtype)) != KNOT_EOK ||
-	    (ret = knot_pkt_begin(q, KNOT_ADDITIONAL)) != KNOT_EOK ||
-	    (ret = knot_edns_init(&opt, EDNS_PAYLOAD, 0, 0, &q->mm)) != KNOT_EOK) {
-		goto done;
-	}
-	knot_edns_set_do(&opt);
-	if (opts != NULL && opts->edns_opt_code != 0 &&
-	    (ret = knot_edns_add_option(&opt, opts->edns_opt_code, opts->edns_opt_len,
-	                                opts->edns_opt_data, &q->mm)) != KNOT_EOK) {
-		knot_rrset_clear(&opt, &q->mm);
-		goto done;
-	}
-	if ((ret = knot_pkt_put(q, KNOT_COMPR_HINT_NONE, &opt, KNOT_PF_FREE)) != KNOT_EOK) {
-		knot_rrset_clear(&opt, &q->mm);
-		goto done;
 	}
 	const knot_tsig_key_t *key = opts != NULL ? opts->tsig : NULL;
 	bool signed_ok = false;

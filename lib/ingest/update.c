@@ -775,34 +775,8 @@ static const knot_dname_t *dname_above(const knot_pkt_t *ans, const knot_dname_t
 
 #define READ_WINDOW	128	/* Queries in flight on one connection. */
 #define READ_REFILL	(READ_WINDOW / 2)	/* Send more when this few are left. */
-#define QUERY_MAX	(2 + KNOT_WIRE_HEADER_SIZE + KNOT_DNAME_MAXLEN + 4 + 11)
-
-/* Appends a framed query for (owner, type) with EDNS and DO to buf. */
-static size_t put_query(uint8_t *buf, uint16_t id, const knot_dname_t *owner, uint16_t type)
-{
-	uint8_t *w = buf + 2;
-	memset(w, 0, KNOT_WIRE_HEADER_SIZE);
-	knot_wire_set_id(w, id);
-	knot_wire_set_qdcount(w, 1);
-	knot_wire_set_arcount(w, 1);
-	size_t pos = KNOT_WIRE_HEADER_SIZE;
-	size_t nlen = knot_dname_size(owner);
-	memcpy(w + pos, owner, nlen);
-	pos += nlen;
-	knot_wire_write_u16(w + pos, type);
-	knot_wire_write_u16(w + pos + 2, KNOT_CLASS_IN);
-	pos += 4;
-	/* OPT: root owner, type 41, payload size, no extended RCODE, version 0,
-	 * flags DO, no options. */
-	w[pos] = 0;
-	knot_wire_write_u16(w + pos + 1, KNOT_RRTYPE_OPT);
-	knot_wire_write_u16(w + pos + 3, KNOT_WIRE_MAX_PKTSIZE);
-	knot_wire_write_u32(w + pos + 5, 0x00008000);
-	knot_wire_write_u16(w + pos + 9, 0);
-	pos += 11;
-	knot_wire_write_u16(buf, (uint16_t)pos);
-	return pos + 2;
-}
+/* One query: header, question, OPT without options (framed: 2 more). */
+#define QUERY_MAX	(KNOT_WIRE_HEADER_SIZE + KNOT_DNAME_MAXLEN + 4 + KNOT_EDNS_MIN_SIZE)
 
 int zg_update_read_state(zg_dnsconn_t *conn, const zg_msg_t *msg,
                          zg_owner_state_t *states, zg_arena_t *pool,
@@ -813,11 +787,14 @@ int zg_update_read_state(zg_dnsconn_t *conn, const zg_msg_t *msg,
 		uint16_t type;
 	} inflight_t;
 	inflight_t ring[READ_WINDOW];
-	uint8_t *qbuf = malloc(READ_WINDOW * QUERY_MAX);
+	const size_t qcap = READ_WINDOW * (2 + QUERY_MAX);
+	const zg_dns_edns_t edns = { .payload = KNOT_WIRE_MAX_PKTSIZE, .dnssec_ok = true };
+	uint8_t *qbuf = malloc(qcap);
+	knot_pkt_t *qp = knot_pkt_new(NULL, QUERY_MAX, NULL);
 	knot_pkt_t *a = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
 	zg_crypto_ctx_t *crypto = NULL;
 	int ret = 0, refused = 0;
-	if (qbuf == NULL || a == NULL || zg_crypto_ctx_new(&crypto) != 0) {
+	if (qbuf == NULL || qp == NULL || a == NULL || zg_crypto_ctx_new(&crypto) != 0) {
 		ret = -ENOMEM;
 		goto done;
 	}
@@ -845,12 +822,21 @@ int zg_update_read_state(zg_dnsconn_t *conn, const zg_msg_t *msg,
 						continue;
 					}
 					ring[sent % READ_WINDOW] = (inflight_t){ s_owner, stype };
-					qlen += put_query(qbuf + qlen, (uint16_t)(base + sent),
-					                  msg->changes[s_owner].owner, stype);
+					size_t flen = 0;
+					if (zg_dns_query_make(qp, (uint16_t)(base + sent),
+					                      msg->changes[s_owner].owner, stype,
+					                      &edns) == KNOT_EOK) {
+						flen = zg_dns_frame(qbuf + qlen, qcap - qlen, qp);
+					}
+					if (flen == 0) {
+						ret = -ENOMEM; /* Cannot be: QUERY_MAX holds any. */
+						break;
+					}
+					qlen += flen;
 					sent++;
 					s_k++;
 				}
-				if (qlen > 0) {
+				if (qlen > 0 && ret == 0) {
 					ret = zg_dnsconn_write(conn, qbuf, qlen);
 				}
 				if (ret != 0) {
@@ -909,6 +895,7 @@ int zg_update_read_state(zg_dnsconn_t *conn, const zg_msg_t *msg,
 	}
 done:
 	free(qbuf);
+	knot_pkt_free(qp);
 	knot_pkt_free(a);
 	zg_crypto_ctx_free(crypto);
 	return ret != 0 ? ret : refused;

@@ -5,7 +5,8 @@
  * 127.0.0.1 (KNOTD, or /usr/sbin/knotd): the TSIG chain of a multi-message
  * AXFR (a message altered in flight by a relay fails it), the TC bit answered
  * by a TCP retry, pipelined signed queries, and timeouts on silent servers
- * bounded by their deadlines.
+ * bounded by their deadlines; the query builder and TCP framing of the
+ * pipelined reads.
  */
 #define _GNU_SOURCE /* memmem() */
 #include <errno.h>
@@ -415,6 +416,79 @@ static void test_pipelining(void)
 	knot_pkt_free(a);
 }
 
+/* The query builder and framing (no server): the exact wire of an EDNS
+ * query with DO, an option, a frame that does not fit; then framed queries
+ * written in one call and answered in order by knotd. */
+static void test_query_make(void)
+{
+	knot_pkt_t *q = knot_pkt_new(NULL, 512, NULL);
+	uint8_t qname[KNOT_DNAME_MAXLEN];
+	knot_dname_from_str(qname, "o1.zone.test.", sizeof(qname));
+	zg_dns_edns_t edns = { .payload = 65535, .dnssec_ok = true };
+	int ret = q != NULL ? zg_dns_query_make(q, 0x1234, qname, KNOT_RRTYPE_NS, &edns) : -ENOMEM;
+	static const uint8_t want[] = {
+		0x12, 0x34, 0x00, 0x00, 0, 1, 0, 0, 0, 0, 0, 1,          /* id, flags, counts */
+		2, 'o', '1', 4, 'z', 'o', 'n', 'e', 4, 't', 'e', 's', 't', 0,
+		0, 2, 0, 1,                                               /* NS IN */
+		0, 0, 41, 0xff, 0xff, 0, 0, 0x80, 0, 0, 0,               /* OPT, DO */
+	};
+	ok(ret == 0 && q->size == sizeof(want) && memcmp(q->wire, want, sizeof(want)) == 0,
+	   "query made: header, question, OPT with payload 65535 and DO (%zu bytes)",
+	   q != NULL ? q->size : 0);
+	uint8_t buf[64];
+	size_t n = ret == 0 ? zg_dns_frame(buf, sizeof(buf), q) : 0;
+	ok(n == sizeof(want) + 2 && buf[0] == 0 && buf[1] == sizeof(want) &&
+	   memcmp(buf + 2, want, sizeof(want)) == 0, "framed with its 2-byte length");
+	is_int((int)zg_dns_frame(buf, sizeof(want) + 1, q), 0, "a frame that does not fit: 0");
+
+	uint8_t nsid[2] = { 0xab, 0xcd };
+	edns = (zg_dns_edns_t){ .payload = 1232, .opt_code = 3, .opt_len = 2, .opt_data = nsid };
+	ret = zg_dns_query_make(q, 7, qname, KNOT_RRTYPE_DS, &edns);
+	knot_pkt_t *p = ret == 0 ? knot_pkt_new(q->wire, q->size, NULL) : NULL;
+	ok(p != NULL && knot_pkt_parse(p, 0) == KNOT_EOK && p->opt_rr != NULL &&
+	   !knot_edns_do(p->opt_rr) && knot_edns_get_payload(p->opt_rr) == 1232 &&
+	   knot_edns_get_option(p->opt_rr, 3, NULL) != NULL && knot_pkt_qtype(p) == KNOT_RRTYPE_DS &&
+	   knot_wire_get_id(p->wire) == 7,
+	   "query made again in the same packet: no DO, payload 1232, the option");
+	knot_pkt_free(p);
+	ret = zg_dns_query_make(q, 8, qname, KNOT_RRTYPE_SOA, NULL);
+	ok(ret == 0 && q->size == KNOT_WIRE_HEADER_SIZE + 14 + 4 && knot_wire_get_arcount(q->wire) == 0,
+	   "without EDNS: no OPT");
+
+	/* Three framed queries in one write, answered in order. */
+	zg_dnsconn_t *conn = NULL;
+	knot_pkt_t *a = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
+	uint8_t wire[3 * 80];
+	size_t len = 0;
+	edns = (zg_dns_edns_t){ .payload = 65535, .dnssec_ok = true };
+	for (int i = 0; i < 3 && q != NULL; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "o%d.zone.test.", i + 10);
+		knot_dname_from_str(qname, name, sizeof(qname));
+		if (zg_dns_query_make(q, (uint16_t)(500 + i), qname, KNOT_RRTYPE_TXT, &edns) == 0) {
+			len += zg_dns_frame(wire + len, sizeof(wire) - len, q);
+		}
+	}
+	ret = a == NULL ? -ENOMEM : zg_dnsconn_open(&server, 2000, &conn);
+	if (ret == 0) {
+		ret = zg_dnsconn_write(conn, wire, len);
+	}
+	int good = 0;
+	for (int i = 0; i < 3 && ret == 0; i++) {
+		size_t alen = 0;
+		knot_pkt_clear(a);
+		ret = zg_dnsconn_recv(conn, a->wire, a->max_size, &alen);
+		a->size = alen;
+		good += ret == 0 && knot_pkt_parse(a, 0) == KNOT_EOK &&
+		        knot_wire_get_id(a->wire) == 500 + i &&
+		        knot_pkt_section(a, KNOT_ANSWER)->count == 1;
+	}
+	is_int(good, 3, "three framed queries in one write answered in order");
+	zg_dnsconn_free(conn);
+	knot_pkt_free(a);
+	knot_pkt_free(q);
+}
+
 /* ---- silent servers: bounded by the deadline ---- */
 
 static int bound_socket(int type, struct sockaddr_storage *at)
@@ -503,6 +577,7 @@ int main(void)
 		test_axfr_tsig_altered();
 		test_tc_retry();
 		test_pipelining();
+		test_query_make();
 	}
 	knotd_stop();
 	char cmd[256];
