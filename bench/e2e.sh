@@ -51,7 +51,8 @@
 #   ZG_BENCH_E2E_QUEUES="pg spool"    zonegate's queues (the ladder runs on the first)
 #   ZG_BENCH_E2E_SOAK=0               seconds of the soak at 80% of the sustainable
 #                                     rate (1800 for the issue's soak; 0: none)
-#   ZG_BENCH_E2E_OUT=bench/out/e2e    figures, series and plots
+#   ZG_BENCH_E2E_FINAL_DRAIN=900      bound (s) of the wait for the backlog before the final checks
+#   ZG_BENCH_E2E_OUT=bench/out/e2e    figures, series, plots and the logs of A, V and P
 #
 # Also printed: CPU seconds per component and run; at the end, every message
 # applied exactly once (queue rows), the zone every public secondary serves
@@ -166,6 +167,8 @@ pg_cpu() { # the whole cluster's CPU ticks
 	echo "$t"
 }
 rss_mb() { awk '$1 == "VmRSS:" {printf "%.0f", $2 / 1024}' "/proc/$1/status" 2>/dev/null; }
+# The private memory alone (VmRSS also counts the journal's mapped LMDB pages).
+anon_mb() { awk '$1 == "RssAnon:" {printf "%.0f", $2 / 1024}' "/proc/$1/status" 2>/dev/null; }
 
 # ---- the producer, the poller and the model --------------------------------
 cat >"$ZG_TMP/produce.py" <<'PY'
@@ -537,8 +540,10 @@ if [ "$SOAK" -gt 0 ] && [ "${SUST[$Q1-$o1]}" -gt 0 ]; then
 			printf '%d' "$m"
 			for h in A V P; do printf ' %s' "$(rss_mb "$(pid_of "$h")")"; done
 			printf ' %s' "$(rss_mb "$follower")"
-			printf ' %s\n' "$(psql -X -q -A -t -c "SELECT count(*) || ' ' || coalesce(extract(epoch FROM now() - min(enqueued_at))::int, 0)
+			printf ' %s' "$(psql -X -q -A -t -c "SELECT count(*) || ' ' || coalesce(extract(epoch FROM now() - min(enqueued_at))::int, 0)
 				FROM zonegate_queue WHERE state = 'pending'" 2>/dev/null)"
+			for h in A V P; do printf ' %s' "$(anon_mb "$(pid_of "$h")")"; done
+			printf ' %s\n' "$(anon_mb "$follower")"
 			m=$((m + 1))
 			sleep 60
 		done
@@ -549,11 +554,15 @@ if [ "$SOAK" -gt 0 ] && [ "${SUST[$Q1-$o1]}" -gt 0 ]; then
 	run "$Q1" "$rate" "$o1" "$SOAK"
 	zg_stop_pid "$sampler"
 	zg_stop_pid "$follower"
-	echo "soak, per minute: minute RSS-MB(A V P zg-verify--follow) pending oldest-pending-s" | tee -a "$SUMMARY"
+	echo "soak, per minute: minute RSS-MB(A V P zg-verify--follow) pending oldest-pending-s RssAnon-MB(A V P zg-verify--follow)" | tee -a "$SUMMARY"
 	cat "$OUT/soak-minutes.txt" | tee -a "$SUMMARY"
 	awk 'NR == 3 { for (i = 2; i <= 5; i++) w[i] = $i } { for (i = 2; i <= 5; i++) l[i] = $i }
 		END { printf "soak RSS growth after warm-up (minute 2 to the end):"; n = split("A V P follow", nm, " ")
 		      for (i = 2; i <= 5; i++) if (w[i] > 0) printf " %s %+.1f%%", nm[i - 1], 100 * (l[i] - w[i]) / w[i]; print "" }' \
+		"$OUT/soak-minutes.txt" | tee -a "$SUMMARY"
+	awk 'NR == 3 { for (i = 8; i <= 11; i++) w[i] = $i } { for (i = 8; i <= 11; i++) l[i] = $i }
+		END { printf "soak RssAnon growth after warm-up (minute 2 to the end):"; n = split("A V P follow", nm, " ")
+		      for (i = 8; i <= 11; i++) if (w[i] > 0) printf " %s %+.1f%%", nm[i - 7], 100 * (l[i] - w[i]) / w[i]; print "" }' \
 		"$OUT/soak-minutes.txt" | tee -a "$SUMMARY"
 	echo "soak: journal merge lines in A's log: $(( $(grep -ci "merg" "${H_DIR[A]}/knotd.log") - merges0 ))" | tee -a "$SUMMARY"
 	printf 'soak: zg-verify --follow (following A) verdicts: %s, of which not VALID: %s\n' \
@@ -562,6 +571,15 @@ if [ "$SOAK" -gt 0 ] && [ "${SUST[$Q1-$o1]}" -gt 0 ]; then
 fi
 
 # ---- the end: exactly once, the served zones, validation --------------------
+# The backlog drains first (bounded): the served zone is compared with the
+# messages applied, and a message still pending is said.
+FINAL_DRAIN=${ZG_BENCH_E2E_FINAL_DRAIN:-900}
+pending() { psql -X -q -A -t -c "SELECT count(*) FROM zonegate_queue WHERE state = 'pending'" 2>/dev/null; }
+t_drain=$(date +%s)
+while [ "$(pending)" != 0 ] && [ $(( $(date +%s) - t_drain )) -lt "$FINAL_DRAIN" ]; do sleep 5; done
+echo "backlog at the end: $(pending) pending after $(( $(date +%s) - t_drain )) s of drain (bound $FINAL_DRAIN s)" | tee -a "$SUMMARY"
+sleep 5   # the last applied serial reaches V and P
+psql -X -q -A -t -c "SELECT message->>'id' FROM zonegate_queue WHERE state = 'applied'" >"$ZG_TMP/applied.ids"
 touch "$ZG_TMP/poll.stop"
 zg_stop_pid "$poller"
 psql -X -q -A -t -c "SELECT 'queue rows: ' || count(*) || ', applied ' || count(*) FILTER (WHERE state = 'applied')
@@ -573,8 +591,10 @@ axfr_of() { # HOST KEYSPEC SOURCE: the zone by AXFR
 axfr_of V "hmac-sha256:distribution-public:$PUB_KEY" "${H_ADDR[P]}" >"$ZG_TMP/v.axfr"
 axfr_of S "hmac-sha256:distribution-public:$PUB_KEY" "${H_ADDR[Q]}" >"$ZG_TMP/s.axfr"
 touch "$ZG_TMP/ours.msgs" "$ZG_TMP/peer.msgs"
-"$PYTHON3" - "$ZG_TMP/example.zone" "$ZG_TMP/ours.msgs" "$ZG_TMP/v.axfr" "$ZG_TMP/peer.msgs" "$ZG_TMP/s.axfr" <<'PY' | tee -a "$SUMMARY"
+"$PYTHON3" - "$ZG_TMP/example.zone" "$ZG_TMP/ours.msgs" "$ZG_TMP/v.axfr" "$ZG_TMP/peer.msgs" "$ZG_TMP/s.axfr" \
+	"$ZG_TMP/applied.ids" <<'PY' | tee -a "$SUMMARY"
 import json, sys
+applied = set(l.strip() for l in open(sys.argv[6]) if l.strip())
 zone = sys.argv[1]
 def key(o): return o.lower().rstrip(".") + "."
 initial = {}
@@ -586,10 +606,11 @@ for line in open(zone):
         if o == "example.": continue
         rd = " ".join(p[2:]).lower()
         initial.setdefault(o, {}).setdefault(p[1], set()).add(absn(rd) if p[1] == "NS" else rd)
-def apply(msgs):
+def apply(msgs, only=None):
   model = {o: dict(d) for o, d in initial.items()}
   for line in open(msgs):
     m = json.loads(line)
+    if only is not None and m["id"] not in only: continue
     for c in m["changes"]:
         o = key(c["owner"])
         model.pop(o, None)
@@ -601,7 +622,7 @@ def norm_ds(r):
     return " ".join(p[:3] + ["".join(p[3:])]).lower()
 for msgs, f, name in ((sys.argv[2], sys.argv[3], "zonegate (V, what P serves)"),
                       (sys.argv[4], sys.argv[5], "peer (S, what Q serves)")):
-    model = apply(msgs)
+    model = apply(msgs, applied if msgs == sys.argv[2] else None)
     got = {}
     for line in open(f):
         p = line.split()
@@ -644,4 +665,5 @@ else
 	echo "no gnuplot (apt-get install gnuplot-nox): no pictures" | tee -a "$SUMMARY"
 fi
 for h in A V P B S Q; do zg_knotd_stop "${H_DIR[$h]}"; done
+for h in A V P; do cp "${H_DIR[$h]}/knotd.log" "$OUT/knotd-$h.log" 2>/dev/null; done   # kept for the figures
 exit 0
