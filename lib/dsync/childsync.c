@@ -24,6 +24,13 @@
 #define POLL_TRIES		2
 #define RETRY_UNKNOWN_S		1
 
+static void put_log(const zg_childsync_ops_t *ops, int level, const char *text)
+{
+	if (ops->log != NULL) {
+		ops->log(ops->arg, level, text);
+	}
+}
+
 int zg_childsync_init(zg_childsync_t *c, const knot_dname_t *zone, const zg_server_t *server,
                       bool allow_delete, unsigned interval)
 {
@@ -74,6 +81,64 @@ int zg_childsync_add_parent(zg_childsync_t *c, const struct sockaddr *addr,
 	return ret;
 }
 
+void zg_childsync_remote_addr(void *arg, const struct sockaddr_storage *addr,
+                              const struct sockaddr_storage *via)
+{
+	(void)via;
+	zg_childsync_remote_t *r = arg;
+	if (r->n < sizeof(r->addr) / sizeof(r->addr[0])) {
+		r->addr[r->n++] = *addr;
+	}
+}
+
+/* A parent server; key: its TSIG key (copied) or NULL. Warns of one that
+ * cannot be added, or whose key cannot be copied. */
+static void add_parent(zg_childsync_t *c, const struct sockaddr_storage *addr,
+                       const knot_tsig_key_t *key, const zg_childsync_ops_t *ops)
+{
+	char text[128] = "";
+	int ret = zg_childsync_add_parent(c, (const struct sockaddr *)addr, key);
+	if (ret == ZG_EINPUT) {
+		snprintf(text, sizeof(text), "parent key not usable, queries unsigned");
+	} else if (ret == ZG_ETOOBIG) {
+		snprintf(text, sizeof(text), "more than %u parent addresses, the rest ignored",
+		         ZG_CHILDSYNC_MAX_PARENTS);
+	}
+	if (text[0] != '\0') {
+		put_log(ops, LOG_WARNING, text);
+	}
+}
+
+int zg_childsync_add_parents(zg_childsync_t *c, const char *value, zg_childsync_remote_fn remote,
+                             void *arg, const zg_childsync_ops_t *ops)
+{
+	zg_server_t srv;
+	if (zg_server_parse(&srv, value, 53) == 0) {
+		add_parent(c, &srv.addr, NULL, ops);
+		return 0;
+	}
+	zg_childsync_remote_t r;
+	memset(&r, 0, sizeof(r));
+	int ret = 0;
+	char text[1024];
+	if (remote(arg, value, &r) != 0) {
+		snprintf(text, sizeof(text), "parent '%s': key not usable", value);
+		put_log(ops, LOG_ERR, text);
+		ret = ZG_EINPUT;
+	}
+	if (r.naddr == 0) {
+		snprintf(text, sizeof(text), "parent '%s' is neither an address nor a remote "
+		         "with an address", value);
+		put_log(ops, LOG_ERR, text);
+		ret = ZG_EINPUT;
+	}
+	for (size_t i = 0; i < r.n; i++) {
+		add_parent(c, &r.addr[i], r.key.name != NULL ? &r.key : NULL, ops);
+	}
+	knot_tsig_key_deinit(&r.key);
+	return ret;
+}
+
 int zg_childsync_conf(zg_childsync_t *c, const char *ta_path, const zg_server_t *resolver,
                       uint32_t overdue, char *err, size_t errlen)
 {
@@ -97,13 +162,6 @@ int zg_childsync_conf(zg_childsync_t *c, const char *ta_path, const zg_server_t 
 	c->overdue = overdue;
 	zg_interlock_init(&c->sync, overdue, c->nparents);
 	return 0;
-}
-
-static void put_log(const zg_childsync_ops_t *ops, int level, const char *text)
-{
-	if (ops->log != NULL) {
-		ops->log(ops->arg, level, text);
-	}
 }
 
 static void count(const zg_childsync_ops_t *ops, zg_childsync_ctr_t ctr, uint64_t n)
@@ -302,4 +360,17 @@ zg_guard_verdict_t zg_childsync_served(zg_childsync_t *c, const knot_rdataset_t 
                                        const knot_rdataset_t *cds, const knot_rdataset_t *cdnskey)
 {
 	return zg_guard_served(atomic_load(&c->checked), dnskey, cds, cdnskey);
+}
+
+zg_guard_action_t zg_childsync_decide(zg_childsync_t *c, bool xfr, bool normal, uint16_t qtype,
+                                      const knot_dname_t *qname, const knot_rrset_t *opt_rr,
+                                      zg_childsync_apex_fn apex, void *arg)
+{
+	if (!zg_childsync_guarded(c, xfr, normal, qtype, qname, opt_rr)) {
+		return zg_guard_decide(ZG_GUARD_PASS, xfr);
+	}
+	knot_rdataset_t dnskey = apex(arg, KNOT_RRTYPE_DNSKEY);
+	knot_rdataset_t cds = apex(arg, KNOT_RRTYPE_CDS);
+	knot_rdataset_t cdnskey = apex(arg, KNOT_RRTYPE_CDNSKEY);
+	return zg_guard_decide(zg_childsync_served(c, &dnskey, &cds, &cdnskey), xfr);
 }

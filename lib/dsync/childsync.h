@@ -102,6 +102,37 @@ void zg_childsync_deinit(zg_childsync_t *c);
 int zg_childsync_add_parent(zg_childsync_t *c, const struct sockaddr *addr,
                             const knot_tsig_key_t *key);
 
+/*! A remote of the server's configuration, as the module reads it. */
+typedef struct {
+	/*! Its addresses (one more than a zone takes, to be warned of) ... */
+	struct sockaddr_storage addr[ZG_CHILDSYNC_MAX_PARENTS + 1];
+	size_t n;              /*!< ... collected (zg_childsync_remote_addr()), */
+	size_t naddr;          /*!< ... it has (0: no remote with an address by that id). */
+	knot_tsig_key_t key;   /*!< Its key (name NULL: none). */
+} zg_childsync_remote_t;
+
+/*!
+ * Reads the remote id into r (zeroed): 0, or an error when its key is not
+ * usable (its addresses still read, key left empty).
+ */
+typedef int (*zg_childsync_remote_fn)(void *arg, const char *id, zg_childsync_remote_t *r);
+
+/*! Collects an address of a remote (arg: its zg_childsync_remote_t; via unused). */
+void zg_childsync_remote_addr(void *arg, const struct sockaddr_storage *addr,
+                              const struct sockaddr_storage *via);
+
+/*!
+ * Adds the parent servers of one 'parent' value: an address (ADDR[@PORT],
+ * port 53 by default: queries unsigned), else the id of a remote (each of
+ * its addresses, every query signed with its key, every answer checked).
+ * Logs (ops->log) an unusable value and the parents left out.
+ *
+ * eturn 0, or ZG_EINPUT (the remote's key is not usable, or the value is
+ *         neither an address nor a remote with an address).
+ */
+int zg_childsync_add_parents(zg_childsync_t *c, const char *value, zg_childsync_remote_fn remote,
+                             void *arg, const zg_childsync_ops_t *ops);
+
 /*!
  * The rest of the configuration, after the parents: the trust anchor read
  * from ta_path (NULL: the root's from dns-root-data when installed, else
@@ -148,5 +179,18 @@ bool zg_childsync_guarded(const zg_childsync_t *c, bool xfr, bool normal, uint16
 /*! The hooks' question (zg_guard_served()) on what the worker published. */
 zg_guard_verdict_t zg_childsync_served(zg_childsync_t *c, const knot_rdataset_t *dnskey,
                                        const knot_rdataset_t *cds, const knot_rdataset_t *cdnskey);
+
+/*! Reads an RRset of the zone's apex as the zone serves it now (the hook's). */
+typedef knot_rdataset_t (*zg_childsync_apex_fn)(void *arg, uint16_t type);
+
+/*!
+ * The hook's decision on a query (the arguments of zg_childsync_guarded()):
+ * for a guarded one, zg_guard_decide() on zg_childsync_served() of the
+ * DNSKEY, CDS and CDNSKEY apex(arg, type) reads; apex is called for guarded
+ * queries only.
+ */
+zg_guard_action_t zg_childsync_decide(zg_childsync_t *c, bool xfr, bool normal, uint16_t qtype,
+                                      const knot_dname_t *qname, const knot_rrset_t *opt_rr,
+                                      zg_childsync_apex_fn apex, void *arg);
 
 #endif /* ZONEGATE_CHILDSYNC_H */

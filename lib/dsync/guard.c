@@ -3,6 +3,8 @@
 #include <string.h>
 #include <syslog.h>
 
+#include <libknot/consts.h>
+
 #include "core/error.h"
 #include "core/hash.h"
 #include "dsync/guard.h"
@@ -86,4 +88,16 @@ zg_guard_verdict_t zg_guard_served(uint64_t checked, const knot_rdataset_t *dnsk
 		return ZG_GUARD_PASS;
 	}
 	return (checked & ~1ULL) != h ? ZG_GUARD_UNCHECKED : ZG_GUARD_WITHHOLD;
+}
+
+zg_guard_action_t zg_guard_decide(zg_guard_verdict_t verdict, bool xfr)
+{
+	zg_guard_action_t a = { .rcode = KNOT_RCODE_NOERROR };
+	if (verdict == ZG_GUARD_PASS) {
+		return a;
+	}
+	a.wake = verdict == ZG_GUARD_UNCHECKED;
+	a.why = a.wake ? "not checked yet" : "unsafe";
+	a.rcode = xfr ? KNOT_RCODE_REFUSED : KNOT_RCODE_SERVFAIL;
+	return a;
 }

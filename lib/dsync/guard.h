@@ -88,6 +88,20 @@ typedef enum {
 	ZG_GUARD_WITHHOLD,   /*!< The set found unsafe: withhold. */
 } zg_guard_verdict_t;
 
+/*! What a hook does with a guarded query, given the verdict. */
+typedef struct {
+	int rcode;        /*!< 0: answer as usual; else the rcode to answer with. */
+	bool wake;        /*!< Wake the worker: the zone serves a set it has not checked. */
+	const char *why;  /*!< The withheld set, for the log: "not checked yet" or "unsafe". */
+} zg_guard_action_t;
+
+/*!
+ * The hooks' decision: a set that may not go out gets SERVFAIL (a CDS or
+ * CDNSKEY query) or REFUSED (an outgoing transfer, xfr); one not checked
+ * yet also wakes the worker.
+ */
+zg_guard_action_t zg_guard_decide(zg_guard_verdict_t verdict, bool xfr);
+
 /*!
  * The hooks' question: may the set the zone serves now go out?
  *

@@ -12,6 +12,7 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "dns/xfr.h"
 #include "dsync/scanrun.h"
 
 static int64_t now_s(const zg_scanrun_t *r)
@@ -55,6 +56,39 @@ int zg_scanrun_init(zg_scanrun_t *r, const zg_cdscan_conf_t *sc, unsigned interv
 	r->conf.resolver = NULL;
 	r->interval = interval;
 	r->scan_interval = scan_interval;
+	return 0;
+}
+
+int zg_scanrun_open(zg_scanrun_t *r, const knot_dname_t *zone, const knot_tsig_key_t *key,
+                    const zg_cdscan_conf_t *sc, unsigned interval, unsigned scan_interval,
+                    char *msg, size_t msglen)
+{
+	memset(r, 0, sizeof(*r));
+	msg[0] = '\0';
+	char tsig[512] = "";
+	if (key != NULL && (key->name == NULL || zg_xfr_key_str(key, tsig, sizeof(tsig)) != 0)) {
+		snprintf(msg, msglen, "key has no usable secret");
+		return ZG_EINPUT;
+	}
+	knot_dname_storage_t lower;
+	char name[KNOT_DNAME_TXT_MAXLEN + 1];
+	if (knot_dname_to_wire(lower, zone, sizeof(lower)) <= 0) {
+		return ZG_EINPUT;
+	}
+	knot_dname_to_lower(lower);
+	if (knot_dname_to_str(name, lower, sizeof(name)) == NULL) {
+		return ZG_EINPUT;
+	}
+	zg_cdscan_conf_t c = *sc;
+	c.zone = name;
+	c.tsig = tsig[0] != '\0' ? tsig : NULL;
+	int ret = zg_scanrun_init(r, &c, interval, scan_interval);
+	if (ret != 0) {
+		snprintf(msg, msglen, "cannot open the queue %s (%s)",
+		         c.queue != NULL ? c.queue : "-", zg_strerror(ret));
+		return ret;
+	}
+	r->stop = sc->cancel;
 	return 0;
 }
 

@@ -63,6 +63,23 @@ typedef struct {
 int zg_scanrun_init(zg_scanrun_t *r, const zg_cdscan_conf_t *sc, unsigned interval,
                     unsigned scan_interval);
 
+/*!
+ * zg_scanrun_init() as mod-dsync starts parent mode: the scanner's zone is
+ * zone in lowercase, its AXFR key (tsig) is key as "ALG:NAME:SECRET", and
+ * r->stop is sc->cancel.
+ *
+ * \param sc   The scanner's settings; its zone and tsig are not read.
+ * \param key  The key item (NULL: none; one without a name: set, but it
+ *             could not be read).
+ * \param msg  Out: the line to log when not 0 (empty: none).
+ *
+ * \return 0, ZG_EINPUT (the key has no usable secret, or the zone cannot
+ *         be printed), or zg_scanrun_init()'s error (the queue's).
+ */
+int zg_scanrun_open(zg_scanrun_t *r, const knot_dname_t *zone, const knot_tsig_key_t *key,
+                    const zg_cdscan_conf_t *sc, unsigned interval, unsigned scan_interval,
+                    char *msg, size_t msglen);
+
 /*! Logs (notice) what is active, once the children are added. */
 void zg_scanrun_log_conf(const zg_scanrun_t *r);
 

@@ -2,7 +2,9 @@
 /*
  * mod-dsync: CDS/DS synchronisation interlock, the knotd adapter: schema,
  * configuration check and loading, the guard hook, counters and logging.
- * The logic lives in lib/dsync/ and knows no knotd.
+ * The logic lives in lib/dsync/ and knows no knotd: the configuration rules
+ * (conf.c), the hook's decision (childsync.c, guard.c), the parent servers
+ * a 'parent' value names (childsync.c), parent mode's start (scanrun.c).
  *
  * Child mode (lib/dsync/childsync.c): a worker thread polls the zone's
  * DNSKEY/CDS/CDNSKEY from this server and checks them (guard.c); while the
@@ -34,11 +36,9 @@
 #include "modules/modremote.h"
 #include "modules/modlog.h"
 #include "dsync/childsync.h"
+#include "dsync/conf.h"
 #include "dsync/scanrun.h"
 #include "dns/ctl.h"
-#include "ingest/queue.h"
-#include "core/error.h"
-#include "dns/xfr.h"
 
 #define MOD_MODE		"\x04""mode"
 #define MOD_ALLOW_DELETE	"\x0c""allow-delete"
@@ -63,19 +63,14 @@
 
 #define CTL_TIMEOUT_MS		5000
 
-enum dsync_mode {
-	DSYNC_CHILD = 1,
-	DSYNC_PARENT = 2,
-};
-
 static const knot_lookup_t dsync_modes[] = {
-	{ DSYNC_CHILD,  "child" },
-	{ DSYNC_PARENT, "parent" },
+	{ ZG_DSYNC_CHILD,  "child" },
+	{ ZG_DSYNC_PARENT, "parent" },
 	{ 0, NULL }
 };
 
 static const yp_item_t dsync_conf[] = {
-	{ MOD_MODE,         YP_TOPT,  YP_VOPT = { dsync_modes, DSYNC_CHILD } },
+	{ MOD_MODE,         YP_TOPT,  YP_VOPT = { dsync_modes, ZG_DSYNC_CHILD } },
 	{ MOD_ALLOW_DELETE, YP_TBOOL, YP_VBOOL = { false } },
 	{ MOD_INTERVAL,     YP_TINT,  YP_VINT = { 1, 3600, 10, YP_STIME } },
 	{ MOD_SERVER,       YP_TADDR, YP_VADDR = { 53 } },
@@ -132,46 +127,28 @@ typedef struct {
 /* Logs of the workers: none once unload began (see zg_worker_log()). */
 #define wlog(ctx, ...) zg_worker_log((ctx)->mod, zg_modworker_stopping(&(ctx)->worker), __VA_ARGS__)
 
-/* Whether any of the items (NULL-terminated) is set. */
-static bool any_set(knotd_conf_check_args_t *args, const yp_name_t *const *items)
+/* Whether the item (its name as text) is set. */
+static bool item_set(void *arg, const char *name)
 {
-	for (; *items != NULL; items++) {
-		if (knotd_conf_check_item(args, *items).count > 0) {
-			return true;
-		}
-	}
-	return false;
+	yp_name_t item[64] = { (yp_name_t)strlen(name) };
+	memcpy(item + 1, name, item[0]);
+	return knotd_conf_check_item(arg, item).count > 0;
 }
 
+/* The rules are dsync/conf.h's. */
 static int dsync_conf_check(knotd_conf_check_args_t *args)
 {
-	static const yp_name_t *const child_only[] = { MOD_PARENT, MOD_TA, MOD_OVERDUE, MOD_ALARM,
-	                                               MOD_ALARM_TO, MOD_CONTROL, NULL };
-	static const yp_name_t *const parent_only[] = { MOD_QUEUE, MOD_DRY_RUN, MOD_SCAN_INTERVAL,
-	                                                MOD_CHILD, MOD_QUERY_RATE, MOD_CHILD_PORT,
-	                                                MOD_KEY, NULL };
 	knotd_conf_t mode = knotd_conf_check_item(args, MOD_MODE);
 	knotd_conf_t queue = knotd_conf_check_item(args, MOD_QUEUE);
 	knotd_conf_t dry = knotd_conf_check_item(args, MOD_DRY_RUN);
-	if (mode.count == 0 || mode.single.option != DSYNC_PARENT) {
-		if (any_set(args, parent_only)) {
-			args->err_str = "queue, dry-run, scan-interval, child, query-rate, child-port "
-			                "and key apply to parent mode only";
-			return KNOT_EINVAL;
-		}
-	} else if (any_set(args, child_only)) {
-		args->err_str = "parent, trust-anchor, overdue, alarm, alarm-timeout and "
-		                "control apply to child mode only";
-		return KNOT_EINVAL;
-	} else if (queue.count == 0 && !(dry.count > 0 && dry.single.boolean)) {
-		args->err_str = "parent mode needs a queue (spool:/PATH or postgresql://...), "
-		                "or dry-run on";
-		return KNOT_EINVAL;
-	} else if (queue.count > 0 && zg_queue_uri(queue.single.string, NULL) == ZG_QUEUE_INVALID) {
-		args->err_str = "queue must be " ZG_QUEUE_URI_FORMS;
-		return KNOT_EINVAL;
-	}
-	return KNOT_EOK;
+	zg_dsync_conf_t c = {
+		.mode = mode.count > 0 ? (zg_dsync_mode_t)mode.single.option : ZG_DSYNC_CHILD,
+		.queue = queue.count > 0 ? queue.single.string : NULL,
+		.dry_run = dry.count > 0 && dry.single.boolean,
+		.is_set = item_set, .arg = args,
+	};
+	args->err_str = zg_dsync_conf_check(&c);
+	return args->err_str == NULL ? KNOT_EOK : KNOT_EINVAL;
 }
 
 /* ---- child mode: the effects of a round (dsync/childsync.h) ---- */
@@ -258,53 +235,19 @@ static void *parent_worker(void *arg)
 	return NULL;
 }
 
-/* "ALG:NAME:SECRET" of the key item, for the AXFR. */
-static int parent_key(knotd_mod_t *mod, char *buf, size_t len)
-{
-	knotd_conf_t ref = knotd_conf_mod(mod, MOD_KEY);
-	if (ref.count == 0) {
-		buf[0] = '\0';
-		return KNOT_EOK;
-	}
-	knot_tsig_key_t key;
-	int ret = zg_modkey_load(mod, &ref.single, &key);
-	if (ret != KNOT_EOK) {
-		return ret;
-	}
-	ret = zg_xfr_key_str(&key, buf, len) == 0 ? KNOT_EOK : KNOT_EINVAL;
-	knot_tsig_key_deinit(&key);
-	return ret;
-}
-
 static int parent_load(knotd_mod_t *mod, dsync_ctx_t *ctx, const zg_server_t *server,
-                       bool allow_delete, unsigned interval)
+                       const zg_server_t *resolver, bool allow_delete, unsigned interval)
 {
-	unsigned scan_interval = (unsigned)knotd_conf_mod(mod, MOD_SCAN_INTERVAL).single.integer;
-	char tsig[512];
-	if (parent_key(mod, tsig, sizeof(tsig)) != KNOT_EOK) {
-		knotd_mod_log(mod, LOG_ERR, "key has no usable secret");
-		return KNOT_EINVAL;
+	/* The key item for the AXFR: left without a name when it cannot be read. */
+	knotd_conf_t ref = knotd_conf_mod(mod, MOD_KEY);
+	knot_tsig_key_t key = { 0 };
+	if (ref.count > 0) {
+		zg_modkey_load(mod, &ref.single, &key);
 	}
 	knotd_conf_t queue = knotd_conf_mod(mod, MOD_QUEUE);
-	knotd_conf_t resolver = knotd_conf_mod(mod, MOD_RESOLVER);
-	zg_server_t res;
-	if (resolver.count > 0) {
-		zg_server_set(&res, (const struct sockaddr *)&resolver.single.addr);
-	}
-	knot_dname_storage_t lower;
-	char zone[KNOT_DNAME_TXT_MAXLEN + 1];
-	if (knot_dname_to_wire(lower, knotd_mod_zone(mod), sizeof(lower)) <= 0) {
-		return KNOT_EINVAL;
-	}
-	knot_dname_to_lower(lower);
-	if (knot_dname_to_str(zone, lower, sizeof(zone)) == NULL) {
-		return KNOT_EINVAL;
-	}
 	zg_cdscan_conf_t sc = {
-		.zone = zone,
 		.server = *server,
-		.tsig = tsig[0] != '\0' ? tsig : NULL,
-		.resolver = resolver.count > 0 ? &res : NULL,
+		.resolver = resolver,
 		.child_port = (uint16_t)knotd_conf_mod(mod, MOD_CHILD_PORT).single.integer,
 		.query_rate = (unsigned)knotd_conf_mod(mod, MOD_QUERY_RATE).single.integer,
 		.allow_delete = allow_delete,
@@ -314,13 +257,17 @@ static int parent_load(knotd_mod_t *mod, dsync_ctx_t *ctx, const zg_server_t *se
 		.log_arg = ctx,
 		.cancel = &ctx->worker.stop,
 	};
-	int ret = zg_scanrun_init(&ctx->run, &sc, interval, scan_interval);
+	unsigned scan_interval = (unsigned)knotd_conf_mod(mod, MOD_SCAN_INTERVAL).single.integer;
+	char msg[640];
+	int ret = zg_scanrun_open(&ctx->run, knotd_mod_zone(mod), ref.count > 0 ? &key : NULL, &sc,
+	                          interval, scan_interval, msg, sizeof(msg));
+	knot_tsig_key_deinit(&key);
 	if (ret != 0) {
-		knotd_mod_log(mod, LOG_ERR, "cannot open the queue %s (%s)",
-		              sc.queue != NULL ? sc.queue : "-", zg_strerror(ret));
+		if (msg[0] != '\0') {
+			knotd_mod_log(mod, LOG_ERR, "%s", msg);
+		}
 		return KNOT_EINVAL;
 	}
-	ctx->run.stop = &ctx->worker.stop;
 	knotd_conf_t kids = knotd_conf_mod(mod, MOD_CHILD);
 	for (size_t i = 0; i < kids.count && ret == 0; i++) {
 		ret = zg_scanrun_add_child(&ctx->run, kids.multi[i].dname);
@@ -333,12 +280,19 @@ static int parent_load(knotd_mod_t *mod, dsync_ctx_t *ctx, const zg_server_t *se
 	return KNOT_EOK;
 }
 
+/* An apex RRset of the zone as served now (the guard's reads). */
+static knot_rdataset_t apex_rrs(void *qdata, uint16_t type)
+{
+	return knotd_qdata_zone_apex_rrset(qdata, type).rrs;
+}
+
 /*
  * The guard, before knotd answers: CDS/CDNSKEY queries for the apex, and
  * outgoing AXFR/IXFR of the zone, while the zone publishes a CDS/CDNSKEY set
  * that is not the one checked and found safe (unsafe, not checked yet, or
  * changed since the last check), get SERVFAIL (queries) or REFUSED
- * (transfers): no parent and no secondary receives an unsafe set.
+ * (transfers): no parent and no secondary receives an unsafe set. The
+ * decision is zg_childsync_decide()'s; this applies it, counts and logs.
  */
 static knotd_state_t guard_hook(knotd_state_t state, knot_pkt_t *pkt, knotd_qdata_t *qdata,
                                 knotd_mod_t *mod)
@@ -349,41 +303,28 @@ static knotd_state_t guard_hook(knotd_state_t state, knot_pkt_t *pkt, knotd_qdat
 		return state;
 	}
 	bool xfr = qdata->type == KNOTD_QUERY_TYPE_AXFR || qdata->type == KNOTD_QUERY_TYPE_IXFR;
-	if (!zg_childsync_guarded(&ctx->child, xfr, qdata->type == KNOTD_QUERY_TYPE_NORMAL,
-	                          knot_pkt_qtype(qdata->query), knot_pkt_qname(qdata->query),
-	                          qdata->query->opt_rr)) {
-		return state;
-	}
-	/* The guard's verdict on the DNSKEY, CDS and CDNSKEY the zone serves now. */
-	knot_rrset_t dnskey = knotd_qdata_zone_apex_rrset(qdata, KNOT_RRTYPE_DNSKEY);
-	knot_rrset_t cds = knotd_qdata_zone_apex_rrset(qdata, KNOT_RRTYPE_CDS);
-	knot_rrset_t cdnskey = knotd_qdata_zone_apex_rrset(qdata, KNOT_RRTYPE_CDNSKEY);
-	zg_guard_verdict_t verdict = zg_childsync_served(&ctx->child, &dnskey.rrs, &cds.rrs,
-	                                                 &cdnskey.rrs);
-	if (verdict == ZG_GUARD_PASS) {
-		return state;
-	}
-	bool other = verdict == ZG_GUARD_UNCHECKED;
-	if (other) {
-		/* Wakes the worker: the zone serves a set it has not checked. */
+	zg_guard_action_t act = zg_childsync_decide(&ctx->child, xfr,
+	                                            qdata->type == KNOTD_QUERY_TYPE_NORMAL,
+	                                            knot_pkt_qtype(qdata->query),
+	                                            knot_pkt_qname(qdata->query),
+	                                            qdata->query->opt_rr, apex_rrs, qdata);
+	if (act.wake) {
 		zg_modworker_wake(&ctx->worker);
 	}
-	if (!xfr) {
-		knotd_mod_stats_incr(mod, qdata->params->thread_id, CTR_CDS_SERVFAIL, 0, 1);
-		qdata->rcode = KNOT_RCODE_SERVFAIL;
-		return KNOTD_STATE_FAIL;
+	if (act.rcode == KNOT_RCODE_NOERROR) {
+		return state;
 	}
-	knotd_mod_stats_incr(mod, qdata->params->thread_id, CTR_XFR_REFUSED, 0, 1);
+	knotd_mod_stats_incr(mod, qdata->params->thread_id, xfr ? CTR_XFR_REFUSED : CTR_CDS_SERVFAIL,
+	                     0, 1);
 	unsigned long long quiet = 0;
-	if (zg_modlog_due(&ctx->refuse_log, (long long)time(NULL), 10, &quiet)) {
+	if (xfr && zg_modlog_due(&ctx->refuse_log, (long long)time(NULL), 10, &quiet)) {
 		char addr[80];
 		knotd_mod_log(mod, LOG_WARNING, "%s, outgoing, remote %s, refused (cds/cdnskey %s, "
 		              "%llu more refused since the last message)",
 		              qdata->type == KNOTD_QUERY_TYPE_AXFR ? "AXFR" : "IXFR",
-		              zg_modlog_remote(qdata, addr, sizeof(addr)),
-		              other ? "not checked yet" : "unsafe", quiet);
+		              zg_modlog_remote(qdata, addr, sizeof(addr)), act.why, quiet);
 	}
-	qdata->rcode = KNOT_RCODE_REFUSED;
+	qdata->rcode = act.rcode;
 	return KNOTD_STATE_FAIL;
 }
 
@@ -400,82 +341,33 @@ static void ctx_free(dsync_ctx_t *ctx)
 	free(ctx);
 }
 
-/* A parent server; key: its TSIG key (copied) or NULL. */
-static void add_parent(dsync_ctx_t *ctx, const struct sockaddr_storage *ss,
-                       const knot_tsig_key_t *key)
+/* A remote named by a parent value: its addresses and key (dsync/childsync.h). */
+static int parent_remote(void *mod, const char *id, zg_childsync_remote_t *r)
 {
-	int ret = zg_childsync_add_parent(&ctx->child, (const struct sockaddr *)ss, key);
-	if (ret == ZG_EINPUT) {
-		knotd_mod_log(ctx->mod, LOG_WARNING, "parent key not usable, queries unsigned");
-	} else if (ret == ZG_ETOOBIG) {
-		wlog(ctx, LOG_WARNING, "more than %u parent addresses, the rest ignored",
-		     ZG_CHILDSYNC_MAX_PARENTS);
-	}
-}
-
-/* A parent remote's addresses (one more than used, to be warned of). */
-typedef struct {
-	struct sockaddr_storage addr[ZG_CHILDSYNC_MAX_PARENTS + 1];
-	size_t n;
-} parent_addrs_t;
-
-static void parent_addr(void *arg, const struct sockaddr_storage *addr,
-                        const struct sockaddr_storage *via)
-{
-	(void)via;
-	parent_addrs_t *pa = arg;
-	if (pa->n < sizeof(pa->addr) / sizeof(pa->addr[0])) {
-		pa->addr[pa->n++] = *addr;
-	}
+	knotd_conf_t cid = zg_mod_conf_id(id);
+	return zg_mod_remote(mod, &cid, zg_childsync_remote_addr, r, &r->naddr, &r->key);
 }
 
 /* Parent servers, trust anchor, overdue, alarm, control socket. */
-static int sync_conf(knotd_mod_t *mod, dsync_ctx_t *ctx)
+static int sync_conf(knotd_mod_t *mod, dsync_ctx_t *ctx, const zg_server_t *resolver)
 {
 	/* Each value: an address (ADDR[@PORT]) or the id of a remote (all its addresses). */
+	zg_childsync_ops_t ops = { .log = worker_log, .arg = ctx };
 	knotd_conf_t refs = knotd_conf_mod(mod, MOD_PARENT);
-	int ret = KNOT_EOK;
-	for (size_t i = 0; i < refs.count && ret == KNOT_EOK; i++) {
-		const char *val = refs.multi[i].string;
-		zg_server_t srv;
-		if (zg_server_parse(&srv, val, 53) == 0) {
-			add_parent(ctx, (const struct sockaddr_storage *)&srv.addr, NULL);
-			continue;
-		}
-		/* A remote with a key: every query to it signed, every answer checked. */
-		knotd_conf_t id = zg_mod_conf_id(val);
-		parent_addrs_t pa = { .n = 0 };
-		size_t naddr = 0;
-		knot_tsig_key_t key;
-		if (zg_mod_remote(mod, &id, parent_addr, &pa, &naddr, &key) != KNOT_EOK) {
-			knotd_mod_log(mod, LOG_ERR, "parent '%s': key not usable", val);
-			ret = KNOT_EINVAL;
-		}
-		if (naddr == 0) {
-			knotd_mod_log(mod, LOG_ERR, "parent '%s' is neither an address nor a remote "
-			              "with an address", val);
-			ret = KNOT_EINVAL;
-		}
-		for (size_t j = 0; j < pa.n; j++) {
-			add_parent(ctx, &pa.addr[j], key.name != NULL ? &key : NULL);
-		}
-		knot_tsig_key_deinit(&key);
+	int ret = 0;
+	for (size_t i = 0; i < refs.count && ret == 0; i++) {
+		ret = zg_childsync_add_parents(&ctx->child, refs.multi[i].string, parent_remote, mod,
+		                               &ops);
 	}
 	knotd_conf_free(&refs);
-	if (ret != KNOT_EOK) {
-		return ret;
+	if (ret != 0) {
+		return KNOT_EINVAL;
 	}
 
 	/* The trust anchor: configured, else the root's (dns-root-data). */
 	knotd_conf_t ta = knotd_conf_mod(mod, MOD_TA);
-	knotd_conf_t res = knotd_conf_mod(mod, MOD_RESOLVER);
-	zg_server_t resolver;
-	if (res.count > 0) {
-		zg_server_set(&resolver, (const struct sockaddr *)&res.single.addr);
-	}
 	char err[512];
-	if (zg_childsync_conf(&ctx->child, ta.count > 0 ? ta.single.string : NULL,
-	                      res.count > 0 ? &resolver : NULL,
+	if (zg_childsync_conf(&ctx->child, ta.count > 0 ? ta.single.string : NULL, resolver,
 	                      (uint32_t)knotd_conf_mod(mod, MOD_OVERDUE).single.integer,
 	                      err, sizeof(err)) != 0) {
 		knotd_mod_log(mod, LOG_ERR, "%s", err);
@@ -520,10 +412,15 @@ static int dsync_load(knotd_mod_t *mod)
 		              "server 'listen' address)");
 		goto fail;
 	}
-	zg_server_t server;
+	zg_server_t server, res;
 	zg_server_set(&server, (struct sockaddr *)&ss);
-	if (knotd_conf_mod(mod, MOD_MODE).single.option == DSYNC_PARENT) {
-		if ((ret = parent_load(mod, ctx, &server, allow_delete, interval)) != KNOT_EOK) {
+	knotd_conf_t resolver = knotd_conf_mod(mod, MOD_RESOLVER);
+	if (resolver.count > 0) {
+		zg_server_set(&res, (const struct sockaddr *)&resolver.single.addr);
+	}
+	const zg_server_t *rp = resolver.count > 0 ? &res : NULL;
+	if (knotd_conf_mod(mod, MOD_MODE).single.option == ZG_DSYNC_PARENT) {
+		if ((ret = parent_load(mod, ctx, &server, rp, allow_delete, interval)) != KNOT_EOK) {
 			goto fail;
 		}
 		return KNOT_EOK;
@@ -534,7 +431,7 @@ static int dsync_load(knotd_mod_t *mod)
 		ret = ret == -ENOMEM ? KNOT_ENOMEM : KNOT_ERROR;
 		goto fail;
 	}
-	if ((ret = sync_conf(mod, ctx)) != KNOT_EOK) {
+	if ((ret = sync_conf(mod, ctx, rp)) != KNOT_EOK) {
 		goto fail;
 	}
 	ret = knotd_mod_hook(mod, KNOTD_STAGE_BEGIN, guard_hook);

@@ -2,6 +2,8 @@
 /* dsync/childsync.h: mod-dsync's child side without knotd (configuration,
  * the hooks' questions, the interlock input, a round on a fake clock
  * against a server that does not answer). */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +41,42 @@ static int fx_submit(void *arg, char *err, size_t errlen)
 
 static int64_t fx_now(void *arg) { (void)arg; return 1700000000; }
 static int64_t fx_mono(void *arg) { (void)arg; return 5000; }
+
+/* The remotes of the fake configuration: "signed" (two addresses and a
+ * key), "badkey" (an address, its key not usable), "many" (17 addresses);
+ * any other id names none. */
+static int fx_remote(void *arg, const char *id, zg_childsync_remote_t *r)
+{
+	int *calls = arg;
+	(*calls)++;
+	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	size_t n = strcmp(id, "signed") == 0 ? 2 : strcmp(id, "badkey") == 0 ? 1 :
+	           strcmp(id, "many") == 0 ? 17 : 0;
+	for (size_t i = 0; i < n; i++) {
+		sin->sin_port = htons((uint16_t)(5300 + i));
+		zg_childsync_remote_addr(r, &ss, NULL);
+	}
+	r->naddr = n;
+	if (strcmp(id, "signed") == 0) {
+		return knot_tsig_key_init(&r->key, "hmac-sha256", "p.", "Zm9vYmFyZm9vYmFyZm9vYmFy");
+	}
+	return strcmp(id, "badkey") == 0 ? KNOT_ENOENT : 0;
+}
+
+/* The zone's apex as served: the DNSKEY, and the CDS when fx_cds is set. */
+static knot_rdataset_t fx_key, fx_cds;
+static int fx_apex_calls;
+
+static knot_rdataset_t fx_apex(void *arg, uint16_t type)
+{
+	(void)arg;
+	fx_apex_calls++;
+	knot_rdataset_t none = { 0 };
+	return type == KNOT_RRTYPE_DNSKEY ? fx_key : type == KNOT_RRTYPE_CDS ? fx_cds : none;
+}
 
 static void opt_with(knot_rrset_t *opt, const uint8_t *token, uint16_t len)
 {
@@ -105,6 +143,36 @@ int main(void)
 	is_int(zg_childsync_served(&c, &key.rrs, &cds.rrs, &none.rrs), ZG_GUARD_PASS,
 	       "the published safe set passes");
 	c.checked = 0;
+
+	/* The hook's decision: the apex read only for guarded queries. */
+	fx_key = key.rrs;
+	fx_cds = cds.rrs;
+	zg_guard_action_t act = zg_childsync_decide(&c, false, true, KNOT_RRTYPE_DNSKEY, zone, NULL,
+	                                            fx_apex, NULL);
+	ok(act.rcode == KNOT_RCODE_NOERROR && !act.wake && fx_apex_calls == 0,
+	   "a query the guard does not look at: answered, the apex not read");
+	act = zg_childsync_decide(&c, false, true, KNOT_RRTYPE_CDS, zone, NULL, fx_apex, NULL);
+	ok(act.rcode == KNOT_RCODE_SERVFAIL && act.wake && fx_apex_calls == 3,
+	   "a CDS query while the set is not checked: servfail, the worker woken, three reads");
+	act = zg_childsync_decide(&c, true, false, KNOT_RRTYPE_AXFR, zone, NULL, fx_apex, NULL);
+	ok(act.rcode == KNOT_RCODE_REFUSED && act.wake && strcmp(act.why, "not checked yet") == 0,
+	   "a transfer then: refused (%s)", act.why);
+	c.checked = zg_guard_set_hash(&key.rrs, &cds.rrs, &none.rrs);
+	act = zg_childsync_decide(&c, true, false, KNOT_RRTYPE_IXFR, zone, NULL, fx_apex, NULL);
+	ok(act.rcode == KNOT_RCODE_REFUSED && !act.wake && strcmp(act.why, "unsafe") == 0,
+	   "a transfer of the set found unsafe: refused (%s), no wake-up", act.why);
+	c.checked |= 1;
+	act = zg_childsync_decide(&c, false, true, KNOT_RRTYPE_CDNSKEY, zone, NULL, fx_apex, NULL);
+	ok(act.rcode == KNOT_RCODE_NOERROR && !act.wake, "the set found safe: answered");
+	c.checked = 0;
+	fx_cds = none.rrs;
+	act = zg_childsync_decide(&c, true, false, KNOT_RRTYPE_AXFR, zone, NULL, fx_apex, NULL);
+	ok(act.rcode == KNOT_RCODE_NOERROR, "no CDS/CDNSKEY: transferred, nothing to check");
+	opt_with(&opt, c.token, ZG_CHILDSYNC_TOKEN_LEN);
+	fx_apex_calls = 0;
+	act = zg_childsync_decide(&c, false, true, KNOT_RRTYPE_CDS, zone, &opt, fx_apex, NULL);
+	ok(act.rcode == KNOT_RCODE_NOERROR && fx_apex_calls == 0, "the worker's own poll: answered");
+	knot_rrset_clear(&opt, NULL);
 
 	/* The interlock's input for what the zone publishes. */
 	zg_child_view_t v;
@@ -202,6 +270,41 @@ int main(void)
 
 	zg_childsync_deinit(&c);
 	ok(c.zone == NULL && c.nparents == 0, "deinit frees");
+
+	/* The parent values: an address, else a remote. */
+	ok(zg_childsync_init(&c, zone, &srv, false, 10) == 0, "another child side");
+	fx.logs.n = 0;
+	int calls = 0;
+	ok(zg_childsync_add_parents(&c, "127.0.0.2@5353", fx_remote, &calls, &ops) == 0 &&
+	   zg_childsync_add_parents(&c, "::1", fx_remote, &calls, &ops) == 0, "two addresses");
+	ok(c.nparents == 2 && calls == 0 && fx.logs.n == 0, "added unsigned, no remote read");
+	is_str(c.parents[0].name, "127.0.0.2@5353", "the port given");
+	is_str(c.parents[1].name, "::1@53", "port 53 by default");
+	ok(c.parent_keys[0].name == NULL && c.parent_keys[1].name == NULL, "no keys");
+	ok(zg_childsync_add_parents(&c, "signed", fx_remote, &calls, &ops) == 0 && calls == 1,
+	   "a remote");
+	ok(c.nparents == 4 && c.parent_keys[2].name != NULL && c.parent_keys[3].name != NULL &&
+	   strcmp(c.parents[3].name, "127.0.0.1@5301") == 0 && fx.logs.n == 0,
+	   "its two addresses, each with its key");
+	is_int(zg_childsync_add_parents(&c, "badkey", fx_remote, &calls, &ops), ZG_EINPUT,
+	       "a remote whose key is not usable is an error");
+	ok(fx.logs.n == 1 && fx.logs.levels[0] == LOG_ERR, "logged as an error");
+	is_str(fx.logs.lines[0], "parent 'badkey': key not usable", "naming the value");
+	is_int(zg_childsync_add_parents(&c, "nothing", fx_remote, &calls, &ops), ZG_EINPUT,
+	       "a value that is neither an address nor a remote is an error");
+	ok(fx.logs.n == 2 && fx.logs.levels[1] == LOG_ERR, "logged as an error");
+	is_str(fx.logs.lines[1], "parent 'nothing' is neither an address nor a remote with an address",
+	       "naming the value");
+	size_t before = c.nparents;
+	fx.logs.n = 0;
+	ok(zg_childsync_add_parents(&c, "many", fx_remote, &calls, &ops) == 0, "a remote of 17");
+	ok(c.nparents == ZG_CHILDSYNC_MAX_PARENTS, "16 parents in all (%zu before)", before);
+	is_int(fx.logs.n, (int)(17 - (ZG_CHILDSYNC_MAX_PARENTS - before)),
+	       "each address left out is warned of");
+	ok(fx.logs.levels[0] == LOG_WARNING &&
+	   strcmp(fx.logs.lines[0], "more than 16 parent addresses, the rest ignored") == 0,
+	   "warned: %s", fx.logs.lines[0]);
+	zg_childsync_deinit(&c);
 	knot_rdataset_clear(&cds.rrs, NULL);
 	knot_rdataset_clear(&key.rrs, NULL);
 	knot_dname_free(zone, NULL);

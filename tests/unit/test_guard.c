@@ -4,6 +4,8 @@
 #include <string.h>
 #include <syslog.h>
 
+#include <libknot/consts.h>
+
 #include "core/error.h"
 #include "dsync/guard.h"
 #include "tap.h"
@@ -92,5 +94,23 @@ int main(void)
 	zg_guard_step(&g, &in, &out);
 	ok(out.safe && out.level == LOG_NOTICE, "safe again: notice");
 	is_str(out.text, "cds/cdnskey safe again, serving them (ok)", "the line");
+
+	/* The hooks' decision on a guarded query or transfer. */
+	zg_guard_action_t a = zg_guard_decide(ZG_GUARD_PASS, false);
+	ok(a.rcode == KNOT_RCODE_NOERROR && !a.wake, "a set that may go out: answered as usual");
+	a = zg_guard_decide(ZG_GUARD_PASS, true);
+	ok(a.rcode == KNOT_RCODE_NOERROR && !a.wake, "and transferred");
+	a = zg_guard_decide(ZG_GUARD_UNCHECKED, false);
+	ok(a.rcode == KNOT_RCODE_SERVFAIL && a.wake && strcmp(a.why, "not checked yet") == 0,
+	   "a set not checked yet: servfail, the worker woken");
+	a = zg_guard_decide(ZG_GUARD_UNCHECKED, true);
+	ok(a.rcode == KNOT_RCODE_REFUSED && a.wake && strcmp(a.why, "not checked yet") == 0,
+	   "its transfer refused, the worker woken");
+	a = zg_guard_decide(ZG_GUARD_WITHHOLD, false);
+	ok(a.rcode == KNOT_RCODE_SERVFAIL && !a.wake && strcmp(a.why, "unsafe") == 0,
+	   "an unsafe set: servfail, no wake-up");
+	a = zg_guard_decide(ZG_GUARD_WITHHOLD, true);
+	ok(a.rcode == KNOT_RCODE_REFUSED && !a.wake && strcmp(a.why, "unsafe") == 0,
+	   "its transfer refused");
 	return done_testing();
 }

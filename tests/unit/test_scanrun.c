@@ -5,6 +5,7 @@
 #include <string.h>
 #include <syslog.h>
 
+#include "core/error.h"
 #include "dsync/scanrun.h"
 #include "tap.h"
 #include "worker_fx.h"
@@ -69,5 +70,35 @@ int main(void)
 
 	zg_scanrun_deinit(&r);
 	ok(r.scan == NULL && r.children == NULL && r.nchildren == 0, "deinit frees");
+
+	/* The start as the module does it: the zone in lowercase, the key, the queue. */
+	knot_dname_t *zone = knot_dname_from_str_alloc("Example.");
+	char msg[640];
+	sc.zone = "ignored.";
+	sc.cancel = &stop;
+	ok(zg_scanrun_open(&r, zone, NULL, &sc, 10, 3600, msg, sizeof(msg)) == 0 && msg[0] == '\0',
+	   "open, no key");
+	ok(r.stop == &stop && r.conf.zone == NULL && r.conf.tsig == NULL,
+	   "stopped by the cancel flag; zone and key not kept");
+	zg_scanrun_deinit(&r);
+	knot_tsig_key_t key = { 0 };
+	is_int(zg_scanrun_open(&r, zone, &key, &sc, 10, 3600, msg, sizeof(msg)), ZG_EINPUT,
+	       "a key item that could not be read is an error");
+	is_str(msg, "key has no usable secret", "the line to log");
+	zg_scanrun_deinit(&r);
+	ok(knot_tsig_key_init(&key, "hmac-sha256", "k.", "Zm9vYmFyZm9vYmFyZm9vYmFy") == KNOT_EOK,
+	   "a tsig key");
+	ok(zg_scanrun_open(&r, zone, &key, &sc, 10, 3600, msg, sizeof(msg)) == 0, "open with it");
+	zg_scanrun_deinit(&r);
+	sc.dry_run = false;
+	sc.queue = "spool:/nonexistent/zg-scanrun-queue";
+	int ret = zg_scanrun_open(&r, zone, &key, &sc, 10, 3600, msg, sizeof(msg));
+	ok(ret != 0, "a queue that cannot be opened is an error");
+	snprintf(want, sizeof(want), "cannot open the queue spool:/nonexistent/zg-scanrun-queue (%s)",
+	         zg_strerror(ret));
+	is_str(msg, want, "the line to log names the queue and the error");
+	zg_scanrun_deinit(&r);
+	knot_tsig_key_deinit(&key);
+	knot_dname_free(zone, NULL);
 	return done_testing();
 }
