@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -73,6 +74,19 @@ int zg_dns_addr_parse(const char *text, uint16_t default_port,
 		return 0;
 	}
 	return ZG_EINPUT;
+}
+
+bool zg_dns_id_like(const char *text)
+{
+	bool letter = false;
+	for (const char *p = text; *p != '\0'; p++) {
+		if (isalpha((unsigned char)*p) || *p == '-' || *p == '_') {
+			letter = true;
+		} else if (!isdigit((unsigned char)*p) && *p != '.') {
+			return false;
+		}
+	}
+	return letter;
 }
 
 int zg_dns_addr_local(struct sockaddr_storage *addr)

@@ -36,6 +36,12 @@ int zg_dns_addr_parse(const char *text, uint16_t default_port,
                       struct sockaddr_storage *out);
 
 /*!
+ * Whether text can be the id of a configured remote rather than a mistyped
+ * address: letters, digits, '-', '_' and '.', not only digits and dots.
+ */
+bool zg_dns_id_like(const char *text);
+
+/*!
  * The address to reach a server listening on addr from this host: a
  * wildcard (0.0.0.0, ::) becomes loopback (127.0.0.1, ::1), the port kept.
  *

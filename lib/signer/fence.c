@@ -117,3 +117,33 @@ int zg_fence_holder_addr(const char *const *map, size_t n, const char *holder,
 	}
 	return zg_dns_addr_parse(holder, 53, out) == 0 ? 0 : ZG_EINPUT;
 }
+
+_Static_assert(ZG_FENCE_MAP_MAX == 16, "the error text says 16");
+
+const char *zg_fence_conf_check(const char *const *map, size_t n, const char *lease)
+{
+	if (n > ZG_FENCE_MAP_MAX) {
+		return "at most 16 signer items";
+	}
+	for (size_t i = 0; i < n; i++) {
+		char holder[256];
+		struct sockaddr_storage ss;
+		if (zg_fence_map_parse(map[i], holder, sizeof(holder), &ss) != 0) {
+			return "signer must be HOLDER@ADDRESS (the lease holder's name, "
+			       "an IP address, optionally with @port)";
+		}
+	}
+	if (n > 0 && lease == NULL) {
+		return "signer needs lease";
+	}
+	if (lease != NULL) {
+		zg_lease_store_t *st = NULL;
+		char err[128];
+		int ret = zg_lease_open(lease, &st, err, sizeof(err));
+		zg_lease_free(st);
+		if (ret != 0) {
+			return "lease must be a postgresql:// URI or a libpq key=value string";
+		}
+	}
+	return NULL;
+}

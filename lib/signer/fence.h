@@ -14,6 +14,9 @@
  * The holder's address: a map of "HOLDER@ADDR" items (ADDR as
  * zg_dns_addr_parse() reads it, port 53 by default; HOLDER without '@'),
  * else the holder's name read as an address.
+ *
+ * zg_fence_conf_check() also opens the lease store to check its URI (a
+ * store connects lazily: nothing is reached).
  */
 #ifndef ZONEGATE_FENCE_H
 #define ZONEGATE_FENCE_H
@@ -24,6 +27,9 @@
 #include <sys/socket.h>
 
 #include "signer/lease.h"
+
+/*! Signer map items (HOLDER@ADDR) at most. */
+#define ZG_FENCE_MAP_MAX  16
 
 /*! The decision on a serial. */
 typedef enum {
@@ -77,6 +83,16 @@ int zg_fence_map_parse(const char *text, char *holder, size_t holder_len,
  */
 int zg_fence_holder_addr(const char *const *map, size_t n, const char *holder,
                          struct sockaddr_storage *out);
+
+/*!
+ * Checks a fencing configuration: the signer map (n items, read only when
+ * n <= ZG_FENCE_MAP_MAX) and the lease store's URI (NULL: none).
+ *
+ * \return NULL (fine) or the error, a static text naming the item:
+ *         too many map items, a map item that is not HOLDER@ADDR, a map
+ *         without a lease, a lease that is not a store's URI.
+ */
+const char *zg_fence_conf_check(const char *const *map, size_t n, const char *lease);
 
 /*! Whether two addresses (with their ports) are the same. */
 bool zg_fence_addr_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b);

@@ -477,6 +477,67 @@ void zg_follow_source_self(zg_follow_t *f)
 	zg_dns_addr_str(&f->self_addr, f->source_str, sizeof(f->source_str));
 }
 
+void zg_follow_source_add(void *arg, const struct sockaddr_storage *addr,
+                          const struct sockaddr_storage *via)
+{
+	zg_follow_t *f = arg;
+	if (f->source_count < ZG_FOLLOW_SOURCES) {
+		f->sources[f->source_count++] = (zg_follow_addr_t){ .addr = *addr, .via = *via };
+	}
+}
+
+void zg_follow_notify_add(void *arg, const struct sockaddr_storage *addr,
+                          const struct sockaddr_storage *via)
+{
+	zg_follow_t *f = arg;
+	if (f->notify_count < ZG_FOLLOW_NOTIFY) {
+		f->notify[f->notify_count++] = (zg_follow_notify_t){ .addr = *addr, .via = *via };
+	}
+}
+
+void zg_follow_source_describe(zg_follow_t *f, const char *text)
+{
+	if (f->source_count == 0) {
+		if (zg_dns_addr_parse(text, 53, &f->sources[0].addr) != 0) {
+			snprintf(f->source_name, sizeof(f->source_name), "%s", text);
+			return;
+		}
+		f->source_count = 1;
+		zg_dns_addr_str(&f->sources[0].addr, f->source_name, sizeof(f->source_name));
+		zg_dns_addr_str(&f->sources[0].addr, f->source_str, sizeof(f->source_str));
+		return;
+	}
+	int n = snprintf(f->source_name, sizeof(f->source_name), "%s (", text);
+	for (unsigned i = 0; i < f->source_count; i++) {
+		char a[80];
+		zg_dns_addr_str(&f->sources[i].addr, a, sizeof(a));
+		if (n > 0 && (size_t)n < sizeof(f->source_name)) {
+			n += snprintf(f->source_name + n, sizeof(f->source_name) - n, "%s%s",
+			              i > 0 ? ", " : "", a);
+		}
+	}
+	if (n > 0 && (size_t)n < sizeof(f->source_name)) {
+		snprintf(f->source_name + n, sizeof(f->source_name) - n, ")");
+	}
+	zg_dns_addr_str(&f->sources[0].addr, f->source_str, sizeof(f->source_str));
+}
+
+int zg_follow_signers_set(zg_follow_t *f, const char *const *items, size_t n)
+{
+	n = n < ZG_FOLLOW_SIGNERS ? n : ZG_FOLLOW_SIGNERS;
+	char (*map)[320] = calloc(n > 0 ? n : 1, sizeof(map[0]));
+	if (map == NULL) {
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		snprintf(map[i], sizeof(map[i]), "%s", items[i]);
+	}
+	free(f->signer_map);
+	f->signer_map = map;
+	f->signer_count = n;
+	return 0;
+}
+
 /* The key of the module's queries and transfers to the source: the source
  * remote's own key, else the module's key, else none. */
 static const knot_tsig_key_t *source_key(const zg_follow_t *f)

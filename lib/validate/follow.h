@@ -33,6 +33,7 @@
 
 #include "dns/diff.h"
 #include "dns/xfr.h"
+#include "signer/fence.h"
 #include "signer/lease.h"
 #include "validate/digest.h"
 #include "validate/incr.h"
@@ -43,7 +44,7 @@
 /*! NOTIFY targets kept. */
 #define ZG_FOLLOW_NOTIFY   16
 /*! Signer map items (HOLDER@ADDR) used. */
-#define ZG_FOLLOW_SIGNERS  16
+#define ZG_FOLLOW_SIGNERS  ZG_FENCE_MAP_MAX
 
 /*! A shadow zone kept up to date by transfers. */
 typedef struct {
@@ -196,6 +197,32 @@ void zg_follow_init(zg_follow_t *f);
 
 /*! The source is this server (self_addr, set before): its own transfers. */
 void zg_follow_source_self(zg_follow_t *f);
+
+/*! Adds an address of the source (tried in order; beyond ZG_FOLLOW_SOURCES
+ *  dropped), with the local address to use towards it. arg: the follower. */
+void zg_follow_source_add(void *arg, const struct sockaddr_storage *addr,
+                          const struct sockaddr_storage *via);
+
+/*! Adds a NOTIFY target, unsigned (beyond ZG_FOLLOW_NOTIFY dropped). arg: the follower. */
+void zg_follow_notify_add(void *arg, const struct sockaddr_storage *addr,
+                          const struct sockaddr_storage *via);
+
+/*!
+ * Names the source for the logs (source_name, source_str), its addresses
+ * added before (zg_follow_source_add()): "ID (ADDR, ADDR)", \a text the
+ * remote's id. With no address, \a text is read as an address (the one
+ * source address) or, if it is none, kept as the name: source_count stays
+ * 0 and nothing validates (fail closed).
+ */
+void zg_follow_source_describe(zg_follow_t *f, const char *text);
+
+/*!
+ * Sets the signer map (HOLDER@ADDR items, checked by zg_fence_conf_check()):
+ * copies the first ZG_FOLLOW_SIGNERS of the n items.
+ *
+ * \return 0 or -ENOMEM.
+ */
+int zg_follow_signers_set(zg_follow_t *f, const char *const *items, size_t n);
 
 /*! Frees what f holds (the worker stopped). */
 void zg_follow_deinit(zg_follow_t *f);

@@ -311,3 +311,21 @@ int zg_verdicts_path(const char *dir, const char *zone, char *out, size_t len)
 	}
 	return 0;
 }
+
+int zg_verdicts_path_at(const char *cwd, const char *dir, const char *zone,
+                        char *out, size_t len)
+{
+	if (len > 0) {
+		out[0] = '\0';
+	}
+	if (dir == NULL || dir[0] == '\0') {
+		return -ENOENT;
+	}
+	bool join = dir[0] != '/' && cwd != NULL && cwd[0] != '\0';
+	char full[PATH_MAX];
+	int n = snprintf(full, sizeof(full), "%s%s%s", join ? cwd : "", join ? "/" : "", dir);
+	if (n < 0 || (size_t)n >= sizeof(full)) {
+		return -ENAMETOOLONG;
+	}
+	return zg_verdicts_path(full, zone, out, len);
+}

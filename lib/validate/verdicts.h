@@ -103,4 +103,14 @@ int zg_verdicts_parse(FILE *f, const char *zone, zg_verdicts_t *out, unsigned *l
  */
 int zg_verdicts_path(const char *dir, const char *zone, char *out, size_t len);
 
+/*!
+ * zg_verdicts_path() of a directory given relative to \a cwd (knotd's
+ * working directory, as knotd reads a relative storage): a relative \a dir
+ * is joined to \a cwd unless cwd is NULL or "".
+ *
+ * \return 0, -ENOENT (dir NULL or "") or -ENAMETOOLONG (out set to "").
+ */
+int zg_verdicts_path_at(const char *cwd, const char *dir, const char *zone,
+                        char *out, size_t len);
+
 #endif

@@ -17,13 +17,14 @@ Usage: log-catalogue.py SRCDIR          print "module<TAB>format" lines
 import re
 import sys
 
-# Each module's sources: its own file and the library code that logs
+# Each module's sources: its own files and the library code that logs
 # through it (zg_ingest_conf_t.on_log, zg_queue_env_t.log, zg_cdscan_log_t, zg_interlock_out_t,
 # zg_guard_out_t, zg_follow_ops_t, zg_childsync_ops_t.log, zg_scanrun_t.log).
 SOURCES = {
     "mod-ingest": ["modules/ingest/ingest.c", "lib/ingest/ingest.c", "lib/ingest/queue.c",
                    "lib/ingest/pgqueue.c"],
-    "mod-validate": ["modules/validate/validate.c", "lib/validate/follow.c"],
+    "mod-validate": ["modules/validate/validate.c", "modules/validate/gate.c",
+                     "lib/validate/follow.c"],
     "mod-dsync": ["modules/dsync/dsync.c", "lib/dsync/cdscan.c", "lib/dsync/interlock.c",
                   "lib/dsync/guard.c", "lib/dsync/childsync.c", "lib/dsync/scanrun.c"],
     "mod-keys": ["modules/keys/keys.c"],

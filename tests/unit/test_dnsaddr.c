@@ -44,5 +44,15 @@ int main(void)
 	memset(&ss, 0, sizeof(ss));
 	ss.ss_family = AF_UNIX;
 	is_int(zg_dns_addr_local(&ss), ZG_EINPUT, "a UNIX socket is not a DNS listener");
+
+	/* A remote's id or a mistyped address (mod-validate's source). */
+	ok(zg_dns_id_like("signers"), "a word is an id");
+	ok(zg_dns_id_like("signer-a_2.example"), "letters, digits, '-', '_' and '.' make an id");
+	ok(zg_dns_id_like("_"), "'_' alone is an id");
+	ok(!zg_dns_id_like("192.0.2.300"), "digits and dots only: a mistyped address, not an id");
+	ok(!zg_dns_id_like("192.0.2.1@53"), "an address with a port is not an id");
+	ok(!zg_dns_id_like("2001:db8::1"), "an IPv6 address is not an id");
+	ok(!zg_dns_id_like("sig ners"), "a space: not an id");
+	ok(!zg_dns_id_like(""), "empty: not an id");
 	return done_testing();
 }

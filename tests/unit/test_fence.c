@@ -107,5 +107,32 @@ int main(void)
 	ok(zg_fence_addr_equal(&out, &c), "is that address");
 	is_int(zg_fence_holder_addr(map, 2, "c", &out), ZG_EINPUT, "unknown holder: no address");
 	is_int(zg_fence_holder_addr(NULL, 0, "c", &out), ZG_EINPUT, "no map: no address");
+
+	/* The configuration check (mod-validate's signer and lease items). */
+	const char *lease = "postgresql://zonegate@127.0.0.1:1/zonegate";
+	is_str(zg_fence_conf_check(NULL, 0, NULL), NULL, "no fencing: fine");
+	is_str(zg_fence_conf_check(map, 2, lease), NULL, "a map and a postgresql:// lease: fine");
+	is_str(zg_fence_conf_check(NULL, 0, "host=127.0.0.1 port=1 dbname=zonegate"), NULL,
+	       "a lease alone, libpq key=value: fine (the store is not reached)");
+	const char *many[ZG_FENCE_MAP_MAX + 1];
+	for (size_t i = 0; i <= ZG_FENCE_MAP_MAX; i++) {
+		many[i] = "a@127.0.0.1";
+	}
+	is_str(zg_fence_conf_check(many, ZG_FENCE_MAP_MAX, lease), NULL, "16 map items: fine");
+	is_str(zg_fence_conf_check(many, ZG_FENCE_MAP_MAX + 1, lease), "at most 16 signer items",
+	       "17 map items: refused");
+	const char *bad[] = { "a@127.0.0.1", "b@ns.example" };
+	is_str(zg_fence_conf_check(bad, 2, lease),
+	       "signer must be HOLDER@ADDRESS (the lease holder's name, an IP address, "
+	       "optionally with @port)", "a map item that is not HOLDER@ADDR: refused");
+	is_str(zg_fence_conf_check(map, 2, NULL), "signer needs lease", "a map without a lease");
+	is_str(zg_fence_conf_check(bad, 2, NULL), "signer must be HOLDER@ADDRESS (the lease "
+	       "holder's name, an IP address, optionally with @port)",
+	       "a bad map item is named before the missing lease");
+	is_str(zg_fence_conf_check(map, 2, "etcd://127.0.0.1:2379"),
+	       "lease must be a postgresql:// URI or a libpq key=value string",
+	       "a lease of an unknown store: refused");
+	is_str(zg_fence_conf_check(NULL, 0, ""),
+	       "lease must be a postgresql:// URI or a libpq key=value string", "an empty lease: refused");
 	return done_testing();
 }

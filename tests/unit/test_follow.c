@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dns/dnsclient.h"
 #include "validate/follow.h"
 #include "tap.h"
 
@@ -79,9 +80,68 @@ static zg_digest_t dg(uint8_t b)
 	return d;
 }
 
+static struct sockaddr_storage sa(const char *text)
+{
+	struct sockaddr_storage ss;
+	memset(&ss, 0, sizeof(ss));
+	zg_dns_addr_parse(text, 53, &ss);
+	return ss;
+}
+
+/* The source and signer configuration as mod-validate sets it. */
+static void test_config(void)
+{
+	zg_follow_t *f = calloc(1, sizeof(*f));
+	zg_follow_init(f);
+	struct sockaddr_storage any = { 0 }, via = sa("127.0.0.9");
+	for (int i = 0; i < ZG_FOLLOW_SOURCES + 2; i++) {
+		struct sockaddr_storage a = sa(i == 0 ? "192.0.2.1@5301" : "2001:db8::2");
+		zg_follow_source_add(f, &a, i == 0 ? &via : &any);
+	}
+	is_int(f->source_count, ZG_FOLLOW_SOURCES, "source addresses beyond the limit dropped");
+	ok(f->sources[0].via.ss_family == AF_INET && f->sources[1].via.ss_family == AF_UNSPEC,
+	   "each address keeps its via");
+	f->source_count = 2;
+	zg_follow_source_describe(f, "signers");
+	is_str(f->source_name, "signers (192.0.2.1@5301, 2001:db8::2@53)",
+	       "a remote: its id and its addresses");
+	is_str(f->source_str, "192.0.2.1@5301", "the first address used first");
+
+	f->source_count = 0;
+	zg_follow_source_describe(f, "192.0.2.7@5300");
+	ok(f->source_count == 1 && strcmp(f->source_name, "192.0.2.7@5300") == 0 &&
+	   strcmp(f->source_str, "192.0.2.7@5300") == 0, "an address: the one source");
+	f->source_count = 0;
+	zg_follow_source_describe(f, "no-such-remote");
+	ok(f->source_count == 0 && strcmp(f->source_name, "no-such-remote") == 0,
+	   "neither a remote nor an address: named as written, no source (fail closed)");
+
+	for (int i = 0; i < ZG_FOLLOW_NOTIFY + 1; i++) {
+		struct sockaddr_storage a = sa("192.0.2.53");
+		zg_follow_notify_add(f, &a, &any);
+	}
+	ok(f->notify_count == ZG_FOLLOW_NOTIFY && f->notify[0].key.name == NULL,
+	   "notify targets beyond the limit dropped, unsigned");
+
+	const char *items[ZG_FOLLOW_SIGNERS + 1];
+	for (int i = 0; i <= ZG_FOLLOW_SIGNERS; i++) {
+		items[i] = i == 0 ? "a@192.0.2.1" : "b@192.0.2.2";
+	}
+	is_int(zg_follow_signers_set(f, items, 2), 0, "signer map set");
+	ok(f->signer_count == 2 && strcmp(f->signer_map[0], "a@192.0.2.1") == 0 &&
+	   strcmp(f->signer_map[1], "b@192.0.2.2") == 0, "its items copied in order");
+	is_int(zg_follow_signers_set(f, items, ZG_FOLLOW_SIGNERS + 1), 0, "set again");
+	is_int((int)f->signer_count, ZG_FOLLOW_SIGNERS, "the first ZG_FOLLOW_SIGNERS kept");
+	is_int(zg_follow_signers_set(f, NULL, 0), 0, "an empty map");
+	ok(f->signer_count == 0 && f->signer_map != NULL, "no item, a map all the same");
+	zg_follow_deinit(f);
+	free(f);
+}
+
 int main(void)
 {
 	plan_lazy();
+	test_config();
 	char dir[] = "/tmp/zg-test-follow.XXXXXX";
 	ok(mkdtemp(dir) != NULL, "temp dir");
 	char path[256];

@@ -6,6 +6,7 @@
  * line and the reason.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,6 +173,27 @@ static void test_path(void)
 	is_str(out, "/d/a\\047b.test.mod-validate", "a '/' in the name written \\047");
 	ok(zg_verdicts_path("/a-directory-name-that-is-long", "example.test.", out, 20) ==
 	   -ENAMETOOLONG && out[0] == '\0', "too long: -ENAMETOOLONG, no path");
+
+	/* A directory relative to knotd's working directory. */
+	is_int(zg_verdicts_path_at("/run/knot", "storage", "example.", out, sizeof(out)), 0,
+	       "relative directory: path made");
+	is_str(out, "/run/knot/storage/example.mod-validate", "joined to the working directory");
+	zg_verdicts_path_at("/run/knot", "/var/lib/knot", "example.", out, sizeof(out));
+	is_str(out, "/var/lib/knot/example.mod-validate", "an absolute directory is kept");
+	zg_verdicts_path_at("", "/d", "example.", out, sizeof(out));
+	is_str(out, "/d/example.mod-validate", "no working directory: the directory as is");
+	zg_verdicts_path_at(NULL, "d", "example.", out, sizeof(out));
+	is_str(out, "d/example.mod-validate", "NULL working directory: the directory as is");
+	ok(zg_verdicts_path_at("/run/knot", NULL, "example.", out, sizeof(out)) == -ENOENT &&
+	   out[0] == '\0', "no directory: -ENOENT, no path");
+	ok(zg_verdicts_path_at("/run/knot", "", "example.", out, sizeof(out)) == -ENOENT,
+	   "empty directory: -ENOENT");
+	char cwd[PATH_MAX + 8];
+	memset(cwd, 'x', sizeof(cwd) - 1);
+	cwd[0] = '/';
+	cwd[sizeof(cwd) - 1] = '\0';
+	ok(zg_verdicts_path_at(cwd, "d", "example.", out, sizeof(out)) == -ENAMETOOLONG &&
+	   out[0] == '\0', "joined path too long: -ENAMETOOLONG, no path");
 }
 
 int main(void)
