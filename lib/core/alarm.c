@@ -15,6 +15,18 @@ extern char **environ;
 
 #define ALARM_MAX_ARGS	8
 
+void zg_spawnattr_init(posix_spawnattr_t *attr)
+{
+	posix_spawnattr_init(attr);
+	sigset_t none, dfl;
+	sigemptyset(&none);
+	sigemptyset(&dfl);
+	sigaddset(&dfl, SIGPIPE);
+	posix_spawnattr_setsigmask(attr, &none);
+	posix_spawnattr_setsigdefault(attr, &dfl);
+	posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+}
+
 int zg_alarm_init(zg_alarm_t *alarm, const char *path, unsigned timeout_s)
 {
 	memset(alarm, 0, sizeof(*alarm));
@@ -103,16 +115,8 @@ int zg_alarm_run(zg_alarm_t *alarm, const char *const args[], size_t nargs,
 	}
 	argv[nargs + 1] = NULL;
 
-	/* knotd blocks its signals in every thread and ignores SIGPIPE: reset both. */
 	posix_spawnattr_t attr;
-	posix_spawnattr_init(&attr);
-	sigset_t none, dfl;
-	sigemptyset(&none);
-	sigemptyset(&dfl);
-	sigaddset(&dfl, SIGPIPE);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &dfl);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	zg_spawnattr_init(&attr);
 	pid_t pid;
 	int ret = posix_spawn(&pid, alarm->path, NULL, &attr, argv, environ);
 	posix_spawnattr_destroy(&attr);

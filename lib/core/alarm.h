@@ -9,9 +9,17 @@
 #define ZONEGATE_ALARM_H
 
 #include <stdbool.h>
+#include <spawn.h>
 #include <stddef.h>
 #include <sys/types.h>
 #include <time.h>
+
+/*!
+ * Initialises \a attr for a child of a daemon: knotd blocks its signals in
+ * every thread and ignores SIGPIPE, so the child gets an empty signal mask
+ * and SIGPIPE's default action. Destroy it with posix_spawnattr_destroy().
+ */
+void zg_spawnattr_init(posix_spawnattr_t *attr);
 
 /*! How many alarm commands may run at once. */
 #define ZG_ALARM_SLOTS	8

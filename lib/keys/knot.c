@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/alarm.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "keys/knot.h"
@@ -107,14 +108,7 @@ int zg_exec(const char *const argv[], const char *const env[], int timeout_ms,
 	posix_spawn_file_actions_adddup2(&fa, po[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, pe[1], 2);
 	posix_spawnattr_t attr;
-	posix_spawnattr_init(&attr);
-	sigset_t none, dfl;
-	sigemptyset(&none);
-	sigemptyset(&dfl);
-	sigaddset(&dfl, SIGPIPE);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &dfl);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	zg_spawnattr_init(&attr);
 	pid_t pid;
 	int ret = strchr(argv[0], '/') != NULL ?
 	          posix_spawn(&pid, argv[0], &fa, &attr, (char *const *)argv, envp) :
