@@ -79,6 +79,8 @@ now=$(other_of "$was")
 feed c1 15
 behind=$(serial_of "${SP_PORT[$now]}" "${SP_ADDR[$now]}")
 nowpid=$(cat "${SP_DIR[$now]}/knotd.pid")
+touch "$ZG_TMP/paused"
+zg_on_exit "[ -e $ZG_TMP/paused ] && kill -CONT $nowpid"
 kill -STOP "$nowpid"
 # (two above: an IXFR to it may have ended between the read and the pause)
 primary_above() { local s; s=$(serial_of "${SP_PORT[p]}"); [ -n "$1" ] && [ -n "$s" ] && [ "$s" -gt $(($1 + 1)) ]; }
@@ -87,6 +89,7 @@ ok "case 1: $now's knotd paused at serial $behind, the hidden primary serves one
 sleep 1.5
 sp_kill "$was"
 kill -CONT "$nowpid"
+rm -f "$ZG_TMP/paused"
 ok "case 1: kill -9 of $was: $now takes over and signs" zg_wait "$SP_TAKEOVER" eval '[ "$(sp_active)" = "$now" ]'
 [ "$(sp_active)" = "$now" ] || sp_diag_takeover "$now"
 like "$(cat "$ZG_TMP/ctl.$now.log")" "role active \\(token [0-9]+, previous holder $was\\)" "case 1: $now logged the takeover from $was"
