@@ -18,6 +18,12 @@ SP_WAIT=${SP_WAIT:-60}
 # bound (s) of each wait in the hooks (zg-signer-knot -t); the controller
 # gives the active command twice that (bench/failover.sh raises it for big zones)
 SP_HOOK_T=${SP_HOOK_T:-30}
+# SP_TAKEOVER: bound (s) from the death of the active (or the start of the
+# controllers) to the new active signing, from the configured limits: the
+# lease expires (at most SP_LEASE after the active's last renewal), the
+# standby's next tick (SP_LEASE/6), its active command (killed by the
+# controller after 2 * SP_HOOK_T), and 10 s for a loaded host.
+SP_TAKEOVER=$((SP_LEASE + SP_LEASE / 6 + 1 + 2 * SP_HOOK_T + 10))
 : "${ZG_VERIFY:=$ZG_BUILDDIR/tools/zg-verify}"
 SP_SIGNER=$ZG_BUILDDIR/tools/zg-signer
 SP_KNOT=$ZG_SRCDIR/tools/zg-signer-knot
@@ -145,8 +151,10 @@ acl:
   - id: xfr-validator
     key: validator
     action: transfer
+  # the secondary and both signers (b on its own address): a new active
+  # catches up from the hidden primary when its dead peer has nothing to give
   - id: xfr-out
-    address: 127.0.0.1
+    address: [127.0.0.1, ${SP_ADDR[b]}]
     action: transfer
 
 mod-validate:
@@ -306,6 +314,14 @@ sp_check() {
 sp_content_keys() { awk '{ $1 = tolower($1); $2 = ""; print }' | sort; }
 # sp_keys_at NAME: the DNSKEY RRset knotd NAME serves (sp_content_keys form).
 sp_keys_at() { zg_axfr "${SP_ADDR[$1]}" "${SP_PORT[$1]}" test. | awk '$4 == "DNSKEY"' | sp_content_keys; }
+
+# sp_diag_takeover NAME: what the hooks, NAME's controller and NAME's knotd
+# said, for a takeover that did not finish.
+sp_diag_takeover() {
+	zg_diag "hooks.log: $(tail -30 "$ZG_TMP/hooks.log")"
+	zg_diag "ctl.$1.log: $(tail -15 "$ZG_TMP/ctl.$1.log")"
+	zg_diag "knotd $1 (transfers, errors): $(grep -i -e refresh -e xfr -e error -e warning "${SP_DIR[$1]}/knotd.log" 2>/dev/null | tail -20)"
+}
 
 # sp_kill NAME: kill -9 of signer NAME's knotd, controller and queue
 # consumer, recorded as an event.

@@ -44,7 +44,7 @@ feed_wait() { zg_wait 120 eval "! zg_alive $FEED"; }
 # ---- case 5: both signers start at the same moment ----
 sp_ctl_start a
 sp_ctl_start b
-ok "case 5: both controllers started at once, one signer active and signing" zg_wait 60 sp_active
+ok "case 5: both controllers started at once, one signer active and signing" zg_wait "$SP_TAKEOVER" sp_active
 first=$(sp_active)
 feed c5 10
 feed_wait
@@ -63,24 +63,41 @@ sleep 1.5
 out=$("$SP_SIGNER" -d "$ZG_PG_URI" -z test. --state "$ZG_TMP/state.$was" --timeout 30 switchover 2>&1); rc=$?
 now=$(other_of "$was")
 like "$rc:$out" "^0:$now [0-9]+$" "case 4: switchover from $was: $now holds the lease"
-ok "case 4: $now is the signing active" zg_wait 60 eval '[ "$(sp_active)" = "$now" ]'
+ok "case 4: $now is the signing active" zg_wait "$SP_TAKEOVER" eval '[ "$(sp_active)" = "$now" ]'
 feed_wait
 settled "case 4" c4-12
 
 # ---- case 1: kill -9 of the active signer (knotd, controller, consumer) ----
+# The standby's knotd is paused while the active signs on, until the hidden
+# primary serves a serial above the standby's: at the kill the standby is
+# behind, and the dead peer has nothing to give, so the new active catches
+# up from the hidden primary. In CI this happened by chance and the hidden
+# primary refused the transfer to b (its acl allowed 127.0.0.1 only): the
+# takeover never finished.
 was=$(sp_active)
 now=$(other_of "$was")
 feed c1 15
+behind=$(serial_of "${SP_PORT[$now]}" "${SP_ADDR[$now]}")
+nowpid=$(cat "${SP_DIR[$now]}/knotd.pid")
+touch "$ZG_TMP/paused"
+zg_on_exit "[ -e $ZG_TMP/paused ] && kill -CONT $nowpid"
+kill -STOP "$nowpid"
+# (two above: an IXFR to it may have ended between the read and the pause)
+primary_above() { local s; s=$(serial_of "${SP_PORT[p]}"); [ -n "$1" ] && [ -n "$s" ] && [ "$s" -gt $(($1 + 1)) ]; }
+ok "case 1: $now's knotd paused at serial $behind, the hidden primary serves one two above" \
+	zg_wait 60 primary_above "$behind"
 sleep 1.5
 sp_kill "$was"
-ok "case 1: kill -9 of $was: $now takes over and signs" zg_wait 60 eval '[ "$(sp_active)" = "$now" ]'
-[ "$(sp_active)" = "$now" ] || zg_diag "hooks.log: $(tail -30 "$ZG_TMP/hooks.log")"
+kill -CONT "$nowpid"
+rm -f "$ZG_TMP/paused"
+ok "case 1: kill -9 of $was: $now takes over and signs" zg_wait "$SP_TAKEOVER" eval '[ "$(sp_active)" = "$now" ]'
+[ "$(sp_active)" = "$now" ] || sp_diag_takeover "$now"
 like "$(cat "$ZG_TMP/ctl.$now.log")" "role active \\(token [0-9]+, previous holder $was\\)" "case 1: $now logged the takeover from $was"
 feed_wait
 settled "case 1" c1-15
 ok "case 1: $was's knotd starts again" zg_knotd_start "${SP_DIR[$was]}"
 sp_ctl_start "$was"
-ok "case 1: $was comes back as standby" zg_wait 30 eval '[ "$(sp_role $was)" = standby ]'
+ok "case 1: $was comes back as standby" zg_wait $((2 * SP_HOOK_T + 10)) eval '[ "$(sp_role $was)" = standby ]'
 
 # ---- case 3: PostgreSQL restarts mid-run ----
 feed c3 12
@@ -88,7 +105,9 @@ sleep 1.5
 ok "case 3: PostgreSQL restarts" $ZG_PG_ASUSER "$ZG_PG_BINDIR/pg_ctl" -D "$ZG_TMP/pg/data" -m fast -w -t 30 \
 	restart -l "$ZG_TMP/pg/pg.log"
 feed_wait
-ok "case 3: one signer is active and signing" zg_wait 60 sp_active
+# (the active may step down while the database is away: then a lease
+# period of hold-off, the lease's expiry and a takeover)
+ok "case 3: one signer is active and signing" zg_wait $((SP_LEASE + SP_TAKEOVER)) sp_active
 settled "case 3" c3-12
 
 # ---- case 6: a ZSK rollover in progress across a failover ----
@@ -114,8 +133,8 @@ roll=$(echo "$SP_DNSKEY" | grep -c ' DNSKEY 256 ')
 is "$(sp_keys_at "$was" | grep -c ' DNSKEY 256 ')" $((roll + 1)) \
 	"case 6: the rollover is in progress at $was (old and new ZSK published)"
 sp_kill "$was"
-ok "case 6: kill -9 of $was mid-rollover: $now takes over and signs" zg_wait 60 eval '[ "$(sp_active)" = "$now" ]'
-[ "$(sp_active)" = "$now" ] || zg_diag "hooks.log: $(tail -30 "$ZG_TMP/hooks.log")"
+ok "case 6: kill -9 of $was mid-rollover: $now takes over and signs" zg_wait "$SP_TAKEOVER" eval '[ "$(sp_active)" = "$now" ]'
+[ "$(sp_active)" = "$now" ] || sp_diag_takeover "$now"
 # the three stages: old keys; old keys and the new ZSK; the KSK and the new ZSK
 stage0=$SP_DNSKEY
 stage1=$(printf '%s\n%s\n' "$SP_DNSKEY" "$znew" | sort)
