@@ -235,13 +235,15 @@ static int print_limit_verdict(const uint8_t *zone, const char *zname, uint32_t 
 
 /* ---- --follow ---- */
 
-static atomic_bool g_cancel;
+/* The follower's cancel flag: set by SIGINT/SIGTERM, it ends a transfer or a
+ * validation under way and the loop. */
+static atomic_bool *g_cancel;
 
 /* SIGINT/SIGTERM: stop following (a second signal kills: SA_RESETHAND). */
 static void on_signal(int sig)
 {
 	(void)sig;
-	atomic_store(&g_cancel, true);
+	atomic_store(g_cancel, true);
 }
 
 typedef struct {
@@ -252,14 +254,15 @@ typedef struct {
 	zg_xfr_limits_t limits; /*!< --max-*: 0 fields automatic. */
 } follow_args_t;
 
+/* What the tool keeps beside the library's follower (zg_follow_t). */
 typedef struct {
-	zg_xfr_peer_t peer;
-	zg_xfr_limits_t limits; /*!< As configured (0 fields: automatic). */
-	zg_xfr_stats_t stats;   /*!< Of the last transfer. */
-	const char *server;
-	const char *zone_str;
-	zg_shadow_t sh;         /*!< The shadow zone (NULL before the first AXFR). */
+	const follow_args_t *fa;
+	unsigned threads;       /*!< -j (0: online CPUs). */
+	const uint8_t *zone;
+	char zname[1024];
 	char last_msg[512];     /*!< Last problem written to stderr (not repeated). */
+	int code;               /*!< Exit status of the last verdict. */
+	int err;                /*!< Writing a verdict failed. */
 } follow_t;
 
 /* Writes a problem of the follow loop to stderr unless it repeats the last one. */
@@ -277,17 +280,16 @@ static void follow_warn(follow_t *f, const char *fmt, ...)
 	}
 }
 
-/* Sleeps up to \a sec seconds in 100 ms steps; false once canceled. */
-static bool follow_sleep(unsigned sec)
+/* Sleeps up to \a sec seconds in 100 ms steps, less once canceled. */
+static void follow_sleep(unsigned sec)
 {
-	for (unsigned i = 0; i < sec * 10 && !atomic_load(&g_cancel); i++) {
+	for (unsigned i = 0; i < sec * 10 && !atomic_load(g_cancel); i++) {
 		struct timespec ts = { .tv_sec = 0, .tv_nsec = 100000000 };
 		nanosleep(&ts, NULL);  /* EINTR: the loop checks the flag. */
 	}
-	return !atomic_load(&g_cancel);
 }
 
-/* What zg_shadow_update() did: only a diff that does not apply is told. */
+/* What a transfer did to the shadow zone: only a diff that does not apply is told. */
 static void follow_note(void *arg, zg_shadow_event_t ev, const zg_diff_t *diff, uint32_t from,
                         uint32_t serial, int err)
 {
@@ -296,41 +298,15 @@ static void follow_note(void *arg, zg_shadow_event_t ev, const zg_diff_t *diff, 
 	follow_t *f = arg;
 	if (ev == ZG_SHADOW_IXFR_NOAPPLY) {
 		follow_warn(f, "IXFR of %s from %s, serial %u -> %u, does not apply to the "
-		            "shadow zone (%s), falling back to AXFR", f->zone_str, f->server,
+		            "shadow zone (%s), falling back to AXFR", f->fa->zone_str, f->fa->server,
 		            diff->serial_from, diff->serial_to, zg_strerror(err));
 	}
 }
 
-/*
- * Brings the shadow zone to the primary's current serial, as mod-validate
- * does (zg_shadow_update()). Sets *changed when the shadow changed. Returns
- * 0 or the transfer error (with the reason in \a reason).
- */
-static int follow_update(follow_t *f, bool *changed, char *reason, size_t rlen)
-{
-	reason[0] = '\0';
-	zg_shadow_fail_t fail;
-	int ret = zg_shadow_update(&f->sh, &f->peer, &f->limits, changed, &fail, follow_note, f);
-	if (ret == 0) {
-		return 0;
-	}
-	const char *why = fail.reason[0] != '\0' ? fail.reason : zg_strerror(ret);
-	if (fail.shadow) {
-		snprintf(reason, rlen, "shadow zone: %s", zg_strerror(ret));
-	} else if (fail.ixfr) {
-		snprintf(reason, rlen, "IXFR from serial %u: %s", fail.from, why);
-	} else {
-		snprintf(reason, rlen, "AXFR: %s", why);
-	}
-	return ret;
-}
-
 /* Prints the findings and the verdict line of one serial (flushed). */
-static int follow_print(follow_t *f, zg_report_t *report, const zg_report_info_t *info,
+static int follow_print(const zg_report_t *report, const zg_report_info_t *info,
                         bool full, size_t checked, double ms)
 {
-	/* The earliest expiry of the whole zone, not only of what was checked. */
-	report->stats.earliest_expiry = zg_incr_earliest_expiry(f->sh.shadow);
 	const char *mode = full ? "whole zone" : "incremental";
 	char *buf = NULL;
 	size_t len = 0;
@@ -379,184 +355,161 @@ static int follow_print(follow_t *f, zg_report_t *report, const zg_report_info_t
 	return ret;
 }
 
+/* A verdict of the follower: printed (a failure to print ends the loop). */
+static void follow_verdict(void *arg, const zg_follow_verdict_t *v)
+{
+	follow_t *f = arg;
+	if (v->report == NULL) {
+		/* A limit stopped the transfer: that serial fails, and is not
+		 * transferred again until the primary announces another one. */
+		f->code = print_limit_verdict(f->zone, f->zname, v->serial, v->limit, "transfer");
+		return;
+	}
+	zg_report_info_t info = {
+		.zone = f->zname,
+		.serial = v->serial,
+		.now = v->now,
+		.threads = v->full ? (f->threads ? f->threads
+		                                 : (unsigned)sysconf(_SC_NPROCESSORS_ONLN)) : 1,
+		.elapsed = v->elapsed,
+		.p256 = g_p256,
+	};
+	/* The earliest expiry of the whole zone, not only of what was checked. */
+	v->report->stats.earliest_expiry = v->earliest_expiry;
+	int ret = follow_print(v->report, &info, v->full, v->checked, v->elapsed * 1000.0);
+	f->code = v->valid ? 0 : 1;
+	if (ret != 0) {
+		f->err = ret;
+	}
+}
+
 /*
- * The follow loop. Returns the exit status: 0 the last verdict was valid,
- * 1 it was not, 2 usage or I/O errors at start, or no verdict at all.
+ * The follow loop: the library's (zg_follow_round()), with the tool's rules
+ * on what each round did. Returns the exit status: 0 the last verdict was
+ * valid, 1 it was not, 2 usage or I/O errors at start, or no verdict at all.
  */
-static int follow(const follow_args_t *fa, zg_verify_opts_t *vo, const char *tsig,
+static int follow(const follow_args_t *fa, const zg_verify_opts_t *vo, const char *tsig,
                   const char *ds_file)
 {
-	follow_t f = { .server = fa->server, .zone_str = fa->zone_str, .limits = fa->limits };
 	zg_xfr_source_t src;
 	char why[256];
 	if (zg_xfr_source_parse(&src, fa->server, tsig, fa->zone_str, why, sizeof(why)) != 0) {
 		return fail_usage("--follow: %s", why);
 	}
-	struct sockaddr_storage addr = src.addr;
-	const uint8_t *zone = src.zone;
+	zg_follow_t *fl = calloc(1, sizeof(*fl));
+	if (fl == NULL) {
+		zg_xfr_source_deinit(&src);
+		return fail_usage("--follow: %s", zg_strerror(-ENOMEM));
+	}
+	follow_t t = { .fa = fa, .threads = vo->threads, .zone = fl->zone };
+	fl->ops = (zg_follow_ops_t){ .arg = &t, .verdict = follow_verdict, .note = follow_note };
+	zg_follow_init(fl);
+	memcpy(fl->zone, src.zone, sizeof(fl->zone));
+	zg_dname_str(fl->zone, t.zname, sizeof(t.zname));
+	zg_dname_str(fl->zone, fl->zone_str, sizeof(fl->zone_str));  /* Its logs (none). */
+	struct sockaddr_storage any = { .ss_family = AF_UNSPEC };
+	zg_follow_source_add(fl, &src.addr, &any);
+	zg_follow_source_describe(fl, fa->server);
+	if (src.has_key) {
+		fl->source_key = src.key;   /* Freed with the follower. */
+		memset(&src.key, 0, sizeof(src.key));
+	}
+	zg_xfr_source_deinit(&src);
+	fl->horizon = vo->horizon;
+	fl->poll_sec = fa->poll;
+	fl->limits = fa->limits;
+	fl->p256_openssl = vo->p256_openssl;
+	fl->verify = *vo;
+
+	int code = 2;                /* No verdict yet. */
 	zg_buf_t ds;
 	zg_buf_init(&ds);
 	if (ds_file != NULL) {
 		zg_load_error_t lerr;
-		if (zg_ds_load_file(ds_file, zone, &ds, &vo->ds_count, &lerr) != 0) {
-			zg_xfr_source_deinit(&src);
-			zg_buf_deinit(&ds);
-			if (lerr.line > 0) {
-				return fail_usage("%s:%llu: %s", lerr.file, (unsigned long long)lerr.line,
-				                  lerr.reason);
-			}
-			return fail_usage("%s: %s", ds_file, lerr.reason);
+		if (zg_ds_load_file(ds_file, fl->zone, &ds, &fl->verify.ds_count, &lerr) != 0) {
+			code = lerr.line > 0 ?
+			       fail_usage("%s:%llu: %s", lerr.file, (unsigned long long)lerr.line,
+			                  lerr.reason) :
+			       fail_usage("%s: %s", ds_file, lerr.reason);
+			goto out;
 		}
-		vo->ds = ds.data;
-		vo->ds_size = ds.len;
+		fl->verify.ds = ds.data;
+		fl->verify.ds_size = ds.len;
 	}
-	vo->cancel = &g_cancel;
 
+	g_cancel = &fl->cancel;
 	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESETHAND };
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
-	f.peer = (zg_xfr_peer_t){
-		.addr = &addr,
-		.key = src.has_key ? &src.key : NULL,
-		.zone = zone,
-		.cancel = &g_cancel,
-		.stats = &f.stats,
-	};
-	zg_shadow_init(&f.sh);
-
-	int code = 2;                /* No verdict yet. */
 	bool started = false;        /* The first SOA query and AXFR worked. */
-	bool have_verdict = false;
-	bool limit_failed = false;   /* The last verdict: a transfer over a limit. */
-	uint32_t verdict_serial = 0;
 	unsigned long verdicts = 0;
-	char reason[512];
-	char zname[1024];
-	zg_dname_str(zone, zname, sizeof(zname));
-
-	while (!atomic_load(&g_cancel)) {
-		uint32_t soa = 0;
-		int ret = zg_xfr_soa_serial(&addr, f.peer.key, zone, ZG_XFR_QUERY_TIMEOUT_MS, &soa);
-		if (atomic_load(&g_cancel)) {
+	while (!atomic_load(&fl->cancel)) {
+		zg_follow_result_t res;
+		zg_follow_round(fl, &res);
+		if (atomic_load(&fl->cancel)) {
 			break;
 		}
-		if (ret != 0) {
-			if (!started) {
-				code = fail_usage("SOA query for %s at %s failed: %s", zname, fa->server,
-				                  zg_strerror(ret));
-				break;
-			}
-			follow_warn(&f, "SOA query for %s at %s failed (%s), retrying every %u s",
-			            zname, fa->server, zg_strerror(ret), fa->poll);
-			follow_sleep(fa->poll);
-			continue;
-		}
-		if (have_verdict && (f.sh.shadow != NULL || limit_failed) && soa == verdict_serial) {
-			f.last_msg[0] = '\0';
-			follow_sleep(fa->poll);
-			continue;
-		}
-
-		bool changed = false;
-		ret = follow_update(&f, &changed, reason, sizeof(reason));
-		if (ret == -ECANCELED || atomic_load(&g_cancel)) {
-			break;
-		}
-		if (ret == ZG_ETOOBIG && f.stats.have_serial) {
-			/* A limit stopped the transfer: that serial fails, and is not
-			 * transferred again until the primary announces another one. */
-			code = print_limit_verdict(zone, zname, f.stats.serial, reason, "transfer");
-			started = true;
-			have_verdict = true;
-			verdict_serial = f.stats.serial;
-			limit_failed = true;
-			verdicts++;
-			if (fa->count > 0 && verdicts >= fa->count) {
-				break;
-			}
-			follow_sleep(fa->poll);
-			continue;
-		}
-		if (ret != 0) {
-			if (!started) {
-				code = fail_usage("transfer of %s from %s failed: %s", zname, fa->server,
-				                  reason);
-				break;
-			}
-			follow_warn(&f, "transfer of %s from %s failed (%s), retrying every %u s",
-			            zname, fa->server, reason, fa->poll);
-			follow_sleep(fa->poll);
-			continue;
-		}
-		started = true;
-		uint32_t serial = zg_zone_serial(zg_incr_zone(f.sh.shadow), NULL);
-		if (!changed && have_verdict && serial == verdict_serial) {
-			/* The primary announced a serial it does not transfer (yet). */
-			follow_sleep(fa->poll);
-			continue;
-		}
-
-		vo->now = (int64_t)time(NULL);
-		zg_report_t report;
-		zg_report_init(&report);
-		bool full = false;
-		double t0 = zg_clock_s();
-		ret = zg_incr_verify(f.sh.shadow, vo, &report, &full);
-		double elapsed = zg_clock_s() - t0;
-		if (ret == -ECANCELED) {
-			zg_report_deinit(&report);
-			break;
-		}
-		if (ret != 0) {
-			/* The shadow is dropped: the next round starts over with AXFR. */
-			follow_warn(&f, "validation of %s serial %u aborted (%s)", zname, serial,
-			            zg_strerror(ret));
-			zg_report_deinit(&report);
-			zg_incr_free(f.sh.shadow);
-			f.sh.shadow = NULL;
-			follow_sleep(fa->poll);
-			continue;
-		}
-		zg_report_info_t info = {
-			.zone = zname,
-			.serial = serial,
-			.now = vo->now,
-			.threads = full ? (vo->threads ? vo->threads
-			                               : (unsigned)sysconf(_SC_NPROCESSORS_ONLN)) : 1,
-			.elapsed = elapsed,
-			.p256 = g_p256,
-		};
-		ret = follow_print(&f, &report, &info, full, zg_incr_last_checked(f.sh.shadow),
-		                   elapsed * 1000.0);
-		code = report.errors > 0 ? 1 : 0;
-		zg_report_deinit(&report);
-		if (ret != 0) {
-			fprintf(stderr, "zg-verify: cannot write the verdict (%s)\n", zg_strerror(ret));
+		if (t.err != 0) {
+			fprintf(stderr, "zg-verify: cannot write the verdict (%s)\n", zg_strerror(t.err));
 			code = 2;
 			break;
 		}
-		f.last_msg[0] = '\0';
-		have_verdict = true;
-		limit_failed = false;
-		verdict_serial = serial;
-		verdicts++;
-		if (fa->count > 0 && verdicts >= fa->count) {
+		bool again = false;
+		switch (res.outcome) {
+		case ZG_FOLLOW_SOA_FAILED:
+		case ZG_FOLLOW_XFR_FAILED: {
+			/* Fatal at first contact, later retried. */
+			bool soa = res.outcome == ZG_FOLLOW_SOA_FAILED;
+			const char *what = soa ? "SOA query for" : "transfer of";
+			const char *at = soa ? "at" : "from";
+			if (!started) {
+				code = fail_usage("%s %s %s %s failed: %s", what, t.zname, at, fa->server,
+				                  res.reason);
+				goto out;
+			}
+			follow_warn(&t, "%s %s %s %s failed (%s), retrying every %u s", what, t.zname,
+			            at, fa->server, res.reason, fa->poll);
 			break;
 		}
-		if (serial != soa) {
-			continue;  /* Changed meanwhile: ask again at once. */
+		case ZG_FOLLOW_ABORTED:
+			/* The shadow is dropped: the next round starts over with AXFR. */
+			started = true;
+			follow_warn(&t, "validation of %s serial %u aborted (%s)", t.zname, res.serial,
+			            zg_strerror(res.err));
+			break;
+		case ZG_FOLLOW_VERDICT:
+			started = true;
+			code = t.code;
+			if (!res.limit) {
+				t.last_msg[0] = '\0';
+			}
+			if (fa->count > 0 && ++verdicts >= fa->count) {
+				goto out;
+			}
+			/* Changed meanwhile: ask again at once. */
+			again = !res.limit && res.serial != res.soa;
+			break;
+		case ZG_FOLLOW_UNCHANGED:
+			t.last_msg[0] = '\0';
+			break;
+		default:
+			/* The primary announced a serial it does not transfer (yet). */
+			started = true;
+			break;
 		}
-		follow_sleep(fa->poll);
+		if (!again) {
+			follow_sleep(fa->poll);
+		}
 	}
-
+out:
 	/* Freeing a large zone takes time and changes nothing at exit. */
-	if (getenv("ZG_VERIFY_FREE") != NULL) {
-		zg_incr_free(f.sh.shadow);
+	if (getenv("ZG_VERIFY_FREE") == NULL) {
+		fl->sh.shadow = NULL;
 	}
-	zg_diff_deinit(&f.sh.diff);
-	zg_xfr_source_deinit(&src);
+	zg_follow_deinit(fl);
+	free(fl);
 	zg_buf_deinit(&ds);
 	return code;
 }

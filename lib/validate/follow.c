@@ -38,6 +38,9 @@ static void logf_(zg_follow_t *f, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static void logf_(zg_follow_t *f, int level, const char *fmt, ...)
 {
+	if (f->ops.log == NULL) {
+		return;
+	}
 	char msg[2048];
 	va_list ap;
 	va_start(ap, fmt);
@@ -48,7 +51,9 @@ static void logf_(zg_follow_t *f, int level, const char *fmt, ...)
 
 static void fcount(zg_follow_t *f, zg_follow_ctr_t ctr, bool store, uint64_t value)
 {
-	f->ops.count(f->ops.arg, ctr, store, value);
+	if (f->ops.count != NULL) {
+		f->ops.count(f->ops.arg, ctr, store, value);
+	}
 }
 
 /* ---- the shadow zone ---- */
@@ -383,7 +388,9 @@ static void state_restore(zg_follow_t *f)
 /* Starts 'alarm ZONE SERIAL REASON' without waiting for it. */
 static void alarm_run(zg_follow_t *f, uint32_t serial, const char *reason)
 {
-	f->ops.alarm(f->ops.arg, serial, reason);
+	if (f->ops.alarm != NULL) {
+		f->ops.alarm(f->ops.arg, serial, reason);
+	}
 }
 
 static void resign_request(zg_follow_t *f, uint32_t serial)
@@ -835,11 +842,14 @@ static void shadow_note(void *arg, zg_shadow_event_t ev, const zg_diff_t *diff, 
 		logf_(f, LOG_INFO, "AXFR, incoming, remote %s, serial %u", f->source_str, serial);
 		break;
 	}
+	if (f->ops.note != NULL) {
+		f->ops.note(f->ops.arg, ev, diff, from, serial, err);
+	}
 }
 
 /* Brings the shadow zone to the source's current serial (zg_shadow_update()):
- * a transfer stopped by a limit leaves its reason in f->xfr_reason, another
- * failure is logged. */
+ * a failure leaves its reason in f->xfr_reason; one not stopped by a limit
+ * is logged. */
 static int shadow_update(zg_follow_t *f, bool *changed)
 {
 	const zg_follow_addr_t *src = &f->sources[f->source_cur];
@@ -854,14 +864,22 @@ static int shadow_update(zg_follow_t *f, bool *changed)
 	};
 	zg_shadow_fail_t fail;
 	int ret = zg_shadow_update(&f->sh, &peer, &f->limits, changed, &fail, shadow_note, f);
-	if (ret == 0 || fail.shadow) {
+	if (ret == 0) {
 		return ret;
 	}
-	if (ret == ZG_ETOOBIG && fail.ixfr) {
+	const char *why = fail.reason[0] != '\0' ? fail.reason : zg_strerror(ret);
+	if (fail.shadow) {
+		snprintf(f->xfr_reason, sizeof(f->xfr_reason), "shadow zone: %s", zg_strerror(ret));
+		return ret;
+	}
+	if (fail.ixfr) {
 		snprintf(f->xfr_reason, sizeof(f->xfr_reason), "IXFR from serial %u: %s",
-		         fail.from, fail.reason);
-	} else if (ret == ZG_ETOOBIG) {
-		snprintf(f->xfr_reason, sizeof(f->xfr_reason), "AXFR: %s", fail.reason);
+		         fail.from, why);
+	} else {
+		snprintf(f->xfr_reason, sizeof(f->xfr_reason), "AXFR: %s", why);
+	}
+	if (ret == ZG_ETOOBIG) {
+		/* Logged with the verdict (check_serial()). */
 	} else if (fail.ixfr) {
 		xfr_failed(f, "IXFR, incoming, remote %s, serial %u, failed (%s)%s",
 		           f->source_str, fail.from,
@@ -879,8 +897,8 @@ static int judge(zg_follow_t *f, zg_incr_t *in, uint32_t serial, int64_t t0,
                  int64_t t_xfr, const struct sockaddr_storage *from);
 
 /* Follows the source and validates; returns 0 with *serial set once the
- * shadow's serial has a verdict. */
-static int check_serial(zg_follow_t *f, uint32_t *serial)
+ * shadow's serial has a verdict. What it did goes to res. */
+static int check_serial(zg_follow_t *f, uint32_t *serial, zg_follow_result_t *res)
 {
 	int64_t t0 = zg_clock_ms();
 	bool changed = false;
@@ -900,27 +918,47 @@ static int check_serial(zg_follow_t *f, uint32_t *serial)
 			snprintf(why, sizeof(why), "transfer stopped by a limit, %s", f->xfr_reason);
 			alarm_run(f, *serial, why);
 		}
+		res->outcome = ZG_FOLLOW_VERDICT;
+		res->serial = *serial;
+		res->limit = true;
+		if (f->ops.verdict != NULL) {
+			zg_follow_verdict_t v = {
+				.serial = *serial, .limit = f->xfr_reason, .now = (int64_t)time(NULL),
+				.earliest_expiry = INT64_MAX,
+			};
+			f->ops.verdict(f->ops.arg, &v);
+		}
 		return 0;
 	}
 	if (ret != 0) {
+		res->outcome = ZG_FOLLOW_XFR_FAILED;
+		res->err = ret;
+		snprintf(res->reason, sizeof(res->reason), "%s", f->xfr_reason);
 		return ret;
 	}
 	*serial = zg_zone_serial(zg_incr_zone(f->sh.shadow), NULL);
+	res->serial = *serial;
 	if (!changed && verdict_get(f, *serial) >= 0) {
+		res->outcome = ZG_FOLLOW_NOTHING_NEW;
 		return 0;
 	}
 	const struct sockaddr_storage *from = &f->sources[f->source_cur].addr;
 	if (f->lease != NULL && fence_check(f, *serial, from, false) != 0) {
 		zg_incr_free(f->sh.shadow);
 		f->sh.shadow = NULL;
+		res->outcome = ZG_FOLLOW_FENCED;
 		return ZG_EFENCED;
 	}
 	ret = judge(f, f->sh.shadow, *serial, t0, zg_clock_ms() - t0, from);
 	if (ret != 0) {
 		zg_incr_free(f->sh.shadow);
 		f->sh.shadow = NULL;
+		res->outcome = ret == ZG_EFENCED ? ZG_FOLLOW_FENCED : ZG_FOLLOW_ABORTED;
+		res->err = ret;
+		return ret;
 	}
-	return ret;
+	res->outcome = ZG_FOLLOW_VERDICT;
+	return 0;
 }
 
 /*
@@ -946,17 +984,18 @@ static int judge(zg_follow_t *f, zg_incr_t *in, uint32_t serial, int64_t t0,
 		verdict_set(f, serial, false);
 	}
 
-	zg_verify_opts_t opts = {
-		.now = time(NULL),
-		.horizon = f->horizon,
-		.threads = 0,            /* One per CPU (small diffs: one). */
-		.cancel = &f->cancel,  /* Unload does not wait for a whole-zone run. */
-		.p256_openssl = f->p256_openssl,
-	};
+	/* Threads 0: one per CPU (small diffs: one). */
+	zg_verify_opts_t opts = f->verify;
+	opts.now = time(NULL);
+	opts.horizon = f->horizon;
+	opts.cancel = &f->cancel;  /* Unload does not wait for a whole-zone run. */
+	opts.p256_openssl = f->p256_openssl;
 	zg_report_t report;
 	zg_report_init(&report);
 	bool full = false;
+	double tv = zg_clock_s();
 	int ret = zg_incr_verify(in, &opts, &report, &full);
+	tv = zg_clock_s() - tv;
 	if (ret == -ECANCELED) {
 		logf_(f, LOG_INFO, "serial %u, validation canceled (module unloaded)",
 		     serial);
@@ -1027,6 +1066,14 @@ static int judge(zg_follow_t *f, zg_incr_t *in, uint32_t serial, int64_t t0,
 		snprintf(why, sizeof(why), "%zu validation errors, first: %s", report.errors, first);
 		alarm_run(f, serial, why);
 		resign_request(f, serial);
+	}
+	if (f->ops.verdict != NULL) {
+		zg_follow_verdict_t v = {
+			.serial = serial, .valid = report.errors == 0, .report = &report, .full = full,
+			.checked = zg_incr_last_checked(in), .now = opts.now, .elapsed = tv,
+			.earliest_expiry = f->earliest_expiry,
+		};
+		f->ops.verdict(f->ops.arg, &v);
 	}
 	zg_report_deinit(&report);
 	return 0;
@@ -1191,26 +1238,36 @@ static void content_recheck(zg_follow_t *f)
 	}
 }
 
-int64_t zg_follow_round(zg_follow_t *f)
+int64_t zg_follow_round(zg_follow_t *f, zg_follow_result_t *res)
 {
+	zg_follow_result_t local;
+	if (res == NULL) {
+		res = &local;
+	}
+	memset(res, 0, sizeof(*res));
 	uint32_t serial = 0;
 	int ret = f->lease != NULL ? fence_soa(f, &serial) : source_soa(f, &serial);
 	if (ret == ZG_EFENCED) {
 		/* Nothing accepted now (fence_soa() logged why). */
+		res->outcome = ZG_FOLLOW_FENCED;
 	} else if (ret != 0) {
 		if (ret != f->last_err && f->burst == 0) {
 			logf_(f, LOG_WARNING, "SOA query, remote %s, failed (%s)",
 			     f->source_name, f->soa_reason);
 		}
 		f->last_err = f->burst == 0 ? ret : 0;
+		res->outcome = ZG_FOLLOW_SOA_FAILED;
+		res->err = ret;
+		snprintf(res->reason, sizeof(res->reason), "%s", f->soa_reason);
 	} else {
 		if (f->last_err != 0) {
 			logf_(f, LOG_INFO, "SOA query, remote %s, answered again", f->source_name);
 		}
 		f->last_err = 0;
+		res->soa = serial;
 		if (!f->have_serial || serial != f->last) {
 			uint32_t got = 0;
-			if (check_serial(f, &got) == 0) {
+			if (check_serial(f, &got, res) == 0) {
 				f->have_serial = true;
 				f->last = got;
 				if (got != serial) {

@@ -9,11 +9,14 @@
  * signature expiry as time passes, checks again content served behind a
  * failed serial, fences serials by the signer lease (signer/fence.h) and
  * announces validated serials to NOTIFY targets. The caller supplies
- * logging, counters, the alarm and the re-sign request (zg_follow_ops_t)
- * and the thread: it calls zg_follow_round() and sleeps what it returns.
+ * logging, counters, the alarm, the re-sign request and what to do with
+ * each verdict (zg_follow_ops_t, each optional) and the thread: it calls
+ * zg_follow_round() and sleeps what it returns, or applies its own rules to
+ * what the round did (zg_follow_result_t).
  *
- * The shadow update (zg_shadow_update()) is also the transfer step of
- * `zg-verify --follow`.
+ * mod-validate runs it on its worker thread; `zg-verify --follow` runs it
+ * in its main loop with no state file, NOTIFY target, lease, log, counter
+ * or alarm (then none of these costs anything) and prints each verdict.
  *
  * Threads: one worker runs zg_follow_round() and zg_follow_waited(); any
  * thread may call zg_follow_verdict() (lock-free), zg_follow_digest()
@@ -37,7 +40,9 @@
 #include "signer/lease.h"
 #include "validate/digest.h"
 #include "validate/incr.h"
+#include "validate/report.h"
 #include "validate/verdicts.h"
+#include "validate/verify.h"
 
 /*! Addresses of a source used (tried in order). */
 #define ZG_FOLLOW_SOURCES  8
@@ -102,7 +107,22 @@ typedef enum {
 	ZG_FOLLOW_CTR_LEASE_TOKEN,
 } zg_follow_ctr_t;
 
-/*! What the follower needs from its host. */
+/*! A verdict as it is made (zg_follow_ops_t.verdict). */
+typedef struct {
+	uint32_t serial;
+	bool valid;
+	/*! The findings (the caller may change them while it is called); NULL for a
+	 *  transfer stopped by a limit (then limit says why). */
+	zg_report_t *report;
+	const char *limit;          /*!< "IXFR from serial N: ..." or "AXFR: ..."; NULL. */
+	bool full;                  /*!< The whole zone validated (else incremental). */
+	size_t checked;             /*!< Names checked. */
+	int64_t now;                /*!< The validation time (unix seconds). */
+	double elapsed;             /*!< Seconds the validation took (not the transfer). */
+	int64_t earliest_expiry;    /*!< Of the whole zone (INT64_MAX: none). */
+} zg_follow_verdict_t;
+
+/*! What the follower needs from its host; a NULL member is not called. */
 typedef struct {
 	void *arg;
 	/*! A log line (syslog level). */
@@ -111,9 +131,35 @@ typedef struct {
 	void (*count)(void *arg, zg_follow_ctr_t ctr, bool store, uint64_t value);
 	/*! Runs the alarm for serial, without waiting. */
 	void (*alarm)(void *arg, uint32_t serial, const char *reason);
-	/*! Asks the signer to sign again (serial failed); NULL: never. */
+	/*! Asks the signer to sign again (serial failed). */
 	void (*resign)(void *arg, uint32_t serial);
+	/*! Each verdict made (after it is recorded and logged). */
+	void (*verdict)(void *arg, const zg_follow_verdict_t *v);
+	/*! What each transfer did to the shadow zone (after the log line). */
+	zg_shadow_note_t note;
 } zg_follow_ops_t;
+
+/*! What one round (zg_follow_round()) did. */
+typedef enum {
+	ZG_FOLLOW_UNCHANGED = 0,    /*!< The source's serial is the one judged last (or the
+	                                 SOA query and transfer were not tried). */
+	ZG_FOLLOW_NOTHING_NEW,      /*!< Transferred, nothing new to judge. */
+	ZG_FOLLOW_VERDICT,          /*!< A verdict made on serial (also a transfer over a limit). */
+	ZG_FOLLOW_SOA_FAILED,       /*!< The SOA query failed (err, reason). */
+	ZG_FOLLOW_XFR_FAILED,       /*!< The transfer failed (err, reason). */
+	ZG_FOLLOW_ABORTED,          /*!< The validation of serial aborted (err): the shadow
+	                                 is dropped, the next transfer is an AXFR. */
+	ZG_FOLLOW_FENCED,           /*!< Nothing accepted now (signer lease, logged). */
+} zg_follow_outcome_t;
+
+typedef struct {
+	zg_follow_outcome_t outcome;
+	int err;
+	uint32_t soa;               /*!< The source's serial (outcome past SOA_FAILED). */
+	uint32_t serial;            /*!< VERDICT, NOTHING_NEW, ABORTED: the serial judged. */
+	bool limit;                 /*!< VERDICT: a transfer stopped by a limit. */
+	char reason[512];           /*!< SOA_FAILED, XFR_FAILED: why. */
+} zg_follow_result_t;
 
 /*! An address of the source and the local address to use towards it. */
 typedef struct {
@@ -147,8 +193,10 @@ typedef struct {
 	char self_str[80];
 	zg_xfr_self_t self;         /*!< Own connections to this server. */
 	knot_tsig_key_t key;        /*!< The gate's key (also towards the source); name NULL: none. */
-	uint32_t horizon;
+	int64_t horizon;            /*!< Seconds; 0: off. */
 	uint32_t poll_sec;
+	zg_verify_opts_t verify;    /*!< Options of each validation: threads, ds (now,
+	                                 horizon, p256_openssl, cancel set from f). */
 	zg_xfr_limits_t limits;     /*!< 0 fields automatic. */
 	bool p256_openssl;
 	zg_follow_notify_t notify[ZG_FOLLOW_NOTIFY];
@@ -249,11 +297,15 @@ void zg_follow_recheck_request(zg_follow_t *f);
 
 /*!
  * One round of the worker: polls the source, transfers and validates a new
- * serial, checks content, expiry.
+ * serial, checks content, expiry. mod-validate runs it on its worker thread,
+ * `zg-verify --follow` in its main loop (with its own rules on the result:
+ * exit status, count, first contact).
  *
- * \return The milliseconds to wait before the next round (0: at once).
+ * \param res  NULL, or receives what the round did.
+ * \return The milliseconds to wait before the next round (negative: at once,
+ *         the source changed during the transfer).
  */
-int64_t zg_follow_round(zg_follow_t *f);
+int64_t zg_follow_round(zg_follow_t *f, zg_follow_result_t *res);
 
 /*! After the wait: woken (a NOTIFY, a recheck) or not. */
 void zg_follow_waited(zg_follow_t *f, bool woken);

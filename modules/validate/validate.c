@@ -144,7 +144,7 @@ static void *worker(void *arg)
 {
 	validate_ctx_t *ctx = arg;
 	while (!zg_modworker_stopping(&ctx->w)) {
-		int64_t ms = zg_follow_round(&ctx->f);
+		int64_t ms = zg_follow_round(&ctx->f, NULL);
 		if (ms < 0) {
 			continue;  /* At once. */
 		}

@@ -5,7 +5,9 @@
  * (valid, failed, none), a valid verdict whose signatures expired restored
  * as failed, a verdict without the digest of its content not opening the
  * gate, and a truncated or corrupt state file refused whole (fail closed)
- * with a warning naming the file, the line and the reason.
+ * with a warning naming the file, the line and the reason; one round
+ * (zg_follow_round()) as zg-verify --follow runs it, its result when the
+ * source cannot be asked.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -13,9 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "core/error.h"
 #include "dns/dnsclient.h"
 #include "validate/follow.h"
 #include "tap.h"
@@ -25,6 +30,7 @@ typedef struct {
 	int worst;                  /* Lowest (most severe) level logged. */
 	uint64_t last_serial;       /* ZG_FOLLOW_CTR_LAST_SERIAL as stored. */
 	unsigned alarms;
+	unsigned verdicts;
 } host_t;
 
 static void h_log(void *arg, int level, const char *msg)
@@ -138,10 +144,75 @@ static void test_config(void)
 	free(f);
 }
 
+static void h_verdict(void *arg, const zg_follow_verdict_t *v)
+{
+	(void)v;
+	((host_t *)arg)->verdicts++;
+}
+
+/* A port of 127.0.0.1 nobody listens on (UDP and TCP) right now. */
+static struct sockaddr_storage closed_port(void)
+{
+	struct sockaddr_storage ss = sa("127.0.0.1@1");
+	struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+	in->sin_port = 0;
+	socklen_t len = sizeof(*in);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd >= 0 && bind(fd, (struct sockaddr *)in, len) == 0) {
+		getsockname(fd, (struct sockaddr *)in, &len);
+	}
+	if (fd >= 0) {
+		close(fd);
+	}
+	return ss;
+}
+
+/* One round as `zg-verify --follow` runs it: no log, counters, alarm, state
+ * file, NOTIFY or lease configured; what the round did comes back in the
+ * result (the tool's rules use it), no verdict without a transfer. */
+static void test_round(void)
+{
+	host_t h;
+	memset(&h, 0, sizeof(h));
+	zg_follow_t *f = calloc(1, sizeof(*f));
+	f->ops = (zg_follow_ops_t){ .arg = &h, .verdict = h_verdict };
+	zg_follow_init(f);
+	f->burst = 0;
+	f->poll_sec = 7;
+	knot_dname_from_str(f->zone, "test.", sizeof(f->zone));
+	snprintf(f->zone_str, sizeof(f->zone_str), "test.");
+
+	zg_follow_source_describe(f, "no-such-remote");
+	zg_follow_result_t res;
+	memset(&res, 0xff, sizeof(res));
+	int64_t ms = zg_follow_round(f, &res);
+	ok(res.outcome == ZG_FOLLOW_SOA_FAILED && res.err == ZG_EINPUT &&
+	   strstr(res.reason, "no remote of that id") != NULL,
+	   "no source: the round says the SOA query failed, and why");
+	ok(res.soa == 0 && res.serial == 0 && !res.limit, "no source: no serial in the result");
+	is_int((int)ms, 7000, "no source: the poll interval to wait (no burst)");
+
+	struct sockaddr_storage closed = closed_port(), any = { .ss_family = AF_UNSPEC };
+	f->source_count = 0;
+	zg_follow_source_add(f, &closed, &any);
+	zg_follow_source_describe(f, "127.0.0.1");
+	ms = zg_follow_round(f, &res);
+	ok(res.outcome == ZG_FOLLOW_SOA_FAILED && res.err != 0 &&
+	   strcmp(res.reason, zg_strerror(res.err)) == 0,
+	   "nobody at the source: SOA query failed, the reason is the error (%s)", res.reason);
+	is_int((int)ms, 7000, "then the poll interval");
+	is_int((int)h.verdicts, 0, "no verdict without a transfer");
+	ok(f->sh.shadow == NULL && !f->have_serial, "no shadow zone, no serial taken");
+	ok(zg_follow_round(f, NULL) == 7000, "a round without a result (mod-validate) works alike");
+	zg_follow_deinit(f);
+	free(f);
+}
+
 int main(void)
 {
 	plan_lazy();
 	test_config();
+	test_round();
 	char dir[] = "/tmp/zg-test-follow.XXXXXX";
 	ok(mkdtemp(dir) != NULL, "temp dir");
 	char path[256];
