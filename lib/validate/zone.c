@@ -14,6 +14,27 @@
 
 #define SL_MAX 24
 
+/*
+ * Node memory. Every node is one block of the zone's arena (header, RRsets,
+ * key, rdata). A node that a change replaces (or removes) gives its block
+ * back to the zone's free lists, and new nodes are taken from them before
+ * the arena grows: so a stream of changes reuses the blocks of the nodes it
+ * replaced and the store stays at the size of its content (issue 20), with
+ * no heap allocation per change. Small blocks are kept in lists per size
+ * (8-byte steps), found with a bitmap; a request takes the smallest block
+ * that fits and splits off what it does not need when that can hold a node.
+ * Larger blocks (rare: huge RRsets) go to one list, first fit.
+ */
+#define FL_GRAIN    8
+#define FL_CLASSES  512                         /* blocks up to 4 KiB - 8 */
+#define FL_WORDS    (FL_CLASSES / 64)
+#define FL_SPLIT    128                          /* smallest block split off */
+
+typedef struct fl_block {
+	struct fl_block *next;
+	size_t size;                                 /* large list only */
+} fl_block_t;
+
 struct zg_node {
 	zg_node_t *prev;
 	zg_rrset_t *rrsets;
@@ -22,7 +43,7 @@ struct zg_node {
 	uint16_t keylen;
 	uint16_t rrset_count;
 	uint8_t height;
-	uint8_t heap;
+	uint32_t bytes;         /* Size of the node's block. */
 	zg_node_t *next[];
 };
 
@@ -56,6 +77,11 @@ struct zg_zone {
 	bool building;
 	uint64_t rng;
 	size_t rr_count;
+	/* Free node blocks (see "Node memory" above). */
+	fl_block_t *fl[FL_CLASSES];
+	uint64_t fl_bits[FL_WORDS];
+	fl_block_t *fl_large;
+	size_t fl_bytes;
 	/* Owner being collected (bulk) or rebuilt (incremental). */
 	uint8_t pend_key[ZG_KEY_MAXLEN];
 	size_t pend_keylen;
@@ -246,9 +272,90 @@ static void pend_reset(zg_zone_t *z)
 	z->pend_keylen = 0;
 }
 
+static void fl_put(zg_zone_t *z, void *mem, size_t size)
+{
+	fl_block_t *b = mem;
+	z->fl_bytes += size;
+	size_t c = size / FL_GRAIN;
+	if (c < FL_CLASSES) {
+		b->next = z->fl[c];
+		z->fl[c] = b;
+		z->fl_bits[c / 64] |= (uint64_t)1 << (c % 64);
+	} else {
+		b->size = size;
+		b->next = z->fl_large;
+		z->fl_large = b;
+	}
+}
+
+/* Smallest non-empty class >= c, or FL_CLASSES. */
+static size_t fl_find(const zg_zone_t *z, size_t c)
+{
+	for (size_t w = c / 64; w < FL_WORDS; w++) {
+		uint64_t bits = z->fl_bits[w];
+		if (w == c / 64) {
+			bits &= ~(uint64_t)0 << (c % 64);
+		}
+		if (bits != 0) {
+			return w * 64 + (size_t)__builtin_ctzll(bits);
+		}
+	}
+	return FL_CLASSES;
+}
+
+/* A block of at least size bytes (a multiple of FL_GRAIN) for a node:
+ * a free one if there is one, else new from the arena. *bytes receives
+ * the block's size. */
+static void *node_alloc(zg_zone_t *z, size_t size, size_t *bytes)
+{
+	if (z->fl_bytes == 0) {  /* a bulk load: nothing freed yet */
+		*bytes = size;
+		return zg_arena_alloc(&z->arena, size);
+	}
+	void *mem = NULL;
+	size_t got = 0;
+	size_t c = size / FL_GRAIN;
+	size_t f = c < FL_CLASSES ? fl_find(z, c) : FL_CLASSES;
+	if (f < FL_CLASSES) {
+		fl_block_t *b = z->fl[f];
+		z->fl[f] = b->next;
+		if (b->next == NULL) {
+			z->fl_bits[f / 64] &= ~((uint64_t)1 << (f % 64));
+		}
+		mem = b;
+		got = f * FL_GRAIN;
+	} else {
+		for (fl_block_t **p = &z->fl_large; *p != NULL; p = &(*p)->next) {
+			if ((*p)->size >= size) {
+				mem = *p;
+				got = (*p)->size;
+				*p = (*p)->next;
+				break;
+			}
+		}
+	}
+	if (mem == NULL) {
+		*bytes = size;
+		return zg_arena_alloc(&z->arena, size);
+	}
+	z->fl_bytes -= got;
+	if (got - size >= FL_SPLIT) {
+		fl_put(z, (uint8_t *)mem + size, got - size);
+		got = size;
+	}
+	*bytes = got;
+	return mem;
+}
+
+/* Gives the block of a node no tree holds any more to the free lists. */
+static void node_release(zg_zone_t *z, zg_node_t *node)
+{
+	fl_put(z, node, node->bytes);
+}
+
 /* Builds a node from the pending RRs (sorted, deduplicated); *dropped (may
  * be NULL) receives the number of duplicate RRs left out. */
-static zg_node_t *pend_build(zg_zone_t *z, bool heap, uint8_t height, size_t *dropped)
+static zg_node_t *pend_build(zg_zone_t *z, uint8_t height, size_t *dropped)
 {
 	uint8_t *base = z->pend_data.data;
 	if (z->pend_len > 1) {
@@ -279,13 +386,17 @@ static zg_node_t *pend_build(zg_zone_t *z, bool heap, uint8_t height, size_t *dr
 
 	size_t hdr = sizeof(zg_node_t) + height * sizeof(zg_node_t *);
 	size_t total = hdr + nsets * sizeof(zg_rrset_t) + z->pend_keylen + datalen;
-	zg_node_t *node = heap ? malloc(total) : zg_arena_alloc(&z->arena, total);
+	if (total > UINT32_MAX - FL_GRAIN) {
+		return NULL;
+	}
+	size_t bytes = 0;
+	zg_node_t *node = node_alloc(z, (total + FL_GRAIN - 1) & ~(size_t)(FL_GRAIN - 1), &bytes);
 	if (node == NULL) {
 		return NULL;
 	}
 	memset(node, 0, hdr);
 	node->height = height;
-	node->heap = heap;
+	node->bytes = (uint32_t)bytes;
 	node->rrsets = (zg_rrset_t *)((uint8_t *)node + hdr);
 	node->rrset_count = (uint16_t)nsets;
 	uint8_t *key = (uint8_t *)(node->rrsets + nsets);
@@ -334,7 +445,7 @@ static int pend_flush(zg_zone_t *z)
 		return 0;
 	}
 	size_t dropped = 0;
-	zg_node_t *node = pend_build(z, false, random_height(z), &dropped);
+	zg_node_t *node = pend_build(z, random_height(z), &dropped);
 	if (node == NULL) {
 		return -ENOMEM;
 	}
@@ -525,20 +636,8 @@ void zg_zone_free(zg_zone_t *zone)
 	if (zone == NULL) {
 		return;
 	}
+	/* Every node is in the arena. */
 	for (int t = 0; t < 2; t++) {
-		zg_node_t *n = zone->tree[t].head[0];
-		while (n != NULL) {
-			zg_node_t *next = n->next[0];
-			if (n->heap) {
-				free(n);
-			}
-			n = next;
-		}
-		for (size_t i = 0; i < zone->vec[t].len; i++) {
-			if (zone->vec[t].v[i]->heap) {
-				free(zone->vec[t].v[i]);
-			}
-		}
 		free(zone->vec[t].v);
 	}
 	zg_arena_deinit(&zone->arena);
@@ -611,7 +710,7 @@ static int zone_change(zg_zone_t *z, const uint8_t *key, size_t keylen, int t,
 	}
 	zg_node_t *node = NULL;
 	if (z->pend_len > 0) {
-		node = pend_build(z, true, old ? old->height : random_height(z), NULL);
+		node = pend_build(z, old ? old->height : random_height(z), NULL);
 		if (node == NULL) {
 			pend_reset(z);
 			return -ENOMEM;
@@ -633,8 +732,8 @@ static int zone_change(zg_zone_t *z, const uint8_t *key, size_t keylen, int t,
 			tree_insert_at(&z->tree[t], node, update);
 		}
 	}
-	if (old != NULL && old->heap) {
-		free(old);
+	if (old != NULL) {
+		node_release(z, old);
 	}
 	z->rr_count += add ? 1 : (size_t)-1;
 	if (t == 0 && (type == KNOT_RRTYPE_NS || type == KNOT_RRTYPE_DNAME)) {
@@ -783,11 +882,13 @@ static int sort_merge(zg_zone_t *z, node_vec_t *v)
 				ret = pend_load_node(z, b);
 			}
 			size_t dropped = 0;
-			zg_node_t *m = (ret == 0) ? pend_build(z, false, a->height, &dropped) : NULL;
+			zg_node_t *m = (ret == 0) ? pend_build(z, a->height, &dropped) : NULL;
 			pend_reset(z);
 			if (m == NULL) {
 				return ret != 0 ? ret : -ENOMEM;
 			}
+			node_release(z, a);
+			node_release(z, b);
 			z->rr_count -= dropped;
 			v->v[w - 1] = m;
 			continue;
@@ -1024,6 +1125,35 @@ const zg_rrset_t *zg_node_rrsig(const zg_node_t *node, uint16_t covered)
 		}
 	}
 	return NULL;
+}
+
+void zg_zone_mem(const zg_zone_t *zone, size_t *total, size_t *nfree)
+{
+	if (total != NULL) {
+		*total = zone->arena.used;
+	}
+	if (nfree != NULL) {
+		*nfree = zone->fl_bytes;
+	}
+}
+
+int zg_zone_node_to_diff(const zg_node_t *node, bool add, zg_diff_t *diff)
+{
+	uint8_t owner[ZG_DNAME_MAXLEN];
+	zg_node_owner(node, owner);
+	for (unsigned i = 0; i < node->rrset_count; i++) {
+		const zg_rrset_t *set = &node->rrsets[i];
+		const uint8_t *rd = NULL;
+		uint16_t len = 0;
+		size_t pos = 0;
+		while (zg_rrset_next(set, &pos, &rd, &len)) {
+			int ret = zg_diff_put(diff, add, owner, set->type, set->ttl, rd, len);
+			if (ret != 0) {
+				return ret;
+			}
+		}
+	}
+	return 0;
 }
 
 /* ---- out-of-zone records ---- */

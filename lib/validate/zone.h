@@ -23,7 +23,10 @@
  *     one RR at a time and keep the order and the node flags up to date.
  *
  * Nodes returned by lookups stay valid until the next change of the same
- * owner (a change replaces the node) or zg_zone_free(). Lookups may run in
+ * owner (a change replaces the node) or zg_zone_free(). The memory of a
+ * replaced or removed node goes back to the store, and later changes take
+ * their nodes from it before the store grows: a long stream of changes that
+ * keeps the zone's size keeps the store's (zg_zone_mem()). Lookups may run in
  * many threads at once; changes must be serialised by the caller and must
  * not run concurrently with lookups.
  */
@@ -34,6 +37,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dns/diff.h"
 #include "dns/dname.h"
 
 
@@ -267,6 +271,23 @@ uint32_t zg_zone_serial(const zg_zone_t *zone, bool *found);
 
 /*! Number of nodes in the name tree and in the NSEC3 tree; number of RRs. */
 void zg_zone_counts(const zg_zone_t *zone, size_t *names, size_t *nsec3, size_t *rrs);
+
+/*!
+ * Memory of the store's nodes: \a total bytes the store took for them, of
+ * which \a nfree are in no node now (blocks of replaced or removed nodes,
+ * which later changes reuse before the store takes more); either may be NULL.
+ * A stream of changes that leaves the content the same size leaves \a total
+ * about the same (issue 20).
+ */
+void zg_zone_mem(const zg_zone_t *zone, size_t *total, size_t *nfree);
+
+/*!
+ * Appends every RR of a node to a diff, all as removals or all as additions
+ * (rdata in the store's canonical form).
+ *
+ * \return 0, -ENOMEM.
+ */
+int zg_zone_node_to_diff(const zg_node_t *node, bool add, zg_diff_t *diff);
 
 /*! First node of the name tree (the apex if it exists), or NULL. */
 zg_node_t *zg_zone_first(const zg_zone_t *zone);

@@ -693,6 +693,81 @@ static void test_split_load(void)
 	unlink(p);
 }
 
+/* The RRs of owner i of test_memory_flat()'s zone: one to three A records
+ * and a TXT record whose size depends on the owner. */
+static int mem_owner(zg_zone_t *z, unsigned i, bool add)
+{
+	char name[64];
+	snprintf(name, sizeof(name), "h%u.%s.test.", i, (i % 3) ? "sub" : "x");
+	uint8_t txt[256];
+	size_t tl = 8 + (i * 37) % 200;
+	txt[0] = (uint8_t)(tl - 1);
+	memset(txt + 1, 'a' + i % 26, tl - 1);
+	int ret = add ? zg_zone_add(z, dn(name), KNOT_RRTYPE_TXT, 300, txt, (uint16_t)tl)
+	              : zg_zone_remove(z, dn(name), KNOT_RRTYPE_TXT, txt, (uint16_t)tl);
+	for (unsigned k = 0; ret == 0 && k <= i % 3; k++) {
+		uint8_t rd[4] = { 192, 0, (uint8_t)k, (uint8_t)i };
+		ret = add ? zg_zone_add(z, dn(name), KNOT_RRTYPE_A, 300, rd, 4)
+		          : zg_zone_remove(z, dn(name), KNOT_RRTYPE_A, rd, 4);
+	}
+	return ret;
+}
+
+/*
+ * Issue 20: a long stream of changes that keeps the zone's content (owners
+ * removed and added again, record by record) keeps the store's memory flat:
+ * the blocks of replaced and removed nodes are reused.
+ */
+static void test_memory_flat(void)
+{
+	enum { OWNERS = 3000, ROUNDS = 300, PER_ROUND = 300 };
+	zg_zone_t *z = NULL, *ref = NULL;
+	zg_zone_new(&z, dn("test."));
+	zg_zone_new(&ref, dn("test."));
+	int ret = 0;
+	for (unsigned i = 0; i < OWNERS && ret == 0; i++) {
+		ret = mem_owner(z, i, true);
+		ret = ret ? ret : mem_owner(ref, i, true);
+	}
+	ret = ret ? ret : zg_zone_finalize(z);
+	ret = ret ? ret : zg_zone_finalize(ref);
+	size_t total0 = 0, warm = 0, total = 0, nfree = 0;
+	zg_zone_mem(z, &total0, &nfree);
+	is_int(nfree, 0, "memory: no free blocks after the load");
+	/* Each round removes some owners (their nodes shrink to nothing) and
+	 * adds back those the round before removed. */
+	static unsigned removed[2][PER_ROUND];
+	uint64_t rng = 20;
+	for (unsigned r = 0; r <= ROUNDS && ret == 0; r++) {
+		for (unsigned k = 0; k < PER_ROUND && r > 0 && ret == 0; k++) {
+			ret = mem_owner(z, removed[(r - 1) % 2][k], true);
+		}
+		for (unsigned k = 0; k < PER_ROUND && r < ROUNDS && ret == 0; k++) {
+			rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
+			/* Distinct owners within a round: one of each tenth of the zone's
+			 * stretch of PER_ROUND. */
+			unsigned i = k * (OWNERS / PER_ROUND) + (unsigned)(rng % (OWNERS / PER_ROUND));
+			removed[r % 2][k] = i;
+			ret = mem_owner(z, i, false);
+		}
+		if (r == ROUNDS / 10) {
+			zg_zone_mem(z, &warm, NULL);
+		}
+	}
+	is_int(ret, 0, "memory: %d rounds of %d owners removed and added back", ROUNDS, PER_ROUND);
+	char why[256] = "";
+	ok(zones_equal(z, ref, why, sizeof(why)), "memory: the content is the loaded zone's %s", why);
+	zg_zone_mem(z, &total, &nfree);
+	/* Without reuse every change takes a new node: over 100 times the zone. */
+	ok(total <= total0 + total0 / 20, "memory: %zu bytes for nodes, %zu after the load", total,
+	   total0);
+	ok(total <= warm + warm / 50, "memory: under 2%% growth after the warm-up (%zu, then %zu bytes)",
+	   warm, total);
+	ok(nfree <= total0 / 20, "memory: %zu bytes in free blocks", nfree);
+	zg_zone_free(z);
+	zg_zone_free(ref);
+}
+
 int main(void)
 {
 	plan_lazy();
@@ -703,5 +778,6 @@ int main(void)
 	test_split_cuts();
 	test_split_load();
 	test_flags_random();
+	test_memory_flat();
 	return done_testing();
 }
