@@ -1267,11 +1267,17 @@ int64_t zg_follow_round(zg_follow_t *f, zg_follow_result_t *res)
 		res->soa = serial;
 		if (!f->have_serial || serial != f->last) {
 			uint32_t got = 0;
+			bool had = f->have_serial;
+			uint32_t before = f->last;
 			if (check_serial(f, &got, res) == 0) {
 				f->have_serial = true;
 				f->last = got;
-				if (got != serial) {
-					return -1;  /* Changed during the transfer: ask again. */
+				/* Changed during the transfer: ask again at once. Not when
+				 * the transfer brought nothing new (a source whose SOA
+				 * announces a serial its IXFR does not serve yet, or
+				 * never): that waits for the next poll like any other. */
+				if (got != serial && (!had || got != before)) {
+					return -1;
 				}
 			}
 		}

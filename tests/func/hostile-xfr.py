@@ -8,7 +8,10 @@ Answers SOA queries, and AXFR/IXFR requests according to MODE:
   endless-axfr  AXFR: the SOA, then A records without end (never the closing SOA);
   ixfr-loop     AXFR: a small zone with serial 100; afterwards SOA queries
                 answer 102 and IXFR from 100 answers "102" followed by the
-                deltas 100 -> 101 -> 100 -> 101 ... without end.
+                deltas 100 -> 101 -> 100 -> 101 ... without end;
+  soa-ahead     AXFR: a small zone with serial 100; afterwards SOA queries
+                answer 101 and IXFR from 100 answers "up to date" (the
+                single SOA 100): a serial announced and never served.
 Every request is appended to LOG as one line "QTYPE SERIAL" (serial of the
 IXFR request, 0 otherwise). Streams stop when the client closes the
 connection; the process runs until it is killed.
@@ -97,7 +100,9 @@ def serve(conn):
                 f.write('%d %d\n' % (qtype, serial))
             if qtype == T_SOA:
                 with lock:
-                    cur = 102 if MODE == 'ixfr-loop' and state['axfr_done'] else 100
+                    cur = 100
+                    if state['axfr_done']:
+                        cur = {'ixfr-loop': 102, 'soa-ahead': 101}.get(MODE, 100)
                 send(conn, message(qid, question, [soa(cur)]))
             elif qtype == T_AXFR and MODE == 'endless-axfr':
                 send(conn, message(qid, question, [soa(100)]))
@@ -111,6 +116,8 @@ def serve(conn):
                 send(conn, message(qid, question, records))
                 with lock:
                     state['axfr_done'] = True
+            elif qtype == T_IXFR and MODE == 'soa-ahead':
+                send(conn, message(qid, question, [soa(100)]))
             elif qtype == T_IXFR:
                 send(conn, message(qid, question, [soa(102)]))
                 frm, to, i = 100, 101, 0

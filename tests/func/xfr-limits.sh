@@ -29,6 +29,8 @@ vmrss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null; }
 PE=$(zg_free_port) PI=$(zg_free_port)
 ok "endless AXFR server starts" hostile "$PE" endless. endless-axfr "$ZG_TMP/endless.log"
 ok "looping IXFR server starts" hostile "$PI" loop. ixfr-loop "$ZG_TMP/loop.log"
+PA=$(zg_free_port)
+ok "SOA-ahead server starts" hostile "$PA" ahead. soa-ahead "$ZG_TMP/ahead.log"
 
 # --- zg-verify --axfr: each limit stops the endless AXFR; the serial fails (exit 1).
 out=$(timeout 60 "$ZGV" --axfr "127.0.0.1@$PE" --max-records 50000 endless. 2>&1); rc=$?
@@ -82,7 +84,7 @@ K=$ZG_TMP/k
 PK=$(zg_free_port)
 vl_alarm_script
 mkdir -p "$K/zones"
-for z in loop endless; do
+for z in loop endless ahead; do
 	printf '%s. 3600 SOA ns.%s. h.%s. 1 3600 900 86400 300\n%s. 3600 NS ns.%s.\nns.%s. 3600 A 192.0.2.1\n' \
 		$z $z $z $z $z $z >"$K/zones/$z.zone"
 done
@@ -100,6 +102,10 @@ mod-validate:
     poll-interval: 1s
     xfr-max-size: 4M
     alarm: $ZG_TMP/alarm.sh
+  - id: ahead
+    source: 127.0.0.1@$PA
+    poll-interval: 1s
+    alarm: $ZG_TMP/alarm.sh
 
 template:
   - id: default
@@ -111,6 +117,8 @@ zone:
     module: mod-validate/loop
   - domain: endless.
     module: mod-validate/endless
+  - domain: ahead.
+    module: mod-validate/ahead
 CONF
 } >"$K/knot.conf"
 : >"$ZG_TMP/loop.log"
@@ -135,6 +143,16 @@ ni=$(requests "$ZG_TMP/loop.log" 251) na=$(requests "$ZG_TMP/endless.log" 252)
 sleep 4
 is "$(requests "$ZG_TMP/loop.log" 251)" "$ni" "loop.: serial 102 not transferred again over 4 polls"
 is "$(requests "$ZG_TMP/endless.log" 252)" "$na" "endless.: serial 100 not transferred again over 4 polls"
+# ahead.: the SOA announces 101, the IXFR never serves it: one IXFR per
+# poll (1 s; 200 ms during the first 10 s), not a transfer loop without a
+# pause (before the fix: some 2,500 IXFR requests in 4 s).
+ok "ahead.: transferred (AXFR of serial 100), then asked for 101" \
+	zg_wait 30 eval '[ "$(requests "$ZG_TMP/ahead.log" 252)" -ge 1 ] && [ "$(requests "$ZG_TMP/ahead.log" 251)" -ge 1 ]'
+n0=$(requests "$ZG_TMP/ahead.log" 251)
+sleep 4
+n1=$(requests "$ZG_TMP/ahead.log" 251)
+ok "ahead.: $((n1 - n0)) IXFR requests in 4 s for a serial never served (at most 30: one per poll, every 200 ms in the fast polling after start)" \
+	[ $((n1 - n0)) -le 30 ]
 rss=$(vmrss_kb "$KPID")
 ok "knotd memory stays bounded (${rss} kB < 300 MB)" [ -n "$rss" ] && [ "$rss" -lt 307200 ]
 ok "knotd stops" zg_knotd_stop "$K"
