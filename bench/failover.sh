@@ -41,9 +41,12 @@
 #   ZG_BENCH_FAILOVER_SWITCHES=10   switchovers
 #   ZG_BENCH_FAILOVER_LEASE=10      lease period (s) of zg-signer
 #   ZG_BENCH_FAILOVER_HOOK_T=120    zg-signer-knot -t; zg-signer --timeout is twice it
+#   ZG_BENCH_FAILOVER_THREADS=nproc Knot's signing-threads of the signers (the
+#                                   load that turns signing on checks every
+#                                   signature of the zone, in that many threads)
 #   ZG_BENCH_FAILOVER_FEED=0.5      seconds between two queued messages
 #   ZG_BENCH_FAILOVER_STEADY=5      seconds of steady ingest before each event
-#   ZG_BENCH_FAILOVER_OUT=bench/out/failover   records and the summary
+#   ZG_BENCH_FAILOVER_OUT=bench/out/failover   records, the summary and the logs
 #   ZG_BENCH_LOCK=/tmp/zg-bench.lock           taken for the whole run (waits
 #                                              at most ZG_BENCH_LOCK_WAIT=3600 s)
 #
@@ -62,6 +65,7 @@ OUT=${ZG_BENCH_FAILOVER_OUT:-$top_srcdir/bench/out/failover}
 LOCK=${ZG_BENCH_LOCK:-/tmp/zg-bench.lock}
 export ZG_SRCDIR=$top_srcdir ZG_BUILDDIR=$top_builddir
 export SP_LEASE=${ZG_BENCH_FAILOVER_LEASE:-10}
+export ZG_SIGNING_THREADS=${ZG_BENCH_FAILOVER_THREADS:-$(nproc)}
 # zg-signer-knot -t (each wait in the hooks; the controller allows the active
 # command twice that): 30 s in the tests; Knot 3.2 on a loaded machine takes
 # longer than 60 s to make a standby of 200,000 delegations active.
@@ -323,6 +327,13 @@ nok=$(grep -c '^not ok' "$ZG_TMP/checks")
 	[ "$nok" = 0 ] && [ "$keys_changed" = 0 ] && [ "$failed" = 0 ] && echo "nothing lost: PASS" || echo "nothing lost: MISS"
 } | tee "$OUT/summary.txt"
 cp "$SP_MON" "$OUT/serials.txt"; cp "$ZG_TMP/versions" "$OUT/versions.txt"; cp "$SP_EV" "$OUT/roles.txt"; cp "$ZG_TMP/bench.events" "$OUT/events.txt"
+# the logs, for where the time of each takeover goes (knotd's log has the
+# times of the freeze, the restore, the load and the signing)
+for n in a b; do
+	cp "${SP_DIR[$n]}/knotd.log" "$OUT/knotd-$n.log" 2>/dev/null
+	cp "$ZG_TMP/ctl.$n.log" "$OUT/ctl-$n.log" 2>/dev/null
+done
+cp "$ZG_TMP/hooks.log" "$OUT/hooks.log" 2>/dev/null
 # The controllers first (their standby command stops the queue consumer), then the knotds.
 for h in a b; do zg_stop_pid "${SP_CTL[$h]}" 60; done
 for h in a b; do

@@ -452,6 +452,9 @@ policy:
     ksk-lifetime: 0
     zsk-lifetime: 0
 CONF
+	# ZG_SIGNING_THREADS (benchmarks): Knot's signing-threads, which also
+	# spread the check of every signature when a zone is loaded for signing.
+	[ -z "${ZG_SIGNING_THREADS:-}" ] || echo "    signing-threads: $ZG_SIGNING_THREADS"
 	if [ "$nsec3" = nsec3 ]; then
 		cat <<CONF
     nsec3: on

@@ -96,8 +96,23 @@ like "$(cat "$ZG_TMP/ctl.$now.log")" "role active \\(token [0-9]+, previous hold
 feed_wait
 settled "case 1" c1-15
 ok "case 1: $was's knotd starts again" zg_knotd_start "${SP_DIR[$was]}"
+# as a run of the active command killed between its freeze and its thaw
+# leaves it: the standby command must thaw it, or it never follows
+ok "case 1: $was's zone loaded" zg_wait 60 eval '[ -n "$(serial_of "${SP_PORT[$was]}" "${SP_ADDR[$was]}")" ]'
+restart=$(serial_of "${SP_PORT[$was]}" "${SP_ADDR[$was]}")
+ok "case 1: $was's zone frozen (an interrupted takeover's state)" zg_knotc "${SP_DIR[$was]}" -b zone-freeze test.
 sp_ctl_start "$was"
 ok "case 1: $was comes back as standby" zg_wait $((2 * SP_HOOK_T + 10)) eval '[ "$(sp_role $was)" = standby ]'
+feed c1b 5
+feed_wait
+settled "case 1b" c1b-5
+following() {
+	local a w
+	a=$(serial_of "${SP_PORT[$now]}" "${SP_ADDR[$now]}")
+	w=$(serial_of "${SP_PORT[$was]}" "${SP_ADDR[$was]}")
+	[ -n "$a" ] && [ "$a" -gt "$restart" ] && [ "$w" = "$a" ]
+}
+ok "case 1: $was's zone thawed, it follows the active past serial $restart" zg_wait 60 following
 
 # ---- case 3: PostgreSQL restarts mid-run ----
 feed c3 12
