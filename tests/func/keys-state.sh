@@ -11,9 +11,6 @@
 . "$ZG_SRCDIR/tests/func/lib.sh"
 zg_init
 zg_snapshot_modules
-command -v softhsm2-util >/dev/null || zg_skip_all "softhsm2-util not installed"
-command -v keymgr >/dev/null || zg_skip_all "keymgr not installed"
-command -v kdig >/dev/null || zg_skip_all "kdig not installed"
 . "$ZG_SRCDIR/tests/func/keys-lib.sh"
 
 # The state command: records "ZONE-ARG ZONE-ENV" per write; fails with

@@ -11,29 +11,18 @@
 #include "keys/keyset.h"
 #include "tap.h"
 
-static zg_key_t key(const char *id, bool ksk, uint16_t tag, int64_t publish, int64_t active)
-{
-	zg_key_t k;
-	memset(&k, 0, sizeof(k));
-	snprintf(k.id, sizeof(k.id), "%s", id);
-	k.tag = tag;
-	k.algorithm = 13;
-	k.ksk = ksk;
-	k.zsk = !ksk;
-	k.t[ZG_KT_CREATED] = publish;
-	k.t[ZG_KT_PUBLISH] = publish;
-	k.t[ZG_KT_ACTIVE] = active;
-	return k;
-}
+/* A key with its created, publish and active timers. */
+#define KEY(i, k, tg, pub, act) { .id = i, .tag = tg, .algorithm = 13, .ksk = k, .zsk = !(k), \
+	.t = { [ZG_KT_CREATED] = pub, [ZG_KT_PUBLISH] = pub, [ZG_KT_ACTIVE] = act } }
 
 int main(void)
 {
 	plan_lazy();
 	char what[256];
 	zg_key_t keys[3] = {
-		key("0578b3fa5a8963ff77389276af7c7ef1c2e9cd94", true, 23112, 100, 100),
-		key("9197aa0b5a8963ff77389276af7c7ef1c2e9cd00", false, 17893, 100, 100),
-		key("063a11225a8963ff77389276af7c7ef1c2e9cd11", false, 4920, 500, 0),
+		KEY("0578b3fa5a8963ff77389276af7c7ef1c2e9cd94", true, 23112, 100, 100),
+		KEY("9197aa0b5a8963ff77389276af7c7ef1c2e9cd00", false, 17893, 100, 100),
+		KEY("063a11225a8963ff77389276af7c7ef1c2e9cd11", false, 4920, 500, 0),
 	};
 	zg_keyset_t now = { .keys = keys, .count = 2 };
 	zg_keyset_t last = { 0 };
