@@ -155,12 +155,15 @@ size_t zg_keyset_changes(const zg_keyset_t *last, const zg_keyset_t *now, char *
 	if (what != NULL && whatlen > 0) {
 		what[0] = '\0';
 	}
+	if (now->count == 0) {
+		return 0; /* Nothing to restore; it would replace a good snapshot. */
+	}
 	if (last == NULL) {
 		if (what != NULL) {
 			snprintf(what, whatlen, "first snapshot, %zu key%s", now->count,
 			         now->count == 1 ? "" : "s");
 		}
-		return now->count > 0 ? now->count : 1;
+		return now->count;
 	}
 	size_t n = 0;
 	/* Added keys first: the line names a new key rather than a timer change. */

@@ -110,8 +110,10 @@ int zg_keyset_copy(zg_keyset_t *dst, const zg_keyset_t *src);
  *              "KSK 23112 (id 0578...) timers changed and 1 more key";
  *              "" when nothing changed.
  *
- * \return The number of keys that changed (with \a last NULL: at least 1,
- *         so a first snapshot is always due, even of a zone without keys).
+ * \return The number of keys that changed (with \a last NULL: every key, a
+ *         first snapshot is due); 0 when \a now has no keys (a zone whose
+ *         keys Knot has not generated yet, or a KASP database read empty:
+ *         such a state would replace a good snapshot with nothing).
  */
 size_t zg_keyset_changes(const zg_keyset_t *last, const zg_keyset_t *now, char *what,
                          size_t whatlen);

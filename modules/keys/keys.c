@@ -643,10 +643,15 @@ static void state_write(keys_ctx_t *ctx, const zg_keyset_t *ks)
 	snprintf(reason, sizeof(reason), "cannot write the key state (%s; state-command %s), a "
 	         "standby signer taking over now restores an older one, retrying at the next check",
 	         what, err);
-	if (ctx->state_failures++ == 0 || strcmp(ctx->state_err, err) != 0) {
+	/* One failure is a warning (at knotd's start the zone may not be loaded
+	 * yet); the second in a row is an error and runs the alarm. */
+	ctx->state_failures++;
+	if (ctx->state_failures == 1) {
+		wlog(ctx, LOG_WARNING, "%s", reason);
+	} else if (ctx->state_failures == 2 || strcmp(ctx->state_err, err) != 0) {
 		wlog(ctx, LOG_ERR, "%s", reason);
 	}
-	if (ctx->state_failures == 1) {
+	if (ctx->state_failures == 2) {
 		alarm_run(ctx, 0, reason);
 	}
 	snprintf(ctx->state_err, sizeof(ctx->state_err), "%s", err);
