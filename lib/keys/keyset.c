@@ -100,6 +100,97 @@ void zg_keyset_deinit(zg_keyset_t *ks)
 	ks->count = 0;
 }
 
+int zg_keyset_copy(zg_keyset_t *dst, const zg_keyset_t *src)
+{
+	zg_keyset_deinit(dst);
+	if (src->count == 0) {
+		return 0;
+	}
+	dst->keys = malloc(src->count * sizeof(*dst->keys));
+	if (dst->keys == NULL) {
+		return -ENOMEM;
+	}
+	memcpy(dst->keys, src->keys, src->count * sizeof(*dst->keys));
+	dst->count = src->count;
+	return 0;
+}
+
+/* The key with exactly this id (ids are lowercase), or NULL. */
+static const zg_key_t *key_by_id(const zg_keyset_t *ks, const char *id)
+{
+	for (size_t i = 0; i < ks->count; i++) {
+		if (strcmp(ks->keys[i].id, id) == 0) {
+			return &ks->keys[i];
+		}
+	}
+	return NULL;
+}
+
+static bool key_same(const zg_key_t *a, const zg_key_t *b)
+{
+	if (a->tag != b->tag || a->algorithm != b->algorithm || a->ksk != b->ksk ||
+	    a->zsk != b->zsk || a->pub_only != b->pub_only) {
+		return false;
+	}
+	for (int t = 0; t < ZG_KT_COUNT; t++) {
+		if (a->t[t] != b->t[t]) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Counts one changed key; describes the first one in what. */
+static void change_note(size_t *n, const zg_key_t *k, const char *how, char *what, size_t len)
+{
+	if ((*n)++ == 0 && what != NULL) {
+		snprintf(what, len, "%s %u (id %.12s...) %s", zg_key_role(k), (unsigned)k->tag, k->id,
+		         how);
+	}
+}
+
+size_t zg_keyset_changes(const zg_keyset_t *last, const zg_keyset_t *now, char *what,
+                         size_t whatlen)
+{
+	if (what != NULL && whatlen > 0) {
+		what[0] = '\0';
+	}
+	if (now->count == 0) {
+		return 0; /* Nothing to restore; it would replace a good snapshot. */
+	}
+	if (last == NULL) {
+		if (what != NULL) {
+			snprintf(what, whatlen, "first snapshot, %zu key%s", now->count,
+			         now->count == 1 ? "" : "s");
+		}
+		return now->count;
+	}
+	size_t n = 0;
+	/* Added keys first: the line names a new key rather than a timer change. */
+	for (size_t i = 0; i < now->count; i++) {
+		if (key_by_id(last, now->keys[i].id) == NULL) {
+			change_note(&n, &now->keys[i], "added", what, whatlen);
+		}
+	}
+	for (size_t i = 0; i < now->count; i++) {
+		const zg_key_t *was = key_by_id(last, now->keys[i].id);
+		if (was != NULL && !key_same(was, &now->keys[i])) {
+			change_note(&n, &now->keys[i], "timers changed", what, whatlen);
+		}
+	}
+	for (size_t i = 0; i < last->count; i++) {
+		if (key_by_id(now, last->keys[i].id) == NULL) {
+			change_note(&n, &last->keys[i], "removed", what, whatlen);
+		}
+	}
+	if (n > 1 && what != NULL) {
+		size_t used = strlen(what);
+		snprintf(what + used, whatlen > used ? whatlen - used : 0, " and %zu more key%s",
+		         n - 1, n == 2 ? "" : "s");
+	}
+	return n;
+}
+
 static bool json_flag(json_t *o, const char *name)
 {
 	json_t *v = json_object_get(o, name);

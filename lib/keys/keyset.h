@@ -89,4 +89,33 @@ const zg_key_t *zg_keyset_find(const zg_keyset_t *ks, const char *id);
 /*! Frees the keys. */
 void zg_keyset_deinit(zg_keyset_t *ks);
 
+/*!
+ * Copies \a src into \a dst (whose keys are freed first); the caller
+ * zg_keyset_deinit()s \a dst.
+ *
+ * \return 0, -ENOMEM (\a dst left empty).
+ */
+int zg_keyset_copy(zg_keyset_t *dst, const zg_keyset_t *src);
+
+/*!
+ * The key-state decision of mod-keys' state-command: how the key state in
+ * Knot's KASP database (\a now) differs from the one last written (\a last,
+ * NULL when none was written yet), in any key order. A key counts as changed
+ * when it was added or removed, or when its tag, algorithm, flags or any
+ * timer differ. Pure: no I/O, no clock.
+ *
+ * \param what  Receives, unless NULL, what changed for a log line (an added
+ *              key named first, then changed, then removed ones):
+ *              "first snapshot, 2 keys", "ZSK 4920 (id 063a...) added",
+ *              "KSK 23112 (id 0578...) timers changed and 1 more key";
+ *              "" when nothing changed.
+ *
+ * \return The number of keys that changed (with \a last NULL: every key, a
+ *         first snapshot is due); 0 when \a now has no keys (a zone whose
+ *         keys Knot has not generated yet, or a KASP database read empty:
+ *         such a state would replace a good snapshot with nothing).
+ */
+size_t zg_keyset_changes(const zg_keyset_t *last, const zg_keyset_t *now, char *what,
+                         size_t whatlen);
+
 #endif /* ZONEGATE_KEYS_KEYSET_H */

@@ -12,7 +12,14 @@
  *  - checks that the keystore holds every key (libdnssec, in this process:
  *    the same PKCS #11 module knotd signs with);
  *  - checks the supply of backed-up keys against the next scheduled backup;
- *  - logs, counts and runs the alarm command for each new finding.
+ *  - logs, counts and runs the alarm command for each new finding;
+ *  - with state-command: runs it (bounded by state-timeout) at the first
+ *    check and whenever the key set or a key timer differs from what it
+ *    last wrote (lib/keys/keyset.c, zg_keyset_changes()), so that the key
+ *    state a standby signer restores is written after every key event;
+ *    a failure is logged, counted and alarmed, and retried next check.
+ * Without a register (allowed only with state-command) there is no backup
+ * interlock: the worker writes the key state and checks the keystore.
  * At load it checks the zone's policy against recovery-time (the runway a
  * lost keystore leaves, zg_keys_policy_runway()).
  *
@@ -53,6 +60,8 @@
 #define MOD_ALARM_TO	"\x0d""alarm-timeout"
 #define MOD_KEYMGR	"\x06""keymgr"
 #define MOD_CONTROL	"\x07""control"
+#define MOD_STATE_CMD	"\x0d""state-command"
+#define MOD_STATE_TO	"\x0d""state-timeout"
 
 #define C_DATABASE	"\x08""database"
 #define C_STORAGE	"\x07""storage"
@@ -78,6 +87,8 @@ static const yp_item_t keys_conf[] = {
 	{ MOD_ALARM_TO,   YP_TINT, YP_VINT = { 1, 3600, 30, YP_STIME } },
 	{ MOD_KEYMGR,     YP_TSTR, YP_VSTR = { ZG_KEYMGR_PATH } },
 	{ MOD_CONTROL,    YP_TSTR, YP_VNONE },
+	{ MOD_STATE_CMD,  YP_TSTR, YP_VNONE },
+	{ MOD_STATE_TO,   YP_TINT, YP_VINT = { 1, 3600, 60, YP_STIME } },
 	{ NULL }
 };
 
@@ -86,6 +97,8 @@ enum {
 	CTR_UNBACKED,
 	CTR_MISSING,
 	CTR_RUNWAY,
+	CTR_STATE_WRITES,
+	CTR_STATE_ERRORS,
 	CTR_COUNT
 };
 
@@ -94,6 +107,8 @@ static const char *const ctr_names[CTR_COUNT] = {
 	[CTR_UNBACKED] = "keys-without-backup",
 	[CTR_MISSING]  = "keys-missing",
 	[CTR_RUNWAY]   = "runway-seconds",
+	[CTR_STATE_WRITES] = "key-state-writes",
+	[CTR_STATE_ERRORS] = "key-state-errors",
 };
 
 /* What was already reported about a key (per load of the module). */
@@ -120,6 +135,8 @@ typedef struct {
 	char backend[16];
 	char ks_config[1024];
 	char ctl_path[512];
+	char state_cmd[1024];  /* Empty: no state command. */
+	unsigned state_timeout;
 	zg_keys_policy_t pol;
 	zg_alarm_t alarm;
 
@@ -137,6 +154,10 @@ typedef struct {
 	bool keystore_lost;
 	char keystore_msg[512];
 	bool supply_short[ZG_ROLES];
+	zg_keyset_t state_last; /* The key state the last good state command wrote. */
+	bool state_written;     /* state_last is set (a write succeeded since load). */
+	unsigned state_failures; /* Failed writes in a row. */
+	char state_err[512];
 
 	zg_modworker_t worker;
 } keys_ctx_t;
@@ -147,8 +168,19 @@ typedef struct {
 static int keys_conf_check(knotd_conf_check_args_t *args)
 {
 	knotd_conf_t reg = knotd_conf_check_item(args, MOD_REGISTER);
-	if (reg.count == 0 || reg.single.string == NULL || reg.single.string[0] != '/') {
-		args->err_str = "register (an absolute path) is required";
+	knotd_conf_t state = knotd_conf_check_item(args, MOD_STATE_CMD);
+	bool has_state = state.count > 0 && state.single.string != NULL &&
+	                 state.single.string[0] != '\0';
+	if (state.count > 0 && !has_state) {
+		args->err_str = "state-command must not be empty";
+		return KNOT_EINVAL;
+	}
+	if (reg.count > 0 && (reg.single.string == NULL || reg.single.string[0] != '/')) {
+		args->err_str = "register must be an absolute path";
+		return KNOT_EINVAL;
+	}
+	if (reg.count == 0 && !has_state) {
+		args->err_str = "register (an absolute path) is required without state-command";
 		return KNOT_EINVAL;
 	}
 	knotd_conf_t alarm = knotd_conf_check_item(args, MOD_ALARM);
@@ -543,11 +575,96 @@ static void supply_check(keys_ctx_t *ctx, const zg_keys_plan_t *plan, int64_t no
 	}
 }
 
+/* The last non-empty line of a command's standard error, at most len - 1 bytes. */
+static void last_line(const char *text, char *out, size_t len)
+{
+	out[0] = '\0';
+	size_t end = text != NULL ? strlen(text) : 0;
+	while (end > 0 && isspace((unsigned char)text[end - 1])) {
+		end--;
+	}
+	size_t start = end;
+	while (start > 0 && text[start - 1] != '\n') {
+		start--;
+	}
+	size_t n = end - start < len - 1 ? end - start : len - 1;
+	memcpy(out, text + start, n);
+	out[n] = '\0';
+}
+
+/*
+ * Runs the state command (sh -c, the zone as $1 and in ZG_SIGNER_ZONE, killed
+ * after state-timeout) when the key state differs from what it last wrote.
+ * What was written is recorded only when the command succeeds: a failure is
+ * retried at the next check.
+ */
+static void state_write(keys_ctx_t *ctx, const zg_keyset_t *ks)
+{
+	char what[256];
+	if (ctx->state_cmd[0] == '\0' ||
+	    zg_keyset_changes(ctx->state_written ? &ctx->state_last : NULL, ks, what,
+	                      sizeof(what)) == 0) {
+		return;
+	}
+	char env_zone[KNOT_DNAME_TXT_MAXLEN + 32];
+	snprintf(env_zone, sizeof(env_zone), "ZG_SIGNER_ZONE=%s", ctx->zone);
+	const char *const argv[] = { "/bin/sh", "-c", ctx->state_cmd, "state-command", ctx->zone,
+	                             NULL };
+	const char *const env[] = { env_zone, NULL };
+	zg_exec_result_t res = { 0 };
+	int ret = zg_exec(argv, env, (int)ctx->state_timeout * 1000, &res);
+	char err[512] = "", line[300];
+	if (ret == ZG_ETIMEOUT) {
+		snprintf(err, sizeof(err), "killed after %us", ctx->state_timeout);
+	} else if (ret != 0) {
+		snprintf(err, sizeof(err), "cannot run it: %s", zg_strerror(ret));
+	} else if (res.status != 0) {
+		last_line(res.err, line, sizeof(line));
+		snprintf(err, sizeof(err), "exit status %d%s%s", res.status,
+		         line[0] != '\0' ? ": " : "", line);
+	}
+	zg_exec_result_free(&res);
+	if (err[0] == '\0') {
+		/* Out of memory for the copy: written again at the next check. */
+		ctx->state_written = zg_keyset_copy(&ctx->state_last, ks) == 0;
+		knotd_mod_stats_incr(ctx->mod, 0, CTR_STATE_WRITES, 0, 1);
+		if (ctx->state_failures > 0) {
+			wlog(ctx, LOG_NOTICE, "key state written (%s), after %u failed attempts",
+			     what, ctx->state_failures);
+		} else {
+			wlog(ctx, LOG_NOTICE, "key state written (%s)", what);
+		}
+		ctx->state_failures = 0;
+		ctx->state_err[0] = '\0';
+		return;
+	}
+	knotd_mod_stats_incr(ctx->mod, 0, CTR_STATE_ERRORS, 0, 1);
+	char reason[1024];
+	snprintf(reason, sizeof(reason), "cannot write the key state (%s; state-command %s), a "
+	         "standby signer taking over now restores an older one, retrying at the next check",
+	         what, err);
+	/* One failure is a warning (at knotd's start the zone may not be loaded
+	 * yet); the second in a row is an error and runs the alarm. */
+	ctx->state_failures++;
+	if (ctx->state_failures == 1) {
+		wlog(ctx, LOG_WARNING, "%s", reason);
+	} else if (ctx->state_failures == 2 || strcmp(ctx->state_err, err) != 0) {
+		wlog(ctx, LOG_ERR, "%s", reason);
+	}
+	if (ctx->state_failures == 2) {
+		alarm_run(ctx, 0, reason);
+	}
+	snprintf(ctx->state_err, sizeof(ctx->state_err), "%s", err);
+}
+
 /* One check; returns true when a key is held (the next check comes sooner). */
 static bool check_once(keys_ctx_t *ctx, unsigned tick)
 {
 	zg_modalarm_reap(ctx->mod, &ctx->alarm, false);
-	register_refresh(ctx);
+	bool interlock = ctx->reg_path[0] != '\0';
+	if (interlock) {
+		register_refresh(ctx);
+	}
 	zg_knot_t kt = { .keymgr = ctx->keymgr, .kasp_dir = ctx->kasp_dir,
 	                 .timeout_ms = TOOL_TIMEOUT_MS };
 	zg_keyset_t ks = { 0 };
@@ -561,15 +678,19 @@ static bool check_once(keys_ctx_t *ctx, unsigned tick)
 		return false;
 	}
 	ctx->list_err[0] = '\0';
+	/* First, so that a new key is in the written state as soon as possible. */
+	state_write(ctx, &ks);
 	int64_t now = (int64_t)time(NULL);
 	zg_keys_opts_t o = { .now = now, .lookahead = 3 * (int64_t)tick + 5 };
-	zg_keys_plan_t plan;
-	if (zg_keys_decide(&ks, &ctx->reg, ctx->zone, &ctx->pol, &o, &plan) != 0) {
+	zg_keys_plan_t plan = { 0 };
+	if (interlock && zg_keys_decide(&ks, &ctx->reg, ctx->zone, &ctx->pol, &o, &plan) != 0) {
 		zg_keyset_deinit(&ks);
 		return false;
 	}
-	report_keys(ctx, &plan, now);
-	track_sweep(ctx);
+	if (interlock) {
+		report_keys(ctx, &plan, now);
+		track_sweep(ctx);
+	}
 	if (plan.nchanges > 0) {
 		plan_apply(ctx, &plan);
 		if (plan.released > 0 || plan.published_ahead > 0) {
@@ -583,7 +704,9 @@ static bool check_once(keys_ctx_t *ctx, unsigned tick)
 		}
 	}
 	size_t missing = keystore_check(ctx, &ks, now);
-	supply_check(ctx, &plan, now);
+	if (interlock) {
+		supply_check(ctx, &plan, now);
+	}
 
 	int64_t runway = ctx->last_ok > 0 ? ctx->last_ok + zg_keys_policy_runway(&ctx->pol) - now : 0;
 	knotd_mod_stats_store(ctx->mod, 0, CTR_HELD, 0, plan.held);
@@ -623,6 +746,7 @@ static void ctx_free(keys_ctx_t *ctx)
 	zg_modalarm_reap(ctx->mod, &ctx->alarm, true);
 	zg_alarm_deinit(&ctx->alarm);
 	zg_reg_deinit(&ctx->reg);
+	zg_keyset_deinit(&ctx->state_last);
 	free(ctx);
 }
 
@@ -679,12 +803,19 @@ static int keys_load(knotd_mod_t *mod)
 		*c = (char)tolower((unsigned char)*c);
 	}
 	knotd_conf_t reg = knotd_conf_mod(mod, MOD_REGISTER);
-	if (reg.count == 0 || reg.single.string == NULL) {
+	knotd_conf_t state = knotd_conf_mod(mod, MOD_STATE_CMD);
+	if (state.count > 0 && state.single.string != NULL) {
+		snprintf(ctx->state_cmd, sizeof(ctx->state_cmd), "%s", state.single.string);
+	}
+	ctx->state_timeout = (unsigned)knotd_conf_mod(mod, MOD_STATE_TO).single.integer;
+	if ((reg.count == 0 || reg.single.string == NULL) && ctx->state_cmd[0] == '\0') {
 		knotd_mod_log(mod, LOG_ERR, "no register configured");
 		ret = KNOT_EINVAL;
 		goto fail;
 	}
-	snprintf(ctx->reg_path, sizeof(ctx->reg_path), "%s", reg.single.string);
+	if (reg.count > 0 && reg.single.string != NULL) {
+		snprintf(ctx->reg_path, sizeof(ctx->reg_path), "%s", reg.single.string);
+	}
 	snprintf(ctx->keymgr, sizeof(ctx->keymgr), "%s",
 	         knotd_conf_mod(mod, MOD_KEYMGR).single.string);
 	ctx->interval = (unsigned)knotd_conf_mod(mod, MOD_INTERVAL).single.integer;
@@ -712,10 +843,21 @@ static int keys_load(knotd_mod_t *mod)
 	if (zg_modworker_start(&ctx->worker, worker, ctx) != 0) {
 		goto fail;
 	}
-	knotd_mod_log(mod, LOG_NOTICE, "backup interlock active (register %s, keystore %s, "
-	              "policy %s%s, check-interval %us, backup-interval %llds)", ctx->reg_path,
-	              ctx->keystore_id, ctx->policy_id, ctx->pol.manual ? " manual" : "",
-	              ctx->interval, (long long)ctx->backup_interval);
+	if (ctx->reg_path[0] != '\0') {
+		knotd_mod_log(mod, LOG_NOTICE, "backup interlock active (register %s, keystore %s, "
+		              "policy %s%s, check-interval %us, backup-interval %llds)", ctx->reg_path,
+		              ctx->keystore_id, ctx->policy_id, ctx->pol.manual ? " manual" : "",
+		              ctx->interval, (long long)ctx->backup_interval);
+	} else {
+		knotd_mod_log(mod, LOG_NOTICE, "no register, no backup interlock (keystore %s, "
+		              "policy %s, check-interval %us)", ctx->keystore_id, ctx->policy_id,
+		              ctx->interval);
+	}
+	if (ctx->state_cmd[0] != '\0') {
+		knotd_mod_log(mod, LOG_NOTICE, "key state written by the state-command at the first "
+		              "check and after every key event (seen within check-interval %us, "
+		              "state-timeout %us)", ctx->interval, ctx->state_timeout);
+	}
 	return KNOT_EOK;
 fail:
 	knotd_mod_ctx_set(mod, NULL);

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-# Helpers of the mod-keys / zg-keys tests (sourced after lib.sh): a knotd
-# signer whose keys live in a SoftHSM token, with mod-keys, and the alarm
-# recorder.
+# Helpers of the mod-keys / zg-keys tests (sourced after lib.sh; skips the
+# test without softhsm2-util, keymgr or kdig): a knotd signer whose keys
+# live in a SoftHSM token, with mod-keys, and the alarm recorder.
 #
 #   keys_signer DIR PORT [MODKEYS-EXTRA] [POLICY-EXTRA] [ZONE-EXTRA]   knot.conf on stdout
 #   zgk ARGS...          zg-keys against the signer in $S with the register $REG
@@ -10,6 +10,9 @@
 #   dnskey_tags          the DNSKEY tags served on $PORT, sorted, one line
 #   kstat NAME           a mod-keys counter of test.
 
+for _kl_tool in softhsm2-util keymgr kdig; do
+	command -v "$_kl_tool" >/dev/null || zg_skip_all "$_kl_tool not installed"
+done
 ZGK=${ZG_BUILDDIR}/tools/zg-keys
 [ -x "$ZGK" ] || zg_bail "tools/zg-keys not built"
 export LD_LIBRARY_PATH=$ZG_BUILDDIR/lib/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}

@@ -18,6 +18,9 @@ SP_WAIT=${SP_WAIT:-60}
 # bound (s) of each wait in the hooks (zg-signer-knot -t); the controller
 # gives the active command twice that (bench/failover.sh raises it for big zones)
 SP_HOOK_T=${SP_HOOK_T:-30}
+# the key-state watcher's period (zg-signer-knot -w, s): a key event on the
+# active reaches the shared key state within it
+SP_STATE_INTERVAL=${SP_STATE_INTERVAL:-2}
 # SP_TAKEOVER: bound (s) from the death of the active (or the start of the
 # controllers) to the new active signing, from the configured limits: the
 # lease expires (at most SP_LEASE after the active's last renewal), the
@@ -115,6 +118,8 @@ sp_setup() {
 	SP_KEYS=$ZG_TMP/kasp
 	SP_EV=$ZG_TMP/events SP_MON=$ZG_TMP/monitor
 	mkdir -p "$SP_KEYS" "$ZG_TMP/sec"
+	# the key-state watchers run in their own sessions: stopped by pid
+	zg_on_exit "for f in $ZG_TMP/a/keystate.pid $ZG_TMP/b/keystate.pid; do [ -s \$f ] && kill \$(cat \$f) 2>/dev/null; done; true"
 	: >"$SP_EV"; : >"$SP_MON"
 	# bootstrap: a signs the zone once, writes its key state, stops.
 	zg_genzone test. "${1:-50}" >"${SP_DIR[a]}/zones/test.zone"
@@ -204,6 +209,7 @@ sp_hook() {
 	local n=$1 peer
 	peer=$([ "$1" = a ] && echo b || echo a)
 	local knot="$SP_KNOT -c ${SP_DIR[$n]}/knot.conf -t $SP_HOOK_T -m '$peer primary' -p 127.0.0.1@${SP_PORT[p]} -b $SP_KEYS -d \"$ZG_PG_URI\""
+	knot="$knot -w $SP_STATE_INTERVAL -W ${SP_DIR[$n]}/keystate.pid"
 	knot="$knot -P ${SP_DIR[$n]}/ingest.pid -L ${SP_DIR[$n]}/ingest.log"
 	knot="$knot -i '$ZG_INGEST run --consumer $n --source \"$ZG_PG_URI\" -z test. -s ${SP_ADDR[$n]}@${SP_PORT[$n]} -y hmac-sha256:ingest:$SP_SECRET --lease $SP_LEASE --interval 0.2'"
 	local rec="echo \"\$(date +%s.%N) $n $2 \$ZG_SIGNER_TOKEN\" >>$SP_EV"
@@ -326,8 +332,9 @@ sp_diag_takeover() {
 # sp_kill NAME: kill -9 of signer NAME's knotd, controller and queue
 # consumer, recorded as an event.
 sp_kill() {
-	local kpid ipid
+	local kpid ipid wpid
 	kpid=$(cat "${SP_DIR[$1]}/knotd.pid") ipid=$(cat "${SP_DIR[$1]}/ingest.pid" 2>/dev/null)
-	kill -KILL "$kpid" "${SP_CTL[$1]}" $ipid
+	wpid=$(cat "${SP_DIR[$1]}/keystate.pid" 2>/dev/null)
+	kill -KILL "$kpid" "${SP_CTL[$1]}" $ipid $wpid
 	echo "$(date +%s.%N) $1 dead" >>"$SP_EV"
 }
