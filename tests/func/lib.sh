@@ -504,6 +504,26 @@ CONF
 	echo
 }
 
+# zg_conf_fast_policy [KSK-LIFETIME]: a policy: section "fast" for zg_signer_conf's
+# keystore "hsm" (ECDSA P-256, short TTLs and delays for key rolls in tests;
+# the KSK lifetime 0 unless given, no ZSK roll).
+zg_conf_fast_policy() {
+	cat <<CONF
+policy:
+  - id: fast
+    keystore: hsm
+    algorithm: ecdsap256sha256
+    ksk-lifetime: ${1:-0}
+    zsk-lifetime: 0
+    dnskey-ttl: 2
+    zone-max-ttl: 2
+    propagation-delay: 1
+    rrsig-lifetime: 7d
+    rrsig-refresh: 1d
+
+CONF
+}
+
 # zg_zone_signed DIR ZONE: the zone in the instance has been signed (DNSKEY present).
 zg_zone_signed() {
 	zg_knotc "$1" zone-read "$2" @ DNSKEY 2>/dev/null | grep -q DNSKEY
