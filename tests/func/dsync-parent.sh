@@ -248,8 +248,7 @@ ns2 A 127.0.0.2
 www A 192.0.2.1
 ZONE
 {
-	zg_knot_conf "$N" "$pc" | sed "s|^    listen: .*|    listen: 127.0.0.3@$pc|" |
-		awk '/^module:/ { skip = 1 } /^$/ { skip = 0 } !skip'
+	zg_knot_conf_bare "$N" "$pc" | sed "s|^    listen: .*|    listen: 127.0.0.3@$pc|"
 	echo "zone:"
 	for z in newkey disagree delete unsigned spoofed insecure accept; do
 		printf '  - domain: %s.test\n    storage: "%s/zones"\n' "$z" "$N"
