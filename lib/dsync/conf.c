@@ -8,12 +8,16 @@
 #include "dsync/conf.h"
 #include "ingest/queue.h"
 
+/* The items as text: conf.h's names without their length byte. */
 static const char *const child_items[] = {
-	"parent", "trust-anchor", "overdue", "alarm", "alarm-timeout", "control", NULL
+	ZG_DSYNC_ITEM_PARENT + 1, ZG_DSYNC_ITEM_TA + 1, ZG_DSYNC_ITEM_OVERDUE + 1,
+	ZG_DSYNC_ITEM_ALARM + 1, ZG_DSYNC_ITEM_ALARM_TO + 1, ZG_DSYNC_ITEM_CONTROL + 1, NULL
 };
 
 static const char *const parent_items[] = {
-	"queue", "dry-run", "scan-interval", "child", "query-rate", "child-port", "key", NULL
+	ZG_DSYNC_ITEM_QUEUE + 1, ZG_DSYNC_ITEM_DRY_RUN + 1, ZG_DSYNC_ITEM_SCAN_INTERVAL + 1,
+	ZG_DSYNC_ITEM_CHILD + 1, ZG_DSYNC_ITEM_QUERY_RATE + 1, ZG_DSYNC_ITEM_CHILD_PORT + 1,
+	ZG_DSYNC_ITEM_KEY + 1, NULL
 };
 
 static const struct {

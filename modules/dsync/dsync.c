@@ -40,25 +40,6 @@
 #include "dsync/scanrun.h"
 #include "dns/ctl.h"
 
-#define MOD_MODE		"\x04""mode"
-#define MOD_ALLOW_DELETE	"\x0c""allow-delete"
-#define MOD_INTERVAL		"\x0e""check-interval"
-#define MOD_SERVER		"\x06""server"
-#define MOD_PARENT		"\x06""parent"
-#define MOD_TA			"\x0c""trust-anchor"
-#define MOD_OVERDUE		"\x07""overdue"
-#define MOD_ALARM		"\x05""alarm"
-#define MOD_ALARM_TO		"\x0d""alarm-timeout"
-#define MOD_CONTROL		"\x07""control"
-#define MOD_QUEUE		"\x05""queue"
-#define MOD_DRY_RUN		"\x07""dry-run"
-#define MOD_SCAN_INTERVAL	"\x0d""scan-interval"
-#define MOD_CHILD		"\x05""child"
-#define MOD_QUERY_RATE		"\x0a""query-rate"
-#define MOD_CHILD_PORT		"\x0a""child-port"
-#define MOD_RESOLVER		"\x08""resolver"
-#define MOD_KEY			"\x03""key"
-
 #define CONF_KEY		"\x03""key"
 
 #define CTL_TIMEOUT_MS		5000
@@ -69,25 +50,26 @@ static const knot_lookup_t dsync_modes[] = {
 	{ 0, NULL }
 };
 
+/* The item names are dsync/conf.h's (one list with the rules of the modes). */
 static const yp_item_t dsync_conf[] = {
-	{ MOD_MODE,         YP_TOPT,  YP_VOPT = { dsync_modes, ZG_DSYNC_CHILD } },
-	{ MOD_ALLOW_DELETE, YP_TBOOL, YP_VBOOL = { false } },
-	{ MOD_INTERVAL,     YP_TINT,  YP_VINT = { 1, 3600, 10, YP_STIME } },
-	{ MOD_SERVER,       YP_TADDR, YP_VADDR = { 53 } },
-	{ MOD_PARENT,       YP_TSTR,  YP_VNONE, YP_FMULTI },
-	{ MOD_TA,           YP_TSTR,  YP_VNONE },
-	{ MOD_OVERDUE,      YP_TINT,  YP_VINT = { 1, UINT32_MAX, 172800, YP_STIME } },
-	{ MOD_ALARM,        YP_TSTR,  YP_VNONE },
-	{ MOD_ALARM_TO,     YP_TINT,  YP_VINT = { 1, 3600, 30, YP_STIME } },
-	{ MOD_CONTROL,      YP_TSTR,  YP_VNONE },
-	{ MOD_QUEUE,        YP_TSTR,  YP_VNONE },
-	{ MOD_DRY_RUN,      YP_TBOOL, YP_VBOOL = { false } },
-	{ MOD_SCAN_INTERVAL, YP_TINT, YP_VINT = { 1, UINT32_MAX, 86400, YP_STIME } },
-	{ MOD_CHILD,        YP_TDNAME, YP_VNONE, YP_FMULTI },
-	{ MOD_QUERY_RATE,   YP_TINT,  YP_VINT = { 1, 100000, 100 } },
-	{ MOD_CHILD_PORT,   YP_TINT,  YP_VINT = { 1, 65535, 53 } },
-	{ MOD_RESOLVER,     YP_TADDR, YP_VADDR = { 53 } },
-	{ MOD_KEY,          YP_TREF,  YP_VREF = { CONF_KEY }, YP_FNONE, { knotd_conf_check_ref } },
+	{ ZG_DSYNC_ITEM_MODE,          YP_TOPT,  YP_VOPT = { dsync_modes, ZG_DSYNC_CHILD } },
+	{ ZG_DSYNC_ITEM_ALLOW_DELETE,  YP_TBOOL, YP_VBOOL = { false } },
+	{ ZG_DSYNC_ITEM_INTERVAL,      YP_TINT,  YP_VINT = { 1, 3600, 10, YP_STIME } },
+	{ ZG_DSYNC_ITEM_SERVER,        YP_TADDR, YP_VADDR = { 53 } },
+	{ ZG_DSYNC_ITEM_PARENT,        YP_TSTR,  YP_VNONE, YP_FMULTI },
+	{ ZG_DSYNC_ITEM_TA,            YP_TSTR,  YP_VNONE },
+	{ ZG_DSYNC_ITEM_OVERDUE,       YP_TINT,  YP_VINT = { 1, UINT32_MAX, 172800, YP_STIME } },
+	{ ZG_DSYNC_ITEM_ALARM,         YP_TSTR,  YP_VNONE },
+	{ ZG_DSYNC_ITEM_ALARM_TO,      YP_TINT,  YP_VINT = { 1, 3600, 30, YP_STIME } },
+	{ ZG_DSYNC_ITEM_CONTROL,       YP_TSTR,  YP_VNONE },
+	{ ZG_DSYNC_ITEM_QUEUE,         YP_TSTR,  YP_VNONE },
+	{ ZG_DSYNC_ITEM_DRY_RUN,       YP_TBOOL, YP_VBOOL = { false } },
+	{ ZG_DSYNC_ITEM_SCAN_INTERVAL, YP_TINT, YP_VINT = { 1, UINT32_MAX, 86400, YP_STIME } },
+	{ ZG_DSYNC_ITEM_CHILD,         YP_TDNAME, YP_VNONE, YP_FMULTI },
+	{ ZG_DSYNC_ITEM_QUERY_RATE,    YP_TINT,  YP_VINT = { 1, 100000, 100 } },
+	{ ZG_DSYNC_ITEM_CHILD_PORT,    YP_TINT,  YP_VINT = { 1, 65535, 53 } },
+	{ ZG_DSYNC_ITEM_RESOLVER,      YP_TADDR, YP_VADDR = { 53 } },
+	{ ZG_DSYNC_ITEM_KEY,           YP_TREF,  YP_VREF = { CONF_KEY }, YP_FNONE, { knotd_conf_check_ref } },
 	{ NULL }
 };
 
@@ -138,9 +120,9 @@ static bool item_set(void *arg, const char *name)
 /* The rules are dsync/conf.h's. */
 static int dsync_conf_check(knotd_conf_check_args_t *args)
 {
-	knotd_conf_t mode = knotd_conf_check_item(args, MOD_MODE);
-	knotd_conf_t queue = knotd_conf_check_item(args, MOD_QUEUE);
-	knotd_conf_t dry = knotd_conf_check_item(args, MOD_DRY_RUN);
+	knotd_conf_t mode = knotd_conf_check_item(args, ZG_DSYNC_ITEM_MODE);
+	knotd_conf_t queue = knotd_conf_check_item(args, ZG_DSYNC_ITEM_QUEUE);
+	knotd_conf_t dry = knotd_conf_check_item(args, ZG_DSYNC_ITEM_DRY_RUN);
 	zg_dsync_conf_t c = {
 		.mode = mode.count > 0 ? (zg_dsync_mode_t)mode.single.option : ZG_DSYNC_CHILD,
 		.queue = queue.count > 0 ? queue.single.string : NULL,
@@ -239,25 +221,25 @@ static int parent_load(knotd_mod_t *mod, dsync_ctx_t *ctx, const zg_server_t *se
                        const zg_server_t *resolver, bool allow_delete, unsigned interval)
 {
 	/* The key item for the AXFR: left without a name when it cannot be read. */
-	knotd_conf_t ref = knotd_conf_mod(mod, MOD_KEY);
+	knotd_conf_t ref = knotd_conf_mod(mod, ZG_DSYNC_ITEM_KEY);
 	knot_tsig_key_t key = { 0 };
 	if (ref.count > 0) {
 		zg_modkey_load(mod, &ref.single, &key);
 	}
-	knotd_conf_t queue = knotd_conf_mod(mod, MOD_QUEUE);
+	knotd_conf_t queue = knotd_conf_mod(mod, ZG_DSYNC_ITEM_QUEUE);
 	zg_cdscan_conf_t sc = {
 		.server = *server,
 		.resolver = resolver,
-		.child_port = (uint16_t)knotd_conf_mod(mod, MOD_CHILD_PORT).single.integer,
-		.query_rate = (unsigned)knotd_conf_mod(mod, MOD_QUERY_RATE).single.integer,
+		.child_port = (uint16_t)knotd_conf_mod(mod, ZG_DSYNC_ITEM_CHILD_PORT).single.integer,
+		.query_rate = (unsigned)knotd_conf_mod(mod, ZG_DSYNC_ITEM_QUERY_RATE).single.integer,
 		.allow_delete = allow_delete,
-		.dry_run = knotd_conf_mod(mod, MOD_DRY_RUN).single.boolean,
+		.dry_run = knotd_conf_mod(mod, ZG_DSYNC_ITEM_DRY_RUN).single.boolean,
 		.queue = queue.count > 0 ? queue.single.string : NULL,
 		.log = worker_log,
 		.log_arg = ctx,
 		.cancel = &ctx->worker.stop,
 	};
-	unsigned scan_interval = (unsigned)knotd_conf_mod(mod, MOD_SCAN_INTERVAL).single.integer;
+	unsigned scan_interval = (unsigned)knotd_conf_mod(mod, ZG_DSYNC_ITEM_SCAN_INTERVAL).single.integer;
 	char msg[640];
 	int ret = zg_scanrun_open(&ctx->run, knotd_mod_zone(mod), ref.count > 0 ? &key : NULL, &sc,
 	                          interval, scan_interval, msg, sizeof(msg));
@@ -268,7 +250,7 @@ static int parent_load(knotd_mod_t *mod, dsync_ctx_t *ctx, const zg_server_t *se
 		}
 		return KNOT_EINVAL;
 	}
-	knotd_conf_t kids = knotd_conf_mod(mod, MOD_CHILD);
+	knotd_conf_t kids = knotd_conf_mod(mod, ZG_DSYNC_ITEM_CHILD);
 	for (size_t i = 0; i < kids.count && ret == 0; i++) {
 		ret = zg_scanrun_add_child(&ctx->run, kids.multi[i].dname);
 	}
@@ -353,7 +335,7 @@ static int sync_conf(knotd_mod_t *mod, dsync_ctx_t *ctx, const zg_server_t *reso
 {
 	/* Each value: an address (ADDR[@PORT]) or the id of a remote (all its addresses). */
 	zg_childsync_ops_t ops = { .log = worker_log, .arg = ctx };
-	knotd_conf_t refs = knotd_conf_mod(mod, MOD_PARENT);
+	knotd_conf_t refs = knotd_conf_mod(mod, ZG_DSYNC_ITEM_PARENT);
 	int ret = 0;
 	for (size_t i = 0; i < refs.count && ret == 0; i++) {
 		ret = zg_childsync_add_parents(&ctx->child, refs.multi[i].string, parent_remote, mod,
@@ -365,21 +347,21 @@ static int sync_conf(knotd_mod_t *mod, dsync_ctx_t *ctx, const zg_server_t *reso
 	}
 
 	/* The trust anchor: configured, else the root's (dns-root-data). */
-	knotd_conf_t ta = knotd_conf_mod(mod, MOD_TA);
+	knotd_conf_t ta = knotd_conf_mod(mod, ZG_DSYNC_ITEM_TA);
 	char err[512];
 	if (zg_childsync_conf(&ctx->child, ta.count > 0 ? ta.single.string : NULL, resolver,
-	                      (uint32_t)knotd_conf_mod(mod, MOD_OVERDUE).single.integer,
+	                      (uint32_t)knotd_conf_mod(mod, ZG_DSYNC_ITEM_OVERDUE).single.integer,
 	                      err, sizeof(err)) != 0) {
 		knotd_mod_log(mod, LOG_ERR, "%s", err);
 		return KNOT_EINVAL;
 	}
-	knotd_conf_t alarm = knotd_conf_mod(mod, MOD_ALARM);
+	knotd_conf_t alarm = knotd_conf_mod(mod, ZG_DSYNC_ITEM_ALARM);
 	if (zg_alarm_init(&ctx->alarm, alarm.count > 0 ? alarm.single.string : NULL,
-	                  (unsigned)knotd_conf_mod(mod, MOD_ALARM_TO).single.integer) != 0) {
+	                  (unsigned)knotd_conf_mod(mod, ZG_DSYNC_ITEM_ALARM_TO).single.integer) != 0) {
 		return KNOT_ENOMEM;
 	}
 
-	knotd_conf_t ctl = knotd_conf_mod(mod, MOD_CONTROL);
+	knotd_conf_t ctl = knotd_conf_mod(mod, ZG_DSYNC_ITEM_CONTROL);
 	if (zg_mod_ctl_path(mod, ctl.count > 0 ? ctl.single.string : NULL,
 	                    ctx->ctl_path, sizeof(ctx->ctl_path)) != 0) {
 		knotd_mod_log(mod, LOG_ERR, "control socket path too long");
@@ -396,8 +378,8 @@ static int dsync_load(knotd_mod_t *mod)
 	}
 	zg_modworker_init(&ctx->worker);
 	ctx->mod = mod;
-	bool allow_delete = knotd_conf_mod(mod, MOD_ALLOW_DELETE).single.boolean;
-	unsigned interval = (unsigned)knotd_conf_mod(mod, MOD_INTERVAL).single.integer;
+	bool allow_delete = knotd_conf_mod(mod, ZG_DSYNC_ITEM_ALLOW_DELETE).single.boolean;
+	unsigned interval = (unsigned)knotd_conf_mod(mod, ZG_DSYNC_ITEM_INTERVAL).single.integer;
 
 	int ret = zg_mod_counters_add(mod, ctr_names, CTR_COUNT);
 	if (ret != KNOT_EOK) {
@@ -407,19 +389,19 @@ static int dsync_load(knotd_mod_t *mod)
 
 	/* The address the worker polls: 'server', else the first 'listen' of the server section. */
 	struct sockaddr_storage ss;
-	if ((ret = zg_mod_listen_addr(mod, MOD_SERVER, &ss)) != KNOT_EOK) {
+	if ((ret = zg_mod_listen_addr(mod, ZG_DSYNC_ITEM_SERVER, &ss)) != KNOT_EOK) {
 		knotd_mod_log(mod, LOG_ERR, "no address to check the zone at (set 'server' or a "
 		              "server 'listen' address)");
 		goto fail;
 	}
 	zg_server_t server, res;
 	zg_server_set(&server, (struct sockaddr *)&ss);
-	knotd_conf_t resolver = knotd_conf_mod(mod, MOD_RESOLVER);
+	knotd_conf_t resolver = knotd_conf_mod(mod, ZG_DSYNC_ITEM_RESOLVER);
 	if (resolver.count > 0) {
 		zg_server_set(&res, (const struct sockaddr *)&resolver.single.addr);
 	}
 	const zg_server_t *rp = resolver.count > 0 ? &res : NULL;
-	if (knotd_conf_mod(mod, MOD_MODE).single.option == ZG_DSYNC_PARENT) {
+	if (knotd_conf_mod(mod, ZG_DSYNC_ITEM_MODE).single.option == ZG_DSYNC_PARENT) {
 		if ((ret = parent_load(mod, ctx, &server, rp, allow_delete, interval)) != KNOT_EOK) {
 			goto fail;
 		}

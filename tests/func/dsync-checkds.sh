@@ -66,11 +66,9 @@ policy:
     rrsig-lifetime: 7d
     rrsig-refresh: 1d
 
-acl:
-  - id: xfr
-    address: 127.0.0.1
-    action: transfer
-
+CONF
+	zg_conf_acls xfr 127.0.0.1 transfer
+	cat <<CONF
 zone:
   - domain: $3
     storage: "$1/zones"
@@ -83,16 +81,9 @@ CONF
 # secondary_conf DIR PORT ZONE PRIMARYPORT
 secondary_conf() {
 	zg_knot_conf "$1" "$2"
+	zg_conf_remotes primary "127.0.0.1@$4"
+	zg_conf_acls notify 127.0.0.1 notify
 	cat <<CONF
-remote:
-  - id: primary
-    address: 127.0.0.1@$4
-
-acl:
-  - id: notify
-    address: 127.0.0.1
-    action: notify
-
 zone:
   - domain: $3
     storage: "$1/zones"

@@ -61,11 +61,9 @@ mod-dsync:
     check-interval: 1
     allow-delete: $1
 
-acl:
-  - id: xfr
-    address: 127.0.0.1
-    action: transfer
-
+CONF
+		zg_conf_acls xfr 127.0.0.1 transfer
+		cat <<CONF
 zone:
   - domain: $Z
     storage: "$d/zones"

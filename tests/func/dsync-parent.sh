@@ -170,51 +170,17 @@ ns1.accept A 127.0.0.3
 ZONE
 
 # ---- configurations ----
-# fast_policy [KSK-LIFETIME]
-fast_policy() {
-	cat <<CONF
-policy:
-  - id: fast
-    keystore: hsm
-    algorithm: ecdsap256sha256
-    ksk-lifetime: ${1:-0}
-    zsk-lifetime: 0
-    dnskey-ttl: 2
-    zone-max-ttl: 2
-    propagation-delay: 1
-    rrsig-lifetime: 7d
-    rrsig-refresh: 1d
-
-CONF
-}
 # parent_conf DRYRUN(on|off) [QUEUE [ALLOW-DELETE]]: the queue is mod-ingest's
 # source and mod-dsync's queue (default: the spool).
 parent_conf() {
 	local queue=${2:-spool:$SP} del=${3:-off}
 	zg_knot_conf "$P" "$pp"
 	zg_signer_conf parent 1234 nsec | sed '/^policy:/,$d'
-	fast_policy
+	zg_conf_fast_policy
+	zg_conf_key ingest "$secret" dsquery "$DSQ_SECRET"
+	zg_conf_acls ingest "127.0.0.1 key:ingest" update xfr 127.0.0.1 transfer \
+		dsquery key:dsquery query
 	cat <<CONF
-key:
-  - id: ingest
-    algorithm: hmac-sha256
-    secret: $secret
-  - id: dsquery
-    algorithm: hmac-sha256
-    secret: $DSQ_SECRET
-
-acl:
-  - id: ingest
-    address: 127.0.0.1
-    key: ingest
-    action: update
-  - id: xfr
-    address: 127.0.0.1
-    action: transfer
-  - id: dsquery
-    key: dsquery
-    action: query
-
 mod-ingest:
   - id: registry
     source: $queue
@@ -249,19 +215,11 @@ parent_conf on >"$P/knot.conf"
 	zg_knot_conf "$C" "$pc" | sed "s|^    listen: .*|    listen: [ 127.0.0.1@$pc, 127.0.0.2@$pc ]|"
 	zg_signer_conf child 1234 nsec | sed '/^policy:/,$d'
 	# Knot rolls the KSK by itself 40 s after the last one became active.
-	fast_policy 40s
+	zg_conf_fast_policy 40s
+	zg_conf_key dsquery "$DSQ_SECRET"
+	# The child's DS checks are signed: the parent's answers are authenticated.
+	zg_conf_remotes parent "127.0.0.1@$pp key:dsquery"
 	cat <<CONF
-key:
-  - id: dsquery
-    algorithm: hmac-sha256
-    secret: $DSQ_SECRET
-
-remote:
-  - id: parent
-    address: 127.0.0.1@$pp
-    # The child's DS checks are signed: the parent's answers are authenticated.
-    key: dsquery
-
 mod-dsync:
   - id: child
     mode: child
@@ -290,8 +248,7 @@ ns2 A 127.0.0.2
 www A 192.0.2.1
 ZONE
 {
-	zg_knot_conf "$N" "$pc" | sed "s|^    listen: .*|    listen: 127.0.0.3@$pc|" |
-		awk '/^module:/ { skip = 1 } /^$/ { skip = 0 } !skip'
+	zg_knot_conf_bare "$N" "$pc" | sed "s|^    listen: .*|    listen: 127.0.0.3@$pc|"
 	echo "zone:"
 	for z in newkey disagree delete unsigned spoofed insecure accept; do
 		printf '  - domain: %s.test\n    storage: "%s/zones"\n' "$z" "$N"

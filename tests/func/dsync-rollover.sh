@@ -55,33 +55,9 @@ chmod +x "$ALARM"
 signer() {
 	zg_knot_conf "$1" "$2"
 	zg_signer_conf "$4" 1234 nsec
-	cat <<CONF
-policy:
-  - id: fast
-    keystore: hsm
-    algorithm: ecdsap256sha256
-    ksk-lifetime: 0
-    zsk-lifetime: 0
-    dnskey-ttl: 2
-    zone-max-ttl: 2
-    propagation-delay: 1
-    rrsig-lifetime: 7d
-    rrsig-refresh: 1d
-
-key:
-  - id: parent-query
-    algorithm: hmac-sha256
-    secret: $QSECRET
-
-acl:
-  - id: xfr
-    address: 127.0.0.1
-    action: transfer
-  - id: signed-query
-    key: parent-query
-    action: query
-
-CONF
+	zg_conf_fast_policy
+	zg_conf_key parent-query "$QSECRET"
+	zg_conf_acls xfr 127.0.0.1 transfer signed-query key:parent-query query
 }
 {
 	signer "$P1" "$pp1" test parent
@@ -96,15 +72,8 @@ CONF
 } >"$P1/knot.conf"
 {
 	signer "$C1" "$pc1" child.test child
+	zg_conf_remotes p1 "127.0.0.1@$pp1 key:parent-query" p2 "127.0.0.1@$pp2 key:parent-query"
 	cat <<CONF
-remote:
-  - id: p1
-    address: 127.0.0.1@$pp1
-    key: parent-query
-  - id: p2
-    address: 127.0.0.1@$pp2
-    key: parent-query
-
 mod-dsync:
   - id: child
     mode: child
@@ -124,21 +93,10 @@ CONF
 } >"$C1/knot.conf"
 {
 	zg_knot_conf "$P2" "$pp2"
+	zg_conf_key parent-query "$QSECRET"
+	zg_conf_remotes primary "127.0.0.1@$pp1"
+	zg_conf_acls signed-query key:parent-query query
 	cat <<CONF
-key:
-  - id: parent-query
-    algorithm: hmac-sha256
-    secret: $QSECRET
-
-remote:
-  - id: primary
-    address: 127.0.0.1@$pp1
-
-acl:
-  - id: signed-query
-    key: parent-query
-    action: query
-
 zone:
   - domain: test
     storage: "$P2/zones"

@@ -95,31 +95,16 @@ PE=$(zg_free_port)
 DEAD=$(zg_free_port)
 secret=$(awk '/- id: signer-distribution/ { f = 1 } f && /secret:/ { print $2; exit }' "$D/knot.conf")
 
-# signer_remote ADDRESSES: the signer as a remote (from 127.0.0.2 with the
+# signer_remote ADDRESS...: the signer as a remote (from 127.0.0.2 with the
 # key, as the signer's acl wants) and an acl for the local clients.
 signer_remote() {
-	cat <<CONF
-key:
-  - id: signer-distribution
-    algorithm: hmac-sha256
-    secret: $secret
-
-remote:
-  - id: signer
-    address: $1
-    via: 127.0.0.2
-    key: signer-distribution
-
-acl:
-  - id: local
-    address: 127.0.0.0/8
-    action: [transfer, notify]
-
-CONF
+	zg_conf_key signer-distribution "$secret"
+	zg_conf_remotes signer "$* via:127.0.0.2 key:signer-distribution"
+	zg_conf_acls local 127.0.0.0/8 "[transfer, notify]"
 }
 {
 	zg_knot_conf "$E" "$PE" | sed "s/^    listen: 127\\.0\\.0\\.1@$PE\$/    listen: 127.0.0.4@$PE/"
-	signer_remote "[127.0.0.1@$DEAD, 127.0.0.1@${P[1]}]"
+	signer_remote "127.0.0.1@$DEAD" "127.0.0.1@${P[1]}"
 	cat <<CONF
 mod-validate:
   - id: follow

@@ -23,7 +23,7 @@ port=$(zg_free_port)
 secret=$(head -c 32 /dev/urandom | base64)
 key="hmac-sha256:ingest:$secret"
 srv="127.0.0.1@$port"
-zg_knot_conf "$d" "$port" | awk '/^module:/ { skip = 1 } /^$/ { skip = 0 } !skip' >"$d/knot.conf"
+zg_knot_conf_bare "$d" "$port" >"$d/knot.conf"
 cat >"$d/zones/test.zone" <<'ZONE'
 $ORIGIN test.
 $TTL 3600
@@ -32,18 +32,10 @@ $TTL 3600
 ns	A	192.0.2.53
 dn	DNAME	example.
 ZONE
-cat >>"$d/knot.conf" <<CONF
-key:
-  - id: ingest
-    algorithm: hmac-sha256
-    secret: $secret
-
-acl:
-  - id: ingest
-    address: 127.0.0.1
-    key: ingest
-    action: update
-
+{
+	zg_conf_key ingest "$secret"
+	zg_conf_acls ingest "127.0.0.1 key:ingest" update
+	cat <<CONF
 zone:
   - domain: test
     storage: "$d/zones"
@@ -52,6 +44,7 @@ zone:
     zone-max-size: 20000
     acl: ingest
 CONF
+} >>"$d/knot.conf"
 ok "knotd starts (zone-max-size 20000 bytes)" zg_knotd_start "$d"
 ok "zone loaded" zg_wait 20 zg_zone_loaded "$d" test.
 

@@ -66,21 +66,9 @@ ingest_signer_conf() {
 	else
 		zg_signer_conf zonegate 1234 nsec3
 	fi
+	zg_conf_key ingest "$secret"
+	zg_conf_acls ingest "127.0.0.1 key:ingest" "[update, transfer]" xfr 127.0.0.1 transfer
 	cat <<CONF
-key:
-  - id: ingest
-    algorithm: hmac-sha256
-    secret: $secret
-
-acl:
-  - id: ingest
-    address: 127.0.0.1
-    key: ingest
-    action: [update, transfer]
-  - id: xfr
-    address: 127.0.0.1
-    action: transfer
-
 $sections
 
 zone:

@@ -44,11 +44,9 @@ policy:
     rrsig-refresh: 1d
 $polextra
 
-acl:
-  - id: xfr
-    address: 127.0.0.1
-    action: [transfer, update]
-
+CONF
+	zg_conf_acls xfr 127.0.0.1 "[transfer, update]"
+	cat <<CONF
 mod-keys:
   - id: interlock
     register: "$REG"

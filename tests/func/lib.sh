@@ -276,33 +276,74 @@ zg_knot_conf_bare() {
 
 # knot.conf sections for the scripts to put together (each ends with an
 # empty line):
-# zg_conf_key ID SECRET: a key: section with one hmac-sha256 key.
+# zg_conf_key ID SECRET [ID SECRET]...: a key: section, hmac-sha256 keys.
 zg_conf_key() {
-	printf 'key:\n  - id: %s\n    algorithm: hmac-sha256\n    secret: %s\n\n' "$1" "$2"
+	echo "key:"
+	while [ $# -ge 2 ]; do
+		printf '  - id: %s\n    algorithm: hmac-sha256\n    secret: %s\n' "$1" "$2"
+		shift 2
+	done
+	echo
 }
 
-# zg_conf_remotes ID ADDRESS [ID ADDRESS]...: a remote: section (ADDRESS is
-# IP@PORT).
+# _zg_conf_who WORD...: the address:, via: and key: lines of a remote or acl
+# entry, from words: key:NAME, via:IP, or an address (several addresses or
+# keys become a list).
+_zg_conf_who() {
+	local w addrs=() keys=() via=()
+	for w in "$@"; do
+		case $w in
+		key:*) keys+=("${w#key:}") ;;
+		via:*) via+=("${w#via:}") ;;
+		*) addrs+=("$w") ;;
+		esac
+	done
+	_zg_conf_item address "${addrs[@]}"
+	_zg_conf_item via "${via[@]}"
+	_zg_conf_item key "${keys[@]}"
+}
+
+# _zg_conf_item NAME VALUE...: "    NAME: VALUE", or "[V1, V2]" for several,
+# nothing for none.
+_zg_conf_item() {
+	local name=$1; shift
+	case $# in
+	0) ;;
+	1) printf '    %s: %s\n' "$name" "$1" ;;
+	*)
+		local list=$1 v; shift
+		for v in "$@"; do list+=", $v"; done
+		printf '    %s: [%s]\n' "$name" "$list"
+		;;
+	esac
+}
+
+# zg_conf_remotes ID WHO [ID WHO]...: a remote: section. WHO is one word or
+# several separated by spaces: an address (IP@PORT; several make a list),
+# via:IP (the source address), key:NAME (a TSIG key).
 zg_conf_remotes() {
+	local who
 	echo "remote:"
 	while [ $# -ge 2 ]; do
-		printf '  - id: %s\n    address: %s\n' "$1" "$2"
+		printf '  - id: %s\n' "$1"
+		read -ra who <<<"$2"
+		_zg_conf_who "${who[@]}"
 		shift 2
 	done
 	echo
 }
 
 # zg_conf_acls ID WHO ACTION [ID WHO ACTION]...: an acl: section; WHO is an
-# address, or key:NAME for a TSIG key; ACTION as knot.conf has it ("notify",
-# "[transfer, update]").
+# address (or a network), key:NAME for a TSIG key, or several of them
+# separated by spaces ("127.0.0.1 key:ingest", "127.0.0.1 127.0.0.2");
+# ACTION as knot.conf has it ("notify", "[transfer, update]").
 zg_conf_acls() {
+	local who
 	echo "acl:"
 	while [ $# -ge 3 ]; do
 		printf '  - id: %s\n' "$1"
-		case $2 in
-		key:*) printf '    key: %s\n' "${2#key:}" ;;
-		*) printf '    address: %s\n' "$2" ;;
-		esac
+		read -ra who <<<"$2"
+		_zg_conf_who "${who[@]}"
 		printf '    action: %s\n' "$3"
 		shift 3
 	done
@@ -464,6 +505,26 @@ CONF
 CONF
 	fi
 	echo
+}
+
+# zg_conf_fast_policy [KSK-LIFETIME]: a policy: section "fast" for zg_signer_conf's
+# keystore "hsm" (ECDSA P-256, short TTLs and delays for key rolls in tests;
+# the KSK lifetime 0 unless given, no ZSK roll).
+zg_conf_fast_policy() {
+	cat <<CONF
+policy:
+  - id: fast
+    keystore: hsm
+    algorithm: ecdsap256sha256
+    ksk-lifetime: ${1:-0}
+    zsk-lifetime: 0
+    dnskey-ttl: 2
+    zone-max-ttl: 2
+    propagation-delay: 1
+    rrsig-lifetime: 7d
+    rrsig-refresh: 1d
+
+CONF
 }
 
 # zg_zone_signed DIR ZONE: the zone in the instance has been signed (DNSKEY present).

@@ -66,12 +66,9 @@ mkdir -p "$d"
 port=$(zg_free_port)
 spool=$d/spool
 mkdir -p "$spool"
-cat >"$d/extra.conf" <<CONF
-key:
-  - id: signer-key
-    algorithm: hmac-sha256
-    secret: c2lnbmVyLWtleS1zZWNyZXQtZm9yLXRlc3RzLTAxMjM0NTY3OA==
-
+{
+	zg_conf_key signer-key c2lnbmVyLWtleS1zZWNyZXQtZm9yLXRlc3RzLTAxMjM0NTY3OA==
+	cat <<CONF
 mod-ingest:
   - id: registry
     source: spool:$spool
@@ -93,6 +90,7 @@ zone:
     storage: "$d/zones"
     module: [mod-ingest/registry, mod-validate/gate, mod-dsync/child]
 CONF
+} >"$d/extra.conf"
 { zg_knot_conf "$d" "$port"; cat "$d/extra.conf"; } >"$d/knot.conf"
 zonefile "$d"
 ok "contracts stanzas: knotd starts" zg_knotd_start "$d"

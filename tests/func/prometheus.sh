@@ -122,19 +122,9 @@ gate_conf() { # DIR PORT UPSTREAM-PORT
 		/^  - id: mod-(keys)$/ { skip = 1; next }
 		skip && /^    file:/ { skip = 0; next }
 		{ skip = 0; print }'
+	zg_conf_remotes up "127.0.0.1@$3"
+	zg_conf_acls notify-in 127.0.0.1 notify xfr-out 127.0.0.1 transfer
 	cat <<CONF
-remote:
-  - id: up
-    address: 127.0.0.1@$3
-
-acl:
-  - id: notify-in
-    address: 127.0.0.1
-    action: notify
-  - id: xfr-out
-    address: 127.0.0.1
-    action: transfer
-
 mod-validate:
   - id: gate
     poll-interval: 1s
@@ -159,12 +149,8 @@ zg_axfr 127.0.0.1 "$PS" test. | awk '
 	{ print }' >"$F/zones/test.zone"
 {
 	zg_knot_conf_bare "$F" "$PF"
+	zg_conf_acls local 127.0.0.1 transfer
 	cat <<CONF
-acl:
-  - id: local
-    address: 127.0.0.1
-    action: transfer
-
 zone:
   - domain: test
     storage: "$F/zones"

@@ -45,17 +45,9 @@ zg_softhsm_init "$ZG_TMP/hsm" zgtest 1234 || zg_bail "softhsm init failed"
 signer_conf() { # DIR PORT [ADDRESS]
 	zg_knot_conf_bare "$1" "$2" | sed "s/listen: 127\.0\.0\.1@$2\$/listen: ${3:-127.0.0.1}@$2/"
 	zg_signer_conf zgtest 1234 nsec3
+	zg_conf_remotes h "127.0.0.1@$PH via:${3:-127.0.0.1}"
+	zg_conf_acls local 127.0.0.1 transfer
 	cat <<CONF
-remote:
-  - id: h
-    address: 127.0.0.1@$PH
-    via: ${3:-127.0.0.1}
-
-acl:
-  - id: local
-    address: 127.0.0.1
-    action: transfer
-
 zone:
   - domain: test
     storage: "$1/zones"
@@ -99,22 +91,10 @@ is "$(sg -n a -l 600 take)" 1 "A takes the signer lease: token 1"
 # H: the hidden primary, secondary of A then B, mod-validate fenced by the lease.
 dist_conf() { # DIR PORT MODULE-EXTRA
 	vconf "$1" "$2"
+	zg_conf_remotes a "127.0.0.1@$PA" b "$AB@$PB" signers "127.0.0.1@$PA $AB@$PB" \
+		s "127.0.0.1@$PS"
+	zg_conf_acls local "127.0.0.1 $AB" "[notify, transfer]"
 	cat <<CONF
-remote:
-  - id: a
-    address: 127.0.0.1@$PA
-  - id: b
-    address: $AB@$PB
-  - id: signers
-    address: [127.0.0.1@$PA, $AB@$PB]
-  - id: s
-    address: 127.0.0.1@$PS
-
-acl:
-  - id: local
-    address: [127.0.0.1, $AB]
-    action: [notify, transfer]
-
 mod-validate:
   - id: gate
     source: signers
@@ -135,16 +115,9 @@ dist_conf "$H" "$PH" "    lease: \"$db\"
     signer: [ \"a@127.0.0.1@$PA\", \"b@$AB@$PB\" ]" >"$H/knot.conf"
 {
 	vconf "$S" "$PS"
+	zg_conf_remotes h "127.0.0.1@$PH"
+	zg_conf_acls notify-in 127.0.0.1 notify
 	cat <<CONF
-remote:
-  - id: h
-    address: 127.0.0.1@$PH
-
-acl:
-  - id: notify-in
-    address: 127.0.0.1
-    action: notify
-
 zone:
   - domain: test
     storage: "$S/zones"

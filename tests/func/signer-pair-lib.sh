@@ -52,29 +52,12 @@ sp_signer_conf() {
 	# the new ZSK signs SP_DNSKEY_TTL + 2 s after it is published, and the
 	# old one goes 12 s later
 	zg_signer_conf zonegate 1234 nsec3 | sed "s/^    zsk-lifetime: 0\$/&\n    propagation-delay: 2\n    dnskey-ttl: $SP_DNSKEY_TTL\n    zone-max-ttl: 10/"
+	zg_conf_key ingest "$SP_SECRET"
+	zg_conf_remotes "$peer" "${SP_ADDR[$peer]}@${SP_PORT[$peer]} via:${SP_ADDR[$n]}" \
+		primary "${SP_ADDR[p]}@${SP_PORT[p]} via:${SP_ADDR[$n]}"
+	zg_conf_acls ingest "127.0.0.0/8 key:ingest" "[update, transfer]" \
+		local 127.0.0.0/8 "[transfer, notify]"
 	cat <<CONF
-key:
-  - id: ingest
-    algorithm: hmac-sha256
-    secret: $SP_SECRET
-
-remote:
-  - id: $peer
-    address: ${SP_ADDR[$peer]}@${SP_PORT[$peer]}
-    via: ${SP_ADDR[$n]}
-  - id: primary
-    address: ${SP_ADDR[p]}@${SP_PORT[p]}
-    via: ${SP_ADDR[$n]}
-
-acl:
-  - id: ingest
-    address: 127.0.0.0/8
-    key: ingest
-    action: [update, transfer]
-  - id: local
-    address: 127.0.0.0/8
-    action: [transfer, notify]
-
 zone:
   - domain: test
     storage: "$dir/zones"
@@ -135,33 +118,15 @@ sp_setup() {
 	sp_signer_conf b a >"${SP_DIR[b]}/knot.conf"
 	{
 		vconf "${SP_DIR[p]}" "${SP_PORT[p]}"
+		zg_conf_key validator "$SP_VKEY"
+		zg_conf_remotes a "${SP_ADDR[a]}@${SP_PORT[a]}" b "${SP_ADDR[b]}@${SP_PORT[b]}" \
+			s "127.0.0.1@${SP_PORT[s]}"
+		# xfr-out: the secondary and both signers (b on its own address): a new
+		# active catches up from the hidden primary when its dead peer has
+		# nothing to give
+		zg_conf_acls notify-in 127.0.0.0/8 notify xfr-validator key:validator transfer \
+			xfr-out "127.0.0.1 ${SP_ADDR[b]}" transfer
 		cat <<CONF
-key:
-  - id: validator
-    algorithm: hmac-sha256
-    secret: $SP_VKEY
-
-remote:
-  - id: a
-    address: ${SP_ADDR[a]}@${SP_PORT[a]}
-  - id: b
-    address: ${SP_ADDR[b]}@${SP_PORT[b]}
-  - id: s
-    address: 127.0.0.1@${SP_PORT[s]}
-
-acl:
-  - id: notify-in
-    address: 127.0.0.0/8
-    action: notify
-  - id: xfr-validator
-    key: validator
-    action: transfer
-  # the secondary and both signers (b on its own address): a new active
-  # catches up from the hidden primary when its dead peer has nothing to give
-  - id: xfr-out
-    address: [127.0.0.1, ${SP_ADDR[b]}]
-    action: transfer
-
 mod-validate:
   - id: gate
     key: validator
@@ -179,16 +144,9 @@ CONF
 	} >"${SP_DIR[p]}/knot.conf"
 	{
 		zg_knot_conf_bare "${SP_DIR[s]}" "${SP_PORT[s]}"
+		zg_conf_remotes p "127.0.0.1@${SP_PORT[p]}"
+		zg_conf_acls notify-in 127.0.0.1 "[notify, transfer]"
 		cat <<CONF
-remote:
-  - id: p
-    address: 127.0.0.1@${SP_PORT[p]}
-
-acl:
-  - id: notify-in
-    address: 127.0.0.1
-    action: [notify, transfer]
-
 zone:
   - domain: test
     storage: "${SP_DIR[s]}/zones"

@@ -16,12 +16,8 @@ mkdir -p "$d/zones" && mv "$d/zones.in" "$d/zones/test.zone"
 {
 	zg_knot_conf "$d" "$port"
 	zg_signer_conf zonegate 1234 nsec3
+	zg_conf_acls xfr 127.0.0.1 transfer
 	cat <<CONF
-acl:
-  - id: xfr
-    address: 127.0.0.1
-    action: transfer
-
 zone:
   - domain: test
     storage: "$d/zones"

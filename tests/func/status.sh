@@ -267,17 +267,9 @@ ns A 127.0.0.1
 ZONE
 {
 	zg_knot_conf_bare "$P1" "$pp1"
+	zg_conf_key parent-query "$QSECRET"
+	zg_conf_acls signed-query key:parent-query query
 	cat <<CONF
-key:
-  - id: parent-query
-    algorithm: hmac-sha256
-    secret: $QSECRET
-
-acl:
-  - id: signed-query
-    key: parent-query
-    action: query
-
 zone:
   - domain: parent
     storage: "$P1/zones"
@@ -300,16 +292,10 @@ policy:
     zone-max-ttl: 2
     propagation-delay: 1
 
-key:
-  - id: parent-query
-    algorithm: hmac-sha256
-    secret: $QSECRET
-
-remote:
-  - id: p1
-    address: 127.0.0.1@$pp1
-    key: parent-query
-
+CONF
+	zg_conf_key parent-query "$QSECRET"
+	zg_conf_remotes p1 "127.0.0.1@$pp1 key:parent-query"
+	cat <<CONF
 mod-dsync:
   - id: child
     mode: child

@@ -31,17 +31,8 @@ SERIAL=2024010101
 # bconf [SOURCE]: B's configuration, mod-validate with its defaults (or a source).
 bconf() {
 	vconf "$B" "$PB"
-	cat <<CONF
-remote:
-  - id: c
-    address: 127.0.0.1@$PC
-
-acl:
-  - id: local
-    address: 127.0.0.1
-    action: transfer
-
-CONF
+	zg_conf_remotes c "127.0.0.1@$PC"
+	zg_conf_acls local 127.0.0.1 transfer
 	if [ -n "${1:-}" ]; then
 		printf 'mod-validate:\n  - id: gate\n    source: %s\n\n' "$1"
 	fi
@@ -100,16 +91,9 @@ ok "serials-failed 1" stat_is serials-failed 1
 # A secondary that bootstraps now never gets it.
 {
 	zg_knot_conf_bare "$C" "$PC"
+	zg_conf_remotes b "127.0.0.1@$PB"
+	zg_conf_acls notify-in 127.0.0.1 notify
 	cat <<CONF
-remote:
-  - id: b
-    address: 127.0.0.1@$PB
-
-acl:
-  - id: notify-in
-    address: 127.0.0.1
-    action: notify
-
 zone:
   - domain: example.test.
     storage: "$C/zones"

@@ -23,25 +23,10 @@ VL_DIR=$B
 # --- B: signer with mod-validate.
 {
 	vconf "$B" "$PB"
+	zg_conf_key wrong. "$(printf 'zonegate-wrong-key-0123456789ab' | base64)"
+	zg_conf_remotes c "127.0.0.1@$PC via:127.0.0.2" c-badkey "127.0.0.1@$PC key:wrong."
+	zg_conf_acls local 127.0.0.1 transfer
 	cat <<CONF
-key:
-  - id: wrong.
-    algorithm: hmac-sha256
-    secret: $(printf 'zonegate-wrong-key-0123456789ab' | base64)
-
-remote:
-  - id: c
-    address: 127.0.0.1@$PC
-    via: 127.0.0.2
-  - id: c-badkey
-    address: 127.0.0.1@$PC
-    key: wrong.
-
-acl:
-  - id: local
-    address: 127.0.0.1
-    action: transfer
-
 zone:
   - domain: test
     storage: "$B/zones"
@@ -61,16 +46,9 @@ ok "serial $s1 validated" zg_wait 60 grep -q "mod-validate.*serial $s1, validate
 # --- C: NOTIFY from 127.0.0.2 only (no refresh of its own for a day).
 {
 	zg_knot_conf_bare "$C" "$PC"
+	zg_conf_remotes b "127.0.0.1@$PB"
+	zg_conf_acls notify-via 127.0.0.2 notify
 	cat <<CONF
-remote:
-  - id: b
-    address: 127.0.0.1@$PB
-
-acl:
-  - id: notify-via
-    address: 127.0.0.2
-    action: notify
-
 zone:
   - domain: test
     storage: "$C/zones"

@@ -47,16 +47,9 @@ mkdir -p "$A/zones"
 cp "$A/fixture.zone" "$A/zones/example.test.zone"
 {
 	vconf "$A" "$PA"
+	zg_conf_remotes b "127.0.0.1@$PB"
+	zg_conf_acls local 127.0.0.1 transfer
 	cat <<CONF
-remote:
-  - id: b
-    address: 127.0.0.1@$PB
-
-acl:
-  - id: local
-    address: 127.0.0.1
-    action: transfer
-
 zone:
   - domain: example.test
     storage: "$A/zones"
@@ -73,19 +66,9 @@ ok "A serves serial $S0" zg_wait 20 serial_is "$PA" "$S0"
 # --- B: secondary of A, mod-validate following A. STATE_CONF: the state-dir line.
 bconf() {
 	vconf "$B" "$PB"
+	zg_conf_remotes a "127.0.0.1@$PA"
+	zg_conf_acls notify-in 127.0.0.1 notify xfr-out 127.0.0.1 transfer
 	cat <<CONF
-remote:
-  - id: a
-    address: 127.0.0.1@$PA
-
-acl:
-  - id: notify-in
-    address: 127.0.0.1
-    action: notify
-  - id: xfr-out
-    address: 127.0.0.1
-    action: transfer
-
 mod-validate:
   - id: gate
     source: 127.0.0.1@$PA
@@ -135,11 +118,8 @@ v=$(stat_of serials-validated)
 is "${v:-0}" "0" "nothing validated since the restart (A is down)"
 {
 	vconf "$C" "$PC"
+	zg_conf_remotes b "127.0.0.1@$PB"
 	cat <<CONF
-remote:
-  - id: b
-    address: 127.0.0.1@$PB
-
 zone:
   - domain: example.test
     storage: "$C/zones"

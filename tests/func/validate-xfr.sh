@@ -109,12 +109,8 @@ vl_alarm_script
 cp "$ZG_SRCDIR/tests/data/verify/nsec3.zone" "$K/zones/example.test.zone"
 {
 	vconf "$K" "$PK"
+	zg_conf_acls local 127.0.0.1 transfer
 	cat <<CONF
-acl:
-  - id: local
-    address: 127.0.0.1
-    action: transfer
-
 zone:
   - domain: example.test
     storage: "$K/zones"
@@ -131,16 +127,9 @@ ok "proxy starts" zg_wait 10 grep -q ready "$ZG_TMP/proxy.log"
 
 {
 	vconf "$G" "$PG"
+	zg_conf_remotes k "127.0.0.1@$PK"
+	zg_conf_acls xfr-out 127.0.0.1 transfer
 	cat <<CONF
-remote:
-  - id: k
-    address: 127.0.0.1@$PK
-
-acl:
-  - id: xfr-out
-    address: 127.0.0.1
-    action: transfer
-
 mod-validate:
   - id: gate
     source: 127.0.0.1@$PP

@@ -29,21 +29,9 @@ OTHER=$(head -c 32 /dev/urandom | base64)
 PORT=$(zg_free_port)
 {
 	ZG_MODULES_INSTALLED=1 zg_knot_conf "$K" "$PORT"
+	zg_conf_key zgkey "$SECRET"
+	zg_conf_acls xfr-key "127.0.0.1 key:zgkey" transfer xfr-open 127.0.0.1 transfer
 	cat <<CONF
-key:
-  - id: zgkey
-    algorithm: hmac-sha256
-    secret: $SECRET
-
-acl:
-  - id: xfr-key
-    address: 127.0.0.1
-    key: zgkey
-    action: transfer
-  - id: xfr-open
-    address: 127.0.0.1
-    action: transfer
-
 template:
   - id: default
     storage: "$K/zones"

@@ -46,12 +46,8 @@ ddns() { # TAG: 150 new delegations, NS + DS each, in one UPDATE
 {
 	zg_knot_conf_bare "$A" "$PA"
 	zg_signer_conf zglarge 1234 nsec3
+	zg_conf_acls local 127.0.0.1 "[transfer, update]"
 	cat <<CONF
-acl:
-  - id: local
-    address: 127.0.0.1
-    action: [transfer, update]
-
 zone:
   - domain: test
     storage: "$A/zones"
@@ -92,12 +88,8 @@ ok "a new DS RRSIG was corrupted ($badowner)" test -n "$badowner"
 cp "$ZG_TMP/z1.zone" "$F/zones/test.zone"
 {
 	zg_knot_conf_bare "$F" "$PF"
+	zg_conf_acls local 127.0.0.1 transfer
 	cat <<CONF
-acl:
-  - id: local
-    address: 127.0.0.1
-    action: transfer
-
 zone:
   - domain: test
     storage: "$F/zones"

@@ -26,21 +26,8 @@ OUT=$ZG_TMP/follow.out ERR=$ZG_TMP/follow.err
 zg_softhsm_init "$ZG_TMP/hsm" zgfollow 1234 || zg_bail "softhsm init failed"
 
 key_acl() { # the TSIG key and an ACL allowing transfers with it
-	cat <<CONF
-key:
-  - id: follow.
-    algorithm: hmac-sha256
-    secret: $SECRET
-
-acl:
-  - id: xfr
-    key: follow.
-    action: transfer
-  - id: local
-    address: 127.0.0.1
-    action: update
-
-CONF
+	zg_conf_key follow. "$SECRET"
+	zg_conf_acls xfr key:follow. transfer local 127.0.0.1 update
 }
 
 verdicts() { grep -c '^zone test\. serial ' "$OUT" 2>/dev/null; }

@@ -88,5 +88,21 @@ int main(void)
 	const char *other[] = { "trust-anchor", NULL };
 	err = check(ZG_DSYNC_PARENT, NULL, false, other);
 	ok(err != NULL && strcmp(err, child_err) == 0, "the other mode's items are reported first");
+
+	/* The names the module's item table takes: Knot's form, the length first. */
+	const char *const knot_names[] = {
+		ZG_DSYNC_ITEM_MODE, ZG_DSYNC_ITEM_ALLOW_DELETE, ZG_DSYNC_ITEM_INTERVAL,
+		ZG_DSYNC_ITEM_SERVER, ZG_DSYNC_ITEM_RESOLVER, ZG_DSYNC_ITEM_PARENT, ZG_DSYNC_ITEM_TA,
+		ZG_DSYNC_ITEM_OVERDUE, ZG_DSYNC_ITEM_ALARM, ZG_DSYNC_ITEM_ALARM_TO,
+		ZG_DSYNC_ITEM_CONTROL, ZG_DSYNC_ITEM_QUEUE, ZG_DSYNC_ITEM_DRY_RUN,
+		ZG_DSYNC_ITEM_SCAN_INTERVAL, ZG_DSYNC_ITEM_CHILD, ZG_DSYNC_ITEM_QUERY_RATE,
+		ZG_DSYNC_ITEM_CHILD_PORT, ZG_DSYNC_ITEM_KEY,
+	};
+	for (size_t i = 0; i < sizeof(knot_names) / sizeof(knot_names[0]); i++) {
+		is_int((unsigned char)knot_names[i][0], strlen(knot_names[i] + 1),
+		       "%s: its length byte", knot_names[i] + 1);
+	}
+	ok(strcmp(child[0], ZG_DSYNC_ITEM_PARENT + 1) == 0 &&
+	   strcmp(parent[6], ZG_DSYNC_ITEM_KEY + 1) == 0, "the rules take the same names");
 	return done_testing();
 }
