@@ -28,6 +28,7 @@
 #include "core/error.h"
 #include "dns/dnsclient.h"
 #include "dns/xfr.h"
+#include "knotd.h"
 
 #define KEY_STR   "hmac-sha256:tkey:c2VjcmV0IG9mIHRoZSB0cmFuc3BvcnQgdGVzdA=="
 #define WRONG_STR "hmac-sha256:tkey:d3Jvbmcgc2VjcmV0IG9mIHRoZSB0ZXN0IGtleQ=="
@@ -44,41 +45,6 @@ static knot_tsig_key_t key, wrong;
 static int64_t zone_records(void)
 {
 	return 2 + OWNERS + BIG_TXT;  /* SOA, NS, the TXT records */
-}
-
-/* A TCP and UDP port of 127.0.0.1 free right now. */
-static int free_port(struct sockaddr_storage *out)
-{
-	for (int i = 0; i < 100; i++) {
-		struct sockaddr_in sa = { .sin_family = AF_INET,
-		                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-		socklen_t len = sizeof(sa);
-		int t = socket(AF_INET, SOCK_STREAM, 0);
-		int u = socket(AF_INET, SOCK_DGRAM, 0);
-		bool good = t >= 0 && u >= 0 && bind(t, (struct sockaddr *)&sa, len) == 0 &&
-		            getsockname(t, (struct sockaddr *)&sa, &len) == 0 &&
-		            bind(u, (struct sockaddr *)&sa, len) == 0;
-		close(t);
-		close(u);
-		if (good) {
-			memset(out, 0, sizeof(*out));
-			memcpy(out, &sa, sizeof(sa));
-			return 0;
-		}
-	}
-	return -1;
-}
-
-static int write_file(const char *name, const char *text)
-{
-	char path[256];
-	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
-	FILE *f = fopen(path, "w");
-	if (f == NULL) {
-		return -1;
-	}
-	fputs(text, f);
-	return fclose(f);
 }
 
 static int write_zone(void)
@@ -108,76 +74,23 @@ static int64_t now_ms(void)
 
 static bool knotd_start(void)
 {
-	const char *knotd = getenv("KNOTD");
-	if (knotd == NULL || *knotd == '\0') {
-		knotd = "/usr/sbin/knotd";
-	}
-	if (access(knotd, X_OK) != 0) {
+	if (write_zone() != 0) {
 		return false;
 	}
-	char db[256], conf[4096];
-	snprintf(db, sizeof(db), "%s/db", tmpdir);
-	mkdir(db, 0700);
-	char port[80];
-	zg_dns_addr_str(&server, port, sizeof(port));
-	snprintf(conf, sizeof(conf),
-	         "server:\n    rundir: \"%s\"\n    listen: %s\n"
-	         "    udp-workers: 1\n    tcp-workers: 1\n    background-workers: 1\n"
-	         "database:\n    storage: \"%s\"\n"
-	         "log:\n  - target: \"%s/knotd.log\"\n    any: info\n"
+	char sections[1024];
+	snprintf(sections, sizeof(sections),
 	         "key:\n  - id: tkey\n    algorithm: hmac-sha256\n"
 	         "    secret: c2VjcmV0IG9mIHRoZSB0cmFuc3BvcnQgdGVzdA==\n"
 	         "acl:\n  - id: xfr\n    address: 127.0.0.0/8\n    key: tkey\n    action: transfer\n"
 	         "zone:\n  - domain: zone.test.\n    storage: \"%s\"\n    file: zone.test.zone\n"
 	         "    acl: xfr\n",
-	         tmpdir, port, db, tmpdir, tmpdir);
-	if (write_file("knot.conf", conf) != 0 || write_zone() != 0) {
-		return false;
-	}
-	char cpath[256], lpath[256];
-	snprintf(cpath, sizeof(cpath), "%s/knot.conf", tmpdir);
-	snprintf(lpath, sizeof(lpath), "%s/knotd.stderr", tmpdir);
-	knotd_pid = fork();
-	if (knotd_pid == 0) {
-		FILE *err = freopen(lpath, "w", stderr);
-		(void)err;
-		execl(knotd, knotd, "-c", cpath, (char *)NULL);
-		_exit(127);
-	}
-	if (knotd_pid < 0) {
-		return false;
-	}
-	/* Ready when it answers the SOA query (bounded: 30 s). */
-	for (int i = 0; i < 300; i++) {
-		uint32_t serial = 0;
-		if (zg_xfr_soa_serial(&server, NULL, zone, 500, &serial) == 0 && serial == 7) {
-			return true;
-		}
-		if (waitpid(knotd_pid, NULL, WNOHANG) == knotd_pid) {
-			knotd_pid = -1;
-			return false;
-		}
-		usleep(100 * 1000);
-	}
-	return false;
+	         tmpdir);
+	return knotd_start_in(tmpdir, &server, sections, zone, 7, &knotd_pid);
 }
 
 static void knotd_stop(void)
 {
-	if (knotd_pid <= 0) {
-		return;
-	}
-	kill(knotd_pid, SIGTERM);
-	for (int i = 0; i < 300; i++) {
-		if (waitpid(knotd_pid, NULL, WNOHANG) == knotd_pid) {
-			knotd_pid = -1;
-			return;
-		}
-		usleep(100 * 1000);
-	}
-	kill(knotd_pid, SIGKILL);
-	waitpid(knotd_pid, NULL, 0);
-	knotd_pid = -1;
+	knotd_stop_pid(&knotd_pid);
 }
 
 /* ---- TSIG over a multi-message AXFR ---- */
@@ -568,10 +481,7 @@ int main(void)
 	}
 	test_silent();
 	if (!ok(knotd_start(), "knotd serves zone.test. on 127.0.0.1")) {
-		char cmd[512];
-		snprintf(cmd, sizeof(cmd), "tail -n 20 %s/knotd.log %s/knotd.stderr 2>/dev/null | "
-		         "sed 's/^/# /'", tmpdir, tmpdir);
-		(void)system(cmd);
+		knotd_diag(tmpdir);
 	} else {
 		test_axfr_tsig();
 		test_axfr_tsig_altered();
