@@ -64,7 +64,7 @@ refused "dsync query rate zero" 'mod-dsync:\n  - id: d\n    mode: parent\n    dr
 refused "keys without a register" 'mod-keys:\n  - id: k\n    check-interval: 5\n' \
 	"mod-keys\\[k\\].*register \\(an absolute path\\) is required"
 refused "keys relative register" 'mod-keys:\n  - id: k\n    register: keys.register\n' \
-	"mod-keys\\[k\\].*register \\(an absolute path\\) is required"
+	"mod-keys\\[k\\].*register must be an absolute path"
 refused "keys relative alarm" 'mod-keys:\n  - id: k\n    register: /r\n    alarm: page-me\n' \
 	"mod-keys\\[k\\].*alarm must be an absolute path"
 refused "keys relative keymgr" 'mod-keys:\n  - id: k\n    register: /r\n    keymgr: keymgr\n' \
