@@ -32,11 +32,15 @@ SP_SIGNER=$ZG_BUILDDIR/tools/zg-signer
 SP_KNOT=$ZG_SRCDIR/tools/zg-signer-knot
 SP_CHECK=$ZG_SRCDIR/tests/func/signer-pair-check.py
 declare -A SP_DIR SP_PORT SP_CTL
-# Signer b has its own address, as a second signer host would: Knot 3.4+
-# matches a NOTIFY to a master by address alone, and with both signers on
-# one address the hidden primary refreshed from the standby (behind) when
-# the active notified (doc/redundant-signers.md, "Downstream fencing").
-declare -A SP_ADDR=([a]=127.0.0.1 [b]=127.0.0.2 [p]=127.0.0.1 [s]=127.0.0.1)
+# Signer b and the hidden primary have their own addresses, as separate
+# hosts would: Knot 3.4+ matches a NOTIFY to a master by address alone and
+# refreshes from that master. With both signers on one address the hidden
+# primary refreshed from the standby (behind) when the active notified; with
+# signer a and the hidden primary on one address a standby b took a's NOTIFY
+# for the hidden primary's, asked the hidden primary (which serves a serial
+# only once it has validated it: "up-to-date") and stayed behind a until the
+# next NOTIFY (doc/redundant-signers.md, "Addresses").
+declare -A SP_ADDR=([a]=127.0.0.1 [b]=127.0.0.2 [p]=127.0.0.3 [s]=127.0.0.1)
 
 sp_q() { psql -X -q -A -t -v ON_ERROR_STOP=1 -c "$1" 2>&1; }
 
@@ -117,10 +121,12 @@ sp_setup() {
 	sp_signer_conf a b >"${SP_DIR[a]}/knot.conf"
 	sp_signer_conf b a >"${SP_DIR[b]}/knot.conf"
 	{
-		vconf "${SP_DIR[p]}" "${SP_PORT[p]}"
+		vconf "${SP_DIR[p]}" "${SP_PORT[p]}" |
+			sed "s/listen: 127\.0\.0\.1@${SP_PORT[p]}\$/listen: ${SP_ADDR[p]}@${SP_PORT[p]}/"
 		zg_conf_key validator "$SP_VKEY"
-		zg_conf_remotes a "${SP_ADDR[a]}@${SP_PORT[a]}" b "${SP_ADDR[b]}@${SP_PORT[b]}" \
-			s "127.0.0.1@${SP_PORT[s]}"
+		zg_conf_remotes a "${SP_ADDR[a]}@${SP_PORT[a]} via:${SP_ADDR[p]}" \
+			b "${SP_ADDR[b]}@${SP_PORT[b]} via:${SP_ADDR[p]}" \
+			s "${SP_ADDR[s]}@${SP_PORT[s]} via:${SP_ADDR[p]}"
 		# xfr-out: the secondary and both signers (b on its own address): a new
 		# active catches up from the hidden primary when its dead peer has
 		# nothing to give
@@ -144,8 +150,8 @@ CONF
 	} >"${SP_DIR[p]}/knot.conf"
 	{
 		zg_knot_conf_bare "${SP_DIR[s]}" "${SP_PORT[s]}"
-		zg_conf_remotes p "127.0.0.1@${SP_PORT[p]}"
-		zg_conf_acls notify-in 127.0.0.1 "[notify, transfer]"
+		zg_conf_remotes p "${SP_ADDR[p]}@${SP_PORT[p]} via:${SP_ADDR[s]}"
+		zg_conf_acls notify-in "${SP_ADDR[p]} 127.0.0.1" "[notify, transfer]"
 		cat <<CONF
 zone:
   - domain: test
@@ -166,7 +172,7 @@ CONF
 sp_hook() {
 	local n=$1 peer
 	peer=$([ "$1" = a ] && echo b || echo a)
-	local knot="$SP_KNOT -c ${SP_DIR[$n]}/knot.conf -t $SP_HOOK_T -m '$peer primary' -p 127.0.0.1@${SP_PORT[p]} -b $SP_KEYS -d \"$ZG_PG_URI\""
+	local knot="$SP_KNOT -c ${SP_DIR[$n]}/knot.conf -t $SP_HOOK_T -m '$peer primary' -p ${SP_ADDR[p]}@${SP_PORT[p]} -b $SP_KEYS -d \"$ZG_PG_URI\""
 	knot="$knot -w $SP_STATE_INTERVAL -W ${SP_DIR[$n]}/keystate.pid"
 	knot="$knot -P ${SP_DIR[$n]}/ingest.pid -L ${SP_DIR[$n]}/ingest.log"
 	knot="$knot -i '$ZG_INGEST run --consumer $n --source \"$ZG_PG_URI\" -z test. -s ${SP_ADDR[$n]}@${SP_PORT[$n]} -y hmac-sha256:ingest:$SP_SECRET --lease $SP_LEASE --interval 0.2'"

@@ -83,7 +83,7 @@ touch "$ZG_TMP/paused"
 zg_on_exit "[ -e $ZG_TMP/paused ] && kill -CONT $nowpid"
 kill -STOP "$nowpid"
 # (two above: an IXFR to it may have ended between the read and the pause)
-primary_above() { local s; s=$(serial_of "${SP_PORT[p]}"); [ -n "$1" ] && [ -n "$s" ] && [ "$s" -gt $(($1 + 1)) ]; }
+primary_above() { local s; s=$(serial_of "${SP_PORT[p]}" "${SP_ADDR[p]}"); [ -n "$1" ] && [ -n "$s" ] && [ "$s" -gt $(($1 + 1)) ]; }
 ok "case 1: $now's knotd paused at serial $behind, the hidden primary serves one two above" \
 	zg_wait 60 primary_above "$behind"
 sleep 1.5
