@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Key-state fencing of zg-signer-knot (doc/redundant-signers.md, "The key
+# state after every key event"), on a real signing knotd with its keys in
+# SoftHSM: a snapshot records the token of the active that wrote it; a
+# backup under a lower token is refused (exit 3), removed and never
+# published; the same or a higher token publishes; a backup with no token
+# (the bootstrap) is written unfenced; with -s (zg-signer's state file, the
+# state-command path) the token comes from the file and a file that says
+# standby writes nothing; the key-state watcher of an old active exits at
+# its first key event once a newer active has written; the active command
+# refuses to take over below the published token.
+. "$ZG_SRCDIR/tests/func/lib.sh"
+zg_init
+for t in softhsm2-util keymgr kdig; do command -v "$t" >/dev/null || zg_skip_all "$t not installed"; done
+KN=$ZG_SRCDIR/tools/zg-signer-knot
+
+ok "SoftHSM token initialised" zg_softhsm_init "$ZG_TMP/hsm" zonegate 1234
+S=$ZG_TMP/signer PORT=$(zg_free_port) B=$ZG_TMP/kasp
+mkdir -p "$S/zones" "$B"
+zg_genzone test. 10 >"$S/zones/test.zone"
+{
+	zg_knot_conf_bare "$S" "$PORT"
+	zg_signer_conf zonegate 1234 nsec
+	cat <<CONF
+zone:
+  - domain: test
+    storage: "$S/zones"
+    dnssec-signing: on
+    dnssec-policy: hsm
+    zonefile-load: whole
+CONF
+} >"$S/knot.conf"
+ok "signer starts" zg_knotd_start "$S"
+ok "zone signed" zg_wait 60 zg_zone_signed "$S" test.
+
+kn() { "$KN" -c "$S/knot.conf" -z test. -b "$B" -t 20 "$@"; }
+link() { readlink "$B/test"; }
+snaps() { ls -d "$B"/test.[0-9]* 2>/dev/null | wc -l; }
+
+out=$(kn backup 2>&1); rc=$?
+is "$rc" 0 "a backup with no token (the bootstrap) is written"
+ok "it is unfenced: no token file" test ! -e "$B/test/token"
+ok "it holds the key list" test -s "$B/test/keys.json"
+
+out=$(ZG_SIGNER_TOKEN=5 kn backup 2>&1); rc=$?
+is "$rc" 0 "token 5: written"
+like "$out" "key state written to $B/test\.[0-9]+ \(token 5\)" "token 5: logged with its token"
+is "$(cat "$B/test/token")" 5 "the published snapshot records token 5"
+l5=$(link) n5=$(snaps)
+
+out=$(ZG_SIGNER_TOKEN=4 kn backup 2>&1); rc=$?
+is "$rc" 3 "token 4 below the published 5: exit 3"
+like "$out" "key state not published: $B/test holds a snapshot of token 5, this signer's token is 4 \(a newer active took over\)" \
+	"token 4: the refusal names both tokens"
+is "$(link)" "$l5" "token 4: the published snapshot is still token 5's"
+is "$(snaps)" "$n5" "token 4: its snapshot was removed"
+ok "no lock or temporary link is left but the lock file" test ! -e "$B/.test.new"
+
+out=$(kn backup 2>&1); rc=$?
+is "$rc" 0 "no token over a token: written (unfenced, as documented)"
+ZG_SIGNER_TOKEN=5 kn backup >/dev/null 2>&1
+is "$(cat "$B/test/token")" 5 "token 5 again (the same active's next event): written"
+out=$(ZG_SIGNER_TOKEN=7 kn backup 2>&1); rc=$?
+is "$rc:$(cat "$B/test/token")" "0:7" "token 7: written"
+is "$(ls -d "$B"/test.[0-9]* | wc -l)" 3 "the three newest snapshots are kept"
+
+# -s: the controller's state file (a backup run as mod-keys' state-command)
+SF=$ZG_TMP/state.json
+echo '{"zone": "test.", "name": "a", "pid": 1, "role": "standby", "token": 9, "lease_age_ms": -1}' >"$SF"
+l7=$(link)
+out=$(kn -s "$SF" backup 2>&1); rc=$?
+is "$rc" 1 "-s: a state file that says standby: exit 1"
+like "$out" "the state file $SF does not say active: not writing the key state" "-s: standby is named"
+is "$(link)" "$l7" "-s: nothing published while standby"
+echo '{"zone": "test.", "name": "a", "pid": 1, "role": "active", "token": 6, "lease_age_ms": 10}' >"$SF"
+out=$(kn -s "$SF" backup 2>&1); rc=$?
+is "$rc" 3 "-s: active with token 6 below the published 7: exit 3"
+echo '{"zone": "test.", "name": "a", "pid": 1, "role": "active", "token": 8, "lease_age_ms": 10}' >"$SF"
+out=$(kn -s "$SF" backup 2>&1); rc=$?
+is "$rc:$(cat "$B/test/token")" "0:8" "-s: active with token 8: written, token 8"
+out=$(kn -s "$ZG_TMP/nonexistent.json" backup 2>&1); rc=$?
+is "$rc" 1 "-s: an unreadable state file: exit 1"
+out=$(ZG_SIGNER_TOKEN=x8 kn backup 2>&1); rc=$?
+is "$rc" 2 "a token that is not a number: usage error"
+
+# The watcher of an old active (token 8) after a newer active (token 10)
+# wrote: it exits at its next key event, and publishes nothing.
+ZG_SIGNER_TOKEN=10 kn backup >/dev/null 2>&1
+l10=$(link)
+ZG_SIGNER_TOKEN=8 "$KN" -c "$S/knot.conf" -z test. -b "$B" -w 1 -W "$ZG_TMP/w.pid" -t 20 watch 2>"$ZG_TMP/w.log" &
+wpid=$!
+zg_track_pid "$wpid"
+ok "a ZSK rollover starts (a key event)" zg_knotc "$S" zone-key-rollover test. zsk
+ok "the old active's watcher exits" zg_wait 30 eval "! zg_alive $wpid"
+wait "$wpid"; rc=$?
+is "$rc" 1 "it exits 1"
+like "$(cat "$ZG_TMP/w.log")" "key-state watcher: a newer active wrote the key state, exiting" "it says why"
+is "$(link)" "$l10" "the newer active's snapshot stays published"
+
+# The active command below the published token: no takeover.
+out=$(ZG_SIGNER_TOKEN=9 "$KN" -c "$S/knot.conf" -z test. -b "$B" -t 20 active 2>&1); rc=$?
+is "$rc" 1 "the active command with token 9 below the published 10: exit 1"
+like "$out" "the key state in $B/test is from token 10, above this signer's token 9: a newer active exists, not taking over" \
+	"it names both tokens"
+is "$(zg_knotc "$S" zone-status test. 2>/dev/null | grep -c 'freeze: yes')" 0 "the zone is not left frozen"
+zg_done
