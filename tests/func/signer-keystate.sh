@@ -9,7 +9,9 @@
 # state-command path) the token comes from the file and a file that says
 # standby writes nothing; the key-state watcher of an old active exits at
 # its first key event once a newer active has written; the active command
-# refuses to take over below the published token.
+# refuses to take over below the published token. The standby command warns
+# when two of its masters share an address (Knot 3.4+ would take one's
+# NOTIFY for the other's).
 . "$ZG_SRCDIR/tests/func/lib.sh"
 zg_init
 for t in softhsm2-util keymgr kdig; do command -v "$t" >/dev/null || zg_skip_all "$t not installed"; done
@@ -22,6 +24,9 @@ zg_genzone test. 10 >"$S/zones/test.zone"
 {
 	zg_knot_conf_bare "$S" "$PORT"
 	zg_signer_conf zonegate 1234 nsec
+	# for the standby command's address check (end of the test)
+	zg_conf_remotes peer "127.0.0.1@$(zg_free_port)" primary "127.0.0.1@$(zg_free_port)" \
+		peer2 "127.0.0.2@$(zg_free_port)"
 	cat <<CONF
 zone:
   - domain: test
@@ -104,4 +109,15 @@ is "$rc" 1 "the active command with token 9 below the published 10: exit 1"
 like "$out" "the key state in $B/test is from token 10, above this signer's token 9: a newer active exists, not taking over" \
 	"it names both tokens"
 is "$(zg_knotc "$S" zone-status test. 2>/dev/null | grep -c 'freeze: yes')" 0 "the zone is not left frozen"
+
+# The standby command: masters on one address are named.
+st() { "$KN" -c "$S/knot.conf" -z test. -m "$1" -P "$ZG_TMP/i.pid" -W "$ZG_TMP/w.pid" -t 20 standby 2>&1; }
+out=$(st "peer2 primary"); rc=$?
+is "$rc" 0 "standby with masters on two addresses: done"
+unlike "$out" "warning" "no warning for masters on two addresses"
+out=$(st "peer primary"); rc=$?
+is "$rc" 0 "standby with two masters on 127.0.0.1: done (a warning only)"
+like "$out" "warning: master primary shares the address 127\.0\.0\.1 with another master: Knot 3\.4 and later may take one's NOTIFY for the other's, and the standby then lags the active" \
+	"the warning names the master and the address"
+is "$(zg_knotc "$S" conf-read 'zone[test.].dnssec-signing' | sed -n 's/^[^=]*= *//p')" off "signing is off"
 zg_done
