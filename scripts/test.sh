@@ -45,6 +45,14 @@ run_suite() {
 	find tests -name '*.trs' -delete 2>/dev/null
 	make -j"$jobs" -k check >check.log 2>&1
 	grep -E '^(PASS|FAIL|ERROR|XPASS|SKIP):' check.log | grep -vE '^(PASS|SKIP):' || true
+	# What a failed test said about it (its diagnostics, the lines after
+	# each failed check), bounded: CI keeps only this output, not the logs.
+	sed -nE 's/^(FAIL|ERROR): ([^ ]+).*/\2/p' check.log | sort -u | head -n 5 | while read -r t; do
+		log=${t%.*}.log
+		[ -f "$log" ] || continue
+		echo "-- $log: failed checks and their diagnostics (at most 40 lines)"
+		awk '/^not ok/ { n = 12 } n > 0 && /^(not ok|#)/ { print; n-- }' "$log" | head -n 40
+	done
 
 	echo "== serial tests"
 	for t in tests/serial/*.sh; do

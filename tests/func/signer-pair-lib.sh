@@ -291,6 +291,11 @@ sp_diag_takeover() {
 	zg_diag "hooks.log: $(tail -30 "$ZG_TMP/hooks.log")"
 	zg_diag "ctl.$1.log: $(tail -15 "$ZG_TMP/ctl.$1.log")"
 	zg_diag "knotd $1 (transfers, errors): $(grep -i -e refresh -e xfr -e error -e warning "${SP_DIR[$1]}/knotd.log" 2>/dev/null | tail -20)"
+	# the shared SoftHSM token (a kill -9 during its rewrite at a login is
+	# the suspected cause of "PKCS #11 token not available": sizes, times,
+	# and whether a fresh process can still open it)
+	zg_diag "SoftHSM token files: $(ls -la --time-style=+%T.%N "$ZG_TMP"/hsm/tokens/*/ 2>&1 | tail -12)"
+	zg_diag "softhsm2-util --show-slots: $(timeout 20 softhsm2-util --show-slots 2>&1 | grep -E 'Slot|Label|initialized|ERROR' | head -8)"
 }
 
 # sp_kill NAME: kill -9 of signer NAME's knotd, controller and queue
