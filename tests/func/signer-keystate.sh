@@ -8,7 +8,8 @@
 # (the bootstrap) is written unfenced; with -s (zg-signer's state file, the
 # state-command path) the token comes from the file and a file that says
 # standby writes nothing; the key-state watcher of an old active exits at
-# its first key event once a newer active has written; the active command
+# its first key event once a newer active has written, and runs the alarm
+# (-a), as one whose writes fail does at the second failure in a row; the active command
 # refuses to take over below the published token. The standby command warns
 # when two of its masters share an address (Knot 3.4+ would take one's
 # NOTIFY for the other's).
@@ -93,7 +94,10 @@ is "$rc" 2 "a token that is not a number: usage error"
 # wrote: it exits at its next key event, and publishes nothing.
 ZG_SIGNER_TOKEN=10 kn backup >/dev/null 2>&1
 l10=$(link)
-ZG_SIGNER_TOKEN=8 "$KN" -c "$S/knot.conf" -z test. -b "$B" -w 1 -W "$ZG_TMP/w.pid" -t 20 watch 2>"$ZG_TMP/w.log" &
+ALARM=$ZG_TMP/alarm.sh ALOG=$ZG_TMP/alarm.log
+printf '#!/bin/sh\necho "$*" >>%s\n' "$ALOG" >"$ALARM"
+chmod +x "$ALARM"
+ZG_SIGNER_TOKEN=8 "$KN" -c "$S/knot.conf" -z test. -b "$B" -w 1 -W "$ZG_TMP/w.pid" -a "$ALARM" -t 20 watch 2>"$ZG_TMP/w.log" &
 wpid=$!
 zg_track_pid "$wpid"
 ok "a ZSK rollover starts (a key event)" zg_knotc "$S" zone-key-rollover test. zsk
@@ -102,6 +106,24 @@ wait "$wpid"; rc=$?
 is "$rc" 1 "it exits 1"
 like "$(cat "$ZG_TMP/w.log")" "key-state watcher: a newer active wrote the key state, exiting" "it says why"
 is "$(link)" "$l10" "the newer active's snapshot stays published"
+ok "the alarm ran" zg_wait 10 test -s "$ALOG"
+is "$(cat "$ALOG")" "test. 8 keystate-fenced: a newer active's key state refused this signer's (token 8)" \
+	"the alarm got the zone, the token and why"
+
+# A watcher whose writes fail (its -b is a file, not a directory): retried
+# every round, the alarm once at the second failure in a row.
+: >"$ALOG"
+touch "$ZG_TMP/notadir"
+ZG_SIGNER_TOKEN=11 "$KN" -c "$S/knot.conf" -z test. -b "$ZG_TMP/notadir" -w 1 -W "$ZG_TMP/w2.pid" -a "$ALARM" -t 20 watch 2>"$ZG_TMP/w2.log" &
+wpid=$!
+zg_track_pid "$wpid"
+failed_n() { [ "$(grep -c 'key-state backup into .* failed' "$ZG_TMP/w2.log")" -ge "$1" ]; }
+ok "the failing watcher retries (4 failed writes)" zg_wait 30 failed_n 4
+ok "it is still running" zg_alive "$wpid"
+is "$(cat "$ALOG")" "test. 11 keystate-failed: the key state was not written 2 times in a row; a standby taking over now restores an older one" \
+	"the alarm ran once, at the second failure in a row"
+like "$(cat "$ZG_TMP/w2.log")" "key-state watcher: the key state was not written 2 times in a row, alarm" "the watcher logs the alarm"
+zg_stop_pid "$wpid"
 
 # The active command below the published token: no takeover.
 out=$(ZG_SIGNER_TOKEN=9 "$KN" -c "$S/knot.conf" -z test. -b "$B" -t 20 active 2>&1); rc=$?
