@@ -24,7 +24,11 @@
 #
 # A producer commits messages of OWNERS owners at a steady RATE (owners/s):
 # one third new delegations with NS and DS, one third changed NS and DS sets
-# of existing delegations, one third removed delegations. zonegate's messages
+# of existing delegations, one third removed delegations (the oldest that an
+# earlier message of the same path added, while there is one: the zone keeps
+# its size, so a soak's RSS shows the pipeline's growth, not the zone's; the
+# runs of 2026-12-07 before this removed existing ones and the zone grew by
+# the new ones, 200,000 to 369,340 delegations over a soak). zonegate's messages
 # go into the queue (their commit time: the INSERT's commit, or the rename
 # into incoming/); the peer's are the same changes sent with knsupdate at the
 # same schedule (their commit time: the scheduled time; knsupdate runs one
@@ -182,6 +186,12 @@ mode, rate, owners, duration, run = sys.argv[1], float(sys.argv[2]), int(sys.arg
 names = open(sys.argv[6]).read().split()
 cursor_file, out = sys.argv[7], sys.argv[8]
 cur = int(open(cursor_file).read()) if os.path.exists(cursor_file) else 0
+# The delegations this path's earlier messages added and none removed yet,
+# oldest first: a removal takes the oldest of them, so the zone keeps its
+# size over a long run (the soak's RSS is the pipeline's, not the zone's).
+fifo_file = cursor_file + (".nsu" if mode == "nsu" else ".zg") + ".added"
+added = open(fifo_file).read().split() if os.path.exists(fifo_file) else []
+head = 0
 interval = owners / rate
 count = max(1, int(duration / interval))
 def last_of(m):
@@ -193,11 +203,16 @@ def ds(o, tag):
 msgs = []
 for m in range(count):
     ch = []
+    before = len(added)   # never an owner this message adds
     for k in range(owners):
         kind = k % 3
         if kind == 0:   # a new delegation
             o = f"e2e-{run}-{m}-{k}.example."
             tag = "new"
+            added.append(o)
+        elif kind == 2 and head < before:   # removed: the oldest added one
+            o = added[head]; head += 1
+            tag = ""
         else:           # an existing one: changed, or removed
             # (Past the end of the list it starts again: a removed delegation
             # comes back, a changed one changes again; the model follows.)
@@ -210,11 +225,13 @@ for m in range(count):
                 {"type": "NS", "ttl": 3600, "rdata": [f"ns1.e2e{m % 5}.example.net.", f"ns2.e2e{m % 5}.example.net."]},
                 {"type": "DS", "ttl": 3600, "rdata": [ds(o, tag)]}]})
     # The last owner a new delegation: the run's final check asks for it.
+    added.append(f"e2e-{run}-{m}-last.example.")
     ch.append({"owner": f"e2e-{run}-{m}-last.example.", "rrsets": [
         {"type": "NS", "ttl": 3600, "rdata": ["ns1.e2e.example.net.", "ns2.e2e.example.net."]},
         {"type": "DS", "ttl": 3600, "rdata": [ds(f"e2e-{run}-{m}-last.example.", "new")]}]})
     msgs.append({"version": 1, "id": f"e2e-{run}-{m:06d}", "zone": "example.", "changes": ch})
 open(cursor_file, "w").write(str(cur))
+open(fifo_file, "w").write("\n".join(added[head:]))
 with open(out + ".msgs", "w") as f:
     for m in msgs: f.write(json.dumps(m) + "\n")
 def nsu_script(m, server, port):
