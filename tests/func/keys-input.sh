@@ -103,8 +103,15 @@ is "$(sha256sum "$REG")" "$CORRUPT" "the corrupt register is left as it was"
 regalarm() { grep -q "^test\. 0 register $REG is corrupt, line" "$ALARMLOG" 2>/dev/null; }
 ok "mod-keys alarms about the corrupt register" zg_wait 10 regalarm
 ok "a ZSK rollover" zg_knotc "$S" zone-key-rollover test. zsk
-ok "the new key is held: no key counts as backed up while the register is corrupt" \
-	zg_wait 15 log_has "\[test\.\] module 'mod-keys/interlock', key ZSK [0-9]+ \(id [0-9a-f]+\) has no backup, holding it"
+# (quiet: within a second of the rollover; the bound is for a loaded CI
+# host, where 15 s once ran out in the unstable root: Knot generates the key
+# in SoftHSM, then mod-keys' next check runs keymgr)
+if zg_wait 45 log_has "\[test\.\] module 'mod-keys/interlock', key ZSK [0-9]+ \(id [0-9a-f]+\) has no backup, holding it"; then
+	pass "the new key is held: no key counts as backed up while the register is corrupt"
+else
+	fail "the new key is held: no key counts as backed up while the register is corrupt" \
+		"knotd (mod-keys, keys, rollover): $(grep -i -e mod-keys -e rollover -e DNSKEY -e 'key,' "$S/knotd.log" | tail -12)"
+fi
 cp "$ZG_TMP/reg.good" "$REG"
 ok "once fixed, mod-keys reads it again" zg_wait 10 log_has "register $REG read \([0-9]+ entries\)"
 
