@@ -39,7 +39,7 @@ declare -A SP_DIR SP_PORT SP_CTL
 # signer a and the hidden primary on one address a standby b took a's NOTIFY
 # for the hidden primary's, asked the hidden primary (which serves a serial
 # only once it has validated it: "up-to-date") and stayed behind a until the
-# next NOTIFY (doc/redundant-signers.md, "Addresses").
+# next NOTIFY (doc/redundant-signers.md, "Downstream fencing").
 declare -A SP_ADDR=([a]=127.0.0.1 [b]=127.0.0.2 [p]=127.0.0.3 [s]=127.0.0.1)
 
 sp_q() { psql -X -q -A -t -v ON_ERROR_STOP=1 -c "$1" 2>&1; }
