@@ -87,8 +87,11 @@ out=$(kn -s "$SF" backup 2>&1); rc=$?
 is "$rc:$(cat "$B/test/token")" "0:8" "-s: active with token 8: written, token 8"
 out=$(kn -s "$ZG_TMP/nonexistent.json" backup 2>&1); rc=$?
 is "$rc" 1 "-s: an unreadable state file: exit 1"
+like "$out" "cannot read the state file $ZG_TMP/nonexistent\.json" "-s: the unreadable file is named"
+is "$(cat "$B/test/token")" 8 "-s: nothing published from an unreadable state file"
 out=$(ZG_SIGNER_TOKEN=x8 kn backup 2>&1); rc=$?
 is "$rc" 2 "a token that is not a number: usage error"
+like "$out" "bad ZG_SIGNER_TOKEN 'x8'" "the bad token is named"
 
 # The watcher of an old active (token 8) after a newer active (token 10)
 # wrote: it exits at its next key event, and publishes nothing.
