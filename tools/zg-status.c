@@ -17,7 +17,7 @@
 #include "status/status.h"
 
 enum { OPT_QUEUE = 256, OPT_SIGNER, OPT_GATE, OPT_SECONDARY, OPT_FORMAT, OPT_TIMEOUT,
-       OPT_TIME, OPT_WARN_FRESH, OPT_CRIT_FRESH, OPT_WARN_RUNWAY, OPT_CRIT_RUNWAY };
+       OPT_TIME, OPT_WARN_FRESH, OPT_CRIT_FRESH, OPT_WARN_RUNWAY, OPT_CRIT_RUNWAY, OPT_KEYSTATE };
 
 static zg_status_format_t g_format = ZG_STATUS_TEXT;
 
@@ -25,6 +25,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 	"Usage: zg-status [--queue SOURCE] [--signer-ctl SOCKET] [--gate-ctl SOCKET]\n"
+	"                 [--keystate DIR]\n"
 	"                 [--secondary ADDR[@PORT]]... [--format text|json|nagios|prometheus]\n"
 	"                 [--warn-freshness DURATION] [--crit-freshness DURATION]\n"
 	"                 [--warn-runway DURATION] [--crit-runway DURATION]\n"
@@ -43,6 +44,8 @@ static void usage(FILE *out)
 	"      --signer-ctl SOCKET     control socket of the signer's knotd (mod-ingest)\n"
 	"      --gate-ctl SOCKET       control socket of the hidden primary's knotd\n"
 	"                              (mod-validate)\n"
+	"      --keystate DIR          where zg-signer-knot's key-state watcher writes\n"
+	"                              keystate-ZONE.json (/run/zonegate by default)\n"
 	"      --secondary ADDR[@PORT] a public secondary, asked for the SOA (repeat, at\n"
 	"                              most %d)\n"
 	"      --format FORMAT         text (default), json, nagios or prometheus\n"
@@ -140,6 +143,7 @@ int main(int argc, char **argv)
 		{ "crit-freshness", required_argument, NULL, OPT_CRIT_FRESH },
 		{ "warn-runway",    required_argument, NULL, OPT_WARN_RUNWAY },
 		{ "crit-runway",    required_argument, NULL, OPT_CRIT_RUNWAY },
+		{ "keystate",       required_argument, NULL, OPT_KEYSTATE },
 		{ "help",           no_argument,       NULL, 'h' },
 		{ NULL }
 	};
@@ -163,6 +167,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_GATE:
 			conf.gate_ctl = optarg;
+			break;
+		case OPT_KEYSTATE:
+			conf.keystate_dir = optarg;
 			break;
 		case OPT_SECONDARY:
 			if (conf.nsecondaries == ZG_STATUS_SECONDARIES) {
@@ -228,9 +235,9 @@ int main(int argc, char **argv)
 		conf.zone = zone = argv[optind];
 	}
 	if (conf.queue == NULL && conf.signer_ctl == NULL && conf.gate_ctl == NULL &&
-	    conf.nsecondaries == 0) {
-		return fail(zone, "nothing to read: give --queue, --signer-ctl, --gate-ctl or "
-		            "--secondary");
+	    conf.nsecondaries == 0 && conf.keystate_dir == NULL) {
+		return fail(zone, "nothing to read: give --queue, --signer-ctl, --gate-ctl, "
+		            "--secondary or --keystate");
 	}
 	if (conf.warn_freshness > 0 && conf.crit_freshness > 0 &&
 	    conf.warn_freshness > conf.crit_freshness) {

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -73,6 +74,8 @@ static const struct {
 	C("mod-dsync", "cds-unsafe", ds_unsafe),
 	C("mod-dsync", "parent-ds-unauthenticated", ds_unauth),
 	C("mod-dsync", "transfers-refused", ds_xfr_refused),
+	C("mod-keys", "key-state-writes", keys_writes),
+	C("mod-keys", "key-state-errors", keys_errors),
 #undef C
 };
 
@@ -208,6 +211,102 @@ static char *dur(int64_t s, char *buf, size_t len)
 	return s < 0 ? (snprintf(buf, len, "-"), buf) : zg_keys_duration_str(s, buf, len);
 }
 
+/* The key-state watcher's status file, DIR/keystate-ZONE.json (ZONE without
+ * the final dot), as zg-signer-knot's watch writes it: every field an
+ * integer or null, "state" a word. A missing, unreadable or malformed file
+ * is an error (ks->err), never a guess. */
+static void read_keystate(const char *dir, const char *zone, zg_status_keystate_t *ks)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+		bool required;
+	} fields[] = {
+#define F(n, f, r) { n, offsetof(zg_status_keystate_t, f), r }
+		F("pid", pid, true), F("token", token, false), F("period", period, true),
+		F("timeout", timeout, true), F("started", started, true), F("updated", updated, true),
+		F("checks", checks, true), F("writes", writes, true), F("errors", errors, true),
+		F("errors_in_a_row", in_a_row, true), F("last_write", last_write, false),
+		F("last_error", last_error, false), F("published_token", pub_token, false),
+		F("published_at", pub_at, false),
+#undef F
+	};
+	size_t zl = strlen(zone);
+	snprintf(ks->path, sizeof(ks->path), "%s/keystate-%.*s.json", dir,
+	         (int)(zl > 1 ? zl - 1 : 0), zone);
+	FILE *f = fopen(ks->path, "r");
+	if (f == NULL) {
+		snprintf(ks->err, sizeof(ks->err), "%s: %s", ks->path, strerror(errno));
+		return;
+	}
+	json_error_t jerr;
+	json_t *o = json_loadf(f, 0, &jerr);
+	fclose(f);
+	if (o == NULL) {
+		snprintf(ks->err, sizeof(ks->err), "%s: line %d: %s", ks->path, jerr.line, jerr.text);
+		return;
+	}
+	static const char *const states[] = { "running", "stopped", "off", "fenced", "unreachable" };
+	const char *state = json_string_value(json_object_get(o, "state"));
+	for (size_t i = 0; state != NULL && i < sizeof(states) / sizeof(states[0]); i++) {
+		if (strcmp(state, states[i]) == 0) {
+			snprintf(ks->state, sizeof(ks->state), "%s", states[i]);
+		}
+	}
+	if (ks->state[0] == '\0') {
+		snprintf(ks->err, sizeof(ks->err), "%s: %s", ks->path, state == NULL ?
+		         "no \"state\"" : "\"state\" is none of running, stopped, off, fenced, "
+		         "unreachable");
+		json_decref(o);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		json_t *v = json_object_get(o, fields[i].name);
+		int64_t *dst = (int64_t *)((char *)ks + fields[i].off);
+		*dst = -1;
+		if (json_is_integer(v) && json_integer_value(v) >= 0) {
+			*dst = json_integer_value(v);
+		} else if (fields[i].required || (v != NULL && !json_is_null(v))) {
+			snprintf(ks->err, sizeof(ks->err), "%s: \"%s\" is not a count or time",
+			         ks->path, fields[i].name);
+			break;
+		}
+	}
+	json_decref(o);
+}
+
+/* What the watcher's file says about the key state's safety. */
+static void evaluate_keystate(zg_status_t *st)
+{
+	const zg_status_keystate_t *ks = &st->ks;
+	char b1[32], b2[32];
+	if (ks->err[0] != '\0') {
+		problem(st, ZG_STATUS_UNKNOWN, "key-state watcher: %s", ks->err);
+	} else if (strcmp(ks->state, "running") == 0) {
+		/* A round: a key listing and at most one backup, each bounded by
+		 * the timeout; two rounds of silence is a hung or vanished watcher. */
+		int64_t bound = 2 * (ks->period + ks->timeout);
+		if (st->now - ks->updated > bound) {
+			problem(st, ZG_STATUS_WARNING, "key-state watcher (pid %" PRId64 ") silent for "
+			        "%s, over %s: a key event may not reach the key state",
+			        ks->pid, dur(st->now - ks->updated, b1, sizeof(b1)),
+			        dur(bound, b2, sizeof(b2)));
+		}
+		if (ks->in_a_row >= 2) {
+			problem(st, ZG_STATUS_WARNING, "key state not written %" PRId64 " times in a "
+			        "row: a standby taking over now restores an older one", ks->in_a_row);
+		}
+	} else if (strcmp(ks->state, "fenced") == 0) {
+		problem(st, ZG_STATUS_WARNING, "key-state watcher fenced: a newer active (token %"
+		        PRId64 ") wrote the key state, this signer (token %" PRId64 ") must not sign",
+		        ks->pub_token, ks->token);
+	} else if (strcmp(ks->state, "unreachable") == 0) {
+		problem(st, ZG_STATUS_WARNING, "key-state watcher exited: the signer's knotd did "
+		        "not answer for %s", dur(ks->timeout, b1, sizeof(b1)));
+	}
+	/* stopped, off: a standby's, nothing to watch. */
+}
+
 static void evaluate(zg_status_t *st)
 {
 	char b1[32], b2[32];
@@ -302,6 +401,9 @@ static void evaluate(zg_status_t *st)
 			        dur(st->runway, b1, sizeof(b1)), dur(st->warn_runway, b2, sizeof(b2)));
 		}
 	}
+	if (st->have_keystate) {
+		evaluate_keystate(st);
+	}
 	/* DS sync (mod-dsync at the signer, else at the gate). */
 	const zg_status_counters_t *ds = st->sc.ds_overdue >= 0 ? &st->sc : &st->gc;
 	if (ds->ds_overdue > 0) {
@@ -368,6 +470,10 @@ int zg_status_collect(const zg_status_conf_t *conf, zg_status_t *st)
 		read_secondary(conf, zone, conf->secondaries[i], &st->sec[i]);
 	}
 	knot_dname_free(zone, NULL);
+	if (conf->keystate_dir != NULL) {
+		st->have_keystate = true;
+		read_keystate(conf->keystate_dir, st->zone, &st->ks);
+	}
 	st->served = served_serial(st);
 	if (conf->queue != NULL) {
 		st->have_queue = true;
@@ -391,6 +497,32 @@ static void text_ctr(FILE *out, const char *name, int64_t v)
 static const char *role_str(const zg_status_counters_t *c)
 {
 	return c->ing_lease < 0 ? "-" : c->ing_lease > 0 ? "active" : "standby";
+}
+
+static void print_keystate(const zg_status_t *st, FILE *out)
+{
+	const zg_status_keystate_t *ks = &st->ks;
+	char b1[32];
+	fprintf(out, "[%s] key-state:", st->zone);
+	if (ks->err[0] != '\0') {
+		fprintf(out, " error: %s\n", ks->err);
+		return;
+	}
+	fprintf(out, " watcher %s (pid %" PRId64 ", every %" PRId64 "s, updated %s ago)", ks->state,
+	        ks->pid, ks->period, dur(st->now - ks->updated, b1, sizeof(b1)));
+	text_ctr(out, "writes", ks->writes);
+	text_ctr(out, "errors", ks->errors);
+	text_ctr(out, "errors-in-a-row", ks->in_a_row);
+	if (ks->last_write >= 0) {
+		fprintf(out, " | last-write: %s ago", dur(st->now - ks->last_write, b1, sizeof(b1)));
+	}
+	if (ks->pub_at >= 0) {
+		fprintf(out, " | published: %s ago", dur(st->now - ks->pub_at, b1, sizeof(b1)));
+	}
+	if (ks->pub_token >= 0) {
+		fprintf(out, " | published-token: %" PRId64, ks->pub_token);
+	}
+	fprintf(out, "\n");
 }
 
 static void print_text(const zg_status_t *st, FILE *out)
@@ -435,8 +567,13 @@ static void print_text(const zg_status_t *st, FILE *out)
 			text_ctr(out, "messages-applied", st->sc.ing_applied);
 			text_ctr(out, "messages-refused", st->sc.ing_refused);
 			text_ctr(out, "consumer-connected", st->sc.ing_connected);
+			text_ctr(out, "key-state-writes", st->sc.keys_writes);
+			text_ctr(out, "key-state-errors", st->sc.keys_errors);
 			fprintf(out, "\n");
 		}
+	}
+	if (st->have_keystate) {
+		print_keystate(st, out);
 	}
 	if (st->have_gate || st->gate_err[0] != '\0') {
 		fprintf(out, "[%s] gate:", z);
@@ -568,6 +705,27 @@ static json_t *status_json(const zg_status_t *st)
 		}
 		json_object_set_new(o, "gate", g);
 	}
+	if (st->have_keystate) {
+		const zg_status_keystate_t *ks = &st->ks;
+		json_t *k = json_pack("{s:s}", "file", ks->path);
+		if (ks->err[0] != '\0') {
+			json_object_set_new(k, "error", json_string(ks->err));
+		} else {
+			json_object_set_new(k, "state", json_string(ks->state));
+			const struct { const char *n; int64_t v; } f[] = {
+				{ "pid", ks->pid }, { "token", ks->token }, { "period_s", ks->period },
+				{ "updated", ks->updated }, { "checks", ks->checks },
+				{ "writes", ks->writes }, { "errors", ks->errors },
+				{ "errors_in_a_row", ks->in_a_row }, { "last_write", ks->last_write },
+				{ "last_error", ks->last_error }, { "published_token", ks->pub_token },
+				{ "published_at", ks->pub_at },
+			};
+			for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+				json_object_set_new(k, f[i].n, json_opt(f[i].v));
+			}
+		}
+		json_object_set_new(o, "keystate", k);
+	}
 	json_t *sa = json_array();
 	for (size_t i = 0; i < st->nsec; i++) {
 		json_t *s = json_pack("{s:s}", "server", st->sec[i].name);
@@ -692,7 +850,7 @@ static void print_nagios_all(const zg_status_t *sts, size_t n, FILE *out)
 
 /* The gauges of the prometheus format, in output order. */
 enum { M_STATUS, M_FRESH, M_EXACT, M_PENDING, M_OLDEST, M_REFUSED, M_TOKEN, M_SERVED,
-       M_SECONDARY, M_RUNWAY, M_COUNT };
+       M_SECONDARY, M_RUNWAY, M_KS_WRITES, M_KS_ERRORS, M_KS_ROW, M_KS_AGE, M_COUNT };
 static const struct {
 	const char *name, *help;
 } gauges[M_COUNT] = {
@@ -710,6 +868,14 @@ static const struct {
 	[M_SECONDARY] = { "zonegate_secondary_serial", "SOA serial of each public secondary." },
 	[M_RUNWAY] = { "zonegate_runway_seconds", "Seconds to the earliest signature expiry "
 	               "(mod-validate)." },
+	[M_KS_WRITES] = { "zonegate_keystate_writes", "Key-state snapshots the key-state watcher "
+	                  "wrote since it started." },
+	[M_KS_ERRORS] = { "zonegate_keystate_errors", "Key-state writes that failed or were "
+	                  "refused since the watcher started." },
+	[M_KS_ROW] = { "zonegate_keystate_errors_in_a_row", "Key-state writes failed in a row "
+	               "(2 or more: the watcher's alarm)." },
+	[M_KS_AGE] = { "zonegate_keystate_published_age_seconds", "Age of the published "
+	               "key-state snapshot." },
 };
 
 /* Whether gauge m applies to the zone (its HELP is printed), and its value
@@ -728,8 +894,18 @@ static bool gauge_value(const zg_status_t *st, int m, int64_t *v)
 	case M_TOKEN:	*v = st->q.lease_token; return queue && st->q.have_lease;
 	case M_SERVED:	*v = st->served; return true;
 	case M_SECONDARY: return st->nsec > 0;
-	default:	*v = st->runway; return true;
+	case M_RUNWAY:	*v = st->runway; return true;
+	default:	break;
 	}
+	const zg_status_keystate_t *ks = &st->ks;
+	bool have_ks = st->have_keystate && ks->err[0] == '\0';
+	switch (m) {
+	case M_KS_WRITES: *v = ks->writes; break;
+	case M_KS_ERRORS: *v = ks->errors; break;
+	case M_KS_ROW:	*v = ks->in_a_row; break;
+	default:	*v = ks->pub_at >= 0 ? st->now - ks->pub_at : -1; break;
+	}
+	return have_ks;
 }
 
 /* One sample (labels: zone, then one more if given). */

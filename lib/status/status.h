@@ -45,6 +45,8 @@ typedef struct {
 	const char *queue;            /*!< spool:/DIR or postgresql://... */
 	const char *signer_ctl;       /*!< The signer's knotd control socket. */
 	const char *gate_ctl;         /*!< The hidden primary's knotd control socket. */
+	const char *keystate_dir;     /*!< Where zg-signer-knot's key-state watcher writes
+	                                   keystate-ZONE.json (its -W pid file's directory). */
 	const char *secondaries[ZG_STATUS_SECONDARIES]; /*!< ADDR[@PORT] */
 	size_t nsecondaries;
 	int timeout_ms;               /*!< Per socket step / DNS query; default 2000. */
@@ -60,7 +62,17 @@ typedef struct {
 	int64_t val_validated, val_failed, val_last, val_latency_ms, val_xfr_refused,
 	        val_expiry_s, val_content_refused;
 	int64_t ds_ok, ds_failed, ds_overdue, ds_unsafe, ds_unauth, ds_xfr_refused;
+	int64_t keys_writes, keys_errors;
 } zg_status_counters_t;
+
+/*! The key-state watcher's status file (zg-signer-knot watch; -1: null). */
+typedef struct {
+	char path[512];
+	char err[256];                /*!< "" when read. */
+	char state[16];               /*!< running, stopped, off, fenced, unreachable. */
+	int64_t pid, token, period, timeout, started, updated, checks, writes, errors,
+	        in_a_row, last_write, last_error, pub_token, pub_at;
+} zg_status_keystate_t;
 
 /*! One public secondary. */
 typedef struct {
@@ -89,6 +101,8 @@ typedef struct {
 	int64_t signer_serial;        /*!< zone-status (-1 unknown). */
 	int64_t gate_serial;
 	zg_status_counters_t sc, gc;  /*!< Counters at the signer and at the gate. */
+	bool have_keystate;
+	zg_status_keystate_t ks;      /*!< The key-state watcher (conf->keystate_dir). */
 	zg_status_secondary_t sec[ZG_STATUS_SECONDARIES];
 	size_t nsec;
 	int64_t served;               /*!< Lowest serial of the secondaries (or the gate's

@@ -228,7 +228,7 @@ run out --secondary "127.0.0.1@$(zg_free_port)" --timeout 300 test
 like "$out_rc:$(line "$out" "secondary")" "^3:\\[test\\.\\] secondary 127\\.0\\.0\\.1@[0-9]+: error: SOA query failed" \
 	"a secondary that does not answer"
 run out test
-is "$out_rc:$out" "3:zg-status: nothing to read: give --queue, --signer-ctl, --gate-ctl or --secondary" "no source"
+is "$out_rc:$out" "3:zg-status: nothing to read: give --queue, --signer-ctl, --gate-ctl, --secondary or --keystate" "no source"
 run out --format yaml --secondary 127.0.0.1 test
 is "$out_rc:$out" "3:zg-status: unknown format 'yaml' (text, json, nagios or prometheus)" "unknown format"
 run out --warn-freshness 5x --secondary 127.0.0.1 test
