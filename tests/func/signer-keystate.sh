@@ -10,13 +10,23 @@
 # standby writes nothing; the key-state watcher of an old active exits at
 # its first key event once a newer active has written, and runs the alarm
 # (-a), as one whose writes fail does at the second failure in a row; the active command
-# refuses to take over below the published token. The standby command warns
+# refuses to take over below the published token. Each watcher's status file
+# (the counters that zg-status --keystate reads) says running, fenced,
+# stopped or, after the standby command, off. The standby command warns
 # when two of its masters share an address (Knot 3.4+ would take one's
 # NOTIFY for the other's).
 . "$ZG_SRCDIR/tests/func/lib.sh"
 zg_init
 for t in softhsm2-util keymgr kdig; do command -v "$t" >/dev/null || zg_skip_all "$t not installed"; done
 KN=$ZG_SRCDIR/tools/zg-signer-knot
+ZG_STATUS=${ZG_STATUS:-$ZG_BUILDDIR/tools/zg-status}
+# zgs ARGS: zg-status ARGS (its output; its exit code in zgs_rc)
+zgs() { zgs_out=$("$ZG_BUILDDIR/libtool" --mode=execute "$ZG_STATUS" "$@" 2>&1); zgs_rc=$?; }
+# The watchers' status files (-W's .pid as .json) as zg-status --keystate
+# finds them: DIR/keystate-ZONE.json.
+KS=$ZG_TMP/ks
+mkdir -p "$KS"
+ks_from() { ln -sfn "$1" "$KS/keystate-test.json"; }
 
 ok "SoftHSM token initialised" zg_softhsm_init "$ZG_TMP/hsm" zonegate 1234
 S=$ZG_TMP/signer PORT=$(zg_free_port) B=$ZG_TMP/kasp
@@ -112,6 +122,13 @@ is "$(link)" "$l10" "the newer active's snapshot stays published"
 ok "the alarm ran" zg_wait 10 test -s "$ALOG"
 is "$(cat "$ALOG")" "test. 8 keystate-fenced: a newer active's key state refused this signer's (token 8)" \
 	"the alarm got the zone, the token and why"
+ks_from "$ZG_TMP/w.json"
+zgs --keystate "$KS" test
+is "$zgs_rc" 1 "zg-status --keystate: the fenced watcher is a WARNING"
+like "$zgs_out" "^\[test\.\] status: WARNING \(key-state watcher fenced: a newer active \(token 10\) wrote the key state, this signer \(token 8\) must not sign\)" \
+	"zg-status names both tokens"
+like "$zgs_out" "key-state: watcher fenced \(pid $wpid, every 1s, updated [0-9]+s ago\) \| writes: 0 \| errors: 1 \| errors-in-a-row: 0 \| published: [0-9]+s ago \| published-token: 10" \
+	"the watcher's status file: fenced, one refused write, the published token"
 
 # A watcher whose writes fail (its -b is a file, not a directory): retried
 # every round, the alarm once at the second failure in a row.
@@ -126,7 +143,20 @@ ok "it is still running" zg_alive "$wpid"
 is "$(cat "$ALOG")" "test. 11 keystate-failed: the key state was not written 2 times in a row; a standby taking over now restores an older one" \
 	"the alarm ran once, at the second failure in a row"
 like "$(cat "$ZG_TMP/w2.log")" "key-state watcher: the key state was not written 2 times in a row, alarm" "the watcher logs the alarm"
+ks_from "$ZG_TMP/w2.json"
+zgs --keystate "$KS" --format json test
+is "$zgs_rc" 1 "zg-status --keystate: failed writes in a row are a WARNING"
+is "$(printf '%s' "$zgs_out" | "$PYTHON3" -c '
+import json, sys
+o = json.load(sys.stdin); k = o["keystate"]
+print(k["state"], k["writes"], k["errors"] >= 4, k["errors_in_a_row"] >= 4, k["errors"] == k["errors_in_a_row"],
+      k["last_write"], k["token"], o["problems"][0]["text"].startswith("key state not written "),
+      o["problems"][0]["text"].endswith(" times in a row: a standby taking over now restores an older one"))')" \
+	"running 0 True True True None 11 True True" "zg-status json: the failing watcher's counters and the finding"
 zg_stop_pid "$wpid"
+ok "a stopped watcher says so in its status file" grep -q '"state": "stopped"' "$ZG_TMP/w2.json"
+zgs --keystate "$KS" test
+is "$zgs_rc" 0 "zg-status --keystate: a stopped watcher is no finding"
 
 # The active command below the published token: no takeover.
 out=$(ZG_SIGNER_TOKEN=9 "$KN" -c "$S/knot.conf" -z test. -b "$B" -t 20 active 2>&1); rc=$?
@@ -135,10 +165,32 @@ like "$out" "the key state in $B/test is from token 10, above this signer's toke
 	"it names both tokens"
 is "$(zg_knotc "$S" zone-status test. 2>/dev/null | grep -c 'freeze: yes')" 0 "the zone is not left frozen"
 
+# A healthy watcher (token 12, above the published 10) writes the key
+# state that the rollover changed; its status file says so; the standby
+# command below stops it, and its file then says off.
+ZG_SIGNER_TOKEN=12 "$KN" -c "$S/knot.conf" -z test. -b "$B" -w 1 -W "$ZG_TMP/w.pid" -t 20 watch 2>"$ZG_TMP/w3.log" &
+wpid=$!
+zg_track_pid "$wpid"
+echo "$wpid" >"$ZG_TMP/w.pid"
+ks_from "$ZG_TMP/w.json"
+ok "the healthy watcher writes the key state once" zg_wait 30 grep -q '"writes": 1,.*"published_token": 12' "$ZG_TMP/w.json"
+zgs --keystate "$KS" test
+is "$zgs_rc" 0 "zg-status --keystate: a healthy watcher is OK"
+like "$zgs_out" "key-state: watcher running \(pid $wpid, every 1s, updated [0-9]+s ago\) \| writes: 1 \| errors: 0 \| errors-in-a-row: 0 \| last-write: [0-9]+s ago \| published: [0-9]+s ago \| published-token: 12" \
+	"zg-status: running, one write, the published token"
+zgs --keystate "$KS" --time $(( $(date +%s) + 120 )) test
+like "$zgs_rc:$zgs_out" "^1:\[test\.\] status: WARNING \(key-state watcher \(pid $wpid\) silent for 2m[0-9]*s?, over 42s: a key event may not reach the key state\)" \
+	"zg-status: a watcher silent for two rounds is a WARNING"
+
 # The standby command: masters on one address are named.
 st() { "$KN" -c "$S/knot.conf" -z test. -m "$1" -P "$ZG_TMP/i.pid" -W "$ZG_TMP/w.pid" -t 20 standby 2>&1; }
 out=$(st "peer2 primary"); rc=$?
 is "$rc" 0 "standby with masters on two addresses: done"
+ok "the standby command stopped the watcher" zg_wait 15 eval "! zg_alive $wpid"
+ok "its status file says off" grep -q '"state": "off"' "$ZG_TMP/w.json"
+zgs --keystate "$KS" test
+is "$zgs_rc" 0 "zg-status: the standby's watcher is no finding"
+like "$zgs_out" "key-state: watcher off \(pid $wpid," "zg-status: the standby's watcher is off"
 unlike "$out" "warning" "no warning for masters on two addresses"
 out=$(st "peer primary"); rc=$?
 is "$rc" 0 "standby with two masters on 127.0.0.1: done (a warning only)"
