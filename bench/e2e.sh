@@ -184,6 +184,12 @@ cat >"$ZG_TMP/produce.py" <<'PY'
 import hashlib, json, os, socket, struct, subprocess, sys, time
 mode, rate, owners, duration, run = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
 names = open(sys.argv[6]).read().split()
+# The existing delegations that have a DS: a changed one keeps its security
+# (a new DS if it had one, none if it had none), so the zone keeps its
+# shape; giving every changed one a DS added an NSEC3 record and two RRSIGs
+# per insecure delegation until the cursor had been round (the soak of
+# 2026-12-07 16:18: content and RSS grew until minute 19, then held).
+secure = set(open(sys.argv[6] + ".ds").read().split())
 cursor_file, out = sys.argv[7], sys.argv[8]
 cur = int(open(cursor_file).read()) if os.path.exists(cursor_file) else 0
 # The delegations this path's earlier messages added and none removed yet,
@@ -216,14 +222,16 @@ for m in range(count):
         else:           # an existing one: changed, or removed
             # (Past the end of the list it starts again: a removed delegation
             # comes back, a changed one changes again; the model follows.)
-            o = names[cur % len(names)] + ".example."; cur += 1
-            tag = f"{run}-{m}"
+            n = names[cur % len(names)]; cur += 1
+            o = n + ".example."
+            tag = f"{run}-{m}" if n in secure else None
         if kind == 2:
             ch.append({"owner": o, "rrsets": []})
         else:
-            ch.append({"owner": o, "rrsets": [
-                {"type": "NS", "ttl": 3600, "rdata": [f"ns1.e2e{m % 5}.example.net.", f"ns2.e2e{m % 5}.example.net."]},
-                {"type": "DS", "ttl": 3600, "rdata": [ds(o, tag)]}]})
+            rr = [{"type": "NS", "ttl": 3600, "rdata": [f"ns1.e2e{m % 5}.example.net.", f"ns2.e2e{m % 5}.example.net."]}]
+            if tag is not None:
+                rr.append({"type": "DS", "ttl": 3600, "rdata": [ds(o, tag)]})
+            ch.append({"owner": o, "rrsets": rr})
     # The last owner a new delegation: the run's final check asks for it.
     added.append(f"e2e-{run}-{m}-last.example.")
     ch.append({"owner": f"e2e-{run}-{m}-last.example.", "rrsets": [
@@ -410,6 +418,7 @@ bounded = unserved == 0 and growth <= max(1.0, 0.5 * pct(fr, 0.5))
 print("%d %.3f %.3f %.3f %d %s %.2f" % (n, pct(fr, 0.5), pct(fr, 0.99), max(fr), unserved, "yes" if bounded else "no", growth))
 PY
 grep -E '^(d[0-9]+x[0-9a-f]+) NS ' "$ZG_TMP/example.zone" | awk '{print $1}' | awk '!s[$0]++' >"$ZG_TMP/names"
+grep -E '^(d[0-9]+x[0-9a-f]+) DS ' "$ZG_TMP/example.zone" | awk '{print $1}' | awk '!s[$0]++' >"$ZG_TMP/names.ds"
 touch "$ZG_TMP/poll.txt"
 ( exec "$PYTHON3" "$ZG_TMP/poll.py" "$ZG_TMP/poll.stop" "$ZG_TMP/poll.txt" "${H_ADDR[P]}:${H_PORT[P]}" ) &
 poller=$!
