@@ -687,6 +687,13 @@ if command -v gnuplot >/dev/null; then
 		plot '$OUT/soak-minutes.txt' using 1:2 with lines title 'signer A', '' using 1:3 with lines title 'gate V',
 		'' using 1:4 with lines title 'secondary P', '' using 1:5 with lines title 'zg-verify --follow'" &&
 		echo "plot: $OUT/rss.png" | tee -a "$SUMMARY"
+	# VmRSS counts the journal's mapped pages that knotd touched (they grow
+	# with the journal until a merge); RssAnon is the heap alone.
+	[ -s "$OUT/soak-minutes.txt" ] && gnuplot -e "set terminal png size 900,400; set output '$OUT/rssanon.png';
+		set xlabel 'minute'; set ylabel 'RssAnon (MB)'; set key top left;
+		plot '$OUT/soak-minutes.txt' using 1:8 with lines title 'signer A', '' using 1:9 with lines title 'gate V',
+		'' using 1:10 with lines title 'secondary P', '' using 1:11 with lines title 'zg-verify --follow'" &&
+		echo "plot: $OUT/rssanon.png" | tee -a "$SUMMARY"
 else
 	echo "no gnuplot (apt-get install gnuplot-nox): no pictures" | tee -a "$SUMMARY"
 fi
