@@ -23,8 +23,10 @@
 # serial, which no registry runs.
 #
 # A producer commits messages of OWNERS owners at a steady RATE (owners/s):
-# one third new delegations with NS and DS, one third changed NS and DS sets
-# of existing delegations, one third removed delegations (the oldest that an
+# one third new delegations with NS and DS, one third changed NS sets of
+# existing delegations (and DS sets, of those that have one: a delegation
+# keeps its security, so the zone keeps its shape), one third removed
+# delegations (the oldest that an
 # earlier message of the same path added, while there is one: the zone keeps
 # its size, so a soak's RSS shows the pipeline's growth, not the zone's; the
 # runs of 2026-12-07 before this removed existing ones and the zone grew by
