@@ -192,6 +192,11 @@ names = open(sys.argv[6]).read().split()
 # per insecure delegation until the cursor had been round (the soak of
 # 2026-12-07 16:18: content and RSS grew until minute 19, then held).
 secure = set(open(sys.argv[6] + ".ds").read().split())
+# Those with an in-bailiwick name server (ns1.NAME, glue): a changed one
+# keeps it and gets one other NS, as it had; the others keep one NS. So a
+# change keeps the NS count too (giving every changed delegation two made
+# the 16:58 soak's content grow until the cursor had been round).
+glued = set(open(sys.argv[6] + ".glue").read().split())
 cursor_file, out = sys.argv[7], sys.argv[8]
 cur = int(open(cursor_file).read()) if os.path.exists(cursor_file) else 0
 # The delegations this path's earlier messages added and none removed yet,
@@ -225,12 +230,22 @@ for m in range(count):
             # (Past the end of the list it starts again: a removed delegation
             # comes back, a changed one changes again; the model follows.)
             n = names[cur % len(names)]; cur += 1
+            # A removal never takes one with glue: a later change keeps its
+            # in-bailiwick name server, whose glue the removal took with it.
+            while kind == 2 and n in glued:
+                n = names[cur % len(names)]; cur += 1
             o = n + ".example."
             tag = f"{run}-{m}" if n in secure else None
         if kind == 2:
             ch.append({"owner": o, "rrsets": []})
         else:
-            rr = [{"type": "NS", "ttl": 3600, "rdata": [f"ns1.e2e{m % 5}.example.net.", f"ns2.e2e{m % 5}.example.net."]}]
+            if tag == "new":
+                ns = [f"ns1.e2e{m % 5}.example.net.", f"ns2.e2e{m % 5}.example.net."]
+            elif n in glued:
+                ns = [f"ns1.{o}", f"ns.e2e{m % 5}.example.net."]
+            else:
+                ns = [f"ns.e2e{m % 5}.example.net."]
+            rr = [{"type": "NS", "ttl": 3600, "rdata": ns}]
             if tag is not None:
                 rr.append({"type": "DS", "ttl": 3600, "rdata": [ds(o, tag)]})
             ch.append({"owner": o, "rrsets": rr})
@@ -421,6 +436,7 @@ print("%d %.3f %.3f %.3f %d %s %.2f" % (n, pct(fr, 0.5), pct(fr, 0.99), max(fr),
 PY
 grep -E '^(d[0-9]+x[0-9a-f]+) NS ' "$ZG_TMP/example.zone" | awk '{print $1}' | awk '!s[$0]++' >"$ZG_TMP/names"
 grep -E '^(d[0-9]+x[0-9a-f]+) DS ' "$ZG_TMP/example.zone" | awk '{print $1}' | awk '!s[$0]++' >"$ZG_TMP/names.ds"
+grep -E '^ns1\.(d[0-9]+x[0-9a-f]+) A ' "$ZG_TMP/example.zone" | awk '{sub(/^ns1\./, "", $1); print $1}' >"$ZG_TMP/names.glue"
 touch "$ZG_TMP/poll.txt"
 ( exec "$PYTHON3" "$ZG_TMP/poll.py" "$ZG_TMP/poll.stop" "$ZG_TMP/poll.txt" "${H_ADDR[P]}:${H_PORT[P]}" ) &
 poller=$!
