@@ -14,7 +14,8 @@
 #     knot_zone_stats_<counter>{zone, module} (or, from Knot 3.4's exporter,
 #     knot_<counter>{zone, section}, which the rules map) with its value; the names are
 #     unique per module; every metric the rules and contrib/grafana/zonegate.json
-#     name is one the scrapes (or zg-status --format prometheus) exported.
+#     name is one the scrapes (or zg-status --format prometheus, with --keystate
+#     from a real key-state watcher on the signer) exported.
 . "$ZG_SRCDIR/tests/func/lib.sh"
 . "$ZG_SRCDIR/tests/func/ingest-lib.sh"
 zg_init
@@ -246,11 +247,20 @@ done
 
 # zg-status --format prometheus: the zonegate_* gauges.
 run_status() { "$ZG_BUILDDIR/libtool" --mode=execute "$ZG_BUILDDIR/tools/zg-status" "$@"; }
+# The key-state gauges come from a real key-state watcher's status file
+# (zg-signer-knot watch on S, one round, then stopped).
+mkdir -p "$ZG_TMP/ks" "$ZG_TMP/kasp"
+ZG_SIGNER_TOKEN=1 "$ZG_SRCDIR/tools/zg-signer-knot" -c "$S/knot.conf" -z test. -b "$ZG_TMP/kasp" -w 1 \
+	-W "$ZG_TMP/ks/keystate-test.pid" -t 20 watch 2>"$ZG_TMP/ks/watch.log" &
+kspid=$!
+zg_track_pid "$kspid"
+ok "a key-state watcher on S reports" zg_wait 30 test -s "$ZG_TMP/ks/keystate-test.json"
+zg_stop_pid "$kspid"
 run_status --format prometheus --queue "$ZG_PG_URI" --signer-ctl "$S/knot.sock" --gate-ctl "$G/knot.sock" \
-	--secondary "127.0.0.1@$PG_" test >"$ZG_TMP/zg-status.prom"
+	--secondary "127.0.0.1@$PG_" --keystate "$ZG_TMP/ks" test >"$ZG_TMP/zg-status.prom"
 grep -oE '^zonegate_[a-z_]+' "$ZG_TMP/zg-status.prom" | sort -u >>"$names"
 for g in zonegate_status zonegate_freshness_seconds zonegate_queue_pending zonegate_queue_oldest_seconds \
-	zonegate_lease_token zonegate_secondary_serial zonegate_runway_seconds; do
+	zonegate_lease_token zonegate_secondary_serial zonegate_runway_seconds zonegate_keystate_errors_in_a_row; do
 	like "$(cat "$names")" "^$g\$" "zg-status exports $g"
 done
 
