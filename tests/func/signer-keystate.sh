@@ -12,7 +12,8 @@
 # (-a), as one whose writes fail does at the second failure in a row; the active command
 # refuses to take over below the published token. Each watcher's status file
 # (the counters that zg-status --keystate reads) says running, fenced,
-# stopped or, after the standby command, off. The standby command warns
+# stopped or, after the standby command, off; a watcher that cannot write
+# that file says so every round and goes on. The standby command warns
 # when two of its masters share an address (Knot 3.4+ would take one's
 # NOTIFY for the other's).
 . "$ZG_SRCDIR/tests/func/lib.sh"
@@ -157,6 +158,29 @@ zg_stop_pid "$wpid"
 ok "a stopped watcher says so in its status file" grep -q '"state": "stopped"' "$ZG_TMP/w2.json"
 zgs --keystate "$KS" test
 is "$zgs_rc" 0 "zg-status --keystate: a stopped watcher is no finding"
+
+# A watcher that cannot write its status file (its .json.tmp is a
+# directory): it says so every round and goes on writing the key state
+# (into its own -b here, so the published token above stays 10); with no
+# status file, zg-status --keystate is UNKNOWN and names the file.
+mkdir -p "$ZG_TMP/kasp4" "$ZG_TMP/w4.json.tmp"
+ZG_SIGNER_TOKEN=13 "$KN" -c "$S/knot.conf" -z test. -b "$ZG_TMP/kasp4" -w 1 -W "$ZG_TMP/w4.pid" -t 20 watch 2>"$ZG_TMP/w4.log" &
+wpid=$!
+zg_track_pid "$wpid"
+nowrite_n() { [ "$(grep -c "key-state watcher: cannot write its status file $ZG_TMP/w4\.json (Is a directory)\$" "$ZG_TMP/w4.log")" -ge "$1" ]; }
+ok "the watcher says it cannot write its status file, every round (3 rounds)" zg_wait 30 nowrite_n 3
+ok "it is still running" zg_alive "$wpid"
+ok "it still writes the key state" zg_wait 30 test -s "$ZG_TMP/kasp4/test/keys.json"
+is "$(cat "$ZG_TMP/kasp4/test/token" 2>/dev/null)" 13 "under its token"
+ok "no status file is left" test ! -e "$ZG_TMP/w4.json"
+ks_from "$ZG_TMP/w4.json"
+zgs --keystate "$KS" test
+is "$zgs_rc:$(echo "$zgs_out" | head -n 1)" "3:[test.] status: UNKNOWN (key-state watcher: $KS/keystate-test.json: No such file or directory)" \
+	"zg-status --keystate: no status file is UNKNOWN, naming the file"
+zg_stop_pid "$wpid"
+is "$(tail -n 2 "$ZG_TMP/w4.log" | sed 's/^zg-signer-knot: \[test\.\] //' | tr '\n' '|')" \
+	"key-state watcher: stopped|key-state watcher: cannot write its status file $ZG_TMP/w4.json (Is a directory)|" \
+	"stopped: the last status is not written either, and it says so"
 
 # The active command below the published token: no takeover.
 out=$(ZG_SIGNER_TOKEN=9 "$KN" -c "$S/knot.conf" -z test. -b "$B" -t 20 active 2>&1); rc=$?
