@@ -20,7 +20,11 @@
 # Every secondary gets the same journal settings (zonefile-sync: -1,
 # journal-content: all, journal-max-depth: 1000, journal-max-usage: 4G):
 # Knot's default zonefile-sync of 0 writes the whole zone file after every
-# serial, which no registry runs.
+# serial, which no registry runs. With these, a journal that reaches its
+# depth folds its changesets into the zone it holds (a merge; Knot 3.2 logs
+# none): the soak samples each journal's occupancy every minute (a fall by
+# half is a merge) and reports the signer's longest pauses between applied
+# messages (the merge runs in the update that reaches the depth).
 #
 # A producer commits messages of OWNERS owners at a steady RATE (owners/s):
 # one third new delegations with NS and DS, one third changed NS sets of
@@ -30,7 +34,8 @@
 # earlier message of the same path added, while there is one: the zone keeps
 # its size, so a soak's RSS shows the pipeline's growth, not the zone's; the
 # runs of 2026-12-07 before this removed existing ones and the zone grew by
-# the new ones, 200,000 to 369,340 delegations over a soak). zonegate's messages
+# the new ones, 200,000 to 369,340 delegations over a soak; the last owner of
+# each message, which the checkers ask for, is never removed). zonegate's messages
 # go into the queue (their commit time: the INSERT's commit, or the rename
 # into incoming/); the peer's are the same changes sent with knsupdate at the
 # same schedule (their commit time: the scheduled time; knsupdate runs one
@@ -175,6 +180,16 @@ pg_cpu() { # the whole cluster's CPU ticks
 rss_mb() { awk '$1 == "VmRSS:" {printf "%.0f", $2 / 1024}' "/proc/$1/status" 2>/dev/null; }
 # The private memory alone (VmRSS also counts the journal's mapped LMDB pages).
 anon_mb() { awk '$1 == "RssAnon:" {printf "%.0f", $2 / 1024}' "/proc/$1/status" 2>/dev/null; }
+# journal_mb HOST: what example.'s journal occupies (MB; Knot's metadata,
+# read-only, beside the running knotd), or - when unknown. A merge of the
+# journal (at journal-max-depth: the changesets folded into the zone stored
+# in the journal) makes it fall; Knot 3.2 does not log a merge.
+journal_mb() {
+	local d=${H_DIR[$1]}/lib/journal   # the storage of doc/hidden-primary.md's hosts
+	[ -d "$d" ] || d=${H_DIR[$1]}/db/journal
+	kjournalprint -D "$d" -z -d 2>/dev/null |
+		awk '$1 == "example." { v = $2 } END { if (v == "") print "-"; else printf "%.0f\n", v / 1024 }'
+}
 
 # ---- the producer, the poller and the model --------------------------------
 cat >"$ZG_TMP/produce.py" <<'PY'
@@ -249,8 +264,12 @@ for m in range(count):
             if tag is not None:
                 rr.append({"type": "DS", "ttl": 3600, "rdata": [ds(o, tag)]})
             ch.append({"owner": o, "rrsets": rr})
-    # The last owner a new delegation: the run's final check asks for it.
-    added.append(f"e2e-{run}-{m}-last.example.")
+    # The last owner a new delegation: the run's final check and the
+    # freshness checkers ask for it. It is never removed (not in the list a
+    # removal takes from): the list is short, so a removal a few messages
+    # later took it while a checker still waited for it, and the checker
+    # then waited until the drain's end and counted every later message
+    # unserved (the 19:31 soak of 2026-12-07, after a pause of the signer).
     ch.append({"owner": f"e2e-{run}-{m}-last.example.", "rrsets": [
         {"type": "NS", "ttl": 3600, "rdata": ["ns1.e2e.example.net.", "ns2.e2e.example.net."]},
         {"type": "DS", "ttl": 3600, "rdata": [ds(f"e2e-{run}-{m}-last.example.", "new")]}]})
@@ -587,7 +606,9 @@ if [ "$SOAK" -gt 0 ] && [ "${SUST[$Q1-$o1]}" -gt 0 ]; then
 			printf ' %s' "$(psql -X -q -A -t -c "SELECT count(*) || ' ' || coalesce(extract(epoch FROM now() - min(enqueued_at))::int, 0)
 				FROM zonegate_queue WHERE state = 'pending'" 2>/dev/null)"
 			for h in A V P; do printf ' %s' "$(anon_mb "$(pid_of "$h")")"; done
-			printf ' %s\n' "$(anon_mb "$follower")"
+			printf ' %s' "$(anon_mb "$follower")"
+			for h in A V P; do printf ' %s' "$(journal_mb "$h")"; done
+			echo
 			m=$((m + 1))
 			sleep 60
 		done
@@ -598,7 +619,7 @@ if [ "$SOAK" -gt 0 ] && [ "${SUST[$Q1-$o1]}" -gt 0 ]; then
 	run "$Q1" "$rate" "$o1" "$SOAK"
 	zg_stop_pid "$sampler"
 	zg_stop_pid "$follower"
-	echo "soak, per minute: minute RSS-MB(A V P zg-verify--follow) pending oldest-pending-s RssAnon-MB(A V P zg-verify--follow)" | tee -a "$SUMMARY"
+	echo "soak, per minute: minute RSS-MB(A V P zg-verify--follow) pending oldest-pending-s RssAnon-MB(A V P zg-verify--follow) journal-MB(A V P)" | tee -a "$SUMMARY"
 	cat "$OUT/soak-minutes.txt" | tee -a "$SUMMARY"
 	awk 'NR == 3 { for (i = 2; i <= 5; i++) w[i] = $i } { for (i = 2; i <= 5; i++) l[i] = $i }
 		END { printf "soak RSS growth after warm-up (minute 2 to the end):"; n = split("A V P follow", nm, " ")
@@ -609,6 +630,20 @@ if [ "$SOAK" -gt 0 ] && [ "${SUST[$Q1-$o1]}" -gt 0 ]; then
 		      for (i = 8; i <= 11; i++) if (w[i] > 0) printf " %s %+.1f%%", nm[i - 7], 100 * (l[i] - w[i]) / w[i]; print "" }' \
 		"$OUT/soak-minutes.txt" | tee -a "$SUMMARY"
 	echo "soak: journal merge lines in A's log: $(( $(grep -ci "merg" "${H_DIR[A]}/knotd.log") - merges0 ))" | tee -a "$SUMMARY"
+	# Merges from the journal's occupancy: a fall by half or more from one
+	# minute to the next (Knot 3.2 logs none).
+	awk '{ for (i = 12; i <= 14; i++) { if ($i != "-" && p[i] != "" && p[i] != "-" && $i * 2 <= p[i] + 0)
+			mg[i] = mg[i] " " $1; p[i] = $i } }
+		END { printf "soak: journal merges (occupancy fell by half or more; at minute):"; n = split("A V P", nm, " ")
+		      for (i = 12; i <= 14; i++) printf " %s%s;", nm[i - 11], (mg[i] == "" ? " none" : mg[i]); print "" }' \
+		"$OUT/soak-minutes.txt" | tee -a "$SUMMARY"
+	# Their effect at the signer: its longest pauses between two applied
+	# messages of the soak (the journal write is part of the update).
+	grep "applied row .*(message e2e-$RUN-" "${H_DIR[A]}/knotd.log" |
+		awk '{ split(substr($1, 12, 8), a, ":"); t = a[1] * 3600 + a[2] * 60 + a[3]
+		       if (p != "") print t - p, substr($1, 12, 8); p = t }' | sort -rn | head -n 3 |
+		awk '{ s = s sprintf(" %d s before %s;", $1, $2) } END { print "soak: the signer'"'"'s longest pauses between applied messages:" s }' |
+		tee -a "$SUMMARY"
 	printf 'soak: zg-verify --follow (following A) verdicts: %s, of which not VALID: %s\n' \
 		"$(grep -c '^zone example\. serial [0-9]*: ' "$ZG_TMP/follow.out")" \
 		"$(grep '^zone example\. serial [0-9]*: ' "$ZG_TMP/follow.out" | grep -vc ': VALID, ')" | tee -a "$SUMMARY"
@@ -712,6 +747,13 @@ if command -v gnuplot >/dev/null; then
 		plot '$OUT/soak-minutes.txt' using 1:8 with lines title 'signer A', '' using 1:9 with lines title 'gate V',
 		'' using 1:10 with lines title 'secondary P', '' using 1:11 with lines title 'zg-verify --follow'" &&
 		echo "plot: $OUT/rssanon.png" | tee -a "$SUMMARY"
+	# The journals' occupancy: a fall is a merge.
+	[ -s "$OUT/soak-minutes.txt" ] && [ "$(awk 'NF >= 14 && $12 != "-"' "$OUT/soak-minutes.txt" | wc -l)" -gt 0 ] &&
+		gnuplot -e "set terminal png size 900,400; set output '$OUT/journal.png';
+		set xlabel 'minute'; set ylabel 'journal (MB)'; set key top left;
+		plot '$OUT/soak-minutes.txt' using 1:12 with lines title 'signer A', '' using 1:13 with lines title 'gate V',
+		'' using 1:14 with lines title 'secondary P'" &&
+		echo "plot: $OUT/journal.png" | tee -a "$SUMMARY"
 else
 	echo "no gnuplot (apt-get install gnuplot-nox): no pictures" | tee -a "$SUMMARY"
 fi
