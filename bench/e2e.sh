@@ -42,11 +42,12 @@
 # message at a time, as an operator's script does).
 #
 # Freshness of a message: from its commit to the first moment the public
-# secondary (P, or Q) serves a serial that contains it (a poller asks P's and
-# Q's SOA over UDP every 10 ms; a message is in serial >= the serial its
-# signer published it in: zonegate_queue.applied_serial, or B's serial once
-# knsupdate returned). At the end of each run the last new delegation of the
-# last message is checked at the public secondary: its DS served, signed.
+# secondary (P, or Q) answers for the message's last owner (a new delegation)
+# with its new DS and an RRSIG over it (check.py asks every 10 ms, message
+# after message; a second checker asks the signer, A or B, to split the
+# time). A poller records the serials P serves (its SOA every 10 ms), so the
+# end can check that each was validated by V. At the end of each run the
+# last new delegation of the last message is checked once more with kdig.
 #
 # For each path the rates in RATES are tried in turn until freshness is no
 # longer bounded (a message not served within DRAIN s after the last commit,
