@@ -642,7 +642,7 @@ if [ "$SOAK" -gt 0 ] && [ "${SUST[$Q1-$o1]}" -gt 0 ]; then
 	# messages of the soak (the journal write is part of the update).
 	grep "applied row .*(message e2e-$RUN-" "${H_DIR[A]}/knotd.log" |
 		awk '{ split(substr($1, 12, 8), a, ":"); t = a[1] * 3600 + a[2] * 60 + a[3]
-		       if (p != "") print t - p, substr($1, 12, 8); p = t }' | sort -rn | head -n 3 |
+		       if (p != "") print (t < p ? t + 86400 : t) - p, substr($1, 12, 8); p = t }' | sort -rn | head -n 3 |
 		awk '{ s = s sprintf(" %d s before %s;", $1, $2) } END { print "soak: the signer'"'"'s longest pauses between applied messages:" s }' |
 		tee -a "$SUMMARY"
 	printf 'soak: zg-verify --follow (following A) verdicts: %s, of which not VALID: %s\n' \
