@@ -186,9 +186,8 @@ anon_mb() { awk '$1 == "RssAnon:" {printf "%.0f", $2 / 1024}' "/proc/$1/status" 
 # journal (at journal-max-depth: the changesets folded into the zone stored
 # in the journal) makes it fall; Knot 3.2 does not log a merge.
 journal_mb() {
-	local d=${H_DIR[$1]}/lib/journal   # the storage of doc/hidden-primary.md's hosts
-	[ -d "$d" ] || d=${H_DIR[$1]}/db/journal
-	kjournalprint -D "$d" -z -d 2>/dev/null |
+	# (the storage of doc/hidden-primary.md's hosts is lib/)
+	kjournalprint -D "${H_DIR[$1]}/lib/journal" -z -d 2>/dev/null |
 		awk '$1 == "example." { v = $2 } END { if (v == "") print "-"; else printf "%.0f\n", v / 1024 }'
 }
 
@@ -749,7 +748,7 @@ if command -v gnuplot >/dev/null; then
 		'' using 1:10 with lines title 'secondary P', '' using 1:11 with lines title 'zg-verify --follow'" &&
 		echo "plot: $OUT/rssanon.png" | tee -a "$SUMMARY"
 	# The journals' occupancy: a fall is a merge.
-	[ -s "$OUT/soak-minutes.txt" ] && [ "$(awk 'NF >= 14 && $12 != "-"' "$OUT/soak-minutes.txt" | wc -l)" -gt 0 ] &&
+	[ -s "$OUT/soak-minutes.txt" ] && awk 'NF >= 14 && $12 != "-" { f = 1 } END { exit !f }' "$OUT/soak-minutes.txt" &&
 		gnuplot -e "set terminal png size 900,400; set output '$OUT/journal.png';
 		set xlabel 'minute'; set ylabel 'journal (MB)'; set key top left;
 		plot '$OUT/soak-minutes.txt' using 1:12 with lines title 'signer A', '' using 1:13 with lines title 'gate V',
