@@ -48,6 +48,7 @@
 #define MOD_P256_CACHE	"\x10""p256-table-cache"
 #define MOD_LEASE	"\x05""lease"
 #define MOD_SIGNER	"\x06""signer"
+#define MOD_NOTIFY	"\x06""notify"
 
 #define C_KEY		"\x03""key"
 #define C_RMTS		"\x07""remotes"
@@ -55,6 +56,7 @@
 #define C_STORAGE	"\x07""storage"
 
 static int source_check(knotd_conf_check_args_t *args);
+static int notify_check(knotd_conf_check_args_t *args);
 
 static const yp_item_t validate_conf[] = {
 	{ MOD_SOURCE,   YP_TSTR,  YP_VNONE, YP_FNONE, { source_check } },
@@ -73,6 +75,10 @@ static const yp_item_t validate_conf[] = {
 	{ MOD_P256_CACHE, YP_TINT, YP_VINT = { 0, ZG_P256_CACHE_MAX, ZG_P256_CACHE_DEFAULT } },
 	{ MOD_LEASE,    YP_TSTR,  YP_VNONE },
 	{ MOD_SIGNER,   YP_TSTR,  YP_VNONE, YP_FMULTI },
+	/* Not a YP_TREF: knotd 3.2 resolves a module item's reference within
+	 * the module's own items first, so only an item named like the section
+	 * could refer to it; looked up at load, as source. */
+	{ MOD_NOTIFY,   YP_TSTR,  YP_VNONE, YP_FMULTI, { notify_check } },
 	{ NULL }
 };
 
@@ -259,19 +265,64 @@ static size_t notify_add_one(validate_ctx_t *ctx, const knotd_conf_t *id)
 	return naddr;
 }
 
-/* A notify value: a remote, or a remotes: group (its members). */
-static void notify_add_remote(validate_ctx_t *ctx, const knotd_conf_val_t *ref)
+/* A notify value: a remote, or a remotes: group (its members); returns the
+ * number of addresses (0: neither, or none with an address). */
+static size_t notify_add_remote(validate_ctx_t *ctx, const knotd_conf_t *id)
 {
-	knotd_conf_t id = { .single = *ref, .count = 1 };
-	if (notify_add_one(ctx, &id) > 0) {
-		return;
+	size_t n = notify_add_one(ctx, id);
+	if (n > 0) {
+		return n;
 	}
-	knotd_conf_t members = knotd_conf(ctx->mod, C_RMTS, ZG_MOD_C_RMT, &id);
+	knotd_conf_t members = knotd_conf(ctx->mod, C_RMTS, ZG_MOD_C_RMT, id);
 	for (size_t i = 0; i < members.count; i++) {
 		knotd_conf_t mid = { .single = members.multi[i], .count = 1 };
-		notify_add_one(ctx, &mid);
+		n += notify_add_one(ctx, &mid);
 	}
 	knotd_conf_free(&members);
+	return n;
+}
+
+/* A notify value must look like a remote or remotes id. */
+static int notify_check(knotd_conf_check_args_t *args)
+{
+	const char *text = (const char *)args->data;
+	if (args->data_len > 0 && text[args->data_len - 1] == '\0' && zg_dns_id_like(text)) {
+		return KNOT_EOK;
+	}
+	args->err_str = "notify must be the id of a remote or a remotes group";
+	return KNOT_EINVAL;
+}
+
+/*
+ * The NOTIFY targets: the module's own notify remotes when it has any (the
+ * zone then needs no notify of its own, and Knot sends none before the
+ * verdict), else the zone's notify remotes, which Knot NOTIFYs itself as soon
+ * as this server has a serial: their transfers are refused until it
+ * validates, and they come back on the module's NOTIFY.
+ */
+static void notify_load(validate_ctx_t *ctx, const knot_dname_t *zone)
+{
+	knotd_conf_t own = knotd_conf_mod(ctx->mod, MOD_NOTIFY);
+	knotd_conf_t znotify = knotd_conf_zone(ctx->mod, C_NOTIFY, zone);
+	for (size_t i = 0; i < own.count; i++) {
+		const char *text = own.multi[i].string;
+		knotd_conf_t id = zg_mod_conf_id(text);
+		if (notify_add_remote(ctx, &id) == 0) {
+			knotd_mod_log(ctx->mod, LOG_ERR, "notify '%s' is neither a remote nor a "
+			              "remotes group of this server with an address, not notified", text);
+		}
+	}
+	for (size_t i = 0; own.count == 0 && i < znotify.count; i++) {
+		knotd_conf_t id = { .single = znotify.multi[i], .count = 1 };
+		notify_add_remote(ctx, &id);
+	}
+	if (own.count > 0 && znotify.count > 0) {
+		knotd_mod_log(ctx->mod, LOG_NOTICE, "the zone's notify remotes are not notified by "
+		              "the module (it has notify remotes of its own); Knot notifies them "
+		              "before the verdict, and their transfers are refused until then");
+	}
+	knotd_conf_free(&own);
+	knotd_conf_free(&znotify);
 }
 
 /* The state file: STATE-DIR/NAME.mod-validate, STATE-DIR by default the
@@ -417,11 +468,7 @@ static int validate_load(knotd_mod_t *mod)
 
 	ctx->allow = knotd_conf_mod(mod, MOD_ALLOW);
 
-	knotd_conf_t notify = knotd_conf_zone(mod, C_NOTIFY, zone);
-	for (size_t i = 0; i < notify.count; i++) {
-		notify_add_remote(ctx, &notify.multi[i]);
-	}
-	knotd_conf_free(&notify);
+	notify_load(ctx, zone);
 
 	knotd_conf_t lease = knotd_conf_mod(mod, MOD_LEASE);
 	if (lease.count == 1) {

@@ -29,6 +29,8 @@ refused "validate relative state-dir" 'mod-validate:\n  - id: gate\n    state-di
 	"mod-validate\\[gate\\].*state-dir must be an absolute path"
 refused "validate p256-table-cache too large" 'mod-validate:\n  - id: gate\n    p256-table-cache: 4097\n' \
 	"item 'p256-table-cache', value '4097'"
+refused "validate notify an address" 'mod-validate:\n  - id: gate\n    notify: 192.0.2.3\n' \
+	"item 'notify', value '192.0.2.3' \\(notify must be the id of a remote or a remotes group"
 refused "validate p256-openssl not a boolean" 'mod-validate:\n  - id: gate\n    p256-openssl: maybe\n' \
 	"item 'p256-openssl', value 'maybe'"
 refused "ingest missing key reference" 'mod-ingest:\n  - id: r\n    key: nokey\n' \

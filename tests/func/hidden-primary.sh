@@ -85,6 +85,10 @@ like "$(cat "$D/knotd.log")" "mod-validate[^']*', serial $s1, validated \\(incre
 	"the hidden primary validated serial $s1 incrementally"
 like "$(cat "$D/knotd.log")" "mod-validate[^']*', NOTIFY, outgoing, remote 127\\.0\\.0\\.3@${P[3]}, serial $s1\$" \
 	"and NOTIFYed the secondary (TSIG, from its via)"
+# The page gives the NOTIFY targets to the module, not to the zone: Knot
+# sends no NOTIFY of its own, before the verdict (it logs each it sends as
+# "notify, outgoing", like the module).
+is "$(grep -i 'notify, outgoing' "$D/knotd.log" | grep -vc 'mod-validate')" 0 	"no NOTIFY from Knot itself before the verdict (the zone has no notify of its own)"
 is "$(stat_of serials-failed)" 0 "no serial failed"
 out=$(kdig @127.0.0.2 -p "${P[2]}" example. AXFR +time=3 +retry=0 2>&1)
 like "$out" "Transfer failed|REFUSED|NOTAUTH" "the hidden primary gives the zone to no client without the key"
