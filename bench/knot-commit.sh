@@ -12,9 +12,13 @@
 #
 #   ZG_BENCH_KC_SIZES="10000 200000 1000000"   delegations
 #   ZG_BENCH_KC_COMMITS=15                      commits per size
+#   ZG_BENCH_KC_JOURNAL=0                       a journal-max-depth: the zone keeps
+#       journal-content: all (as the e2e bench's servers), COMMITS is DEPTH + 5 so
+#       that one commit merges the journal (its time is the max), and a blocking
+#       `knotc zone-flush` (the zone file written whole) is timed after
 #
 # Prints per size: the load time and the zone-commit p50 / max (ms), and the
-# p50 against the smallest size's.
+# p50 against the smallest size's; with a journal, the flush time too.
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
 export ZG_SRCDIR=$top_srcdir ZG_BUILDDIR=${top_builddir:-$top_srcdir}
@@ -22,6 +26,15 @@ export ZG_SRCDIR=$top_srcdir ZG_BUILDDIR=${top_builddir:-$top_srcdir}
 zg_init
 SIZES=${ZG_BENCH_KC_SIZES:-"10000 200000 1000000"}
 COMMITS=${ZG_BENCH_KC_COMMITS:-15}
+JOURNAL=${ZG_BENCH_KC_JOURNAL:-0}
+JITEMS='    journal-content: none'
+if [ "$JOURNAL" -gt 0 ]; then
+	COMMITS=$((JOURNAL + 5))
+	JITEMS="    journal-content: all
+    journal-max-depth: $JOURNAL
+    journal-max-usage: 4G"
+fi
+kc() { "$KNOTC" -c "$d/knot.conf" -t 600 "$@"; }
 ms() { echo $(( $(date +%s%N) / 1000000 )); }
 base=
 for n in $SIZES; do
@@ -34,7 +47,7 @@ zone:
   - domain: example.
     storage: "$d/zones"
     zonefile-sync: -1
-    journal-content: none
+$JITEMS
 CONF
 	} >"$d/knot.conf"
 	zg_genzone example. "$n" 1 >"$d/zones/example.zone"
@@ -44,16 +57,22 @@ CONF
 	load=$(( $(ms) - t0 ))
 	: >"$d/commits"
 	for i in $(seq 1 "$COMMITS"); do
-		zg_knotc "$d" zone-begin example. >/dev/null || exit 1
-		zg_knotc "$d" zone-set example. "kc$i.example." 3600 A "192.0.2.$i" >/dev/null || exit 1
+		kc zone-begin example. >/dev/null || exit 1
+		kc zone-set example. "kc$i.example." 3600 A "10.$((i / 65536 % 256)).$((i / 256 % 256)).$((i % 256))" >/dev/null || exit 1
 		t0=$(ms)
-		zg_knotc "$d" zone-commit example. >/dev/null || exit 1
+		kc zone-commit example. >/dev/null || exit 1
 		echo $(( $(ms) - t0 )) >>"$d/commits"
 	done
 	read -r p50 mx < <(sort -n "$d/commits" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)], v[NR] }')
 	[ -n "$base" ] || base=$p50
 	printf '%8d delegations: load %6.1f s, zone-commit of one record p50 %5d ms, max %5d ms (%s commits), p50 %.1fx the %s-delegation zone'"'"'s\n' \
 		"$n" "$(echo "$load / 1000" | bc -l)" "$p50" "$mx" "$COMMITS" "$(echo "$p50 / ($base + 0.001)" | bc -l)" "${SIZES%% *}"
+	if [ "$JOURNAL" -gt 0 ]; then
+		t0=$(ms)
+		kc -b zone-flush example. >/dev/null || exit 1
+		printf '%8d delegations: journal depth %s: the slowest commit (the merge) %d ms; a blocking zone-flush %d ms\n' \
+			"$n" "$JOURNAL" "$mx" "$(( $(ms) - t0 ))"
+	fi
 	zg_knotd_stop "$d"
 	rm -rf "$d"
 done
