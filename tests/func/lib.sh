@@ -180,11 +180,31 @@ zg_stop_pid() {
 	return 0
 }
 
-# zg_free_port: a TCP+UDP port free on 127.0.0.1 right now.
+# zg_free_port: a TCP+UDP port free on 127.0.0.1 right now, and not one
+# handed out in the last 10 minutes (on this host, to any test): a script
+# takes its ports first and binds them later, and the kernel may give the
+# same free port to two calls in a row (dsync-checkds.sh once got one port
+# for two servers). The ports handed out are kept in $ZG_PORTS (flock).
 zg_free_port() {
-	"$PYTHON3" - <<'PY'
-import socket
-for _ in range(100):
+	local reg=${ZG_PORTS:-${TMPDIR:-/tmp}/zg-ports}
+	{
+		flock -w 30 9 || true
+		"$PYTHON3" - "$reg" <<'PY'
+import os, socket, sys, time
+reg, now, recent = sys.argv[1], time.time(), {}
+try:
+    with open(reg) as f:
+        for line in f:
+            w = line.split()
+            if len(w) == 2 and w[0].isdigit():
+                try:
+                    if now - float(w[1]) < 600:
+                        recent[int(w[0])] = w[1]
+                except ValueError:
+                    pass
+except OSError:
+    pass
+for _ in range(200):
     t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     t.bind(("127.0.0.1", 0))
     port = t.getsockname()[1]
@@ -194,9 +214,19 @@ for _ in range(100):
     except OSError:
         t.close(); continue
     t.close(); u.close()
+    if port in recent:
+        continue
+    recent[port] = "%.0f" % now
+    try:
+        with open(reg + ".new", "w") as f:
+            f.writelines("%d %s\n" % kv for kv in recent.items())
+        os.replace(reg + ".new", reg)
+    except OSError:
+        pass
     print(port)
     break
 PY
+	} 9>>"$reg.lock"
 }
 
 # zg_module_file NAME: path of a module .so built in this tree.
