@@ -14,7 +14,7 @@
 #   ZG_BENCH_KC_COMMITS=15                      commits per size
 #   ZG_BENCH_KC_JOURNAL=0                       a journal-max-depth: the zone keeps
 #       journal-content: all (as the e2e bench's servers), COMMITS is DEPTH + 5 so
-#       that one commit merges the journal (its time is the max), and a blocking
+#       that one commit merges the journal (its time is the max), and a blocking, forced
 #       `knotc zone-flush` (the zone file written whole) is timed after
 #
 # Prints per size: the load time and the zone-commit p50 / max (ms), and the
@@ -69,8 +69,8 @@ CONF
 		"$n" "$(echo "$load / 1000" | bc -l)" "$p50" "$mx" "$COMMITS" "$(echo "$p50 / ($base + 0.001)" | bc -l)" "${SIZES%% *}"
 	if [ "$JOURNAL" -gt 0 ]; then
 		t0=$(ms)
-		kc -b zone-flush example. >/dev/null || exit 1
-		printf '%8d delegations: journal depth %s: the slowest commit (the merge) %d ms; a blocking zone-flush %d ms\n' \
+		kc -b -f zone-flush example. >/dev/null || exit 1
+		printf '%8d delegations: journal depth %s: the slowest commit (the merge) %d ms; a blocking, forced zone-flush %d ms\n' \
 			"$n" "$JOURNAL" "$mx" "$(( $(ms) - t0 ))"
 	fi
 	zg_knotd_stop "$d"
